@@ -1,0 +1,1 @@
+"""Recognition backends; each imports its heavy dependencies lazily."""

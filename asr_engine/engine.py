@@ -1,0 +1,235 @@
+"""Audio file -> Transcript: decode, cut on silences, recognise chunk batches, merge onto one timeline."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, DecodedAudio, decode, dominant_channel
+from .backends.base import Backend, DecodeOptions
+from .errors import EngineError
+from .types import ChunkResult, Segment, Transcript, Word
+from .vad import Chunk, plan_chunks, speech_spans
+
+ENGINES = ("auto", "whisper", "qwen3", "remote")
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class EngineConfig:
+    engine: str = "auto"
+    data_dir: Path = Path(".ib-data")
+    whisper_model: str | None = None  # a local CTranslate2 folder; default: the bundled multilingual base
+    whisper_beam_size: int = 1
+    qwen3_model: str | None = None  # local path or hub id
+    qwen3_aligner: str | None = None
+    qwen3_batch_size: int = 32
+    qwen3_max_new_tokens: int = 512
+    remote_urls: list[str] = field(default_factory=list)
+    remote_model: str = "Qwen/Qwen3-ASR-0.6B"
+    remote_api_key: str | None = None
+    max_chunk_s: float = 30.0
+    max_duration_s: float = 4 * 3600.0
+    max_bytes: int = 2 * 1024**3
+    cpu_threads: int = 0
+
+
+def _qwen3_weights_present(model: str | None) -> bool:
+    if not model:
+        return False
+    if os.path.isdir(model):
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    return isinstance(try_to_load_from_cache(model, "config.json"), str)
+
+
+def choose_engine(config: EngineConfig) -> tuple[str, str]:
+    """The engine `auto` resolves to, with the reason, for the user to see."""
+    if config.engine != "auto":
+        return config.engine, "chosen by configuration"
+    from .backends.qwen3 import cuda_available
+
+    if not _qwen3_weights_present(config.qwen3_model):
+        return "whisper", "auto: no local Qwen3-ASR weights configured (IB_QWEN3_MODEL)"
+    if not cuda_available():
+        return "whisper", "auto: Qwen3-ASR weights found but no CUDA GPU"
+    return "qwen3", "auto: CUDA GPU and Qwen3-ASR weights present"
+
+
+def load_backend(config: EngineConfig) -> tuple[Backend, str]:
+    name, reason = choose_engine(config)
+    if name == "whisper":
+        from .backends.whisper import WhisperBackend
+        from .weights import WHISPER_BASE, ensure_bundled_model
+
+        model_dir = Path(config.whisper_model) if config.whisper_model else ensure_bundled_model(
+            WHISPER_BASE, config.data_dir
+        )
+        return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size), reason
+    if name == "qwen3":
+        from .backends.qwen3 import Qwen3Backend
+
+        if not config.qwen3_model:
+            raise EngineError("the qwen3 engine needs IB_QWEN3_MODEL (a local path or hub id)")
+        return (
+            Qwen3Backend(
+                config.qwen3_model,
+                config.qwen3_aligner,
+                batch_size=config.qwen3_batch_size,
+                max_new_tokens=config.qwen3_max_new_tokens,
+            ),
+            reason,
+        )
+    if name == "remote":
+        from .backends.remote import RemoteBackend
+
+        return RemoteBackend(config.remote_urls, model=config.remote_model, api_key=config.remote_api_key), reason
+    raise EngineError(f"unknown ASR engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+class Engine:
+    """Loads a backend once and transcribes files with it. Not thread-safe: one worker owns one Engine."""
+
+    def __init__(self, config: EngineConfig, backend: Backend | None = None) -> None:
+        self.config = config
+        if backend is None:
+            backend, self.reason = load_backend(config)
+        else:
+            self.reason = "given"
+        self.backend = backend
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def decode(self, path: str | os.PathLike[str]) -> DecodedAudio:
+        return decode(path, max_duration_s=self.config.max_duration_s, max_bytes=self.config.max_bytes)
+
+    def transcribe(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        language: str | None = None,
+        hotwords: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> Transcript:
+        t0 = time.perf_counter()
+        if progress:
+            progress("decoding", 0, 1)
+        audio = self.decode(path)
+        decode_s = time.perf_counter() - t0
+        transcript = self.transcribe_audio(audio, language=language, hotwords=hotwords, progress=progress)
+        transcript.timings["decode_s"] = round(decode_s, 3)
+        transcript.timings["total_s"] = round(time.perf_counter() - t0, 3)
+        transcript.source = Path(path).name
+        return transcript
+
+    def plan(self, audio: DecodedAudio) -> list[Chunk]:
+        return plan_chunks(speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1), self.config.max_chunk_s)
+
+    def transcribe_audio(
+        self,
+        audio: DecodedAudio,
+        *,
+        language: str | None = None,
+        hotwords: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> Transcript:
+        t0 = time.perf_counter()
+        chunks = self.plan(audio)
+        vad_s = time.perf_counter() - t0
+        options = DecodeOptions(language=_norm_language(language), hotwords=list(hotwords))
+        if options.language is None and chunks:
+            options.language = self._detect_language(audio, chunks)
+        t1 = time.perf_counter()
+        results: list[ChunkResult] = []
+        if progress:
+            progress("transcribing", 0, len(chunks))
+        step = max(1, self.backend.batch_size)
+        for i in range(0, len(chunks), step):
+            batch = chunks[i : i + step]
+            results.extend(self.backend.transcribe_batch([c.slice(audio.samples) for c in batch], options))
+            if progress:
+                progress("transcribing", len(results), len(chunks))
+        asr_s = time.perf_counter() - t1
+        detected = Counter(r.language for r in results if r.language and r.segments)
+        final_language = options.language or (detected.most_common(1)[0][0] if detected else "")
+        segments = merge_chunks(chunks, results, audio.duration_s)
+        if final_language == "zh":
+            segments = [_simplify(s) for s in segments]
+        for seg in segments:
+            seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
+        return Transcript(
+            language=final_language,
+            duration_s=round(audio.duration_s, 3),
+            segments=segments,
+            engine=self.backend.name,
+            timings={
+                "vad_s": round(vad_s, 3),
+                "asr_s": round(asr_s, 3),
+                "chunks": len(chunks),
+                "x_real_time": round(audio.duration_s / asr_s, 2) if asr_s > 0 else 0.0,
+            },
+            channels=audio.channels,
+        )
+
+    def _detect_language(self, audio: DecodedAudio, chunks: list[Chunk]) -> str | None:
+        # One decision per recording: per-chunk detection flips on code-switched sentences.
+        speech = np.concatenate([c.slice(audio.samples) for c in chunks[:3]])[: 30 * SAMPLE_RATE]
+        language = self.backend.detect_language(speech)
+        return language
+
+
+def _norm_language(language: str | None) -> str | None:
+    if language is None or language.lower() in ("", "auto"):
+        return None
+    return language.lower()
+
+
+def _simplify(seg: Segment) -> Segment:
+    seg.text = to_simplified(seg.text)
+    seg.words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
+    return seg
+
+
+def merge_chunks(chunks: Sequence[Chunk], results: Sequence[ChunkResult], duration_s: float) -> list[Segment]:
+    """Place chunk-relative segments on the file's timeline; timestamps never go backwards or outside."""
+    merged: list[Segment] = []
+    floor = 0.0
+    for chunk, result in zip(chunks, results):
+        for seg in result.segments:
+            if not seg.text.strip():
+                continue
+            seg = seg.shifted(chunk.start)
+            lo, hi = max(floor, chunk.start), min(chunk.end, duration_s)
+            seg.start = round(min(max(seg.start, lo), hi), 3)
+            seg.end = round(min(max(seg.end, seg.start), hi), 3)
+            prev = seg.start
+            for w in seg.words:
+                w.start = round(min(max(w.start, prev), seg.end), 3)
+                w.end = round(min(max(w.end, w.start), seg.end), 3)
+                prev = w.start
+            merged.append(seg)
+            floor = seg.end
+    return merged
