@@ -1,0 +1,120 @@
+"""`interview-bot` command line. Exit codes: 0 ok, 2 bad input (one line on stderr), 1 internal failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from asr_engine import AudioInputError, EngineError
+
+from .config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit code 2."""
+
+
+def _stamp(seconds: float) -> str:
+    return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def _progress_bar(label: str) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr for chunked work; silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    state: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != "transcribing" or total <= 1:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, disable=None, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].close()
+
+    return update, close
+
+
+def _engine(settings: Settings, engine: str | None):
+    from asr_engine import Engine
+
+    config = settings.engine_config()
+    if engine:
+        config.engine = engine
+    eng = Engine(config)
+    print(f"engine: {eng.name} ({eng.reason})", file=sys.stderr)
+    return eng
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings, args.engine)
+    failures = 0
+    outputs = []
+    for i, audio in enumerate(args.audio):
+        update, close = _progress_bar(Path(audio).name)
+        try:
+            transcript = engine.transcribe(audio, language=args.language, progress=update)
+        except AudioInputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        finally:
+            close()
+        if args.json:
+            outputs.append(transcript.to_dict())
+            continue
+        if len(args.audio) > 1:
+            print(f"{'' if i == 0 else chr(10)}== {audio} ({transcript.language}, {_stamp(transcript.duration_s)}) ==")
+        for seg in transcript.segments:
+            print(f"[{_stamp(seg.start)}] {seg.text}")
+    if args.json and outputs:
+        payload = outputs[0] if len(args.audio) == 1 else outputs
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interview-bot",
+        description="Interview recordings in, transcripts, scored evidence and follow-up questions out.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("transcribe", help="transcribe audio files")
+    p.add_argument("audio", nargs="+", help="audio or video files (wav, mp3, m4a, ogg/opus, flac, webm, mp4)")
+    p.add_argument("--engine", choices=["whisper", "qwen3", "remote"], help="override IB_ASR_ENGINE")
+    p.add_argument("--language", default=None, choices=["zh", "en", "auto"], help="force a language (default: detect)")
+    p.add_argument("--json", action="store_true", help="print the transcript as JSON")
+    p.set_defaults(func=cmd_transcribe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return args.func(args, settings)
+    except (UserError, ConfigError, AudioInputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Edges: each handler turns outside events into pipeline jobs and posts results back."""

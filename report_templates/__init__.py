@@ -1,0 +1,1 @@
+"""Jinja2 templates for every message and page (package data)."""
