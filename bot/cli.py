@@ -84,6 +84,38 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_BAD_INPUT if failures else EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Cheap readiness check (used as the container healthcheck): configuration, engine choice, storage."""
+    import importlib.util
+    import os
+
+    from asr_engine import choose_engine
+
+    problems: list[str] = []
+    name, reason = choose_engine(settings.engine_config())
+    print(f"engine: {name} ({reason})")
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+        print(f"torch: {torch.__version__}, CUDA device: {gpu}")
+        if name == "qwen3" and not torch.cuda.is_available():
+            problems.append("the qwen3 engine is configured but no CUDA device is visible")
+    if name == "qwen3" and not settings.qwen3_model:
+        problems.append("IB_QWEN3_MODEL is not set")
+    if name == "remote" and not settings.remote_asr_urls:
+        problems.append("IB_REMOTE_ASR_URLS is not set")
+    for label, folder in (("data", settings.data_dir), ("database", settings.db_path.parent)):
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+        print(f"{label} folder: {folder} ({'writable' if writable else 'NOT writable'})")
+        if not writable:
+            problems.append(f"{folder} is not writable")
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return EXIT_INTERNAL if problems else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-bot",
@@ -98,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default=None, choices=["zh", "en", "auto"], help="force a language (default: detect)")
     p.add_argument("--json", action="store_true", help="print the transcript as JSON")
     p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("doctor", help="check configuration, engine choice and storage (container healthcheck)")
+    p.set_defaults(func=cmd_doctor)
     return parser
 
 

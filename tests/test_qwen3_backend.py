@@ -1,0 +1,112 @@
+"""The qwen3 engine for real: a tiny random Qwen3-ASR + ForcedAligner checkpoint built here, loaded through
+the same `Qwen3ASRModel.from_pretrained` call production uses, run on CPU. Words are nonsense; the plumbing,
+batching and timestamps are what is checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from audiotools import write_audio
+from conftest import FIXTURES
+
+from asr_engine.backends.qwen3 import MIN_WORD_S, fix_word_spans
+
+pytestmark = pytest.mark.qwen3
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3(tmp_path_factory):
+    pytest.importorskip("torch", reason="the qwen3 engine needs the [qwen3] extra (torch)")
+    pytest.importorskip("qwen_asr", reason="the qwen3 engine needs the [qwen3] extra (qwen-asr)")
+    from bench.qwen3_checkpoint import build_checkpoint
+
+    root = tmp_path_factory.mktemp("qwen3-tiny")
+    return build_checkpoint(root / "asr", "tiny"), build_checkpoint(root / "aligner", "tiny", aligner=True)
+
+
+@pytest.fixture(scope="session")
+def qwen3_engine(tiny_qwen3, data_dir):
+    from asr_engine import Engine, EngineConfig
+
+    model, aligner = tiny_qwen3
+    config = EngineConfig(engine="qwen3", data_dir=data_dir, qwen3_model=str(model), qwen3_aligner=str(aligner),
+                          qwen3_batch_size=4, qwen3_max_new_tokens=6)
+    return Engine(config)
+
+
+def test_loads_through_from_pretrained_and_transcribes(qwen3_engine):
+    transcript = qwen3_engine.transcribe(FIXTURES / "zh_short.flac", language="zh")
+    assert transcript.engine == "qwen3"
+    assert transcript.language == "zh"
+    assert transcript.segments, "the random model should still emit tokens"
+    for seg in transcript.segments:
+        assert seg.text
+        assert 0 <= seg.start <= seg.end <= transcript.duration_s
+        assert seg.words, "aligner word spans missing"
+        starts = [w.start for w in seg.words]
+        assert starts == sorted(starts)
+        assert all(seg.start <= w.start <= w.end <= seg.end for w in seg.words)
+
+
+def test_chunks_of_a_long_file_go_to_the_model_in_batches(tmp_path, qwen3_engine, zh_samples, monkeypatch):
+    audio = np.concatenate([np.concatenate([zh_samples, np.zeros(16000 * 2, np.float32)])] * 12)
+    path = write_audio(tmp_path / "long.wav", audio)
+    model = qwen3_engine.backend.model
+    batch_sizes: list[int] = []
+    real = model.transcribe
+
+    def spy(audio, **kwargs):
+        batch_sizes.append(len(audio))
+        assert all(sr == 16000 and a.dtype == np.float32 for a, sr in audio)  # we decode, not qwen-asr
+        return real(audio=audio, **kwargs)
+
+    monkeypatch.setattr(model, "transcribe", spy)
+    transcript = qwen3_engine.transcribe(path, language="en")
+    chunks = transcript.timings["chunks"]
+    assert chunks >= 3
+    assert max(batch_sizes) == min(4, chunks)  # max_inference_batch_size honoured
+    assert sum(batch_sizes) == chunks
+    starts = [s.start for s in transcript.segments]
+    assert starts == sorted(starts)
+
+
+def test_without_aligner_text_has_no_invented_word_times(tiny_qwen3):
+    from asr_engine.backends.base import DecodeOptions
+    from asr_engine.backends.qwen3 import Qwen3Backend
+
+    backend = Qwen3Backend(str(tiny_qwen3[0]), None, device="cpu", batch_size=2, max_new_tokens=4)
+    clip = np.zeros(16000 * 2, np.float32) + np.random.default_rng(0).standard_normal(32000).astype(np.float32) * 0.1
+    (result,) = backend.transcribe_batch([clip], DecodeOptions(language="en"))
+    for seg in result.segments:
+        assert seg.words == [] and seg.end == pytest.approx(2.0)
+
+
+def test_cli_uses_the_configured_model(tiny_qwen3, cli_env):
+    env = dict(cli_env, IB_ASR_ENGINE="qwen3", IB_QWEN3_MODEL=str(tiny_qwen3[0]), IB_QWEN3_ALIGNER=str(tiny_qwen3[1]))
+    proc = subprocess.run([sys.executable, "-m", "bot", "transcribe", "--json", "--language", "zh",
+                           FIXTURES / "zh_short.flac"], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["engine"] == "qwen3"
+    assert "engine: qwen3 (chosen by configuration)" in proc.stderr
+
+
+def test_missing_model_path_is_a_clear_error(tmp_path):
+    pytest.importorskip("qwen_asr")
+    from asr_engine import EngineError
+    from asr_engine.backends.qwen3 import Qwen3Backend
+
+    with pytest.raises(EngineError, match="cannot load Qwen3-ASR"):
+        Qwen3Backend(str(tmp_path / "missing"), None, device="cpu")
+
+
+# The aligner's known rough edge, no torch needed.
+def test_zero_length_and_out_of_range_word_spans_are_repaired():
+    words = fix_word_spans([(0.5, 0.5, "我们"), (0.4, 0.9, "用"), (1.0, 1.0, "缓存"), (2.9, 3.5, "吧")], chunk_s=3.0)
+    assert [w.text for w in words] == ["我们", "用", "缓存", "吧"]
+    assert all(w.end - w.start >= MIN_WORD_S - 1e-9 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert words[-1].end <= 3.0
