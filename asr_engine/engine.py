@@ -17,6 +17,7 @@ from .backends.base import Backend, DecodeOptions
 from .errors import EngineError
 from .types import ChunkResult, Segment, Transcript, Word
 from .vad import Chunk, plan_chunks, speech_spans
+from .voice import voice_features
 
 ENGINES = ("auto", "whisper", "qwen3", "remote")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -146,7 +147,10 @@ class Engine:
         return transcript
 
     def plan(self, audio: DecodedAudio) -> list[Chunk]:
-        return plan_chunks(speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1), self.config.max_chunk_s)
+        return plan_chunks(self._spans(audio), self.config.max_chunk_s)
+
+    def _spans(self, audio: DecodedAudio) -> list[tuple[float, float]]:
+        return speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1)
 
     def transcribe_audio(
         self,
@@ -157,12 +161,47 @@ class Engine:
         progress: Progress | None = None,
     ) -> Transcript:
         t0 = time.perf_counter()
-        chunks = self.plan(audio)
+        spans = self._spans(audio)
+        chunks = plan_chunks(spans, self.config.max_chunk_s)
         vad_s = time.perf_counter() - t0
         options = DecodeOptions(language=_norm_language(language), hotwords=list(hotwords))
         if options.language is None and chunks:
             options.language = self._detect_language(audio, chunks)
         t1 = time.perf_counter()
+        results = self._run(audio, chunks, options, progress)
+        # Whisper sometimes ends a window early and drops its last sentence. Speech the VAD heard but no
+        # segment covers is recognised again on its own, once.
+        missed = uncovered_spans(spans, chunks, results)
+        retry = plan_chunks(missed, self.config.max_chunk_s)
+        if retry:
+            results += self._run(audio, retry, options, None)
+            chunks = chunks + retry
+        asr_s = time.perf_counter() - t1
+        detected = Counter(r.language for r in results if r.language and r.segments)
+        final_language = options.language or (detected.most_common(1)[0][0] if detected else "")
+        segments = merge_chunks(chunks, results, audio.duration_s)
+        if final_language == "zh":
+            segments = [_simplify(s) for s in segments]
+        for seg in segments:
+            seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
+            seg.voice = voice_features(audio.samples[int(seg.start * SAMPLE_RATE) : int(seg.end * SAMPLE_RATE)])
+        return Transcript(
+            language=final_language,
+            duration_s=round(audio.duration_s, 3),
+            segments=segments,
+            engine=self.backend.name,
+            timings={
+                "vad_s": round(vad_s, 3),
+                "asr_s": round(asr_s, 3),
+                "chunks": len(chunks) - len(retry),
+                "recovered_chunks": len(retry),
+                "x_real_time": round(audio.duration_s / asr_s, 2) if asr_s > 0 else 0.0,
+            },
+            channels=audio.channels,
+        )
+
+    def _run(self, audio: DecodedAudio, chunks: list[Chunk], options: DecodeOptions,
+             progress: Progress | None) -> list[ChunkResult]:
         results: list[ChunkResult] = []
         if progress:
             progress("transcribing", 0, len(chunks))
@@ -172,27 +211,7 @@ class Engine:
             results.extend(self.backend.transcribe_batch([c.slice(audio.samples) for c in batch], options))
             if progress:
                 progress("transcribing", len(results), len(chunks))
-        asr_s = time.perf_counter() - t1
-        detected = Counter(r.language for r in results if r.language and r.segments)
-        final_language = options.language or (detected.most_common(1)[0][0] if detected else "")
-        segments = merge_chunks(chunks, results, audio.duration_s)
-        if final_language == "zh":
-            segments = [_simplify(s) for s in segments]
-        for seg in segments:
-            seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
-        return Transcript(
-            language=final_language,
-            duration_s=round(audio.duration_s, 3),
-            segments=segments,
-            engine=self.backend.name,
-            timings={
-                "vad_s": round(vad_s, 3),
-                "asr_s": round(asr_s, 3),
-                "chunks": len(chunks),
-                "x_real_time": round(audio.duration_s / asr_s, 2) if asr_s > 0 else 0.0,
-            },
-            channels=audio.channels,
-        )
+        return results
 
     def _detect_language(self, audio: DecodedAudio, chunks: list[Chunk]) -> str | None:
         # One decision per recording: per-chunk detection flips on code-switched sentences.
@@ -213,23 +232,49 @@ def _simplify(seg: Segment) -> Segment:
     return seg
 
 
+def uncovered_spans(
+    spans: Sequence[tuple[float, float]], chunks: Sequence[Chunk], results: Sequence[ChunkResult], min_s: float = 0.8
+) -> list[tuple[float, float]]:
+    """VAD speech spans (at least `min_s` long) that no recognised segment overlaps."""
+    covered = [
+        (chunk.start + seg.start, chunk.start + seg.end)
+        for chunk, result in zip(chunks, results)
+        for seg in result.segments
+        if seg.text.strip()
+    ]
+    missed = []
+    for start, end in spans:
+        if end - start < min_s:
+            continue
+        overlap = sum(max(0.0, min(end, b) - max(start, a)) for a, b in covered)
+        if overlap < 0.2 * (end - start):
+            missed.append((start, end))
+    return missed
+
+
 def merge_chunks(chunks: Sequence[Chunk], results: Sequence[ChunkResult], duration_s: float) -> list[Segment]:
     """Place chunk-relative segments on the file's timeline; timestamps never go backwards or outside."""
-    merged: list[Segment] = []
-    floor = 0.0
+    placed: list[Segment] = []
     for chunk, result in zip(chunks, results):
         for seg in result.segments:
             if not seg.text.strip():
                 continue
             seg = seg.shifted(chunk.start)
-            lo, hi = max(floor, chunk.start), min(chunk.end, duration_s)
-            seg.start = round(min(max(seg.start, lo), hi), 3)
+            hi = min(chunk.end, duration_s)
+            seg.start = round(min(max(seg.start, chunk.start), hi), 3)
             seg.end = round(min(max(seg.end, seg.start), hi), 3)
-            prev = seg.start
-            for w in seg.words:
-                w.start = round(min(max(w.start, prev), seg.end), 3)
-                w.end = round(min(max(w.end, w.start), seg.end), 3)
-                prev = w.start
-            merged.append(seg)
-            floor = seg.end
+            placed.append(seg)
+    placed.sort(key=lambda s: (s.start, s.end))
+    merged: list[Segment] = []
+    floor = 0.0
+    for seg in placed:
+        seg.start = round(max(seg.start, floor), 3)
+        seg.end = round(max(seg.end, seg.start), 3)
+        prev = seg.start
+        for w in seg.words:
+            w.start = round(min(max(w.start, prev), seg.end), 3)
+            w.end = round(min(max(w.end, w.start), seg.end), 3)
+            prev = w.start
+        merged.append(seg)
+        floor = seg.end
     return merged

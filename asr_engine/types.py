@@ -22,6 +22,7 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     confidence: float | None = None
     channel: int | None = None  # source channel when a stereo file was split by side
+    voice: list[float] | None = None  # [median F0 Hz, spectral centroid Hz, voiced fraction]
 
     def shifted(self, offset: float) -> "Segment":
         return Segment(
@@ -34,6 +35,7 @@ class Segment:
             ],
             confidence=self.confidence,
             channel=self.channel,
+            voice=self.voice,
         )
 
 
@@ -75,6 +77,7 @@ class Transcript:
                 words=[Word(**w) for w in s.get("words", [])],
                 confidence=s.get("confidence"),
                 channel=s.get("channel"),
+                voice=s.get("voice"),
             )
             for s in data.get("segments", [])
         ]

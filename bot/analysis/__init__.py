@@ -1,0 +1,142 @@
+"""Transcript -> Analysis: roles, speech features, term correction, keywords, competencies, summary, follow-ups."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from asr_engine import Segment, Transcript
+
+from .competencies import find_claims, score_competencies
+from .followups import suggest
+from .model import CANDIDATE, Analysis, Correction, Utterance
+from .profiles import BUILT_IN, Profile, ProfileError, load_profile, profile_from_jd
+from .roles import assign_roles, parse_speaker_prefix
+from .speech import annotate
+from .summary import build_summary, overall, recommend
+from .terms import TermCorrector
+
+__all__ = ["analyze", "transcript_from_text", "load_profile", "profile_from_jd", "Profile", "ProfileError", "BUILT_IN"]
+
+_TIME = re.compile(r"^\s*\[(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)\]\s*")
+
+
+def _language_of(text: str) -> str:
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]+", text))
+    return "zh" if han >= latin else "en"
+
+
+def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcript, list[str | None]]:
+    """A .txt transcript: one utterance per line, optional `[mm:ss.s]` time and `interviewer:`/`candidate:`
+    prefix. Lines without times are spaced by their length so pauses are not invented."""
+    segments: list[Segment] = []
+    roles: list[str | None] = []
+    t = 0.0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = _TIME.match(line)
+        if m:
+            t = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+            line = line[m.end():]
+        role, body = parse_speaker_prefix(line)
+        if not body.strip():
+            continue
+        duration = max(1.0, len(body) / (4.5 if _language_of(body) == "zh" else 14.0))
+        segments.append(Segment(start=round(t, 2), end=round(t + duration, 2), text=body.strip()))
+        roles.append(role)
+        t += duration + 0.5
+    if not segments:
+        raise ValueError("the transcript text has no utterances")
+    language = _language_of(" ".join(s.text for s in segments))
+    transcript = Transcript(language=language, duration_s=segments[-1].end, segments=segments, engine="text", source=source)
+    return transcript, roles
+
+
+def _correction_time(u: Utterance, offset: int) -> float:
+    """Start time of the word at character `offset` of the utterance, else interpolated."""
+    pos = 0
+    for w in u.words:
+        pos += len(w["text"].strip())
+        if pos > offset:
+            return round(float(w["start"]), 2)
+    share = offset / max(len(u.text), 1)
+    return round(u.start + share * (u.end - u.start), 2)
+
+
+def analyze(
+    transcript: Transcript,
+    profile: Profile | None = None,
+    *,
+    hotwords: Iterable[str] = (),
+    known_roles: list[str | None] | None = None,
+) -> Analysis:
+    profile = profile or BUILT_IN["general"]
+    language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
+    segs = [s for s in transcript.segments if s.text.strip()]
+    detected = assign_roles([s.text for s in segs], [s.start for s in segs], [s.end for s in segs],
+                            [s.channel for s in segs], [s.voice for s in segs])
+    if known_roles:
+        detected = [k or d for k, d in zip(known_roles, detected)]
+    utterances = [
+        Utterance(start=s.start, end=s.end, speaker=role, text=s.text.strip(), confidence=s.confidence,
+                  words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
+                  voice=s.voice, channel=s.channel)
+        for s, role in zip(segs, detected)
+    ]
+
+    corrector = TermCorrector([*profile.hotwords, *hotwords])
+    corrections: list[Correction] = []
+    for i, u in enumerate(utterances):
+        context = " ".join(x.text for x in utterances[max(0, i - 2) : i + 3] if x is not u)
+        fixed, fixes = corrector.correct(u.text, context)
+        if fixes:
+            for f in fixes:
+                corrections.append(Correction(original=f.original, corrected=f.corrected, start=_correction_time(u, f.offset)))
+            u.original_text, u.text = u.text, fixed
+            u.flags.append("corrected")
+        if u.speaker == CANDIDATE:
+            u.keywords = sorted(corrector.terms_in(u.text), key=lambda k: u.text.lower().find(k.lower()))
+
+    speech = annotate(utterances)
+    claims, negated = find_claims(utterances, language)
+    competencies = score_competencies(claims, negated, language)
+    score, coverage, missing = overall(competencies, profile)
+    recommendation = recommend(score, coverage)
+    summary = build_summary(competencies, score, coverage, missing, recommendation, language, profile)
+    return Analysis(
+        language=language,
+        duration_s=transcript.duration_s,
+        utterances=utterances,
+        competencies=competencies,
+        overall_score=score,
+        recommendation=recommendation,
+        summary=summary,
+        followups=suggest(utterances, language),
+        corrections=corrections,
+        profile=profile.name,
+        speech=speech,
+    )
+
+
+def load_transcript_file(path: Path) -> tuple[Transcript, list[str | None] | None]:
+    """A `transcribe --json` file or a .txt transcript."""
+    import json
+
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+            raise ValueError(f"{path.name} is not a transcript: it has no \"segments\" list")
+        try:
+            return Transcript.from_dict(data), None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path.name} has a malformed segment ({exc})") from None
+    transcript, roles = transcript_from_text(text, source=path.name)
+    return transcript, roles

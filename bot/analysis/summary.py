@@ -1,0 +1,108 @@
+"""Overall score, recommendation and the three-part summary, in the interview's language."""
+
+from __future__ import annotations
+
+from .model import COMPETENCIES, CompetencyResult
+from .profiles import Profile
+
+NAMES = {
+    "zh": {
+        "technical_depth": "技术深度", "system_design": "系统设计", "problem_solving": "问题解决",
+        "leadership": "领导力", "result_orientation": "结果导向", "collaboration": "协作", "communication": "沟通表达",
+    },
+    "en": {
+        "technical_depth": "Technical depth", "system_design": "System design", "problem_solving": "Problem solving",
+        "leadership": "Leadership", "result_orientation": "Result orientation", "collaboration": "Collaboration",
+        "communication": "Communication",
+    },
+}
+ADVANCE_AT, DECLINE_BELOW, MIN_COVERAGE = 3.5, 2.0, 0.5
+
+
+def competency_name(key: str, language: str) -> str:
+    return NAMES["zh" if language == "zh" else "en"][key]
+
+
+def stamp(seconds: float) -> str:
+    return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def overall(competencies: dict[str, CompetencyResult], profile: Profile) -> tuple[float | None, float, list[str]]:
+    """Profile-weighted mean over scored competencies, the share of profile weight that had evidence,
+    and the weighty competencies without evidence."""
+    weights = profile.normalised()
+    scored = {k: c.score for k, c in competencies.items() if c.score is not None and weights[k] > 0}
+    coverage = sum(weights[k] for k in scored)
+    missing = [k for k in COMPETENCIES if weights[k] >= 0.1 and competencies[k].score is None]
+    if not scored:
+        return None, 0.0, missing
+    value = sum(weights[k] * s for k, s in scored.items()) / coverage
+    return round(value, 1), round(coverage, 2), missing
+
+
+def recommend(score: float | None, coverage: float) -> str:
+    if score is None or coverage < MIN_COVERAGE:
+        return "hold"
+    if score >= ADVANCE_AT:
+        return "advance"
+    if score < DECLINE_BELOW:
+        return "decline"
+    return "hold"
+
+
+def build_summary(
+    competencies: dict[str, CompetencyResult],
+    score: float | None,
+    coverage: float,
+    missing: list[str],
+    recommendation: str,
+    language: str,
+    profile: Profile,
+) -> dict[str, object]:
+    zh = language == "zh"
+    best = sorted(
+        ((k, e) for k, c in competencies.items() for e in c.evidence if not e.caveats and e.weight >= 1.0),
+        key=lambda ke: -ke[1].weight,
+    )
+    strengths, seen = [], set()
+    for key, ev in best:
+        if key in seen:
+            continue
+        seen.add(key)
+        strengths.append(f"{competency_name(key, language)}：{ev.text}（{stamp(ev.start)}）" if zh
+                         else f"{competency_name(key, language)}: \"{ev.text}\" ({stamp(ev.start)})")
+        if len(strengths) == 3:
+            break
+
+    to_verify = []
+    for key, c in competencies.items():
+        for ev in c.evidence:
+            for note in ev.caveats:
+                line = (f"{competency_name(key, language)}：{ev.text}（{stamp(ev.start)}）— {note}" if zh
+                        else f"{competency_name(key, language)}: \"{ev.text}\" ({stamp(ev.start)}) - {note}")
+                if line not in to_verify:
+                    to_verify.append(line)
+        for note in c.caveats:
+            if note.startswith(("候选人表示", "candidate says")):
+                to_verify.append(f"{competency_name(key, language)}：{note}" if zh else f"{competency_name(key, language)}: {note}")
+    for key in missing:
+        to_verify.append(f"{competency_name(key, language)}：本场面试没有相关证据" if zh
+                         else f"{competency_name(key, language)}: no evidence in this interview")
+
+    label = {"advance": ("建议进入下一轮", "Advance"), "hold": ("建议暂缓，补充考察", "Hold"),
+             "decline": ("不建议推进", "Decline")}[recommendation]
+    if score is None:
+        reason = "没有找到可评分的证据" if zh else "no scorable evidence was found"
+    elif coverage < MIN_COVERAGE:
+        gaps = "、".join(competency_name(k, language) for k in missing) if zh else ", ".join(competency_name(k, language) for k in missing)
+        reason = (f"证据只覆盖了岗位权重的 {coverage:.0%}，{gaps} 尚无证据" if zh
+                  else f"evidence covers only {coverage:.0%} of the role's weight; nothing yet on {gaps}")
+    else:
+        reason = (f"按“{profile.title or profile.name}”岗位加权综合得分 {score:.1f}/5，证据覆盖岗位权重的 {coverage:.0%}" if zh
+                  else f"weighted score {score:.1f}/5 for {profile.title or profile.name}, evidence covers {coverage:.0%} of the role's weight")
+    return {
+        "strengths": strengths,
+        "to_verify": to_verify,
+        "recommendation": f"{label[0]}：{reason}。" if zh else f"{label[1]}: {reason}.",
+        "coverage": coverage,
+    }

@@ -1,0 +1,171 @@
+"""Homophone repair for technical terms by pinyin similarity (秘等性 -> 幂等性, 现成齿 -> 线程池).
+
+A window of Chinese characters is replaced by a lexicon term when it sounds the same (toneless pinyin,
+with the usual fuzzy pairs zh/z, ch/c, sh/s, n/l, -ng/-n) or, for terms of three syllables or more, differs
+in one initial, and the context allows it:
+- text that already is a lexicon term is never touched;
+- a window that is itself a common word (jieba's dictionary) is never changed: "现成的线程池" must stay as
+  spoken, at the price of missing 学风 -> 削峰;
+- two-syllable terms, everyday-word terms and one-initial-off matches need a technical term nearby.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+from .lexicon import EN_TERMS, NEEDS_CONTEXT, ZH_TERMS
+
+HAN = re.compile(r"[\u4e00-\u9fff]+")
+COMMON_WORD_FREQ = 100
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+_FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
+# Initials an ASR model (or an accent) confuses; anything further apart is a different word.
+_CLOSE_INITIALS = {frozenset(p) for p in (("m", "n"), ("n", "l"), ("b", "p"), ("d", "t"), ("g", "k"), ("z", "c"),
+                                          ("zh", "ch"), ("j", "q"), ("f", "h"), ("r", "l"), ("m", "b"))}
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
+             "s", "y", "w")
+
+
+def _split(syl: str) -> tuple[str, str]:
+    for ini in _INITIALS:
+        if syl.startswith(ini) and len(syl) > len(ini):
+            return ini, syl[len(ini):]
+    return "", syl
+
+
+def _fuzzy(syl: str) -> str:
+    ini, fin = _split(syl)
+    for a, b in _FUZZY_INITIALS:
+        if ini == a:
+            ini = b
+    for a, b in _FUZZY_FINALS:
+        if fin.endswith(a):
+            fin = fin[: -len(a)] + b
+            break
+    return ini + fin
+
+
+@lru_cache(maxsize=4096)
+def _readings(term: str) -> tuple[frozenset[str], ...]:
+    from pypinyin import Style, pinyin
+
+    return tuple(frozenset(r) for r in pinyin(term, style=Style.NORMAL, heteronym=True))
+
+
+def _syllables(text: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(text, style=Style.NORMAL)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.dt
+
+
+def word_freq(word: str) -> int:
+    return int(_jieba().FREQ.get(word) or 0)
+
+
+@dataclass(frozen=True)
+class Fix:
+    original: str
+    corrected: str
+    offset: int  # character offset in the corrected text
+
+
+def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int | None:
+    """Number of syllables that differ only in their initial; None when the window does not sound alike."""
+    near = 0
+    for syl, options in zip(window_syls, readings):
+        if syl in options or _fuzzy(syl) in {_fuzzy(o) for o in options}:
+            continue
+        ini, fin = _split(syl)
+        if any(fin == _split(o)[1] and frozenset((ini, _split(o)[0])) in _CLOSE_INITIALS for o in options):
+            near += 1
+            continue
+        return None
+    return near
+
+
+class TermCorrector:
+    def __init__(self, extra_terms: Iterable[str] = ()) -> None:
+        extra = [t.strip() for t in extra_terms if t.strip()]
+        self.zh_terms = sorted({*ZH_TERMS, *(t for t in extra if HAN.fullmatch(t))}, key=len, reverse=True)
+        self.en_terms = {t.lower(): t for t in (*EN_TERMS, *(t for t in extra if not HAN.search(t)))}
+        self.by_len: dict[int, list[str]] = {}
+        for t in self.zh_terms:
+            self.by_len.setdefault(len(t), []).append(t)
+        self.term_set = set(self.zh_terms)
+
+    def terms_in(self, text: str) -> set[str]:
+        found = {t for t in self.zh_terms if t in text}
+        found |= {canon for low, canon in self.en_terms.items() if re.search(rf"(?<![a-z0-9]){re.escape(low)}(?![a-z0-9])", text.lower())}
+        return found
+
+    def correct(self, text: str, context: str = "") -> tuple[str, list[Fix]]:
+        """Return the corrected text and each fix made. `context` is nearby speech (same speaker)."""
+        fixes: list[Fix] = []
+        out = []
+        last = 0
+        for run in HAN.finditer(text):
+            out.append(text[last : run.start()])
+            fixed_run, run_fixes = self._correct_run(run.group(), text + " " + context)
+            base = sum(len(p) for p in out)
+            fixes += [Fix(f.original, f.corrected, base + f.offset) for f in run_fixes]
+            out.append(fixed_run)
+            last = run.end()
+        out.append(text[last:])
+        return "".join(out), fixes
+
+    def _correct_run(self, run: str, context: str) -> tuple[str, list[Fix]]:
+        syls = _syllables(run)
+        if len(syls) != len(run):  # pypinyin keeps one syllable per Han character; be safe otherwise
+            return run, []
+        protected = [False] * len(run)
+        for term in self.zh_terms:  # text that already is a term stays exactly as spoken
+            for m in re.finditer(re.escape(term), run):
+                for k in range(m.start(), m.end()):
+                    protected[k] = True
+        context_terms = self.terms_in(context)
+        result, fixes, i = [], [], 0
+        while i < len(run):
+            hit = None if protected[i] else self._best_at(run, syls, i, protected, context_terms)
+            if hit is None:
+                result.append(run[i])
+                i += 1
+                continue
+            term, length = hit
+            fixes.append(Fix(run[i : i + length], term, len("".join(result))))
+            result.append(term)
+            context_terms.add(term)
+            i += length
+        return "".join(result), fixes
+
+    def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
+        for length in sorted(self.by_len, reverse=True):
+            if length < 2 or i + length > len(run) or any(protected[i : i + length]):
+                continue
+            window = run[i : i + length]
+            if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ:
+                continue
+            for term in self.by_len[length]:
+                near = _match(syls[i : i + length], _readings(term))
+                if near is None or sum(a != b for a, b in zip(window, term)) == 0:
+                    continue
+                if near and (length < 3 or near > 1):
+                    continue
+                needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
+                if needs_context and not (context_terms - {term}):
+                    continue
+                return term, length
+        return None
+
