@@ -84,6 +84,79 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_BAD_INPUT if failures else EXIT_OK
 
 
+def _profile(spec: str | None):
+    from .analysis import ProfileError, load_profile
+
+    try:
+        return load_profile(spec)
+    except ProfileError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_engine import choose_engine
+
+    from .pipeline import process_recording
+    from .render import ReportContext, render
+    from .store import Store
+
+    profile = _profile(args.profile)
+    config = settings.engine_config()
+    if args.engine:
+        config.engine = args.engine
+    engine_name, _reason = choose_engine(config)
+    path = Path(args.audio)
+    update, close = _progress_bar(path.name)
+    try:
+        done = process_recording(
+            path,
+            store=Store(settings.db_path),
+            engine=lambda: _engine(settings, args.engine),
+            engine_name=engine_name,
+            profile=profile,
+            language=None if args.language in (None, "auto") else args.language,
+            max_bytes=settings.max_upload_bytes,
+            progress=update,
+        )
+    finally:
+        close()
+    if done.reused_transcript:
+        print(f"reused the stored transcript of identical audio ({engine_name})", file=sys.stderr)
+    ctx = ReportContext(title=path.stem, audio_url=path.resolve().as_uri(), interview_id=done.interview_id,
+                        report_url=None)
+    body = render(done.analysis, args.format, ctx)
+    Store(settings.db_path).save_report(done.interview_id, args.format, body)
+    _write(body, args.output)
+    print(f"interview {done.interview_id} stored in {settings.db_path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from .analysis import analyze
+    from .analysis import load_transcript_file
+    from .render import ReportContext, render
+
+    path = Path(args.transcript)
+    if not path.is_file():
+        raise UserError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    try:
+        transcript, roles = load_transcript_file(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    analysis = analyze(transcript, _profile(args.profile), known_roles=roles)
+    fmt = "json" if args.json else args.format
+    _write(render(analysis, fmt, ReportContext(title=path.stem)), args.output)
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Cheap readiness check (used as the container healthcheck): configuration, engine choice, storage."""
     import importlib.util
@@ -130,6 +203,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default=None, choices=["zh", "en", "auto"], help="force a language (default: detect)")
     p.add_argument("--json", action="store_true", help="print the transcript as JSON")
     p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("report", help="the main job: transcribe, analyse, store and render one recording")
+    p.add_argument("audio", help="the interview recording")
+    p.add_argument("--format", default="md", choices=["md", "html", "json", "slack", "feishu"])
+    p.add_argument("--profile", help="job profile: backend, frontend, data, hrbp, product, or a .toml/.json/.txt (JD) file")
+    p.add_argument("--language", default=None, choices=["zh", "en", "auto"])
+    p.add_argument("--engine", choices=["whisper", "qwen3", "remote"], help="override IB_ASR_ENGINE")
+    p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("analyze", help="analyse a transcript (transcribe --json output, or a .txt)")
+    p.add_argument("transcript", help="TRANSCRIPT.json or TEXT.txt (one utterance per line, optional "
+                                      "'[mm:ss.s]' and 'interviewer:'/'candidate:' prefixes)")
+    p.add_argument("--profile")
+    p.add_argument("--json", action="store_true", help="print the analysis JSON")
+    p.add_argument("--format", default="md", choices=["md", "html", "json", "slack", "feishu"])
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("doctor", help="check configuration, engine choice and storage (container healthcheck)")
     p.set_defaults(func=cmd_doctor)

@@ -92,8 +92,8 @@ class Analysis:
                     "confidence": u.confidence,
                     "flags": list(u.flags),
                     "keywords": list(u.keywords),
-                    **({"original_text": u.original_text} if u.original_text else {}),
-                    **({"pause_before_s": u.pause_before_s} if u.pause_before_s else {}),
+                    "original_text": u.original_text,
+                    "pause_before_s": u.pause_before_s,
                 }
                 for u in self.utterances
             ],

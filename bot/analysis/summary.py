@@ -19,6 +19,10 @@ NAMES = {
 ADVANCE_AT, DECLINE_BELOW, MIN_COVERAGE = 3.5, 2.0, 0.5
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def competency_name(key: str, language: str) -> str:
     return NAMES["zh" if language == "zh" else "en"][key]
 
@@ -69,8 +73,8 @@ def build_summary(
         if key in seen:
             continue
         seen.add(key)
-        strengths.append(f"{competency_name(key, language)}：{ev.text}（{stamp(ev.start)}）" if zh
-                         else f"{competency_name(key, language)}: \"{ev.text}\" ({stamp(ev.start)})")
+        strengths.append(f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）" if zh
+                         else f"{competency_name(key, language)}: \"{_short(ev.text)}\" ({stamp(ev.start)})")
         if len(strengths) == 3:
             break
 
@@ -78,8 +82,8 @@ def build_summary(
     for key, c in competencies.items():
         for ev in c.evidence:
             for note in ev.caveats:
-                line = (f"{competency_name(key, language)}：{ev.text}（{stamp(ev.start)}）— {note}" if zh
-                        else f"{competency_name(key, language)}: \"{ev.text}\" ({stamp(ev.start)}) - {note}")
+                line = (f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）— {note}" if zh
+                        else f"{competency_name(key, language)}: \"{_short(ev.text)}\" ({stamp(ev.start)}) - {note}")
                 if line not in to_verify:
                     to_verify.append(line)
         for note in c.caveats:

@@ -30,6 +30,7 @@ _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k",
              "s", "y", "w")
 
 
+@lru_cache(maxsize=None)
 def _split(syl: str) -> tuple[str, str]:
     for ini in _INITIALS:
         if syl.startswith(ini) and len(syl) > len(ini):
@@ -37,6 +38,7 @@ def _split(syl: str) -> tuple[str, str]:
     return "", syl
 
 
+@lru_cache(maxsize=None)
 def _fuzzy(syl: str) -> str:
     ini, fin = _split(syl)
     for a, b in _FUZZY_INITIALS:
@@ -47,6 +49,16 @@ def _fuzzy(syl: str) -> str:
             fin = fin[: -len(a)] + b
             break
     return ini + fin
+
+
+@lru_cache(maxsize=None)
+def _fuzzy_set(options: frozenset[str]) -> frozenset[str]:
+    return frozenset(_fuzzy(o) for o in options)
+
+
+@lru_cache(maxsize=None)
+def _finals(options: frozenset[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(_split(o) for o in options)
 
 
 @lru_cache(maxsize=4096)
@@ -86,10 +98,10 @@ def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int 
     """Number of syllables that differ only in their initial; None when the window does not sound alike."""
     near = 0
     for syl, options in zip(window_syls, readings):
-        if syl in options or _fuzzy(syl) in {_fuzzy(o) for o in options}:
+        if syl in options or _fuzzy(syl) in _fuzzy_set(options):
             continue
         ini, fin = _split(syl)
-        if any(fin == _split(o)[1] and frozenset((ini, _split(o)[0])) in _CLOSE_INITIALS for o in options):
+        if any(fin == o_fin and frozenset((ini, o_ini)) in _CLOSE_INITIALS for o_ini, o_fin in _finals(options)):
             near += 1
             continue
         return None
@@ -101,14 +113,23 @@ class TermCorrector:
         extra = [t.strip() for t in extra_terms if t.strip()]
         self.zh_terms = sorted({*ZH_TERMS, *(t for t in extra if HAN.fullmatch(t))}, key=len, reverse=True)
         self.en_terms = {t.lower(): t for t in (*EN_TERMS, *(t for t in extra if not HAN.search(t)))}
-        self.by_len: dict[int, list[str]] = {}
+        # Index by the final of each term's first syllable: exact, fuzzy and one-initial-off windows all
+        # share it, so each position looks at a handful of terms instead of the whole lexicon.
+        self.by_final: dict[str, list[str]] = {}
         for t in self.zh_terms:
-            self.by_len.setdefault(len(t), []).append(t)
+            for reading in _readings(t)[0]:
+                fin = _fuzzy(reading)[len(_split(_fuzzy(reading))[0]):]
+                bucket = self.by_final.setdefault(fin, [])
+                if t not in bucket:
+                    bucket.append(t)
         self.term_set = set(self.zh_terms)
+        self.en_re = re.compile(
+            r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True)) + r")(?![a-z0-9])"
+        )
 
     def terms_in(self, text: str) -> set[str]:
         found = {t for t in self.zh_terms if t in text}
-        found |= {canon for low, canon in self.en_terms.items() if re.search(rf"(?<![a-z0-9]){re.escape(low)}(?![a-z0-9])", text.lower())}
+        found |= {self.en_terms[m.group(1)] for m in self.en_re.finditer(text.lower())}
         return found
 
     def correct(self, text: str, context: str = "") -> tuple[str, list[Fix]]:
@@ -116,9 +137,10 @@ class TermCorrector:
         fixes: list[Fix] = []
         out = []
         last = 0
+        context_terms = self.terms_in(text + " " + context)
         for run in HAN.finditer(text):
             out.append(text[last : run.start()])
-            fixed_run, run_fixes = self._correct_run(run.group(), text + " " + context)
+            fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
             base = sum(len(p) for p in out)
             fixes += [Fix(f.original, f.corrected, base + f.offset) for f in run_fixes]
             out.append(fixed_run)
@@ -126,7 +148,7 @@ class TermCorrector:
         out.append(text[last:])
         return "".join(out), fixes
 
-    def _correct_run(self, run: str, context: str) -> tuple[str, list[Fix]]:
+    def _correct_run(self, run: str, context_terms: set[str]) -> tuple[str, list[Fix]]:
         syls = _syllables(run)
         if len(syls) != len(run):  # pypinyin keeps one syllable per Han character; be safe otherwise
             return run, []
@@ -135,10 +157,9 @@ class TermCorrector:
             for m in re.finditer(re.escape(term), run):
                 for k in range(m.start(), m.end()):
                     protected[k] = True
-        context_terms = self.terms_in(context)
         result, fixes, i = [], [], 0
         while i < len(run):
-            hit = None if protected[i] else self._best_at(run, syls, i, protected, context_terms)
+            hit = self._best_at(run, syls, i, protected, context_terms)
             if hit is None:
                 result.append(run[i])
                 i += 1
@@ -151,21 +172,25 @@ class TermCorrector:
         return "".join(result), fixes
 
     def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
-        for length in sorted(self.by_len, reverse=True):
-            if length < 2 or i + length > len(run) or any(protected[i : i + length]):
+        fuzzy = _fuzzy(syls[i])
+        candidates = self.by_final.get(fuzzy[len(_split(fuzzy)[0]):], ())
+        for term in candidates:  # longest first: zh_terms is sorted by length
+            length = len(term)
+            if length < 2 or i + length > len(run):
                 continue
             window = run[i : i + length]
             if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ:
                 continue
-            for term in self.by_len[length]:
-                near = _match(syls[i : i + length], _readings(term))
-                if near is None or sum(a != b for a, b in zip(window, term)) == 0:
-                    continue
-                if near and (length < 3 or near > 1):
-                    continue
-                needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
-                if needs_context and not (context_terms - {term}):
-                    continue
-                return term, length
+            # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
+            if any(protected[i + k] and window[k] != term[k] for k in range(length)):
+                continue
+            near = _match(syls[i : i + length], _readings(term))
+            if near is None or window == term:
+                continue
+            if near and (length < 3 or near > 1):
+                continue
+            needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
+            if needs_context and not (context_terms - {term}):
+                continue
+            return term, length
         return None
-

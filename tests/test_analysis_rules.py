@@ -1,0 +1,137 @@
+"""What the analysis promises a hiring team, on text transcripts in Chinese and English."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analysis import analyze, transcript_from_text
+from bot.analysis.model import COMPETENCIES
+
+
+def run(text: str, profile=None):
+    transcript, roles = transcript_from_text(text)
+    return analyze(transcript, profile, known_roles=roles)
+
+
+def comp(analysis, key):
+    return analysis.to_dict()["competencies"][key]
+
+
+ZH_STRONG = """\
+interviewer: 能讲讲你最有挑战的项目吗？
+candidate: 我主导了支付系统的重构，把单体服务拆成了微服务，用消息队列做削峰。
+candidate: 高峰期每秒能处理两万个请求，接口延迟从800毫秒降到了120毫秒。
+interviewer: 幂等性怎么保证？
+candidate: 我们通过唯一的请求号做幂等键，写入之前先查一下，重复请求直接返回上次的结果。
+interviewer: 遇到过线上问题吗？
+candidate: 有一次数据库慢查询拖垮了服务，我用火焰图定位到瓶颈，加了联合索引解决了。
+interviewer: 怎么和其他团队合作？
+candidate: 首先和产品对齐需求，其次跨团队一起评审方案，最后按周同步进度。
+"""
+
+
+def test_every_competency_found_with_timestamped_evidence():
+    a = run(ZH_STRONG)
+    d = a.to_dict()
+    for key in COMPETENCIES:
+        c = d["competencies"][key]
+        assert c["score"] is not None, key
+        assert 0 < c["score"] <= 5
+        for ev in c["evidence"]:
+            assert ev["start"] >= 0 and ev["text"] and ev["weight"] > 0
+    assert d["overall"]["recommendation"] in ("advance", "hold", "decline")
+    assert all(s["speaker"] in ("interviewer", "candidate") for s in d["segments"])
+
+
+def test_no_evidence_is_null_not_zero():
+    a = run("interviewer: 你好\ncandidate: 您好，很高兴见到你。\ninterviewer: 谢谢，再见。\ncandidate: 谢谢您，再见。")
+    d = a.to_dict()
+    assert all(c["score"] is None for c in d["competencies"].values())  # small talk is not evidence
+    assert d["overall"]["score"] is None and d["overall"]["recommendation"] == "hold"
+
+
+def test_not_shipped_lowers_leadership_with_a_caveat():
+    plain = comp(run("candidate: 我主导了订单系统的重构。"), "leadership")
+    qualified = comp(run("candidate: 我主导了订单系统的重构，但最后没上线。"), "leadership")
+    assert qualified["score"] < plain["score"]
+    assert any("未上线" in c for c in qualified["caveats"])
+
+
+def test_qualifier_in_the_next_utterance_still_counts():
+    a = comp(run("candidate: 我带过一个四个人的小组\ncandidate: 不过最后项目没上线"), "leadership")
+    assert any("未上线" in c for c in a["caveats"])
+
+
+def test_test_environment_result_needs_production_evidence():
+    r = comp(run("candidate: 我们把接口性能优化了30%，不过是在测试环境。"), "result_orientation")
+    assert "需要生产环境证据" in r["caveats"]
+    en = comp(run("candidate: We reduced latency by 40%, but only in staging."), "result_orientation")
+    assert "needs production evidence" in en["caveats"]
+
+
+def test_negation_is_not_evidence():
+    a = run("interviewer: 你带过团队吗？\ncandidate: 我没有带过团队。")
+    lead = comp(a, "leadership")
+    assert lead["score"] is None
+    assert any("没有相关经历" in c for c in lead["caveats"])
+    en = comp(run("candidate: I have never led a team."), "leadership")
+    assert en["score"] is None
+
+
+def test_vague_claims_weigh_less_and_go_to_verify():
+    vague = run("candidate: 我们做了很多性能优化，效果挺好的。")
+    exact = run("candidate: 我们做了性能优化，P99 延迟从 300 毫秒降到了 80 毫秒。")
+    assert comp(vague, "problem_solving")["score"] < comp(exact, "problem_solving")["score"]
+    assert any("缺少数据" in line for line in vague.summary["to_verify"])
+
+
+def test_english_interview_end_to_end():
+    text = """\
+interviewer: Can you tell me about a system you designed?
+candidate: I led the redesign of our checkout service and split it into microservices behind a message queue.
+candidate: We cut p99 latency from 900 ms to 150 ms and the error rate by 60%.
+interviewer: How did you find the bottleneck?
+candidate: I profiled the service with flame graphs and found lock contention in the connection pool, because every request took a global lock.
+interviewer: How do you work with other teams?
+candidate: I worked with the payments team and aligned with product every week.
+"""
+    d = run(text).to_dict()
+    assert d["language"] == "en"
+    for key in ("leadership", "system_design", "result_orientation", "problem_solving", "collaboration", "technical_depth"):
+        assert d["competencies"][key]["score"] is not None, key
+    assert d["summary"]["strengths"]
+    assert d["summary"]["recommendation"].split(":")[0] in ("Advance", "Hold", "Decline")
+
+
+def test_fillers_are_flagged_and_kept_out_of_evidence():
+    a = run("candidate: 嗯，然后，那个，我主导了订单系统的重构，把单体拆成了微服务。")
+    seg = a.to_dict()["segments"][0]
+    assert "filler" in seg["flags"]
+    quotes = [e["text"] for c in a.to_dict()["competencies"].values() for e in c["evidence"]]
+    assert quotes and not any(q.startswith(("嗯", "然后", "那个")) for q in quotes)
+
+
+def test_thinking_pause_is_reported_and_never_scored():
+    quick = "[00:00.0] interviewer: 你主导过什么项目？\n[00:02.0] candidate: 我主导了订单系统的重构，把单体拆成了微服务。"
+    slow = "[00:00.0] interviewer: 你主导过什么项目？\n[00:09.0] candidate: 我主导了订单系统的重构，把单体拆成了微服务。"
+    a, b = run(quick), run(slow)
+    assert "thinking_pause" in b.to_dict()["segments"][1]["flags"]
+    assert "thinking_pause" not in a.to_dict()["segments"][1]["flags"]
+    scores = lambda x: {k: (c["score"], [e["text"] for e in c["evidence"]]) for k, c in x.to_dict()["competencies"].items()}  # noqa: E731
+    assert scores(a) == scores(b)
+    assert a.overall_score == b.overall_score
+
+
+def test_profile_weights_change_the_overall_not_the_evidence():
+    from bot.analysis import load_profile
+
+    text = "candidate: 我主导了团队的招聘和绩效改革，和各部门沟通协调，首先对齐目标，其次按月复盘。"
+    hr, backend = run(text, load_profile("hrbp")), run(text, load_profile("backend"))
+    assert hr.to_dict()["competencies"] == backend.to_dict()["competencies"]
+    assert hr.profile == "hrbp" and backend.profile == "backend_engineer"
+
+
+@pytest.mark.parametrize("line", ["你好，很高兴认识你", "谢谢您今天的时间", "Thanks for having me today"])
+def test_small_talk_is_never_evidence(line):
+    d = run(f"candidate: {line}").to_dict()
+    assert all(not c["evidence"] for c in d["competencies"].values())
