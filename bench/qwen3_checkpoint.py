@@ -84,12 +84,12 @@ def build_tokenizer(out: Path, vocab_size: int = 400):
 def build_checkpoint(out: str | Path, size: str = "tiny", *, aligner: bool = False, seed: int = 0) -> Path:
     """Write a random checkpoint folder to `out` and return it."""
     import torch
-    from transformers import WhisperFeatureExtractor
     from qwen_asr.core.transformers_backend import (
         Qwen3ASRConfig,
         Qwen3ASRForConditionalGeneration,
         Qwen3ASRProcessor,
     )
+    from transformers import WhisperFeatureExtractor
 
     spec = SIZES[size]
     out = Path(out)

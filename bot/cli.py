@@ -140,8 +140,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    from .analysis import analyze
-    from .analysis import load_transcript_file
+    from .analysis import analyze, load_transcript_file
     from .render import ReportContext, render
 
     path = Path(args.transcript)

@@ -43,3 +43,13 @@ def test_merge_shifts_clamps_and_keeps_order():
     for seg in merged:
         for w in seg.words:
             assert seg.start <= w.start <= w.end <= seg.end
+
+
+def test_speech_no_segment_covers_is_found_for_a_second_pass():
+    from asr_engine.engine import uncovered_spans
+
+    spans = [(0.0, 5.0), (6.0, 9.0), (9.5, 9.8), (20.0, 25.0)]
+    chunks = [Chunk(0.0, 9.8), Chunk(20.0, 25.0)]
+    results = [ChunkResult("zh", [Segment(0.1, 4.9, "第一句")]), ChunkResult("zh", [Segment(0.0, 5.0, "第三句")])]
+    # 6-9 s was heard by the VAD but nothing was recognised there; 9.5-9.8 is too short to matter
+    assert uncovered_spans(spans, chunks, results) == [(6.0, 9.0)]

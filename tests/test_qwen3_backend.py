@@ -69,7 +69,8 @@ def test_chunks_of_a_long_file_go_to_the_model_in_batches(tmp_path, qwen3_engine
     chunks = transcript.timings["chunks"]
     assert chunks >= 3
     assert max(batch_sizes) == min(4, chunks)  # max_inference_batch_size honoured
-    assert sum(batch_sizes) == chunks
+    assert all(b <= 4 for b in batch_sizes)
+    assert sum(batch_sizes) == chunks + transcript.timings["recovered_chunks"]
     starts = [s.start for s in transcript.segments]
     assert starts == sorted(starts)
 

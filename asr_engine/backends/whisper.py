@@ -12,7 +12,6 @@ from ..errors import EngineError
 from ..types import ChunkResult, Segment, Word
 from .base import DecodeOptions
 
-
 # A 30 s chunk of fast Mandarin is ~200 tokens; the cap stops a looping decode from running to 448.
 MAX_NEW_TOKENS = 250
 MAX_CHARS_PER_S = 25.0  # far above any human speaking rate, in either script

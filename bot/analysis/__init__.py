@@ -99,7 +99,7 @@ def analyze(
             u.original_text, u.text = u.text, fixed
             u.flags.append("corrected")
         if u.speaker == CANDIDATE:
-            u.keywords = sorted(corrector.terms_in(u.text), key=lambda k: u.text.lower().find(k.lower()))
+            u.keywords = corrector.keywords(u.text, language)
 
     speech = annotate(utterances)
     claims, negated = find_claims(utterances, language)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .competencies import QUALIFIERS, QUANTIFIED, VAGUE, answers
+from .competencies import QUALIFIERS, QUANTIFIED, answers
 from .model import CANDIDATE, Followup, Utterance
 from .speech import strip_fillers
 

@@ -127,6 +127,16 @@ class TermCorrector:
             r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True)) + r")(?![a-z0-9])"
         )
 
+    def keywords(self, text: str, language: str) -> list[str]:
+        """Terms to bold, in order of appearance: lexicon terms, plus any Latin word in Chinese speech
+        (code-switched words are nearly always technical: "我们上了 Istio")."""
+        found = self.terms_in(text)
+        if language == "zh":
+            found |= {w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#./-]*[A-Za-z0-9+#]|[A-Za-z]{2,}", text) if len(w) >= 2}
+        # drop terms inside a longer found term (队列 inside 消息队列)
+        found = {t for t in found if not any(t != o and t in o for o in found)}
+        return sorted(found, key=lambda k: text.lower().find(k.lower()))
+
     def terms_in(self, text: str) -> set[str]:
         found = {t for t in self.zh_terms if t in text}
         found |= {self.en_terms[m.group(1)] for m in self.en_re.finditer(text.lower())}
