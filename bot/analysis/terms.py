@@ -132,7 +132,7 @@ class TermCorrector:
         (code-switched words are nearly always technical: "我们上了 Istio")."""
         found = self.terms_in(text)
         if language == "zh":
-            found |= {w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#./-]*[A-Za-z0-9+#]|[A-Za-z]{2,}", text) if len(w) >= 2}
+            found |= {w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#./-]*[A-Za-z0-9+#]", text) if len(w) >= 3}
         # drop terms inside a longer found term (队列 inside 消息队列)
         found = {t for t in found if not any(t != o and t in o for o in found)}
         return sorted(found, key=lambda k: text.lower().find(k.lower()))
