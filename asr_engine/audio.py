@@ -88,20 +88,40 @@ def _check_riff_header(path: Path, size: int) -> None:
             fh.seek(pos)
 
 
-def probe_duration(path: Path) -> float | None:
-    """Duration the container claims, in seconds, without decoding."""
+def _open(path: Path, max_duration_s: float | None, max_bytes: int | None):
+    """Open a container and find its audio stream, refusing bad input early; (container, stream, claimed s)."""
     import av
 
+    size = check_readable(path, max_bytes)
+    _check_riff_header(path, size)
     try:
-        with av.open(str(path)) as container:
-            if container.duration:
-                return container.duration / 1_000_000
-            stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is not None and stream.duration and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except av.error.FFmpegError:
-        return None
-    return None
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise AudioInputError(
+            f"{path.name} is not a readable audio or video file ({_short(exc)})"
+        ) from None
+    stream = next((s for s in container.streams if s.type == "audio"), None)
+    if stream is None:
+        container.close()
+        raise AudioInputError(f"{path.name} has no audio track")
+    claimed = None
+    if container.duration:
+        claimed = container.duration / 1_000_000
+    elif stream.duration and stream.time_base:
+        claimed = float(stream.duration * stream.time_base)
+    if max_duration_s is not None and claimed is not None and claimed > max_duration_s:
+        container.close()
+        raise AudioInputError(
+            f"{path.name} is {_fmt_duration(claimed)} long; the limit is {_fmt_duration(max_duration_s)}"
+        )
+    return container, stream, claimed
+
+
+def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None, max_bytes: int | None = None) -> float | None:
+    """Check that `path` is usable audio without decoding it; returns the duration the container claims."""
+    container, _stream, claimed = _open(Path(path), max_duration_s, max_bytes)
+    container.close()
+    return claimed
 
 
 def decode(
@@ -111,30 +131,9 @@ def decode(
     max_bytes: int | None = None,
 ) -> DecodedAudio:
     """Decode `path` to 16 kHz mono float32; raises AudioInputError with one clear sentence."""
-    import av
-
     path = Path(path)
-    size = check_readable(path, max_bytes)
-    _check_riff_header(path, size)
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioInputError(
-            f"{path.name} is not a readable audio or video file ({_short(exc)})"
-        ) from None
+    container, stream, claimed = _open(path, max_duration_s, max_bytes)
     with container:
-        stream = next((s for s in container.streams if s.type == "audio"), None)
-        if stream is None:
-            raise AudioInputError(f"{path.name} has no audio track")
-        claimed = None
-        if container.duration:
-            claimed = container.duration / 1_000_000
-        elif stream.duration and stream.time_base:
-            claimed = float(stream.duration * stream.time_base)
-        if max_duration_s is not None and claimed is not None and claimed > max_duration_s:
-            raise AudioInputError(
-                f"{path.name} is {_fmt_duration(claimed)} long; the limit is {_fmt_duration(max_duration_s)}"
-            )
         n_channels = stream.codec_context.channels or 1
         samples, energy = _decode_stream(container, stream, n_channels, path.name, max_duration_s)
         fmt = container.format.name

@@ -156,6 +156,56 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from handlers.server import serve  # the composition root: edges and core meet there
+
+    if args.host:
+        settings.http_host = args.host
+    if args.port:
+        settings.http_port = args.port
+    if args.slack or args.feishu:
+        raise UserError("the Slack and Feishu apps are not available yet; run: interview-bot serve --http")
+    asyncio.run(serve(settings, http=True))
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.folder import run_batch
+
+    in_dir, out_dir = Path(args.in_dir), Path(args.out_dir)
+    if not in_dir.is_dir():
+        raise UserError(f"{in_dir} is not a folder")
+    _profile(args.profile)  # fail fast on a bad profile
+    result = run_batch(settings, in_dir, out_dir, args.profile, args.watch, args.interval)
+    print(result.line(), file=sys.stderr)
+    for name, reason in sorted(result.failed.items()):
+        print(f"failed: {name}: {reason}", file=sys.stderr)
+    return result.exit_code()
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from .retention import purge
+    from .service import Service
+
+    if args.audio_days is None and args.text_days is None and settings.retention_audio_days is None \
+            and settings.retention_text_days is None:
+        raise UserError("nothing to purge: give --audio-days/--text-days or set IB_RETENTION_AUDIO_DAYS/IB_RETENTION_TEXT_DAYS")
+    removed = purge(Service(settings), audio_days=args.audio_days, text_days=args.text_days)
+    print(f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from .service import Service
+
+    if not Service(settings).delete_sync(args.id, actor="cli"):
+        raise UserError(f"no interview with id {args.id}")
+    print(f"deleted {args.id}: audio, transcript, analysis, reports and search entries")
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Cheap readiness check (used as the container healthcheck): configuration, engine choice, storage."""
     import importlib.util
@@ -220,6 +270,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="md", choices=["md", "html", "json", "slack", "feishu"])
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("serve", help="run the HTTP API, report pages and the worker")
+    p.add_argument("--http", action="store_true", help="serve the HTTP API (the default)")
+    p.add_argument("--slack", action="store_true")
+    p.add_argument("--feishu", action="store_true")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("batch", help="process every recording in a folder (optionally keep watching it)")
+    p.add_argument("in_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--watch", action="store_true", help="keep running and pick up new files once they stop growing")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between looks in --watch mode")
+    p.add_argument("--profile")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("purge", help="apply the retention policy now")
+    p.add_argument("--audio-days", type=float, help="delete recordings older than this many days")
+    p.add_argument("--text-days", type=float, help="delete whole interviews older than this many days")
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("delete", help="delete one interview and everything derived from it")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_delete)
 
     p = sub.add_parser("doctor", help="check configuration, engine choice and storage (container healthcheck)")
     p.set_defaults(func=cmd_doctor)

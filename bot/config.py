@@ -40,6 +40,19 @@ class Settings:
     api_tokens: list[str] = field(default_factory=list)
     public_url: str = "http://127.0.0.1:8000"
     language: str = "auto"
+    link_secret: str | None = None
+    report_link_days: float = 30.0
+    fetch_allow_nets: list[str] = field(default_factory=list)
+    asr_workers: int = 1
+    batch_wait_s: float = 0.05
+    job_lease_s: float = 60.0
+    job_max_attempts: int = 4
+    job_backoff_s: float = 5.0
+    poll_s: float = 1.0
+    callback_retries: int = 3
+    callback_backoff_s: float = 2.0
+    retention_audio_days: float | None = None
+    retention_text_days: float | None = None
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -83,6 +96,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be a number, got {raw!r}") from None
 
+    def optional_number(key: str) -> float | None:
+        raw = get(key)
+        return None if raw in (None, "") else number(key, 0.0)
+
     def listing(key: str) -> list[str]:
         raw = get(key)
         return [str(v) for v in raw] if isinstance(raw, list) else _split(raw)
@@ -109,4 +126,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_tokens=listing("IB_API_TOKENS"),
         public_url=str(get("IB_PUBLIC_URL", f"http://127.0.0.1:{port}")).rstrip("/"),
         language=str(get("IB_LANGUAGE", "auto")),
+        link_secret=get("IB_LINK_SECRET"),
+        report_link_days=number("IB_REPORT_LINK_DAYS", 30.0),
+        fetch_allow_nets=listing("IB_FETCH_ALLOW_NETS"),
+        asr_workers=max(1, int(number("IB_ASR_WORKERS", 1, int))),
+        batch_wait_s=number("IB_BATCH_WAIT_S", 0.05),
+        job_lease_s=number("IB_JOB_LEASE_S", 60.0),
+        job_max_attempts=int(number("IB_JOB_MAX_ATTEMPTS", 4, int)),
+        job_backoff_s=number("IB_JOB_BACKOFF_S", 5.0),
+        poll_s=number("IB_POLL_S", 1.0),
+        callback_retries=int(number("IB_CALLBACK_RETRIES", 3, int)),
+        callback_backoff_s=number("IB_CALLBACK_BACKOFF_S", 2.0),
+        retention_audio_days=optional_number("IB_RETENTION_AUDIO_DAYS"),
+        retention_text_days=optional_number("IB_RETENTION_TEXT_DAYS"),
     )

@@ -99,9 +99,8 @@ class ReportContext:
     interview_id: str | None = None
 
 
-def _view(analysis: Analysis, ctx: ReportContext) -> dict[str, Any]:
-    data = analysis.to_dict()
-    lang = analysis.language
+def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
+    lang = data["language"]
     comps = [
         {"key": k, "name": competency_name(k, lang), **data["competencies"][k]}
         for k in COMPETENCIES
@@ -119,18 +118,23 @@ def _view(analysis: Analysis, ctx: ReportContext) -> dict[str, Any]:
                    candidate="Candidate", speech="Speech features (for context, never scored)", pause="thinking pause",
                    filler="filler", none="none"),
     }["zh" if lang == "zh" else "en"]
-    rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[analysis.recommendation]
+    rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[data["overall"]["recommendation"]]
     correction_lines = [f"{c['original']} → {c['corrected']} ({stamp(c['start'])})" for c in data["corrections"]]
     return {"a": data, "comps": comps, "L": labels, "ctx": ctx, "rec_icon": rec[0], "lang": lang,
             "correction_lines": correction_lines}
 
 
 def render(analysis: Analysis, fmt: str, ctx: ReportContext) -> str:
+    return render_stored(analysis.to_dict(), fmt, ctx)
+
+
+def render_stored(data: dict[str, Any], fmt: str, ctx: ReportContext) -> str:
+    """Render an analysis JSON (as stored) in one of FORMATS."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "json":
-        return json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2)
-    view = _view(analysis, ctx)
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    view = _view(data, ctx)
     if fmt == "md":
         return environment().get_template("report.md.j2").render(view)
     if fmt == "html":

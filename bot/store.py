@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,14 +32,54 @@ def _v1(db: sqlite_utils.Database) -> None:
                          pk=("interview_id", "format"), foreign_keys=[("interview_id", "interviews", "id")])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """The durable pipeline: candidates, recordings, segments, jobs, platform posts, events, audit."""
+    db["candidates"].create({"id": str, "name": str, "email": str, "created_at": str}, pk="id")
+    db["candidates"].create_index(["name"])
+    for column, kind in (("candidate_id", str), ("round", str), ("interviewer", str), ("platform", str),
+                         ("channel", str), ("thread", str), ("uploader", str), ("error", str), ("callback_url", str),
+                         ("report_token", str)):
+        db["interviews"].add_column(column, kind)
+    db["recordings"].create({"interview_id": str, "path": str, "sha256": str, "size_bytes": int, "duration_s": float,
+                             "source": str, "content_type": str, "created_at": str, "deleted_at": str},
+                            pk="interview_id", foreign_keys=[("interview_id", "interviews", "id")])
+    db["segments"].create({"interview_id": str, "idx": int, "start": float, "end": float, "speaker": str, "text": str},
+                          pk=("interview_id", "idx"), foreign_keys=[("interview_id", "interviews", "id")])
+    db["jobs"].create({"id": str, "interview_id": str, "idempotency_key": str, "status": str, "attempts": int,
+                       "max_attempts": int, "lease_owner": str, "lease_until": float, "next_attempt_at": float,
+                       "stage": str, "done": int, "total": int, "error": str, "created_at": str, "updated_at": str,
+                       "finished_at": str}, pk="id", foreign_keys=[("interview_id", "interviews", "id")])
+    db["jobs"].create_index(["idempotency_key"], unique=True)
+    db["jobs"].create_index(["status", "next_attempt_at"])
+    db["platform_posts"].create({"platform": str, "channel": str, "thread": str, "interview_id": str, "kind": str,
+                                 "message_id": str, "created_at": str},
+                                pk=("platform", "channel", "thread", "interview_id", "kind"))
+    db["seen_events"].create({"platform": str, "event_id": str, "received_at": str}, pk=("platform", "event_id"))
+    db["audit_log"].create({"id": int, "at": str, "actor": str, "action": str, "interview_id": str, "detail": str},
+                           pk="id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+
+
+def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE without committing: callers own the transaction (sqlite-utils'
+    own insert/upsert commit on their way out, which would split a multi-table write)."""
+    cols = list(row)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in cols if c not in pk) or f"[{pk[0]}] = excluded.[{pk[0]}]"
+    conn.execute(
+        f"insert into [{table}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' for _ in cols)}) "
+        f"on conflict ({', '.join(f'[{c}]' for c in pk)}) do update set {updates}",
+        [row[c] for c in cols],
+    )
 
 
 class Store:
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(path)
+        # One connection per Store; open one Store per thread. A busy timeout lets writers queue up.
+        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30))
         self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
         self.migrate()
@@ -64,24 +105,40 @@ class Store:
                        analysis: dict[str, Any], profile: str, title: str, interview_id: str | None = None) -> str:
         interview_id = interview_id or uuid.uuid4().hex[:12]
         with self.db.conn:
-            self.db["interviews"].upsert({
+            upsert(self.db.conn, "interviews", {
                 "id": interview_id, "created_at": now(), "source": source, "sha256": sha256, "size_bytes": size_bytes,
                 "duration_s": transcript.get("duration_s"), "language": analysis.get("language"),
                 "engine": transcript.get("engine"), "profile": profile, "title": title, "status": "done",
-            }, pk="id")
-            self.db["transcripts"].upsert({"interview_id": interview_id, "engine": transcript.get("engine"),
-                                           "body": json.dumps(transcript, ensure_ascii=False), "created_at": now()},
-                                          pk="interview_id")
-            self.db["analyses"].upsert({"interview_id": interview_id, "profile": profile,
-                                        "overall_score": analysis["overall"]["score"],
-                                        "recommendation": analysis["overall"]["recommendation"],
-                                        "body": json.dumps(analysis, ensure_ascii=False), "created_at": now()},
-                                       pk="interview_id")
+            }, ("id",))
+            self.write_results(interview_id, transcript, analysis, profile)
         return interview_id
 
+    def write_results(self, interview_id: str, transcript: dict[str, Any], analysis: dict[str, Any], profile: str) -> None:
+        """Transcript, analysis and searchable segments of one interview; no commit (caller's transaction)."""
+        conn = self.db.conn
+        upsert(conn, "transcripts", {"interview_id": interview_id, "engine": transcript.get("engine"),
+                                     "body": json.dumps(transcript, ensure_ascii=False), "created_at": now()},
+               ("interview_id",))
+        upsert(conn, "analyses", {"interview_id": interview_id, "profile": profile,
+                                  "overall_score": analysis["overall"]["score"],
+                                  "recommendation": analysis["overall"]["recommendation"],
+                                  "body": json.dumps(analysis, ensure_ascii=False), "created_at": now()},
+               ("interview_id",))
+        conn.execute("update interviews set language = ?, duration_s = ?, engine = ?, profile = ? where id = ?",
+                     [analysis.get("language"), transcript.get("duration_s"), transcript.get("engine"), profile,
+                      interview_id])
+        if self.version >= 2:
+            conn.execute("delete from segments where interview_id = ?", [interview_id])
+            conn.executemany(
+                "insert into segments (interview_id, idx, start, [end], speaker, text) values (?, ?, ?, ?, ?, ?)",
+                [(interview_id, i, s["start"], s["end"], s["speaker"], s["text"])
+                 for i, s in enumerate(analysis.get("segments", []))],
+            )
+
     def save_report(self, interview_id: str, fmt: str, body: str) -> None:
-        self.db["reports"].upsert({"interview_id": interview_id, "format": fmt, "body": body, "created_at": now()},
-                                  pk=("interview_id", "format"))
+        with self.db.conn:
+            upsert(self.db.conn, "reports", {"interview_id": interview_id, "format": fmt, "body": body,
+                                             "created_at": now()}, ("interview_id", "format"))
 
     def interview(self, interview_id: str) -> dict[str, Any] | None:
         try:

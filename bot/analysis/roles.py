@@ -110,8 +110,8 @@ def assign_roles(
             score -= 1.2
         elif i > 0 and starts[i] - ends[i - 1] < 0.5 and abs(cues[i]) < 0.5:
             score += 0.9 if roles[-1] == INTERVIEWER else -0.9
-        if math.isclose(score, 0.0, abs_tol=1e-9):
-            score = -0.1 if roles and roles[-1] == INTERVIEWER else 0.1  # alternate when nothing else tells
+        if math.isclose(score, 0.0, abs_tol=1e-9):  # nothing tells: the same speaker goes on
+            score = 0.1 if roles and roles[-1] == INTERVIEWER else -0.1
         roles.append(INTERVIEWER if score > 0 else CANDIDATE)
     return roles
 

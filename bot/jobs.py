@@ -1,0 +1,166 @@
+"""Durable job queue in SQLite.
+
+An interview and its job are written in one transaction, keyed by an idempotency key (platform file id,
+Idempotency-Key header or content hash), so a repeated submission finds the existing interview. Workers
+claim a job with a lease; a worker that dies (kill -9, power loss) stops renewing it, and once it expires
+another worker takes the job over. A job's result is written in the same transaction that checks the
+lease is still ours, so a job completes exactly once even if two workers ever overlap.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .store import Store, now, upsert
+
+
+@dataclass
+class Job:
+    id: str
+    interview_id: str
+    status: str
+    attempts: int
+    max_attempts: int
+    lease_owner: str | None
+    stage: str | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Job":
+        return cls(row["id"], row["interview_id"], row["status"], row["attempts"], row["max_attempts"],
+                   row["lease_owner"], row["stage"], row["error"])
+
+
+class JobQueue:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lease_s: float = 60.0,
+        max_attempts: int = 4,
+        backoff_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.db = store.db
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.clock = clock
+
+    def submit(self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None) -> tuple[str, bool]:
+        """Store the interview, its recording and a queued job atomically; (interview id, created)."""
+        conn = self.db.conn
+        with _immediate(conn):
+            row = conn.execute("select interview_id from jobs where idempotency_key = ?", [key]).fetchone()
+            if row:
+                return row[0], False
+            interview_id = interview.get("id") or uuid.uuid4().hex[:12]
+            stamp = now()
+            upsert(conn, "interviews", {**interview, "id": interview_id, "created_at": stamp, "status": "queued"}, ("id",))
+            if recording:
+                upsert(conn, "recordings", {**recording, "interview_id": interview_id, "created_at": stamp},
+                       ("interview_id",))
+            upsert(conn, "jobs", {
+                "id": uuid.uuid4().hex[:12], "interview_id": interview_id, "idempotency_key": key, "status": "queued",
+                "attempts": 0, "max_attempts": self.max_attempts, "lease_owner": None, "lease_until": 0.0,
+                "next_attempt_at": 0.0, "stage": "queued", "done": 0, "total": 0, "error": None,
+                "created_at": stamp, "updated_at": stamp, "finished_at": None,
+            }, ("id",))
+        return interview_id, True
+
+    def claim(self, owner: str) -> Job | None:
+        """Take the oldest runnable job: queued and due, or running with an expired lease."""
+        t = self.clock()
+        conn = self.db.conn
+        with _immediate(conn):
+            row = conn.execute(
+                "update jobs set status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
+                "updated_at = ? where id = (select id from jobs where (status = 'queued' and next_attempt_at <= ?) "
+                "or (status = 'running' and lease_until < ?) order by created_at limit 1) returning *",
+                [owner, t + self.lease_s, now(), t, t],
+            ).fetchone()
+            if row is None:
+                return None
+            job = Job.from_row(dict(zip([d[0] for d in conn.execute("select * from jobs limit 0").description], row)))
+            conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
+        return job
+
+    def heartbeat(self, job: Job, owner: str) -> bool:
+        """Extend our lease; False means the job is no longer ours."""
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "update jobs set lease_until = ?, updated_at = ? where id = ? and lease_owner = ? and status = 'running'",
+                [self.clock() + self.lease_s, now(), job.id, owner],
+            )
+        return cur.rowcount == 1
+
+    def progress(self, job: Job, owner: str, stage: str, done: int = 0, total: int = 0) -> None:
+        with self.db.conn:
+            self.db.conn.execute(
+                "update jobs set stage = ?, done = ?, total = ?, updated_at = ? where id = ? and lease_owner = ?",
+                [stage, done, total, now(), job.id, owner],
+            )
+
+    def complete(self, job: Job, owner: str, write: Callable[[], None]) -> bool:
+        """Run `write` and mark the job done in one transaction, only if the lease is still ours."""
+        conn = self.db.conn
+        with _immediate(conn):
+            row = conn.execute("select status, lease_owner from jobs where id = ?", [job.id]).fetchone()
+            if row is None or row[0] != "running" or row[1] != owner:
+                return False
+            write()
+            conn.execute("update jobs set status = 'done', stage = 'done', finished_at = ?, updated_at = ?, error = null "
+                         "where id = ?", [now(), now(), job.id])
+            conn.execute("update interviews set status = 'done', error = null where id = ?", [job.interview_id])
+        return True
+
+    def fail(self, job: Job, owner: str, error: str, *, permanent: bool) -> str:
+        """Permanent failures (bad audio) end the job; transient ones retry with exponential backoff."""
+        final = permanent or job.attempts >= job.max_attempts
+        with _immediate(self.db.conn):
+            if final:
+                self.db.conn.execute(
+                    "update jobs set status = 'failed', stage = 'failed', error = ?, finished_at = ?, updated_at = ? "
+                    "where id = ? and lease_owner = ?", [error, now(), now(), job.id, owner])
+                self.db.conn.execute("update interviews set status = 'failed', error = ? where id = ?",
+                                     [error, job.interview_id])
+                return "failed"
+            delay = self.backoff_s * 2 ** max(0, job.attempts - 1)
+            self.db.conn.execute(
+                "update jobs set status = 'queued', stage = 'retrying', error = ?, lease_owner = null, "
+                "next_attempt_at = ?, updated_at = ? where id = ? and lease_owner = ?",
+                [error, self.clock() + delay, now(), job.id, owner])
+            self.db.conn.execute("update interviews set status = 'queued' where id = ?", [job.interview_id])
+            return "queued"
+
+    def job_for(self, interview_id: str) -> dict[str, Any] | None:
+        row = next(self.db.query("select * from jobs where interview_id = ? order by created_at desc limit 1",
+                                 [interview_id]), None)
+        return dict(row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self.db.query("select status, count(*) as n from jobs group by status")}
+
+
+class _immediate:
+    """BEGIN IMMEDIATE: take the write lock up front so read-then-write steps cannot interleave."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("begin immediate")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.commit()
+        else:
+            self.conn.rollback()

@@ -1,0 +1,345 @@
+"""REST API for ATS integration and scripts, plus the report pages, on one aiohttp application."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from asr_engine import AudioInputError
+from bot.fetch import FetchError, check_url, download
+from bot.render import ReportContext, render_stored
+from bot.service import Service, Submission
+
+log = logging.getLogger(__name__)
+MAX_FIELD_BYTES = 4096
+SERVICE_KEY = web.AppKey("service", Service)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def reply(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def error(status: int, message: str) -> web.Response:
+    return reply({"error": message}, status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        return error(exc.status, exc.reason or "request failed")
+
+
+def _auth(request: web.Request) -> str | None:
+    """The caller's identity for the audit log, or None when the bearer token is wrong."""
+    tokens = request.app[SERVICE_KEY].settings.api_tokens
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    given = header[7:].strip()
+    for i, token in enumerate(tokens):
+        if hmac.compare_digest(given, token):
+            return f"api-token-{i}"
+    return None
+
+
+def _require_auth(request: web.Request) -> str:
+    actor = _auth(request)
+    if actor is None:
+        raise web.HTTPUnauthorized(text=json.dumps({"error": "missing or invalid bearer token"}),
+                                   content_type="application/json")
+    return actor
+
+
+async def _stream_to_file(part, dest: Path, limit: int) -> tuple[str, int]:
+    """Write an upload to disk, refusing it the moment it passes the limit (never read whole into memory)."""
+    digest, size = hashlib.sha256(), 0
+    with dest.open("wb") as fh:
+        while True:
+            block = await part.read_chunk(1 << 16)
+            if not block:
+                break
+            size += len(block)
+            if size > limit:
+                fh.close()
+                dest.unlink(missing_ok=True)
+                raise web.HTTPRequestEntityTooLarge(
+                    max_size=limit, actual_size=size,
+                    text=json.dumps({"error": f"the upload is larger than the limit of {limit} bytes"}),
+                    content_type="application/json")
+            digest.update(block)
+            fh.write(block)
+    return digest.hexdigest(), size
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+async def create_interview(request: web.Request) -> web.Response:
+    actor = _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    limit = service.settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        return error(413, f"the upload is larger than the limit of {limit} bytes")
+    fields: dict[str, str] = {}
+    tmp = service.new_incoming()
+    filename, sha, size, content_type = None, None, 0, None
+    try:
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "audio":
+                    filename = Path(part.filename or "upload.audio").name
+                    content_type = part.headers.get("Content-Type")
+                    sha, size = await _stream_to_file(part, tmp, limit)
+                elif part.name:
+                    value = await part.read(decode=True)
+                    if len(value) > MAX_FIELD_BYTES:
+                        return error(400, f"field {part.name!r} is too long")
+                    fields[part.name] = value.decode("utf-8", "replace")
+            if filename is None:
+                return error(400, "multipart upload needs a file field named 'audio'")
+        elif request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return error(400, "the request body is not valid JSON")
+            if not isinstance(body, dict) or not isinstance(body.get("audio_url"), str):
+                return error(400, "JSON requests need an 'audio_url' string")
+            fields = {k: str(v) for k, v in body.items() if k != "audio_url" and v is not None}
+            url = body["audio_url"]
+            try:
+                size, content_type = await download(url, tmp, service.fetch_policy)
+            except FetchError as exc:
+                return error(400, str(exc))
+            filename = Path(url.split("?")[0].rstrip("/")).name or "download.audio"
+            sha = await asyncio.get_running_loop().run_in_executor(None, _file_digest, tmp)
+        else:
+            return error(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
+
+        if fields.get("callback_url"):
+            try:
+                check_url(fields["callback_url"])
+            except FetchError as exc:
+                return error(400, f"callback_url: {exc}")
+        if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):
+            return error(400, "language must be zh, en or auto")
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, service.validate_audio, tmp, filename)
+        except AudioInputError as exc:
+            return error(422, str(exc))
+        key = request.headers.get("Idempotency-Key") or f"sha256:{sha}"
+        sub = Submission(path=tmp, filename=filename, key=f"api:{key}", sha256=sha, size_bytes=size,
+                         platform="api", uploader=actor, candidate=fields.get("candidate"),
+                         interviewer=fields.get("interviewer"), profile=fields.get("profile"),
+                         language=None if fields.get("language") in (None, "auto") else fields.get("language"),
+                         callback_url=fields.get("callback_url"), content_type=content_type)
+        try:
+            interview_id, created = await service.submit(sub)
+        except AudioInputError as exc:  # e.g. an unknown profile
+            return error(400, str(exc))
+        status = await service.db(service.status_sync, interview_id)
+        return reply({"id": interview_id, "status": status["status"] if status else "queued",
+                                  "duplicate": not created}, status=202)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+async def get_interview(request: web.Request) -> web.Response:
+    _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    status = await service.db(service.status_sync, request.match_info["id"])
+    if status is None:
+        return error(404, "no interview with that id")
+    return reply(status)
+
+
+async def list_interviews(request: web.Request) -> web.Response:
+    _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    candidate, since = request.query.get("candidate"), request.query.get("since")
+    if since:
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            return error(400, "since must be an ISO date such as 2026-11-01")
+    try:
+        limit = min(500, int(request.query.get("limit", "100")))
+    except ValueError:
+        return error(400, "limit must be a number")
+
+    def query() -> list[dict[str, Any]]:
+        sql = ("select i.id, i.status, i.source, i.created_at, i.duration_s, i.round, i.profile, c.name as candidate, "
+               "a.overall_score, a.recommendation from interviews i left join candidates c on c.id = i.candidate_id "
+               "left join analyses a on a.interview_id = i.id where 1=1")
+        args: list[Any] = []
+        if candidate:
+            sql += " and c.name = ?"
+            args.append(candidate)
+        if since:
+            sql += " and i.created_at >= ?"
+            args.append(since)
+        sql += " order by i.created_at desc limit ?"
+        args.append(limit)
+        return [dict(r) for r in service.store().db.query(sql, args)]
+
+    return reply({"interviews": await service.db(query)})
+
+
+async def delete_interview(request: web.Request) -> web.Response:
+    actor = _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    if not await service.db(service.delete_sync, request.match_info["id"], actor):
+        return error(404, "no interview with that id")
+    return web.Response(status=204)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    service: Service = request.app[SERVICE_KEY]
+    counts = await service.db(lambda: service.queue().counts())
+    return reply({"status": "ok", "queued": counts.get("queued", 0), "running": counts.get("running", 0)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    service: Service = request.app[SERVICE_KEY]
+
+    def collect() -> dict[str, Any]:
+        db = service.store().db
+        counts = service.queue().counts()
+        row = next(db.query(
+            "select coalesce(sum(json_extract(body, '$.duration_s')), 0) as audio, "
+            "coalesce(sum(json_extract(body, '$.timings.wall_s')), 0) as wall from transcripts"))
+        return {"counts": counts, "audio": row["audio"], "wall": row["wall"]}
+
+    m = await service.db(collect)
+    lines = [
+        "# HELP ib_queue_depth Jobs waiting to be worked on.", "# TYPE ib_queue_depth gauge",
+        f"ib_queue_depth {m['counts'].get('queued', 0)}",
+        "# HELP ib_jobs Jobs by state.", "# TYPE ib_jobs gauge",
+        *(f'ib_jobs{{state="{s}"}} {m["counts"].get(s, 0)}' for s in ("queued", "running", "done", "failed")),
+        "# HELP ib_audio_seconds_total Seconds of audio transcribed.", "# TYPE ib_audio_seconds_total counter",
+        f"ib_audio_seconds_total {m['audio']:.3f}",
+        "# HELP ib_asr_wall_seconds_total Wall seconds spent transcribing.", "# TYPE ib_asr_wall_seconds_total counter",
+        f"ib_asr_wall_seconds_total {m['wall']:.3f}",
+        "# HELP ib_x_real_time Audio seconds per wall second, over all jobs.", "# TYPE ib_x_real_time gauge",
+        f"ib_x_real_time {m['audio'] / m['wall'] if m['wall'] else 0:.3f}",
+    ]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def report_page(request: web.Request) -> web.Response:
+    service: Service = request.app[SERVICE_KEY]
+    interview_id, token = request.match_info["id"], request.match_info["token"]
+    if not service.verify_link(interview_id, token):
+        return web.Response(status=404, text="This report link is invalid or has expired.")
+
+    def load() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        store = service.store()
+        row = next(store.db.query("select body from analyses where interview_id = ?", [interview_id]), None)
+        return store.interview(interview_id), json.loads(row["body"]) if row else None
+
+    interview, analysis = await service.db(load)
+    if not interview or not analysis:
+        return web.Response(status=404, text="This report is not ready or was deleted.")
+    await service.db(service.audit, "link", "view-report", interview_id, {})
+    html = render_stored(analysis, "html", ReportContext(title=interview.get("title") or interview_id,
+                                                         audio_url=f"{token}/audio", interview_id=interview_id))
+    return web.Response(text=html, content_type="text/html",
+                        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
+                                 "X-Robots-Tag": "noindex"})
+
+
+async def report_audio(request: web.Request) -> web.StreamResponse:
+    service: Service = request.app[SERVICE_KEY]
+    interview_id, token = request.match_info["id"], request.match_info["token"]
+    if not service.verify_link(interview_id, token):
+        return web.Response(status=404, text="This report link is invalid or has expired.")
+    path = await service.db(service.recording_path, interview_id)
+    if path is None:
+        return web.Response(status=404, text="The recording was deleted under the retention policy.")
+    return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})  # supports Range: seeking works
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return reply(OPENAPI)
+
+
+def setup(app: web.Application, service: Service) -> None:
+    app[SERVICE_KEY] = service
+    app.middlewares.append(errors_as_json)
+    app.router.add_post("/v1/interviews", create_interview)
+    app.router.add_get("/v1/interviews", list_interviews)
+    app.router.add_get("/v1/interviews/{id}", get_interview)
+    app.router.add_delete("/v1/interviews/{id}", delete_interview)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/r/{id}/{token}", report_page)
+    app.router.add_get("/r/{id}/{token}/audio", report_audio)
+
+
+_ERR = {"description": "caller error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "interview-bot API", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}},
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/v1/interviews": {
+            "post": {
+                "summary": "Submit a recording (multipart field 'audio', or JSON with 'audio_url')",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"content": {
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["audio"], "properties": {
+                        "audio": {"type": "string", "format": "binary"}, "profile": {"type": "string"},
+                        "candidate": {"type": "string"}, "interviewer": {"type": "string"},
+                        "language": {"type": "string", "enum": ["zh", "en", "auto"]},
+                        "callback_url": {"type": "string"}}}},
+                    "application/json": {"schema": {"type": "object", "required": ["audio_url"], "properties": {
+                        "audio_url": {"type": "string"}, "profile": {"type": "string"}, "candidate": {"type": "string"},
+                        "interviewer": {"type": "string"}, "language": {"type": "string"},
+                        "callback_url": {"type": "string"}}}}}},
+                "responses": {"202": {"description": "queued (the same id again for a repeated key)"},
+                              "400": _ERR, "401": _ERR, "413": _ERR, "415": _ERR, "422": _ERR},
+            },
+            "get": {"summary": "List interviews", "parameters": [
+                {"name": "candidate", "in": "query", "schema": {"type": "string"}},
+                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "interviews"}, "400": _ERR, "401": _ERR}},
+        },
+        "/v1/interviews/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {"summary": "Status, analysis and report link", "responses": {"200": {"description": "status"},
+                                                                                 "401": _ERR, "404": _ERR}},
+            "delete": {"summary": "Delete an interview and everything derived from it",
+                       "responses": {"204": {"description": "deleted"}, "401": _ERR, "404": _ERR}},
+        },
+        "/healthz": {"get": {"security": [], "summary": "Liveness and queue", "responses": {"200": {"description": "ok"}}}},
+        "/metrics": {"get": {"security": [], "summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
+    },
+}

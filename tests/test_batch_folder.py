@@ -1,0 +1,68 @@
+"""Batch folder mode: every recording gets .json/.md/.html; duplicates by content are skipped; bad files
+are reported with a reason and a non-zero exit; --watch picks up files once they stop growing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+def batch(env, *args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "bot", "batch", *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_good_duplicate_and_bad_files(cli_env, tmp_path):
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "zh_short.flac", inbox / "张三_一面.flac")
+    shutil.copy(FIXTURES / "zh_short.flac", inbox / "renamed copy.flac")
+    (inbox / "broken.wav").write_text("this is not audio")
+    (inbox / "notes.txt").write_text("ignored: not a recording")
+
+    proc = batch(cli_env, inbox, out, "--profile", "backend")
+    assert proc.returncode == 2, proc.stderr
+    assert "done 1, skipped 1, failed 1" in proc.stderr
+    assert "failed: broken.wav: broken.wav is not a readable audio" in proc.stderr
+    produced = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    stem = "renamed copy"  # files go in name order; its content twin is the duplicate
+    assert produced == ["interview-bot-batch.log", f"{stem}.html", f"{stem}.json", f"{stem}.md"]
+    assert json.loads((out / f"{stem}.json").read_text())["profile"] == "backend_engineer"
+    assert "broken.wav" in (out / "interview-bot-batch.log").read_text()
+
+    again = batch(cli_env, inbox, out)
+    assert "done 0, skipped 2, failed 1" in again.stderr  # nothing transcribed twice
+
+
+def test_watch_picks_up_new_files(cli_env, tmp_path):
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "batch", str(inbox), str(out), "--watch", "--interval", "0.3"],
+                            env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        part = inbox / "Jane Doe - round 2.flac"
+        data = (FIXTURES / "zh_short.flac").read_bytes()
+        with part.open("wb") as fh:  # a file still being copied is not touched until it stops growing
+            fh.write(data[:1000])
+            fh.flush()
+            time.sleep(0.2)
+            fh.write(data[1000:])
+        for _ in range(300):
+            if (out / "Jane Doe - round 2.json").exists():
+                break
+            time.sleep(0.2)
+        assert (out / "Jane Doe - round 2.md").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=30)
+    assert "done 1" in stderr

@@ -1,0 +1,60 @@
+"""Candidates linked by name from uploads or file names; retention deletes what the policy says."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from conftest import FIXTURES
+
+from bot.candidates import from_filename
+from bot.config import load_settings
+from bot.service import Service, Submission
+
+
+@pytest.mark.parametrize("name, who, round_", [
+    ("张三_一面.m4a", "张三", "1"), ("Jane Doe - round 2.mp3", "Jane Doe", "2"), ("李四-二面-20261124.m4a", "李四", "2"),
+    ("王五 终面 录音.wav", "王五", "final"), ("Bob Smith_final.m4a", "Bob Smith", "final"),
+    ("audio_message_2b1e.mp4", None, None), ("interview.m4a", None, None),
+])
+def test_names_and_rounds_from_file_names(name, who, round_):
+    ref = from_filename(name)
+    assert (ref.name, ref.round) == (who, round_)
+
+
+@pytest.fixture
+def service(tmp_path):
+    settings = load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")})
+    return Service(settings)
+
+
+def submit(service, tmp_path, filename, key, **kw):
+    src = tmp_path / f"upload-{key}"
+    shutil.copy(FIXTURES / "zh_short.flac", src)
+    return service._submit_sync(Submission(path=src, filename=filename, key=key, sha256=key * 8, size_bytes=1, **kw))
+
+
+def test_interviews_of_one_candidate_are_linked(service, tmp_path):
+    a, _ = submit(service, tmp_path, "张三_一面.m4a", "a")
+    b, _ = submit(service, tmp_path, "张三_二面.m4a", "b")
+    c, _ = submit(service, tmp_path, "whatever.m4a", "c", candidate="张三")
+    rows = list(service.store().db.query("select candidate_id, round from interviews order by round"))
+    assert len({r["candidate_id"] for r in rows}) == 1
+    assert [r["round"] for r in rows] == [None, "1", "2"]
+
+
+def test_purge_removes_old_audio_then_old_interviews(service, tmp_path):
+    interview_id, _ = submit(service, tmp_path, "张三_一面.m4a", "a")
+    with service.store().db.conn:
+        service.store().db.conn.execute("update interviews set status = 'done'")
+    path = service.recording_path(interview_id)
+    assert path and path.exists()
+    from bot.retention import purge
+
+    later = datetime.now(timezone.utc) + timedelta(days=31)
+    assert purge(service, audio_days=30, at=later) == {"audio": 1, "interviews": 0}
+    assert not path.exists() and service.recording_path(interview_id) is None
+    assert service.store().interview(interview_id) is not None  # transcript and analysis kept
+    assert purge(service, text_days=90, at=later + timedelta(days=90)) == {"audio": 0, "interviews": 1}
+    assert service.store().interview(interview_id) is None

@@ -1,0 +1,96 @@
+"""The durable queue: atomic submit with idempotency, leases that expire, backoff, exactly-once completion."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.jobs import JobQueue
+from bot.store import Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def queue(tmp_path):
+    clock = Clock()
+    q = JobQueue(Store(tmp_path / "ib.db"), lease_s=30, max_attempts=3, backoff_s=10, clock=clock)
+    q.clock_ = clock
+    return q
+
+
+def submit(q, key="k1"):
+    return q.submit(key, {"source": "a.m4a", "sha256": "x", "size_bytes": 1, "profile": "general", "title": "a"},
+                    {"path": "/tmp/a.m4a", "sha256": "x", "size_bytes": 1, "source": "a.m4a"})
+
+
+def test_same_key_returns_the_existing_interview(queue):
+    first, created = submit(queue)
+    again, created_again = submit(queue)
+    assert created and not created_again and first == again
+    assert queue.counts() == {"queued": 1}
+
+
+def test_a_dead_workers_job_is_taken_over_after_its_lease(queue):
+    submit(queue)
+    job = queue.claim("worker-a")
+    assert job and queue.claim("worker-b") is None  # leased
+    queue.clock_.t += 31  # worker-a died: no heartbeat
+    taken = queue.claim("worker-b")
+    assert taken and taken.id == job.id and taken.attempts == 2
+    # the dead worker's late result is refused; the new owner's is accepted, once
+    assert queue.complete(job, "worker-a", lambda: None) is False
+    assert queue.complete(taken, "worker-b", lambda: None) is True
+    assert queue.complete(taken, "worker-b", lambda: None) is False
+    assert queue.counts() == {"done": 1}
+
+
+def test_heartbeat_keeps_the_lease(queue):
+    submit(queue)
+    job = queue.claim("a")
+    queue.clock_.t += 25
+    assert queue.heartbeat(job, "a")
+    queue.clock_.t += 25
+    assert queue.claim("b") is None
+
+
+def test_transient_failures_back_off_then_fail(queue):
+    submit(queue)
+    job = queue.claim("a")
+    assert queue.fail(job, "a", "engine crashed", permanent=False) == "queued"
+    assert queue.claim("a") is None  # backing off for 10 s
+    queue.clock_.t += 11
+    job = queue.claim("a")
+    assert queue.fail(job, "a", "engine crashed", permanent=False) == "queued"
+    queue.clock_.t += 19
+    assert queue.claim("a") is None  # 20 s the second time
+    queue.clock_.t += 2
+    job = queue.claim("a")
+    assert queue.fail(job, "a", "engine crashed", permanent=False) == "failed"  # max_attempts reached
+    assert queue.job_for(job.interview_id)["error"] == "engine crashed"
+
+
+def test_bad_audio_fails_at_once_with_the_reason(queue):
+    interview_id, _ = submit(queue)
+    job = queue.claim("a")
+    assert queue.fail(job, "a", "a.m4a is not a readable audio file", permanent=True) == "failed"
+    assert queue.store.interview(interview_id)["error"] == "a.m4a is not a readable audio file"
+
+
+def test_a_failed_write_leaves_the_job_running_for_retry(queue):
+    submit(queue)
+    job = queue.claim("a")
+
+    def broken():
+        queue.db.conn.execute("insert into audit_log (at, actor, action) values ('t', 'x', 'y')")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        queue.complete(job, "a", broken)
+    assert queue.counts() == {"running": 1}
+    assert queue.db.execute("select count(*) from audit_log").fetchone()[0] == 0  # rolled back together
