@@ -2,7 +2,8 @@
 # Build:  docker build -t interview-bot:gpu .
 # Run:    docker run --gpus all -v /srv/models:/models:ro -v ib-data:/data \
 #           -e IB_QWEN3_MODEL=/models/Qwen3-ASR-0.6B -e IB_QWEN3_ALIGNER=/models/Qwen3-ForcedAligner-0.6B \
-#           interview-bot:gpu report /data/incoming/interview.m4a
+#           -e IB_API_TOKENS=... -e IB_PUBLIC_URL=https://ib.example.com -p 8000:8000 interview-bot:gpu
+#         (or: ... interview-bot:gpu report /data/incoming/interview.m4a for a one-off report)
 # The weights are never baked into the image: mount a folder, or give hub ids where the hub is reachable.
 FROM pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime
 
@@ -29,6 +30,7 @@ RUN pip install ".[qwen3]" \
 USER bot
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=20s --start-period=30s --retries=3 CMD ["interview-bot", "doctor"]
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=5).status != 200)"]
 ENTRYPOINT ["interview-bot"]
-CMD ["--help"]
+CMD ["serve", "--http"]
