@@ -19,6 +19,7 @@ from bot.analysis.terms import TermCorrector
     ("请求号作秘等见", "幂等键"),
     ("我们做了分库分彪，用了读写分离", "分库分表"),
     ("这里有个死所的问题，数据库事务互相等待", "死锁"),
+    ("我住到了订单系统的重构", "主导"),  # a leadership claim the ASR almost lost
 ])
 def test_homophones_are_repaired(heard, meant):
     fixed, fixes = TermCorrector().correct(heard)
@@ -34,6 +35,7 @@ def test_homophones_are_repaired(heard, meant):
     "幂等性和线程池都没问题",
     "我们用 Redis 做缓存，Kafka 做削峰",
     "今天天气不错，我们聊聊项目吧",
+    "我住到了公司附近",  # an everyday verb needs a technical term in its own clause
 ])
 def test_correct_text_is_never_changed(correct):
     fixed, fixes = TermCorrector().correct(correct, context="数据库 线程池 缓存")

@@ -22,6 +22,8 @@ ZH_TERMS: tuple[str, ...] = (
     "离线计算", "埋点", "指标", "漏斗", "留存",
     # people / product
     "需求评审", "复盘", "绩效", "招聘", "转化率", "用户调研", "路线图",
+    # words the competency rules hinge on: a misheard 主导 (住到) loses a leadership claim
+    "主导", "上线", "落地", "带领", "推动",
 )
 
 EN_TERMS: tuple[str, ...] = (
@@ -37,4 +39,9 @@ EN_TERMS: tuple[str, ...] = (
 NEEDS_CONTEXT: frozenset[str] = frozenset({
     "订单", "支付", "接口", "延迟", "指标", "日志", "部署", "容器", "组件", "事务", "线程", "进程", "队列", "缓存",
     "索引", "监控", "架构", "重构", "库存", "复盘", "绩效", "招聘", "幂等",
+    "主导", "上线", "落地", "带领", "推动",
 })
+
+# Everyday verbs restored only when a technical term stands in the same clause ("我住到了订单系统的重构"
+# -> 主导; "我住到了公司附近" stays).
+SAME_CLAUSE: frozenset[str] = frozenset({"主导", "上线", "落地", "带领", "推动"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from .lexicon import EN_TERMS, NEEDS_CONTEXT, ZH_TERMS
+from .lexicon import EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 COMMON_WORD_FREQ = 100
@@ -201,6 +201,8 @@ class TermCorrector:
                 continue
             needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
             if needs_context and not (context_terms - {term}):
+                continue
+            if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length:]) - SAME_CLAUSE):
                 continue
             return term, length
         return None
