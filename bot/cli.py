@@ -165,9 +165,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.http_host = args.host
     if args.port:
         settings.http_port = args.port
-    if args.slack or args.feishu:
-        raise UserError("the Slack and Feishu apps are not available yet; run: interview-bot serve --http")
-    asyncio.run(serve(settings, http=True))
+    if args.feishu:
+        raise UserError("the Feishu app is not available yet; run: interview-bot serve --http [--slack]")
+    if args.slack and not settings.slack_bot_token:
+        raise UserError("serve --slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
+    asyncio.run(serve(settings, http=True, slack=args.slack))
     return EXIT_OK
 
 

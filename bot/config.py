@@ -53,6 +53,12 @@ class Settings:
     callback_backoff_s: float = 2.0
     retention_audio_days: float | None = None
     retention_text_days: float | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_admins: list[str] = field(default_factory=list)
+    sweep_s: float = 30.0
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -139,4 +145,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         callback_backoff_s=number("IB_CALLBACK_BACKOFF_S", 2.0),
         retention_audio_days=optional_number("IB_RETENTION_AUDIO_DAYS"),
         retention_text_days=optional_number("IB_RETENTION_TEXT_DAYS"),
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=str(get("SLACK_API_URL", "https://slack.com/api/")),
+        slack_admins=listing("SLACK_ADMIN_USERS"),
+        sweep_s=number("IB_SWEEP_S", 30.0),
     )

@@ -115,6 +115,10 @@ class Service:
             raise AudioInputError(str(exc).replace(path.name, filename)) from None
 
     def _submit_sync(self, sub: Submission) -> tuple[str, bool]:
+        if not sub.profile and sub.channel:
+            from .queries import channel_profile
+
+            sub.profile = channel_profile(self.store(), sub.platform, sub.channel)
         if sub.profile:
             try:
                 load_profile(sub.profile)

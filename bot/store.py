@@ -59,7 +59,18 @@ def _v2(db: sqlite_utils.Database) -> None:
                            pk="id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Per-channel settings (the job profile a team sets with a command), and the inbox of platform files:
+    written before anything else happens to an upload, so a crash after the platform got its
+    acknowledgement never loses a recording (start-up resumes what is not finished)."""
+    db["channel_settings"].create({"platform": str, "channel": str, "profile": str, "language": str, "updated_by": str,
+                                   "updated_at": str}, pk=("platform", "channel"))
+    db["pending_files"].create({"platform": str, "file_id": str, "channel": str, "thread": str, "user": str,
+                                "ack_message": str, "interview_id": str, "finished": int, "received_at": str},
+                               pk=("platform", "file_id"))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:

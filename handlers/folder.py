@@ -103,9 +103,12 @@ class Batch:
                 time.sleep(self.backoff_s * 2**attempt)
         audio_ref = os.path.relpath(path.resolve(), self.out_dir.resolve())
         ctx = ReportContext(title=path.stem, audio_url=audio_ref, interview_id=done.interview_id)
-        for fmt, suffix in (("json", ".json"), ("md", ".md"), ("html", ".html")):
-            body = render(done.analysis, fmt, ctx)
-            (self.out_dir / f"{path.stem}{suffix}").write_text(body, encoding="utf-8")
+        # JSON last, each file renamed into place: whoever waits for <name>.json finds the others ready
+        for fmt, suffix in (("md", ".md"), ("html", ".html"), ("json", ".json")):
+            target = self.out_dir / f"{path.stem}{suffix}"
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(render(done.analysis, fmt, ctx), encoding="utf-8")
+            os.replace(tmp, target)
         self.manifest[sha] = {"name": path.stem, "status": "done", "interview_id": done.interview_id}
         self._save_manifest()
         result.done.append(path.name)

@@ -26,15 +26,23 @@ def build_app(service: Service) -> web.Application:
 
 async def serve(settings: Settings, *, http: bool = True, slack: bool = False, feishu: bool = False,
                 ready: asyncio.Event | None = None) -> None:
-    if slack or feishu:
-        raise NotImplementedError("the Slack and Feishu apps are not built yet")
+    if feishu:
+        raise NotImplementedError("the Feishu app is not built yet")
     service = Service(settings)
     app = build_app(service)
+    slack_app = None
+    if slack:
+        from .slack import SlackApp
+
+        slack_app = SlackApp(service)
+        slack_app.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     await service.start()
+    if slack_app:
+        await slack_app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,6 +55,8 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
         await stop.wait()
     finally:
         retention.cancel()
+        if slack_app:
+            await slack_app.stop()
         await service.stop()
         await runner.cleanup()
 

@@ -1,0 +1,181 @@
+"""Read-side questions the chat commands ask, always filtered to what the asking user may see.
+
+`visible` is the set of (platform, channel) pairs the user is a member of, or None for an admin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .store import Store, now, upsert
+
+Visible = set[tuple[str, str]] | None
+
+
+def _filter(visible: Visible, alias: str = "i") -> tuple[str, list[Any]]:
+    if visible is None:
+        return "1=1", []
+    if not visible:
+        return "0=1", []
+    clauses = " or ".join(f"({alias}.platform = ? and {alias}.channel = ?)" for _ in visible)
+    return f"({clauses})", [x for pair in sorted(visible) for x in pair]
+
+
+@dataclass
+class InterviewRow:
+    id: str
+    source: str
+    created_at: str
+    status: str
+    candidate: str | None
+    round: str | None
+    score: float | None
+    recommendation: str | None
+    platform: str | None
+    channel: str | None
+
+
+_SELECT = ("select i.id, i.source, i.created_at, i.status, c.name as candidate, i.round, a.overall_score as score, "
+           "a.recommendation, i.platform, i.channel from interviews i left join candidates c on c.id = i.candidate_id "
+           "left join analyses a on a.interview_id = i.id")
+
+
+def recent(store: Store, visible: Visible, limit: int = 10, channel: tuple[str, str] | None = None) -> list[InterviewRow]:
+    where, args = _filter(visible)
+    if channel:
+        where += " and i.platform = ? and i.channel = ?"
+        args += list(channel)
+    rows = store.db.query(f"{_SELECT} where {where} order by i.created_at desc limit ?", [*args, limit])
+    return [InterviewRow(**r) for r in rows]
+
+
+def by_candidate(store: Store, visible: Visible, name: str) -> list[InterviewRow]:
+    where, args = _filter(visible)
+    rows = store.db.query(f"{_SELECT} where {where} and c.name = ? order by i.created_at", [*args, name])
+    return [InterviewRow(**r) for r in rows]
+
+
+def get(store: Store, interview_id: str) -> dict[str, Any] | None:
+    return store.interview(interview_id)
+
+
+def analysis(store: Store, interview_id: str) -> dict[str, Any] | None:
+    row = next(store.db.query("select body from analyses where interview_id = ?", [interview_id]), None)
+    return json.loads(row["body"]) if row else None
+
+
+@dataclass
+class Hit:
+    interview_id: str
+    source: str
+    candidate: str | None
+    created_at: str
+    start: float
+    snippet: str  # with the hit wrapped in « »
+
+
+def search(store: Store, visible: Visible, words: str, limit: int = 10) -> list[Hit]:
+    """Transcript text search (substring match, works for Chinese without segmentation)."""
+    terms = [t for t in re.split(r"\s+", words.strip()) if t]
+    if not terms:
+        return []
+    where, args = _filter(visible)
+    like = " and ".join("s.text like ?" for _ in terms)
+    rows = store.db.query(
+        f"select s.interview_id, s.start, s.text, i.source, i.created_at, c.name as candidate from segments s "
+        f"join interviews i on i.id = s.interview_id left join candidates c on c.id = i.candidate_id "
+        f"where {where} and {like} order by i.created_at desc, s.start limit ?",
+        [*args, *(f"%{t}%" for t in terms), limit])
+    hits = []
+    for r in rows:
+        text = r["text"]
+        for t in terms:
+            text = re.sub(re.escape(t), lambda m: f"«{m.group()}»", text, flags=re.I)
+        hits.append(Hit(r["interview_id"], r["source"], r["candidate"], r["created_at"], r["start"], text))
+    return hits
+
+
+def channel_profile(store: Store, platform: str, channel: str) -> str | None:
+    row = next(store.db.query("select profile from channel_settings where platform = ? and channel = ?",
+                              [platform, channel]), None)
+    return row["profile"] if row else None
+
+
+def set_channel_profile(store: Store, platform: str, channel: str, profile: str, user: str) -> None:
+    with store.db.conn:
+        upsert(store.db.conn, "channel_settings", {"platform": platform, "channel": channel, "profile": profile,
+                                                   "language": None, "updated_by": user, "updated_at": now()},
+               ("platform", "channel"))
+
+
+def claim_post(store: Store, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> bool:
+    """Reserve the right to post `kind` for this file in this thread; False if someone already has it.
+    The primary key makes the claim atomic across concurrent events and process restarts."""
+    with store.db.conn:
+        cur = store.db.conn.execute(
+            "insert or ignore into platform_posts (platform, channel, thread, interview_id, kind, message_id, created_at) "
+            "values (?, ?, ?, ?, ?, null, ?)", [platform, channel, thread, interview_key, kind, now()])
+    return cur.rowcount == 1
+
+
+def set_post_message(store: Store, platform: str, channel: str, thread: str, interview_key: str, kind: str,
+                     message_id: str) -> None:
+    with store.db.conn:
+        store.db.conn.execute(
+            "update platform_posts set message_id = ? where platform = ? and channel = ? and thread = ? "
+            "and interview_id = ? and kind = ?", [message_id, platform, channel, thread, interview_key, kind])
+
+
+def post_message(store: Store, platform: str, interview_key: str, kind: str) -> tuple[str, str, str | None] | None:
+    row = next(store.db.query("select channel, thread, message_id from platform_posts where platform = ? and "
+                              "interview_id = ? and kind = ?", [platform, interview_key, kind]), None)
+    return (row["channel"], row["thread"], row["message_id"]) if row else None
+
+
+def seen_event(store: Store, platform: str, event_id: str) -> bool:
+    """Record an event id; True if it was seen before (a retry or redelivery)."""
+    with store.db.conn:
+        cur = store.db.conn.execute("insert or ignore into seen_events (platform, event_id, received_at) values (?, ?, ?)",
+                                    [platform, event_id, now()])
+    return cur.rowcount == 0
+
+
+def unposted_reports(store: Store, platform: str, stale_after_s: float = 120.0) -> list[dict[str, Any]]:
+    """Finished interviews from a platform whose report never reached it: no claim at all (the done event
+    was missed), or a claim left without a message for `stale_after_s` (the poster died mid-way)."""
+    from datetime import datetime, timedelta, timezone
+
+    stale = (datetime.now(timezone.utc) - timedelta(seconds=stale_after_s)).isoformat(timespec="seconds")
+    return [dict(r) for r in store.db.query(
+        "select i.id, p.created_at is not null as stale from interviews i left join platform_posts p "
+        "on p.platform = ? and p.interview_id = i.id and p.kind = 'report' where i.platform = ? "
+        "and i.status in ('done', 'failed') and (p.created_at is null or (p.message_id is null and p.created_at < ?))",
+        [platform, platform, stale])]
+
+
+def claim_file(store: Store, platform: str, file_id: str, channel: str, thread: str, user: str | None) -> bool:
+    """Put an upload in the durable inbox; False when it is already there (the other event, or a retry)."""
+    with store.db.conn:
+        cur = store.db.conn.execute(
+            "insert or ignore into pending_files (platform, file_id, channel, thread, user, ack_message, interview_id, "
+            "finished, received_at) values (?, ?, ?, ?, ?, null, null, 0, ?)",
+            [platform, file_id, channel, thread, user, now()])
+    return cur.rowcount == 1
+
+
+def update_file(store: Store, platform: str, file_id: str, **values: Any) -> None:
+    sets = ", ".join(f"{k} = ?" for k in values)
+    with store.db.conn:
+        store.db.conn.execute(f"update pending_files set {sets} where platform = ? and file_id = ?",
+                              [*values.values(), platform, file_id])
+
+
+def unfinished_files(store: Store, platform: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.db.query("select * from pending_files where platform = ? and finished = 0", [platform])]
+
+
+def ids_of(rows: Iterable[InterviewRow]) -> list[str]:
+    return [r.id for r in rows]

@@ -1,0 +1,339 @@
+"""Slack: recordings posted in a channel become threaded reports; `/interview` commands.
+
+slack-bolt's AsyncApp receives events over HTTP (`POST /slack/events` on the shared aiohttp server, signed
+requests verified by bolt) or over Socket Mode when SLACK_APP_TOKEN is set. The same upload arrives as a
+`message` and a `file_shared` event and may be retried: every post is claimed in `platform_posts` first
+(an atomic insert), so one file gets one acknowledgement and one report, also across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from asr_engine import AudioInputError
+from bot import queries
+from bot.render import ReportContext, environment, render_stored
+from bot.service import Service, Submission
+
+from . import commands
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+AUDIO_TYPES = {"mp3", "m4a", "mp4", "aac", "wav", "ogg", "opus", "flac", "webm", "amr", "mov", "mkv", "m4v", "mpg"}
+MEMBERSHIP_TTL_S = 60.0
+TEXT = {
+    "ack": ("收到录音《{0}》，正在转写…", "Got the recording {0}, transcribing…"),
+    "decoding": ("正在解码音频…", "Decoding audio…"),
+    "transcribing": ("正在转写：{0}/{1} 段", "Transcribing: {0}/{1} chunks"),
+    "analysing": ("正在分析…", "Analysing…"),
+    "done": ("✅ 报告已生成（见下方）", "✅ Report ready (below)"),
+    "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
+    "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
+    "too_big": ("这个文件有 {0} MB，超过了 {1} MB 的上限，请压缩或截短后再上传。",
+                "This file is {0} MB, over the {1} MB limit; please compress or trim it and upload again."),
+}
+
+
+def _t(key: str, lang: str, *args: Any) -> str:
+    zh, en = TEXT[key]
+    return (zh if lang == "zh" else en).format(*args)
+
+
+def is_recording(file: dict[str, Any]) -> bool:
+    mimetype = (file.get("mimetype") or "").lower()
+    return (file.get("subtype") == "slack_audio" or mimetype.startswith(("audio/", "video/"))
+            or (file.get("filetype") or "").lower() in AUDIO_TYPES)
+
+
+class SlackApp:
+    def __init__(self, service: Service) -> None:
+        from slack_bolt.async_app import AsyncApp
+        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        settings = service.settings
+        if not settings.slack_bot_token or not (settings.slack_signing_secret or settings.slack_app_token):
+            raise ValueError("Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        self.service = service
+        self.settings = settings
+        self.lang = "en" if settings.language == "en" else "zh"
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        # 429: wait for Retry-After and try again (slack_sdk's own handler)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "socket-mode",
+                            process_before_response=False)
+        self.app.event("message")(self._on_message)
+        self.app.event("file_shared")(self._on_file_shared)
+        self.app.command("/interview")(self._on_command)
+        service.bus.subscribe(self._on_progress)
+        self._members: dict[str, tuple[float, set[str]]] = {}
+        self._last_progress: dict[str, str] = {}
+        self._allowed_hosts = {urlsplit(settings.slack_api_url).hostname}
+        self._socket = None
+        self._sweeper: asyncio.Task | None = None
+
+    # ---- wiring ---------------------------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+        async def events(request: web.Request) -> web.Response:
+            started = time.perf_counter()
+            response = await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            log.debug("slack request acknowledged in %.1f ms", (time.perf_counter() - started) * 1000)
+            return response
+
+        app.router.add_post("/slack/events", events)
+
+    async def start(self) -> None:
+        for row in await self.service.db(lambda: queries.unfinished_files(self.service.store(), PLATFORM)):
+            log.warning("resuming Slack file %s accepted before a restart", row["file_id"])
+            await self._process_file(row, None)
+        await self._post_missing_reports()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.warning("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self._socket is not None:
+            await self._socket.close_async()
+
+    # ---- uploads --------------------------------------------------------------------------------------
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("bot_id") or not event.get("files"):
+            return
+        if await self._seen(body):
+            return
+        for file in event["files"]:
+            await self._handle_file(file["id"], event["channel"], event.get("thread_ts") or event["ts"],
+                                    event.get("user"), file)
+
+    async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if await self._seen(body):
+            return
+        info = await self.client.files_info(file=event["file_id"])
+        file = info["file"]
+        channel = event.get("channel_id")
+        shares = (file.get("shares") or {})
+        share = next((s for kind in ("public", "private") for s in (shares.get(kind) or {}).get(channel, [])), None)
+        if share is None:
+            return  # not shared in a channel we can answer in
+        await self._handle_file(file["id"], channel, share.get("thread_ts") or share["ts"], event.get("user_id"), file)
+
+    async def _seen(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        return bool(event_id) and await self.service.db(
+            lambda: queries.seen_event(self.service.store(), PLATFORM, event_id))
+
+    async def _handle_file(self, file_id: str, channel: str, thread_ts: str, user: str | None,
+                           file: dict[str, Any] | None) -> None:
+        svc = self.service
+        if not await svc.db(lambda: queries.claim_file(svc.store(), PLATFORM, file_id, channel, thread_ts, user)):
+            return  # the other event (or a retry) already took this file
+        await self._process_file({"file_id": file_id, "channel": channel, "thread": thread_ts, "user": user,
+                                  "ack_message": None}, file)
+
+    async def _process_file(self, row: dict[str, Any], file: dict[str, Any] | None) -> None:
+        """Also resumed at start-up for files a previous process accepted but did not finish."""
+        svc = self.service
+        file_id, channel, thread_ts = row["file_id"], row["channel"], row["thread"]
+
+        async def finish(interview_id: str | None = None) -> None:
+            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, file_id, finished=1,
+                                                     interview_id=interview_id))
+
+        if file is None or "url_private_download" not in file:
+            file = (await self.client.files_info(file=file_id))["file"]
+        if not is_recording(file):
+            await finish()
+            return  # not a recording: ignored silently
+        name = file.get("name") or f"{file_id}.{file.get('filetype', 'audio')}"
+        limit = self.settings.max_upload_bytes
+        if (file.get("size") or 0) > limit:
+            await self._say(channel, thread_ts, _t("too_big", self.lang, file["size"] // 2**20, limit // 2**20))
+            await finish()
+            return
+        ack = row.get("ack_message")
+        if not ack:
+            ack = await self._say(channel, thread_ts, _t("ack", self.lang, name))
+            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, file_id, ack_message=ack))
+        tmp = svc.new_incoming()
+        try:
+            sha, size = await self._download(file["url_private_download"], tmp, limit)
+            await asyncio.get_running_loop().run_in_executor(None, svc.validate_audio, tmp, name)
+            interview_id, _created = await svc.submit(Submission(
+                path=tmp, filename=name, key=f"slack:{file_id}", sha256=sha, size_bytes=size, platform=PLATFORM,
+                channel=channel, thread=thread_ts, uploader=row.get("user"), content_type=file.get("mimetype")))
+        except (AudioInputError, DownloadError) as exc:
+            await self._update(channel, ack, _t("failed", self.lang, exc))
+            await finish()
+            return
+        finally:
+            tmp.unlink(missing_ok=True)
+        # the acknowledgement message now belongs to the interview: progress edits it in place
+        await svc.db(lambda: (queries.claim_post(svc.store(), PLATFORM, channel, "", interview_id, "ack"),
+                              queries.set_post_message(svc.store(), PLATFORM, channel, "", interview_id, "ack", ack)))
+        await finish(interview_id)
+
+    async def _download(self, url: str, dest, limit: int) -> tuple[str, int]:
+        host = urlsplit(url).hostname or ""
+        if not (host in self._allowed_hosts or host.endswith((".slack.com", ".slack-edge.com"))):
+            raise DownloadError(f"refusing to download a Slack file from {host}")
+        digest, size = hashlib.sha256(), 0
+        headers = {"Authorization": f"Bearer {self.settings.slack_bot_token}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+            async with session.get(url, headers=headers) as resp:
+                if resp.status != 200:
+                    raise DownloadError(f"Slack answered HTTP {resp.status} for the file download")
+                with dest.open("wb") as fh:
+                    async for block in resp.content.iter_chunked(1 << 16):
+                        size += len(block)
+                        if size > limit:
+                            raise DownloadError(_t("too_big", self.lang, size // 2**20, limit // 2**20))
+                        digest.update(block)
+                        fh.write(block)
+        return digest.hexdigest(), size
+
+    # ---- progress and reports -------------------------------------------------------------------------
+    async def _on_progress(self, event) -> None:
+        svc = self.service
+        interview = await svc.db(lambda: svc.store().interview(event.interview_id))
+        if not interview or interview.get("platform") != PLATFORM:
+            return
+        post = await svc.db(lambda: queries.post_message(svc.store(), PLATFORM, event.interview_id, "ack"))
+        ack = post[2] if post else None
+        if event.stage in ("done", "failed"):
+            await self._post_report(interview)
+            return
+        if ack is None:
+            return
+        if event.stage == "transcribing":
+            if event.total and event.done not in (0, event.total) and event.done * 4 // event.total == \
+                    (event.done - 1) * 4 // event.total:
+                return  # edit at most every quarter of the way: chat.update is rate limited
+            text = _t("transcribing", self.lang, event.done, event.total)
+        elif event.stage in TEXT:
+            text = _t(event.stage, self.lang)
+        else:
+            return
+        if self._last_progress.get(event.interview_id) != text:
+            self._last_progress[event.interview_id] = text
+            await self._update(interview["channel"], ack, text)
+
+    async def _post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
+        svc = self.service
+        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
+        claimed = await svc.db(lambda: queries.claim_post(svc.store(), PLATFORM, channel, thread, iid, "report"))
+        if not claimed and not sweep:
+            return
+        post = await svc.db(lambda: queries.post_message(svc.store(), PLATFORM, iid, "ack"))
+        status = await svc.db(svc.status_sync, iid)
+        if status is None:
+            return
+        if status["status"] == "failed":
+            text = _t("failed", self.lang, status["error"])
+            ts = await self._update(channel, post[2], text) if post and post[2] else await self._say(channel, thread, text)
+        else:
+            payload = json.loads(render_stored(status["analysis"], "slack", ReportContext(
+                title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid)))
+            ts = await self._say(channel, thread, payload["text"], blocks=payload["blocks"])
+            if post and post[2]:
+                await self._update(channel, post[2], _t("done", self.lang))
+        await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, channel, thread, iid, "report", ts or "-"))
+        await svc.db(svc.audit, "slack", "post-report", iid, {"channel": channel})
+
+    async def _post_missing_reports(self) -> None:
+        """Finished interviews whose report never reached Slack (a restart, a missed event) get it, once."""
+        svc = self.service
+        for row in await svc.db(lambda: queries.unposted_reports(svc.store(), PLATFORM)):
+            interview = await svc.db(lambda r=row: svc.store().interview(r["id"]))
+            if interview:
+                await self._post_report(interview, sweep=bool(row["stale"]))
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_s)
+            try:
+                await self._post_missing_reports()
+            except Exception:
+                log.exception("Slack report sweep failed")
+
+    async def _say(self, channel: str, thread_ts: str, text: str, **kwargs: Any) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, **kwargs)
+            return resp["ts"]
+        except SlackApiError as exc:
+            log.error("chat.postMessage failed in %s: %s (request id %s)", channel, *_api_error(exc))
+            return None
+
+    async def _update(self, channel: str, ts: str | None, text: str) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        if not ts:
+            return None
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=text)
+        except SlackApiError as exc:
+            log.error("chat.update failed in %s: %s (request id %s)", channel, *_api_error(exc))
+        return ts
+
+    # ---- /interview -----------------------------------------------------------------------------------
+    async def _on_command(self, ack, command: dict[str, Any], respond) -> None:
+        await ack()  # within Slack's 3 seconds; the answer follows through response_url
+        cmd = commands.parse(command.get("text", ""), self.settings.language)
+        ctx = commands.Context(
+            service=self.service, platform=PLATFORM, channel=command["channel_id"], user=command["user_id"],
+            is_admin=command["user_id"] in self.settings.slack_admins,
+            member_of=lambda channel: self._is_member(channel, command["user_id"]),
+            report_url=self.service.report_url)
+        reply = await commands.execute(cmd, ctx)
+        if reply.analysis is not None:
+            payload = json.loads(render_stored(reply.analysis, "slack", ReportContext(
+                title=reply.title, report_url=reply.report_url, interview_id=reply.interview["id"])))
+        else:
+            payload = json.loads(environment().get_template("slack_reply.json.j2").render(reply=reply))
+        await respond(text=payload["text"], blocks=payload["blocks"],
+                      response_type="in_channel" if reply.public else "ephemeral")
+
+    async def _is_member(self, channel: str, user: str) -> bool:
+        from slack_sdk.errors import SlackApiError
+
+        cached = self._members.get(channel)
+        if cached and time.monotonic() - cached[0] < MEMBERSHIP_TTL_S:
+            return user in cached[1]
+        members: set[str] = set()
+        try:
+            async for page in await self.client.conversations_members(channel=channel, limit=200):
+                members.update(page["members"])
+        except SlackApiError as exc:
+            log.error("conversations.members failed for %s: %s (request id %s)", channel, *_api_error(exc))
+            return False
+        self._members[channel] = (time.monotonic(), members)
+        return user in members
+
+
+class DownloadError(Exception):
+    pass
+
+
+def _api_error(exc) -> tuple[str, str]:
+    """(error code, request id) of a SlackApiError, whatever the body was."""
+    data = getattr(exc.response, "data", None)
+    code = data.get("error", "unknown") if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+    return code, (exc.response.headers or {}).get("x-slack-req-id", "-")

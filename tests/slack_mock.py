@@ -1,0 +1,156 @@
+"""A local stand-in for the Slack Web API, file downloads, response_url and Socket Mode, recording every call."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+
+
+class SlackMock:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, dict[str, Any]] = {}
+        self.blobs: dict[str, bytes] = {}
+        self.members: dict[str, list[str]] = {}
+        self.responses: list[dict[str, Any]] = []
+        self.rate_limit_next: dict[str, int] = {}
+        self.ts = itertools.count(1)
+        self.ws_acks: list[dict] = []
+        self.ws_queue: asyncio.Queue = asyncio.Queue()
+        self.server: TestServer | None = None
+
+    # ---- server -------------------------------------------------------------------------------------
+    async def start(self) -> "SlackMock":
+        app = web.Application()
+        app.router.add_post("/api/{method}", self.api)
+        app.router.add_get("/api/{method}", self.api)
+        app.router.add_get("/files/{id}", self.download)
+        app.router.add_post("/respond/{n}", self.respond)
+        app.router.add_get("/socket", self.socket)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        await self.server.close()
+
+    @property
+    def api_url(self) -> str:
+        return str(self.server.make_url("/api/"))
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.method == "GET":
+            args = dict(request.query)
+        elif request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(parse_qsl(await request.text()))
+        if self.rate_limit_next.get(method):
+            self.rate_limit_next[method] -= 1
+            self.calls.append((method + ":429", args))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        self.calls.append((method, args))
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(handler(args), headers={"x-slack-req-id": f"req-{len(self.calls)}"})
+
+    def m_auth_test(self, args):
+        return {"ok": True, "team_id": "T1", "team": "acme", "user_id": "UBOT", "user": "interview-bot", "bot_id": "B1",
+                "url": "https://acme.slack.com/"}
+
+    def m_apps_connections_open(self, args):
+        return {"ok": True, "url": self.url("/socket").replace("http", "ws", 1)}
+
+    def m_files_info(self, args):
+        file = self.files.get(args["file"])
+        return {"ok": True, "file": file} if file else {"ok": False, "error": "file_not_found"}
+
+    def m_chat_postMessage(self, args):
+        ts = f"{1700000000 + next(self.ts)}.000100"
+        return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def m_chat_update(self, args):
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
+
+    def m_conversations_members(self, args):
+        return {"ok": True, "members": self.members.get(args["channel"], []), "response_metadata": {"next_cursor": ""}}
+
+    async def download(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=403)
+        self.calls.append(("download", {"id": request.match_info["id"]}))
+        return web.Response(body=self.blobs[request.match_info["id"]])
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+
+        async def pump():
+            while True:
+                await ws.send_str(json.dumps(await self.ws_queue.get()))
+
+        task = asyncio.ensure_future(pump())
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                self.ws_acks.append(json.loads(msg.data))
+        task.cancel()
+        return ws
+
+    # ---- fixtures -----------------------------------------------------------------------------------
+    def add_file(self, file_id: str, path: Path, *, name: str, mimetype: str, filetype: str, channel: str, ts: str,
+                 subtype: str | None = None, size: int | None = None) -> dict[str, Any]:
+        data = path.read_bytes()
+        self.blobs[file_id] = data
+        file = {"id": file_id, "name": name, "mimetype": mimetype, "filetype": filetype, "size": size or len(data),
+                "url_private_download": self.url(f"/files/{file_id}"), "shares": {"public": {channel: [{"ts": ts}]}}}
+        if subtype:
+            file["subtype"] = subtype
+        self.files[file_id] = file
+        return file
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [a for m, a in self.calls if m == method]
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+
+
+def message_event(event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1") -> dict[str, Any]:
+    return {"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {"type": "message", "subtype": "file_share", "channel": channel, "user": user, "ts": ts,
+                      "text": "", "files": [file], "event_ts": ts, "channel_type": "channel"}}
+
+
+def file_shared_event(event_id: str, file_id: str, channel: str, user: str = "U1") -> dict[str, Any]:
+    return {"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {"type": "file_shared", "channel_id": channel, "file_id": file_id, "user_id": user,
+                      "file": {"id": file_id}, "event_ts": str(time.time())}}

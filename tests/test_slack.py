@@ -1,0 +1,273 @@
+"""The Slack app with the real slack-bolt / slack_sdk against a local Slack: signed events, one threaded
+report per recording, commands, access control, rate limits, restarts and Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from audiotools import write_audio
+from conftest import FIXTURES
+from slack_mock import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackMock, file_shared_event, message_event, sign
+
+from asr_engine.audio import decode
+from bot.config import load_settings
+from bot.service import Service
+from handlers.server import build_app
+from handlers.slack import SlackApp
+
+CHANNEL = "C0INTERVIEW"
+
+
+class Env:
+    def __init__(self, tmp_path, mock: SlackMock, engine, **extra) -> None:
+        self.tmp_path, self.mock, self.engine, self.extra = tmp_path, mock, engine, extra
+        self.ack_ms: list[float] = []
+
+    async def start(self) -> "Env":
+        env = {"IB_DATA_DIR": str(self.tmp_path / "data"), "IB_DB": str(self.tmp_path / "ib.db"), "IB_POLL_S": "0.1",
+               "IB_LANGUAGE": "zh", "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "SLACK_API_URL": self.mock.api_url, "SLACK_ADMIN_USERS": "UADMIN", "IB_JOB_LEASE_S": "2",
+               "IB_SWEEP_S": "1", **self.extra}
+        self.settings = load_settings(env)
+        self.service = Service(self.settings, engine_factory=lambda: self.engine)
+        app = build_app(self.service)
+        self.slack = SlackApp(self.service)
+        self.slack.routes(app)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        self.settings.public_url = str(self.server.make_url("")).rstrip("/")
+        await self.service.start()
+        await self.slack.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.slack.stop()
+        await self.service.stop()
+        await self.server.close()
+
+    async def post(self, payload: dict, *, retry: int | None = None, timestamp: int | None = None,
+                   secret: str = SIGNING_SECRET) -> int:
+        body = json.dumps(payload)
+        headers = {"Content-Type": "application/json", **sign(body, timestamp, secret)}
+        if retry is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+        t0 = time.perf_counter()
+        async with aiohttp.ClientSession() as s:
+            async with s.post(self.server.make_url("/slack/events"), data=body, headers=headers) as r:
+                self.ack_ms.append((time.perf_counter() - t0) * 1000)
+                return r.status
+
+    async def command(self, text: str, user: str = "U1", channel: str = CHANNEL) -> dict:
+        n = len(self.mock.responses)
+        body = urlencode({"token": "x", "team_id": "T1", "channel_id": channel, "user_id": user, "command": "/interview",
+                          "text": text, "response_url": self.mock.url(f"/respond/{n}"), "trigger_id": "1.2.3",
+                          "api_app_id": "A1"})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        t0 = time.perf_counter()
+        async with aiohttp.ClientSession() as s:
+            async with s.post(self.server.make_url("/slack/events"), data=body, headers=headers) as r:
+                assert r.status == 200
+                self.ack_ms.append((time.perf_counter() - t0) * 1000)
+        return await until(lambda: self.mock.responses[n] if len(self.mock.responses) > n else None)
+
+
+async def until(fn, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def reports(mock: SlackMock) -> list[dict]:
+    return [a for a in mock.called("chat.postMessage") if a.get("blocks")]
+
+
+@pytest.fixture
+async def slack(tmp_path, whisper_engine):
+    mock = await SlackMock().start()
+    envs: list[Env] = []
+
+    async def make(**extra) -> Env:
+        env = await Env(tmp_path, mock, whisper_engine, **extra).start()
+        envs.append(env)
+        return env
+
+    yield mock, make
+    for env in envs:
+        try:
+            await env.stop()
+        except Exception:
+            pass
+    await mock.close()
+
+
+@pytest.fixture(scope="module")
+def voice_clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clips") / "audio_message_1a2b.mp4"
+    return write_audio(path, decode(FIXTURES / "zh_short.flac").samples)
+
+
+@pytest.mark.slow
+async def test_voice_clip_gets_one_threaded_report(slack, voice_clip):
+    mock, make = slack
+    env = await make()
+    file = mock.add_file("F1VOICE", voice_clip, name="audio_message_1a2b.mp4", mimetype="video/mp4", filetype="mp4",
+                         channel=CHANNEL, ts="1700000000.000001", subtype="slack_audio")
+    assert await env.post(message_event("Ev1", file, CHANNEL, "1700000000.000001")) == 200
+    report = (await until(lambda: reports(mock)))[0]
+    assert report["channel"] == CHANNEL and report["thread_ts"] == "1700000000.000001"
+    blocks = json.loads(report["blocks"]) if isinstance(report["blocks"], str) else report["blocks"]
+    assert blocks[0]["type"] == "header" and blocks[-1]["type"] == "actions"
+    assert "/r/" in blocks[-1]["elements"][0]["url"]
+    acks = [a for a in mock.called("chat.postMessage") if not a.get("blocks")]
+    assert len(acks) == 1 and acks[0]["thread_ts"] == "1700000000.000001"
+    assert any("✅" in u["text"] for u in mock.called("chat.update"))  # the one ack message edited in place
+    await asyncio.sleep(0.5)
+    assert len(reports(mock)) == 1
+    assert max(env.ack_ms) < 3000
+
+
+@pytest.mark.slow
+async def test_message_file_shared_and_retries_make_one_report(slack, tmp_path):
+    mock, make = slack
+    env = await make()
+    m4a = write_audio(tmp_path / "张三_一面.m4a", decode(FIXTURES / "zh_short.flac").samples)
+    file = mock.add_file("F2M4A", m4a, name="张三_一面.m4a", mimetype="audio/mp4", filetype="m4a", channel=CHANNEL,
+                         ts="1700000000.000002")
+    msg = message_event("Ev2", file, CHANNEL, "1700000000.000002")
+    shared = file_shared_event("Ev3", "F2M4A", CHANNEL)
+    statuses = await asyncio.gather(env.post(msg), env.post(shared), env.post(msg, retry=1), env.post(shared, retry=2))
+    assert statuses == [200, 200, 200, 200]
+    await until(lambda: reports(mock))
+    await asyncio.sleep(1.0)
+    assert len(reports(mock)) == 1
+    assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1
+    assert len(mock.called("download")) == 1
+    assert max(env.ack_ms) < 3000
+
+
+@pytest.mark.slow
+async def test_restart_in_the_middle_still_gives_one_report(slack):
+    mock, make = slack
+    first = await make()
+    file = mock.add_file("F3", FIXTURES / "zh_short.flac", name="李四_二面.flac", mimetype="audio/flac",
+                         filetype="flac", channel=CHANNEL, ts="1700000000.000003")
+    await first.post(message_event("Ev4", file, CHANNEL, "1700000000.000003"))
+    await until(lambda: mock.called("chat.postMessage"))  # acknowledged
+    await first.stop()  # the process goes away before the report is posted
+    second = await make()
+    await until(lambda: reports(mock))
+    await second.post(message_event("Ev4", file, CHANNEL, "1700000000.000003"), retry=1)  # Slack retries too
+    await asyncio.sleep(1.5)
+    assert len(reports(mock)) == 1
+
+
+@pytest.mark.slow
+async def test_rate_limited_then_success(slack):
+    mock, make = slack
+    env = await make()
+    mock.rate_limit_next["chat.postMessage"] = 1
+    file = mock.add_file("F4", FIXTURES / "zh_short.flac", name="x.flac", mimetype="audio/flac", filetype="flac",
+                         channel=CHANNEL, ts="1700000000.000004")
+    await env.post(message_event("Ev5", file, CHANNEL, "1700000000.000004"))
+    await until(lambda: reports(mock))
+    assert [m for m, _ in mock.calls].count("chat.postMessage:429") == 1
+    assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1  # retried, not lost
+
+
+async def test_forged_and_stale_signatures_are_refused(slack):
+    mock, make = slack
+    env = await make()
+    file = mock.add_file("F5", FIXTURES / "zh_short.flac", name="x.flac", mimetype="audio/flac", filetype="flac",
+                         channel=CHANNEL, ts="1.1")
+    event = message_event("Ev6", file, CHANNEL, "1.1")
+    assert await env.post(event, secret="not-the-secret") == 401
+    assert await env.post(event, timestamp=int(time.time()) - 6 * 60) == 401
+    await asyncio.sleep(0.3)
+    assert mock.called("chat.postMessage") == [] and mock.called("download") == []
+
+
+async def test_non_audio_is_ignored_and_oversized_gets_one_explanation(slack, tmp_path):
+    mock, make = slack
+    env = await make(IB_MAX_UPLOAD_BYTES="50000")
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    f1 = mock.add_file("F6", pdf, name="cv.pdf", mimetype="application/pdf", filetype="pdf", channel=CHANNEL, ts="2.1")
+    await env.post(message_event("Ev7", f1, CHANNEL, "2.1"))
+    f2 = mock.add_file("F7", FIXTURES / "zh_short.flac", name="long.flac", mimetype="audio/flac", filetype="flac",
+                       channel=CHANNEL, ts="2.2")
+    await env.post(message_event("Ev8", f2, CHANNEL, "2.2"))
+    await env.post(message_event("Ev8", f2, CHANNEL, "2.2"), retry=1)
+    posts = await until(lambda: mock.called("chat.postMessage"))
+    await asyncio.sleep(0.5)
+    assert len(posts) == 1 and posts[0]["thread_ts"] == "2.2" and "上限" in posts[0]["text"]
+    assert mock.called("download") == []
+
+
+@pytest.mark.slow
+async def test_every_interview_command_and_access_control(slack):
+    mock, make = slack
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    file = mock.add_file("F8", FIXTURES / "zh_short.flac", name="王五_一面.flac", mimetype="audio/flac",
+                         filetype="flac", channel=CHANNEL, ts="3.1")
+    await env.post(message_event("Ev9", file, CHANNEL, "3.1"))
+    await until(lambda: reports(mock))
+    interview_id = env.service.store().db.execute("select id from interviews").fetchone()[0]
+
+    def text(resp):
+        return json.dumps(resp, ensure_ascii=False)
+
+    help_ = await env.command("help")  # IB_LANGUAGE=zh: answers in Chinese whatever was typed
+    assert "报告 [id|最新]" in text(help_) and help_["response_type"] == "ephemeral"
+    assert "报告" in text(await env.command("帮助"))
+    latest = await env.command("report latest")
+    assert latest["blocks"][0]["type"] == "header" and "/r/" in text(latest)
+    assert text(await env.command(f"report {interview_id}")) == text(latest) or "header" in text(latest)
+    listed = await env.command("list 5")
+    assert interview_id in text(listed) and "王五" in text(listed)
+    found = await env.command("search 分库分表")
+    assert "«分库分表»" in text(found) and "王五" in text(found)
+    assert interview_id in text(await env.command("candidate 王五"))
+    prof = await env.command("profile backend")
+    assert prof["response_type"] == "in_channel" and "后端工程师" in text(prof)
+    assert env.service.store().db.execute("select profile from channel_settings").fetchone()[0] == "backend_engineer"
+    assert "不认识的命令" in text(await env.command("报销 100"))
+
+    # U2 is not in the channel the recording was uploaded to
+    denied = await env.command(f"report {interview_id}", user="U2", channel="C0OTHER")
+    assert "没有找到这个面试" in text(denied)
+    assert interview_id not in text(await env.command("list", user="U2", channel="C0OTHER"))
+    assert "«分库分表»" not in text(await env.command("search 分库分表", user="U2", channel="C0OTHER"))
+    assert "没有找到这个面试" in text(await env.command(f"delete {interview_id}", user="U2", channel="C0OTHER"))
+    # an admin sees everything
+    assert "header" in text(await env.command(f"report {interview_id}", user="UADMIN", channel="C0OTHER"))
+
+    deleted = await env.command(f"delete {interview_id}")
+    assert "已删除" in text(deleted)
+    assert env.service.store().db.execute("select count(*) from interviews").fetchone()[0] == 0
+    audit = [r[0] for r in env.service.store().db.execute("select action from audit_log")]
+    assert "command:report" in audit and "view-report" in audit and "delete" in audit
+    assert max(env.ack_ms) < 3000
+
+
+@pytest.mark.slow
+async def test_socket_mode(slack):
+    mock, make = slack
+    env = await make(SLACK_APP_TOKEN=APP_TOKEN)
+    file = mock.add_file("F9", FIXTURES / "zh_short.flac", name="sock.flac", mimetype="audio/flac", filetype="flac",
+                         channel=CHANNEL, ts="4.1")
+    await mock.ws_queue.put({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                             "payload": message_event("Ev10", file, CHANNEL, "4.1")})
+    await until(lambda: reports(mock))
+    assert any(a.get("envelope_id") == "env-1" for a in mock.ws_acks)  # acknowledged over the socket
+    assert mock.called("apps.connections.open")
