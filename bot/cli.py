@@ -165,11 +165,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.http_host = args.host
     if args.port:
         settings.http_port = args.port
-    if args.feishu:
-        raise UserError("the Feishu app is not available yet; run: interview-bot serve --http [--slack]")
+    if args.feishu and not (settings.feishu_app_id and settings.feishu_app_secret):
+        raise UserError("serve --feishu needs FEISHU_APP_ID and FEISHU_APP_SECRET")
     if args.slack and not settings.slack_bot_token:
         raise UserError("serve --slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
-    asyncio.run(serve(settings, http=True, slack=args.slack))
+    asyncio.run(serve(settings, http=True, slack=args.slack, feishu=args.feishu))
     return EXIT_OK
 
 

@@ -59,6 +59,13 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_admins: list[str] = field(default_factory=list)
     sweep_s: float = 30.0
+    feishu_app_id: str | None = None
+    feishu_app_secret: str | None = None
+    feishu_verification_token: str | None = None
+    feishu_encrypt_key: str | None = None
+    feishu_domain: str = "https://open.feishu.cn"
+    feishu_long_connection: bool = False
+    feishu_admins: list[str] = field(default_factory=list)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -151,4 +158,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_api_url=str(get("SLACK_API_URL", "https://slack.com/api/")),
         slack_admins=listing("SLACK_ADMIN_USERS"),
         sweep_s=number("IB_SWEEP_S", 30.0),
+        feishu_app_id=get("FEISHU_APP_ID"),
+        feishu_app_secret=get("FEISHU_APP_SECRET"),
+        feishu_verification_token=get("FEISHU_VERIFICATION_TOKEN"),
+        feishu_encrypt_key=get("FEISHU_ENCRYPT_KEY"),
+        feishu_domain=str(get("FEISHU_DOMAIN", "https://open.feishu.cn")).rstrip("/"),
+        feishu_long_connection=str(get("FEISHU_LONG_CONNECTION", "")).lower() in ("1", "true", "yes"),
+        feishu_admins=listing("FEISHU_ADMIN_USERS"),
     )

@@ -26,8 +26,6 @@ def build_app(service: Service) -> web.Application:
 
 async def serve(settings: Settings, *, http: bool = True, slack: bool = False, feishu: bool = False,
                 ready: asyncio.Event | None = None) -> None:
-    if feishu:
-        raise NotImplementedError("the Feishu app is not built yet")
     service = Service(settings)
     app = build_app(service)
     slack_app = None
@@ -36,6 +34,12 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
 
         slack_app = SlackApp(service)
         slack_app.routes(app)
+    feishu_app = None
+    if feishu:
+        from .feishu import FeishuApp
+
+        feishu_app = FeishuApp(service)
+        feishu_app.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
@@ -43,6 +47,8 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
     await service.start()
     if slack_app:
         await slack_app.start()
+    if feishu_app:
+        await feishu_app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -57,6 +63,8 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
         retention.cancel()
         if slack_app:
             await slack_app.stop()
+        if feishu_app:
+            await feishu_app.stop()
         await service.stop()
         await runner.cleanup()
 

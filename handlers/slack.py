@@ -57,7 +57,9 @@ def is_recording(file: dict[str, Any]) -> bool:
 class SlackApp:
     def __init__(self, service: Service) -> None:
         from slack_bolt.async_app import AsyncApp
-        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+        from slack_sdk.http_retry.builtin_async_handlers import (
+            AsyncRateLimitErrorRetryHandler,
+        )
         from slack_sdk.web.async_client import AsyncWebClient
 
         settings = service.settings
@@ -100,7 +102,9 @@ class SlackApp:
         await self._post_missing_reports()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         if self.settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from slack_bolt.adapter.socket_mode.async_handler import (
+                AsyncSocketModeHandler,
+            )
 
             self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
             await self._socket.connect_async()

@@ -13,7 +13,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 from audiotools import write_audio
 from conftest import FIXTURES
-from slack_mock import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackMock, file_shared_event, message_event, sign
+from slack_mock import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    SlackMock,
+    file_shared_event,
+    message_event,
+    sign,
+)
 
 from asr_engine.audio import decode
 from bot.config import load_settings
@@ -263,7 +271,7 @@ async def test_every_interview_command_and_access_control(slack):
 @pytest.mark.slow
 async def test_socket_mode(slack):
     mock, make = slack
-    env = await make(SLACK_APP_TOKEN=APP_TOKEN)
+    await make(SLACK_APP_TOKEN=APP_TOKEN)
     file = mock.add_file("F9", FIXTURES / "zh_short.flac", name="sock.flac", mimetype="audio/flac", filetype="flac",
                          channel=CHANNEL, ts="4.1")
     await mock.ws_queue.put({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,

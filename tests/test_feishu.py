@@ -1,0 +1,231 @@
+"""The Feishu app with the real lark-oapi against a local Feishu: encrypted, signed webhooks, threaded report
+cards, @bot commands in Chinese, access control, redelivery, and the long-connection supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from audiotools import write_audio
+from conftest import FIXTURES
+from feishu_mock import (
+    APP_ID,
+    APP_SECRET,
+    ENCRYPT_KEY,
+    VERIFICATION_TOKEN,
+    FeishuMock,
+    encrypt,
+    message_event,
+    signed,
+)
+
+from asr_engine.audio import decode
+from bot.config import load_settings
+from bot.service import Service
+from handlers.feishu import FeishuApp, Supervisor
+from handlers.server import build_app
+
+CHAT = "oc_hiring"
+BOT_MENTION = [{"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "interview-bot", "tenant_key": "tenant"}]
+
+
+class Env:
+    def __init__(self, tmp_path, mock: FeishuMock, engine) -> None:
+        self.tmp_path, self.mock, self.engine = tmp_path, mock, engine
+
+    async def start(self) -> "Env":
+        self.settings = load_settings({
+            "IB_DATA_DIR": str(self.tmp_path / "data"), "IB_DB": str(self.tmp_path / "ib.db"), "IB_POLL_S": "0.1",
+            "IB_LANGUAGE": "auto", "IB_SWEEP_S": "1", "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET,
+            "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN, "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
+            "FEISHU_DOMAIN": self.mock.domain, "FEISHU_ADMIN_USERS": "ou_admin"})
+        self.service = Service(self.settings, engine_factory=lambda: self.engine)
+        app = build_app(self.service)
+        self.feishu = FeishuApp(self.service)
+        self.feishu.routes(app)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        self.settings.public_url = str(self.server.make_url("")).rstrip("/")
+        await self.service.start()
+        await self.feishu.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.feishu.stop()
+        await self.service.stop()
+        await self.server.close()
+
+    async def post(self, payload, **kw) -> tuple[int, dict]:
+        body, headers = signed(payload, **kw)
+        async with aiohttp.ClientSession() as s:
+            async with s.post(self.server.make_url("/feishu/events"), data=body, headers=headers) as r:
+                return r.status, await r.json(content_type=None)
+
+
+async def until(fn, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def report_cards(mock: FeishuMock) -> list[dict]:
+    return [r for r in mock.called("reply") if r.get("uuid", "").startswith("report-")]
+
+
+@pytest.fixture
+async def feishu(tmp_path, whisper_engine):
+    mock = await FeishuMock().start()
+    env = await Env(tmp_path, mock, whisper_engine).start()
+    yield mock, env
+    await env.stop()
+    await mock.close()
+
+
+@pytest.fixture(scope="module")
+def opus_clip(tmp_path_factory):
+    return write_audio(tmp_path_factory.mktemp("fs") / "voice.opus", decode(FIXTURES / "zh_short.flac").samples)
+
+
+async def test_url_verification_challenge(feishu):
+    mock, env = feishu
+    status, body = await env.post({"challenge": "ch-42", "token": VERIFICATION_TOKEN, "type": "url_verification"})
+    assert status == 200 and body == {"challenge": "ch-42"}
+
+
+async def test_bad_signature_token_or_key_is_refused(feishu, opus_clip):
+    mock, env = feishu
+    mock.resources[("om_x", "file_x")] = opus_clip.read_bytes()
+    event = message_event("ev-bad", "om_x", CHAT, "audio", {"file_key": "file_x", "duration": 5000})
+    assert (await env.post(event, tamper=True))[0] == 401
+    assert (await env.post(message_event("ev-bad2", "om_x", CHAT, "audio", {"file_key": "file_x"},
+                                         token="forged")))[0] == 401
+    assert (await env.post(event, key="wrong-encrypt-key"))[0] == 401
+    await asyncio.sleep(0.3)
+    assert mock.called("reply") == [] and mock.called("resource") == []
+
+
+@pytest.mark.slow
+async def test_audio_message_gets_one_threaded_report_card_despite_redelivery(feishu, opus_clip):
+    mock, env = feishu
+    mock.resources[("om_audio1", "file_v2_a")] = opus_clip.read_bytes()
+    event = message_event("ev-1", "om_audio1", CHAT, "audio", {"file_key": "file_v2_a", "duration": 5600})
+    started = time.perf_counter()
+    assert (await env.post(event))[0] == 200
+    ack_ms = (time.perf_counter() - started) * 1000
+    assert ack_ms < 3000  # Feishu pushes again after 3 s
+    assert (await env.post(event))[0] == 200  # redelivery, same event_id
+    redelivered = message_event("ev-1b", "om_audio1", CHAT, "audio", {"file_key": "file_v2_a", "duration": 5600})
+    assert (await env.post(redelivered))[0] == 200  # a new event id for the same message
+    card = (await until(lambda: report_cards(mock)))[0]
+    await asyncio.sleep(1.0)
+    assert len(report_cards(mock)) == 1
+    assert card["to"] == "om_audio1" and card["reply_in_thread"] is True and card["msg_type"] == "interactive"
+    content = json.loads(card["content"])
+    assert content["elements"][-1]["actions"][0]["url"].startswith(env.settings.public_url + "/r/")
+    acks = [r for r in mock.called("reply") if r["uuid"].startswith("ack-")]
+    assert len(acks) == 1 and len(mock.called("resource")) == 1
+    patched = [json.loads(p["content"]) for p in mock.called("patch")]
+    assert any("✅" in json.dumps(p, ensure_ascii=False) for p in patched)  # ack card updated in place
+
+
+@pytest.mark.slow
+async def test_file_message_with_m4a_and_commands_with_access_control(feishu, tmp_path):
+    mock, env = feishu
+    mock.members[CHAT] = ["ou_member"]
+    m4a = write_audio(tmp_path / "张三_一面.m4a", decode(FIXTURES / "zh_short.flac").samples)
+    mock.resources[("om_file1", "file_v2_m")] = m4a.read_bytes()
+    await env.post(message_event("ev-2", "om_file1", CHAT, "file", {"file_key": "file_v2_m", "file_name": "张三_一面.m4a"}))
+    await until(lambda: report_cards(mock))
+    # a PDF is not a recording
+    await env.post(message_event("ev-3", "om_pdf", CHAT, "file", {"file_key": "k", "file_name": "简历.pdf"}))
+    interview_id = env.service.store().db.execute("select id from interviews").fetchone()[0]
+
+    async def ask(text: str, user: str = "ou_member", chat: str = CHAT, chat_type: str = "group") -> str:
+        n = len(mock.called("reply"))
+        mid = f"om_cmd_{time.monotonic_ns()}"
+        await env.post(message_event(f"ev-{mid}", mid, chat, "text", {"text": f"@_user_1 {text}"}, user=user,
+                                     chat_type=chat_type, mentions=BOT_MENTION))
+        reply = await until(lambda: mock.called("reply")[n:])
+        assert reply[0]["to"] == mid and reply[0]["msg_type"] == "interactive"
+        return json.dumps(json.loads(reply[0]["content"]), ensure_ascii=False)
+
+    assert "报告 [id|最新]" in await ask("帮助")
+    latest = await ask("报告 最新")
+    assert "header" in latest and "/r/" in latest
+    assert interview_id in await ask("列表")
+    assert "«分库分表»" in await ask("搜索 分库分表")
+    assert interview_id in await ask("候选人 张三")
+    assert "后端工程师" in await ask("岗位 backend")
+    assert "Usage" in await ask("help")  # answered in the language typed (IB_LANGUAGE=auto)
+    # someone outside the chat, in a private chat with the bot
+    denied = await ask(f"报告 {interview_id}", user="ou_stranger", chat="oc_p2p", chat_type="p2p")
+    assert "没有找到这个面试" in denied
+    assert "/r/" in await ask(f"报告 {interview_id}", user="ou_admin", chat="oc_p2p", chat_type="p2p")
+    assert "已删除" in await ask(f"删除 {interview_id}")
+    assert env.service.store().db.execute("select count(*) from interviews").fetchone()[0] == 0
+    assert len(report_cards(mock)) == 1  # the PDF got nothing
+
+
+async def test_plain_chat_messages_without_a_mention_are_ignored(feishu):
+    mock, env = feishu
+    await env.post(message_event("ev-9", "om_chat", CHAT, "text", {"text": "今天面试几点开始？"}))
+    await asyncio.sleep(0.5)
+    assert mock.called("reply") == []
+
+
+def test_supervisor_restarts_a_long_connection_client_that_died():
+    starts: list[float] = []
+    done = threading.Event()
+
+    class DyingClient:
+        def start(self):
+            starts.append(time.monotonic())
+            if len(starts) >= 3:
+                done.set()
+                time.sleep(0.05)
+                return
+            raise ConnectionError("reconnect attempts exhausted")
+
+    sup = Supervisor(lambda: DyingClient(), backoff_s=0.05)
+    sup.start()
+    assert done.wait(10)
+    sup.stop()
+    assert len(starts) >= 3 and sup.restarts >= 2
+    assert sup.last_error in ("ConnectionError: reconnect attempts exhausted", "the long connection returned")
+
+
+def test_encryption_helper_matches_lark_oapi():
+    from lark_oapi.core.utils import AESCipher
+
+    assert json.loads(AESCipher(ENCRYPT_KEY).decrypt_str(encrypt({"a": "幂等"}))) == {"a": "幂等"}
+
+
+@pytest.mark.slow
+async def test_restart_in_the_middle_gives_one_report(tmp_path, whisper_engine, opus_clip):
+    mock = await FeishuMock().start()
+    try:
+        content = {"file_key": "file_v2_r", "duration": 5600}
+        mock.resources[("om_restart", "file_v2_r")] = opus_clip.read_bytes()
+        mock.messages["om_restart"] = {"message_type": "audio", "content": json.dumps(content)}
+        first = await Env(tmp_path, mock, whisper_engine).start()
+        await first.post(message_event("ev-r1", "om_restart", CHAT, "audio", content))
+        await until(lambda: mock.called("reply"))  # acknowledged, then the process goes away
+        await first.stop()
+        second = await Env(tmp_path, mock, whisper_engine).start()
+        await second.post(message_event("ev-r1", "om_restart", CHAT, "audio", content))  # Feishu pushes again
+        await until(lambda: report_cards(mock))
+        await asyncio.sleep(1.5)
+        assert len(report_cards(mock)) == 1
+        assert len([r for r in mock.called("reply") if r["uuid"].startswith("ack-")]) == 1
+        await second.stop()
+    finally:
+        await mock.close()
