@@ -27,30 +27,13 @@ from bot.render import ReportContext, environment, render_stored
 from bot.service import Service, Submission
 
 from . import commands
+from .threads import ReportSweeper, progress_text, say
 
 log = logging.getLogger(__name__)
 PLATFORM = "feishu"
 RECORDING_TYPES = {"audio", "file", "media"}
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".wav", ".ogg", ".opus", ".flac", ".webm", ".mp4", ".mov", ".amr", ".mkv")
 MEMBERSHIP_TTL_S = 60.0
-TEXT = {
-    "ack": ("收到录音《{0}》，正在转写…", "Got the recording {0}, transcribing…"),
-    "decoding": ("正在解码音频…", "Decoding audio…"),
-    "transcribing": ("正在转写：{0}/{1} 段", "Transcribing: {0}/{1} chunks"),
-    "analysing": ("正在分析…", "Analysing…"),
-    "done": ("✅ 报告已生成（见本话题）", "✅ Report ready (in this thread)"),
-    "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
-    "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
-    "too_big": ("这个文件超过了 {0} MB 的上限，请压缩或截短后再上传。",
-                "This file is over the {0} MB limit; please compress or trim it and upload again."),
-}
-
-
-def _t(key: str, lang: str, *args: Any) -> str:
-    zh, en = TEXT[key]
-    return (zh if lang == "zh" else en).format(*args)
-
-
 def status_card(text: str) -> str:
     return json.dumps({"config": {"wide_screen_mode": True, "update_multi": True},
                        "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}}]},
@@ -79,7 +62,7 @@ class FeishuApp:
         self.supervisor: Supervisor | None = None
         self._members: dict[str, tuple[float, set[str]]] = {}
         self._last_progress: dict[str, str] = {}
-        self._sweeper: asyncio.Task | None = None
+        self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
         service.bus.subscribe(self._on_progress)
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -109,15 +92,14 @@ class FeishuApp:
         for row in await self.service.db(lambda: queries.unfinished_files(self.service.store(), PLATFORM)):
             log.warning("resuming Feishu message %s accepted before a restart", row["file_id"])
             self._spawn(self._process_file(row, None))
-        await self._post_missing_reports()
-        self._sweeper = self.loop.create_task(self._sweep())
+        await self.sweeper.run_once()
+        self.sweeper.start(self.settings.sweep_s)
         if self.settings.feishu_long_connection:
             self.supervisor = Supervisor(self._make_ws_client)
             self.supervisor.start()
 
     async def stop(self) -> None:
-        if self._sweeper:
-            self._sweeper.cancel()
+        self.sweeper.stop()
         if self.supervisor:
             self.supervisor.stop()
 
@@ -189,7 +171,7 @@ class FeishuApp:
                 return
         ack = row.get("ack_message")
         if not ack:
-            ack = await self._reply(mid, status_card(_t("ack", self.lang, meta["name"])), f"ack-{mid}")
+            ack = await self._reply(mid, status_card(say("ack", self.lang, meta["name"])), f"ack-{mid}")
             await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, mid, ack_message=ack))
         tmp = svc.new_incoming()
         try:
@@ -199,7 +181,7 @@ class FeishuApp:
                 path=tmp, filename=meta["name"], key=f"feishu:{mid}", sha256=sha, size_bytes=size, platform=PLATFORM,
                 channel=chat, thread=mid, uploader=row.get("user")))
         except (AudioInputError, FeishuError, DownloadTooLarge) as exc:
-            await self._patch(ack, status_card(_t("failed", self.lang, exc)))
+            await self._patch(ack, status_card(say("failed", self.lang, exc)))
             await finish()
             return
         finally:
@@ -238,7 +220,7 @@ class FeishuApp:
                     async for block in resp.content.iter_chunked(1 << 16):
                         size += len(block)
                         if size > limit:
-                            raise DownloadTooLarge(_t("too_big", self.lang, limit // 2**20))
+                            raise DownloadTooLarge(say("too_big", self.lang, limit // 2**20))
                         digest.update(block)
                         fh.write(block)
         return digest.hexdigest(), size
@@ -282,13 +264,8 @@ class FeishuApp:
             await self._post_report(interview)
             return
         post = await svc.db(lambda: queries.post_message(svc.store(), PLATFORM, event.interview_id, "ack"))
-        if not post or not post[2]:
-            return
-        if event.stage == "transcribing":
-            text = _t("transcribing", self.lang, event.done, event.total)
-        elif event.stage in TEXT:
-            text = _t(event.stage, self.lang)
-        else:
+        text = progress_text(event, self.lang)
+        if not post or not post[2] or text is None:
             return
         if self._last_progress.get(event.interview_id) != text:
             self._last_progress[event.interview_id] = text
@@ -304,7 +281,7 @@ class FeishuApp:
         if status is None:
             return
         if status["status"] == "failed":
-            card = status_card(_t("failed", self.lang, status["error"]))
+            card = status_card(say("failed", self.lang, status["error"]))
             if ack and ack[2]:
                 await self._patch(ack[2], card)
                 posted = ack[2]
@@ -315,24 +292,9 @@ class FeishuApp:
                 title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid))
             posted = await self._reply(thread, card, f"report-{iid}")  # the uuid makes a retried reply a no-op
             if ack and ack[2]:
-                await self._patch(ack[2], status_card(_t("done", self.lang)))
+                await self._patch(ack[2], status_card(say("done", self.lang)))
         await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, chat, thread, iid, "report", posted or "-"))
         await svc.db(svc.audit, "feishu", "post-report", iid, {"chat": chat})
-
-    async def _post_missing_reports(self) -> None:
-        svc = self.service
-        for row in await svc.db(lambda: queries.unposted_reports(svc.store(), PLATFORM)):
-            interview = await svc.db(lambda r=row: svc.store().interview(r["id"]))
-            if interview:
-                await self._post_report(interview, sweep=bool(row["stale"]))
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.sweep_s)
-            try:
-                await self._post_missing_reports()
-            except Exception:
-                log.exception("Feishu report sweep failed")
 
     # ---- @bot commands --------------------------------------------------------------------------------
     async def _command(self, message: dict[str, Any], text: str, user: str | None) -> None:

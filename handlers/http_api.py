@@ -15,6 +15,7 @@ from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot.fetch import FetchError, check_url, download
+from bot.pipeline import file_digest
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 
@@ -87,14 +88,6 @@ async def _stream_to_file(part, dest: Path, limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 async def create_interview(request: web.Request) -> web.Response:
     actor = _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
@@ -133,7 +126,7 @@ async def create_interview(request: web.Request) -> web.Response:
             except FetchError as exc:
                 return error(400, str(exc))
             filename = Path(url.split("?")[0].rstrip("/")).name or "download.audio"
-            sha = await asyncio.get_running_loop().run_in_executor(None, _file_digest, tmp)
+            sha, _size = await asyncio.get_running_loop().run_in_executor(None, file_digest, tmp)
         else:
             return error(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
 

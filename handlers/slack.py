@@ -25,29 +25,12 @@ from bot.render import ReportContext, environment, render_stored
 from bot.service import Service, Submission
 
 from . import commands
+from .threads import ReportSweeper, progress_text, say
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 AUDIO_TYPES = {"mp3", "m4a", "mp4", "aac", "wav", "ogg", "opus", "flac", "webm", "amr", "mov", "mkv", "m4v", "mpg"}
 MEMBERSHIP_TTL_S = 60.0
-TEXT = {
-    "ack": ("收到录音《{0}》，正在转写…", "Got the recording {0}, transcribing…"),
-    "decoding": ("正在解码音频…", "Decoding audio…"),
-    "transcribing": ("正在转写：{0}/{1} 段", "Transcribing: {0}/{1} chunks"),
-    "analysing": ("正在分析…", "Analysing…"),
-    "done": ("✅ 报告已生成（见下方）", "✅ Report ready (below)"),
-    "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
-    "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
-    "too_big": ("这个文件有 {0} MB，超过了 {1} MB 的上限，请压缩或截短后再上传。",
-                "This file is {0} MB, over the {1} MB limit; please compress or trim it and upload again."),
-}
-
-
-def _t(key: str, lang: str, *args: Any) -> str:
-    zh, en = TEXT[key]
-    return (zh if lang == "zh" else en).format(*args)
-
-
 def is_recording(file: dict[str, Any]) -> bool:
     mimetype = (file.get("mimetype") or "").lower()
     return (file.get("subtype") == "slack_audio" or mimetype.startswith(("audio/", "video/"))
@@ -81,7 +64,7 @@ class SlackApp:
         self._last_progress: dict[str, str] = {}
         self._allowed_hosts = {urlsplit(settings.slack_api_url).hostname}
         self._socket = None
-        self._sweeper: asyncio.Task | None = None
+        self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
 
     # ---- wiring ---------------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -99,8 +82,8 @@ class SlackApp:
         for row in await self.service.db(lambda: queries.unfinished_files(self.service.store(), PLATFORM)):
             log.warning("resuming Slack file %s accepted before a restart", row["file_id"])
             await self._process_file(row, None)
-        await self._post_missing_reports()
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        await self.sweeper.run_once()
+        self.sweeper.start(self.settings.sweep_s)
         if self.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import (
                 AsyncSocketModeHandler,
@@ -111,8 +94,7 @@ class SlackApp:
             log.warning("Slack Socket Mode connected")
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        self.sweeper.stop()
         if self._socket is not None:
             await self._socket.close_async()
 
@@ -168,12 +150,12 @@ class SlackApp:
         name = file.get("name") or f"{file_id}.{file.get('filetype', 'audio')}"
         limit = self.settings.max_upload_bytes
         if (file.get("size") or 0) > limit:
-            await self._say(channel, thread_ts, _t("too_big", self.lang, file["size"] // 2**20, limit // 2**20))
+            await self._say(channel, thread_ts, say("too_big", self.lang, limit // 2**20))
             await finish()
             return
         ack = row.get("ack_message")
         if not ack:
-            ack = await self._say(channel, thread_ts, _t("ack", self.lang, name))
+            ack = await self._say(channel, thread_ts, say("ack", self.lang, name))
             await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, file_id, ack_message=ack))
         tmp = svc.new_incoming()
         try:
@@ -183,7 +165,7 @@ class SlackApp:
                 path=tmp, filename=name, key=f"slack:{file_id}", sha256=sha, size_bytes=size, platform=PLATFORM,
                 channel=channel, thread=thread_ts, uploader=row.get("user"), content_type=file.get("mimetype")))
         except (AudioInputError, DownloadError) as exc:
-            await self._update(channel, ack, _t("failed", self.lang, exc))
+            await self._update(channel, ack, say("failed", self.lang, exc))
             await finish()
             return
         finally:
@@ -207,7 +189,7 @@ class SlackApp:
                     async for block in resp.content.iter_chunked(1 << 16):
                         size += len(block)
                         if size > limit:
-                            raise DownloadError(_t("too_big", self.lang, size // 2**20, limit // 2**20))
+                            raise DownloadError(say("too_big", self.lang, limit // 2**20))
                         digest.update(block)
                         fh.write(block)
         return digest.hexdigest(), size
@@ -223,16 +205,8 @@ class SlackApp:
         if event.stage in ("done", "failed"):
             await self._post_report(interview)
             return
-        if ack is None:
-            return
-        if event.stage == "transcribing":
-            if event.total and event.done not in (0, event.total) and event.done * 4 // event.total == \
-                    (event.done - 1) * 4 // event.total:
-                return  # edit at most every quarter of the way: chat.update is rate limited
-            text = _t("transcribing", self.lang, event.done, event.total)
-        elif event.stage in TEXT:
-            text = _t(event.stage, self.lang)
-        else:
+        text = progress_text(event, self.lang)
+        if ack is None or text is None:
             return
         if self._last_progress.get(event.interview_id) != text:
             self._last_progress[event.interview_id] = text
@@ -249,32 +223,16 @@ class SlackApp:
         if status is None:
             return
         if status["status"] == "failed":
-            text = _t("failed", self.lang, status["error"])
+            text = say("failed", self.lang, status["error"])
             ts = await self._update(channel, post[2], text) if post and post[2] else await self._say(channel, thread, text)
         else:
             payload = json.loads(render_stored(status["analysis"], "slack", ReportContext(
                 title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid)))
             ts = await self._say(channel, thread, payload["text"], blocks=payload["blocks"])
             if post and post[2]:
-                await self._update(channel, post[2], _t("done", self.lang))
+                await self._update(channel, post[2], say("done", self.lang))
         await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, channel, thread, iid, "report", ts or "-"))
         await svc.db(svc.audit, "slack", "post-report", iid, {"channel": channel})
-
-    async def _post_missing_reports(self) -> None:
-        """Finished interviews whose report never reached Slack (a restart, a missed event) get it, once."""
-        svc = self.service
-        for row in await svc.db(lambda: queries.unposted_reports(svc.store(), PLATFORM)):
-            interview = await svc.db(lambda r=row: svc.store().interview(r["id"]))
-            if interview:
-                await self._post_report(interview, sweep=bool(row["stale"]))
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.sweep_s)
-            try:
-                await self._post_missing_reports()
-            except Exception:
-                log.exception("Slack report sweep failed")
 
     async def _say(self, channel: str, thread_ts: str, text: str, **kwargs: Any) -> str | None:
         from slack_sdk.errors import SlackApiError

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +43,14 @@ def cli_env(data_dir, tmp_path) -> dict[str, str]:
     env.update(IB_DATA_DIR=str(data_dir), IB_DB=str(tmp_path / "ib.db"), IB_ASR_ENGINE="whisper")
     env.pop("IB_CONFIG", None)
     return env
+
+
+async def until(fn, timeout: float = 120.0):
+    """Poll `fn` until it returns something truthy (for asynchronous effects seen from outside)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from audiotools import write_audio
-from conftest import FIXTURES
+from conftest import FIXTURES, until
 from feishu_mock import (
     APP_ID,
     APP_SECRET,
@@ -65,16 +65,6 @@ class Env:
         async with aiohttp.ClientSession() as s:
             async with s.post(self.server.make_url("/feishu/events"), data=body, headers=headers) as r:
                 return r.status, await r.json(content_type=None)
-
-
-async def until(fn, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def report_cards(mock: FeishuMock) -> list[dict]:

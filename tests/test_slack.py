@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from audiotools import write_audio
-from conftest import FIXTURES
+from conftest import FIXTURES, until
 from slack_mock import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -83,16 +83,6 @@ class Env:
                 assert r.status == 200
                 self.ack_ms.append((time.perf_counter() - t0) * 1000)
         return await until(lambda: self.mock.responses[n] if len(self.mock.responses) > n else None)
-
-
-async def until(fn, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def reports(mock: SlackMock) -> list[dict]:
