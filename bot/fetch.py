@@ -9,11 +9,12 @@ redirect hop goes through the same check. Size and time limits apply while strea
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,6 +23,30 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 class FetchError(ValueError):
     """The URL cannot be fetched; the message is one sentence for the caller."""
+
+
+class TooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than the limit of {limit} bytes")
+        self.limit = limit
+
+
+async def save_stream(read: Callable[[], Awaitable[bytes]], dest: Path, limit: int) -> tuple[str, int]:
+    """Write what `read` yields (b"" at the end) to `dest`, hashing as it goes; raise TooLarge the moment
+    the limit is passed, leaving nothing behind. Uploads and downloads never sit whole in memory."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with dest.open("wb") as fh:
+            while block := await read():
+                size += len(block)
+                if size > limit:
+                    raise TooLarge(limit)
+                digest.update(block)
+                fh.write(block)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size
 
 
 @dataclass
@@ -120,8 +145,8 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, policy:
     raise FetchError(f"too many redirects (more than {policy.max_redirects})")
 
 
-async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[int, str | None]:
-    """Stream `url` into `dest`; returns (bytes, content type). Raises FetchError with a clear sentence."""
+async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[str, int, str | None]:
+    """Stream `url` into `dest`; returns (sha256, bytes, content type). Raises FetchError with a clear sentence."""
     try:
         async with _session(policy) as session:
             resp = await _follow(session, "GET", url, policy)
@@ -131,14 +156,11 @@ async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[int, str 
                 declared = resp.content_length
                 if declared is not None and declared > policy.max_bytes:
                     raise FetchError(f"the audio at that URL is {declared} bytes; the limit is {policy.max_bytes}")
-                size = 0
-                with dest.open("wb") as fh:
-                    async for block in resp.content.iter_chunked(1 << 16):
-                        size += len(block)
-                        if size > policy.max_bytes:
-                            raise FetchError(f"the audio at that URL is larger than the limit of {policy.max_bytes} bytes")
-                        fh.write(block)
-                return size, resp.headers.get("Content-Type")
+                try:
+                    sha, size = await save_stream(lambda: resp.content.read(1 << 16), dest, policy.max_bytes)
+                except TooLarge:
+                    raise FetchError(f"the audio at that URL is larger than the limit of {policy.max_bytes} bytes") from None
+                return sha, size, resp.headers.get("Content-Type")
     except asyncio.TimeoutError:
         raise FetchError(f"fetching the audio URL took longer than {policy.timeout_s:.0f} s") from None
     except aiohttp.ClientError as exc:

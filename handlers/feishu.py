@@ -11,7 +11,6 @@ duplicated; every post is also claimed in SQLite first, as for Slack.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import threading
@@ -23,6 +22,7 @@ from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import queries
+from bot.fetch import TooLarge, save_stream
 from bot.render import ReportContext, environment, render_stored
 from bot.service import Service, Submission
 
@@ -180,7 +180,7 @@ class FeishuApp:
             interview_id, _ = await svc.submit(Submission(
                 path=tmp, filename=meta["name"], key=f"feishu:{mid}", sha256=sha, size_bytes=size, platform=PLATFORM,
                 channel=chat, thread=mid, uploader=row.get("user")))
-        except (AudioInputError, FeishuError, DownloadTooLarge) as exc:
+        except (AudioInputError, FeishuError) as exc:
             await self._patch(ack, status_card(say("failed", self.lang, exc)))
             await finish()
             return
@@ -210,20 +210,15 @@ class FeishuApp:
             None, TokenManager.get_self_tenant_token, self.client._config)
         url = f"{self.settings.feishu_domain}/open-apis/im/v1/messages/{message_id}/resources/{file_key}"
         limit = self.settings.max_upload_bytes
-        digest, size = hashlib.sha256(), 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
             async with session.get(url, params={"type": "file"}, headers={"Authorization": f"Bearer {token}"}) as resp:
                 if resp.status != 200:
                     raise FeishuError(f"Feishu answered HTTP {resp.status} for the file download "
                                       f"(log id {resp.headers.get('X-Tt-Logid', '-')})")
-                with dest.open("wb") as fh:
-                    async for block in resp.content.iter_chunked(1 << 16):
-                        size += len(block)
-                        if size > limit:
-                            raise DownloadTooLarge(say("too_big", self.lang, limit // 2**20))
-                        digest.update(block)
-                        fh.write(block)
-        return digest.hexdigest(), size
+                try:
+                    return await save_stream(lambda: resp.content.read(1 << 16), dest, limit)
+                except TooLarge:
+                    raise FeishuError(say("too_big", self.lang, limit // 2**20)) from None
 
     # ---- posting --------------------------------------------------------------------------------------
     async def _reply(self, message_id: str, card: str, uuid: str) -> str | None:
@@ -349,10 +344,6 @@ def _transient(resp) -> bool:
     # rate limits and server-side hiccups are worth another try; permissions and bad requests are not
     return resp.code in (99991400, 230020, 99991663, 1254290, 1254607) or (resp.code or 0) >= 99991000 and \
         resp.code not in (99991672, 99991668, 99991401)
-
-
-class DownloadTooLarge(Exception):
-    pass
 
 
 class Supervisor:

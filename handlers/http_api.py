@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
@@ -14,8 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from asr_engine import AudioInputError
-from bot.fetch import FetchError, check_url, download
-from bot.pipeline import file_digest
+from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 
@@ -67,27 +65,6 @@ def _require_auth(request: web.Request) -> str:
     return actor
 
 
-async def _stream_to_file(part, dest: Path, limit: int) -> tuple[str, int]:
-    """Write an upload to disk, refusing it the moment it passes the limit (never read whole into memory)."""
-    digest, size = hashlib.sha256(), 0
-    with dest.open("wb") as fh:
-        while True:
-            block = await part.read_chunk(1 << 16)
-            if not block:
-                break
-            size += len(block)
-            if size > limit:
-                fh.close()
-                dest.unlink(missing_ok=True)
-                raise web.HTTPRequestEntityTooLarge(
-                    max_size=limit, actual_size=size,
-                    text=json.dumps({"error": f"the upload is larger than the limit of {limit} bytes"}),
-                    content_type="application/json")
-            digest.update(block)
-            fh.write(block)
-    return digest.hexdigest(), size
-
-
 async def create_interview(request: web.Request) -> web.Response:
     actor = _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
@@ -104,7 +81,10 @@ async def create_interview(request: web.Request) -> web.Response:
                 if part.name == "audio":
                     filename = Path(part.filename or "upload.audio").name
                     content_type = part.headers.get("Content-Type")
-                    sha, size = await _stream_to_file(part, tmp, limit)
+                    try:
+                        sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
+                    except TooLarge:
+                        return error(413, f"the upload is larger than the limit of {limit} bytes")
                 elif part.name:
                     value = await part.read(decode=True)
                     if len(value) > MAX_FIELD_BYTES:
@@ -122,11 +102,10 @@ async def create_interview(request: web.Request) -> web.Response:
             fields = {k: str(v) for k, v in body.items() if k != "audio_url" and v is not None}
             url = body["audio_url"]
             try:
-                size, content_type = await download(url, tmp, service.fetch_policy)
+                sha, size, content_type = await download(url, tmp, service.fetch_policy)
             except FetchError as exc:
                 return error(400, str(exc))
             filename = Path(url.split("?")[0].rstrip("/")).name or "download.audio"
-            sha, _size = await asyncio.get_running_loop().run_in_executor(None, file_digest, tmp)
         else:
             return error(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
 

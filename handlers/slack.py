@@ -9,7 +9,6 @@ requests verified by bolt) or over Socket Mode when SLACK_APP_TOKEN is set. The 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import queries
+from bot.fetch import TooLarge, save_stream
 from bot.render import ReportContext, environment, render_stored
 from bot.service import Service, Submission
 
@@ -179,20 +179,15 @@ class SlackApp:
         host = urlsplit(url).hostname or ""
         if not (host in self._allowed_hosts or host.endswith((".slack.com", ".slack-edge.com"))):
             raise DownloadError(f"refusing to download a Slack file from {host}")
-        digest, size = hashlib.sha256(), 0
         headers = {"Authorization": f"Bearer {self.settings.slack_bot_token}"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
             async with session.get(url, headers=headers) as resp:
                 if resp.status != 200:
                     raise DownloadError(f"Slack answered HTTP {resp.status} for the file download")
-                with dest.open("wb") as fh:
-                    async for block in resp.content.iter_chunked(1 << 16):
-                        size += len(block)
-                        if size > limit:
-                            raise DownloadError(say("too_big", self.lang, limit // 2**20))
-                        digest.update(block)
-                        fh.write(block)
-        return digest.hexdigest(), size
+                try:
+                    return await save_stream(lambda: resp.content.read(1 << 16), dest, limit)
+                except TooLarge:
+                    raise DownloadError(say("too_big", self.lang, limit // 2**20)) from None
 
     # ---- progress and reports -------------------------------------------------------------------------
     async def _on_progress(self, event) -> None:
