@@ -94,7 +94,7 @@ def test_feishu_card_structure_and_plain_user_text(analysis):
 def test_markdown_escapes_user_text(analysis):
     md = render(analysis, "md", CTX)
     assert "\\*粗体\\*" in md and "\\<script\\>" in md
-    assert "## " in md and "原始识别" not in md or True
+    assert md.count("\n## ") >= 4  # summary, competencies, follow-ups, transcript sections
 
 
 def test_html_page_escapes_and_links_every_timestamp(analysis):
