@@ -45,8 +45,10 @@ def _fmt_bytes(n: float) -> str:
     return f"{n} B"
 
 
-def check_readable(path: Path, max_bytes: int | None) -> int:
-    """Fail early, in one sentence, on paths that cannot be audio at all."""
+def check_readable(path: Path, max_bytes: int | None, name: str | None = None) -> int:
+    """Fail early, in one sentence, on paths that cannot be audio at all. `name`: how to call the file in
+    messages (an upload kept under a temporary name is still called what the user called it)."""
+    name = name or path.name
     if not path.exists():
         raise AudioInputError(f"{path} does not exist")
     if path.is_dir():
@@ -55,15 +57,15 @@ def check_readable(path: Path, max_bytes: int | None) -> int:
         raise AudioInputError(f"cannot read {path}: permission denied")
     size = path.stat().st_size
     if size == 0:
-        raise AudioInputError(f"{path.name} is empty (0 bytes)")
+        raise AudioInputError(f"{name} is empty (0 bytes)")
     if max_bytes is not None and size > max_bytes:
         raise AudioInputError(
-            f"{path.name} is {_fmt_bytes(size)}; the upload limit is {_fmt_bytes(max_bytes)}"
+            f"{name} is {_fmt_bytes(size)}; the upload limit is {_fmt_bytes(max_bytes)}"
         )
     return size
 
 
-def _check_riff_header(path: Path, size: int) -> None:
+def _check_riff_header(path: Path, size: int, name: str) -> None:
     """A WAV header that promises far more data than the file holds means truncation or corruption."""
     with path.open("rb") as fh:
         head = fh.read(12)
@@ -80,7 +82,7 @@ def _check_riff_header(path: Path, size: int) -> None:
                 held = size - pos
                 if csize > held + 1:
                     raise AudioInputError(
-                        f"{path.name} is truncated or corrupt: its WAV header promises "
+                        f"{name} is truncated or corrupt: its WAV header promises "
                         f"{_fmt_bytes(csize)} of audio but the file holds {_fmt_bytes(held)}"
                     )
                 return
@@ -88,22 +90,23 @@ def _check_riff_header(path: Path, size: int) -> None:
             fh.seek(pos)
 
 
-def _open(path: Path, max_duration_s: float | None, max_bytes: int | None):
+def _open(path: Path, max_duration_s: float | None, max_bytes: int | None, name: str | None = None):
     """Open a container and find its audio stream, refusing bad input early; (container, stream, claimed s)."""
     import av
 
-    size = check_readable(path, max_bytes)
-    _check_riff_header(path, size)
+    name = name or path.name
+    size = check_readable(path, max_bytes, name)
+    _check_riff_header(path, size, name)
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioInputError(
-            f"{path.name} is not a readable audio or video file ({_short(exc)})"
+            f"{name} is not a readable audio or video file ({_short(exc)})"
         ) from None
     stream = next((s for s in container.streams if s.type == "audio"), None)
     if stream is None:
         container.close()
-        raise AudioInputError(f"{path.name} has no audio track")
+        raise AudioInputError(f"{name} has no audio track")
     claimed = None
     if container.duration:
         claimed = container.duration / 1_000_000
@@ -112,14 +115,15 @@ def _open(path: Path, max_duration_s: float | None, max_bytes: int | None):
     if max_duration_s is not None and claimed is not None and claimed > max_duration_s:
         container.close()
         raise AudioInputError(
-            f"{path.name} is {_fmt_duration(claimed)} long; the limit is {_fmt_duration(max_duration_s)}"
+            f"{name} is {_fmt_duration(claimed)} long; the limit is {_fmt_duration(max_duration_s)}"
         )
     return container, stream, claimed
 
 
-def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None, max_bytes: int | None = None) -> float | None:
+def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None, max_bytes: int | None = None,
+          name: str | None = None) -> float | None:
     """Check that `path` is usable audio without decoding it; returns the duration the container claims."""
-    container, _stream, claimed = _open(Path(path), max_duration_s, max_bytes)
+    container, _stream, claimed = _open(Path(path), max_duration_s, max_bytes, name)
     container.close()
     return claimed
 
@@ -129,23 +133,26 @@ def decode(
     *,
     max_duration_s: float | None = None,
     max_bytes: int | None = None,
+    name: str | None = None,
 ) -> DecodedAudio:
-    """Decode `path` to 16 kHz mono float32; raises AudioInputError with one clear sentence."""
+    """Decode `path` to 16 kHz mono float32; raises AudioInputError with one clear sentence that calls the
+    file `name` (default: its file name)."""
     path = Path(path)
-    container, stream, claimed = _open(path, max_duration_s, max_bytes)
+    name = name or path.name
+    container, stream, claimed = _open(path, max_duration_s, max_bytes, name)
     with container:
         n_channels = stream.codec_context.channels or 1
-        samples, energy = _decode_stream(container, stream, n_channels, path.name, max_duration_s)
+        samples, energy = _decode_stream(container, stream, n_channels, name, max_duration_s)
         fmt = container.format.name
 
     decoded_s = len(samples) / SAMPLE_RATE
     if claimed and claimed > 2.0 and decoded_s < 0.8 * claimed and claimed - decoded_s > 2.0:
         raise AudioInputError(
-            f"{path.name} is truncated: the container says {_fmt_duration(claimed)} "
+            f"{name} is truncated: the container says {_fmt_duration(claimed)} "
             f"but only {_fmt_duration(decoded_s)} of audio could be decoded"
         )
     if len(samples) == 0:
-        raise AudioInputError(f"{path.name} contains no decodable audio")
+        raise AudioInputError(f"{name} contains no decodable audio")
     return DecodedAudio(
         samples=samples,
         channels=n_channels,

@@ -124,8 +124,8 @@ class Engine:
     def name(self) -> str:
         return self.backend.name
 
-    def decode(self, path: str | os.PathLike[str]) -> DecodedAudio:
-        return decode(path, max_duration_s=self.config.max_duration_s, max_bytes=self.config.max_bytes)
+    def decode(self, path: str | os.PathLike[str], name: str | None = None) -> DecodedAudio:
+        return decode(path, max_duration_s=self.config.max_duration_s, max_bytes=self.config.max_bytes, name=name)
 
     def transcribe(
         self,
@@ -134,20 +134,19 @@ class Engine:
         language: str | None = None,
         hotwords: Sequence[str] = (),
         progress: Progress | None = None,
+        name: str | None = None,
     ) -> Transcript:
+        """`name`: what to call the recording in error messages and in the transcript (default: file name)."""
         t0 = time.perf_counter()
         if progress:
             progress("decoding", 0, 1)
-        audio = self.decode(path)
+        audio = self.decode(path, name)
         decode_s = time.perf_counter() - t0
         transcript = self.transcribe_audio(audio, language=language, hotwords=hotwords, progress=progress)
         transcript.timings["decode_s"] = round(decode_s, 3)
         transcript.timings["total_s"] = round(time.perf_counter() - t0, 3)
-        transcript.source = Path(path).name
+        transcript.source = name or Path(path).name
         return transcript
-
-    def plan(self, audio: DecodedAudio) -> list[Chunk]:
-        return plan_chunks(self._spans(audio), self.config.max_chunk_s)
 
     def _spans(self, audio: DecodedAudio) -> list[tuple[float, float]]:
         return speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1)

@@ -78,15 +78,16 @@ class JobQueue:
         t = self.clock()
         conn = self.db.conn
         with _immediate(conn):
-            row = conn.execute(
+            cur = conn.execute(
                 "update jobs set status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
                 "updated_at = ? where id = (select id from jobs where (status = 'queued' and next_attempt_at <= ?) "
                 "or (status = 'running' and lease_until < ?) order by created_at limit 1) returning *",
                 [owner, t + self.lease_s, now(), t, t],
-            ).fetchone()
+            )
+            row = cur.fetchone()
             if row is None:
                 return None
-            job = Job.from_row(dict(zip([d[0] for d in conn.execute("select * from jobs limit 0").description], row)))
+            job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
             conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
         return job
 

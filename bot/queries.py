@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .store import Store, now, upsert
 
@@ -56,10 +56,6 @@ def by_candidate(store: Store, visible: Visible, name: str) -> list[InterviewRow
     where, args = _filter(visible)
     rows = store.db.query(f"{_SELECT} where {where} and c.name = ? order by i.created_at", [*args, name])
     return [InterviewRow(**r) for r in rows]
-
-
-def get(store: Store, interview_id: str) -> dict[str, Any] | None:
-    return store.interview(interview_id)
 
 
 def analysis(store: Store, interview_id: str) -> dict[str, Any] | None:
@@ -129,6 +125,12 @@ def set_post_message(store: Store, platform: str, channel: str, thread: str, int
             "and interview_id = ? and kind = ?", [message_id, platform, channel, thread, interview_key, kind])
 
 
+def link_ack(store: Store, platform: str, channel: str, interview_id: str, message_id: str | None) -> None:
+    """The acknowledgement posted for a file now belongs to its interview: progress edits it in place."""
+    claim_post(store, platform, channel, "", interview_id, "ack")
+    set_post_message(store, platform, channel, "", interview_id, "ack", message_id)
+
+
 def post_message(store: Store, platform: str, interview_key: str, kind: str) -> tuple[str, str, str | None] | None:
     row = next(store.db.query("select channel, thread, message_id from platform_posts where platform = ? and "
                               "interview_id = ? and kind = ?", [platform, interview_key, kind]), None)
@@ -175,7 +177,3 @@ def update_file(store: Store, platform: str, file_id: str, **values: Any) -> Non
 
 def unfinished_files(store: Store, platform: str) -> list[dict[str, Any]]:
     return [dict(r) for r in store.db.query("select * from pending_files where platform = ? and finished = 0", [platform])]
-
-
-def ids_of(rows: Iterable[InterviewRow]) -> list[str]:
-    return [r.id for r in rows]

@@ -109,10 +109,8 @@ class Service:
 
     def validate_audio(self, path: Path, filename: str) -> float | None:
         """Raises AudioInputError (one sentence, naming the upload) for anything that is not usable audio."""
-        try:
-            return probe(path, max_duration_s=self.settings.max_audio_seconds, max_bytes=self.settings.max_upload_bytes)
-        except AudioInputError as exc:
-            raise AudioInputError(str(exc).replace(path.name, filename)) from None
+        return probe(path, max_duration_s=self.settings.max_audio_seconds, max_bytes=self.settings.max_upload_bytes,
+                     name=filename)
 
     def _submit_sync(self, sub: Submission) -> tuple[str, bool]:
         if not sub.profile and sub.channel:
@@ -290,8 +288,7 @@ class Service:
             profile = load_profile(row.get("profile"))
             t0 = time.perf_counter()
             transcript = self.engine().transcribe(path, language=row.get("language") or None,
-                                                  hotwords=profile.hotwords, progress=progress)
-            transcript.source = row.get("source")
+                                                  hotwords=profile.hotwords, progress=progress, name=row.get("source"))
             transcript.timings["wall_s"] = round(time.perf_counter() - t0, 3)
             progress("analysing", 0, 1)
             analysis = analyze(transcript, profile)

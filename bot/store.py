@@ -37,8 +37,7 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["candidates"].create({"id": str, "name": str, "email": str, "created_at": str}, pk="id")
     db["candidates"].create_index(["name"])
     for column, kind in (("candidate_id", str), ("round", str), ("interviewer", str), ("platform", str),
-                         ("channel", str), ("thread", str), ("uploader", str), ("error", str), ("callback_url", str),
-                         ("report_token", str)):
+                         ("channel", str), ("thread", str), ("uploader", str), ("error", str), ("callback_url", str)):
         db["interviews"].add_column(column, kind)
     db["recordings"].create({"interview_id": str, "path": str, "sha256": str, "size_bytes": int, "duration_s": float,
                              "source": str, "content_type": str, "created_at": str, "deleted_at": str},

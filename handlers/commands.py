@@ -148,7 +148,7 @@ async def execute(cmd: Command, ctx: Context) -> Reply:
             if not rows:
                 return Reply(_t("none", lang), language=lang)
             target = rows[0].id
-        interview = await svc.db(lambda: queries.get(svc.store(), target))
+        interview = await svc.db(lambda: svc.store().interview(target))
         if interview is None or not await ctx.may_see(interview):
             return Reply(_t("no_access", lang), language=lang)
         analysis = await svc.db(lambda: queries.analysis(svc.store(), target))
@@ -194,7 +194,7 @@ async def execute(cmd: Command, ctx: Context) -> Reply:
     if cmd.name == "delete":
         if not cmd.args:
             return Reply(_t("need_arg", lang, "面试 id" if lang == "zh" else "an interview id"), language=lang)
-        interview = await svc.db(lambda: queries.get(svc.store(), cmd.args[0]))
+        interview = await svc.db(lambda: svc.store().interview(cmd.args[0]))
         if interview is None or not await ctx.may_see(interview):
             return Reply(_t("no_access", lang), language=lang)
         await svc.db(svc.delete_sync, cmd.args[0], f"{ctx.platform}:{ctx.user}")

@@ -186,8 +186,7 @@ class FeishuApp:
             return
         finally:
             tmp.unlink(missing_ok=True)
-        await svc.db(lambda: (queries.claim_post(svc.store(), PLATFORM, chat, "", interview_id, "ack"),
-                              queries.set_post_message(svc.store(), PLATFORM, chat, "", interview_id, "ack", ack)))
+        await svc.db(lambda: queries.link_ack(svc.store(), PLATFORM, chat, interview_id, ack))
         await finish(interview_id)
 
     async def _message_file(self, message_id: str) -> dict[str, Any] | None:

@@ -170,9 +170,7 @@ class SlackApp:
             return
         finally:
             tmp.unlink(missing_ok=True)
-        # the acknowledgement message now belongs to the interview: progress edits it in place
-        await svc.db(lambda: (queries.claim_post(svc.store(), PLATFORM, channel, "", interview_id, "ack"),
-                              queries.set_post_message(svc.store(), PLATFORM, channel, "", interview_id, "ack", ack)))
+        await svc.db(lambda: queries.link_ack(svc.store(), PLATFORM, channel, interview_id, ack))
         await finish(interview_id)
 
     async def _download(self, url: str, dest, limit: int) -> tuple[str, int]:

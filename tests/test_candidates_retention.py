@@ -58,3 +58,14 @@ def test_purge_removes_old_audio_then_old_interviews(service, tmp_path):
     assert service.store().interview(interview_id) is not None  # transcript and analysis kept
     assert purge(service, text_days=90, at=later + timedelta(days=90)) == {"audio": 0, "interviews": 1}
     assert service.store().interview(interview_id) is None
+
+
+def test_a_job_failure_names_the_recording_as_uploaded(service, tmp_path):
+    interview_id, _ = submit(service, tmp_path, "张三_一面.m4a", "a")
+    stored = service.recording_path(interview_id)
+    assert stored.name != "张三_一面.m4a"  # kept under its content hash
+    stored.write_text("damaged on disk")
+    job = service.queue().claim(service.worker_id)
+    assert service._process(job).startswith("failed:")
+    error = service.store().interview(interview_id)["error"]
+    assert error.startswith("张三_一面.m4a is not a readable audio") and stored.name not in error

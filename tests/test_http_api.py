@@ -249,3 +249,4 @@ def test_openapi_document_lists_the_contract():
 
     assert set(OPENAPI["paths"]) >= {"/v1/interviews", "/v1/interviews/{id}", "/healthz", "/metrics"}
     assert json.dumps(OPENAPI)
+
