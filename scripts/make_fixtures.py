@@ -43,6 +43,38 @@ DIALOGUE: list[tuple[str, list[str], float]] = [
     ("candidate", ["谢谢您。"], 0.5),
 ]
 
+# Later rounds with the same candidate, for the candidate panorama: each contradicts round 1 somewhere
+# (主导 vs 参与 the order-system rewrite, 两万 vs 五千 requests per second, a team of four vs none, five
+# years vs three) and round 2 answers round 1's open cache question.
+ROUNDS: dict[str, list[tuple[str, list[str], float]]] = {
+    "interview_zh_round2": [
+        ("interviewer", ["你好，这一轮我们主要聊聊系统设计。"], 0.3),
+        ("candidate", ["好的，您好。"], 0.6),
+        ("interviewer", ["上一轮你提到订单系统的重构，你在里面具体负责什么？"], 0.6),
+        ("candidate", ["订单系统的重构我主要是参与，整体架构是组长定的，我负责其中的库存服务。"], 1.2),
+        ("interviewer", ["当时系统的峰值流量有多大？"], 0.6),
+        ("candidate", ["高峰期每秒大概五千个请求，我们通过限流和降级保证高可用。"], 1.5),
+        ("interviewer", ["缓存和数据库的一致性是怎么保证的？"], 0.6),
+        ("candidate", ["我们先更新数据库再删除缓存，删除失败的话通过消息队列重试，保证最终一致性。"], 1.0),
+        ("interviewer", ["如果让你重新设计库存服务，你会怎么做？"], 0.6),
+        ("candidate", ["首先，我会把库存按商品分片，其次，扣减用", "en:Redis", "的原子操作，最后再异步写入数据库。"], 1.8),
+        ("interviewer", ["好的，谢谢。"], 0.5),
+        ("candidate", ["谢谢。"], 0.4),
+    ],
+    "interview_zh_round3": [
+        ("interviewer", ["你好，这是最后一轮，我们聊聊团队和职业规划。"], 0.3),
+        ("candidate", ["您好。"], 0.6),
+        ("interviewer", ["你之前带过团队吗？"], 0.5),
+        ("candidate", ["我没有带过团队，之前主要是自己写代码。"], 1.1),
+        ("interviewer", ["你在上一家公司工作了几年？"], 0.6),
+        ("candidate", ["我在那家电商公司做了三年后端开发。"], 0.9),
+        ("interviewer", ["和其他团队意见不一致的时候，你怎么处理？"], 0.6),
+        ("candidate", ["我会先和产品经理对齐目标，然后和测试团队一起定验收标准，跨团队的问题每周同步一次。"], 1.3),
+        ("interviewer", ["好的，今天就到这里。"], 0.5),
+        ("candidate", ["谢谢您。"], 0.4),
+    ],
+}
+
 ZH_SHORT = "我们的订单系统每天处理一百万笔交易，数据库做了分库分表。"
 EN_TWO_CITIES = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
@@ -104,17 +136,11 @@ def encode(src: Path, dst: Path, *args: str) -> None:
     print(f"{dst.relative_to(ROOT)}: {dst.stat().st_size // 1024} KB")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--moonshine-assets", type=Path, required=True)
-    args = ap.parse_args()
-    fixtures, samples = ROOT / "tests" / "fixtures", ROOT / "samples"
-    work = Path(tempfile.mkdtemp())
-    voice = Voice(work)
-
-    # The sample interview: two voices, real thinking pauses, one code-switched answer.
+def dialogue(voice: Voice, work: Path, turns: list[tuple[str, list[str], float]], name: str,
+             bitrate: str = "32k") -> None:
+    """Two voices with real thinking pauses -> samples/<name>.m4a and its script (the reference text)."""
     pieces, script, t = [], [], 0.0
-    for speaker, parts, pause in DIALOGUE:
+    for speaker, parts, pause in turns:
         sil = voice.silence(pause)
         utt = voice.utterance(parts, pitch_cents=-350 if speaker == "interviewer" else 0)
         t += pause
@@ -124,10 +150,28 @@ def main() -> None:
         t += d
         pieces += [sil, utt]
     pieces.append(voice.silence(0.8))
-    dialogue = work / "dialogue.wav"
-    run("sox", *map(str, pieces), str(dialogue))
-    encode(dialogue, samples / "interview_zh.m4a", "-c:a", "aac", "-b:a", "32k", "-ac", "1", "-ar", "16000")
-    (fixtures / "interview_zh.script.json").write_text(json.dumps(script, ensure_ascii=False, indent=1) + "\n")
+    wav = work / f"{name}.wav"
+    run("sox", *map(str, pieces), str(wav))
+    encode(wav, ROOT / "samples" / f"{name}.m4a", "-c:a", "aac", "-b:a", bitrate, "-ac", "1", "-ar", "16000")
+    (ROOT / "tests" / "fixtures" / f"{name}.script.json").write_text(json.dumps(script, ensure_ascii=False, indent=1) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moonshine-assets", type=Path)
+    ap.add_argument("--rounds-only", action="store_true", help="only the later-round samples (keeps the others)")
+    args = ap.parse_args()
+    fixtures = ROOT / "tests" / "fixtures"
+    work = Path(tempfile.mkdtemp())
+    voice = Voice(work)
+    for name, turns in ROUNDS.items():
+        dialogue(voice, work, turns, name, bitrate="24k")
+    if args.rounds_only:
+        shutil.rmtree(work)
+        return
+    if args.moonshine_assets is None:
+        ap.error("--moonshine-assets is needed for the English fixture")
+    dialogue(voice, work, DIALOGUE, "interview_zh")
 
     zh = voice.utterance([ZH_SHORT])
     encode(zh, fixtures / "zh_short.flac", "-ar", "16000", "-ac", "1", "-sample_fmt", "s16")
