@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,96 @@ def from_filename(filename: str) -> CandidateRef:
     if name and (len(name) < 2 or re.fullmatch(r"[\d\W]+", name) or name.lower().startswith("audio_message")):
         name = None
     return CandidateRef(name=re.sub(r"\s+", " ", name).strip() if name else None, round=round_)
+
+
+# ---- the candidate records behind the names ----------------------------------------------------------
+
+DECISIONS = {"advance": "advance", "通过": "advance", "进入下一轮": "advance", "reject": "reject", "淘汰": "reject",
+             "不通过": "reject", "offer": "offer", "录用": "offer", "hire": "offer"}
+
+
+class CandidateError(ValueError):
+    """A rename, merge or decision that cannot be done as asked (one sentence for the user)."""
+
+
+def find(store, name: str) -> dict | None:
+    """A candidate by name or by an alias left by a merge."""
+    row = next(store.db.query("select * from candidates where name = ?", [name]), None)
+    if row is None:
+        row = next(store.db.query("select c.* from candidate_aliases a join candidates c on c.id = a.candidate_id "
+                                  "where a.name = ?", [name]), None)
+    return dict(row) if row else None
+
+
+def ensure(store, name: str | None) -> str | None:
+    """The id of the candidate called `name`, created on first sight."""
+    from .store import now, upsert
+
+    if not name:
+        return None
+    row = find(store, name)
+    if row:
+        return row["id"]
+    cid = uuid.uuid4().hex[:10]
+    with store.db.conn:
+        upsert(store.db.conn, "candidates", {"id": cid, "name": name, "email": None, "created_at": now()}, ("id",))
+    return cid
+
+
+def _require(store, name: str) -> dict:
+    row = find(store, name)
+    if row is None:
+        raise CandidateError(f"no candidate called {name}")
+    return row
+
+
+def rename(store, old: str, new: str) -> dict:
+    """A wrong name (from a file name) fixed; the old name is not kept as an alias: it may be someone else's."""
+    row = _require(store, old)
+    new = new.strip()
+    if not new:
+        raise CandidateError("the new name is empty")
+    if find(store, new):
+        raise CandidateError(f"{new} already exists: merge the two candidates instead")
+    with store.db.conn:
+        store.db.conn.execute("update candidates set name = ? where id = ?", [new, row["id"]])
+    return {**row, "name": new}
+
+
+def merge(store, source: str, target: str) -> tuple[dict, int]:
+    """Two records of one person: the source's interviews move to the target, its name becomes an alias
+    (so the next upload called the same links correctly). Returns the target and how many moved."""
+    from .store import now
+
+    src, dst = _require(store, source), _require(store, target)
+    if src["id"] == dst["id"]:
+        raise CandidateError(f"{source} and {target} are already the same candidate")
+    with store.db.conn:
+        moved = store.db.conn.execute("update interviews set candidate_id = ? where candidate_id = ?",
+                                      [dst["id"], src["id"]]).rowcount
+        store.db.conn.execute("update candidate_aliases set candidate_id = ? where candidate_id = ?", [dst["id"], src["id"]])
+        store.db.conn.execute("insert or replace into candidate_aliases (name, candidate_id, created_at) values (?, ?, ?)",
+                              [src["name"], dst["id"], now()])
+        store.db.conn.execute("delete from candidates where id = ?", [src["id"]])
+    return dst, moved
+
+
+def assign(store, interview_id: str, name: str) -> str:
+    """One interview linked to the wrong person: give it to `name` (created if new)."""
+    cid = ensure(store, name.strip())
+    with store.db.conn:
+        store.db.conn.execute("update interviews set candidate_id = ? where id = ?", [cid, interview_id])
+    return cid
+
+
+def decide(store, name: str, decision: str, user: str) -> dict:
+    from .store import now
+
+    row = _require(store, name)
+    verdict = DECISIONS.get(decision.lower())
+    if verdict is None:
+        raise CandidateError(f"unknown decision {decision!r}: use advance, reject or offer (通过 / 淘汰 / 录用)")
+    with store.db.conn:
+        store.db.conn.execute("update candidates set decision = ?, decided_at = ?, decided_by = ? where id = ?",
+                              [verdict, now(), user, row["id"]])
+    return {**row, "decision": verdict}

@@ -125,6 +125,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             language=None if args.language in (None, "auto") else args.language,
             max_bytes=settings.max_upload_bytes,
             progress=update,
+            candidate=args.candidate,
+            round_=args.round,
+            interviewer=args.interviewer,
         )
     finally:
         close()
@@ -208,6 +211,120 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _language(args: argparse.Namespace, settings: Settings) -> str:
+    return args.language or (settings.language if settings.language in ("zh", "en") else "zh")
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Render a day's digest (the calendar day in --tz), or --post every subscription's digest for the day."""
+    from datetime import date, datetime, time, timedelta
+
+    from . import digest
+    from .render import render_history
+    from .service import Service
+
+    try:
+        tz = digest.zone(args.tz or settings.timezone)
+        day = date.fromisoformat(args.date) if args.date else datetime.now(tz).date()
+    except ValueError as exc:
+        raise UserError(str(exc) if isinstance(exc, digest.DigestError) else f"--date must be YYYY-MM-DD, got {args.date!r}") from None
+    scope = None
+    if args.channel:
+        platform, _, channel = args.channel.partition(":")
+        if not channel:
+            raise UserError("--channel must be PLATFORM:CHANNEL, for example slack:C0123 or feishu:oc_abc")
+        scope = {(platform, channel)}
+    service = Service(settings)
+    if args.post:
+        return _post_digests(service, day, scope, args.force)
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    built = digest.build(service.store(), scope, start, start + timedelta(days=1), language=_language(args, settings),
+                         tz=tz, tz_name=args.tz or settings.timezone, report_url=service.report_url, day=day)
+    print(render_history("digest", built.to_dict(), "json" if args.json else args.format))
+    return EXIT_OK
+
+
+def _post_digests(service, day, scope, force: bool) -> int:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from . import digest
+
+    subs = [s for s in digest.subscriptions(service.store()) if scope is None or (s.platform, s.channel) in scope]
+    if not subs:
+        raise UserError("no digest subscriptions" + (" for that channel" if scope else "") +
+                        ": subscribe in a channel with `/interview digest subscribe` or `@bot 日报 订阅`")
+
+    async def run() -> int:
+        from handlers.server import platform_apps
+
+        apps = platform_apps(service, {s.platform for s in subs})
+        failures = 0
+        for sub in subs:
+            outcome = await service.digests.deliver(sub, day, datetime.now(timezone.utc), force=force)
+            status = outcome.status if outcome else "already posted (use --force to post again)"
+            failures += bool(outcome and outcome.status == "failed")
+            print(f"{sub.platform}:{sub.channel} -> {sub.target_kind} {sub.target}: {status}")
+        for app in apps:
+            await app.stop()
+        return EXIT_INTERNAL if failures else EXIT_OK
+
+    try:
+        return asyncio.run(run())
+    except ValueError as exc:  # a platform without credentials
+        raise UserError(str(exc)) from None
+
+
+def cmd_candidate(args: argparse.Namespace, settings: Settings) -> int:
+    from . import candidates, panorama
+    from .render import render_history
+    from .service import Service
+
+    service = Service(settings)
+    store = service.store()
+    try:
+        if args.rename:
+            candidates.rename(store, args.name, args.rename)
+            service.audit("cli", "candidate-rename", None, {"from": args.name, "to": args.rename})
+            print(f"renamed {args.name} to {args.rename}")
+            return EXIT_OK
+        if args.merge_into:
+            target, moved = candidates.merge(store, args.name, args.merge_into)
+            service.audit("cli", "candidate-merge", None, {"from": args.name, "into": args.merge_into, "moved": moved})
+            print(f"merged {args.name} into {target['name']} ({moved} interviews moved)")
+            return EXIT_OK
+        if args.decide:
+            row = candidates.decide(store, args.name, args.decide, "cli")
+            service.audit("cli", "decide", None, {"candidate": args.name, "decision": row["decision"]})
+            print(f"{row['name']}: {row['decision']}")
+            return EXIT_OK
+    except candidates.CandidateError as exc:
+        raise UserError(str(exc)) from None
+    pano = panorama.build(store, None, args.name, language=_language(args, settings), report_url=service.report_url)
+    if pano is None:
+        raise UserError(f"no candidate called {args.name} with an analysed interview")
+    print(render_history("panorama", pano.to_dict(), "json" if args.json else args.format))
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from . import queries
+    from .service import Service
+
+    service = Service(settings)
+    hits = queries.search(service.store(), None, " ".join(args.words), limit=args.limit)
+    if args.json:
+        print(json.dumps([{**h.__dict__, "link": service.report_url(h.interview_id) +
+                           (f"#t={h.start}" if h.start is not None else "")} for h in hits], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for h in hits:
+        where = f"[{_stamp(h.start)}]" if h.start is not None else "[summary]"
+        print(f"{h.interview_id} · {h.candidate or h.source} · {h.created_at[:10]} · {where} {h.snippet}")
+    if not hits:
+        print("nothing matched", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Cheap readiness check (used as the container healthcheck): configuration, engine choice, storage."""
     import importlib.util
@@ -262,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default=None, choices=["zh", "en", "auto"])
     p.add_argument("--engine", choices=["whisper", "qwen3", "remote"], help="override IB_ASR_ENGINE")
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    p.add_argument("--candidate", help="who was interviewed (default: from the file name, e.g. 张三_二面.m4a)")
+    p.add_argument("--round", help="which round (1, 2, final, hr…; default: from the file name)")
+    p.add_argument("--interviewer", help="who interviewed")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("analyze", help="analyse a transcript (transcribe --json output, or a .txt)")
@@ -297,6 +417,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="delete one interview and everything derived from it")
     p.add_argument("id")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("digest", help="render a day's digest, or post every subscription's digest for the day")
+    p.add_argument("--date", help="YYYY-MM-DD (default: today in --tz)")
+    p.add_argument("--tz", help="time zone of the day (default: IB_TIMEZONE)")
+    p.add_argument("--channel", help="only this PLATFORM:CHANNEL (default: every channel)")
+    p.add_argument("--post", action="store_true", help="post each subscription's digest now (once per day)")
+    p.add_argument("--force", action="store_true", help="with --post: post again even if the day's digest went out")
+    p.add_argument("--json", action="store_true", help="print the digest as JSON")
+    p.add_argument("--format", default="md", choices=["md", "json", "slack", "feishu"])
+    p.add_argument("--language", choices=["zh", "en"])
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("candidate", help="a candidate's panorama across rounds; rename, merge or record a decision")
+    p.add_argument("name")
+    p.add_argument("--rename", metavar="NEW_NAME", help="give the candidate a new name")
+    p.add_argument("--merge-into", metavar="OTHER", help="move all of NAME's interviews to OTHER (one person, two names)")
+    p.add_argument("--decide", choices=["advance", "reject", "offer"], help="record the hiring decision")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", default="md", choices=["md", "json", "slack", "feishu"])
+    p.add_argument("--language", choices=["zh", "en"])
+    p.set_defaults(func=cmd_candidate)
+
+    p = sub.add_parser("search", help="full-text search in transcripts and summaries")
+    p.add_argument("words", nargs="+")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("doctor", help="check configuration, engine choice and storage (container healthcheck)")
     p.set_defaults(func=cmd_doctor)

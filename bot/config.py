@@ -66,6 +66,8 @@ class Settings:
     feishu_domain: str = "https://open.feishu.cn"
     feishu_long_connection: bool = False
     feishu_admins: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    digest_tick_s: float = 30.0
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -165,4 +167,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         feishu_domain=str(get("FEISHU_DOMAIN", "https://open.feishu.cn")).rstrip("/"),
         feishu_long_connection=str(get("FEISHU_LONG_CONNECTION", "")).lower() in ("1", "true", "yes"),
         feishu_admins=listing("FEISHU_ADMIN_USERS"),
+        timezone=_timezone(str(get("IB_TIMEZONE", "UTC"))),
+        digest_tick_s=number("IB_DIGEST_TICK_S", 30.0),
     )
+
+
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() != "UTC":
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"IB_TIMEZONE: unknown time zone {name!r} (use a name such as Asia/Shanghai)") from None
+    return name

@@ -10,7 +10,9 @@ from typing import Callable
 from asr_engine import Engine, Transcript
 from asr_engine.audio import check_readable
 
+from . import candidates
 from .analysis import analyze
+from .candidates import from_filename
 from .analysis.model import Analysis
 from .analysis.profiles import Profile
 from .store import Store
@@ -44,6 +46,9 @@ def process_recording(
     language: str | None = None,
     max_bytes: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    candidate: str | None = None,
+    round_: str | None = None,
+    interviewer: str | None = None,
 ) -> Processed:
     """`engine` is a factory so a recording whose transcript is already stored never loads a model."""
     check_readable(path, max_bytes)
@@ -56,9 +61,13 @@ def process_recording(
     if progress:
         progress("analysing", 0, 1)
     analysis = analyze(transcript, profile)
+    ref = from_filename(path.name)
+    people = {"candidate_id": candidates.ensure(store, candidate or ref.name), "round": round_ or ref.round,
+              "interviewer": interviewer}
     interview_id = store.save_interview(
         source=path.name, sha256=sha, size_bytes=size, transcript=transcript.to_dict(),
         analysis=analysis.to_dict(), profile=profile.name, title=path.stem,
         interview_id=cached[0] if cached else None,  # the same audio is the same interview
+        people=people,
     )
     return Processed(interview_id, transcript, analysis, reused_transcript=bool(cached))

@@ -15,7 +15,7 @@ from .store import Store, now, upsert
 Visible = set[tuple[str, str]] | None
 
 
-def _filter(visible: Visible, alias: str = "i") -> tuple[str, list[Any]]:
+def access_clause(visible: Visible, alias: str = "i") -> tuple[str, list[Any]]:
     if visible is None:
         return "1=1", []
     if not visible:
@@ -44,7 +44,7 @@ _SELECT = ("select i.id, i.source, i.created_at, i.status, c.name as candidate, 
 
 
 def recent(store: Store, visible: Visible, limit: int = 10, channel: tuple[str, str] | None = None) -> list[InterviewRow]:
-    where, args = _filter(visible)
+    where, args = access_clause(visible)
     if channel:
         where += " and i.platform = ? and i.channel = ?"
         args += list(channel)
@@ -53,8 +53,9 @@ def recent(store: Store, visible: Visible, limit: int = 10, channel: tuple[str, 
 
 
 def by_candidate(store: Store, visible: Visible, name: str) -> list[InterviewRow]:
-    where, args = _filter(visible)
-    rows = store.db.query(f"{_SELECT} where {where} and c.name = ? order by i.created_at", [*args, name])
+    where, args = access_clause(visible)
+    rows = store.db.query(f"{_SELECT} where {where} and (c.name = ? or c.id in (select candidate_id from "
+                          f"candidate_aliases where name = ?)) order by i.created_at", [*args, name, name])
     return [InterviewRow(**r) for r in rows]
 
 
@@ -69,29 +70,39 @@ class Hit:
     source: str
     candidate: str | None
     created_at: str
-    start: float
-    snippet: str  # with the hit wrapped in « »
+    start: float | None  # None for a summary line without a moment
+    snippet: str  # with each hit wrapped in « »
+    kind: str = "segment"  # segment | summary
 
 
 def search(store: Store, visible: Visible, words: str, limit: int = 10) -> list[Hit]:
-    """Transcript text search (substring match, works for Chinese without segmentation)."""
-    terms = [t for t in re.split(r"\s+", words.strip()) if t]
-    if not terms:
+    """Full-text search (FTS5 over jieba tokens) in transcripts and summaries, best match first; a
+    substring match when the tokens find nothing (a word jieba cut differently in context)."""
+    from . import fulltext
+
+    if not words.strip():
         return []
-    where, args = _filter(visible)
-    like = " and ".join("s.text like ?" for _ in terms)
-    rows = store.db.query(
-        f"select s.interview_id, s.start, s.text, i.source, i.created_at, c.name as candidate from segments s "
-        f"join interviews i on i.id = s.interview_id left join candidates c on c.id = i.candidate_id "
-        f"where {where} and {like} order by i.created_at desc, s.start limit ?",
-        [*args, *(f"%{t}%" for t in terms), limit])
-    hits = []
-    for r in rows:
-        text = r["text"]
-        for t in terms:
-            text = re.sub(re.escape(t), lambda m: f"«{m.group()}»", text, flags=re.I)
-        hits.append(Hit(r["interview_id"], r["source"], r["candidate"], r["created_at"], r["start"], text))
-    return hits
+    where, args = access_clause(visible)
+    terms = fulltext.highlight_terms(words)
+    expression = fulltext.match_expression(words)
+    rows: list[dict[str, Any]] = []
+    if expression:
+        rows = list(store.db.query(
+            f"select f.interview_id, f.kind, f.start, f.text, i.source, i.created_at, c.name as candidate "
+            f"from {fulltext.TABLE} f join interviews i on i.id = f.interview_id "
+            f"left join candidates c on c.id = i.candidate_id where {fulltext.TABLE} match ? and {where} "
+            f"order by bm25({fulltext.TABLE}), i.created_at desc limit ?", [expression, *args, limit]))
+    if not rows:
+        plain = [t for t in re.split(r"\s+", words.strip()) if t]
+        like = " and ".join("f.text like ?" for _ in plain)
+        rows = list(store.db.query(
+            f"select f.interview_id, f.kind, f.start, f.text, i.source, i.created_at, c.name as candidate "
+            f"from {fulltext.TABLE} f join interviews i on i.id = f.interview_id "
+            f"left join candidates c on c.id = i.candidate_id where {like} and {where} "
+            f"order by i.created_at desc limit ?", [*(f"%{t}%" for t in plain), *args, limit]))
+    return [Hit(r["interview_id"], r["source"], r["candidate"], r["created_at"],
+                float(r["start"]) if r["start"] is not None else None, fulltext.snippet(r["text"], terms), r["kind"])
+            for r in rows]
 
 
 def channel_profile(store: Store, platform: str, channel: str) -> str | None:

@@ -86,7 +86,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(slack=slack_escape, md=md_escape, feishu=feishu_escape, stamp=stamp, clip=clip,
-                       highlight=highlight)
+                       highlight=highlight, score=_score)
     env.globals.update(radar_points=radar_points, axis_end=axis_end)
     return env
 
@@ -161,3 +161,59 @@ def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[d
     while body and (len(body) + len(footer) > SLACK_MAX_BLOCKS or len(json.dumps(body + footer, ensure_ascii=False)) > SLACK_MAX_TOTAL):
         body.pop()
     return body + footer
+
+
+# ---- digests and panoramas ---------------------------------------------------------------------------------
+
+REC_WORDS = {"zh": {"advance": "建议推进", "hold": "暂缓", "decline": "不建议"},
+             "en": {"advance": "advance", "hold": "hold", "decline": "decline"}}
+REC_ICONS = {"advance": "✅", "hold": "⏸", "decline": "⛔"}
+DECISION_WORDS = {"zh": {"advance": "已决定：进入下一轮", "reject": "已决定：不通过", "offer": "已决定：录用"},
+                  "en": {"advance": "decided: next round", "reject": "decided: rejected", "offer": "decided: offer"}}
+TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "once": "·", "none": "–"}
+DIGEST_LABELS = {
+    "zh": dict(title="面试日报", window="时间段", late="迟发：原定 {0}（{1}）发送，当时服务不在线；本期覆盖上次日报以来的全部面试。",
+               empty="这段时间没有完成的面试。", interviews="今日面试", waiting="等待决定的候选人", questions="尚未追问的问题",
+               strength="亮点", to_verify="待验证", report="查看报告", processing="另有 {0} 场面试正在处理。",
+               failed="处理失败：{0}", days="已等待 {0} 天", rounds="{0} 轮", more="……另有 {0} 场，见 `list`"),
+    "en": dict(title="Interview digest", window="Window", late="Late: this digest was due at {0} ({1}) while the service "
+               "was down; it covers everything since the last one.", empty="No interviews were completed in this period.",
+               interviews="Interviews", waiting="Waiting for a decision", questions="Follow-up questions not yet asked",
+               strength="Strength", to_verify="To verify", report="Open report", processing="{0} more interviews are still being processed.",
+               failed="Failed: {0}", days="waiting {0} days", rounds="{0} rounds", more="…and {0} more, see `list`"),
+}
+PANORAMA_LABELS = {
+    "zh": dict(title="候选人全景图", rounds="各轮面试", trend="能力走势", unverified="仍待验证", pending="尚未追问",
+               contradictions="前后矛盾的说法", focus="下一轮建议重点", none="无", interviewer="面试官", report="报告",
+               overall="综合"),
+    "en": dict(title="Candidate panorama", rounds="Rounds", trend="Competency trend", unverified="Still unverified",
+               pending="Not yet asked", contradictions="Statements that contradict each other", focus="Focus for the next round",
+               none="none", interviewer="interviewer", report="report", overall="overall"),
+}
+
+
+def _score(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "–"
+
+
+def _history_view(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    lang = "zh" if data["language"] == "zh" else "en"
+    labels = (DIGEST_LABELS if kind == "digest" else PANORAMA_LABELS)[lang]
+    return {"d": data, "L": labels, "lang": lang, "rec": REC_WORDS[lang], "icons": REC_ICONS,
+            "decisions": DECISION_WORDS[lang], "arrows": TREND_ARROWS, "score": _score}
+
+
+def render_history(kind: str, data: dict[str, Any], fmt: str) -> str:
+    """A digest or a panorama (their `to_dict()`) as md, json, slack or feishu."""
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if fmt not in ("md", "slack", "feishu"):
+        raise ValueError(f"unknown format {fmt!r}; choose md, json, slack or feishu")
+    name = {"md": f"{kind}.md.j2", "slack": f"slack_{kind}.json.j2", "feishu": f"feishu_{kind}.json.j2"}[fmt]
+    text = environment().get_template(name).render(_history_view(kind, data))
+    if fmt == "md":
+        return text
+    payload = json.loads(text)
+    if fmt == "slack":
+        payload["blocks"] = payload["blocks"][:SLACK_MAX_BLOCKS]
+    return json.dumps(payload, ensure_ascii=False, indent=2)

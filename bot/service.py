@@ -23,15 +23,16 @@ from typing import Any, Callable
 from asr_engine import AudioInputError, Engine
 from asr_engine.audio import probe
 
-from . import links
+from . import candidates, fulltext, links
 from .analysis import analyze, load_profile
 from .analysis.profiles import ProfileError
 from .candidates import from_filename
 from .config import Settings
+from .digest import DigestScheduler
 from .events import Progress, ProgressBus
 from .fetch import FetchPolicy, post_json
 from .jobs import Job, JobQueue
-from .store import Store, now, upsert
+from .store import Store, now
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Service:
         self.incoming_dir = settings.data_dir / "incoming"
         self.audio_dir.mkdir(parents=True, exist_ok=True)
         self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        self.digests = DigestScheduler(self)  # platform handlers register their posters
 
     # ---- per-thread storage -------------------------------------------------------------------------
     def store(self) -> Store:
@@ -130,7 +132,7 @@ class Service:
         interview_id, created = self.queue().submit(
             sub.key,
             {"source": sub.filename, "sha256": sub.sha256, "size_bytes": sub.size_bytes, "profile": sub.profile or "general",
-             "title": Path(sub.filename).stem, "candidate_id": self._candidate_id(store, name), "round": ref.round,
+             "title": Path(sub.filename).stem, "candidate_id": candidates.ensure(store, name), "round": ref.round,
              "interviewer": sub.interviewer, "platform": sub.platform, "channel": sub.channel, "thread": sub.thread,
              "uploader": sub.uploader, "callback_url": sub.callback_url, "language": sub.language},
             {"path": str(final), "sha256": sub.sha256, "size_bytes": sub.size_bytes, "source": sub.filename,
@@ -144,17 +146,6 @@ class Service:
         self.audit(sub.uploader or sub.platform, "submit" if created else "submit-duplicate", interview_id,
                    {"platform": sub.platform, "channel": sub.channel, "file": sub.filename})
         return interview_id, created
-
-    def _candidate_id(self, store: Store, name: str | None) -> str | None:
-        if not name:
-            return None
-        row = next(store.db.query("select id from candidates where name = ?", [name]), None)
-        if row:
-            return row["id"]
-        cid = uuid.uuid4().hex[:10]
-        with store.db.conn:
-            upsert(store.db.conn, "candidates", {"id": cid, "name": name, "email": None, "created_at": now()}, ("id",))
-        return cid
 
     async def submit(self, sub: Submission) -> tuple[str, bool]:
         interview_id, created = await self.db(self._submit_sync, sub)
@@ -201,7 +192,8 @@ class Service:
             return False
         rec = next(store.db.query("select path, sha256 from recordings where interview_id = ?", [interview_id]), None)
         with store.db.conn:
-            for table in ("segments", "transcripts", "analyses", "reports", "jobs", "platform_posts", "recordings"):
+            for table in ("segments", "transcripts", "analyses", "reports", "jobs", "platform_posts", "recordings",
+                          fulltext.TABLE):
                 store.db.conn.execute(f"delete from {table} where interview_id = ?", [interview_id])
             store.db.conn.execute("delete from interviews where id = ?", [interview_id])
         if rec and rec["path"]:

@@ -69,7 +69,28 @@ def _v3(db: sqlite_utils.Database) -> None:
                                pk=("platform", "file_id"))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """History across rounds, digests and full-text search: candidate aliases (a merged name keeps
+    linking new uploads) and hiring decisions; digest subscriptions and one row per subscription per
+    day (the primary key is what makes a digest go out once); the FTS5 index, built for what is stored."""
+    from . import fulltext
+
+    for column, kind in (("decision", str), ("decided_at", str), ("decided_by", str)):
+        db["candidates"].add_column(column, kind)
+    db["candidate_aliases"].create({"name": str, "candidate_id": str, "created_at": str}, pk="name")
+    db["digest_subscriptions"].create(
+        {"id": str, "platform": str, "channel": str, "target": str, "target_kind": str, "at_time": str,
+         "timezone": str, "language": str, "skip_empty": int, "created_by": str, "created_at": str}, pk="id")
+    db["digest_subscriptions"].create_index(["platform", "channel", "target"], unique=True)
+    db["digests"].create({"subscription_id": str, "date": str, "status": str, "window_start": str, "window_end": str,
+                          "late": int, "message_id": str, "claimed_by": str, "claimed_at": str, "posted_at": str,
+                          "interviews": int}, pk=("subscription_id", "date"))
+    db.execute(fulltext.CREATE)
+    for row in db.query("select interview_id, body from analyses"):
+        fulltext.index(db.conn, row["interview_id"], json.loads(row["body"]))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:
@@ -112,13 +133,16 @@ class Store:
         return (row["id"], json.loads(row["body"])) if row else None
 
     def save_interview(self, *, source: str, sha256: str, size_bytes: int, transcript: dict[str, Any],
-                       analysis: dict[str, Any], profile: str, title: str, interview_id: str | None = None) -> str:
+                       analysis: dict[str, Any], profile: str, title: str, interview_id: str | None = None,
+                       people: dict[str, Any] | None = None) -> str:
+        """`people`: candidate_id, round and interviewer when known."""
         interview_id = interview_id or uuid.uuid4().hex[:12]
         with self.db.conn:
             upsert(self.db.conn, "interviews", {
                 "id": interview_id, "created_at": now(), "source": source, "sha256": sha256, "size_bytes": size_bytes,
                 "duration_s": transcript.get("duration_s"), "language": analysis.get("language"),
                 "engine": transcript.get("engine"), "profile": profile, "title": title, "status": "done",
+                **{k: v for k, v in (people or {}).items() if v is not None},
             }, ("id",))
             self.write_results(interview_id, transcript, analysis, profile)
         return interview_id
@@ -144,6 +168,10 @@ class Store:
                 [(interview_id, i, s["start"], s["end"], s["speaker"], s["text"])
                  for i, s in enumerate(analysis.get("segments", []))],
             )
+        if self.version >= 4:
+            from . import fulltext
+
+            fulltext.index(conn, interview_id, analysis)
 
     def save_report(self, interview_id: str, fmt: str, body: str) -> None:
         with self.db.conn:

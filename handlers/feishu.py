@@ -23,7 +23,8 @@ from aiohttp import web
 from asr_engine import AudioInputError
 from bot import queries
 from bot.fetch import TooLarge, save_stream
-from bot.render import ReportContext, environment, render_stored
+from bot.digest import Digest, Subscription
+from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
@@ -64,6 +65,7 @@ class FeishuApp:
         self._last_progress: dict[str, str] = {}
         self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
         service.bus.subscribe(self._on_progress)
+        service.digests.register(PLATFORM, self)
 
     # ---- wiring ---------------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -237,6 +239,25 @@ class FeishuApp:
             await asyncio.sleep(0.5 * 2**attempt)
         return None
 
+    async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:
+        """A new message (not a reply) to the chat or, for a personal subscription, to the user; the uuid
+        makes a retried post within Feishu's dedup hour a no-op."""
+        from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
+
+        card = render_history("digest", digest.to_dict(), "feishu")
+        id_type = "open_id" if sub.target_kind == "dm" else "chat_id"
+        body = (CreateMessageRequestBody.builder().receive_id(sub.target).msg_type("interactive").content(card)
+                .uuid(f"digest-{sub.id}-{digest.date}"[:50]).build())
+        request = CreateMessageRequest.builder().receive_id_type(id_type).request_body(body).build()
+        resp = await self._call(lambda: self.client.im.v1.message.create(request))
+        if not resp.success():
+            log.error("Feishu digest to %s failed: %s %s (log id %s)", sub.target, resp.code, resp.msg, resp.get_log_id())
+            return None
+        return resp.data.message_id
+
+    async def may_receive(self, sub: Subscription) -> bool:
+        return await self._is_member(sub.channel, sub.target)
+
     async def _patch(self, message_id: str | None, card: str) -> None:
         from lark_oapi.api.im.v1 import PatchMessageRequest, PatchMessageRequestBody
 
@@ -299,11 +320,7 @@ class FeishuApp:
             is_admin=bool(user) and user in self.settings.feishu_admins,
             member_of=lambda c: self._is_member(c, user), report_url=self.service.report_url)
         reply = await commands.execute(cmd, ctx)
-        if reply.analysis is not None:
-            card = render_stored(reply.analysis, "feishu", ReportContext(
-                title=reply.title, report_url=reply.report_url, interview_id=reply.interview["id"]))
-        else:
-            card = environment().get_template("feishu_reply.json.j2").render(reply=reply)
+        card = commands.render_reply(reply, "feishu")
         await self._reply(message["message_id"], card, f"cmd-{message['message_id']}")
 
     async def _is_member(self, chat: str, user: str | None) -> bool:

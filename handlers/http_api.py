@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from asr_engine import AudioInputError
+from bot import panorama, queries
 from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
@@ -178,6 +180,36 @@ async def list_interviews(request: web.Request) -> web.Response:
     return reply({"interviews": await service.db(query)})
 
 
+async def get_candidate(request: web.Request) -> web.Response:
+    """The candidate panorama as JSON (API tokens see every channel)."""
+    _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    language = request.query.get("language", "zh")
+    if language not in ("zh", "en"):
+        return error(400, "language must be zh or en")
+    name = request.match_info["name"]
+    pano = await service.db(lambda: panorama.build(service.store(), None, name, language=language,
+                                                   report_url=service.report_url))
+    if pano is None:
+        return error(404, "no candidate with that name and an analysed interview")
+    return reply(pano.to_dict())
+
+
+async def search_interviews(request: web.Request) -> web.Response:
+    _require_auth(request)
+    service: Service = request.app[SERVICE_KEY]
+    words = request.query.get("q", "").strip()
+    if not words:
+        return error(400, "give the words to search for as ?q=")
+    try:
+        limit = min(200, int(request.query.get("limit", "20")))
+    except ValueError:
+        return error(400, "limit must be a number")
+    hits = await service.db(lambda: queries.search(service.store(), None, words, limit=limit))
+    return reply({"hits": [{**asdict(h), "link": service.report_url(h.interview_id) +
+                            (f"#t={h.start}" if h.start is not None else "")} for h in hits]})
+
+
 async def delete_interview(request: web.Request) -> web.Response:
     actor = _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
@@ -264,6 +296,8 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/v1/interviews", list_interviews)
     app.router.add_get("/v1/interviews/{id}", get_interview)
     app.router.add_delete("/v1/interviews/{id}", delete_interview)
+    app.router.add_get("/v1/candidates/{name}", get_candidate)
+    app.router.add_get("/v1/search", search_interviews)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
@@ -311,6 +345,16 @@ OPENAPI: dict[str, Any] = {
             "delete": {"summary": "Delete an interview and everything derived from it",
                        "responses": {"204": {"description": "deleted"}, "401": _ERR, "404": _ERR}},
         },
+        "/v1/candidates/{name}": {
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "language", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}],
+            "get": {"summary": "The candidate panorama: rounds, trends, contradictions, open points, next-round focus",
+                    "responses": {"200": {"description": "panorama"}, "400": _ERR, "401": _ERR, "404": _ERR}},
+        },
+        "/v1/search": {"get": {"summary": "Full-text search in transcripts and summaries", "parameters": [
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "hits with snippets and timestamped links"}, "400": _ERR, "401": _ERR}}},
         "/healthz": {"get": {"security": [], "summary": "Liveness and queue", "responses": {"200": {"description": "ok"}}}},
         "/metrics": {"get": {"security": [], "summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
     },

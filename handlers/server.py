@@ -28,27 +28,17 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
                 ready: asyncio.Event | None = None) -> None:
     service = Service(settings)
     app = build_app(service)
-    slack_app = None
-    if slack:
-        from .slack import SlackApp
-
-        slack_app = SlackApp(service)
-        slack_app.routes(app)
-    feishu_app = None
-    if feishu:
-        from .feishu import FeishuApp
-
-        feishu_app = FeishuApp(service)
-        feishu_app.routes(app)
+    chat_apps = platform_apps(service, {name for name, on in (("slack", slack), ("feishu", feishu)) if on})
+    for chat_app in chat_apps:
+        chat_app.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     await service.start()
-    if slack_app:
-        await slack_app.start()
-    if feishu_app:
-        await feishu_app.start()
+    for chat_app in chat_apps:
+        await chat_app.start()
+    service.digests.start(settings.digest_tick_s)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -61,12 +51,26 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
         await stop.wait()
     finally:
         retention.cancel()
-        if slack_app:
-            await slack_app.stop()
-        if feishu_app:
-            await feishu_app.stop()
+        service.digests.stop()
+        for chat_app in chat_apps:
+            await chat_app.stop()
         await service.stop()
         await runner.cleanup()
+
+
+def platform_apps(service: Service, platforms: set[str]) -> list:
+    """The chat apps asked for, each registered with the service (progress, digests). Raises ValueError
+    naming what is missing when a platform's credentials are not configured."""
+    apps = []
+    if "slack" in platforms:
+        from .slack import SlackApp
+
+        apps.append(SlackApp(service))
+    if "feishu" in platforms:
+        from .feishu import FeishuApp
+
+        apps.append(FeishuApp(service))
+    return apps
 
 
 async def _retention_loop(service: Service) -> None:

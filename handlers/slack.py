@@ -21,7 +21,8 @@ from aiohttp import web
 from asr_engine import AudioInputError
 from bot import queries
 from bot.fetch import TooLarge, save_stream
-from bot.render import ReportContext, environment, render_stored
+from bot.digest import Digest, Subscription
+from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
@@ -65,6 +66,7 @@ class SlackApp:
         self._allowed_hosts = {urlsplit(settings.slack_api_url).hostname}
         self._socket = None
         self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
+        service.digests.register(PLATFORM, self)
 
     # ---- wiring ---------------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -227,7 +229,7 @@ class SlackApp:
         await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, channel, thread, iid, "report", ts or "-"))
         await svc.db(svc.audit, "slack", "post-report", iid, {"channel": channel})
 
-    async def _say(self, channel: str, thread_ts: str, text: str, **kwargs: Any) -> str | None:
+    async def _say(self, channel: str, thread_ts: str | None, text: str, **kwargs: Any) -> str | None:
         from slack_sdk.errors import SlackApiError
 
         try:
@@ -256,15 +258,38 @@ class SlackApp:
             service=self.service, platform=PLATFORM, channel=command["channel_id"], user=command["user_id"],
             is_admin=command["user_id"] in self.settings.slack_admins,
             member_of=lambda channel: self._is_member(channel, command["user_id"]),
-            report_url=self.service.report_url)
+            report_url=self.service.report_url, user_timezone=lambda: self._user_timezone(command["user_id"]))
         reply = await commands.execute(cmd, ctx)
-        if reply.analysis is not None:
-            payload = json.loads(render_stored(reply.analysis, "slack", ReportContext(
-                title=reply.title, report_url=reply.report_url, interview_id=reply.interview["id"])))
-        else:
-            payload = json.loads(environment().get_template("slack_reply.json.j2").render(reply=reply))
+        payload = json.loads(commands.render_reply(reply, "slack"))
         await respond(text=payload["text"], blocks=payload["blocks"],
                       response_type="in_channel" if reply.public else "ephemeral")
+
+    async def _user_timezone(self, user: str) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return (await self.client.users_info(user=user))["user"].get("tz")
+        except SlackApiError as exc:
+            log.warning("users.info failed for a digest subscription: %s (request id %s)", *_api_error(exc))
+            return None
+
+    # ---- digests (called by the scheduler) ------------------------------------------------------------
+    async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        payload = json.loads(render_history("digest", digest.to_dict(), "slack"))
+        channel = sub.target
+        if sub.target_kind == "dm":
+            try:
+                channel = (await self.client.conversations_open(users=sub.target))["channel"]["id"]
+            except SlackApiError as exc:
+                log.error("conversations.open failed for a digest: %s (request id %s)", *_api_error(exc))
+                return None
+        return await self._say(channel, None, payload["text"], blocks=payload["blocks"], unfurl_links=False)
+
+    async def may_receive(self, sub: Subscription) -> bool:
+        """A DM digest goes only to someone still in the channel it summarises."""
+        return await self._is_member(sub.channel, sub.target)
 
     async def _is_member(self, channel: str, user: str) -> bool:
         from slack_sdk.errors import SlackApiError

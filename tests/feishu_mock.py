@@ -32,6 +32,7 @@ class FeishuMock:
         app = web.Application()
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
         app.router.add_post("/open-apis/im/v1/messages/{mid}/reply", self.reply)
+        app.router.add_post("/open-apis/im/v1/messages", self.create)
         app.router.add_patch("/open-apis/im/v1/messages/{mid}", self.patch)
         app.router.add_get("/open-apis/im/v1/messages/{mid}", self.get_message)
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
@@ -70,6 +71,24 @@ class FeishuMock:
             self.uuids[uuid] = mid
         return web.json_response({"code": 0, "msg": "success", "data": {
             "message_id": mid, "root_id": request.match_info["mid"], "msg_type": body.get("msg_type"),
+            "body": {"content": body.get("content")}}})
+
+    async def create(self, request: web.Request) -> web.Response:
+        if not self._auth(request):
+            return web.json_response({"code": 99991663, "msg": "invalid token"}, status=400)
+        id_type = request.query.get("receive_id_type")
+        if id_type not in ("chat_id", "open_id", "user_id", "union_id", "email"):
+            return web.json_response({"code": 99992402, "msg": "field validation failed: receive_id_type"}, status=400)
+        body = await request.json()
+        self.calls.append(("POST", "create", {"receive_id_type": id_type, **body}))
+        uuid = body.get("uuid")
+        if uuid and uuid in self.uuids:
+            return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self.uuids[uuid]}})
+        mid = f"om_new_{next(self.ids)}"
+        if uuid:
+            self.uuids[uuid] = mid
+        return web.json_response({"code": 0, "msg": "success", "data": {
+            "message_id": mid, "chat_id": body["receive_id"] if id_type == "chat_id" else "oc_p2p", "msg_type": body.get("msg_type"),
             "body": {"content": body.get("content")}}})
 
     async def patch(self, request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ class SlackMock:
         self.files: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}
         self.members: dict[str, list[str]] = {}
+        self.timezones: dict[str, str] = {}
         self.responses: list[dict[str, Any]] = []
         self.rate_limit_next: dict[str, int] = {}
         self.ts = itertools.count(1)
@@ -60,9 +61,9 @@ class SlackMock:
         if request.method == "GET":
             args = dict(request.query)
         elif request.content_type == "application/json":
-            args = await request.json()
-        else:
-            args = dict(parse_qsl(await request.text()))
+            args = {**request.query, **await request.json()}
+        else:  # slack_sdk sends some methods' arguments in the query string of a POST
+            args = {**request.query, **dict(parse_qsl(await request.text()))}
         if self.rate_limit_next.get(method):
             self.rate_limit_next[method] -= 1
             self.calls.append((method + ":429", args))
@@ -90,6 +91,14 @@ class SlackMock:
 
     def m_chat_update(self, args):
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
+
+    def m_users_info(self, args):
+        user = args["user"]
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": self.timezones.get(user, "America/Los_Angeles"),
+                                     "tz_label": "Pacific Standard Time", "tz_offset": -28800}}
+
+    def m_conversations_open(self, args):
+        return {"ok": True, "channel": {"id": "D" + args["users"]}}
 
     def m_conversations_members(self, args):
         return {"ok": True, "members": self.members.get(args["channel"], []), "response_metadata": {"next_cursor": ""}}

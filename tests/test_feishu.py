@@ -219,3 +219,38 @@ async def test_restart_in_the_middle_gives_one_report(tmp_path, whisper_engine, 
         await second.stop()
     finally:
         await mock.close()
+
+
+async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from history import store_round
+
+    from bot import digest
+
+    mock, env = feishu
+    mock.members[CHAT] = ["ou_member", "ou_boss"]
+
+    async def ask(text: str, user: str = "ou_member") -> str:
+        n = len(mock.called("reply"))
+        mid = f"om_cmd_{time.monotonic_ns()}"
+        await env.post(message_event(f"ev-{mid}", mid, CHAT, "text", {"text": f"@_user_1 {text}"}, user=user,
+                                     mentions=BOT_MENTION))
+        return json.dumps(json.loads((await until(lambda: mock.called("reply")[n:]))[0]["content"]), ensure_ascii=False)
+
+    assert "已订阅日报：每天 18:00（Asia/Shanghai）发到本频道" in await ask("日报 订阅")
+    assert "发到你的私信" in await ask("日报订阅 我 9:30 跳过空", user="ou_boss")
+    subs = {s.target_kind: s for s in digest.subscriptions(env.service.store())}
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    first = min(subs["dm"].scheduled_at(day), subs["channel"].scheduled_at(day))
+    store_round(env.service, "3", at=first - timedelta(hours=1), platform="feishu", channel=CHAT)  # in both windows
+    moment = max(subs["dm"].scheduled_at(day), subs["channel"].scheduled_at(day))  # both due, each once
+    for tick in range(3):
+        await env.service.digests.run_due(moment + timedelta(seconds=3 + 30 * tick))
+    created = mock.called("create")
+    assert sorted((c["receive_id_type"], c["receive_id"]) for c in created) == [("chat_id", CHAT), ("open_id", "ou_boss")]
+    assert all(c["uuid"].startswith("digest-") and c["msg_type"] == "interactive" for c in created)
+    card = json.loads(next(c for c in created if c["receive_id"] == CHAT)["content"])
+    assert card["header"]["title"]["content"] == f"面试日报 · {day.isoformat()}" and "三面" in json.dumps(card, ensure_ascii=False)
+    assert "日报 订阅" in await ask("帮助")

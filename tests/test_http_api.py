@@ -247,6 +247,32 @@ async def test_report_page_in_a_real_browser(api):
 def test_openapi_document_lists_the_contract():
     from handlers.http_api import OPENAPI
 
-    assert set(OPENAPI["paths"]) >= {"/v1/interviews", "/v1/interviews/{id}", "/healthz", "/metrics"}
+    assert set(OPENAPI["paths"]) >= {"/v1/interviews", "/v1/interviews/{id}", "/v1/candidates/{name}", "/v1/search",
+                                    "/healthz", "/metrics"}
     assert json.dumps(OPENAPI)
 
+
+
+async def test_candidate_panorama_and_search_for_an_ats(api):
+    from datetime import datetime, timezone
+
+    from history import store_round
+
+    server, service = await api()
+    for n in ("1", "2"):
+        store_round(service, n, at=datetime(2026, 11, 10 + int(n), tzinfo=timezone.utc))
+    async with aiohttp.ClientSession() as s:
+        async with s.get(server.make_url("/v1/candidates/张伟"), headers=AUTH) as r:
+            assert r.status == 200
+            pano = await r.json()
+        assert [rd["label"] for rd in pano["rounds"]] == ["一面", "二面"]
+        assert {c["kind"] for c in pano["contradictions"]} == {"role", "peak_requests"}
+        async with s.get(server.make_url("/v1/candidates/nobody"), headers=AUTH) as r:
+            assert r.status == 404 and "no candidate" in (await r.json())["error"]
+        async with s.get(server.make_url("/v1/search"), params={"q": "幂等"}, headers=AUTH) as r:
+            hits = (await r.json())["hits"]
+        assert hits and "«幂等»" in hits[0]["snippet"] and "/r/" in hits[0]["link"]
+        async with s.get(server.make_url("/v1/search"), headers=AUTH) as r:
+            assert r.status == 400
+        async with s.get(server.make_url("/v1/search"), params={"q": "幂等"}) as r:
+            assert r.status == 401

@@ -270,3 +270,50 @@ async def test_socket_mode(slack):
     await until(lambda: reports(mock))
     assert any(a.get("envelope_id") == "env-1" for a in mock.ws_acks)  # acknowledged over the socket
     assert mock.called("apps.connections.open")
+
+
+async def test_digest_subscriptions_post_once_in_the_channel_and_by_dm(slack):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from history import store_round
+
+    from bot import digest
+
+    mock, make = slack
+    env = await make()
+    mock.members[CHANNEL] = ["U1", "UBOSS"]
+    mock.timezones["UBOSS"] = "Europe/Berlin"
+    channel_sub = await env.command("digest subscribe 09:00 Asia/Shanghai")
+    assert channel_sub["response_type"] == "in_channel" and "09:00（Asia/Shanghai）" in json.dumps(channel_sub, ensure_ascii=False)
+    personal = await env.command("digest subscribe me 08:30 skip-empty", user="UBOSS")  # zone from the Slack profile
+    assert personal["response_type"] == "ephemeral" and "Europe/Berlin" in json.dumps(personal, ensure_ascii=False)
+    assert "不是" in json.dumps(await env.command("digest subscribe 25:99"), ensure_ascii=False)
+    subs = {s.target_kind: s for s in digest.subscriptions(env.service.store())}
+    assert subs["dm"].target == "UBOSS" and subs["dm"].timezone == "Europe/Berlin" and subs["dm"].skip_empty
+
+    # the next morning in Beijing: yesterday's interview is in the channel's digest
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    due = subs["channel"].scheduled_at(day)
+    store_round(env.service, "2", at=due - timedelta(hours=2), channel=CHANNEL)
+    outcomes = await env.service.digests.run_due(due + timedelta(seconds=5))
+    assert [(o.subscription, o.status) for o in outcomes if o.subscription == subs["channel"].id] == [(subs["channel"].id, "posted")]
+    posted = [a for a in mock.called("chat.postMessage") if a.get("channel") == CHANNEL and a["text"].startswith("面试日报")]
+    assert len(posted) == 1 and "thread_ts" not in posted[0]  # a message of its own, not in a recording's thread
+    blocks = json.loads(posted[0]["blocks"]) if isinstance(posted[0]["blocks"], str) else posted[0]["blocks"]
+    assert blocks[0]["text"]["text"] == f"面试日报 · {day.isoformat()}" and "张伟" in json.dumps(blocks, ensure_ascii=False)
+    # Berlin's 08:30 comes later; the manager gets it in a DM
+    berlin = subs["dm"].scheduled_at(day)
+    await env.service.digests.run_due(berlin + timedelta(seconds=5))
+    assert mock.called("conversations.open")[-1]["users"] == "UBOSS"
+    assert [a["channel"] for a in mock.called("chat.postMessage") if a.get("blocks") and a["channel"] == "DUBOSS"] == ["DUBOSS"]
+    # restarts and later ticks the same day post nothing more
+    digests = lambda: [a for a in mock.called("chat.postMessage") if a["text"].startswith("面试日报")]  # noqa: E731
+    assert len(digests()) == 2
+    assert await env.service.digests.run_due(berlin + timedelta(minutes=30)) == []
+    assert len(digests()) == 2
+    preview = await env.command("digest")
+    assert preview["blocks"][0]["type"] == "header" and preview["response_type"] == "ephemeral"
+    assert "Asia/Shanghai" in json.dumps(await env.command("digest list"), ensure_ascii=False)
+    assert "已退订" in json.dumps(await env.command("digest unsubscribe me", user="UBOSS"), ensure_ascii=False)
+    assert [s.target_kind for s in digest.subscriptions(env.service.store())] == ["channel"]

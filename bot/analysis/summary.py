@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .model import COMPETENCIES, CompetencyResult
 from .profiles import Profile
 
@@ -29,6 +31,17 @@ def competency_name(key: str, language: str) -> str:
 
 def stamp(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def moment_of(line: str) -> float | None:
+    """The time a summary line quotes as "（00:18）" or "(00:18)", in seconds."""
+    m = re.search(r"[（(](\d{2}):(\d{2})[）)]", line)
+    return int(m.group(1)) * 60 + int(m.group(2)) if m else None
+
+
+def without_evidence(line: str) -> bool:
+    """A to-verify line that only says a competency had no evidence (not a doubt about something said)."""
+    return line.endswith(("本场面试没有相关证据", "no evidence in this interview"))
 
 
 def overall(competencies: dict[str, CompetencyResult], profile: Profile) -> tuple[float | None, float, list[str]]:
