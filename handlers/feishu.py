@@ -318,10 +318,24 @@ class FeishuApp:
         ctx = commands.Context(
             service=self.service, platform=PLATFORM, channel=chat, user=user or "?",
             is_admin=bool(user) and user in self.settings.feishu_admins,
-            member_of=lambda c: self._is_member(c, user), report_url=self.service.report_url)
+            member_of=lambda c: self._is_member(c, user), report_url=self.service.report_url,
+            user_timezone=lambda: self._user_timezone(user))
         reply = await commands.execute(cmd, ctx)
         card = commands.render_reply(reply, "feishu")
         await self._reply(message["message_id"], card, f"cmd-{message['message_id']}")
+
+    async def _user_timezone(self, user: str | None) -> str | None:
+        """The user's zone from their contact profile (needs contact:user.base:readonly; None without it)."""
+        from lark_oapi.api.contact.v3 import GetUserRequest
+
+        if not user:
+            return None
+        request = GetUserRequest.builder().user_id(user).user_id_type("open_id").build()
+        resp = await self._call(lambda: self.client.contact.v3.user.get(request))
+        if not resp.success() or resp.data is None or resp.data.user is None:
+            log.info("Feishu user time zone unavailable: %s %s (log id %s)", resp.code, resp.msg, resp.get_log_id())
+            return None
+        return resp.data.user.time_zone or None
 
     async def _is_member(self, chat: str, user: str | None) -> bool:
         from lark_oapi.api.im.v1 import GetChatMembersRequest

@@ -24,6 +24,7 @@ class FeishuMock:
         self.resources: dict[tuple[str, str], bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}
+        self.timezones: dict[str, str] = {}
         self.uuids: dict[str, str] = {}
         self.ids = itertools.count(1)
         self.server: TestServer | None = None
@@ -37,6 +38,7 @@ class FeishuMock:
         app.router.add_get("/open-apis/im/v1/messages/{mid}", self.get_message)
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
         app.router.add_get("/open-apis/im/v1/chats/{chat}/members", self.chat_members)
+        app.router.add_get("/open-apis/contact/v3/users/{user}", self.user)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -117,6 +119,14 @@ class FeishuMock:
         items = [{"member_id": m, "member_id_type": "open_id", "name": m} for m in self.members.get(chat, [])]
         return web.json_response({"code": 0, "msg": "success",
                                   "data": {"items": items, "has_more": False, "page_token": "", "member_total": len(items)}})
+
+    async def user(self, request: web.Request) -> web.Response:
+        user = request.match_info["user"]
+        self.calls.append(("GET", "user", {"user": user, "user_id_type": request.query.get("user_id_type")}))
+        if user not in self.timezones:  # the app lacks the contact scope for this user
+            return web.json_response({"code": 41050, "msg": "no user authority error"}, status=400)
+        return web.json_response({"code": 0, "msg": "success", "data": {"user": {
+            "open_id": user, "name": user, "time_zone": self.timezones[user]}}})
 
     def called(self, what: str) -> list[dict[str, Any]]:
         return [a for _m, w, a in self.calls if w == what]

@@ -231,6 +231,7 @@ async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
 
     mock, env = feishu
     mock.members[CHAT] = ["ou_member", "ou_boss"]
+    mock.timezones["ou_boss"] = "Asia/Singapore"  # ou_member's profile is not readable: Beijing time by default
 
     async def ask(text: str, user: str = "ou_member") -> str:
         n = len(mock.called("reply"))
@@ -240,8 +241,9 @@ async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
         return json.dumps(json.loads((await until(lambda: mock.called("reply")[n:]))[0]["content"]), ensure_ascii=False)
 
     assert "已订阅日报：每天 18:00（Asia/Shanghai）发到本频道" in await ask("日报 订阅")
-    assert "发到你的私信" in await ask("日报订阅 我 9:30 跳过空", user="ou_boss")
+    assert "09:30（Asia/Singapore）发到你的私信" in await ask("日报订阅 我 9:30 跳过空", user="ou_boss")
     subs = {s.target_kind: s for s in digest.subscriptions(env.service.store())}
+    assert mock.called("user")[-1] == {"user": "ou_boss", "user_id_type": "open_id"}
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
     first = min(subs["dm"].scheduled_at(day), subs["channel"].scheduled_at(day))
     store_round(env.service, "3", at=first - timedelta(hours=1), platform="feishu", channel=CHAT)  # in both windows
