@@ -22,11 +22,11 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=1)
-def _jieba():
+def _tokenizer():
     from .analysis.lexicon import ZH_TERMS
-    from .analysis.terms import _jieba as shared
+    from .analysis.terms import jieba_tokenizer
 
-    tokenizer = shared()
+    tokenizer = jieba_tokenizer()
     for term in ZH_TERMS:
         tokenizer.add_word(term, freq=max(tokenizer.FREQ.get(term) or 0, 2000))
     return tokenizer
@@ -35,7 +35,7 @@ def _jieba():
 def tokens(text: str, *, for_query: bool = False) -> list[str]:
     """Search tokens of a text; a query is cut in precise mode (each of its words is also emitted by
     search mode when the same word is indexed)."""
-    cut = _jieba().lcut(text) if for_query else _jieba().lcut_for_search(text)
+    cut = _tokenizer().lcut(text) if for_query else _tokenizer().lcut_for_search(text)
     return [t.lower() for t in cut if _WORD.fullmatch(t.strip()) and t.strip()]
 
 

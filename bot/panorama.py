@@ -13,7 +13,7 @@ from . import candidates
 from .analysis.consistency import Conflict, conflicts, extract_facts, was_asked
 from .analysis.model import COMPETENCIES
 from .analysis.profiles import ProfileError, load_profile
-from .analysis.summary import competency_name, moment_of, stamp, without_evidence
+from .analysis.summary import competency_name, moment_of, without_evidence
 from .queries import Visible, access_clause
 from .store import Store
 
@@ -211,7 +211,3 @@ def _focus(rounds: list[Round], trends: list[Trend], unverified: dict[str, Point
     for p in [p for p in unverified.values() if p.round_label][:2]:
         out.append(f"待验证（{p.round_label}）：{p.text}" if zh else f"Verify ({p.round_label}): {p.text}")
     return out[:6]
-
-
-def stamp_of(point: Point) -> str:
-    return stamp(point.start) if point.start is not None else ""

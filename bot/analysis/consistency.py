@@ -79,12 +79,12 @@ _STOP_EN = {"i", "we", "the", "a", "an", "of", "in", "on", "to", "and", "was", "
 
 def _topic(text: str, role_match: re.Match[str]) -> tuple[str, ...]:
     """What the role is about: the clause without the role word and small words, as fuzzy pinyin."""
-    from .terms import _fuzzy, _syllables
+    from .terms import fuzzy, syllables
 
     rest = (text[: role_match.start()] + " " + text[role_match.end():]).lower()
     if re.search(r"[\u4e00-\u9fff]", rest):
         han = "".join(ch for ch in rest if "\u4e00" <= ch <= "\u9fff" and ch not in _STOP_ZH)
-        return tuple(_fuzzy(s) for s in _syllables(han))
+        return tuple(fuzzy(s) for s in syllables(han))
     return tuple(w for w in re.findall(r"[a-z][a-z0-9+#-]+", rest) if w not in _STOP_EN)
 
 

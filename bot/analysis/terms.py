@@ -39,7 +39,7 @@ def _split(syl: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=None)
-def _fuzzy(syl: str) -> str:
+def fuzzy(syl: str) -> str:
     ini, fin = _split(syl)
     for a, b in _FUZZY_INITIALS:
         if ini == a:
@@ -53,7 +53,7 @@ def _fuzzy(syl: str) -> str:
 
 @lru_cache(maxsize=None)
 def _fuzzy_set(options: frozenset[str]) -> frozenset[str]:
-    return frozenset(_fuzzy(o) for o in options)
+    return frozenset(fuzzy(o) for o in options)
 
 
 @lru_cache(maxsize=None)
@@ -68,14 +68,14 @@ def _readings(term: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(r) for r in pinyin(term, style=Style.NORMAL, heteronym=True))
 
 
-def _syllables(text: str) -> list[str]:
+def syllables(text: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
     return lazy_pinyin(text, style=Style.NORMAL)
 
 
 @lru_cache(maxsize=1)
-def _jieba():
+def jieba_tokenizer():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -84,7 +84,7 @@ def _jieba():
 
 
 def word_freq(word: str) -> int:
-    return int(_jieba().FREQ.get(word) or 0)
+    return int(jieba_tokenizer().FREQ.get(word) or 0)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int 
     """Number of syllables that differ only in their initial; None when the window does not sound alike."""
     near = 0
     for syl, options in zip(window_syls, readings):
-        if syl in options or _fuzzy(syl) in _fuzzy_set(options):
+        if syl in options or fuzzy(syl) in _fuzzy_set(options):
             continue
         ini, fin = _split(syl)
         if any(fin == o_fin and frozenset((ini, o_ini)) in _CLOSE_INITIALS for o_ini, o_fin in _finals(options)):
@@ -118,7 +118,7 @@ class TermCorrector:
         self.by_final: dict[str, list[str]] = {}
         for t in self.zh_terms:
             for reading in _readings(t)[0]:
-                fin = _fuzzy(reading)[len(_split(_fuzzy(reading))[0]):]
+                fin = fuzzy(reading)[len(_split(fuzzy(reading))[0]):]
                 bucket = self.by_final.setdefault(fin, [])
                 if t not in bucket:
                     bucket.append(t)
@@ -159,7 +159,7 @@ class TermCorrector:
         return "".join(out), fixes
 
     def _correct_run(self, run: str, context_terms: set[str]) -> tuple[str, list[Fix]]:
-        syls = _syllables(run)
+        syls = syllables(run)
         if len(syls) != len(run):  # pypinyin keeps one syllable per Han character; be safe otherwise
             return run, []
         protected = [False] * len(run)
@@ -182,8 +182,8 @@ class TermCorrector:
         return "".join(result), fixes
 
     def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
-        fuzzy = _fuzzy(syls[i])
-        candidates = self.by_final.get(fuzzy[len(_split(fuzzy)[0]):], ())
+        key = fuzzy(syls[i])
+        candidates = self.by_final.get(key[len(_split(key)[0]):], ())
         for term in candidates:  # longest first: zh_terms is sorted by length
             length = len(term)
             if length < 2 or i + length > len(run):
