@@ -24,6 +24,7 @@ from . import panorama
 from .analysis.profiles import ProfileError, load_profile
 from .analysis.summary import without_evidence
 from .queries import Visible, access_clause
+from .render import localize
 from .store import Store, now, upsert
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class DigestError(ValueError):
         self.zh = zh
 
     def say(self, language: str) -> str:
-        return self.zh if language == "zh" else str(self)
+        return localize((self.zh, str(self)), language)
 
 
 def _iso(moment: datetime) -> str:

@@ -52,11 +52,39 @@ def recent(store: Store, visible: Visible, limit: int = 10, channel: tuple[str, 
     return [InterviewRow(**r) for r in rows]
 
 
+def platform_channels(store: Store, platform: str) -> list[str]:
+    """Every channel of a platform that has interviews (what a membership check has to cover)."""
+    return [r["channel"] for r in store.db.query(
+        "select distinct channel from interviews where platform = ? and channel is not null", [platform])]
+
+
 def by_candidate(store: Store, visible: Visible, name: str) -> list[InterviewRow]:
     where, args = access_clause(visible)
     rows = store.db.query(f"{_SELECT} where {where} and (c.name = ? or c.id in (select candidate_id from "
                           f"candidate_aliases where name = ?)) order by i.created_at", [*args, name, name])
     return [InterviewRow(**r) for r in rows]
+
+
+def listing(store: Store, candidate: str | None, since: str | None, limit: int) -> list[dict[str, Any]]:
+    """The API's interview list (API tokens see every channel); a candidate by name or merged alias."""
+    sql = ("select i.id, i.status, i.source, i.created_at, i.duration_s, i.round, i.profile, c.name as candidate, "
+           "a.overall_score, a.recommendation from interviews i left join candidates c on c.id = i.candidate_id "
+           "left join analyses a on a.interview_id = i.id where 1=1")
+    args: list[Any] = []
+    if candidate:
+        sql += " and (c.name = ? or c.id in (select candidate_id from candidate_aliases where name = ?))"
+        args += [candidate, candidate]
+    if since:
+        sql += " and i.created_at >= ?"
+        args.append(since)
+    return [dict(r) for r in store.db.query(sql + " order by i.created_at desc limit ?", [*args, limit])]
+
+
+def asr_totals(store: Store) -> dict[str, float]:
+    """Seconds of audio transcribed and wall seconds spent on it, over every stored transcript."""
+    row = next(store.db.query("select coalesce(sum(json_extract(body, '$.duration_s')), 0) as audio, "
+                              "coalesce(sum(json_extract(body, '$.timings.wall_s')), 0) as wall from transcripts"))
+    return {"audio": row["audio"], "wall": row["wall"]}
 
 
 def analysis(store: Store, interview_id: str) -> dict[str, Any] | None:

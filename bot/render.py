@@ -71,6 +71,11 @@ def axis_end(i: int, n: int, radius: float = 100.0, center: float = 130.0) -> tu
     return round(center + radius * math.cos(angle), 1), round(center + radius * math.sin(angle), 1)
 
 
+def localize(pair: tuple[str, str], language: str, *args: Any) -> str:
+    """A (Chinese, English) text pair in the user's language, filled in."""
+    return pair[0 if language == "zh" else 1].format(*args)
+
+
 def clip(text: str, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

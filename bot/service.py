@@ -23,7 +23,7 @@ from typing import Any, Callable
 from asr_engine import AudioInputError, Engine
 from asr_engine.audio import probe
 
-from . import candidates, fulltext, links
+from . import candidates, fulltext, links, queries
 from .analysis import analyze, load_profile
 from .analysis.profiles import ProfileError
 from .candidates import from_filename
@@ -116,9 +116,7 @@ class Service:
 
     def _submit_sync(self, sub: Submission) -> tuple[str, bool]:
         if not sub.profile and sub.channel:
-            from .queries import channel_profile
-
-            sub.profile = channel_profile(self.store(), sub.platform, sub.channel)
+            sub.profile = queries.channel_profile(self.store(), sub.platform, sub.channel)
         if sub.profile:
             try:
                 load_profile(sub.profile)
@@ -173,10 +171,9 @@ class Service:
         if row is None:
             return None
         job = self.queue().job_for(interview_id) or {}
-        analysis = next(store.db.query("select body from analyses where interview_id = ?", [interview_id]), None)
         out = {
             "id": interview_id, "status": row["status"], "error": row.get("error"),
-            "analysis": json.loads(analysis["body"]) if analysis else None,
+            "analysis": queries.analysis(store, interview_id),
             "report_url": self.report_url(interview_id) if row["status"] == "done" else None,
             "progress": {"stage": job.get("stage"), "done": job.get("done"), "total": job.get("total"),
                          "attempts": job.get("attempts")},

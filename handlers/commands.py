@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from bot import candidates, digest, panorama, queries
 from bot.analysis import ProfileError, load_profile
 from bot.analysis.summary import stamp
-from bot.render import ReportContext, environment, render_history, render_stored
+from bot.render import ReportContext, environment, localize, render_history, render_stored
 from bot.service import Service
 
 WORDS: dict[str, tuple[str, ...]] = {
@@ -103,13 +103,17 @@ class Context:
     report_url: Callable[[str], str]
     user_timezone: Callable[[], Awaitable[str | None]] | None = None  # the user's own zone, where the platform knows it
 
+    _visible: set[tuple[str, str]] | None = field(default=None, init=False, repr=False)
+
     async def visible(self) -> queries.Visible:
+        """Worked out once per command (a merge checks two names against the same answer)."""
         if self.is_admin:
             return None
-        channels = await self.service.db(lambda: [r["channel"] for r in self.service.store().db.query(
-            "select distinct channel from interviews where platform = ? and channel is not null", [self.platform])])
-        checks = await asyncio.gather(*(self.member_of(c) for c in channels))
-        return {(self.platform, c) for c, ok in zip(channels, checks) if ok}
+        if self._visible is None:
+            channels = await self.service.db(lambda: queries.platform_channels(self.service.store(), self.platform))
+            checks = await asyncio.gather(*(self.member_of(c) for c in channels))
+            self._visible = {(self.platform, c) for c, ok in zip(channels, checks) if ok}
+        return self._visible
 
     async def may_see(self, interview: dict[str, Any]) -> bool:
         if self.is_admin:
@@ -160,8 +164,7 @@ HELP_LINES = {
 
 
 def _t(key: str, lang: str, *args: Any) -> str:
-    zh, en = T[key]
-    return (zh if lang == "zh" else en).format(*args)
+    return localize(T[key], lang, *args)
 
 
 def _row_line(r: queries.InterviewRow, lang: str) -> str:
@@ -385,9 +388,7 @@ async def _digest(cmd: Command, ctx: Context) -> Reply:
 
 
 def _target_name(kind: str, target: str, lang: str) -> str:
-    if kind == "dm":
-        return "你的私信" if lang == "zh" else "your direct messages"
-    return "本频道" if lang == "zh" else "this channel"
+    return localize(("你的私信", "your direct messages") if kind == "dm" else ("本频道", "this channel"), lang)
 
 
 async def _default_zone(ctx: Context, lang: str) -> str:

@@ -20,7 +20,6 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
-from asr_engine import AudioInputError
 from bot import queries
 from bot.fetch import TooLarge, save_stream
 from bot.digest import Digest, Subscription
@@ -28,13 +27,12 @@ from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
-from .threads import ReportSweeper, progress_text, say
+from .threads import MembershipCache, ReportSweeper, finish_upload, progress_text, say, take_in
 
 log = logging.getLogger(__name__)
 PLATFORM = "feishu"
 RECORDING_TYPES = {"audio", "file", "media"}
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".wav", ".ogg", ".opus", ".flac", ".webm", ".mp4", ".mov", ".amr", ".mkv")
-MEMBERSHIP_TTL_S = 60.0
 def status_card(text: str) -> str:
     return json.dumps({"config": {"wide_screen_mode": True, "update_multi": True},
                        "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}}]},
@@ -61,7 +59,7 @@ class FeishuApp:
                            .register_p2_im_message_receive_v1(self._receive).build())
         self.loop: asyncio.AbstractEventLoop | None = None
         self.supervisor: Supervisor | None = None
-        self._members: dict[str, tuple[float, set[str]]] = {}
+        self.members = MembershipCache(self._members_of)
         self._last_progress: dict[str, str] = {}
         self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
         service.bus.subscribe(self._on_progress)
@@ -163,33 +161,19 @@ class FeishuApp:
         svc = self.service
         mid, chat = row["file_id"], row["channel"]
 
-        async def finish(interview_id: str | None = None) -> None:
-            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, mid, finished=1, interview_id=interview_id))
-
         if meta is None:  # resumed after a restart: ask Feishu again
             meta = await self._message_file(mid)
             if meta is None:
-                await finish()
+                await finish_upload(svc, PLATFORM, mid)
                 return
-        ack = row.get("ack_message")
-        if not ack:
-            ack = await self._reply(mid, status_card(say("ack", self.lang, meta["name"])), f"ack-{mid}")
-            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, mid, ack_message=ack))
-        tmp = svc.new_incoming()
-        try:
-            sha, size = await self._download(mid, meta["file_key"], tmp)
-            await asyncio.get_running_loop().run_in_executor(None, svc.validate_audio, tmp, meta["name"])
-            interview_id, _ = await svc.submit(Submission(
+        await take_in(
+            svc, PLATFORM, row, meta["name"], self.lang,
+            post_ack=lambda text: self._reply(mid, status_card(text), f"ack-{mid}"),
+            download=lambda tmp: self._download(mid, meta["file_key"], tmp),
+            submission=lambda tmp, sha, size: Submission(
                 path=tmp, filename=meta["name"], key=f"feishu:{mid}", sha256=sha, size_bytes=size, platform=PLATFORM,
-                channel=chat, thread=mid, uploader=row.get("user")))
-        except (AudioInputError, FeishuError) as exc:
-            await self._patch(ack, status_card(say("failed", self.lang, exc)))
-            await finish()
-            return
-        finally:
-            tmp.unlink(missing_ok=True)
-        await svc.db(lambda: queries.link_ack(svc.store(), PLATFORM, chat, interview_id, ack))
-        await finish(interview_id)
+                channel=chat, thread=mid, uploader=row.get("user")),
+            show_failure=lambda ack, text: self._patch(ack, status_card(text)), errors=(FeishuError,))
 
     async def _message_file(self, message_id: str) -> dict[str, Any] | None:
         from lark_oapi.api.im.v1 import GetMessageRequest
@@ -256,7 +240,7 @@ class FeishuApp:
         return resp.data.message_id
 
     async def may_receive(self, sub: Subscription) -> bool:
-        return await self._is_member(sub.channel, sub.target)
+        return await self.members.is_member(sub.channel, sub.target)
 
     async def _patch(self, message_id: str | None, card: str) -> None:
         from lark_oapi.api.im.v1 import PatchMessageRequest, PatchMessageRequestBody
@@ -318,7 +302,7 @@ class FeishuApp:
         ctx = commands.Context(
             service=self.service, platform=PLATFORM, channel=chat, user=user or "?",
             is_admin=bool(user) and user in self.settings.feishu_admins,
-            member_of=lambda c: self._is_member(c, user), report_url=self.service.report_url,
+            member_of=lambda c: self.members.is_member(c, user), report_url=self.service.report_url,
             user_timezone=lambda: self._user_timezone(user))
         reply = await commands.execute(cmd, ctx)
         card = commands.render_reply(reply, "feishu")
@@ -337,14 +321,9 @@ class FeishuApp:
             return None
         return resp.data.user.time_zone or None
 
-    async def _is_member(self, chat: str, user: str | None) -> bool:
+    async def _members_of(self, chat: str) -> set[str] | None:
         from lark_oapi.api.im.v1 import GetChatMembersRequest
 
-        if not user:
-            return False
-        cached = self._members.get(chat)
-        if cached and time.monotonic() - cached[0] < MEMBERSHIP_TTL_S:
-            return user in cached[1]
         members: set[str] = set()
         page_token = None
         while True:
@@ -356,13 +335,11 @@ class FeishuApp:
             if not resp.success():
                 log.error("Feishu chat members of %s failed: %s %s (log id %s)", chat, resp.code, resp.msg,
                           resp.get_log_id())
-                return False
+                return None
             members.update(m.member_id for m in resp.data.items or [])
             if not resp.data.has_more:
-                break
+                return members
             page_token = resp.data.page_token
-        self._members[chat] = (time.monotonic(), members)
-        return user in members
 
 
 def _log_failure(future) -> None:

@@ -162,22 +162,7 @@ async def list_interviews(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "limit must be a number")
 
-    def query() -> list[dict[str, Any]]:
-        sql = ("select i.id, i.status, i.source, i.created_at, i.duration_s, i.round, i.profile, c.name as candidate, "
-               "a.overall_score, a.recommendation from interviews i left join candidates c on c.id = i.candidate_id "
-               "left join analyses a on a.interview_id = i.id where 1=1")
-        args: list[Any] = []
-        if candidate:
-            sql += " and c.name = ?"
-            args.append(candidate)
-        if since:
-            sql += " and i.created_at >= ?"
-            args.append(since)
-        sql += " order by i.created_at desc limit ?"
-        args.append(limit)
-        return [dict(r) for r in service.store().db.query(sql, args)]
-
-    return reply({"interviews": await service.db(query)})
+    return reply({"interviews": await service.db(lambda: queries.listing(service.store(), candidate, since, limit))})
 
 
 async def get_candidate(request: web.Request) -> web.Response:
@@ -228,12 +213,7 @@ async def metrics(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
 
     def collect() -> dict[str, Any]:
-        db = service.store().db
-        counts = service.queue().counts()
-        row = next(db.query(
-            "select coalesce(sum(json_extract(body, '$.duration_s')), 0) as audio, "
-            "coalesce(sum(json_extract(body, '$.timings.wall_s')), 0) as wall from transcripts"))
-        return {"counts": counts, "audio": row["audio"], "wall": row["wall"]}
+        return {"counts": service.queue().counts(), **queries.asr_totals(service.store())}
 
     m = await service.db(collect)
     lines = [
@@ -259,9 +239,7 @@ async def report_page(request: web.Request) -> web.Response:
         return web.Response(status=404, text="This report link is invalid or has expired.")
 
     def load() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        store = service.store()
-        row = next(store.db.query("select body from analyses where interview_id = ?", [interview_id]), None)
-        return store.interview(interview_id), json.loads(row["body"]) if row else None
+        return service.store().interview(interview_id), queries.analysis(service.store(), interview_id)
 
     interview, analysis = await service.db(load)
     if not interview or not analysis:

@@ -8,7 +8,6 @@ requests verified by bolt) or over Socket Mode when SLACK_APP_TOKEN is set. The 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -18,7 +17,6 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from asr_engine import AudioInputError
 from bot import queries
 from bot.fetch import TooLarge, save_stream
 from bot.digest import Digest, Subscription
@@ -26,12 +24,11 @@ from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
-from .threads import ReportSweeper, progress_text, say
+from .threads import MembershipCache, ReportSweeper, finish_upload, progress_text, say, take_in
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 AUDIO_TYPES = {"mp3", "m4a", "mp4", "aac", "wav", "ogg", "opus", "flac", "webm", "amr", "mov", "mkv", "m4v", "mpg"}
-MEMBERSHIP_TTL_S = 60.0
 def is_recording(file: dict[str, Any]) -> bool:
     mimetype = (file.get("mimetype") or "").lower()
     return (file.get("subtype") == "slack_audio" or mimetype.startswith(("audio/", "video/"))
@@ -61,7 +58,7 @@ class SlackApp:
         self.app.event("file_shared")(self._on_file_shared)
         self.app.command("/interview")(self._on_command)
         service.bus.subscribe(self._on_progress)
-        self._members: dict[str, tuple[float, set[str]]] = {}
+        self.members = MembershipCache(self._members_of)
         self._last_progress: dict[str, str] = {}
         self._allowed_hosts = {urlsplit(settings.slack_api_url).hostname}
         self._socket = None
@@ -140,40 +137,25 @@ class SlackApp:
         svc = self.service
         file_id, channel, thread_ts = row["file_id"], row["channel"], row["thread"]
 
-        async def finish(interview_id: str | None = None) -> None:
-            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, file_id, finished=1,
-                                                     interview_id=interview_id))
-
         if file is None or "url_private_download" not in file:
             file = (await self.client.files_info(file=file_id))["file"]
         if not is_recording(file):
-            await finish()
+            await finish_upload(svc, PLATFORM, file_id)
             return  # not a recording: ignored silently
         name = file.get("name") or f"{file_id}.{file.get('filetype', 'audio')}"
         limit = self.settings.max_upload_bytes
         if (file.get("size") or 0) > limit:
             await self._say(channel, thread_ts, say("too_big", self.lang, limit // 2**20))
-            await finish()
+            await finish_upload(svc, PLATFORM, file_id)
             return
-        ack = row.get("ack_message")
-        if not ack:
-            ack = await self._say(channel, thread_ts, say("ack", self.lang, name))
-            await svc.db(lambda: queries.update_file(svc.store(), PLATFORM, file_id, ack_message=ack))
-        tmp = svc.new_incoming()
-        try:
-            sha, size = await self._download(file["url_private_download"], tmp, limit)
-            await asyncio.get_running_loop().run_in_executor(None, svc.validate_audio, tmp, name)
-            interview_id, _created = await svc.submit(Submission(
+        await take_in(
+            svc, PLATFORM, row, name, self.lang,
+            post_ack=lambda text: self._say(channel, thread_ts, text),
+            download=lambda tmp: self._download(file["url_private_download"], tmp, limit),
+            submission=lambda tmp, sha, size: Submission(
                 path=tmp, filename=name, key=f"slack:{file_id}", sha256=sha, size_bytes=size, platform=PLATFORM,
-                channel=channel, thread=thread_ts, uploader=row.get("user"), content_type=file.get("mimetype")))
-        except (AudioInputError, DownloadError) as exc:
-            await self._update(channel, ack, say("failed", self.lang, exc))
-            await finish()
-            return
-        finally:
-            tmp.unlink(missing_ok=True)
-        await svc.db(lambda: queries.link_ack(svc.store(), PLATFORM, channel, interview_id, ack))
-        await finish(interview_id)
+                channel=channel, thread=thread_ts, uploader=row.get("user"), content_type=file.get("mimetype")),
+            show_failure=lambda ack, text: self._update(channel, ack, text), errors=(DownloadError,))
 
     async def _download(self, url: str, dest, limit: int) -> tuple[str, int]:
         host = urlsplit(url).hostname or ""
@@ -257,7 +239,7 @@ class SlackApp:
         ctx = commands.Context(
             service=self.service, platform=PLATFORM, channel=command["channel_id"], user=command["user_id"],
             is_admin=command["user_id"] in self.settings.slack_admins,
-            member_of=lambda channel: self._is_member(channel, command["user_id"]),
+            member_of=lambda channel: self.members.is_member(channel, command["user_id"]),
             report_url=self.service.report_url, user_timezone=lambda: self._user_timezone(command["user_id"]))
         reply = await commands.execute(cmd, ctx)
         payload = json.loads(commands.render_reply(reply, "slack"))
@@ -289,23 +271,19 @@ class SlackApp:
 
     async def may_receive(self, sub: Subscription) -> bool:
         """A DM digest goes only to someone still in the channel it summarises."""
-        return await self._is_member(sub.channel, sub.target)
+        return await self.members.is_member(sub.channel, sub.target)
 
-    async def _is_member(self, channel: str, user: str) -> bool:
+    async def _members_of(self, channel: str) -> set[str] | None:
         from slack_sdk.errors import SlackApiError
 
-        cached = self._members.get(channel)
-        if cached and time.monotonic() - cached[0] < MEMBERSHIP_TTL_S:
-            return user in cached[1]
         members: set[str] = set()
         try:
             async for page in await self.client.conversations_members(channel=channel, limit=200):
                 members.update(page["members"])
         except SlackApiError as exc:
             log.error("conversations.members failed for %s: %s (request id %s)", channel, *_api_error(exc))
-            return False
-        self._members[channel] = (time.monotonic(), members)
-        return user in members
+            return None
+        return members
 
 
 class DownloadError(Exception):

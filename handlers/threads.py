@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bot import queries
 from bot.events import Progress
-from bot.service import Service
+from bot.render import localize
+from asr_engine import AudioInputError
+from bot.service import Service, Submission
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,7 @@ TEXT = {
 
 
 def say(key: str, lang: str, *args: Any) -> str:
-    zh, en = TEXT[key]
-    return (zh if lang == "zh" else en).format(*args)
+    return localize(TEXT[key], lang, *args)
 
 
 def progress_text(event: Progress, lang: str) -> str | None:
@@ -42,6 +45,41 @@ def progress_text(event: Progress, lang: str) -> str | None:
     if event.stage in ("decoding", "analysing", "retrying"):
         return say(event.stage, lang)
     return None
+
+
+async def take_in(service: Service, platform: str, row: dict[str, Any], name: str, lang: str, *,
+                  post_ack: Callable[[str], Awaitable[str | None]],
+                  download: Callable[[Path], Awaitable[tuple[str, int]]],
+                  submission: Callable[[Path, str, int], Submission],
+                  show_failure: Callable[[str | None, str], Awaitable[Any]],
+                  errors: tuple[type[Exception], ...]) -> None:
+    """The steps every chat platform takes with an upload from its durable inbox, in order: acknowledge in
+    the thread (once, also when resumed after a restart), download with the size limit, check it is audio,
+    queue it, tie the acknowledgement to the interview; the inbox row is finished whatever happens."""
+    svc, file_id = service, row["file_id"]
+    ack = row.get("ack_message")
+    if not ack:
+        ack = await post_ack(say("ack", lang, name))
+        await svc.db(lambda: queries.update_file(svc.store(), platform, file_id, ack_message=ack))
+    tmp = svc.new_incoming()
+    interview_id = None
+    try:
+        sha, size = await download(tmp)
+        await asyncio.get_running_loop().run_in_executor(None, svc.validate_audio, tmp, name)
+        interview_id, _created = await svc.submit(submission(tmp, sha, size))
+    except (AudioInputError, *errors) as exc:
+        await show_failure(ack, say("failed", lang, exc))
+    finally:
+        tmp.unlink(missing_ok=True)
+    if interview_id:
+        await svc.db(lambda: queries.link_ack(svc.store(), platform, row["channel"], interview_id, ack))
+    await finish_upload(svc, platform, file_id, interview_id)
+
+
+async def finish_upload(service: Service, platform: str, file_id: str, interview_id: str | None = None) -> None:
+    """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
+    await service.db(lambda: queries.update_file(service.store(), platform, file_id, finished=1,
+                                                 interview_id=interview_id))
 
 
 class ReportSweeper:
@@ -74,3 +112,24 @@ class ReportSweeper:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+class MembershipCache:
+    """Who is in a channel, remembered for a short while: every command and every personal digest checks
+    membership, and the platforms rate-limit member lists. `fetch` returns None when the platform refused."""
+
+    def __init__(self, fetch: Callable[[str], Awaitable[set[str] | None]], ttl_s: float = 60.0) -> None:
+        self.fetch, self.ttl_s = fetch, ttl_s
+        self._members: dict[str, tuple[float, set[str]]] = {}
+
+    async def is_member(self, channel: str, user: str | None) -> bool:
+        if not user:
+            return False
+        cached = self._members.get(channel)
+        if cached and time.monotonic() - cached[0] < self.ttl_s:
+            return user in cached[1]
+        members = await self.fetch(channel)
+        if members is None:
+            return False
+        self._members[channel] = (time.monotonic(), members)
+        return user in members
