@@ -27,7 +27,16 @@ from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
-from .threads import MembershipCache, ReportSweeper, finish_upload, progress_text, say, take_in
+from .threads import (
+    MembershipCache,
+    ReportSweeper,
+    claim_report,
+    finish_upload,
+    progress_text,
+    record_report,
+    say,
+    take_in,
+)
 
 log = logging.getLogger(__name__)
 PLATFORM = "feishu"
@@ -271,29 +280,23 @@ class FeishuApp:
             await self._patch(post[2], status_card(text))
 
     async def _post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        svc = self.service
-        iid, chat, thread = interview["id"], interview["channel"], interview["thread"]
-        if not await svc.db(lambda: queries.claim_post(svc.store(), PLATFORM, chat, thread, iid, "report")) and not sweep:
+        claim = await claim_report(self.service, PLATFORM, interview, sweep=sweep)
+        if claim is None:
             return
-        ack = await svc.db(lambda: queries.post_message(svc.store(), PLATFORM, iid, "ack"))
-        status = await svc.db(svc.status_sync, iid)
-        if status is None:
-            return
+        (status, ack), iid, thread = claim, interview["id"], interview["thread"]
         if status["status"] == "failed":
             card = status_card(say("failed", self.lang, status["error"]))
-            if ack and ack[2]:
-                await self._patch(ack[2], card)
-                posted = ack[2]
+            if ack:
+                await self._patch(ack, card)
+                posted = ack
             else:
                 posted = await self._reply(thread, card, f"report-{iid}")
         else:
             card = render_stored(status["analysis"], "feishu", ReportContext(
                 title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid))
             posted = await self._reply(thread, card, f"report-{iid}")  # the uuid makes a retried reply a no-op
-            if ack and ack[2]:
-                await self._patch(ack[2], status_card(say("done", self.lang)))
-        await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, chat, thread, iid, "report", posted or "-"))
-        await svc.db(svc.audit, "feishu", "post-report", iid, {"chat": chat})
+            await self._patch(ack, status_card(say("done", self.lang)))
+        await record_report(self.service, PLATFORM, interview, posted)
 
     # ---- @bot commands --------------------------------------------------------------------------------
     async def _command(self, message: dict[str, Any], text: str, user: str | None) -> None:

@@ -24,7 +24,16 @@ from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
 from . import commands
-from .threads import MembershipCache, ReportSweeper, finish_upload, progress_text, say, take_in
+from .threads import (
+    MembershipCache,
+    ReportSweeper,
+    claim_report,
+    finish_upload,
+    progress_text,
+    record_report,
+    say,
+    take_in,
+)
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -190,26 +199,19 @@ class SlackApp:
             await self._update(interview["channel"], ack, text)
 
     async def _post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        svc = self.service
-        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
-        claimed = await svc.db(lambda: queries.claim_post(svc.store(), PLATFORM, channel, thread, iid, "report"))
-        if not claimed and not sweep:
+        claim = await claim_report(self.service, PLATFORM, interview, sweep=sweep)
+        if claim is None:
             return
-        post = await svc.db(lambda: queries.post_message(svc.store(), PLATFORM, iid, "ack"))
-        status = await svc.db(svc.status_sync, iid)
-        if status is None:
-            return
+        (status, ack), iid, channel, thread = claim, interview["id"], interview["channel"], interview["thread"]
         if status["status"] == "failed":
             text = say("failed", self.lang, status["error"])
-            ts = await self._update(channel, post[2], text) if post and post[2] else await self._say(channel, thread, text)
+            ts = await self._update(channel, ack, text) if ack else await self._say(channel, thread, text)
         else:
             payload = json.loads(render_stored(status["analysis"], "slack", ReportContext(
                 title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid)))
             ts = await self._say(channel, thread, payload["text"], blocks=payload["blocks"])
-            if post and post[2]:
-                await self._update(channel, post[2], say("done", self.lang))
-        await svc.db(lambda: queries.set_post_message(svc.store(), PLATFORM, channel, thread, iid, "report", ts or "-"))
-        await svc.db(svc.audit, "slack", "post-report", iid, {"channel": channel})
+            await self._update(channel, ack, say("done", self.lang))
+        await record_report(self.service, PLATFORM, interview, ts)
 
     async def _say(self, channel: str, thread_ts: str | None, text: str, **kwargs: Any) -> str | None:
         from slack_sdk.errors import SlackApiError

@@ -82,6 +82,29 @@ async def finish_upload(service: Service, platform: str, file_id: str, interview
                                                  interview_id=interview_id))
 
 
+async def claim_report(service: Service, platform: str, interview: dict[str, Any], *,
+                       sweep: bool = False) -> tuple[dict[str, Any], str | None] | None:
+    """The right to post an interview's report in its thread, claimed in the store (a sweep takes over a
+    claim left without a message), with the interview's status and the acknowledgement to update; None
+    when another event or process already has it."""
+    svc, iid = service, interview["id"]
+    claimed = await svc.db(lambda: queries.claim_post(svc.store(), platform, interview["channel"], interview["thread"],
+                                                      iid, "report"))
+    if not claimed and not sweep:
+        return None
+    ack = await svc.db(lambda: queries.post_message(svc.store(), platform, iid, "ack"))
+    status = await svc.db(svc.status_sync, iid)
+    return (status, ack[2] if ack else None) if status else None
+
+
+async def record_report(service: Service, platform: str, interview: dict[str, Any], message_id: str | None) -> None:
+    """The report went out (or could not, "-"): the sweep leaves it alone from now on."""
+    svc = service
+    await svc.db(lambda: queries.set_post_message(svc.store(), platform, interview["channel"], interview["thread"],
+                                                  interview["id"], "report", message_id or "-"))
+    await svc.db(svc.audit, platform, "post-report", interview["id"], {"channel": interview["channel"]})
+
+
 class ReportSweeper:
     """Posts reports of finished interviews that never reached the platform: on start-up after a
     restart, and periodically for a done event that was missed. Claims in the store keep it once."""

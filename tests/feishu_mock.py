@@ -11,15 +11,16 @@ import time
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from local_server import LocalServer
 
 APP_ID, APP_SECRET = "cli_test_app", "test-app-secret"
 VERIFICATION_TOKEN = "v-token-123"
 ENCRYPT_KEY = "e-key-456"
 
 
-class FeishuMock:
+class FeishuMock(LocalServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.resources: dict[tuple[str, str], bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}
@@ -27,10 +28,8 @@ class FeishuMock:
         self.timezones: dict[str, str] = {}
         self.uuids: dict[str, str] = {}
         self.ids = itertools.count(1)
-        self.server: TestServer | None = None
 
-    async def start(self) -> "FeishuMock":
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
         app.router.add_post("/open-apis/im/v1/messages/{mid}/reply", self.reply)
         app.router.add_post("/open-apis/im/v1/messages", self.create)
@@ -39,16 +38,10 @@ class FeishuMock:
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
         app.router.add_get("/open-apis/im/v1/chats/{chat}/members", self.chat_members)
         app.router.add_get("/open-apis/contact/v3/users/{user}", self.user)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        await self.server.close()
 
     @property
     def domain(self) -> str:
-        return str(self.server.make_url("")).rstrip("/")
+        return self.url("").rstrip("/")
 
     def _auth(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == "Bearer t-tenant-token"

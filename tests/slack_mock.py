@@ -13,15 +13,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
-from aiohttp.test_utils import TestServer
+from local_server import LocalServer
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 
 
-class SlackMock:
+class SlackMock(LocalServer):
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}
@@ -32,29 +33,18 @@ class SlackMock:
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
         self.ws_queue: asyncio.Queue = asyncio.Queue()
-        self.server: TestServer | None = None
 
     # ---- server -------------------------------------------------------------------------------------
-    async def start(self) -> "SlackMock":
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self.api)
         app.router.add_get("/api/{method}", self.api)
         app.router.add_get("/files/{id}", self.download)
         app.router.add_post("/respond/{n}", self.respond)
         app.router.add_get("/socket", self.socket)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        await self.server.close()
 
     @property
     def api_url(self) -> str:
-        return str(self.server.make_url("/api/"))
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
+        return self.url("/api/")
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
