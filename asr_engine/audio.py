@@ -59,9 +59,7 @@ def check_readable(path: Path, max_bytes: int | None, name: str | None = None) -
     if size == 0:
         raise AudioInputError(f"{name} is empty (0 bytes)")
     if max_bytes is not None and size > max_bytes:
-        raise AudioInputError(
-            f"{name} is {_fmt_bytes(size)}; the upload limit is {_fmt_bytes(max_bytes)}"
-        )
+        raise AudioInputError(f"{name} is {_fmt_bytes(size)}; the upload limit is {_fmt_bytes(max_bytes)}")
     return size
 
 
@@ -91,7 +89,8 @@ def _check_riff_header(path: Path, size: int, name: str) -> None:
 
 
 def _open(path: Path, max_duration_s: float | None, max_bytes: int | None, name: str | None = None):
-    """Open a container and find its audio stream, refusing bad input early; (container, stream, claimed s)."""
+    """Open a container and find its audio stream, refusing bad input early; (container, stream,
+    claimed s)."""
     import av
 
     name = name or path.name
@@ -100,9 +99,7 @@ def _open(path: Path, max_duration_s: float | None, max_bytes: int | None, name:
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioInputError(
-            f"{name} is not a readable audio or video file ({_short(exc)})"
-        ) from None
+        raise AudioInputError(f"{name} is not a readable audio or video file ({_short(exc)})") from None
     stream = next((s for s in container.streams if s.type == "audio"), None)
     if stream is None:
         container.close()
@@ -120,8 +117,13 @@ def _open(path: Path, max_duration_s: float | None, max_bytes: int | None, name:
     return container, stream, claimed
 
 
-def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None, max_bytes: int | None = None,
-          name: str | None = None) -> float | None:
+def probe(
+    path: str | os.PathLike[str],
+    *,
+    max_duration_s: float | None = None,
+    max_bytes: int | None = None,
+    name: str | None = None,
+) -> float | None:
     """Check that `path` is usable audio without decoding it; returns the duration the container claims."""
     container, _stream, claimed = _open(Path(path), max_duration_s, max_bytes, name)
     container.close()

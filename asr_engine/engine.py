@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -73,10 +73,14 @@ def load_backend(config: EngineConfig) -> tuple[Backend, str]:
         from .backends.whisper import WhisperBackend
         from .weights import WHISPER_BASE, ensure_bundled_model
 
-        model_dir = Path(config.whisper_model) if config.whisper_model else ensure_bundled_model(
-            WHISPER_BASE, config.data_dir
+        model_dir = (
+            Path(config.whisper_model)
+            if config.whisper_model
+            else ensure_bundled_model(WHISPER_BASE, config.data_dir)
         )
-        return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size), reason
+        return WhisperBackend(
+            model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size
+        ), reason
     if name == "qwen3":
         from .backends.qwen3 import Qwen3Backend
 
@@ -94,7 +98,9 @@ def load_backend(config: EngineConfig) -> tuple[Backend, str]:
     if name == "remote":
         from .backends.remote import RemoteBackend
 
-        return RemoteBackend(config.remote_urls, model=config.remote_model, api_key=config.remote_api_key), reason
+        return RemoteBackend(
+            config.remote_urls, model=config.remote_model, api_key=config.remote_api_key
+        ), reason
     raise EngineError(f"unknown ASR engine {name!r}; choose one of {', '.join(ENGINES)}")
 
 
@@ -125,7 +131,9 @@ class Engine:
         return self.backend.name
 
     def decode(self, path: str | os.PathLike[str], name: str | None = None) -> DecodedAudio:
-        return decode(path, max_duration_s=self.config.max_duration_s, max_bytes=self.config.max_bytes, name=name)
+        return decode(
+            path, max_duration_s=self.config.max_duration_s, max_bytes=self.config.max_bytes, name=name
+        )
 
     def transcribe(
         self,
@@ -183,7 +191,9 @@ class Engine:
             segments = [_simplify(s) for s in segments]
         for seg in segments:
             seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
-            seg.voice = voice_features(audio.samples[int(seg.start * SAMPLE_RATE) : int(seg.end * SAMPLE_RATE)])
+            seg.voice = voice_features(
+                audio.samples[int(seg.start * SAMPLE_RATE) : int(seg.end * SAMPLE_RATE)]
+            )
         return Transcript(
             language=final_language,
             duration_s=round(audio.duration_s, 3),
@@ -199,8 +209,9 @@ class Engine:
             channels=audio.channels,
         )
 
-    def _run(self, audio: DecodedAudio, chunks: list[Chunk], options: DecodeOptions,
-             progress: Progress | None) -> list[ChunkResult]:
+    def _run(
+        self, audio: DecodedAudio, chunks: list[Chunk], options: DecodeOptions, progress: Progress | None
+    ) -> list[ChunkResult]:
         results: list[ChunkResult] = []
         if progress:
             progress("transcribing", 0, len(chunks))
@@ -232,7 +243,10 @@ def _simplify(seg: Segment) -> Segment:
 
 
 def uncovered_spans(
-    spans: Sequence[tuple[float, float]], chunks: Sequence[Chunk], results: Sequence[ChunkResult], min_s: float = 0.8
+    spans: Sequence[tuple[float, float]],
+    chunks: Sequence[Chunk],
+    results: Sequence[ChunkResult],
+    min_s: float = 0.8,
 ) -> list[tuple[float, float]]:
     """VAD speech spans (at least `min_s` long) that no recognised segment overlaps."""
     covered = [

@@ -24,13 +24,15 @@ class Segment:
     channel: int | None = None  # source channel when a stereo file was split by side
     voice: list[float] | None = None  # [median F0 Hz, spectral centroid Hz, voiced fraction]
 
-    def shifted(self, offset: float) -> "Segment":
+    def shifted(self, offset: float) -> Segment:
         return Segment(
             start=round(float(self.start) + offset, 3),
             end=round(float(self.end) + offset, 3),
             text=self.text,
             words=[
-                Word(round(float(w.start) + offset, 3), round(float(w.end) + offset, 3), w.text, w.probability)
+                Word(
+                    round(float(w.start) + offset, 3), round(float(w.end) + offset, 3), w.text, w.probability
+                )
                 for w in self.words
             ],
             confidence=self.confidence,
@@ -68,7 +70,7 @@ class Transcript:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
         segments = [
             Segment(
                 start=float(s["start"]),

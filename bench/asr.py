@@ -50,14 +50,27 @@ def _run_engine(engine: str, path: str, opts: dict) -> dict:
     from asr_engine import Engine, EngineConfig
 
     t0 = time.perf_counter()
-    eng = Engine(EngineConfig(engine=engine, data_dir=Path(opts["data_dir"]), qwen3_model=opts.get("qwen3_model"),
-                              qwen3_aligner=opts.get("qwen3_aligner")))
+    eng = Engine(
+        EngineConfig(
+            engine=engine,
+            data_dir=Path(opts["data_dir"]),
+            qwen3_model=opts.get("qwen3_model"),
+            qwen3_aligner=opts.get("qwen3_aligner"),
+        )
+    )
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     tr = eng.transcribe(path)
     wall = time.perf_counter() - t1
-    return {"engine": engine, "audio_s": tr.duration_s, "wall_s": wall, "load_s": load_s,
-            "xrt": tr.duration_s / wall, "rss_mb": _peak_rss_mb(), "chunks": tr.timings["chunks"]}
+    return {
+        "engine": engine,
+        "audio_s": tr.duration_s,
+        "wall_s": wall,
+        "load_s": load_s,
+        "xrt": tr.duration_s / wall,
+        "rss_mb": _peak_rss_mb(),
+        "chunks": tr.timings["chunks"],
+    }
 
 
 def _run_sweep(opts: dict) -> list[dict]:
@@ -74,11 +87,18 @@ def _run_sweep(opts: dict) -> list[dict]:
     rng = np.random.default_rng(0)
     rows = []
     for batch in opts["batches"]:
-        model = Qwen3ASRModel.from_pretrained(opts["checkpoint"], dtype=dtype, device_map=device,
-                                              max_inference_batch_size=batch, max_new_tokens=tokens)
+        model = Qwen3ASRModel.from_pretrained(
+            opts["checkpoint"],
+            dtype=dtype,
+            device_map=device,
+            max_inference_batch_size=batch,
+            max_new_tokens=tokens,
+        )
         # Fixed generation length: eos is masked until `tokens` are produced.
         model.model.generate = functools.partial(model.model.generate, min_new_tokens=tokens)
-        audio = [(rng.standard_normal(int(chunk_s * 16000)).astype(np.float32) * 0.05, 16000) for _ in range(batch)]
+        audio = [
+            (rng.standard_normal(int(chunk_s * 16000)).astype(np.float32) * 0.05, 16000) for _ in range(batch)
+        ]
         model.transcribe(audio=audio[:1], language="Chinese")  # warm-up
         if device.startswith("cuda"):
             torch.cuda.synchronize()
@@ -89,8 +109,17 @@ def _run_sweep(opts: dict) -> list[dict]:
             torch.cuda.synchronize()
         wall = time.perf_counter() - t0
         gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else 0.0
-        rows.append({"batch": batch, "audio_s": batch * chunk_s, "wall_s": wall, "xrt": batch * chunk_s / wall,
-                     "tokens_per_s": batch * tokens / wall, "rss_mb": _peak_rss_mb(), "gpu_mb": gpu_mb})
+        rows.append(
+            {
+                "batch": batch,
+                "audio_s": batch * chunk_s,
+                "wall_s": wall,
+                "xrt": batch * chunk_s / wall,
+                "tokens_per_s": batch * tokens / wall,
+                "rss_mb": _peak_rss_mb(),
+                "gpu_mb": gpu_mb,
+            }
+        )
         del model
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
@@ -120,20 +149,36 @@ def main() -> None:
             from bench.qwen3_checkpoint import build_checkpoint
 
             ckpt = build_checkpoint(tmp / f"qwen3-{args.size}", args.size)
-            rows = isolated(_run_sweep, {"checkpoint": str(ckpt), "device": args.device, "batches": args.batches})
+            rows = isolated(
+                _run_sweep, {"checkpoint": str(ckpt), "device": args.device, "batches": args.batches}
+            )
             print(f"qwen3 {args.size} random weights on {args.device}, 30 s chunks, 150 tokens each")
-            print(f"{'batch':>6} {'audio_s':>8} {'wall_s':>8} {'xRT':>9} {'tok/s':>9} {'RSS MB':>8} {'GPU MB':>8}")
+            print(
+                f"{'batch':>6} {'audio_s':>8} {'wall_s':>8} {'xRT':>9} {'tok/s':>9} {'RSS MB':>8} {'GPU MB':>8}"
+            )
             for r in rows:
-                print(f"{r['batch']:>6} {r['audio_s']:>8.0f} {r['wall_s']:>8.2f} {r['xrt']:>9.1f} "
-                      f"{r['tokens_per_s']:>9.0f} {r['rss_mb']:>8.0f} {r['gpu_mb']:>8.0f}")
+                print(
+                    f"{r['batch']:>6} {r['audio_s']:>8.0f} {r['wall_s']:>8.2f} {r['xrt']:>9.1f} "
+                    f"{r['tokens_per_s']:>9.0f} {r['rss_mb']:>8.0f} {r['gpu_mb']:>8.0f}"
+                )
             return
-        opts = {"data_dir": str(tmp / "data"), "qwen3_model": args.qwen3_model, "qwen3_aligner": args.qwen3_aligner}
-        isolated(_run_engine, args.engine, str(make_audio(5, tmp)), opts)  # assemble weights once, off the clock
-        print(f"{'engine':>8} {'audio_s':>8} {'wall_s':>8} {'xRT':>7} {'load_s':>7} {'chunks':>6} {'peak RSS MB':>11}")
+        opts = {
+            "data_dir": str(tmp / "data"),
+            "qwen3_model": args.qwen3_model,
+            "qwen3_aligner": args.qwen3_aligner,
+        }
+        isolated(
+            _run_engine, args.engine, str(make_audio(5, tmp)), opts
+        )  # assemble weights once, off the clock
+        print(
+            f"{'engine':>8} {'audio_s':>8} {'wall_s':>8} {'xRT':>7} {'load_s':>7} {'chunks':>6} {'peak RSS MB':>11}"
+        )
         for seconds in args.durations:
             r = isolated(_run_engine, args.engine, str(make_audio(seconds, tmp)), opts)
-            print(f"{r['engine']:>8} {r['audio_s']:>8.1f} {r['wall_s']:>8.1f} {r['xrt']:>7.1f} "
-                  f"{r['load_s']:>7.2f} {r['chunks']:>6} {r['rss_mb']:>11.0f}")
+            print(
+                f"{r['engine']:>8} {r['audio_s']:>8.1f} {r['wall_s']:>8.1f} {r['xrt']:>7.1f} "
+                f"{r['load_s']:>7.2f} {r['chunks']:>6} {r['rss_mb']:>11.0f}"
+            )
 
 
 if __name__ == "__main__":

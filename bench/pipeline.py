@@ -46,17 +46,30 @@ def clips(folder: Path, n: int, seconds: float) -> list[Path]:
     out = []
     for i in range(n):
         start = int(i * 7 * 16000)
-        out.append(write_audio(folder / f"candidate_{i:02d}.flac", long[start : start + int(seconds * 16000)]))
+        out.append(
+            write_audio(folder / f"candidate_{i:02d}.flac", long[start : start + int(seconds * 16000)])
+        )
     return out
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> None:
     port = free_port()
-    env = dict(os.environ, IB_DATA_DIR=str(tmp / "data"), IB_DB=str(tmp / "ib.db"), IB_API_TOKENS=TOKEN,
-               IB_HTTP_PORT=str(port), IB_POLL_S="0.2", IB_ASR_WORKERS=str(args.workers))
+    env = dict(
+        os.environ,
+        IB_DATA_DIR=str(tmp / "data"),
+        IB_DB=str(tmp / "ib.db"),
+        IB_API_TOKENS=TOKEN,
+        IB_HTTP_PORT=str(port),
+        IB_POLL_S="0.2",
+        IB_ASR_WORKERS=str(args.workers),
+    )
     files = clips(tmp, args.uploads, args.seconds)
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--http"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {TOKEN}"}
     try:
         async with aiohttp.ClientSession() as s:
@@ -86,18 +99,25 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             latencies = await asyncio.gather(*(one(p) for p in files))
             wall = time.perf_counter() - t0
             async with s.get(base + "/metrics") as r:
-                metrics = {line.split()[0]: line.split()[1] for line in (await r.text()).splitlines()
-                           if line and not line.startswith("#")}
+                metrics = {
+                    line.split()[0]: line.split()[1]
+                    for line in (await r.text()).splitlines()
+                    if line and not line.startswith("#")
+                }
     finally:
         server.terminate()
         server.wait(30)
     audio = args.uploads * args.seconds
-    print(f"{args.uploads} concurrent uploads x {args.seconds:.0f} s = {audio:.0f} s of audio, "
-          f"{args.workers} ASR worker(s), engine from IB_ASR_ENGINE (default auto)")
+    print(
+        f"{args.uploads} concurrent uploads x {args.seconds:.0f} s = {audio:.0f} s of audio, "
+        f"{args.workers} ASR worker(s), engine from IB_ASR_ENGINE (default auto)"
+    )
     print(f"wall {wall:.1f} s   pipeline x-real-time {audio / wall:.1f}")
     print(f"latency per recording: median {statistics.median(latencies):.1f} s, max {max(latencies):.1f} s")
-    print(f"service metrics: ib_x_real_time {metrics.get('ib_x_real_time')} (ASR only), "
-          f"ib_audio_seconds_total {metrics.get('ib_audio_seconds_total')}")
+    print(
+        f"service metrics: ib_x_real_time {metrics.get('ib_x_real_time')} (ASR only), "
+        f"ib_audio_seconds_total {metrics.get('ib_audio_seconds_total')}"
+    )
 
 
 def main() -> None:

@@ -12,8 +12,14 @@ import json
 from pathlib import Path
 
 SPECIAL = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>",
-    "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>", "<asr_text>", "<timestamp>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|audio_start|>",
+    "<|audio_end|>",
+    "<|audio_pad|>",
+    "<asr_text>",
+    "<timestamp>",
 ]
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
@@ -23,18 +29,34 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 CORPUS = [
-    "language Chinese", "language English", "我们用消息队列做削峰，幂等性通过唯一键保证。",
-    "线程池的核心线程数根据压测结果来调。", "It was the best of times, it was the worst of times.",
-    "We cache hot keys in Redis and shard the database.", "你好，请介绍一下你自己。",
+    "language Chinese",
+    "language English",
+    "我们用消息队列做削峰，幂等性通过唯一键保证。",
+    "线程池的核心线程数根据压测结果来调。",
+    "It was the best of times, it was the worst of times.",
+    "We cache hot keys in Redis and shard the database.",
+    "你好，请介绍一下你自己。",
 ]
 
 SIZES = {
     # A couple of small layers: loads and runs on a laptop CPU in a second.
     "tiny": dict(
-        audio=dict(encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64, d_model=32,
-                   downsample_hidden_size=16),
-        text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=2,
-                  num_key_value_heads=1, head_dim=32, mrope_section=[8, 4, 4]),
+        audio=dict(
+            encoder_layers=1,
+            encoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            d_model=32,
+            downsample_hidden_size=16,
+        ),
+        text=dict(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=32,
+            mrope_section=[8, 4, 4],
+        ),
         vocab=None,
         # Untied: a random tied head echoes the last prompt token (<asr_text>, a special token skipped
         # at decode), which would leave nothing for the aligner to work on.
@@ -43,10 +65,22 @@ SIZES = {
     # Qwen3-ASR-0.6B as published: encoder 18 x 896 (14 heads, ffn 3584, out 1024);
     # decoder 28 x 1024 (16 heads, 8 kv heads, head 128, ffn 3072), tied embeddings.
     "0.6b": dict(
-        audio=dict(encoder_layers=18, encoder_attention_heads=14, encoder_ffn_dim=3584, d_model=896,
-                   downsample_hidden_size=480),
-        text=dict(hidden_size=1024, intermediate_size=3072, num_hidden_layers=28, num_attention_heads=16,
-                  num_key_value_heads=8, head_dim=128, mrope_section=[24, 20, 20]),
+        audio=dict(
+            encoder_layers=18,
+            encoder_attention_heads=14,
+            encoder_ffn_dim=3584,
+            d_model=896,
+            downsample_hidden_size=480,
+        ),
+        text=dict(
+            hidden_size=1024,
+            intermediate_size=3072,
+            num_hidden_layers=28,
+            num_attention_heads=16,
+            num_key_value_heads=8,
+            head_dim=128,
+            mrope_section=[24, 20, 20],
+        ),
         vocab=151936,
         tied=True,
     ),
@@ -99,16 +133,37 @@ def build_checkpoint(out: str | Path, size: str = "tiny", *, aligner: bool = Fal
     text = dict(spec["text"])
     mrope = text.pop("mrope_section")
     vocab = spec["vocab"] or len(tok)
-    audio_cfg = dict(spec["audio"], num_mel_bins=128, n_window=50, n_window_infer=800, conv_chunksize=500,
-                     output_dim=text["hidden_size"], max_source_positions=1500)
-    text_cfg = dict(text, vocab_size=vocab, max_position_embeddings=65536, tie_word_embeddings=spec["tied"],
-                    rope_theta=1_000_000.0, pad_token_id=ids["<|endoftext|>"],
-                    rope_scaling={"rope_type": "default", "mrope_section": mrope, "interleaved": True,
-                                  "mrope_interleaved": True})
+    audio_cfg = dict(
+        spec["audio"],
+        num_mel_bins=128,
+        n_window=50,
+        n_window_infer=800,
+        conv_chunksize=500,
+        output_dim=text["hidden_size"],
+        max_source_positions=1500,
+    )
+    text_cfg = dict(
+        text,
+        vocab_size=vocab,
+        max_position_embeddings=65536,
+        tie_word_embeddings=spec["tied"],
+        rope_theta=1_000_000.0,
+        pad_token_id=ids["<|endoftext|>"],
+        rope_scaling={
+            "rope_type": "default",
+            "mrope_section": mrope,
+            "interleaved": True,
+            "mrope_interleaved": True,
+        },
+    )
     extra = {"timestamp_token_id": ids["<timestamp>"], "timestamp_segment_time": 80.0} if aligner else {}
     config = Qwen3ASRConfig(
-        thinker_config=dict(audio_config=audio_cfg, text_config=text_cfg,
-                            audio_token_id=ids["<|audio_pad|>"], audio_start_token_id=ids["<|audio_start|>"]),
+        thinker_config=dict(
+            audio_config=audio_cfg,
+            text_config=text_cfg,
+            audio_token_id=ids["<|audio_pad|>"],
+            audio_start_token_id=ids["<|audio_start|>"],
+        ),
         support_languages=["Chinese", "English"],
         **extra,
     )
@@ -121,5 +176,7 @@ def build_checkpoint(out: str | Path, size: str = "tiny", *, aligner: bool = Fal
         chat_template=CHAT_TEMPLATE,
     )
     processor.save_pretrained(out)
-    (out / "README.txt").write_text(json.dumps({"random_weights": True, "size": size, "aligner": aligner}) + "\n")
+    (out / "README.txt").write_text(
+        json.dumps({"random_weights": True, "size": size, "aligner": aligner}) + "\n"
+    )
     return out

@@ -1,4 +1,5 @@
-"""Who was interviewed, from what the uploader gave or from the file name (张三_一面.m4a, "Jane Doe - round 2.mp3")."""
+"""Who was interviewed: from what the uploader gave, or from the file name
+(张三_一面.m4a, "Jane Doe - round 2.mp3")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 _ROUND_ZH = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "终": "final", "hr": "hr", "HR": "hr"}
 _ROUND = re.compile(
-    r"(?P<zh>[一二三四五终]|HR|hr)\s*面|第\s*(?P<zhn>[一二三四五\d])\s*轮|(?<![a-z])round\s*(?P<en>\d+)|(?<![a-z])(?P<final>final)(?![a-z])"
+    r"(?P<zh>[一二三四五终]|HR|hr)\s*面|第\s*(?P<zhn>[一二三四五\d])\s*轮|(?<![a-z])round\s*(?P<en>\d+)|"
+    r"(?<![a-z])(?P<final>final)(?![a-z])"
     r"|(?<![a-z])r(?P<r>\d)(?!\d)",
     re.I,
 )
@@ -35,7 +37,7 @@ def from_filename(filename: str) -> CandidateRef:
             round_ = _ROUND_ZH.get(m.group("zhn"), m.group("zhn"))
         else:
             round_ = m.group("en") or ("final" if m.group("final") else m.group("r"))
-        stem = stem[: m.start()] + " " + stem[m.end():]
+        stem = stem[: m.start()] + " " + stem[m.end() :]
     stem = _NOISE.sub(" ", stem)
     parts = [p.strip() for p in re.split(r"[_\-–—·|,，()（）\[\]]+", stem) if p.strip()]
     name = parts[0] if parts else None
@@ -46,8 +48,17 @@ def from_filename(filename: str) -> CandidateRef:
 
 # ---- the candidate records behind the names ----------------------------------------------------------
 
-DECISIONS = {"advance": "advance", "通过": "advance", "进入下一轮": "advance", "reject": "reject", "淘汰": "reject",
-             "不通过": "reject", "offer": "offer", "录用": "offer", "hire": "offer"}
+DECISIONS = {
+    "advance": "advance",
+    "通过": "advance",
+    "进入下一轮": "advance",
+    "reject": "reject",
+    "淘汰": "reject",
+    "不通过": "reject",
+    "offer": "offer",
+    "录用": "offer",
+    "hire": "offer",
+}
 
 
 class CandidateError(ValueError):
@@ -58,8 +69,14 @@ def find(store, name: str) -> dict | None:
     """A candidate by name or by an alias left by a merge."""
     row = next(store.db.query("select * from candidates where name = ?", [name]), None)
     if row is None:
-        row = next(store.db.query("select c.* from candidate_aliases a join candidates c on c.id = a.candidate_id "
-                                  "where a.name = ?", [name]), None)
+        row = next(
+            store.db.query(
+                "select c.* from candidate_aliases a join candidates c on c.id = a.candidate_id "
+                "where a.name = ?",
+                [name],
+            ),
+            None,
+        )
     return dict(row) if row else None
 
 
@@ -74,7 +91,12 @@ def ensure(store, name: str | None) -> str | None:
         return row["id"]
     cid = uuid.uuid4().hex[:10]
     with store.db.conn:
-        upsert(store.db.conn, "candidates", {"id": cid, "name": name, "email": None, "created_at": now()}, ("id",))
+        upsert(
+            store.db.conn,
+            "candidates",
+            {"id": cid, "name": name, "email": None, "created_at": now()},
+            ("id",),
+        )
     return cid
 
 
@@ -86,7 +108,8 @@ def _require(store, name: str) -> dict:
 
 
 def rename(store, old: str, new: str) -> dict:
-    """A wrong name (from a file name) fixed; the old name is not kept as an alias: it may be someone else's."""
+    """A wrong name (from a file name) fixed; the old name is not kept as an alias: it may be
+    someone else's."""
     row = _require(store, old)
     new = new.strip()
     if not new:
@@ -107,11 +130,16 @@ def merge(store, source: str, target: str) -> tuple[dict, int]:
     if src["id"] == dst["id"]:
         raise CandidateError(f"{source} and {target} are already the same candidate")
     with store.db.conn:
-        moved = store.db.conn.execute("update interviews set candidate_id = ? where candidate_id = ?",
-                                      [dst["id"], src["id"]]).rowcount
-        store.db.conn.execute("update candidate_aliases set candidate_id = ? where candidate_id = ?", [dst["id"], src["id"]])
-        store.db.conn.execute("insert or replace into candidate_aliases (name, candidate_id, created_at) values (?, ?, ?)",
-                              [src["name"], dst["id"], now()])
+        moved = store.db.conn.execute(
+            "update interviews set candidate_id = ? where candidate_id = ?", [dst["id"], src["id"]]
+        ).rowcount
+        store.db.conn.execute(
+            "update candidate_aliases set candidate_id = ? where candidate_id = ?", [dst["id"], src["id"]]
+        )
+        store.db.conn.execute(
+            "insert or replace into candidate_aliases (name, candidate_id, created_at) values (?, ?, ?)",
+            [src["name"], dst["id"], now()],
+        )
         store.db.conn.execute("delete from candidates where id = ?", [src["id"]])
     return dst, moved
 
@@ -130,8 +158,12 @@ def decide(store, name: str, decision: str, user: str) -> dict:
     row = _require(store, name)
     verdict = DECISIONS.get(decision.lower())
     if verdict is None:
-        raise CandidateError(f"unknown decision {decision!r}: use advance, reject or offer (通过 / 淘汰 / 录用)")
+        raise CandidateError(
+            f"unknown decision {decision!r}: use advance, reject or offer (通过 / 淘汰 / 录用)"
+        )
     with store.db.conn:
-        store.db.conn.execute("update candidates set decision = ?, decided_at = ?, decided_by = ? where id = ?",
-                              [verdict, now(), user, row["id"]])
+        store.db.conn.execute(
+            "update candidates set decision = ?, decided_at = ?, decided_by = ? where id = ?",
+            [verdict, now(), user, row["id"]],
+        )
     return {**row, "decision": verdict}

@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Callable, Sequence
 
 from asr_engine import AudioInputError, EngineError
 
@@ -35,7 +36,9 @@ def _progress_bar(label: str) -> tuple[Callable[[str, int, int], None], Callable
             return
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, disable=None, leave=False)
+            bar = state["bar"] = tqdm(
+                total=total, desc=label, unit="chunk", file=sys.stderr, disable=None, leave=False
+            )
         bar.n = done
         bar.refresh()
 
@@ -75,7 +78,10 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
             outputs.append(transcript.to_dict())
             continue
         if len(args.audio) > 1:
-            print(f"{'' if i == 0 else chr(10)}== {audio} ({transcript.language}, {_stamp(transcript.duration_s)}) ==")
+            print(
+                f"{'' if i == 0 else chr(10)}== {audio} ({transcript.language}, "
+                f"{_stamp(transcript.duration_s)}) =="
+            )
         for seg in transcript.segments:
             print(f"[{_stamp(seg.start)}] {seg.text}")
     if args.json and outputs:
@@ -133,8 +139,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         close()
     if done.reused_transcript:
         print(f"reused the stored transcript of identical audio ({engine_name})", file=sys.stderr)
-    ctx = ReportContext(title=path.stem, audio_url=path.resolve().as_uri(), interview_id=done.interview_id,
-                        report_url=None)
+    ctx = ReportContext(
+        title=path.stem, audio_url=path.resolve().as_uri(), interview_id=done.interview_id, report_url=None
+    )
     body = render(done.analysis, args.format, ctx)
     Store(settings.db_path).save_report(done.interview_id, args.format, body)
     _write(body, args.output)
@@ -194,9 +201,16 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from .retention import purge
     from .service import Service
 
-    if args.audio_days is None and args.text_days is None and settings.retention_audio_days is None \
-            and settings.retention_text_days is None:
-        raise UserError("nothing to purge: give --audio-days/--text-days or set IB_RETENTION_AUDIO_DAYS/IB_RETENTION_TEXT_DAYS")
+    if (
+        args.audio_days is None
+        and args.text_days is None
+        and settings.retention_audio_days is None
+        and settings.retention_text_days is None
+    ):
+        raise UserError(
+            "nothing to purge: give --audio-days/--text-days or set "
+            "IB_RETENTION_AUDIO_DAYS/IB_RETENTION_TEXT_DAYS"
+        )
     removed = purge(Service(settings), audio_days=args.audio_days, text_days=args.text_days)
     print(f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews")
     return EXIT_OK
@@ -227,7 +241,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         tz = digest.zone(args.tz or settings.timezone)
         day = date.fromisoformat(args.date) if args.date else datetime.now(tz).date()
     except ValueError as exc:
-        raise UserError(str(exc) if isinstance(exc, digest.DigestError) else f"--date must be YYYY-MM-DD, got {args.date!r}") from None
+        raise UserError(
+            str(exc)
+            if isinstance(exc, digest.DigestError)
+            else f"--date must be YYYY-MM-DD, got {args.date!r}"
+        ) from None
     scope = None
     if args.channel:
         platform, _, channel = args.channel.partition(":")
@@ -238,22 +256,36 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     if args.post:
         return _post_digests(service, day, scope, args.force)
     start = datetime.combine(day, time(0), tzinfo=tz)
-    built = digest.build(service.store(), scope, start, start + timedelta(days=1), language=_language(args, settings),
-                         tz=tz, tz_name=args.tz or settings.timezone, report_url=service.report_url, day=day)
+    built = digest.build(
+        service.store(),
+        scope,
+        start,
+        start + timedelta(days=1),
+        language=_language(args, settings),
+        tz=tz,
+        tz_name=args.tz or settings.timezone,
+        report_url=service.report_url,
+        day=day,
+    )
     print(render_history("digest", built.to_dict(), "json" if args.json else args.format))
     return EXIT_OK
 
 
 def _post_digests(service, day, scope, force: bool) -> int:
     import asyncio
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from . import digest
 
-    subs = [s for s in digest.subscriptions(service.store()) if scope is None or (s.platform, s.channel) in scope]
+    subs = [
+        s for s in digest.subscriptions(service.store()) if scope is None or (s.platform, s.channel) in scope
+    ]
     if not subs:
-        raise UserError("no digest subscriptions" + (" for that channel" if scope else "") +
-                        ": subscribe in a channel with `/interview digest subscribe` or `@bot 日报 订阅`")
+        raise UserError(
+            "no digest subscriptions"
+            + (" for that channel" if scope else "")
+            + ": subscribe in a channel with `/interview digest subscribe` or `@bot 日报 订阅`"
+        )
 
     async def run() -> int:
         from handlers.server import platform_apps
@@ -261,7 +293,7 @@ def _post_digests(service, day, scope, force: bool) -> int:
         apps = platform_apps(service, {s.platform for s in subs})
         failures = 0
         for sub in subs:
-            outcome = await service.digests.deliver(sub, day, datetime.now(timezone.utc), force=force)
+            outcome = await service.digests.deliver(sub, day, datetime.now(UTC), force=force)
             status = outcome.status if outcome else "already posted (use --force to post again)"
             failures += bool(outcome and outcome.status == "failed")
             print(f"{sub.platform}:{sub.channel} -> {sub.target_kind} {sub.target}: {status}")
@@ -290,7 +322,9 @@ def cmd_candidate(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         if args.merge_into:
             target, moved = candidates.merge(store, args.name, args.merge_into)
-            service.audit("cli", "candidate-merge", None, {"from": args.name, "into": args.merge_into, "moved": moved})
+            service.audit(
+                "cli", "candidate-merge", None, {"from": args.name, "into": args.merge_into, "moved": moved}
+            )
             print(f"merged {args.name} into {target['name']} ({moved} interviews moved)")
             return EXIT_OK
         if args.decide:
@@ -300,7 +334,9 @@ def cmd_candidate(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
     except candidates.CandidateError as exc:
         raise UserError(str(exc)) from None
-    pano = panorama.build(store, None, args.name, language=_language(args, settings), report_url=service.report_url)
+    pano = panorama.build(
+        store, None, args.name, language=_language(args, settings), report_url=service.report_url
+    )
     if pano is None:
         raise UserError(f"no candidate called {args.name} with an analysed interview")
     print(render_history("panorama", pano.to_dict(), "json" if args.json else args.format))
@@ -314,8 +350,20 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     service = Service(settings)
     hits = queries.search(service.store(), None, " ".join(args.words), limit=args.limit)
     if args.json:
-        print(json.dumps([{**h.__dict__, "link": service.report_url(h.interview_id) +
-                           (f"#t={h.start}" if h.start is not None else "")} for h in hits], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        **h.__dict__,
+                        "link": service.report_url(h.interview_id)
+                        + (f"#t={h.start}" if h.start is not None else ""),
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return EXIT_OK
     for h in hits:
         where = f"[{_stamp(h.start)}]" if h.start is not None else "[summary]"
@@ -368,25 +416,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="transcribe audio files")
     p.add_argument("audio", nargs="+", help="audio or video files (wav, mp3, m4a, ogg/opus, flac, webm, mp4)")
     p.add_argument("--engine", choices=["whisper", "qwen3", "remote"], help="override IB_ASR_ENGINE")
-    p.add_argument("--language", default=None, choices=["zh", "en", "auto"], help="force a language (default: detect)")
+    p.add_argument(
+        "--language", default=None, choices=["zh", "en", "auto"], help="force a language (default: detect)"
+    )
     p.add_argument("--json", action="store_true", help="print the transcript as JSON")
     p.set_defaults(func=cmd_transcribe)
 
     p = sub.add_parser("report", help="the main job: transcribe, analyse, store and render one recording")
     p.add_argument("audio", help="the interview recording")
     p.add_argument("--format", default="md", choices=["md", "html", "json", "slack", "feishu"])
-    p.add_argument("--profile", help="job profile: backend, frontend, data, hrbp, product, or a .toml/.json/.txt (JD) file")
+    p.add_argument(
+        "--profile",
+        help="job profile: backend, frontend, data, hrbp, product, or a .toml/.json/.txt (JD) file",
+    )
     p.add_argument("--language", default=None, choices=["zh", "en", "auto"])
     p.add_argument("--engine", choices=["whisper", "qwen3", "remote"], help="override IB_ASR_ENGINE")
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
-    p.add_argument("--candidate", help="who was interviewed (default: from the file name, e.g. 张三_二面.m4a)")
+    p.add_argument(
+        "--candidate", help="who was interviewed (default: from the file name, e.g. 张三_二面.m4a)"
+    )
     p.add_argument("--round", help="which round (1, 2, final, hr…; default: from the file name)")
     p.add_argument("--interviewer", help="who interviewed")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("analyze", help="analyse a transcript (transcribe --json output, or a .txt)")
-    p.add_argument("transcript", help="TRANSCRIPT.json or TEXT.txt (one utterance per line, optional "
-                                      "'[mm:ss.s]' and 'interviewer:'/'candidate:' prefixes)")
+    p.add_argument(
+        "transcript",
+        help="TRANSCRIPT.json or TEXT.txt (one utterance per line, optional "
+        "'[mm:ss.s]' and 'interviewer:'/'candidate:' prefixes)",
+    )
     p.add_argument("--profile")
     p.add_argument("--json", action="store_true", help="print the analysis JSON")
     p.add_argument("--format", default="md", choices=["md", "html", "json", "slack", "feishu"])
@@ -404,7 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="process every recording in a folder (optionally keep watching it)")
     p.add_argument("in_dir")
     p.add_argument("out_dir")
-    p.add_argument("--watch", action="store_true", help="keep running and pick up new files once they stop growing")
+    p.add_argument(
+        "--watch", action="store_true", help="keep running and pick up new files once they stop growing"
+    )
     p.add_argument("--interval", type=float, default=2.0, help="seconds between looks in --watch mode")
     p.add_argument("--profile")
     p.set_defaults(func=cmd_batch)
@@ -418,21 +478,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.set_defaults(func=cmd_delete)
 
-    p = sub.add_parser("digest", help="render a day's digest, or post every subscription's digest for the day")
+    p = sub.add_parser(
+        "digest", help="render a day's digest, or post every subscription's digest for the day"
+    )
     p.add_argument("--date", help="YYYY-MM-DD (default: today in --tz)")
     p.add_argument("--tz", help="time zone of the day (default: IB_TIMEZONE)")
     p.add_argument("--channel", help="only this PLATFORM:CHANNEL (default: every channel)")
     p.add_argument("--post", action="store_true", help="post each subscription's digest now (once per day)")
-    p.add_argument("--force", action="store_true", help="with --post: post again even if the day's digest went out")
+    p.add_argument(
+        "--force", action="store_true", help="with --post: post again even if the day's digest went out"
+    )
     p.add_argument("--json", action="store_true", help="print the digest as JSON")
     p.add_argument("--format", default="md", choices=["md", "json", "slack", "feishu"])
     p.add_argument("--language", choices=["zh", "en"])
     p.set_defaults(func=cmd_digest)
 
-    p = sub.add_parser("candidate", help="a candidate's panorama across rounds; rename, merge or record a decision")
+    p = sub.add_parser(
+        "candidate", help="a candidate's panorama across rounds; rename, merge or record a decision"
+    )
     p.add_argument("name")
     p.add_argument("--rename", metavar="NEW_NAME", help="give the candidate a new name")
-    p.add_argument("--merge-into", metavar="OTHER", help="move all of NAME's interviews to OTHER (one person, two names)")
+    p.add_argument(
+        "--merge-into", metavar="OTHER", help="move all of NAME's interviews to OTHER (one person, two names)"
+    )
     p.add_argument("--decide", choices=["advance", "reject", "offer"], help="record the hiring decision")
     p.add_argument("--json", action="store_true")
     p.add_argument("--format", default="md", choices=["md", "json", "slack", "feishu"])
@@ -445,7 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("doctor", help="check configuration, engine choice and storage (container healthcheck)")
+    p = sub.add_parser(
+        "doctor", help="check configuration, engine choice and storage (container healthcheck)"
+    )
     p.set_defaults(func=cmd_doctor)
     return parser
 
@@ -453,8 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = load_settings()
         return args.func(args, settings)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from asr_engine import EngineConfig
 
@@ -179,5 +180,7 @@ def _timezone(name: str) -> str:
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"IB_TIMEZONE: unknown time zone {name!r} (use a name such as Asia/Shanghai)") from None
+            raise ConfigError(
+                f"IB_TIMEZONE: unknown time zone {name!r} (use a name such as Asia/Shanghai)"
+            ) from None
     return name

@@ -15,9 +15,10 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import panorama
@@ -51,7 +52,7 @@ class DigestError(ValueError):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def zone(name: str) -> tzinfo:
@@ -64,18 +65,23 @@ def zone(name: str) -> tzinfo:
         sign = 1 if m.group(1) == "+" else -1
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
     if name.strip().upper() in ("UTC", "GMT", "Z"):
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise DigestError(f"unknown time zone {name!r}: use a name such as Asia/Shanghai or an offset such as UTC+8",
-                          f"不认识的时区 {name}：请用 Asia/Shanghai 这样的名字或 UTC+8 这样的时差") from None
+        raise DigestError(
+            f"unknown time zone {name!r}: use a name such as Asia/Shanghai or an offset such as UTC+8",
+            f"不认识的时区 {name}：请用 Asia/Shanghai 这样的名字或 UTC+8 这样的时差",
+        ) from None
 
 
 def parse_time(text: str) -> str:
     """'9:30', '09:00', '18点', '9am' -> 'HH:MM'."""
     m = re.fullmatch(r"(\d{1,2})(?:[:：](\d{2}))?\s*(点|时|am|pm)?(?:(\d{1,2})分?)?", text.strip(), re.I)
-    bad = DigestError(f"{text!r} is not a time of day: use HH:MM, for example 09:00", f"{text} 不是有效的时间：请用 HH:MM，例如 09:00")
+    bad = DigestError(
+        f"{text!r} is not a time of day: use HH:MM, for example 09:00",
+        f"{text} 不是有效的时间：请用 HH:MM，例如 09:00",
+    )
     if not m:
         raise bad
     hour, minute = int(m.group(1)), int(m.group(2) or m.group(4) or 0)
@@ -107,7 +113,7 @@ class Subscription:
     def scheduled_at(self, day: date) -> datetime:
         hour, minute = map(int, self.at_time.split(":"))
         local = datetime.combine(day, time(hour, minute), tzinfo=self.tz)
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
 
     def due(self, moment: datetime) -> date | None:
         """The newest day whose scheduled time has passed, if it came after the subscription was made."""
@@ -119,16 +125,42 @@ class Subscription:
         return day if self.scheduled_at(day) >= created else None
 
 
-def subscribe(store: Store, *, platform: str, channel: str, target: str, target_kind: str, at_time: str,
-              timezone_name: str, language: str, skip_empty: bool, user: str) -> Subscription:
+def subscribe(
+    store: Store,
+    *,
+    platform: str,
+    channel: str,
+    target: str,
+    target_kind: str,
+    at_time: str,
+    timezone_name: str,
+    language: str,
+    skip_empty: bool,
+    user: str,
+) -> Subscription:
     """One subscription per (channel, target): subscribing again changes its time, zone and language."""
     zone(timezone_name)
-    existing = next(store.db.query("select id, created_at from digest_subscriptions where platform = ? and channel = ? "
-                                   "and target = ?", [platform, channel, target]), None)
-    row = {"id": existing["id"] if existing else uuid.uuid4().hex[:8], "platform": platform, "channel": channel,
-           "target": target, "target_kind": target_kind, "at_time": parse_time(at_time), "timezone": timezone_name,
-           "language": language, "skip_empty": int(skip_empty), "created_by": user,
-           "created_at": existing["created_at"] if existing else now()}
+    existing = next(
+        store.db.query(
+            "select id, created_at from digest_subscriptions where platform = ? and channel = ? "
+            "and target = ?",
+            [platform, channel, target],
+        ),
+        None,
+    )
+    row = {
+        "id": existing["id"] if existing else uuid.uuid4().hex[:8],
+        "platform": platform,
+        "channel": channel,
+        "target": target,
+        "target_kind": target_kind,
+        "at_time": parse_time(at_time),
+        "timezone": timezone_name,
+        "language": language,
+        "skip_empty": int(skip_empty),
+        "created_by": user,
+        "created_at": existing["created_at"] if existing else now(),
+    }
     with store.db.conn:
         upsert(store.db.conn, "digest_subscriptions", row, ("id",))
     return Subscription(**row)
@@ -136,12 +168,16 @@ def subscribe(store: Store, *, platform: str, channel: str, target: str, target_
 
 def unsubscribe(store: Store, platform: str, channel: str, target: str) -> bool:
     with store.db.conn:
-        cur = store.db.conn.execute("delete from digest_subscriptions where platform = ? and channel = ? and target = ?",
-                                    [platform, channel, target])
+        cur = store.db.conn.execute(
+            "delete from digest_subscriptions where platform = ? and channel = ? and target = ?",
+            [platform, channel, target],
+        )
     return cur.rowcount > 0
 
 
-def subscriptions(store: Store, platform: str | None = None, channel: str | None = None) -> list[Subscription]:
+def subscriptions(
+    store: Store, platform: str | None = None, channel: str | None = None
+) -> list[Subscription]:
     sql, args = "select * from digest_subscriptions where 1=1", []
     if platform:
         sql, args = sql + " and platform = ?", [*args, platform]
@@ -151,6 +187,7 @@ def subscriptions(store: Store, platform: str | None = None, channel: str | None
 
 
 # ---- what a digest holds ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Item:
@@ -220,49 +257,92 @@ def _first_doubt(lines: list[str]) -> str | None:
     return next((line for line in lines if not without_evidence(line)), lines[0] if lines else None)
 
 
-def build(store: Store, visible: Visible, start: datetime, end: datetime, *, language: str, tz: tzinfo,
-          tz_name: str, report_url: Callable[[str], str], day: date | None = None) -> Digest:
+def build(
+    store: Store,
+    visible: Visible,
+    start: datetime,
+    end: datetime,
+    *,
+    language: str,
+    tz: tzinfo,
+    tz_name: str,
+    report_url: Callable[[str], str],
+    day: date | None = None,
+) -> Digest:
     """Interviews analysed in [start, end) among the channels in `visible` (None: all), and the state of
     every candidate those channels are waiting on."""
     where, args = access_clause(visible)
     fmt = "%Y-%m-%d %H:%M"
-    digest = Digest(date=(day or end.astimezone(tz).date()).isoformat(), language=language, timezone=tz_name,
-                    window_start=start.astimezone(tz).strftime(fmt), window_end=end.astimezone(tz).strftime(fmt))
+    digest = Digest(
+        date=(day or end.astimezone(tz).date()).isoformat(),
+        language=language,
+        timezone=tz_name,
+        window_start=start.astimezone(tz).strftime(fmt),
+        window_end=end.astimezone(tz).strftime(fmt),
+    )
     rows = store.db.query(
         f"select i.id, i.source, i.round, i.profile, c.name as candidate, a.body from interviews i "
         f"join analyses a on a.interview_id = i.id left join candidates c on c.id = i.candidate_id "
-        f"where {where} and i.status = 'done' and a.created_at >= ? and a.created_at < ? order by a.created_at",
-        [*args, _iso(start), _iso(end)])
+        f"where {where} and i.status = 'done' and a.created_at >= ? and a.created_at < ? order by "
+        f"a.created_at",
+        [*args, _iso(start), _iso(end)],
+    )
     for idx, r in enumerate(rows):
         a = json.loads(r["body"])
         summary = a.get("summary") or {}
-        digest.items.append(Item(
-            interview_id=r["id"], candidate=r["candidate"] or r["source"],
-            round_label=panorama.round_label(r["round"], idx, language) if r["round"] else "",
-            profile=_profile_title(r["profile"]), score=a["overall"]["score"], recommendation=a["overall"]["recommendation"],
-            strength=(summary.get("strengths") or [None])[0], to_verify=_first_doubt(summary.get("to_verify") or []),
-            report_url=report_url(r["id"])))
-    digest.processing = next(store.db.query(
-        f"select count(*) as n from interviews i where {where} and i.status in ('queued', 'running')", args))["n"]
-    digest.failed = [r["source"] for r in store.db.query(
-        f"select i.source from interviews i where {where} and i.status = 'failed' and i.created_at >= ? "
-        f"and i.created_at < ?", [*args, _iso(start), _iso(end)])]
+        digest.items.append(
+            Item(
+                interview_id=r["id"],
+                candidate=r["candidate"] or r["source"],
+                round_label=panorama.round_label(r["round"], idx, language) if r["round"] else "",
+                profile=_profile_title(r["profile"]),
+                score=a["overall"]["score"],
+                recommendation=a["overall"]["recommendation"],
+                strength=(summary.get("strengths") or [None])[0],
+                to_verify=_first_doubt(summary.get("to_verify") or []),
+                report_url=report_url(r["id"]),
+            )
+        )
+    digest.processing = next(
+        store.db.query(
+            f"select count(*) as n from interviews i where {where} and i.status in ('queued', 'running')",
+            args,
+        )
+    )["n"]
+    digest.failed = [
+        r["source"]
+        for r in store.db.query(
+            f"select i.source from interviews i where {where} and i.status = 'failed' and i.created_at >= ? "
+            f"and i.created_at < ?",
+            [*args, _iso(start), _iso(end)],
+        )
+    ]
 
     # Waiting: a done interview newer than the candidate's last decision (or no decision at all).
     waiting = store.db.query(
         f"select c.name, count(*) as rounds, max(a.created_at) as last_at from interviews i "
         f"join analyses a on a.interview_id = i.id join candidates c on c.id = i.candidate_id "
         f"where {where} and i.status = 'done' and a.created_at < ? group by c.id "
-        f"having max(c.decided_at) is null or max(c.decided_at) < max(a.created_at) order by last_at", [*args, _iso(end)])
+        f"having max(c.decided_at) is null or max(c.decided_at) < max(a.created_at) order by last_at",
+        [*args, _iso(end)],
+    )
     for w in list(waiting)[:10]:
         pano = panorama.build(store, visible, w["name"], language=language, report_url=report_url)
         if pano is None:
             continue
         last = pano.rounds[-1]
         days = (end - datetime.fromisoformat(w["last_at"])).days
-        digest.waiting.append(Waiting(candidate=pano.candidate, rounds=len(pano.rounds), last_round=last.label,
-                                      score=last.score, recommendation=last.recommendation, waiting_days=max(days, 0),
-                                      report_url=last.report_url))
+        digest.waiting.append(
+            Waiting(
+                candidate=pano.candidate,
+                rounds=len(pano.rounds),
+                last_round=last.label,
+                score=last.score,
+                recommendation=last.recommendation,
+                waiting_days=max(days, 0),
+                report_url=last.report_url,
+            )
+        )
         for p in pano.pending_followups[:2]:
             digest.open_questions.append(OpenQuestion(pano.candidate, p.text, p.round_label, p.link))
     digest.open_questions = digest.open_questions[:8]
@@ -270,6 +350,7 @@ def build(store: Store, visible: Visible, start: datetime, end: datetime, *, lan
 
 
 # ---- the scheduler -----------------------------------------------------------------------------------------
+
 
 class Poster(Protocol):
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None: ...
@@ -288,9 +369,9 @@ class Outcome:
 class DigestScheduler:
     """`run_due(now)` is the whole schedule; the loop only calls it with the real clock."""
 
-    def __init__(self, service: "Service", clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, service: Service, clock: Callable[[], datetime] | None = None) -> None:
         self.service = service
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.posters: dict[str, Poster] = {}
         self._task: asyncio.Task | None = None
 
@@ -313,7 +394,9 @@ class DigestScheduler:
                 out.append(result)
         return out
 
-    async def deliver(self, sub: Subscription, day: date, moment: datetime, *, force: bool = False) -> Outcome | None:
+    async def deliver(
+        self, sub: Subscription, day: date, moment: datetime, *, force: bool = False
+    ) -> Outcome | None:
         """Post `sub`'s digest for `day` unless it went out already (force: post again, e.g. by hand)."""
         svc = self.service
         if not await svc.db(self._claim, sub.id, day, moment, force):
@@ -326,9 +409,19 @@ class DigestScheduler:
                 await svc.db(self._finish, sub.id, day, "refused", start, end, late, None, 0)
                 log.warning("digest %s: %s is no longer in %s; not sent", sub.id, sub.target, sub.channel)
                 return Outcome(sub.id, day.isoformat(), "refused", late)
-            digest = await svc.db(lambda: build(
-                svc.store(), {(sub.platform, sub.channel)}, start, end, language=sub.language, tz=sub.tz,
-                tz_name=sub.timezone, report_url=svc.report_url, day=day))
+            digest = await svc.db(
+                lambda: build(
+                    svc.store(),
+                    {(sub.platform, sub.channel)},
+                    start,
+                    end,
+                    language=sub.language,
+                    tz=sub.tz,
+                    tz_name=sub.timezone,
+                    report_url=svc.report_url,
+                    day=day,
+                )
+            )
             digest.late, digest.scheduled = late, sub.at_time
             if digest.empty and sub.skip_empty:
                 await svc.db(self._finish, sub.id, day, "skipped", start, end, late, None, 0)
@@ -340,8 +433,13 @@ class DigestScheduler:
         if message_id is None:
             return Outcome(sub.id, day.isoformat(), "failed", late)  # the claim goes stale and is retried
         await svc.db(self._finish, sub.id, day, "posted", start, end, late, message_id, len(digest.items))
-        await svc.db(svc.audit, "scheduler", "digest", None, {"subscription": sub.id, "date": day.isoformat(),
-                                                              "late": late, "interviews": len(digest.items)})
+        await svc.db(
+            svc.audit,
+            "scheduler",
+            "digest",
+            None,
+            {"subscription": sub.id, "date": day.isoformat(), "late": late, "interviews": len(digest.items)},
+        )
         return Outcome(sub.id, day.isoformat(), "posted", late, message_id)
 
     def _claim(self, sub_id: str, day: date, moment: datetime, force: bool) -> bool:
@@ -349,34 +447,62 @@ class DigestScheduler:
         with store.db.conn:
             cur = store.db.conn.execute(
                 "insert or ignore into digests (subscription_id, date, status, claimed_by, claimed_at) "
-                "values (?, ?, 'claimed', ?, ?)", [sub_id, day.isoformat(), self.service.worker_id, _iso(moment)])
+                "values (?, ?, 'claimed', ?, ?)",
+                [sub_id, day.isoformat(), self.service.worker_id, _iso(moment)],
+            )
             if cur.rowcount == 1:
                 return True
             stale = _iso(moment - STALE_CLAIM)
             cur = store.db.conn.execute(
-                "update digests set status = 'claimed', claimed_by = ?, claimed_at = ? where subscription_id = ? "
+                "update digests set status = 'claimed', claimed_by = ?, claimed_at = ? where "
+                "subscription_id = ? "
                 "and date = ? and " + ("1=1" if force else "status = 'claimed' and claimed_at < ?"),
-                [self.service.worker_id, _iso(moment), sub_id, day.isoformat(), *([] if force else [stale])])
+                [self.service.worker_id, _iso(moment), sub_id, day.isoformat(), *([] if force else [stale])],
+            )
             return cur.rowcount == 1
 
     def _window(self, sub: Subscription, day: date) -> tuple[datetime, datetime]:
         """From the end of the last digest that went out (so a late one also covers the missed days) or the
         previous day's scheduled time, to this day's; never more than a week."""
         end = sub.scheduled_at(day)
-        prev = next(self.service.store().db.query(
-            "select max(window_end) as w from digests where subscription_id = ? and date < ? and window_end is not null",
-            [sub.id, day.isoformat()]))["w"]
+        prev = next(
+            self.service.store().db.query(
+                "select max(window_end) as w from digests where subscription_id = ? and date < ? and "
+                "window_end is not null",
+                [sub.id, day.isoformat()],
+            )
+        )["w"]
         start = datetime.fromisoformat(prev) if prev else sub.scheduled_at(day - timedelta(days=1))
         return max(start, end - MAX_WINDOW), end
 
-    def _finish(self, sub_id: str, day: date, status: str, start: datetime, end: datetime, late: bool,
-                message_id: str | None, count: int) -> None:
+    def _finish(
+        self,
+        sub_id: str,
+        day: date,
+        status: str,
+        start: datetime,
+        end: datetime,
+        late: bool,
+        message_id: str | None,
+        count: int,
+    ) -> None:
         store = self.service.store()
         with store.db.conn:
             store.db.conn.execute(
                 "update digests set status = ?, window_start = ?, window_end = ?, late = ?, message_id = ?, "
                 "posted_at = ?, interviews = ? where subscription_id = ? and date = ?",
-                [status, _iso(start), _iso(end), int(late), message_id, now(), count, sub_id, day.isoformat()])
+                [
+                    status,
+                    _iso(start),
+                    _iso(end),
+                    int(late),
+                    message_id,
+                    now(),
+                    count,
+                    sub_id,
+                    day.isoformat(),
+                ],
+            )
 
     def start(self, every_s: float) -> None:
         async def loop() -> None:
@@ -392,4 +518,3 @@ class DigestScheduler:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-

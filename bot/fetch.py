@@ -12,9 +12,10 @@ import asyncio
 import hashlib
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -57,7 +58,7 @@ class FetchPolicy:
     max_redirects: int = 5
 
     @classmethod
-    def from_settings(cls, allow: list[str], max_bytes: int) -> "FetchPolicy":
+    def from_settings(cls, allow: list[str], max_bytes: int) -> FetchPolicy:
         try:
             nets = [ipaddress.ip_network(n, strict=False) for n in allow]
         except ValueError as exc:
@@ -88,8 +89,16 @@ class _CheckingResolver(AbstractResolver):
             ip = sockaddr[0]
             if not self.policy.permits(ip):
                 raise FetchError(f"refusing to fetch from {host} ({ip}): not a public address")
-            results.append({"hostname": host, "host": ip, "port": port, "family": fam, "proto": proto,
-                            "flags": socket.AI_NUMERICHOST})
+            results.append(
+                {
+                    "hostname": host,
+                    "host": ip,
+                    "port": port,
+                    "family": fam,
+                    "proto": proto,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            )
         if not results:
             raise FetchError(f"cannot resolve host {host!r}")
         return results
@@ -146,7 +155,8 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, policy:
 
 
 async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[str, int, str | None]:
-    """Stream `url` into `dest`; returns (sha256, bytes, content type). Raises FetchError with a clear sentence."""
+    """Stream `url` into `dest`; returns (sha256, bytes, content type). Raises FetchError with a clear
+    sentence."""
     try:
         async with _session(policy) as session:
             resp = await _follow(session, "GET", url, policy)
@@ -155,13 +165,17 @@ async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[str, int,
                     raise FetchError(f"the audio URL answered HTTP {resp.status}")
                 declared = resp.content_length
                 if declared is not None and declared > policy.max_bytes:
-                    raise FetchError(f"the audio at that URL is {declared} bytes; the limit is {policy.max_bytes}")
+                    raise FetchError(
+                        f"the audio at that URL is {declared} bytes; the limit is {policy.max_bytes}"
+                    )
                 try:
                     sha, size = await save_stream(lambda: resp.content.read(1 << 16), dest, policy.max_bytes)
                 except TooLarge:
-                    raise FetchError(f"the audio at that URL is larger than the limit of {policy.max_bytes} bytes") from None
+                    raise FetchError(
+                        f"the audio at that URL is larger than the limit of {policy.max_bytes} bytes"
+                    ) from None
                 return sha, size, resp.headers.get("Content-Type")
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise FetchError(f"fetching the audio URL took longer than {policy.timeout_s:.0f} s") from None
     except aiohttp.ClientError as exc:
         raise FetchError(f"fetching the audio URL failed: {exc.__class__.__name__}") from None
@@ -170,8 +184,9 @@ async def download(url: str, dest: Path, policy: FetchPolicy) -> tuple[str, int,
         raise
 
 
-async def post_json(url: str, payload: dict[str, Any], policy: FetchPolicy, *, retries: int = 3,
-                    backoff_s: float = 1.0) -> int:
+async def post_json(
+    url: str, payload: dict[str, Any], policy: FetchPolicy, *, retries: int = 3, backoff_s: float = 1.0
+) -> int:
     """Deliver a callback; retried on network errors and 5xx. Returns the final HTTP status."""
     last: Exception | None = None
     for attempt in range(retries + 1):
@@ -186,7 +201,7 @@ async def post_json(url: str, payload: dict[str, Any], policy: FetchPolicy, *, r
             if "refusing" in str(exc) or "only http" in str(exc):
                 raise
             last = exc
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             last = exc
         if attempt < retries:
             await asyncio.sleep(backoff_s * 2**attempt)

@@ -9,14 +9,17 @@ then lower-cases and stems the English. A query is cut the same way and every to
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from .analysis.summary import moment_of
 
 TABLE = "search_index"
-CREATE = (f"create virtual table if not exists {TABLE} using fts5(tokens, interview_id unindexed, kind unindexed, "
-          "start unindexed, text unindexed, tokenize = 'porter unicode61')")
+CREATE = (
+    f"create virtual table if not exists {TABLE} using fts5(tokens, interview_id unindexed, kind unindexed, "
+    "start unindexed, text unindexed, tokenize = 'porter unicode61')"
+)
 _WORD = re.compile(r"[\w+#.]+", re.UNICODE)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -41,11 +44,16 @@ def tokens(text: str, *, for_query: bool = False) -> list[str]:
 
 def rows_for(interview_id: str, analysis: dict[str, Any]) -> list[tuple[str, str, str, float | None, str]]:
     """(tokens, interview_id, kind, start, text) for every segment and every summary line."""
-    out = [(" ".join(tokens(s["text"])), interview_id, "segment", s["start"], s["text"])
-           for s in analysis.get("segments", []) if s.get("text")]
+    out = [
+        (" ".join(tokens(s["text"])), interview_id, "segment", s["start"], s["text"])
+        for s in analysis.get("segments", [])
+        if s.get("text")
+    ]
     summary = analysis.get("summary") or {}
     # a summary line that quotes evidence links to its moment too
-    lines: list[tuple[str, float | None]] = [(line, moment_of(line)) for line in (summary.get("strengths") or [])]
+    lines: list[tuple[str, float | None]] = [
+        (line, moment_of(line)) for line in (summary.get("strengths") or [])
+    ]
     lines += [(line, moment_of(line)) for line in (summary.get("to_verify") or [])]
     if summary.get("recommendation"):
         lines.append((summary["recommendation"], None))
@@ -57,8 +65,10 @@ def rows_for(interview_id: str, analysis: dict[str, Any]) -> list[tuple[str, str
 def index(conn, interview_id: str, analysis: dict[str, Any]) -> None:
     """Replace an interview's entries; no commit (the caller's transaction)."""
     conn.execute(f"delete from {TABLE} where interview_id = ?", [interview_id])
-    conn.executemany(f"insert into {TABLE} (tokens, interview_id, kind, start, text) values (?, ?, ?, ?, ?)",
-                     rows_for(interview_id, analysis))
+    conn.executemany(
+        f"insert into {TABLE} (tokens, interview_id, kind, start, text) values (?, ?, ?, ?, ?)",
+        rows_for(interview_id, analysis),
+    )
 
 
 def unindex(conn, interview_id: str) -> None:
@@ -86,8 +96,10 @@ def snippet(text: str, terms: Iterable[str], width: int = 60) -> str:
     """The part of `text` around the first hit, hits wrapped in « » (English hits may be inflected)."""
     terms = [t for t in terms if t]
     if not terms:
-        return text[:width * 2]
-    pattern = re.compile("|".join(re.escape(t) + (r"[a-z]*" if re.fullmatch(r"[a-z]+", t, re.I) else "") for t in terms), re.I)
+        return text[: width * 2]
+    pattern = re.compile(
+        "|".join(re.escape(t) + (r"[a-z]*" if re.fullmatch(r"[a-z]+", t, re.I) else "") for t in terms), re.I
+    )
     first = pattern.search(text)
     start = max(0, (first.start() if first else 0) - width // 2)
     end = min(len(text), start + width * 2)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .store import Store, now, upsert
 
@@ -30,9 +31,17 @@ class Job:
     error: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Job":
-        return cls(row["id"], row["interview_id"], row["status"], row["attempts"], row["max_attempts"],
-                   row["lease_owner"], row["stage"], row["error"])
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        return cls(
+            row["id"],
+            row["interview_id"],
+            row["status"],
+            row["attempts"],
+            row["max_attempts"],
+            row["lease_owner"],
+            row["stage"],
+            row["error"],
+        )
 
 
 class JobQueue:
@@ -52,7 +61,9 @@ class JobQueue:
         self.backoff_s = backoff_s
         self.clock = clock
 
-    def submit(self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None) -> tuple[str, bool]:
+    def submit(
+        self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None
+    ) -> tuple[str, bool]:
         """Store the interview, its recording and a queued job atomically; (interview id, created)."""
         conn = self.db.conn
         with _immediate(conn):
@@ -61,16 +72,42 @@ class JobQueue:
                 return row[0], False
             interview_id = interview.get("id") or uuid.uuid4().hex[:12]
             stamp = now()
-            upsert(conn, "interviews", {**interview, "id": interview_id, "created_at": stamp, "status": "queued"}, ("id",))
+            upsert(
+                conn,
+                "interviews",
+                {**interview, "id": interview_id, "created_at": stamp, "status": "queued"},
+                ("id",),
+            )
             if recording:
-                upsert(conn, "recordings", {**recording, "interview_id": interview_id, "created_at": stamp},
-                       ("interview_id",))
-            upsert(conn, "jobs", {
-                "id": uuid.uuid4().hex[:12], "interview_id": interview_id, "idempotency_key": key, "status": "queued",
-                "attempts": 0, "max_attempts": self.max_attempts, "lease_owner": None, "lease_until": 0.0,
-                "next_attempt_at": 0.0, "stage": "queued", "done": 0, "total": 0, "error": None,
-                "created_at": stamp, "updated_at": stamp, "finished_at": None,
-            }, ("id",))
+                upsert(
+                    conn,
+                    "recordings",
+                    {**recording, "interview_id": interview_id, "created_at": stamp},
+                    ("interview_id",),
+                )
+            upsert(
+                conn,
+                "jobs",
+                {
+                    "id": uuid.uuid4().hex[:12],
+                    "interview_id": interview_id,
+                    "idempotency_key": key,
+                    "status": "queued",
+                    "attempts": 0,
+                    "max_attempts": self.max_attempts,
+                    "lease_owner": None,
+                    "lease_until": 0.0,
+                    "next_attempt_at": 0.0,
+                    "stage": "queued",
+                    "done": 0,
+                    "total": 0,
+                    "error": None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "finished_at": None,
+                },
+                ("id",),
+            )
         return interview_id, True
 
     def claim(self, owner: str) -> Job | None:
@@ -79,8 +116,10 @@ class JobQueue:
         conn = self.db.conn
         with _immediate(conn):
             cur = conn.execute(
-                "update jobs set status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
-                "updated_at = ? where id = (select id from jobs where (status = 'queued' and next_attempt_at <= ?) "
+                "update jobs set status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts "
+                "+ 1, "
+                "updated_at = ? where id = (select id from jobs where (status = 'queued' and "
+                "next_attempt_at <= ?) "
                 "or (status = 'running' and lease_until < ?) order by created_at limit 1) returning *",
                 [owner, t + self.lease_s, now(), t, t],
             )
@@ -95,7 +134,8 @@ class JobQueue:
         """Extend our lease; False means the job is no longer ours."""
         with self.db.conn:
             cur = self.db.conn.execute(
-                "update jobs set lease_until = ?, updated_at = ? where id = ? and lease_owner = ? and status = 'running'",
+                "update jobs set lease_until = ?, updated_at = ? where id = ? and lease_owner = ? and "
+                "status = 'running'",
                 [self.clock() + self.lease_s, now(), job.id, owner],
             )
         return cur.rowcount == 1
@@ -103,7 +143,8 @@ class JobQueue:
     def progress(self, job: Job, owner: str, stage: str, done: int = 0, total: int = 0) -> None:
         with self.db.conn:
             self.db.conn.execute(
-                "update jobs set stage = ?, done = ?, total = ?, updated_at = ? where id = ? and lease_owner = ?",
+                "update jobs set stage = ?, done = ?, total = ?, updated_at = ? where id = ? and "
+                "lease_owner = ?",
                 [stage, done, total, now(), job.id, owner],
             )
 
@@ -115,9 +156,15 @@ class JobQueue:
             if row is None or row[0] != "running" or row[1] != owner:
                 return False
             write()
-            conn.execute("update jobs set status = 'done', stage = 'done', finished_at = ?, updated_at = ?, error = null "
-                         "where id = ?", [now(), now(), job.id])
-            conn.execute("update interviews set status = 'done', error = null where id = ?", [job.interview_id])
+            conn.execute(
+                "update jobs set status = 'done', stage = 'done', finished_at = ?, updated_at = ?, error = "
+                "null "
+                "where id = ?",
+                [now(), now(), job.id],
+            )
+            conn.execute(
+                "update interviews set status = 'done', error = null where id = ?", [job.interview_id]
+            )
         return True
 
     def fail(self, job: Job, owner: str, error: str, *, permanent: bool) -> str:
@@ -126,26 +173,39 @@ class JobQueue:
         with _immediate(self.db.conn):
             if final:
                 self.db.conn.execute(
-                    "update jobs set status = 'failed', stage = 'failed', error = ?, finished_at = ?, updated_at = ? "
-                    "where id = ? and lease_owner = ?", [error, now(), now(), job.id, owner])
-                self.db.conn.execute("update interviews set status = 'failed', error = ? where id = ?",
-                                     [error, job.interview_id])
+                    "update jobs set status = 'failed', stage = 'failed', error = ?, finished_at = ?, "
+                    "updated_at = ? "
+                    "where id = ? and lease_owner = ?",
+                    [error, now(), now(), job.id, owner],
+                )
+                self.db.conn.execute(
+                    "update interviews set status = 'failed', error = ? where id = ?",
+                    [error, job.interview_id],
+                )
                 return "failed"
             delay = self.backoff_s * 2 ** max(0, job.attempts - 1)
             self.db.conn.execute(
                 "update jobs set status = 'queued', stage = 'retrying', error = ?, lease_owner = null, "
                 "next_attempt_at = ?, updated_at = ? where id = ? and lease_owner = ?",
-                [error, self.clock() + delay, now(), job.id, owner])
+                [error, self.clock() + delay, now(), job.id, owner],
+            )
             self.db.conn.execute("update interviews set status = 'queued' where id = ?", [job.interview_id])
             return "queued"
 
     def job_for(self, interview_id: str) -> dict[str, Any] | None:
-        row = next(self.db.query("select * from jobs where interview_id = ? order by created_at desc limit 1",
-                                 [interview_id]), None)
+        row = next(
+            self.db.query(
+                "select * from jobs where interview_id = ? order by created_at desc limit 1", [interview_id]
+            ),
+            None,
+        )
         return dict(row) if row else None
 
     def counts(self) -> dict[str, int]:
-        return {r["status"]: r["n"] for r in self.db.query("select status, count(*) as n from jobs group by status")}
+        return {
+            r["status"]: r["n"]
+            for r in self.db.query("select status, count(*) as n from jobs group by status")
+        }
 
 
 class _immediate:

@@ -6,8 +6,9 @@ Rounds the asking user may not see are left out, and with them everything derive
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import candidates
 from .analysis.consistency import Conflict, conflicts, extract_facts, was_asked
@@ -44,6 +45,7 @@ class Trend:
 @dataclass
 class Point:
     """Something still to verify, or a follow-up not yet asked, with where it came from."""
+
     text: str
     round_label: str
     start: float | None
@@ -77,12 +79,26 @@ class Panorama:
         return asdict(self)
 
 
-ROUND_NAMES = {"zh": {"1": "一面", "2": "二面", "3": "三面", "4": "四面", "5": "五面", "final": "终面", "hr": "HR 面"},
-               "en": {"final": "final round", "hr": "HR round"}}
-KIND_NAMES = {"zh": {"years": "工作年限", "team_size": "团队规模", "peak_requests": "峰值请求量", "led_team": "是否带过团队",
-                     "role": "在项目中的角色"},
-              "en": {"years": "years of experience", "team_size": "team size", "peak_requests": "peak load",
-                     "led_team": "whether they led a team", "role": "their role in the project"}}
+ROUND_NAMES = {
+    "zh": {"1": "一面", "2": "二面", "3": "三面", "4": "四面", "5": "五面", "final": "终面", "hr": "HR 面"},
+    "en": {"final": "final round", "hr": "HR round"},
+}
+KIND_NAMES = {
+    "zh": {
+        "years": "工作年限",
+        "team_size": "团队规模",
+        "peak_requests": "峰值请求量",
+        "led_team": "是否带过团队",
+        "role": "在项目中的角色",
+    },
+    "en": {
+        "years": "years of experience",
+        "team_size": "team size",
+        "peak_requests": "peak load",
+        "led_team": "whether they led a team",
+        "role": "their role in the project",
+    },
+}
 
 
 def round_label(round_: str | None, index: int, language: str) -> str:
@@ -124,90 +140,155 @@ def _direction(scores: list[float | None]) -> str:
     return "up" if delta >= 0.5 else "down" if delta <= -0.5 else "flat"
 
 
-def build(store: Store, visible: Visible, name: str, *, language: str,
-          report_url: Callable[[str], str]) -> Panorama | None:
+def build(
+    store: Store, visible: Visible, name: str, *, language: str, report_url: Callable[[str], str]
+) -> Panorama | None:
     """None when there is no such candidate or the user may see none of their interviews."""
     person = candidates.find(store, name)
     if person is None:
         return None
     where, args = access_clause(visible)
-    rows = list(store.db.query(
-        f"select i.id, i.round, i.interviewer, i.created_at, i.profile, a.body from interviews i "
-        f"join analyses a on a.interview_id = i.id where {where} and i.candidate_id = ? "
-        f"order by i.created_at", [*args, person["id"]]))
+    rows = list(
+        store.db.query(
+            f"select i.id, i.round, i.interviewer, i.created_at, i.profile, a.body from interviews i "
+            f"join analyses a on a.interview_id = i.id where {where} and i.candidate_id = ? "
+            f"order by i.created_at",
+            [*args, person["id"]],
+        )
+    )
     if not rows:
         return None
     zh = language == "zh"
     analyses = [json.loads(r["body"]) for r in rows]
     rounds = []
     for idx, (r, a) in enumerate(zip(rows, analyses)):
-        rounds.append(Round(
-            interview_id=r["id"], label=round_label(r["round"], idx, language), date=r["created_at"][:10],
-            interviewer=r["interviewer"], profile=r["profile"] or "general", score=a["overall"]["score"],
-            recommendation=a["overall"]["recommendation"],
-            scores={k: (a["competencies"].get(k) or {}).get("score") for k in COMPETENCIES}, report_url=report_url(r["id"])))
+        rounds.append(
+            Round(
+                interview_id=r["id"],
+                label=round_label(r["round"], idx, language),
+                date=r["created_at"][:10],
+                interviewer=r["interviewer"],
+                profile=r["profile"] or "general",
+                score=a["overall"]["score"],
+                recommendation=a["overall"]["recommendation"],
+                scores={k: (a["competencies"].get(k) or {}).get("score") for k in COMPETENCIES},
+                report_url=report_url(r["id"]),
+            )
+        )
 
-    trends = [Trend(k, competency_name(k, language), [rd.scores[k] for rd in rounds],
-                    _direction([rd.scores[k] for rd in rounds])) for k in COMPETENCIES]
+    trends = [
+        Trend(
+            k,
+            competency_name(k, language),
+            [rd.scores[k] for rd in rounds],
+            _direction([rd.scores[k] for rd in rounds]),
+        )
+        for k in COMPETENCIES
+    ]
 
     # Doubts a later round did not settle (the newest statement of each), then what no round touched.
     unverified: dict[str, Point] = {}
     for idx, a in enumerate(analyses):
         for key, line, start in _caveated(a):
-            if any(_settled(later, key) for later in analyses[idx + 1:]):
+            if any(_settled(later, key) for later in analyses[idx + 1 :]):
                 continue
             unverified[key] = Point(line, rounds[idx].label, start, _link(rounds[idx].report_url, start))
     for t in trends:
         if t.direction == "none":
-            unverified[t.key] = Point(f"{t.name}：各轮都没有证据" if zh else f"{t.name}: no evidence in any round",
-                                      "", None, rounds[-1].report_url)
+            unverified[t.key] = Point(
+                f"{t.name}：各轮都没有证据" if zh else f"{t.name}: no evidence in any round",
+                "",
+                None,
+                rounds[-1].report_url,
+            )
     pending = []
     for idx, a in enumerate(analyses):
-        later_lines = [s["text"] for later in analyses[idx + 1:] for s in later["segments"] if s["speaker"] == "interviewer"]
+        later_lines = [
+            s["text"]
+            for later in analyses[idx + 1 :]
+            for s in later["segments"]
+            if s["speaker"] == "interviewer"
+        ]
         for f in a.get("followups") or []:
             if not was_asked(f, later_lines):
                 start = (f.get("anchor") or {}).get("start")
-                pending.append(Point(f["question"], rounds[idx].label, start, _link(rounds[idx].report_url, start)))
+                pending.append(
+                    Point(f["question"], rounds[idx].label, start, _link(rounds[idx].report_url, start))
+                )
 
     found = conflicts([extract_facts(a["segments"]) for a in analyses])
     contradictions = [_contradiction(c, rounds) for c in found]
     focus = _focus(rounds, trends, unverified, pending, found, zh, language)
-    return Panorama(candidate=person["name"], language=language, decision=person.get("decision"), rounds=rounds,
-                    trends=trends, unverified=list(unverified.values()), pending_followups=pending,
-                    contradictions=contradictions, focus=focus)
+    return Panorama(
+        candidate=person["name"],
+        language=language,
+        decision=person.get("decision"),
+        rounds=rounds,
+        trends=trends,
+        unverified=list(unverified.values()),
+        pending_followups=pending,
+        contradictions=contradictions,
+        focus=focus,
+    )
 
 
 def _contradiction(c: Conflict, rounds: list[Round]) -> Contradiction:
     a, b = rounds[c.earlier_round], rounds[c.later_round]
-    return Contradiction(kind=c.kind, earlier=c.earlier.text, earlier_round=a.label,
-                         earlier_link=_link(a.report_url, c.earlier.start), later=c.later.text,
-                         later_round=b.label, later_link=_link(b.report_url, c.later.start))
+    return Contradiction(
+        kind=c.kind,
+        earlier=c.earlier.text,
+        earlier_round=a.label,
+        earlier_link=_link(a.report_url, c.earlier.start),
+        later=c.later.text,
+        later_round=b.label,
+        later_link=_link(b.report_url, c.later.start),
+    )
 
 
-def _focus(rounds: list[Round], trends: list[Trend], unverified: dict[str, Point], pending: list[Point],
-           found: list[Conflict], zh: bool, language: str) -> list[str]:
+def _focus(
+    rounds: list[Round],
+    trends: list[Trend],
+    unverified: dict[str, Point],
+    pending: list[Point],
+    found: list[Conflict],
+    zh: bool,
+    language: str,
+) -> list[str]:
     """What the next interviewer should spend time on, most important first."""
     out = []
     kinds = KIND_NAMES["zh" if zh else "en"]
     for c in found:
-        e, l = rounds[c.earlier_round].label, rounds[c.later_round].label
-        out.append(f"核实{kinds[c.kind]}：{e}说“{c.earlier.text}”，{l}说“{c.later.text}”" if zh
-                   else f"Clarify {kinds[c.kind]}: {e} said \"{c.earlier.text}\", {l} said \"{c.later.text}\"")
+        first, then = rounds[c.earlier_round].label, rounds[c.later_round].label
+        out.append(
+            f"核实{kinds[c.kind]}：{first}说“{c.earlier.text}”，{then}说“{c.later.text}”"
+            if zh
+            else f'Clarify {kinds[c.kind]}: {first} said "{c.earlier.text}", {then} said "{c.later.text}"'
+        )
     try:
         weights = load_profile(rounds[-1].profile).normalised()
     except ProfileError:
         weights = {k: 1 / len(COMPETENCIES) for k in COMPETENCIES}
     never = [t for t in trends if t.direction == "none" and weights.get(t.key, 0) >= 0.1]
     for t in sorted(never, key=lambda t: -weights.get(t.key, 0)):
-        out.append(f"考察{t.name}：{len(rounds)} 轮面试都没有相关证据" if zh
-                   else f"Probe {t.name.lower()}: no evidence in {len(rounds)} rounds")
+        out.append(
+            f"考察{t.name}：{len(rounds)} 轮面试都没有相关证据"
+            if zh
+            else f"Probe {t.name.lower()}: no evidence in {len(rounds)} rounds"
+        )
     for t in trends:
         if t.direction == "down":
             known = [s for s in t.scores if s is not None]
-            out.append(f"{t.name}从 {known[0]:.1f} 降到 {known[-1]:.1f}，弄清原因" if zh
-                       else f"{t.name} fell from {known[0]:.1f} to {known[-1]:.1f}: find out why")
+            out.append(
+                f"{t.name}从 {known[0]:.1f} 降到 {known[-1]:.1f}，弄清原因"
+                if zh
+                else f"{t.name} fell from {known[0]:.1f} to {known[-1]:.1f}: find out why"
+            )
     for p in pending[:2]:
-        out.append(f"追问（{p.round_label}留下）：{p.text}" if zh else f"Ask ({p.round_label} left it open): {p.text}")
+        out.append(
+            f"追问（{p.round_label}留下）：{p.text}"
+            if zh
+            else f"Ask ({p.round_label} left it open): {p.text}"
+        )
     for p in [p for p in unverified.values() if p.round_label][:2]:
         out.append(f"待验证（{p.round_label}）：{p.text}" if zh else f"Verify ({p.round_label}): {p.text}")
     return out[:6]

@@ -1,20 +1,21 @@
-"""One recording end to end: transcribe (or reuse the stored transcript of identical audio), analyse, store."""
+"""One recording end to end: transcribe (or reuse the stored transcript of identical audio), analyse,
+store."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from asr_engine import Engine, Transcript
 from asr_engine.audio import check_readable
 
 from . import candidates
 from .analysis import analyze
-from .candidates import from_filename
 from .analysis.model import Analysis
 from .analysis.profiles import Profile
+from .candidates import from_filename
 from .store import Store
 
 
@@ -57,16 +58,26 @@ def process_recording(
     if cached:
         transcript = Transcript.from_dict(cached[1])
     else:
-        transcript = engine().transcribe(path, language=language, hotwords=profile.hotwords, progress=progress)
+        transcript = engine().transcribe(
+            path, language=language, hotwords=profile.hotwords, progress=progress
+        )
     if progress:
         progress("analysing", 0, 1)
     analysis = analyze(transcript, profile)
     ref = from_filename(path.name)
-    people = {"candidate_id": candidates.ensure(store, candidate or ref.name), "round": round_ or ref.round,
-              "interviewer": interviewer}
+    people = {
+        "candidate_id": candidates.ensure(store, candidate or ref.name),
+        "round": round_ or ref.round,
+        "interviewer": interviewer,
+    }
     interview_id = store.save_interview(
-        source=path.name, sha256=sha, size_bytes=size, transcript=transcript.to_dict(),
-        analysis=analysis.to_dict(), profile=profile.name, title=path.stem,
+        source=path.name,
+        sha256=sha,
+        size_bytes=size,
+        transcript=transcript.to_dict(),
+        analysis=analysis.to_dict(),
+        profile=profile.name,
+        title=path.stem,
         interview_id=cached[0] if cached else None,  # the same audio is the same interview
         people=people,
     )

@@ -85,13 +85,22 @@ def clip(text: str, limit: int) -> str:
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("report_templates", ""),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False, default=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(slack=slack_escape, md=md_escape, feishu=feishu_escape, stamp=stamp, clip=clip,
-                       highlight=highlight, score=_score)
+    env.filters.update(
+        slack=slack_escape,
+        md=md_escape,
+        feishu=feishu_escape,
+        stamp=stamp,
+        clip=clip,
+        highlight=highlight,
+        score=_score,
+    )
     env.globals.update(radar_points=radar_points, axis_end=axis_end)
     return env
 
@@ -106,27 +115,68 @@ class ReportContext:
 
 def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     lang = data["language"]
-    comps = [
-        {"key": k, "name": competency_name(k, lang), **data["competencies"][k]}
-        for k in COMPETENCIES
-    ]
+    comps = [{"key": k, "name": competency_name(k, lang), **data["competencies"][k]} for k in COMPETENCIES]
     labels = {
-        "zh": dict(summary="摘要", strengths="核心优势", to_verify="待验证点", recommendation="综合建议",
-                   competencies="能力评估", followups="建议追问", corrections="术语修正", transcript="逐字稿",
-                   overall="综合", no_evidence="无证据", full_report="查看完整报告", evidence="证据",
-                   original="原始识别", corrected="上下文修正", interviewer="面试官", candidate="候选人",
-                   speech="表达特征（仅供参考，不计分）", pause="思考停顿", filler="语气词", none="无"),
-        "en": dict(summary="Summary", strengths="Strengths", to_verify="To verify", recommendation="Recommendation",
-                   competencies="Competencies", followups="Suggested follow-up questions", corrections="Term corrections",
-                   transcript="Transcript", overall="Overall", no_evidence="no evidence", full_report="Open the full report",
-                   evidence="Evidence", original="heard", corrected="corrected to", interviewer="Interviewer",
-                   candidate="Candidate", speech="Speech features (for context, never scored)", pause="thinking pause",
-                   filler="filler", none="none"),
+        "zh": dict(
+            summary="摘要",
+            strengths="核心优势",
+            to_verify="待验证点",
+            recommendation="综合建议",
+            competencies="能力评估",
+            followups="建议追问",
+            corrections="术语修正",
+            transcript="逐字稿",
+            overall="综合",
+            no_evidence="无证据",
+            full_report="查看完整报告",
+            evidence="证据",
+            original="原始识别",
+            corrected="上下文修正",
+            interviewer="面试官",
+            candidate="候选人",
+            speech="表达特征（仅供参考，不计分）",
+            pause="思考停顿",
+            filler="语气词",
+            none="无",
+        ),
+        "en": dict(
+            summary="Summary",
+            strengths="Strengths",
+            to_verify="To verify",
+            recommendation="Recommendation",
+            competencies="Competencies",
+            followups="Suggested follow-up questions",
+            corrections="Term corrections",
+            transcript="Transcript",
+            overall="Overall",
+            no_evidence="no evidence",
+            full_report="Open the full report",
+            evidence="Evidence",
+            original="heard",
+            corrected="corrected to",
+            interviewer="Interviewer",
+            candidate="Candidate",
+            speech="Speech features (for context, never scored)",
+            pause="thinking pause",
+            filler="filler",
+            none="none",
+        ),
     }["zh" if lang == "zh" else "en"]
-    rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[data["overall"]["recommendation"]]
-    correction_lines = [f"{c['original']} → {c['corrected']} ({stamp(c['start'])})" for c in data["corrections"]]
-    return {"a": data, "comps": comps, "L": labels, "ctx": ctx, "rec_icon": rec[0], "lang": lang,
-            "correction_lines": correction_lines}
+    rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[
+        data["overall"]["recommendation"]
+    ]
+    correction_lines = [
+        f"{c['original']} → {c['corrected']} ({stamp(c['start'])})" for c in data["corrections"]
+    ]
+    return {
+        "a": data,
+        "comps": comps,
+        "L": labels,
+        "ctx": ctx,
+        "rec_icon": rec[0],
+        "lang": lang,
+        "correction_lines": correction_lines,
+    }
 
 
 def render(analysis: Analysis, fmt: str, ctx: ReportContext) -> str:
@@ -163,37 +213,90 @@ def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[d
                 el["text"] = el["text"][: SLACK_MAX_SECTION - 1] + "…"
     footer = blocks[-1:] if ctx.report_url else []
     body = blocks[: len(blocks) - len(footer)]
-    while body and (len(body) + len(footer) > SLACK_MAX_BLOCKS or len(json.dumps(body + footer, ensure_ascii=False)) > SLACK_MAX_TOTAL):
+    while body and (
+        len(body) + len(footer) > SLACK_MAX_BLOCKS
+        or len(json.dumps(body + footer, ensure_ascii=False)) > SLACK_MAX_TOTAL
+    ):
         body.pop()
     return body + footer
 
 
 # ---- digests and panoramas ---------------------------------------------------------------------------------
 
-REC_WORDS = {"zh": {"advance": "建议推进", "hold": "暂缓", "decline": "不建议"},
-             "en": {"advance": "advance", "hold": "hold", "decline": "decline"}}
+REC_WORDS = {
+    "zh": {"advance": "建议推进", "hold": "暂缓", "decline": "不建议"},
+    "en": {"advance": "advance", "hold": "hold", "decline": "decline"},
+}
 REC_ICONS = {"advance": "✅", "hold": "⏸", "decline": "⛔"}
-DECISION_WORDS = {"zh": {"advance": "已决定：进入下一轮", "reject": "已决定：不通过", "offer": "已决定：录用"},
-                  "en": {"advance": "decided: next round", "reject": "decided: rejected", "offer": "decided: offer"}}
+DECISION_WORDS = {
+    "zh": {"advance": "已决定：进入下一轮", "reject": "已决定：不通过", "offer": "已决定：录用"},
+    "en": {"advance": "decided: next round", "reject": "decided: rejected", "offer": "decided: offer"},
+}
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "once": "·", "none": "–"}
 DIGEST_LABELS = {
-    "zh": dict(title="面试日报", window="时间段", late="迟发：原定 {0}（{1}）发送，当时服务不在线；本期覆盖上次日报以来的全部面试。",
-               empty="这段时间没有完成的面试。", interviews="今日面试", waiting="等待决定的候选人", questions="尚未追问的问题",
-               strength="亮点", to_verify="待验证", report="查看报告", processing="另有 {0} 场面试正在处理。",
-               failed="处理失败：{0}", days="已等待 {0} 天", rounds="{0} 轮", more="……另有 {0} 场，见 `list`"),
-    "en": dict(title="Interview digest", window="Window", late="Late: this digest was due at {0} ({1}) while the service "
-               "was down; it covers everything since the last one.", empty="No interviews were completed in this period.",
-               interviews="Interviews", waiting="Waiting for a decision", questions="Follow-up questions not yet asked",
-               strength="Strength", to_verify="To verify", report="Open report", processing="{0} more interviews are still being processed.",
-               failed="Failed: {0}", days="waiting {0} days", rounds="{0} rounds", more="…and {0} more, see `list`"),
+    "zh": dict(
+        title="面试日报",
+        window="时间段",
+        late="迟发：原定 {0}（{1}）发送，当时服务不在线；本期覆盖上次日报以来的全部面试。",
+        empty="这段时间没有完成的面试。",
+        interviews="今日面试",
+        waiting="等待决定的候选人",
+        questions="尚未追问的问题",
+        strength="亮点",
+        to_verify="待验证",
+        report="查看报告",
+        processing="另有 {0} 场面试正在处理。",
+        failed="处理失败：{0}",
+        days="已等待 {0} 天",
+        rounds="{0} 轮",
+        more="……另有 {0} 场，见 `list`",
+    ),
+    "en": dict(
+        title="Interview digest",
+        window="Window",
+        late="Late: this digest was due at {0} ({1}) while the service "
+        "was down; it covers everything since the last one.",
+        empty="No interviews were completed in this period.",
+        interviews="Interviews",
+        waiting="Waiting for a decision",
+        questions="Follow-up questions not yet asked",
+        strength="Strength",
+        to_verify="To verify",
+        report="Open report",
+        processing="{0} more interviews are still being processed.",
+        failed="Failed: {0}",
+        days="waiting {0} days",
+        rounds="{0} rounds",
+        more="…and {0} more, see `list`",
+    ),
 }
 PANORAMA_LABELS = {
-    "zh": dict(title="候选人全景图", rounds="各轮面试", trend="能力走势", unverified="仍待验证", pending="尚未追问",
-               contradictions="前后矛盾的说法", focus="下一轮建议重点", none="无", interviewer="面试官", report="报告",
-               overall="综合"),
-    "en": dict(title="Candidate panorama", rounds="Rounds", trend="Competency trend", unverified="Still unverified",
-               pending="Not yet asked", contradictions="Statements that contradict each other", focus="Focus for the next round",
-               none="none", interviewer="interviewer", report="report", overall="overall"),
+    "zh": dict(
+        title="候选人全景图",
+        rounds="各轮面试",
+        trend="能力走势",
+        unverified="仍待验证",
+        pending="尚未追问",
+        contradictions="前后矛盾的说法",
+        focus="下一轮建议重点",
+        none="无",
+        interviewer="面试官",
+        report="报告",
+        overall="综合",
+    ),
+    "en": dict(
+        title="Candidate panorama",
+        rounds="Rounds",
+        trend="Competency trend",
+        unverified="Still unverified",
+        pending="Not yet asked",
+        contradictions="Statements that contradict each other",
+        focus="Focus for the next round",
+        none="none",
+        interviewer="interviewer",
+        report="report",
+        overall="overall",
+    ),
 }
 
 
@@ -204,8 +307,16 @@ def _score(value: float | None) -> str:
 def _history_view(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     lang = "zh" if data["language"] == "zh" else "en"
     labels = (DIGEST_LABELS if kind == "digest" else PANORAMA_LABELS)[lang]
-    return {"d": data, "L": labels, "lang": lang, "rec": REC_WORDS[lang], "icons": REC_ICONS,
-            "decisions": DECISION_WORDS[lang], "arrows": TREND_ARROWS, "score": _score}
+    return {
+        "d": data,
+        "L": labels,
+        "lang": lang,
+        "rec": REC_WORDS[lang],
+        "icons": REC_ICONS,
+        "decisions": DECISION_WORDS[lang],
+        "arrows": TREND_ARROWS,
+        "score": _score,
+    }
 
 
 def render_history(kind: str, data: dict[str, Any], fmt: str) -> str:

@@ -8,6 +8,7 @@ the cross-job batcher when the backend batches, e.g. qwen3 on a GPU).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -15,10 +16,11 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from asr_engine import AudioInputError, Engine
 from asr_engine.audio import probe
@@ -59,8 +61,13 @@ class Submission:
 
 
 class Service:
-    def __init__(self, settings: Settings, *, engine_factory: Callable[[], Engine] | None = None,
-                 worker_id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine_factory: Callable[[], Engine] | None = None,
+        worker_id: str | None = None,
+    ) -> None:
         self.settings = settings
         self.bus = ProgressBus()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -88,8 +95,12 @@ class Service:
         return store
 
     def queue(self) -> JobQueue:
-        return JobQueue(self.store(), lease_s=self.settings.job_lease_s, max_attempts=self.settings.job_max_attempts,
-                        backoff_s=self.settings.job_backoff_s)
+        return JobQueue(
+            self.store(),
+            lease_s=self.settings.job_lease_s,
+            max_attempts=self.settings.job_max_attempts,
+            backoff_s=self.settings.job_backoff_s,
+        )
 
     async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, lambda: fn(*args))
@@ -101,7 +112,9 @@ class Service:
                 if self.settings.asr_workers > 1 and self._engine.backend.batch_size > 1:
                     from asr_engine.batcher import BatchingBackend
 
-                    self._engine.backend = BatchingBackend(self._engine.backend, max_wait_s=self.settings.batch_wait_s)
+                    self._engine.backend = BatchingBackend(
+                        self._engine.backend, max_wait_s=self.settings.batch_wait_s
+                    )
                 log.info("ASR engine %s loaded (%s)", self._engine.name, self._engine.reason)
             return self._engine
 
@@ -111,8 +124,12 @@ class Service:
 
     def validate_audio(self, path: Path, filename: str) -> float | None:
         """Raises AudioInputError (one sentence, naming the upload) for anything that is not usable audio."""
-        return probe(path, max_duration_s=self.settings.max_audio_seconds, max_bytes=self.settings.max_upload_bytes,
-                     name=filename)
+        return probe(
+            path,
+            max_duration_s=self.settings.max_audio_seconds,
+            max_bytes=self.settings.max_upload_bytes,
+            name=filename,
+        )
 
     def _submit_sync(self, sub: Submission) -> tuple[str, bool]:
         if not sub.profile and sub.channel:
@@ -129,20 +146,43 @@ class Service:
         final = self.audio_dir / sub.sha256[:2] / f"{sub.sha256}{suffix}"
         interview_id, created = self.queue().submit(
             sub.key,
-            {"source": sub.filename, "sha256": sub.sha256, "size_bytes": sub.size_bytes, "profile": sub.profile or "general",
-             "title": Path(sub.filename).stem, "candidate_id": candidates.ensure(store, name), "round": ref.round,
-             "interviewer": sub.interviewer, "platform": sub.platform, "channel": sub.channel, "thread": sub.thread,
-             "uploader": sub.uploader, "callback_url": sub.callback_url, "language": sub.language},
-            {"path": str(final), "sha256": sub.sha256, "size_bytes": sub.size_bytes, "source": sub.filename,
-             "content_type": sub.content_type, "duration_s": None, "deleted_at": None},
+            {
+                "source": sub.filename,
+                "sha256": sub.sha256,
+                "size_bytes": sub.size_bytes,
+                "profile": sub.profile or "general",
+                "title": Path(sub.filename).stem,
+                "candidate_id": candidates.ensure(store, name),
+                "round": ref.round,
+                "interviewer": sub.interviewer,
+                "platform": sub.platform,
+                "channel": sub.channel,
+                "thread": sub.thread,
+                "uploader": sub.uploader,
+                "callback_url": sub.callback_url,
+                "language": sub.language,
+            },
+            {
+                "path": str(final),
+                "sha256": sub.sha256,
+                "size_bytes": sub.size_bytes,
+                "source": sub.filename,
+                "content_type": sub.content_type,
+                "duration_s": None,
+                "deleted_at": None,
+            },
         )
         if created and not final.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(sub.path), final)
         else:
             sub.path.unlink(missing_ok=True)
-        self.audit(sub.uploader or sub.platform, "submit" if created else "submit-duplicate", interview_id,
-                   {"platform": sub.platform, "channel": sub.channel, "file": sub.filename})
+        self.audit(
+            sub.uploader or sub.platform,
+            "submit" if created else "submit-duplicate",
+            interview_id,
+            {"platform": sub.platform, "channel": sub.channel, "file": sub.filename},
+        )
         return interview_id, created
 
     async def submit(self, sub: Submission) -> tuple[str, bool]:
@@ -151,11 +191,15 @@ class Service:
             self.bus.publish(Progress(interview_id, "queued"))
         return interview_id, created
 
-    def audit(self, actor: str, action: str, interview_id: str | None, detail: dict[str, Any] | None = None) -> None:
+    def audit(
+        self, actor: str, action: str, interview_id: str | None, detail: dict[str, Any] | None = None
+    ) -> None:
         store = self.store()
         with store.db.conn:
-            store.db.conn.execute("insert into audit_log (at, actor, action, interview_id, detail) values (?, ?, ?, ?, ?)",
-                                  [now(), actor, action, interview_id, json.dumps(detail or {}, ensure_ascii=False)])
+            store.db.conn.execute(
+                "insert into audit_log (at, actor, action, interview_id, detail) values (?, ?, ?, ?, ?)",
+                [now(), actor, action, interview_id, json.dumps(detail or {}, ensure_ascii=False)],
+            )
 
     # ---- reading --------------------------------------------------------------------------------------
     def report_url(self, interview_id: str) -> str:
@@ -172,12 +216,19 @@ class Service:
             return None
         job = self.queue().job_for(interview_id) or {}
         out = {
-            "id": interview_id, "status": row["status"], "error": row.get("error"),
+            "id": interview_id,
+            "status": row["status"],
+            "error": row.get("error"),
             "analysis": queries.analysis(store, interview_id),
             "report_url": self.report_url(interview_id) if row["status"] == "done" else None,
-            "progress": {"stage": job.get("stage"), "done": job.get("done"), "total": job.get("total"),
-                         "attempts": job.get("attempts")},
-            "source": row.get("source"), "created_at": row.get("created_at"),
+            "progress": {
+                "stage": job.get("stage"),
+                "done": job.get("done"),
+                "total": job.get("total"),
+                "attempts": job.get("attempts"),
+            },
+            "source": row.get("source"),
+            "created_at": row.get("created_at"),
         }
         return out
 
@@ -187,10 +238,20 @@ class Service:
         row = store.interview(interview_id)
         if row is None:
             return False
-        rec = next(store.db.query("select path, sha256 from recordings where interview_id = ?", [interview_id]), None)
+        rec = next(
+            store.db.query("select path, sha256 from recordings where interview_id = ?", [interview_id]), None
+        )
         with store.db.conn:
-            for table in ("segments", "transcripts", "analyses", "reports", "jobs", "platform_posts", "recordings",
-                          fulltext.TABLE):
+            for table in (
+                "segments",
+                "transcripts",
+                "analyses",
+                "reports",
+                "jobs",
+                "platform_posts",
+                "recordings",
+                fulltext.TABLE,
+            ):
                 store.db.conn.execute(f"delete from {table} where interview_id = ?", [interview_id])
             store.db.conn.execute("delete from interviews where id = ?", [interview_id])
         if rec and rec["path"]:
@@ -201,8 +262,12 @@ class Service:
         return True
 
     def recording_path(self, interview_id: str) -> Path | None:
-        rec = next(self.store().db.query("select path, deleted_at from recordings where interview_id = ?",
-                                         [interview_id]), None)
+        rec = next(
+            self.store().db.query(
+                "select path, deleted_at from recordings where interview_id = ?", [interview_id]
+            ),
+            None,
+        )
         if rec is None or rec["deleted_at"] or not rec["path"] or not Path(rec["path"]).exists():
             return None
         return Path(rec["path"])
@@ -231,10 +296,8 @@ class Service:
         while not self._stop.is_set():
             job = await self.db(lambda: self.queue().claim(self.worker_id))
             if job is None:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_s)
-                except asyncio.TimeoutError:
-                    pass
                 continue
             await self._run_job(job)
 
@@ -250,7 +313,9 @@ class Service:
             await self._deliver_callback(job.interview_id)
         elif outcome:
             status, error = outcome.split(":", 1)
-            self.bus.publish(Progress(job.interview_id, "failed" if status == "failed" else "retrying", error=error))
+            self.bus.publish(
+                Progress(job.interview_id, "failed" if status == "failed" else "retrying", error=error)
+            )
             if status == "failed":
                 await self._deliver_callback(job.interview_id)
 
@@ -276,8 +341,13 @@ class Service:
                 raise AudioInputError("the recording is no longer stored (deleted or purged)")
             profile = load_profile(row.get("profile"))
             t0 = time.perf_counter()
-            transcript = self.engine().transcribe(path, language=row.get("language") or None,
-                                                  hotwords=profile.hotwords, progress=progress, name=row.get("source"))
+            transcript = self.engine().transcribe(
+                path,
+                language=row.get("language") or None,
+                hotwords=profile.hotwords,
+                progress=progress,
+                name=row.get("source"),
+            )
             transcript.timings["wall_s"] = round(time.perf_counter() - t0, 3)
             progress("analysing", 0, 1)
             analysis = analyze(transcript, profile)
@@ -292,8 +362,10 @@ class Service:
 
         def write() -> None:
             store.write_results(job.interview_id, transcript.to_dict(), analysis.to_dict(), profile.name)
-            store.db.conn.execute("update recordings set duration_s = ? where interview_id = ?",
-                                  [transcript.duration_s, job.interview_id])
+            store.db.conn.execute(
+                "update recordings set duration_s = ? where interview_id = ?",
+                [transcript.duration_s, job.interview_id],
+            )
 
         if not queue.complete(job, self.worker_id, write):
             log.warning("job %s was taken over by another worker; result discarded", job.id)
@@ -309,8 +381,13 @@ class Service:
             return
         payload = {k: status[k] for k in ("id", "status", "error", "analysis", "report_url")}
         try:
-            code = await post_json(url, payload, self.fetch_policy, retries=self.settings.callback_retries,
-                                   backoff_s=self.settings.callback_backoff_s)
+            code = await post_json(
+                url,
+                payload,
+                self.fetch_policy,
+                retries=self.settings.callback_retries,
+                backoff_s=self.settings.callback_backoff_s,
+            )
             await self.db(self.audit, "service", "callback", interview_id, {"status": code})
         except Exception as exc:
             log.warning("callback for %s failed: %s", interview_id, exc)

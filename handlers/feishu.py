@@ -15,14 +15,15 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from bot import queries
-from bot.fetch import TooLarge, save_stream
 from bot.digest import Digest, Subscription
+from bot.fetch import TooLarge, save_stream
 from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
@@ -41,11 +42,30 @@ from .threads import (
 log = logging.getLogger(__name__)
 PLATFORM = "feishu"
 RECORDING_TYPES = {"audio", "file", "media"}
-AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".wav", ".ogg", ".opus", ".flac", ".webm", ".mp4", ".mov", ".amr", ".mkv")
+AUDIO_SUFFIXES = (
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".wav",
+    ".ogg",
+    ".opus",
+    ".flac",
+    ".webm",
+    ".mp4",
+    ".mov",
+    ".amr",
+    ".mkv",
+)
+
+
 def status_card(text: str) -> str:
-    return json.dumps({"config": {"wide_screen_mode": True, "update_multi": True},
-                       "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}}]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "config": {"wide_screen_mode": True, "update_multi": True},
+            "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}}],
+        },
+        ensure_ascii=False,
+    )
 
 
 class FeishuError(Exception):
@@ -61,16 +81,28 @@ class FeishuApp:
             raise ValueError("Feishu needs FEISHU_APP_ID and FEISHU_APP_SECRET")
         self.service, self.settings = service, settings
         self.lang = "en" if settings.language == "en" else "zh"
-        self.client = (lark.Client.builder().app_id(settings.feishu_app_id).app_secret(settings.feishu_app_secret)
-                       .domain(settings.feishu_domain).log_level(lark.LogLevel.WARNING).build())
-        self.dispatcher = (lark.EventDispatcherHandler.builder(settings.feishu_encrypt_key or "",
-                                                               settings.feishu_verification_token or "")
-                           .register_p2_im_message_receive_v1(self._receive).build())
+        self.client = (
+            lark.Client.builder()
+            .app_id(settings.feishu_app_id)
+            .app_secret(settings.feishu_app_secret)
+            .domain(settings.feishu_domain)
+            .log_level(lark.LogLevel.WARNING)
+            .build()
+        )
+        self.dispatcher = (
+            lark.EventDispatcherHandler.builder(
+                settings.feishu_encrypt_key or "", settings.feishu_verification_token or ""
+            )
+            .register_p2_im_message_receive_v1(self._receive)
+            .build()
+        )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.supervisor: Supervisor | None = None
         self.members = MembershipCache(self._members_of)
         self._last_progress: dict[str, str] = {}
-        self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
+        self.sweeper = ReportSweeper(
+            service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale)
+        )
         service.bus.subscribe(self._on_progress)
         service.digests.register(PLATFORM, self)
 
@@ -88,9 +120,15 @@ class FeishuApp:
             if resp.status_code < 400:
                 return web.Response(status=resp.status_code, body=body, content_type="application/json")
             reason = body.decode("utf-8", "replace")
-            if any(k in reason for k in ("signature", "verification_token", "PKCS7", "padding", "encrypt_key")):
-                return web.json_response({"error": "request refused: bad signature, token or encryption"}, status=401)
-            if "processor not found" in reason:  # an event type we do not subscribe to: do not make Feishu retry
+            if any(
+                k in reason for k in ("signature", "verification_token", "PKCS7", "padding", "encrypt_key")
+            ):
+                return web.json_response(
+                    {"error": "request refused: bad signature, token or encryption"}, status=401
+                )
+            if (
+                "processor not found" in reason
+            ):  # an event type we do not subscribe to: do not make Feishu retry
                 return web.json_response({"msg": "ignored"})
             return web.json_response({"error": "malformed event"}, status=400)
 
@@ -115,9 +153,13 @@ class FeishuApp:
     def _make_ws_client(self):
         import lark_oapi as lark
 
-        return lark.ws.Client(self.settings.feishu_app_id, self.settings.feishu_app_secret,
-                              event_handler=self.dispatcher, domain=self.settings.feishu_domain,
-                              log_level=lark.LogLevel.WARNING)
+        return lark.ws.Client(
+            self.settings.feishu_app_id,
+            self.settings.feishu_app_secret,
+            event_handler=self.dispatcher,
+            domain=self.settings.feishu_domain,
+            log_level=lark.LogLevel.WARNING,
+        )
 
     def _spawn(self, coro) -> None:
         self.loop.create_task(coro)
@@ -151,16 +193,29 @@ class FeishuApp:
             log.warning("Feishu message %s has malformed content", message.get("message_id"))
             return
         if mtype in RECORDING_TYPES:
-            name = content.get("file_name") or f"{message.get('message_id')}.{'opus' if mtype == 'audio' else 'audio'}"
+            name = (
+                content.get("file_name")
+                or f"{message.get('message_id')}.{'opus' if mtype == 'audio' else 'audio'}"
+            )
             if mtype == "file" and not name.lower().endswith(AUDIO_SUFFIXES):
                 return  # a document, not a recording: ignored silently
             mid = message["message_id"]
-            if not await svc.db(lambda: queries.claim_file(svc.store(), PLATFORM, mid, message.get("chat_id"),
-                                                           message.get("root_id") or mid, sender)):
+            if not await svc.db(
+                lambda: queries.claim_file(
+                    svc.store(), PLATFORM, mid, message.get("chat_id"), message.get("root_id") or mid, sender
+                )
+            ):
                 return
-            await self._process_file({"file_id": mid, "channel": message.get("chat_id"), "user": sender,
-                                      "thread": message.get("root_id") or mid, "ack_message": None},
-                                     {"file_key": content.get("file_key"), "name": name})
+            await self._process_file(
+                {
+                    "file_id": mid,
+                    "channel": message.get("chat_id"),
+                    "user": sender,
+                    "thread": message.get("root_id") or mid,
+                    "ack_message": None,
+                },
+                {"file_key": content.get("file_key"), "name": name},
+            )
         elif mtype == "text":
             mentioned = any(m.get("name") for m in message.get("mentions") or [])
             if message.get("chat_type") == "p2p" or mentioned:
@@ -176,19 +231,34 @@ class FeishuApp:
                 await finish_upload(svc, PLATFORM, mid)
                 return
         await take_in(
-            svc, PLATFORM, row, meta["name"], self.lang,
+            svc,
+            PLATFORM,
+            row,
+            meta["name"],
+            self.lang,
             post_ack=lambda text: self._reply(mid, status_card(text), f"ack-{mid}"),
             download=lambda tmp: self._download(mid, meta["file_key"], tmp),
             submission=lambda tmp, sha, size: Submission(
-                path=tmp, filename=meta["name"], key=f"feishu:{mid}", sha256=sha, size_bytes=size, platform=PLATFORM,
-                channel=chat, thread=mid, uploader=row.get("user")),
-            show_failure=lambda ack, text: self._patch(ack, status_card(text)), errors=(FeishuError,))
+                path=tmp,
+                filename=meta["name"],
+                key=f"feishu:{mid}",
+                sha256=sha,
+                size_bytes=size,
+                platform=PLATFORM,
+                channel=chat,
+                thread=mid,
+                uploader=row.get("user"),
+            ),
+            show_failure=lambda ack, text: self._patch(ack, status_card(text)),
+            errors=(FeishuError,),
+        )
 
     async def _message_file(self, message_id: str) -> dict[str, Any] | None:
         from lark_oapi.api.im.v1 import GetMessageRequest
 
-        resp = await self._call(lambda: self.client.im.v1.message.get(
-            GetMessageRequest.builder().message_id(message_id).build()))
+        resp = await self._call(
+            lambda: self.client.im.v1.message.get(GetMessageRequest.builder().message_id(message_id).build())
+        )
         if not resp.success() or not resp.data.items:
             return None
         item = resp.data.items[0]
@@ -201,14 +271,19 @@ class FeishuApp:
         from lark_oapi.core.token.manager import TokenManager
 
         token = await asyncio.get_running_loop().run_in_executor(
-            None, TokenManager.get_self_tenant_token, self.client._config)
+            None, TokenManager.get_self_tenant_token, self.client._config
+        )
         url = f"{self.settings.feishu_domain}/open-apis/im/v1/messages/{message_id}/resources/{file_key}"
         limit = self.settings.max_upload_bytes
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
-            async with session.get(url, params={"type": "file"}, headers={"Authorization": f"Bearer {token}"}) as resp:
+            async with session.get(
+                url, params={"type": "file"}, headers={"Authorization": f"Bearer {token}"}
+            ) as resp:
                 if resp.status != 200:
-                    raise FeishuError(f"Feishu answered HTTP {resp.status} for the file download "
-                                      f"(log id {resp.headers.get('X-Tt-Logid', '-')})")
+                    raise FeishuError(
+                        f"Feishu answered HTTP {resp.status} for the file download "
+                        f"(log id {resp.headers.get('X-Tt-Logid', '-')})"
+                    )
                 try:
                     return await save_stream(lambda: resp.content.read(1 << 16), dest, limit)
                 except TooLarge:
@@ -218,16 +293,30 @@ class FeishuApp:
     async def _reply(self, message_id: str, card: str, uuid: str) -> str | None:
         from lark_oapi.api.im.v1 import ReplyMessageRequest, ReplyMessageRequestBody
 
-        body = (ReplyMessageRequestBody.builder().content(card).msg_type("interactive").reply_in_thread(True)
-                .uuid(uuid[:50]).build())
+        body = (
+            ReplyMessageRequestBody.builder()
+            .content(card)
+            .msg_type("interactive")
+            .reply_in_thread(True)
+            .uuid(uuid[:50])
+            .build()
+        )
         for attempt in range(4):
-            resp = await self._call(lambda: self.client.im.v1.message.reply(
-                ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()))
+            resp = await self._call(
+                lambda: self.client.im.v1.message.reply(
+                    ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
+                )
+            )
             if resp.success():
                 return resp.data.message_id
             if not _transient(resp) or attempt == 3:
-                log.error("Feishu reply to %s failed: %s %s (log id %s)", message_id, resp.code, resp.msg,
-                          resp.get_log_id())
+                log.error(
+                    "Feishu reply to %s failed: %s %s (log id %s)",
+                    message_id,
+                    resp.code,
+                    resp.msg,
+                    resp.get_log_id(),
+                )
                 return None
             await asyncio.sleep(0.5 * 2**attempt)
         return None
@@ -239,12 +328,24 @@ class FeishuApp:
 
         card = render_history("digest", digest.to_dict(), "feishu")
         id_type = "open_id" if sub.target_kind == "dm" else "chat_id"
-        body = (CreateMessageRequestBody.builder().receive_id(sub.target).msg_type("interactive").content(card)
-                .uuid(f"digest-{sub.id}-{digest.date}"[:50]).build())
+        body = (
+            CreateMessageRequestBody.builder()
+            .receive_id(sub.target)
+            .msg_type("interactive")
+            .content(card)
+            .uuid(f"digest-{sub.id}-{digest.date}"[:50])
+            .build()
+        )
         request = CreateMessageRequest.builder().receive_id_type(id_type).request_body(body).build()
         resp = await self._call(lambda: self.client.im.v1.message.create(request))
         if not resp.success():
-            log.error("Feishu digest to %s failed: %s %s (log id %s)", sub.target, resp.code, resp.msg, resp.get_log_id())
+            log.error(
+                "Feishu digest to %s failed: %s %s (log id %s)",
+                sub.target,
+                resp.code,
+                resp.msg,
+                resp.get_log_id(),
+            )
             return None
         return resp.data.message_id
 
@@ -256,12 +357,22 @@ class FeishuApp:
 
         if not message_id:
             return
-        resp = await self._call(lambda: self.client.im.v1.message.patch(
-            PatchMessageRequest.builder().message_id(message_id)
-            .request_body(PatchMessageRequestBody.builder().content(card).build()).build()))
+        resp = await self._call(
+            lambda: self.client.im.v1.message.patch(
+                PatchMessageRequest.builder()
+                .message_id(message_id)
+                .request_body(PatchMessageRequestBody.builder().content(card).build())
+                .build()
+            )
+        )
         if not resp.success():
-            log.error("Feishu card update %s failed: %s %s (log id %s)", message_id, resp.code, resp.msg,
-                      resp.get_log_id())
+            log.error(
+                "Feishu card update %s failed: %s %s (log id %s)",
+                message_id,
+                resp.code,
+                resp.msg,
+                resp.get_log_id(),
+            )
 
     async def _on_progress(self, event) -> None:
         svc = self.service
@@ -292,9 +403,16 @@ class FeishuApp:
             else:
                 posted = await self._reply(thread, card, f"report-{iid}")
         else:
-            card = render_stored(status["analysis"], "feishu", ReportContext(
-                title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid))
-            posted = await self._reply(thread, card, f"report-{iid}")  # the uuid makes a retried reply a no-op
+            card = render_stored(
+                status["analysis"],
+                "feishu",
+                ReportContext(
+                    title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+                ),
+            )
+            posted = await self._reply(
+                thread, card, f"report-{iid}"
+            )  # the uuid makes a retried reply a no-op
             await self._patch(ack, status_card(say("done", self.lang)))
         await record_report(self.service, PLATFORM, interview, posted)
 
@@ -303,10 +421,15 @@ class FeishuApp:
         chat = message.get("chat_id")
         cmd = commands.parse(text, self.settings.language)
         ctx = commands.Context(
-            service=self.service, platform=PLATFORM, channel=chat, user=user or "?",
+            service=self.service,
+            platform=PLATFORM,
+            channel=chat,
+            user=user or "?",
             is_admin=bool(user) and user in self.settings.feishu_admins,
-            member_of=lambda c: self.members.is_member(c, user), report_url=self.service.report_url,
-            user_timezone=lambda: self._user_timezone(user))
+            member_of=lambda c: self.members.is_member(c, user),
+            report_url=self.service.report_url,
+            user_timezone=lambda: self._user_timezone(user),
+        )
         reply = await commands.execute(cmd, ctx)
         card = commands.render_reply(reply, "feishu")
         await self._reply(message["message_id"], card, f"cmd-{message['message_id']}")
@@ -320,7 +443,9 @@ class FeishuApp:
         request = GetUserRequest.builder().user_id(user).user_id_type("open_id").build()
         resp = await self._call(lambda: self.client.contact.v3.user.get(request))
         if not resp.success() or resp.data is None or resp.data.user is None:
-            log.info("Feishu user time zone unavailable: %s %s (log id %s)", resp.code, resp.msg, resp.get_log_id())
+            log.info(
+                "Feishu user time zone unavailable: %s %s (log id %s)", resp.code, resp.msg, resp.get_log_id()
+            )
             return None
         return resp.data.user.time_zone or None
 
@@ -336,8 +461,13 @@ class FeishuApp:
             request = builder.build()
             resp = await self._call(lambda r=request: self.client.im.v1.chat_members.get(r))
             if not resp.success():
-                log.error("Feishu chat members of %s failed: %s %s (log id %s)", chat, resp.code, resp.msg,
-                          resp.get_log_id())
+                log.error(
+                    "Feishu chat members of %s failed: %s %s (log id %s)",
+                    chat,
+                    resp.code,
+                    resp.msg,
+                    resp.get_log_id(),
+                )
                 return None
             members.update(m.member_id for m in resp.data.items or [])
             if not resp.data.has_more:
@@ -352,8 +482,11 @@ def _log_failure(future) -> None:
 
 def _transient(resp) -> bool:
     # rate limits and server-side hiccups are worth another try; permissions and bad requests are not
-    return resp.code in (99991400, 230020, 99991663, 1254290, 1254607) or (resp.code or 0) >= 99991000 and \
-        resp.code not in (99991672, 99991668, 99991401)
+    return (
+        resp.code in (99991400, 230020, 99991663, 1254290, 1254607)
+        or (resp.code or 0) >= 99991000
+        and resp.code not in (99991672, 99991668, 99991401)
+    )
 
 
 class Supervisor:
@@ -361,7 +494,9 @@ class Supervisor:
     When the client returns or raises (it gives up after its own reconnect attempts), the supervisor
     logs why and starts a new one after a backoff."""
 
-    def __init__(self, factory: Callable[[], Any], *, backoff_s: float = 5.0, max_backoff_s: float = 300.0) -> None:
+    def __init__(
+        self, factory: Callable[[], Any], *, backoff_s: float = 5.0, max_backoff_s: float = 300.0
+    ) -> None:
         self.factory = factory
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.restarts = 0
@@ -394,8 +529,12 @@ class Supervisor:
             if self._stop.is_set():
                 return
             self.restarts += 1
-            log.error("Feishu long connection stopped (%s); restarting in %.0f s (restart %d)", self.last_error,
-                      delay, self.restarts)
+            log.error(
+                "Feishu long connection stopped (%s); restarting in %.0f s (restart %d)",
+                self.last_error,
+                delay,
+                self.restarts,
+            )
             if time.monotonic() - started > 600:
                 delay = self.backoff_s  # it ran fine for a while: start again quickly
             self._stop.wait(delay)

@@ -4,7 +4,8 @@
 recording in IN_DIR. A manifest in OUT_DIR remembers finished recordings by content hash, so a rerun (or
 a renamed file) does not transcribe again. Engine failures are retried with backoff; bad audio is
 reported with its reason. Cron, every 10 minutes:
-    */10 * * * * cd /srv/interview-bot && .venv/bin/interview-bot batch /data/exports /data/reports >> /var/log/ib-batch.log 2>&1
+    */10 * * * * cd /srv/interview-bot && \
+        .venv/bin/interview-bot batch /data/exports /data/reports >> /var/log/ib-batch.log 2>&1
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from asr_engine import AudioInputError, Engine
 from bot.analysis import load_profile
@@ -25,8 +26,21 @@ from bot.pipeline import file_digest, process_recording
 from bot.render import ReportContext, render
 from bot.store import Store
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".webm", ".mp4", ".mov", ".mkv", ".amr",
-                  ".wma"}
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".flac",
+    ".webm",
+    ".mp4",
+    ".mov",
+    ".mkv",
+    ".amr",
+    ".wma",
+}
 MANIFEST = ".interview-bot-manifest.json"
 log = logging.getLogger("interview_bot.batch")
 
@@ -48,8 +62,17 @@ class BatchResult:
 
 
 class Batch:
-    def __init__(self, settings: Settings, in_dir: Path, out_dir: Path, profile: Profile,
-                 engine_factory: Callable[[], Engine], *, retries: int = 2, backoff_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        in_dir: Path,
+        out_dir: Path,
+        profile: Profile,
+        engine_factory: Callable[[], Engine],
+        *,
+        retries: int = 2,
+        backoff_s: float = 2.0,
+    ) -> None:
         self.settings = settings
         self.in_dir, self.out_dir = in_dir, out_dir
         self.profile = profile
@@ -58,7 +81,9 @@ class Batch:
         self.retries, self.backoff_s = retries, backoff_s
         self.store = Store(settings.db_path)
         self.manifest_path = out_dir / MANIFEST
-        self.manifest: dict[str, dict] = json.loads(self.manifest_path.read_text()) if self.manifest_path.exists() else {}
+        self.manifest: dict[str, dict] = (
+            json.loads(self.manifest_path.read_text()) if self.manifest_path.exists() else {}
+        )
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -67,8 +92,11 @@ class Batch:
         return self._engine
 
     def candidates(self) -> list[Path]:
-        return sorted(p for p in self.in_dir.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-                      and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in self.in_dir.iterdir()
+            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+        )
 
     def _save_manifest(self) -> None:
         tmp = self.manifest_path.with_suffix(".tmp")
@@ -84,8 +112,14 @@ class Batch:
             return
         for attempt in range(self.retries + 1):
             try:
-                done = process_recording(path, store=self.store, engine=self.engine, engine_name=self._engine_name(),
-                                         profile=self.profile, max_bytes=self.settings.max_upload_bytes)
+                done = process_recording(
+                    path,
+                    store=self.store,
+                    engine=self.engine,
+                    engine_name=self._engine_name(),
+                    profile=self.profile,
+                    max_bytes=self.settings.max_upload_bytes,
+                )
                 break
             except AudioInputError as exc:
                 result.failed[path.name] = str(exc)
@@ -165,9 +199,17 @@ def setup_logging(out_dir: Path) -> None:
     log.propagate = False
 
 
-def run_batch(settings: Settings, in_dir: Path, out_dir: Path, profile_spec: str | None, watch: bool,
-              interval_s: float = 2.0) -> BatchResult:
+def run_batch(
+    settings: Settings,
+    in_dir: Path,
+    out_dir: Path,
+    profile_spec: str | None,
+    watch: bool,
+    interval_s: float = 2.0,
+) -> BatchResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(out_dir)
-    batch = Batch(settings, in_dir, out_dir, load_profile(profile_spec), lambda: Engine(settings.engine_config()))
+    batch = Batch(
+        settings, in_dir, out_dir, load_profile(profile_spec), lambda: Engine(settings.engine_config())
+    )
     return batch.watch(interval_s) if watch else batch.run_once()

@@ -62,8 +62,9 @@ def _auth(request: web.Request) -> str | None:
 def _require_auth(request: web.Request) -> str:
     actor = _auth(request)
     if actor is None:
-        raise web.HTTPUnauthorized(text=json.dumps({"error": "missing or invalid bearer token"}),
-                                   content_type="application/json")
+        raise web.HTTPUnauthorized(
+            text=json.dumps({"error": "missing or invalid bearer token"}), content_type="application/json"
+        )
     return actor
 
 
@@ -123,18 +124,34 @@ async def create_interview(request: web.Request) -> web.Response:
         except AudioInputError as exc:
             return error(422, str(exc))
         key = request.headers.get("Idempotency-Key") or f"sha256:{sha}"
-        sub = Submission(path=tmp, filename=filename, key=f"api:{key}", sha256=sha, size_bytes=size,
-                         platform="api", uploader=actor, candidate=fields.get("candidate"),
-                         interviewer=fields.get("interviewer"), profile=fields.get("profile"),
-                         language=None if fields.get("language") in (None, "auto") else fields.get("language"),
-                         callback_url=fields.get("callback_url"), content_type=content_type)
+        sub = Submission(
+            path=tmp,
+            filename=filename,
+            key=f"api:{key}",
+            sha256=sha,
+            size_bytes=size,
+            platform="api",
+            uploader=actor,
+            candidate=fields.get("candidate"),
+            interviewer=fields.get("interviewer"),
+            profile=fields.get("profile"),
+            language=None if fields.get("language") in (None, "auto") else fields.get("language"),
+            callback_url=fields.get("callback_url"),
+            content_type=content_type,
+        )
         try:
             interview_id, created = await service.submit(sub)
         except AudioInputError as exc:  # e.g. an unknown profile
             return error(400, str(exc))
         status = await service.db(service.status_sync, interview_id)
-        return reply({"id": interview_id, "status": status["status"] if status else "queued",
-                                  "duplicate": not created}, status=202)
+        return reply(
+            {
+                "id": interview_id,
+                "status": status["status"] if status else "queued",
+                "duplicate": not created,
+            },
+            status=202,
+        )
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -162,7 +179,9 @@ async def list_interviews(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "limit must be a number")
 
-    return reply({"interviews": await service.db(lambda: queries.listing(service.store(), candidate, since, limit))})
+    return reply(
+        {"interviews": await service.db(lambda: queries.listing(service.store(), candidate, since, limit))}
+    )
 
 
 async def get_candidate(request: web.Request) -> web.Response:
@@ -173,8 +192,9 @@ async def get_candidate(request: web.Request) -> web.Response:
     if language not in ("zh", "en"):
         return error(400, "language must be zh or en")
     name = request.match_info["name"]
-    pano = await service.db(lambda: panorama.build(service.store(), None, name, language=language,
-                                                   report_url=service.report_url))
+    pano = await service.db(
+        lambda: panorama.build(service.store(), None, name, language=language, report_url=service.report_url)
+    )
     if pano is None:
         return error(404, "no candidate with that name and an analysed interview")
     return reply(pano.to_dict())
@@ -191,8 +211,18 @@ async def search_interviews(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "limit must be a number")
     hits = await service.db(lambda: queries.search(service.store(), None, words, limit=limit))
-    return reply({"hits": [{**asdict(h), "link": service.report_url(h.interview_id) +
-                            (f"#t={h.start}" if h.start is not None else "")} for h in hits]})
+    return reply(
+        {
+            "hits": [
+                {
+                    **asdict(h),
+                    "link": service.report_url(h.interview_id)
+                    + (f"#t={h.start}" if h.start is not None else ""),
+                }
+                for h in hits
+            ]
+        }
+    )
 
 
 async def delete_interview(request: web.Request) -> web.Response:
@@ -217,19 +247,28 @@ async def metrics(request: web.Request) -> web.Response:
 
     m = await service.db(collect)
     lines = [
-        "# HELP ib_queue_depth Jobs waiting to be worked on.", "# TYPE ib_queue_depth gauge",
+        "# HELP ib_queue_depth Jobs waiting to be worked on.",
+        "# TYPE ib_queue_depth gauge",
         f"ib_queue_depth {m['counts'].get('queued', 0)}",
-        "# HELP ib_jobs Jobs by state.", "# TYPE ib_jobs gauge",
+        "# HELP ib_jobs Jobs by state.",
+        "# TYPE ib_jobs gauge",
         *(f'ib_jobs{{state="{s}"}} {m["counts"].get(s, 0)}' for s in ("queued", "running", "done", "failed")),
-        "# HELP ib_audio_seconds_total Seconds of audio transcribed.", "# TYPE ib_audio_seconds_total counter",
+        "# HELP ib_audio_seconds_total Seconds of audio transcribed.",
+        "# TYPE ib_audio_seconds_total counter",
         f"ib_audio_seconds_total {m['audio']:.3f}",
-        "# HELP ib_asr_wall_seconds_total Wall seconds spent transcribing.", "# TYPE ib_asr_wall_seconds_total counter",
+        "# HELP ib_asr_wall_seconds_total Wall seconds spent transcribing.",
+        "# TYPE ib_asr_wall_seconds_total counter",
         f"ib_asr_wall_seconds_total {m['wall']:.3f}",
-        "# HELP ib_x_real_time Audio seconds per wall second, over all jobs.", "# TYPE ib_x_real_time gauge",
+        "# HELP ib_x_real_time Audio seconds per wall second, over all jobs.",
+        "# TYPE ib_x_real_time gauge",
         f"ib_x_real_time {m['audio'] / m['wall'] if m['wall'] else 0:.3f}",
     ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        text="\n".join(lines) + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def report_page(request: web.Request) -> web.Response:
@@ -245,11 +284,24 @@ async def report_page(request: web.Request) -> web.Response:
     if not interview or not analysis:
         return web.Response(status=404, text="This report is not ready or was deleted.")
     await service.db(service.audit, "link", "view-report", interview_id, {})
-    html = render_stored(analysis, "html", ReportContext(title=interview.get("title") or interview_id,
-                                                         audio_url=f"{token}/audio", interview_id=interview_id))
-    return web.Response(text=html, content_type="text/html",
-                        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
-                                 "X-Robots-Tag": "noindex"})
+    html = render_stored(
+        analysis,
+        "html",
+        ReportContext(
+            title=interview.get("title") or interview_id,
+            audio_url=f"{token}/audio",
+            interview_id=interview_id,
+        ),
+    )
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex",
+        },
+    )
 
 
 async def report_audio(request: web.Request) -> web.StreamResponse:
@@ -260,7 +312,9 @@ async def report_audio(request: web.Request) -> web.StreamResponse:
     path = await service.db(service.recording_path, interview_id)
     if path is None:
         return web.Response(status=404, text="The recording was deleted under the retention policy.")
-    return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})  # supports Range: seeking works
+    return web.FileResponse(
+        path, headers={"Cache-Control": "private, no-store"}
+    )  # supports Range: seeking works
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -283,13 +337,18 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/r/{id}/{token}/audio", report_audio)
 
 
-_ERR = {"description": "caller error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERR = {
+    "description": "caller error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "interview-bot API", "version": "1"},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}},
+        "schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+        },
     },
     "security": [{"bearer": []}],
     "paths": {
@@ -297,43 +356,106 @@ OPENAPI: dict[str, Any] = {
             "post": {
                 "summary": "Submit a recording (multipart field 'audio', or JSON with 'audio_url')",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"content": {
-                    "multipart/form-data": {"schema": {"type": "object", "required": ["audio"], "properties": {
-                        "audio": {"type": "string", "format": "binary"}, "profile": {"type": "string"},
-                        "candidate": {"type": "string"}, "interviewer": {"type": "string"},
-                        "language": {"type": "string", "enum": ["zh", "en", "auto"]},
-                        "callback_url": {"type": "string"}}}},
-                    "application/json": {"schema": {"type": "object", "required": ["audio_url"], "properties": {
-                        "audio_url": {"type": "string"}, "profile": {"type": "string"}, "candidate": {"type": "string"},
-                        "interviewer": {"type": "string"}, "language": {"type": "string"},
-                        "callback_url": {"type": "string"}}}}}},
-                "responses": {"202": {"description": "queued (the same id again for a repeated key)"},
-                              "400": _ERR, "401": _ERR, "413": _ERR, "415": _ERR, "422": _ERR},
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["audio"],
+                                "properties": {
+                                    "audio": {"type": "string", "format": "binary"},
+                                    "profile": {"type": "string"},
+                                    "candidate": {"type": "string"},
+                                    "interviewer": {"type": "string"},
+                                    "language": {"type": "string", "enum": ["zh", "en", "auto"]},
+                                    "callback_url": {"type": "string"},
+                                },
+                            }
+                        },
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["audio_url"],
+                                "properties": {
+                                    "audio_url": {"type": "string"},
+                                    "profile": {"type": "string"},
+                                    "candidate": {"type": "string"},
+                                    "interviewer": {"type": "string"},
+                                    "language": {"type": "string"},
+                                    "callback_url": {"type": "string"},
+                                },
+                            }
+                        },
+                    }
+                },
+                "responses": {
+                    "202": {"description": "queued (the same id again for a repeated key)"},
+                    "400": _ERR,
+                    "401": _ERR,
+                    "413": _ERR,
+                    "415": _ERR,
+                    "422": _ERR,
+                },
             },
-            "get": {"summary": "List interviews", "parameters": [
-                {"name": "candidate", "in": "query", "schema": {"type": "string"}},
-                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "interviews"}, "400": _ERR, "401": _ERR}},
+            "get": {
+                "summary": "List interviews",
+                "parameters": [
+                    {"name": "candidate", "in": "query", "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": {"description": "interviews"}, "400": _ERR, "401": _ERR},
+            },
         },
         "/v1/interviews/{id}": {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "get": {"summary": "Status, analysis and report link", "responses": {"200": {"description": "status"},
-                                                                                 "401": _ERR, "404": _ERR}},
-            "delete": {"summary": "Delete an interview and everything derived from it",
-                       "responses": {"204": {"description": "deleted"}, "401": _ERR, "404": _ERR}},
+            "get": {
+                "summary": "Status, analysis and report link",
+                "responses": {"200": {"description": "status"}, "401": _ERR, "404": _ERR},
+            },
+            "delete": {
+                "summary": "Delete an interview and everything derived from it",
+                "responses": {"204": {"description": "deleted"}, "401": _ERR, "404": _ERR},
+            },
         },
         "/v1/candidates/{name}": {
-            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-                           {"name": "language", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}],
-            "get": {"summary": "The candidate panorama: rounds, trends, contradictions, open points, next-round focus",
-                    "responses": {"200": {"description": "panorama"}, "400": _ERR, "401": _ERR, "404": _ERR}},
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "language", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
+            ],
+            "get": {
+                "summary": "The candidate panorama: rounds, trends, contradictions, open points, next-round "
+                "focus",
+                "responses": {"200": {"description": "panorama"}, "400": _ERR, "401": _ERR, "404": _ERR},
+            },
         },
-        "/v1/search": {"get": {"summary": "Full-text search in transcripts and summaries", "parameters": [
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
-            {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "hits with snippets and timestamped links"}, "400": _ERR, "401": _ERR}}},
-        "/healthz": {"get": {"security": [], "summary": "Liveness and queue", "responses": {"200": {"description": "ok"}}}},
-        "/metrics": {"get": {"security": [], "summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
+        "/v1/search": {
+            "get": {
+                "summary": "Full-text search in transcripts and summaries",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": {"description": "hits with snippets and timestamped links"},
+                    "400": _ERR,
+                    "401": _ERR,
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "security": [],
+                "summary": "Liveness and queue",
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "security": [],
+                "summary": "Prometheus metrics",
+                "responses": {"200": {"description": "text"}},
+            }
+        },
     },
 }

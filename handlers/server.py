@@ -24,8 +24,14 @@ def build_app(service: Service) -> web.Application:
     return app
 
 
-async def serve(settings: Settings, *, http: bool = True, slack: bool = False, feishu: bool = False,
-                ready: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    http: bool = True,
+    slack: bool = False,
+    feishu: bool = False,
+    ready: asyncio.Event | None = None,
+) -> None:
     service = Service(settings)
     app = build_app(service)
     chat_apps = platform_apps(service, {name for name, on in (("slack", slack), ("feishu", feishu)) if on})
@@ -43,7 +49,9 @@ async def serve(settings: Settings, *, http: bool = True, slack: bool = False, f
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.warning("serving on http://%s:%s (public URL %s)", settings.http_host, settings.http_port, settings.public_url)
+    log.warning(
+        "serving on http://%s:%s (public URL %s)", settings.http_host, settings.http_port, settings.public_url
+    )
     if ready:
         ready.set()
     retention = loop.create_task(_retention_loop(service))

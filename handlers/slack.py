@@ -18,8 +18,8 @@ import aiohttp
 from aiohttp import web
 
 from bot import queries
-from bot.fetch import TooLarge, save_stream
 from bot.digest import Digest, Subscription
+from bot.fetch import TooLarge, save_stream
 from bot.render import ReportContext, render_history, render_stored
 from bot.service import Service, Submission
 
@@ -37,11 +37,31 @@ from .threads import (
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-AUDIO_TYPES = {"mp3", "m4a", "mp4", "aac", "wav", "ogg", "opus", "flac", "webm", "amr", "mov", "mkv", "m4v", "mpg"}
+AUDIO_TYPES = {
+    "mp3",
+    "m4a",
+    "mp4",
+    "aac",
+    "wav",
+    "ogg",
+    "opus",
+    "flac",
+    "webm",
+    "amr",
+    "mov",
+    "mkv",
+    "m4v",
+    "mpg",
+}
+
+
 def is_recording(file: dict[str, Any]) -> bool:
     mimetype = (file.get("mimetype") or "").lower()
-    return (file.get("subtype") == "slack_audio" or mimetype.startswith(("audio/", "video/"))
-            or (file.get("filetype") or "").lower() in AUDIO_TYPES)
+    return (
+        file.get("subtype") == "slack_audio"
+        or mimetype.startswith(("audio/", "video/"))
+        or (file.get("filetype") or "").lower() in AUDIO_TYPES
+    )
 
 
 class SlackApp:
@@ -54,15 +74,20 @@ class SlackApp:
 
         settings = service.settings
         if not settings.slack_bot_token or not (settings.slack_signing_secret or settings.slack_app_token):
-            raise ValueError("Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+            raise ValueError(
+                "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)"
+            )
         self.service = service
         self.settings = settings
         self.lang = "en" if settings.language == "en" else "zh"
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         # 429: wait for Retry-After and try again (slack_sdk's own handler)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "socket-mode",
-                            process_before_response=False)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "socket-mode",
+            process_before_response=False,
+        )
         self.app.event("message")(self._on_message)
         self.app.event("file_shared")(self._on_file_shared)
         self.app.command("/interview")(self._on_command)
@@ -71,7 +96,9 @@ class SlackApp:
         self._last_progress: dict[str, str] = {}
         self._allowed_hosts = {urlsplit(settings.slack_api_url).hostname}
         self._socket = None
-        self.sweeper = ReportSweeper(service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale))
+        self.sweeper = ReportSweeper(
+            service, PLATFORM, lambda interview, stale: self._post_report(interview, sweep=stale)
+        )
         service.digests.register(PLATFORM, self)
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -80,7 +107,9 @@ class SlackApp:
 
         async def events(request: web.Request) -> web.Response:
             started = time.perf_counter()
-            response = await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            response = await to_aiohttp_response(
+                await self.app.async_dispatch(await to_bolt_request(request))
+            )
             log.debug("slack request acknowledged in %.1f ms", (time.perf_counter() - started) * 1000)
             return response
 
@@ -113,8 +142,9 @@ class SlackApp:
         if await self._seen(body):
             return
         for file in event["files"]:
-            await self._handle_file(file["id"], event["channel"], event.get("thread_ts") or event["ts"],
-                                    event.get("user"), file)
+            await self._handle_file(
+                file["id"], event["channel"], event.get("thread_ts") or event["ts"], event.get("user"), file
+            )
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if await self._seen(body):
@@ -122,24 +152,34 @@ class SlackApp:
         info = await self.client.files_info(file=event["file_id"])
         file = info["file"]
         channel = event.get("channel_id")
-        shares = (file.get("shares") or {})
-        share = next((s for kind in ("public", "private") for s in (shares.get(kind) or {}).get(channel, [])), None)
+        shares = file.get("shares") or {}
+        share = next(
+            (s for kind in ("public", "private") for s in (shares.get(kind) or {}).get(channel, [])), None
+        )
         if share is None:
             return  # not shared in a channel we can answer in
-        await self._handle_file(file["id"], channel, share.get("thread_ts") or share["ts"], event.get("user_id"), file)
+        await self._handle_file(
+            file["id"], channel, share.get("thread_ts") or share["ts"], event.get("user_id"), file
+        )
 
     async def _seen(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         return bool(event_id) and await self.service.db(
-            lambda: queries.seen_event(self.service.store(), PLATFORM, event_id))
+            lambda: queries.seen_event(self.service.store(), PLATFORM, event_id)
+        )
 
-    async def _handle_file(self, file_id: str, channel: str, thread_ts: str, user: str | None,
-                           file: dict[str, Any] | None) -> None:
+    async def _handle_file(
+        self, file_id: str, channel: str, thread_ts: str, user: str | None, file: dict[str, Any] | None
+    ) -> None:
         svc = self.service
-        if not await svc.db(lambda: queries.claim_file(svc.store(), PLATFORM, file_id, channel, thread_ts, user)):
+        if not await svc.db(
+            lambda: queries.claim_file(svc.store(), PLATFORM, file_id, channel, thread_ts, user)
+        ):
             return  # the other event (or a retry) already took this file
-        await self._process_file({"file_id": file_id, "channel": channel, "thread": thread_ts, "user": user,
-                                  "ack_message": None}, file)
+        await self._process_file(
+            {"file_id": file_id, "channel": channel, "thread": thread_ts, "user": user, "ack_message": None},
+            file,
+        )
 
     async def _process_file(self, row: dict[str, Any], file: dict[str, Any] | None) -> None:
         """Also resumed at start-up for files a previous process accepted but did not finish."""
@@ -158,13 +198,28 @@ class SlackApp:
             await finish_upload(svc, PLATFORM, file_id)
             return
         await take_in(
-            svc, PLATFORM, row, name, self.lang,
+            svc,
+            PLATFORM,
+            row,
+            name,
+            self.lang,
             post_ack=lambda text: self._say(channel, thread_ts, text),
             download=lambda tmp: self._download(file["url_private_download"], tmp, limit),
             submission=lambda tmp, sha, size: Submission(
-                path=tmp, filename=name, key=f"slack:{file_id}", sha256=sha, size_bytes=size, platform=PLATFORM,
-                channel=channel, thread=thread_ts, uploader=row.get("user"), content_type=file.get("mimetype")),
-            show_failure=lambda ack, text: self._update(channel, ack, text), errors=(DownloadError,))
+                path=tmp,
+                filename=name,
+                key=f"slack:{file_id}",
+                sha256=sha,
+                size_bytes=size,
+                platform=PLATFORM,
+                channel=channel,
+                thread=thread_ts,
+                uploader=row.get("user"),
+                content_type=file.get("mimetype"),
+            ),
+            show_failure=lambda ack, text: self._update(channel, ack, text),
+            errors=(DownloadError,),
+        )
 
     async def _download(self, url: str, dest, limit: int) -> tuple[str, int]:
         host = urlsplit(url).hostname or ""
@@ -202,13 +257,25 @@ class SlackApp:
         claim = await claim_report(self.service, PLATFORM, interview, sweep=sweep)
         if claim is None:
             return
-        (status, ack), iid, channel, thread = claim, interview["id"], interview["channel"], interview["thread"]
+        (status, ack), iid, channel, thread = (
+            claim,
+            interview["id"],
+            interview["channel"],
+            interview["thread"],
+        )
         if status["status"] == "failed":
             text = say("failed", self.lang, status["error"])
             ts = await self._update(channel, ack, text) if ack else await self._say(channel, thread, text)
         else:
-            payload = json.loads(render_stored(status["analysis"], "slack", ReportContext(
-                title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid)))
+            payload = json.loads(
+                render_stored(
+                    status["analysis"],
+                    "slack",
+                    ReportContext(
+                        title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+                    ),
+                )
+            )
             ts = await self._say(channel, thread, payload["text"], blocks=payload["blocks"])
             await self._update(channel, ack, say("done", self.lang))
         await record_report(self.service, PLATFORM, interview, ts)
@@ -217,7 +284,9 @@ class SlackApp:
         from slack_sdk.errors import SlackApiError
 
         try:
-            resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, **kwargs)
+            resp = await self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, **kwargs
+            )
             return resp["ts"]
         except SlackApiError as exc:
             log.error("chat.postMessage failed in %s: %s (request id %s)", channel, *_api_error(exc))
@@ -239,14 +308,22 @@ class SlackApp:
         await ack()  # within Slack's 3 seconds; the answer follows through response_url
         cmd = commands.parse(command.get("text", ""), self.settings.language)
         ctx = commands.Context(
-            service=self.service, platform=PLATFORM, channel=command["channel_id"], user=command["user_id"],
+            service=self.service,
+            platform=PLATFORM,
+            channel=command["channel_id"],
+            user=command["user_id"],
             is_admin=command["user_id"] in self.settings.slack_admins,
             member_of=lambda channel: self.members.is_member(channel, command["user_id"]),
-            report_url=self.service.report_url, user_timezone=lambda: self._user_timezone(command["user_id"]))
+            report_url=self.service.report_url,
+            user_timezone=lambda: self._user_timezone(command["user_id"]),
+        )
         reply = await commands.execute(cmd, ctx)
         payload = json.loads(commands.render_reply(reply, "slack"))
-        await respond(text=payload["text"], blocks=payload["blocks"],
-                      response_type="in_channel" if reply.public else "ephemeral")
+        await respond(
+            text=payload["text"],
+            blocks=payload["blocks"],
+            response_type="in_channel" if reply.public else "ephemeral",
+        )
 
     async def _user_timezone(self, user: str) -> str | None:
         from slack_sdk.errors import SlackApiError

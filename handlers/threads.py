@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from asr_engine import AudioInputError
 from bot import queries
 from bot.events import Progress
 from bot.render import localize
-from asr_engine import AudioInputError
 from bot.service import Service, Submission
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,10 @@ TEXT = {
     "done": ("✅ 报告已生成（见本话题）", "✅ Report ready (in this thread)"),
     "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
     "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
-    "too_big": ("这个文件超过了 {0} MB 的上限，请压缩或截短后再上传。",
-                "This file is over the {0} MB limit; please compress or trim it and upload again."),
+    "too_big": (
+        "这个文件超过了 {0} MB 的上限，请压缩或截短后再上传。",
+        "This file is over the {0} MB limit; please compress or trim it and upload again.",
+    ),
 }
 
 
@@ -38,8 +41,11 @@ def progress_text(event: Progress, lang: str) -> str | None:
     """The status line for a progress event, or None when it is not worth an edit (edits are rate
     limited: transcription progress is shown at most every quarter of the chunks)."""
     if event.stage == "transcribing":
-        if event.total and event.done not in (0, event.total) and \
-                event.done * 4 // event.total == (event.done - 1) * 4 // event.total:
+        if (
+            event.total
+            and event.done not in (0, event.total)
+            and event.done * 4 // event.total == (event.done - 1) * 4 // event.total
+        ):
             return None
         return say("transcribing", lang, event.done, event.total)
     if event.stage in ("decoding", "analysing", "retrying"):
@@ -47,12 +53,19 @@ def progress_text(event: Progress, lang: str) -> str | None:
     return None
 
 
-async def take_in(service: Service, platform: str, row: dict[str, Any], name: str, lang: str, *,
-                  post_ack: Callable[[str], Awaitable[str | None]],
-                  download: Callable[[Path], Awaitable[tuple[str, int]]],
-                  submission: Callable[[Path, str, int], Submission],
-                  show_failure: Callable[[str | None, str], Awaitable[Any]],
-                  errors: tuple[type[Exception], ...]) -> None:
+async def take_in(
+    service: Service,
+    platform: str,
+    row: dict[str, Any],
+    name: str,
+    lang: str,
+    *,
+    post_ack: Callable[[str], Awaitable[str | None]],
+    download: Callable[[Path], Awaitable[tuple[str, int]]],
+    submission: Callable[[Path, str, int], Submission],
+    show_failure: Callable[[str | None, str], Awaitable[Any]],
+    errors: tuple[type[Exception], ...],
+) -> None:
     """The steps every chat platform takes with an upload from its durable inbox, in order: acknowledge in
     the thread (once, also when resumed after a restart), download with the size limit, check it is audio,
     queue it, tie the acknowledgement to the interview; the inbox row is finished whatever happens."""
@@ -76,20 +89,27 @@ async def take_in(service: Service, platform: str, row: dict[str, Any], name: st
     await finish_upload(svc, platform, file_id, interview_id)
 
 
-async def finish_upload(service: Service, platform: str, file_id: str, interview_id: str | None = None) -> None:
+async def finish_upload(
+    service: Service, platform: str, file_id: str, interview_id: str | None = None
+) -> None:
     """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
-    await service.db(lambda: queries.update_file(service.store(), platform, file_id, finished=1,
-                                                 interview_id=interview_id))
+    await service.db(
+        lambda: queries.update_file(service.store(), platform, file_id, finished=1, interview_id=interview_id)
+    )
 
 
-async def claim_report(service: Service, platform: str, interview: dict[str, Any], *,
-                       sweep: bool = False) -> tuple[dict[str, Any], str | None] | None:
+async def claim_report(
+    service: Service, platform: str, interview: dict[str, Any], *, sweep: bool = False
+) -> tuple[dict[str, Any], str | None] | None:
     """The right to post an interview's report in its thread, claimed in the store (a sweep takes over a
     claim left without a message), with the interview's status and the acknowledgement to update; None
     when another event or process already has it."""
     svc, iid = service, interview["id"]
-    claimed = await svc.db(lambda: queries.claim_post(svc.store(), platform, interview["channel"], interview["thread"],
-                                                      iid, "report"))
+    claimed = await svc.db(
+        lambda: queries.claim_post(
+            svc.store(), platform, interview["channel"], interview["thread"], iid, "report"
+        )
+    )
     if not claimed and not sweep:
         return None
     ack = await svc.db(lambda: queries.post_message(svc.store(), platform, iid, "ack"))
@@ -97,11 +117,22 @@ async def claim_report(service: Service, platform: str, interview: dict[str, Any
     return (status, ack[2] if ack else None) if status else None
 
 
-async def record_report(service: Service, platform: str, interview: dict[str, Any], message_id: str | None) -> None:
+async def record_report(
+    service: Service, platform: str, interview: dict[str, Any], message_id: str | None
+) -> None:
     """The report went out (or could not, "-"): the sweep leaves it alone from now on."""
     svc = service
-    await svc.db(lambda: queries.set_post_message(svc.store(), platform, interview["channel"], interview["thread"],
-                                                  interview["id"], "report", message_id or "-"))
+    await svc.db(
+        lambda: queries.set_post_message(
+            svc.store(),
+            platform,
+            interview["channel"],
+            interview["thread"],
+            interview["id"],
+            "report",
+            message_id or "-",
+        )
+    )
     await svc.db(svc.audit, platform, "post-report", interview["id"], {"channel": interview["channel"]})
 
 
@@ -109,8 +140,9 @@ class ReportSweeper:
     """Posts reports of finished interviews that never reached the platform: on start-up after a
     restart, and periodically for a done event that was missed. Claims in the store keep it once."""
 
-    def __init__(self, service: Service, platform: str,
-                 post: Callable[[dict[str, Any], bool], Awaitable[None]]) -> None:
+    def __init__(
+        self, service: Service, platform: str, post: Callable[[dict[str, Any], bool], Awaitable[None]]
+    ) -> None:
         self.service, self.platform, self.post = service, platform, post
         self._task: asyncio.Task | None = None
 

@@ -29,8 +29,14 @@ DIALOGUE: list[tuple[str, list[str], float]] = [
     ("interviewer", ["你好，先简单介绍一下你自己吧。"], 0.3),
     ("candidate", ["您好，我叫张伟，在一家电商公司做了五年后端开发，主要负责订单系统。"], 0.8),
     ("interviewer", ["能讲讲你做过最有挑战的项目吗？"], 0.7),
-    ("candidate", ["嗯，我主导了订单系统的重构，把单体服务拆成了微服务，用消息队列做削峰，",
-                   "高峰期每秒能处理两万个请求，接口延迟从八百毫秒降到了一百二十毫秒。"], 2.6),
+    (
+        "candidate",
+        [
+            "嗯，我主导了订单系统的重构，把单体服务拆成了微服务，用消息队列做削峰，",
+            "高峰期每秒能处理两万个请求，接口延迟从八百毫秒降到了一百二十毫秒。",
+        ],
+        2.6,
+    ),
     ("interviewer", ["支付接口的幂等性是怎么保证的？"], 0.6),
     ("candidate", ["我们用唯一的请求号做幂等键，写入之前先查一下，重复的请求直接返回上次的结果。"], 1.0),
     ("interviewer", ["缓存这块你们是怎么做的？"], 0.6),
@@ -57,7 +63,11 @@ ROUNDS: dict[str, list[tuple[str, list[str], float]]] = {
         ("interviewer", ["缓存和数据库的一致性是怎么保证的？"], 0.6),
         ("candidate", ["我们先更新数据库再删除缓存，删除失败的话通过消息队列重试，保证最终一致性。"], 1.0),
         ("interviewer", ["如果让你重新设计库存服务，你会怎么做？"], 0.6),
-        ("candidate", ["首先，我会把库存按商品分片，其次，扣减用", "en:Redis", "的原子操作，最后再异步写入数据库。"], 1.8),
+        (
+            "candidate",
+            ["首先，我会把库存按商品分片，其次，扣减用", "en:Redis", "的原子操作，最后再异步写入数据库。"],
+            1.8,
+        ),
         ("interviewer", ["好的，谢谢。"], 0.5),
         ("candidate", ["谢谢。"], 0.4),
     ],
@@ -69,7 +79,11 @@ ROUNDS: dict[str, list[tuple[str, list[str], float]]] = {
         ("interviewer", ["你在上一家公司工作了几年？"], 0.6),
         ("candidate", ["我在那家电商公司做了三年后端开发。"], 0.9),
         ("interviewer", ["和其他团队意见不一致的时候，你怎么处理？"], 0.6),
-        ("candidate", ["我会先和产品经理对齐目标，然后和测试团队一起定验收标准，跨团队的问题每周同步一次。"], 1.3),
+        (
+            "candidate",
+            ["我会先和产品经理对齐目标，然后和测试团队一起定验收标准，跨团队的问题每周同步一次。"],
+            1.3,
+        ),
         ("interviewer", ["好的，今天就到这里。"], 0.5),
         ("candidate", ["谢谢您。"], 0.4),
     ],
@@ -136,8 +150,9 @@ def encode(src: Path, dst: Path, *args: str) -> None:
     print(f"{dst.relative_to(ROOT)}: {dst.stat().st_size // 1024} KB")
 
 
-def dialogue(voice: Voice, work: Path, turns: list[tuple[str, list[str], float]], name: str,
-             bitrate: str = "32k") -> None:
+def dialogue(
+    voice: Voice, work: Path, turns: list[tuple[str, list[str], float]], name: str, bitrate: str = "32k"
+) -> None:
     """Two voices with real thinking pauses -> samples/<name>.m4a and its script (the reference text)."""
     pieces, script, t = [], [], 0.0
     for speaker, parts, pause in turns:
@@ -153,13 +168,17 @@ def dialogue(voice: Voice, work: Path, turns: list[tuple[str, list[str], float]]
     wav = work / f"{name}.wav"
     run("sox", *map(str, pieces), str(wav))
     encode(wav, ROOT / "samples" / f"{name}.m4a", "-c:a", "aac", "-b:a", bitrate, "-ac", "1", "-ar", "16000")
-    (ROOT / "tests" / "fixtures" / f"{name}.script.json").write_text(json.dumps(script, ensure_ascii=False, indent=1) + "\n")
+    (ROOT / "tests" / "fixtures" / f"{name}.script.json").write_text(
+        json.dumps(script, ensure_ascii=False, indent=1) + "\n"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--moonshine-assets", type=Path)
-    ap.add_argument("--rounds-only", action="store_true", help="only the later-round samples (keeps the others)")
+    ap.add_argument(
+        "--rounds-only", action="store_true", help="only the later-round samples (keeps the others)"
+    )
     args = ap.parse_args()
     fixtures = ROOT / "tests" / "fixtures"
     work = Path(tempfile.mkdtemp())
@@ -178,7 +197,9 @@ def main() -> None:
     (fixtures / "zh_short.txt").write_text(ZH_SHORT + "\n")
 
     en_src = args.moonshine_assets / "two_cities.wav"  # real English speech, MIT-licensed wheel asset
-    encode(en_src, fixtures / "en_two_cities.ogg", "-c:a", "libopus", "-b:a", "20k", "-ac", "1", "-ar", "16000")
+    encode(
+        en_src, fixtures / "en_two_cities.ogg", "-c:a", "libopus", "-b:a", "20k", "-ac", "1", "-ar", "16000"
+    )
     (fixtures / "en_two_cities.txt").write_text(EN_TWO_CITIES + "\n")
     shutil.rmtree(work)
 

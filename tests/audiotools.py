@@ -34,7 +34,9 @@ def write_audio(path: Path, samples: np.ndarray, rate: int = 16000, *, fmt: str 
         resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=out_rate)
         step = rate  # feed one second at a time, as a recorder would
         for i in range(0, data.shape[1], step):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, i : i + step]), format="fltp", layout=layout)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data[:, i : i + step]), format="fltp", layout=layout
+            )
             frame.rate = rate
             for rf in resampler.resample(frame):
                 for packet in stream.encode(rf):

@@ -50,8 +50,14 @@ class FeishuMock(LocalServer):
         body = await request.json()
         self.calls.append(("POST", "token", body))
         ok = body.get("app_id") == APP_ID and body.get("app_secret") == APP_SECRET
-        return web.json_response({"code": 0 if ok else 10014, "msg": "ok" if ok else "app secret invalid",
-                                  "tenant_access_token": "t-tenant-token" if ok else "", "expire": 7200})
+        return web.json_response(
+            {
+                "code": 0 if ok else 10014,
+                "msg": "ok" if ok else "app secret invalid",
+                "tenant_access_token": "t-tenant-token" if ok else "",
+                "expire": 7200,
+            }
+        )
 
     async def reply(self, request: web.Request) -> web.Response:
         if not self._auth(request):
@@ -64,16 +70,27 @@ class FeishuMock(LocalServer):
         mid = f"om_reply_{next(self.ids)}"
         if uuid:
             self.uuids[uuid] = mid
-        return web.json_response({"code": 0, "msg": "success", "data": {
-            "message_id": mid, "root_id": request.match_info["mid"], "msg_type": body.get("msg_type"),
-            "body": {"content": body.get("content")}}})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "success",
+                "data": {
+                    "message_id": mid,
+                    "root_id": request.match_info["mid"],
+                    "msg_type": body.get("msg_type"),
+                    "body": {"content": body.get("content")},
+                },
+            }
+        )
 
     async def create(self, request: web.Request) -> web.Response:
         if not self._auth(request):
             return web.json_response({"code": 99991663, "msg": "invalid token"}, status=400)
         id_type = request.query.get("receive_id_type")
         if id_type not in ("chat_id", "open_id", "user_id", "union_id", "email"):
-            return web.json_response({"code": 99992402, "msg": "field validation failed: receive_id_type"}, status=400)
+            return web.json_response(
+                {"code": 99992402, "msg": "field validation failed: receive_id_type"}, status=400
+            )
         body = await request.json()
         self.calls.append(("POST", "create", {"receive_id_type": id_type, **body}))
         uuid = body.get("uuid")
@@ -82,9 +99,18 @@ class FeishuMock(LocalServer):
         mid = f"om_new_{next(self.ids)}"
         if uuid:
             self.uuids[uuid] = mid
-        return web.json_response({"code": 0, "msg": "success", "data": {
-            "message_id": mid, "chat_id": body["receive_id"] if id_type == "chat_id" else "oc_p2p", "msg_type": body.get("msg_type"),
-            "body": {"content": body.get("content")}}})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "success",
+                "data": {
+                    "message_id": mid,
+                    "chat_id": body["receive_id"] if id_type == "chat_id" else "oc_p2p",
+                    "msg_type": body.get("msg_type"),
+                    "body": {"content": body.get("content")},
+                },
+            }
+        )
 
     async def patch(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -96,9 +122,21 @@ class FeishuMock(LocalServer):
         self.calls.append(("GET", "message", {"mid": request.match_info["mid"]}))
         if msg is None:
             return web.json_response({"code": 230001, "msg": "message not found"}, status=400)
-        return web.json_response({"code": 0, "msg": "success", "data": {"items": [
-            {"message_id": request.match_info["mid"], "msg_type": msg["message_type"],
-             "body": {"content": msg["content"]}}]}})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "success",
+                "data": {
+                    "items": [
+                        {
+                            "message_id": request.match_info["mid"],
+                            "msg_type": msg["message_type"],
+                            "body": {"content": msg["content"]},
+                        }
+                    ]
+                },
+            }
+        )
 
     async def resource(self, request: web.Request) -> web.Response:
         if not self._auth(request) or request.query.get("type") != "file":
@@ -110,16 +148,26 @@ class FeishuMock(LocalServer):
     async def chat_members(self, request: web.Request) -> web.Response:
         chat = request.match_info["chat"]
         items = [{"member_id": m, "member_id_type": "open_id", "name": m} for m in self.members.get(chat, [])]
-        return web.json_response({"code": 0, "msg": "success",
-                                  "data": {"items": items, "has_more": False, "page_token": "", "member_total": len(items)}})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "success",
+                "data": {"items": items, "has_more": False, "page_token": "", "member_total": len(items)},
+            }
+        )
 
     async def user(self, request: web.Request) -> web.Response:
         user = request.match_info["user"]
         self.calls.append(("GET", "user", {"user": user, "user_id_type": request.query.get("user_id_type")}))
         if user not in self.timezones:  # the app lacks the contact scope for this user
             return web.json_response({"code": 41050, "msg": "no user authority error"}, status=400)
-        return web.json_response({"code": 0, "msg": "success", "data": {"user": {
-            "open_id": user, "name": user, "time_zone": self.timezones[user]}}})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "success",
+                "data": {"user": {"open_id": user, "name": user, "time_zone": self.timezones[user]}},
+            }
+        )
 
     def called(self, what: str) -> list[dict[str, Any]]:
         return [a for _m, w, a in self.calls if w == what]
@@ -136,25 +184,59 @@ def encrypt(payload: dict[str, Any], key: str = ENCRYPT_KEY) -> str:
     return base64.b64encode(iv + cipher.encrypt(raw + bytes([pad]) * pad)).decode()
 
 
-def signed(payload: dict[str, Any], *, key: str = ENCRYPT_KEY, tamper: bool = False) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: dict[str, Any], *, key: str = ENCRYPT_KEY, tamper: bool = False
+) -> tuple[bytes, dict[str, str]]:
     body = json.dumps({"encrypt": encrypt(payload, key)}).encode()
     ts, nonce = str(int(time.time())), "nonce-" + os.urandom(4).hex()
     sig = hashlib.sha256((ts + nonce + ENCRYPT_KEY).encode() + body).hexdigest()
     if tamper:
         sig = "0" * 64
-    return body, {"Content-Type": "application/json", "X-Lark-Request-Timestamp": ts, "X-Lark-Request-Nonce": nonce,
-                  "X-Lark-Signature": sig}
+    return body, {
+        "Content-Type": "application/json",
+        "X-Lark-Request-Timestamp": ts,
+        "X-Lark-Request-Nonce": nonce,
+        "X-Lark-Signature": sig,
+    }
 
 
-def message_event(event_id: str, message_id: str, chat: str, message_type: str, content: dict[str, Any],
-                  user: str = "ou_member", chat_type: str = "group", mentions: list | None = None,
-                  token: str = VERIFICATION_TOKEN) -> dict[str, Any]:
-    return {"schema": "2.0",
-            "header": {"event_id": event_id, "token": token, "create_time": str(int(time.time() * 1000)),
-                       "event_type": "im.message.receive_v1", "tenant_key": "tenant", "app_id": APP_ID},
-            "event": {"sender": {"sender_id": {"open_id": user, "union_id": "on_" + user, "user_id": None},
-                                 "sender_type": "user", "tenant_key": "tenant"},
-                      "message": {"message_id": message_id, "root_id": "", "parent_id": "",
-                                  "create_time": str(int(time.time() * 1000)), "chat_id": chat, "chat_type": chat_type,
-                                  "message_type": message_type, "content": json.dumps(content, ensure_ascii=False),
-                                  "mentions": mentions or []}}}
+def message_event(
+    event_id: str,
+    message_id: str,
+    chat: str,
+    message_type: str,
+    content: dict[str, Any],
+    user: str = "ou_member",
+    chat_type: str = "group",
+    mentions: list | None = None,
+    token: str = VERIFICATION_TOKEN,
+) -> dict[str, Any]:
+    return {
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id,
+            "token": token,
+            "create_time": str(int(time.time() * 1000)),
+            "event_type": "im.message.receive_v1",
+            "tenant_key": "tenant",
+            "app_id": APP_ID,
+        },
+        "event": {
+            "sender": {
+                "sender_id": {"open_id": user, "union_id": "on_" + user, "user_id": None},
+                "sender_type": "user",
+                "tenant_key": "tenant",
+            },
+            "message": {
+                "message_id": message_id,
+                "root_id": "",
+                "parent_id": "",
+                "create_time": str(int(time.time() * 1000)),
+                "chat_id": chat,
+                "chat_type": chat_type,
+                "message_type": message_type,
+                "content": json.dumps(content, ensure_ascii=False),
+                "mentions": mentions or [],
+            },
+        },
+    }

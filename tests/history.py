@@ -13,7 +13,11 @@ from bot import candidates
 from bot.analysis import analyze, load_profile, transcript_from_text
 from bot.service import Service
 
-ROUNDS = {"1": "interview_zh.script.json", "2": "interview_zh_round2.script.json", "3": "interview_zh_round3.script.json"}
+ROUNDS = {
+    "1": "interview_zh.script.json",
+    "2": "interview_zh_round2.script.json",
+    "3": "interview_zh_round3.script.json",
+}
 
 
 def script_lines(round_: str) -> list[tuple[str, str]]:
@@ -21,20 +25,41 @@ def script_lines(round_: str) -> list[tuple[str, str]]:
     return [(u["speaker"], u["text"]) for u in data]
 
 
-def store_interview(service: Service, *, lines: list[tuple[str, str]], candidate: str | None, round_: str | None = None,
-                    channel: str = "C1", platform: str = "slack", at: datetime, interviewer: str | None = None,
-                    profile: str = "backend") -> str:
+def store_interview(
+    service: Service,
+    *,
+    lines: list[tuple[str, str]],
+    candidate: str | None,
+    round_: str | None = None,
+    channel: str = "C1",
+    platform: str = "slack",
+    at: datetime,
+    interviewer: str | None = None,
+    profile: str = "backend",
+) -> str:
     transcript, roles = transcript_from_text("\n".join(f"{who}: {text}" for who, text in lines))
     analysis = analyze(transcript, load_profile(profile), known_roles=roles)
     store = service.store()
     iid = store.save_interview(
-        source=f"{candidate or 'recording'}_{round_ or 'x'}.m4a", sha256=uuid.uuid4().hex, size_bytes=1,
-        transcript=transcript.to_dict(), analysis=analysis.to_dict(), profile=profile, title=candidate or "recording",
-        people={"candidate_id": candidates.ensure(store, candidate), "round": round_, "interviewer": interviewer})
+        source=f"{candidate or 'recording'}_{round_ or 'x'}.m4a",
+        sha256=uuid.uuid4().hex,
+        size_bytes=1,
+        transcript=transcript.to_dict(),
+        analysis=analysis.to_dict(),
+        profile=profile,
+        title=candidate or "recording",
+        people={
+            "candidate_id": candidates.ensure(store, candidate),
+            "round": round_,
+            "interviewer": interviewer,
+        },
+    )
     stamp = at.isoformat(timespec="seconds")
     with store.db.conn:
-        store.db.conn.execute("update interviews set platform = ?, channel = ?, created_at = ? where id = ?",
-                              [platform, channel, stamp, iid])
+        store.db.conn.execute(
+            "update interviews set platform = ?, channel = ?, created_at = ? where id = ?",
+            [platform, channel, stamp, iid],
+        )
         store.db.conn.execute("update analyses set created_at = ? where interview_id = ?", [stamp, iid])
     return iid
 

@@ -57,7 +57,9 @@ class SlackMock(LocalServer):
         if self.rate_limit_next.get(method):
             self.rate_limit_next[method] -= 1
             self.calls.append((method + ":429", args))
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         self.calls.append((method, args))
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
@@ -65,8 +67,15 @@ class SlackMock(LocalServer):
         return web.json_response(handler(args), headers={"x-slack-req-id": f"req-{len(self.calls)}"})
 
     def m_auth_test(self, args):
-        return {"ok": True, "team_id": "T1", "team": "acme", "user_id": "UBOT", "user": "interview-bot", "bot_id": "B1",
-                "url": "https://acme.slack.com/"}
+        return {
+            "ok": True,
+            "team_id": "T1",
+            "team": "acme",
+            "user_id": "UBOT",
+            "user": "interview-bot",
+            "bot_id": "B1",
+            "url": "https://acme.slack.com/",
+        }
 
     def m_apps_connections_open(self, args):
         return {"ok": True, "url": self.url("/socket").replace("http", "ws", 1)}
@@ -77,21 +86,38 @@ class SlackMock(LocalServer):
 
     def m_chat_postMessage(self, args):
         ts = f"{1700000000 + next(self.ts)}.000100"
-        return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "ts": ts,
+            "message": {"text": args.get("text"), "ts": ts},
+        }
 
     def m_chat_update(self, args):
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
 
     def m_users_info(self, args):
         user = args["user"]
-        return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": self.timezones.get(user, "America/Los_Angeles"),
-                                     "tz_label": "Pacific Standard Time", "tz_offset": -28800}}
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "name": user.lower(),
+                "tz": self.timezones.get(user, "America/Los_Angeles"),
+                "tz_label": "Pacific Standard Time",
+                "tz_offset": -28800,
+            },
+        }
 
     def m_conversations_open(self, args):
         return {"ok": True, "channel": {"id": "D" + args["users"]}}
 
     def m_conversations_members(self, args):
-        return {"ok": True, "members": self.members.get(args["channel"], []), "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "members": self.members.get(args["channel"], []),
+            "response_metadata": {"next_cursor": ""},
+        }
 
     async def download(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
@@ -120,12 +146,30 @@ class SlackMock(LocalServer):
         return ws
 
     # ---- fixtures -----------------------------------------------------------------------------------
-    def add_file(self, file_id: str, path: Path, *, name: str, mimetype: str, filetype: str, channel: str, ts: str,
-                 subtype: str | None = None, size: int | None = None) -> dict[str, Any]:
+    def add_file(
+        self,
+        file_id: str,
+        path: Path,
+        *,
+        name: str,
+        mimetype: str,
+        filetype: str,
+        channel: str,
+        ts: str,
+        subtype: str | None = None,
+        size: int | None = None,
+    ) -> dict[str, Any]:
         data = path.read_bytes()
         self.blobs[file_id] = data
-        file = {"id": file_id, "name": name, "mimetype": mimetype, "filetype": filetype, "size": size or len(data),
-                "url_private_download": self.url(f"/files/{file_id}"), "shares": {"public": {channel: [{"ts": ts}]}}}
+        file = {
+            "id": file_id,
+            "name": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "size": size or len(data),
+            "url_private_download": self.url(f"/files/{file_id}"),
+            "shares": {"public": {channel: [{"ts": ts}]}},
+        }
         if subtype:
             file["subtype"] = subtype
         self.files[file_id] = file
@@ -141,15 +185,44 @@ def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
 
 
-def message_event(event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1") -> dict[str, Any]:
-    return {"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": {"type": "message", "subtype": "file_share", "channel": channel, "user": user, "ts": ts,
-                      "text": "", "files": [file], "event_ts": ts, "channel_type": "channel"}}
+def message_event(
+    event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1"
+) -> dict[str, Any]:
+    return {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "user": user,
+            "ts": ts,
+            "text": "",
+            "files": [file],
+            "event_ts": ts,
+            "channel_type": "channel",
+        },
+    }
 
 
 def file_shared_event(event_id: str, file_id: str, channel: str, user: str = "U1") -> dict[str, Any]:
-    return {"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": {"type": "file_shared", "channel_id": channel, "file_id": file_id, "user_id": user,
-                      "file": {"id": file_id}, "event_ts": str(time.time())}}
+    return {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": {
+            "type": "file_shared",
+            "channel_id": channel,
+            "file_id": file_id,
+            "user_id": user,
+            "file": {"id": file_id},
+            "event_ts": str(time.time()),
+        },
+    }

@@ -44,7 +44,9 @@ def test_every_competency_found_with_timestamped_evidence():
 
 
 def test_no_evidence_is_null_not_zero():
-    a = run("interviewer: 你好\ncandidate: 您好，很高兴见到你。\ninterviewer: 谢谢，再见。\ncandidate: 谢谢您，再见。")
+    a = run(
+        "interviewer: 你好\ncandidate: 您好，很高兴见到你。\ninterviewer: 谢谢，再见。\ncandidate: 谢谢您，再见。"
+    )
     d = a.to_dict()
     assert all(c["score"] is None for c in d["competencies"].values())  # small talk is not evidence
     assert d["overall"]["score"] is None and d["overall"]["recommendation"] == "hold"
@@ -97,7 +99,14 @@ candidate: I worked with the payments team and aligned with product every week.
 """
     d = run(text).to_dict()
     assert d["language"] == "en"
-    for key in ("leadership", "system_design", "result_orientation", "problem_solving", "collaboration", "technical_depth"):
+    for key in (
+        "leadership",
+        "system_design",
+        "result_orientation",
+        "problem_solving",
+        "collaboration",
+        "technical_depth",
+    ):
         assert d["competencies"][key]["score"] is not None, key
     assert d["summary"]["strengths"]
     assert d["summary"]["recommendation"].split(":")[0] in ("Advance", "Hold", "Decline")
@@ -117,7 +126,13 @@ def test_thinking_pause_is_reported_and_never_scored():
     a, b = run(quick), run(slow)
     assert "thinking_pause" in b.to_dict()["segments"][1]["flags"]
     assert "thinking_pause" not in a.to_dict()["segments"][1]["flags"]
-    scores = lambda x: {k: (c["score"], [e["text"] for e in c["evidence"]]) for k, c in x.to_dict()["competencies"].items()}  # noqa: E731
+
+    def scores(x):
+        return {
+            k: (c["score"], [e["text"] for e in c["evidence"]])
+            for k, c in x.to_dict()["competencies"].items()
+        }
+
     assert scores(a) == scores(b)
     assert a.overall_score == b.overall_score
 

@@ -70,7 +70,9 @@ def test_wav_header_claiming_4_gb(tmp_path, cli_env):
 def test_file_over_the_duration_limit(tmp_path, cli_env):
     path = write_audio(tmp_path / "ten_hours.flac", np.zeros(16000 * 20, np.float32))
     env = dict(cli_env, IB_MAX_AUDIO_SECONDS="10")
-    assert_one_line_error(run_cli(env, "transcribe", path), "ten_hours.flac is 0:00:20 long; the limit is 0:00:10")
+    assert_one_line_error(
+        run_cli(env, "transcribe", path), "ten_hours.flac is 0:00:20 long; the limit is 0:00:10"
+    )
 
 
 def test_ten_hour_wav_refused_before_decoding(tmp_path):

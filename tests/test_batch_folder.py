@@ -17,8 +17,13 @@ pytestmark = pytest.mark.slow
 
 
 def batch(env, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "bot", "batch", *map(str, args)], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "batch", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_good_duplicate_and_bad_files(cli_env, tmp_path):
@@ -46,8 +51,13 @@ def test_good_duplicate_and_bad_files(cli_env, tmp_path):
 def test_watch_picks_up_new_files(cli_env, tmp_path):
     inbox, out = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "batch", str(inbox), str(out), "--watch", "--interval", "0.3"],
-                            env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "batch", str(inbox), str(out), "--watch", "--interval", "0.3"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.0)
         part = inbox / "Jane Doe - round 2.flac"

@@ -55,8 +55,12 @@ def test_different_options_are_never_mixed_and_errors_reach_every_caller():
     inner = CountingBackend()
     batcher = BatchingBackend(inner, max_batch=8, max_wait_s=0.1)
     out = {}
-    t1 = threading.Thread(target=lambda: out.setdefault("zh", batcher.transcribe_batch([np.zeros(10)], DecodeOptions("zh"))))
-    t2 = threading.Thread(target=lambda: out.setdefault("en", batcher.transcribe_batch([np.zeros(10)], DecodeOptions("en"))))
+    t1 = threading.Thread(
+        target=lambda: out.setdefault("zh", batcher.transcribe_batch([np.zeros(10)], DecodeOptions("zh")))
+    )
+    t2 = threading.Thread(
+        target=lambda: out.setdefault("en", batcher.transcribe_batch([np.zeros(10)], DecodeOptions("en")))
+    )
     t1.start(), t2.start(), t1.join(5), t2.join(5)
     assert inner.calls == [1, 1]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import FIXTURES
@@ -13,11 +13,18 @@ from bot.config import load_settings
 from bot.service import Service, Submission
 
 
-@pytest.mark.parametrize("name, who, round_", [
-    ("张三_一面.m4a", "张三", "1"), ("Jane Doe - round 2.mp3", "Jane Doe", "2"), ("李四-二面-20261124.m4a", "李四", "2"),
-    ("王五 终面 录音.wav", "王五", "final"), ("Bob Smith_final.m4a", "Bob Smith", "final"),
-    ("audio_message_2b1e.mp4", None, None), ("interview.m4a", None, None),
-])
+@pytest.mark.parametrize(
+    "name, who, round_",
+    [
+        ("张三_一面.m4a", "张三", "1"),
+        ("Jane Doe - round 2.mp3", "Jane Doe", "2"),
+        ("李四-二面-20261124.m4a", "李四", "2"),
+        ("王五 终面 录音.wav", "王五", "final"),
+        ("Bob Smith_final.m4a", "Bob Smith", "final"),
+        ("audio_message_2b1e.mp4", None, None),
+        ("interview.m4a", None, None),
+    ],
+)
 def test_names_and_rounds_from_file_names(name, who, round_):
     ref = from_filename(name)
     assert (ref.name, ref.round) == (who, round_)
@@ -32,7 +39,9 @@ def service(tmp_path):
 def submit(service, tmp_path, filename, key, **kw):
     src = tmp_path / f"upload-{key}"
     shutil.copy(FIXTURES / "zh_short.flac", src)
-    return service._submit_sync(Submission(path=src, filename=filename, key=key, sha256=key * 8, size_bytes=1, **kw))
+    return service._submit_sync(
+        Submission(path=src, filename=filename, key=key, sha256=key * 8, size_bytes=1, **kw)
+    )
 
 
 def test_interviews_of_one_candidate_are_linked(service, tmp_path):
@@ -52,7 +61,7 @@ def test_purge_removes_old_audio_then_old_interviews(service, tmp_path):
     assert path and path.exists()
     from bot.retention import purge
 
-    later = datetime.now(timezone.utc) + timedelta(days=31)
+    later = datetime.now(UTC) + timedelta(days=31)
     assert purge(service, audio_days=30, at=later) == {"audio": 1, "interviews": 0}
     assert not path.exists() and service.recording_path(interview_id) is None
     assert service.store().interview(interview_id) is not None  # transcript and analysis kept

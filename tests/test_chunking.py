@@ -32,8 +32,13 @@ def test_vad_finds_speech_and_skips_silence(zh_samples):
 def test_merge_shifts_clamps_and_keeps_order():
     chunks = [Chunk(10.0, 20.0), Chunk(20.0, 30.0)]
     results = [
-        ChunkResult("zh", [Segment(0.0, 9.0, "第一句", [Word(0.0, 1.0, "第一")]),
-                           Segment(8.5, 12.0, "越界", [Word(8.5, 12.0, "越界")])]),
+        ChunkResult(
+            "zh",
+            [
+                Segment(0.0, 9.0, "第一句", [Word(0.0, 1.0, "第一")]),
+                Segment(8.5, 12.0, "越界", [Word(8.5, 12.0, "越界")]),
+            ],
+        ),
         ChunkResult("zh", [Segment(-0.5, 4.0, "第二句", [Word(-0.5, 1.0, "第二")]), Segment(5, 5, "", [])]),
     ]
     merged = merge_chunks(chunks, results, duration_s=28.0)
@@ -50,6 +55,9 @@ def test_speech_no_segment_covers_is_found_for_a_second_pass():
 
     spans = [(0.0, 5.0), (6.0, 9.0), (9.5, 9.8), (20.0, 25.0)]
     chunks = [Chunk(0.0, 9.8), Chunk(20.0, 25.0)]
-    results = [ChunkResult("zh", [Segment(0.1, 4.9, "第一句")]), ChunkResult("zh", [Segment(0.0, 5.0, "第三句")])]
+    results = [
+        ChunkResult("zh", [Segment(0.1, 4.9, "第一句")]),
+        ChunkResult("zh", [Segment(0.0, 5.0, "第三句")]),
+    ]
     # 6-9 s was heard by the VAD but nothing was recognised there; 9.5-9.8 is too short to matter
     assert uncovered_spans(spans, chunks, results) == [(6.0, 9.0)]

@@ -7,20 +7,23 @@ import pytest
 from handlers.commands import parse
 
 
-@pytest.mark.parametrize("text, name, args, language", [
-    ("report latest", "report", ["latest"], "en"),
-    ("报告 最新", "report", ["最新"], "zh"),
-    ("报告最新", "report", ["最新"], "zh"),
-    ("<@U0BOT> list 5", "list", ["5"], "en"),
-    ("@_user_1 搜索 幂等性 Redis", "search", ["幂等性", "Redis"], "zh"),
-    ("candidate Jane Doe", "candidate", ["Jane", "Doe"], "en"),
-    ("候选人 张三", "candidate", ["张三"], "zh"),
-    ("岗位 backend", "profile", ["backend"], "zh"),
-    ("delete abc123", "delete", ["abc123"], "en"),
-    ("", "help", [], "zh"),
-    ("帮助", "help", [], "zh"),
-    ("dance", "unknown", ["dance"], "en"),
-])
+@pytest.mark.parametrize(
+    "text, name, args, language",
+    [
+        ("report latest", "report", ["latest"], "en"),
+        ("报告 最新", "report", ["最新"], "zh"),
+        ("报告最新", "report", ["最新"], "zh"),
+        ("<@U0BOT> list 5", "list", ["5"], "en"),
+        ("@_user_1 搜索 幂等性 Redis", "search", ["幂等性", "Redis"], "zh"),
+        ("candidate Jane Doe", "candidate", ["Jane", "Doe"], "en"),
+        ("候选人 张三", "candidate", ["张三"], "zh"),
+        ("岗位 backend", "profile", ["backend"], "zh"),
+        ("delete abc123", "delete", ["abc123"], "en"),
+        ("", "help", [], "zh"),
+        ("帮助", "help", [], "zh"),
+        ("dance", "unknown", ["dance"], "en"),
+    ],
+)
 def test_parse(text, name, args, language):
     cmd = parse(text)
     assert (cmd.name, cmd.args, cmd.language) == (name, args, language)

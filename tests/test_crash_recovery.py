@@ -29,8 +29,12 @@ def free_port() -> int:
 
 
 def start_server(env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(env["IB_DATA_DIR"] + "/server.log", "ab"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--http"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(env["IB_DATA_DIR"] + "/server.log", "ab"),
+    )
 
 
 async def wait_http(url: str, timeout: float = 60) -> None:
@@ -61,9 +65,18 @@ async def test_sigkill_mid_job_then_restart_completes_once(tmp_path, data_dir, w
 
     port = free_port()
     (tmp_path / "data").mkdir()
-    env = dict(os.environ, IB_DATA_DIR=str(tmp_path / "data"), IB_DB=str(tmp_path / "ib.db"), IB_API_TOKENS=TOKEN,
-               IB_HTTP_PORT=str(port), IB_JOB_LEASE_S="2", IB_POLL_S="0.2", IB_ASR_ENGINE="whisper",
-               IB_WHISPER_MODEL=str(data_dir / "models" / "whisper-base"), IB_FETCH_ALLOW_NETS="127.0.0.1/32")
+    env = dict(
+        os.environ,
+        IB_DATA_DIR=str(tmp_path / "data"),
+        IB_DB=str(tmp_path / "ib.db"),
+        IB_API_TOKENS=TOKEN,
+        IB_HTTP_PORT=str(port),
+        IB_JOB_LEASE_S="2",
+        IB_POLL_S="0.2",
+        IB_ASR_ENGINE="whisper",
+        IB_WHISPER_MODEL=str(data_dir / "models" / "whisper-base"),
+        IB_FETCH_ALLOW_NETS="127.0.0.1/32",
+    )
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {TOKEN}"}
     proc = start_server(env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from history import store_interview, store_round
@@ -15,7 +15,7 @@ from bot.config import load_settings
 from bot.render import render_history
 from bot.service import Service
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:
@@ -41,8 +41,16 @@ class Poster:
 
 
 def make_service(tmp_path, name="a") -> Service:
-    return Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db"),
-                                  "IB_PUBLIC_URL": "https://ib.example"}), worker_id=name)
+    return Service(
+        load_settings(
+            {
+                "IB_DATA_DIR": str(tmp_path / "data"),
+                "IB_DB": str(tmp_path / "ib.db"),
+                "IB_PUBLIC_URL": "https://ib.example",
+            }
+        ),
+        worker_id=name,
+    )
 
 
 @pytest.fixture
@@ -50,13 +58,34 @@ def service(tmp_path):
     return make_service(tmp_path)
 
 
-def subscribe(service, *, when="09:00", tz="Asia/Shanghai", created="2026-11-24T08:30:00+08:00", channel="C1",
-              target=None, kind="channel", language="zh", skip_empty=False) -> digest.Subscription:
-    sub = digest.subscribe(service.store(), platform="slack", channel=channel, target=target or channel, target_kind=kind,
-                           at_time=when, timezone_name=tz, language=language, skip_empty=skip_empty, user="UBOSS")
+def subscribe(
+    service,
+    *,
+    when="09:00",
+    tz="Asia/Shanghai",
+    created="2026-11-24T08:30:00+08:00",
+    channel="C1",
+    target=None,
+    kind="channel",
+    language="zh",
+    skip_empty=False,
+) -> digest.Subscription:
+    sub = digest.subscribe(
+        service.store(),
+        platform="slack",
+        channel=channel,
+        target=target or channel,
+        target_kind=kind,
+        at_time=when,
+        timezone_name=tz,
+        language=language,
+        skip_empty=skip_empty,
+        user="UBOSS",
+    )
     with service.store().db.conn:
-        service.store().db.conn.execute("update digest_subscriptions set created_at = ? where id = ?",
-                                        [at(created).isoformat(), sub.id])
+        service.store().db.conn.execute(
+            "update digest_subscriptions set created_at = ? where id = ?", [at(created).isoformat(), sub.id]
+        )
     return next(s for s in digest.subscriptions(service.store()) if s.id == sub.id)
 
 
@@ -78,7 +107,10 @@ async def test_posts_once_a_day_at_local_time(service):
     assert [(o.date, o.status) for o in second] == [("2026-11-25", "posted")]
     assert len(poster.posts) == 2
     # consecutive digests cover consecutive windows, nothing twice and nothing missed
-    assert (poster.posts[0][1].window_end, poster.posts[1][1].window_start) == ("2026-11-24 09:00", "2026-11-24 09:00")
+    assert (poster.posts[0][1].window_end, poster.posts[1][1].window_start) == (
+        "2026-11-24 09:00",
+        "2026-11-24 09:00",
+    )
 
 
 async def test_down_at_the_scheduled_time_posts_late_once_covering_the_missed_days(service):
@@ -141,11 +173,18 @@ async def test_each_subscription_keeps_its_own_time_zone(service):
     assert summer.scheduled_at(date(2026, 7, 1)) == at("2026-07-01T13:00:00+00:00")
     # the local date decides which day's digest it is: 23:30 UTC on the 24th is already the 25th in Beijing
     assert next(s for s in digest.subscriptions(service.store()) if s.channel == "CBJ").due(
-        at("2026-11-25T01:30:00+00:00")) == date(2026, 11, 25)
+        at("2026-11-25T01:30:00+00:00")
+    ) == date(2026, 11, 25)
 
 
 def test_times_and_zones_users_type():
-    assert [digest.parse_time(t) for t in ("9:30", "09:00", "18点", "6pm", "18：05")] == ["09:30", "09:00", "18:00", "18:00", "18:05"]
+    assert [digest.parse_time(t) for t in ("9:30", "09:00", "18点", "6pm", "18：05")] == [
+        "09:30",
+        "09:00",
+        "18:00",
+        "18:00",
+        "18:05",
+    ]
     for bad in ("25:00", "soon"):
         with pytest.raises(digest.DigestError):
             digest.parse_time(bad)
@@ -160,21 +199,35 @@ async def test_what_a_digest_holds(service):
     subscribe(service, created="2026-11-20T00:00:00+08:00")
     store_round(service, "1", at=at("2026-11-17T10:00:00+08:00"), interviewer="李娜")  # an earlier round
     today = store_round(service, "2", at=at("2026-11-23T15:00:00+08:00"))
-    store_interview(service, lines=[("candidate", "我主导了支付网关的重构，延迟从八百毫秒降到一百毫秒。")], candidate="李雷",
-                    round_="1", at=at("2026-11-23T16:00:00+08:00"))
-    store_interview(service, lines=[("candidate", "我负责过推荐系统。")], candidate="韩梅梅", round_="1",
-                    at=at("2026-11-23T16:30:00+08:00"), channel="C-OTHER")  # another team's channel
+    store_interview(
+        service,
+        lines=[("candidate", "我主导了支付网关的重构，延迟从八百毫秒降到一百毫秒。")],
+        candidate="李雷",
+        round_="1",
+        at=at("2026-11-23T16:00:00+08:00"),
+    )
+    store_interview(
+        service,
+        lines=[("candidate", "我负责过推荐系统。")],
+        candidate="韩梅梅",
+        round_="1",
+        at=at("2026-11-23T16:30:00+08:00"),
+        channel="C-OTHER",
+    )  # another team's channel
     candidates.decide(service.store(), "李雷", "reject", "UBOSS")
     await sched.run_due(at("2026-11-24T09:00:01+08:00"))
     d = poster.posts[0][1]
     assert [i.candidate for i in d.items] == ["张伟", "李雷"]  # only this channel, only the window
     item = d.items[0]
-    assert item.round_label == "二面" and item.profile and item.recommendation in ("advance", "hold", "decline")
+    assert (
+        item.round_label == "二面" and item.profile and item.recommendation in ("advance", "hold", "decline")
+    )
     assert item.score is not None and item.strength and item.to_verify
     assert item.report_url.startswith(f"https://ib.example/r/{today}/")
     assert [w.candidate for w in d.waiting] == ["张伟"] and d.waiting[0].rounds == 2  # 李雷 was decided
-    assert d.open_questions and all(q.candidate == "张伟" and q.link.startswith("https://ib.example/r/")
-                                    for q in d.open_questions)
+    assert d.open_questions and all(
+        q.candidate == "张伟" and q.link.startswith("https://ib.example/r/") for q in d.open_questions
+    )
     md = render_history("digest", d.to_dict(), "md")
     assert "等待决定的候选人" in md and "尚未追问的问题" in md and "韩梅梅" not in md
 

@@ -25,7 +25,9 @@ def test_explicit_engine_is_respected():
 
 def test_settings_from_env_and_toml(tmp_path):
     cfg = tmp_path / "ib.toml"
-    cfg.write_text('IB_ASR_ENGINE = "remote"\nIB_REMOTE_ASR_URLS = ["http://a:1/v1", "http://b:2/v1"]\nIB_HTTP_PORT = 9000\n')
+    cfg.write_text(
+        'IB_ASR_ENGINE = "remote"\nIB_REMOTE_ASR_URLS = ["http://a:1/v1", "http://b:2/v1"]\nIB_HTTP_PORT = 9000\n'
+    )
     s = load_settings({"IB_CONFIG": str(cfg), "IB_DATA_DIR": str(tmp_path), "IB_HTTP_PORT": "9100"})
     assert s.asr_engine == "remote"
     assert s.remote_asr_urls == ["http://a:1/v1", "http://b:2/v1"]

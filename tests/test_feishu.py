@@ -31,19 +31,31 @@ from handlers.feishu import FeishuApp, Supervisor
 from handlers.server import build_app
 
 CHAT = "oc_hiring"
-BOT_MENTION = [{"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "interview-bot", "tenant_key": "tenant"}]
+BOT_MENTION = [
+    {"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "interview-bot", "tenant_key": "tenant"}
+]
 
 
 class Env:
     def __init__(self, tmp_path, mock: FeishuMock, engine) -> None:
         self.tmp_path, self.mock, self.engine = tmp_path, mock, engine
 
-    async def start(self) -> "Env":
-        self.settings = load_settings({
-            "IB_DATA_DIR": str(self.tmp_path / "data"), "IB_DB": str(self.tmp_path / "ib.db"), "IB_POLL_S": "0.1",
-            "IB_LANGUAGE": "auto", "IB_SWEEP_S": "1", "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET,
-            "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN, "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
-            "FEISHU_DOMAIN": self.mock.domain, "FEISHU_ADMIN_USERS": "ou_admin"})
+    async def start(self) -> Env:
+        self.settings = load_settings(
+            {
+                "IB_DATA_DIR": str(self.tmp_path / "data"),
+                "IB_DB": str(self.tmp_path / "ib.db"),
+                "IB_POLL_S": "0.1",
+                "IB_LANGUAGE": "auto",
+                "IB_SWEEP_S": "1",
+                "FEISHU_APP_ID": APP_ID,
+                "FEISHU_APP_SECRET": APP_SECRET,
+                "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN,
+                "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
+                "FEISHU_DOMAIN": self.mock.domain,
+                "FEISHU_ADMIN_USERS": "ou_admin",
+            }
+        )
         self.service = Service(self.settings, engine_factory=lambda: self.engine)
         app = build_app(self.service)
         self.feishu = FeishuApp(self.service)
@@ -82,12 +94,16 @@ async def feishu(tmp_path, whisper_engine):
 
 @pytest.fixture(scope="module")
 def opus_clip(tmp_path_factory):
-    return write_audio(tmp_path_factory.mktemp("fs") / "voice.opus", decode(FIXTURES / "zh_short.flac").samples)
+    return write_audio(
+        tmp_path_factory.mktemp("fs") / "voice.opus", decode(FIXTURES / "zh_short.flac").samples
+    )
 
 
 async def test_url_verification_challenge(feishu):
     mock, env = feishu
-    status, body = await env.post({"challenge": "ch-42", "token": VERIFICATION_TOKEN, "type": "url_verification"})
+    status, body = await env.post(
+        {"challenge": "ch-42", "token": VERIFICATION_TOKEN, "type": "url_verification"}
+    )
     assert status == 200 and body == {"challenge": "ch-42"}
 
 
@@ -96,8 +112,11 @@ async def test_bad_signature_token_or_key_is_refused(feishu, opus_clip):
     mock.resources[("om_x", "file_x")] = opus_clip.read_bytes()
     event = message_event("ev-bad", "om_x", CHAT, "audio", {"file_key": "file_x", "duration": 5000})
     assert (await env.post(event, tamper=True))[0] == 401
-    assert (await env.post(message_event("ev-bad2", "om_x", CHAT, "audio", {"file_key": "file_x"},
-                                         token="forged")))[0] == 401
+    assert (
+        await env.post(
+            message_event("ev-bad2", "om_x", CHAT, "audio", {"file_key": "file_x"}, token="forged")
+        )
+    )[0] == 401
     assert (await env.post(event, key="wrong-encrypt-key"))[0] == 401
     await asyncio.sleep(0.3)
     assert mock.called("reply") == [] and mock.called("resource") == []
@@ -113,7 +132,9 @@ async def test_audio_message_gets_one_threaded_report_card_despite_redelivery(fe
     ack_ms = (time.perf_counter() - started) * 1000
     assert ack_ms < 3000  # Feishu pushes again after 3 s
     assert (await env.post(event))[0] == 200  # redelivery, same event_id
-    redelivered = message_event("ev-1b", "om_audio1", CHAT, "audio", {"file_key": "file_v2_a", "duration": 5600})
+    redelivered = message_event(
+        "ev-1b", "om_audio1", CHAT, "audio", {"file_key": "file_v2_a", "duration": 5600}
+    )
     assert (await env.post(redelivered))[0] == 200  # a new event id for the same message
     card = (await until(lambda: report_cards(mock)))[0]
     await asyncio.sleep(1.0)
@@ -133,7 +154,11 @@ async def test_file_message_with_m4a_and_commands_with_access_control(feishu, tm
     mock.members[CHAT] = ["ou_member"]
     m4a = write_audio(tmp_path / "张三_一面.m4a", decode(FIXTURES / "zh_short.flac").samples)
     mock.resources[("om_file1", "file_v2_m")] = m4a.read_bytes()
-    await env.post(message_event("ev-2", "om_file1", CHAT, "file", {"file_key": "file_v2_m", "file_name": "张三_一面.m4a"}))
+    await env.post(
+        message_event(
+            "ev-2", "om_file1", CHAT, "file", {"file_key": "file_v2_m", "file_name": "张三_一面.m4a"}
+        )
+    )
     await until(lambda: report_cards(mock))
     # a PDF is not a recording
     await env.post(message_event("ev-3", "om_pdf", CHAT, "file", {"file_key": "k", "file_name": "简历.pdf"}))
@@ -142,8 +167,18 @@ async def test_file_message_with_m4a_and_commands_with_access_control(feishu, tm
     async def ask(text: str, user: str = "ou_member", chat: str = CHAT, chat_type: str = "group") -> str:
         n = len(mock.called("reply"))
         mid = f"om_cmd_{time.monotonic_ns()}"
-        await env.post(message_event(f"ev-{mid}", mid, chat, "text", {"text": f"@_user_1 {text}"}, user=user,
-                                     chat_type=chat_type, mentions=BOT_MENTION))
+        await env.post(
+            message_event(
+                f"ev-{mid}",
+                mid,
+                chat,
+                "text",
+                {"text": f"@_user_1 {text}"},
+                user=user,
+                chat_type=chat_type,
+                mentions=BOT_MENTION,
+            )
+        )
         reply = await until(lambda: mock.called("reply")[n:])
         assert reply[0]["to"] == mid and reply[0]["msg_type"] == "interactive"
         return json.dumps(json.loads(reply[0]["content"]), ensure_ascii=False)
@@ -231,14 +266,21 @@ async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
 
     mock, env = feishu
     mock.members[CHAT] = ["ou_member", "ou_boss"]
-    mock.timezones["ou_boss"] = "Asia/Singapore"  # ou_member's profile is not readable: Beijing time by default
+    mock.timezones["ou_boss"] = (
+        "Asia/Singapore"  # ou_member's profile is not readable: Beijing time by default
+    )
 
     async def ask(text: str, user: str = "ou_member") -> str:
         n = len(mock.called("reply"))
         mid = f"om_cmd_{time.monotonic_ns()}"
-        await env.post(message_event(f"ev-{mid}", mid, CHAT, "text", {"text": f"@_user_1 {text}"}, user=user,
-                                     mentions=BOT_MENTION))
-        return json.dumps(json.loads((await until(lambda: mock.called("reply")[n:]))[0]["content"]), ensure_ascii=False)
+        await env.post(
+            message_event(
+                f"ev-{mid}", mid, CHAT, "text", {"text": f"@_user_1 {text}"}, user=user, mentions=BOT_MENTION
+            )
+        )
+        return json.dumps(
+            json.loads((await until(lambda: mock.called("reply")[n:]))[0]["content"]), ensure_ascii=False
+        )
 
     assert "已订阅日报：每天 18:00（Asia/Shanghai）发到本频道" in await ask("日报 订阅")
     assert "09:30（Asia/Singapore）发到你的私信" in await ask("日报订阅 我 9:30 跳过空", user="ou_boss")
@@ -246,13 +288,20 @@ async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
     assert mock.called("user")[-1] == {"user": "ou_boss", "user_id_type": "open_id"}
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
     first = min(subs["dm"].scheduled_at(day), subs["channel"].scheduled_at(day))
-    store_round(env.service, "3", at=first - timedelta(hours=1), platform="feishu", channel=CHAT)  # in both windows
+    store_round(
+        env.service, "3", at=first - timedelta(hours=1), platform="feishu", channel=CHAT
+    )  # in both windows
     moment = max(subs["dm"].scheduled_at(day), subs["channel"].scheduled_at(day))  # both due, each once
     for tick in range(3):
         await env.service.digests.run_due(moment + timedelta(seconds=3 + 30 * tick))
     created = mock.called("create")
-    assert sorted((c["receive_id_type"], c["receive_id"]) for c in created) == [("chat_id", CHAT), ("open_id", "ou_boss")]
+    assert sorted((c["receive_id_type"], c["receive_id"]) for c in created) == [
+        ("chat_id", CHAT),
+        ("open_id", "ou_boss"),
+    ]
     assert all(c["uuid"].startswith("digest-") and c["msg_type"] == "interactive" for c in created)
     card = json.loads(next(c for c in created if c["receive_id"] == CHAT)["content"])
-    assert card["header"]["title"]["content"] == f"面试日报 · {day.isoformat()}" and "三面" in json.dumps(card, ensure_ascii=False)
+    assert card["header"]["title"]["content"] == f"面试日报 · {day.isoformat()}" and "三面" in json.dumps(
+        card, ensure_ascii=False
+    )
     assert "日报 订阅" in await ask("帮助")

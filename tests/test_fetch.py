@@ -31,11 +31,23 @@ async def test_save_stream_stops_at_the_limit_and_cleans_up(tmp_path):
     assert not dest.exists()
 
 
-@pytest.mark.parametrize("ip, ok", [
-    ("93.184.216.34", True), ("2606:2800:220:1::1", True), ("127.0.0.1", False), ("10.1.2.3", False),
-    ("172.16.0.9", False), ("192.168.1.1", False), ("169.254.169.254", False), ("::1", False),
-    ("fe80::1", False), ("::ffff:127.0.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    "ip, ok",
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1::1", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.9", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+    ],
+)
 def test_only_public_addresses_unless_allowed(ip, ok):
     assert FetchPolicy().permits(ip) is ok
 

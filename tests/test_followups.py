@@ -22,18 +22,25 @@ def test_redis_lock_asks_about_expiry_and_release():
 
 
 def test_check_then_write_idempotency_asks_about_the_race():
-    qs = [f["question"] for f in followups("candidate: 我们用唯一的请求号做幂等键，写入之前先查一下，重复的请求直接返回。")]
+    qs = [
+        f["question"]
+        for f in followups("candidate: 我们用唯一的请求号做幂等键，写入之前先查一下，重复的请求直接返回。")
+    ]
     assert any("并发" in q for q in qs)
 
 
 def test_contradiction_between_answers_is_asked_first():
-    fs = followups("candidate: 这个项目是我主导的。\ninterviewer: 你具体做了什么？\ncandidate: 我主要是参与了接口开发。")
+    fs = followups(
+        "candidate: 这个项目是我主导的。\ninterviewer: 你具体做了什么？\ncandidate: 我主要是参与了接口开发。"
+    )
     assert fs[0]["reason"] == "前后说法矛盾"
 
 
 def test_at_most_three_each_with_a_distinct_anchor():
-    text = ("candidate: 我们做了很多性能优化。\ncandidate: 我带过团队，不过最后项目没上线。\n"
-            "candidate: 我们用 Redis 做缓存，用 Kafka 削峰。\ncandidate: QPS 大概是两万左右吧。")
+    text = (
+        "candidate: 我们做了很多性能优化。\ncandidate: 我带过团队，不过最后项目没上线。\n"
+        "candidate: 我们用 Redis 做缓存，用 Kafka 削峰。\ncandidate: QPS 大概是两万左右吧。"
+    )
     fs = followups(text)
     assert 2 <= len(fs) <= 3
     assert len({f["anchor"]["start"] for f in fs}) == len(fs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT
@@ -18,7 +18,7 @@ from bot import digest
 from bot.config import load_settings
 from bot.service import Service
 
-AT = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)  # 15:00 in Beijing
+AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 15:00 in Beijing
 
 
 @pytest.fixture
@@ -32,11 +32,18 @@ def history_env(cli_env, tmp_path):
 def test_candidate_panorama_and_fixes_from_the_cli(history_env):
     proc = run_cli(history_env, "candidate", "张伟")
     assert proc.returncode == 0, proc.stderr
-    assert "候选人全景图: 张伟" in proc.stdout and "前后矛盾的说法" in proc.stdout and "| 三面 | 2026-11-23 |" in proc.stdout
+    assert (
+        "候选人全景图: 张伟" in proc.stdout
+        and "前后矛盾的说法" in proc.stdout
+        and "| 三面 | 2026-11-23 |" in proc.stdout
+    )
     data = json.loads(run_cli(history_env, "candidate", "张伟", "--json").stdout)
     assert len(data["rounds"]) == 3 and len(data["contradictions"]) == 4
     missing = run_cli(history_env, "candidate", "李四")
-    assert missing.returncode == 2 and missing.stderr.strip() == "error: no candidate called 李四 with an analysed interview"
+    assert (
+        missing.returncode == 2
+        and missing.stderr.strip() == "error: no candidate called 李四 with an analysed interview"
+    )
     assert run_cli(history_env, "candidate", "张伟", "--rename", "张伟明").returncode == 0
     clash = run_cli(history_env, "candidate", "张伟明", "--merge-into", "张伟明")
     assert clash.returncode == 2 and "already the same candidate" in clash.stderr
@@ -50,7 +57,9 @@ def test_search_and_digest_from_the_cli(history_env):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [i["round_label"] for i in data["items"]] == ["三面"] and data["waiting"][0]["candidate"] == "张伟"
-    assert json.loads(run_cli(history_env, "digest", "--date", "2026-11-22", "--tz", "Asia/Shanghai", "--json").stdout)["empty"]
+    assert json.loads(
+        run_cli(history_env, "digest", "--date", "2026-11-22", "--tz", "Asia/Shanghai", "--json").stdout
+    )["empty"]
     bad = run_cli(history_env, "digest", "--tz", "Mars/Base")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     nothing = run_cli(history_env, "digest", "--post")
@@ -59,15 +68,37 @@ def test_search_and_digest_from_the_cli(history_env):
 
 async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
     mock = await SlackMock().start()
-    env = {**history_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": mock.api_url}
+    env = {
+        **history_env,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": mock.api_url,
+    }
     service = Service(load_settings(env))
-    digest.subscribe(service.store(), platform="slack", channel="C1", target="C1", target_kind="channel", at_time="18:00",
-                     timezone_name="Asia/Shanghai", language="zh", skip_empty=False, user="UBOSS")
+    digest.subscribe(
+        service.store(),
+        platform="slack",
+        channel="C1",
+        target="C1",
+        target_kind="channel",
+        at_time="18:00",
+        timezone_name="Asia/Shanghai",
+        language="zh",
+        skip_empty=False,
+        user="UBOSS",
+    )
 
     async def cli(*args):
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *args, env=env, cwd=ROOT,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await proc.communicate()
         return proc.returncode, out.decode(), err.decode()
 
@@ -77,7 +108,9 @@ async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
         assert out.strip() == "slack:C1 -> channel C1: posted"
         code, out, _ = await cli("digest", "--post", "--date", "2026-11-23")
         assert code == 0 and "already posted" in out
-        assert (await cli("digest", "--post", "--date", "2026-11-23", "--force"))[1].strip().endswith("posted")
+        assert (
+            (await cli("digest", "--post", "--date", "2026-11-23", "--force"))[1].strip().endswith("posted")
+        )
         posts = [a for a in mock.called("chat.postMessage") if a["text"].startswith("面试日报 · 2026-11-23")]
         assert len(posts) == 2 and "张伟" in json.dumps(posts[0], ensure_ascii=False)
     finally:
@@ -86,9 +119,24 @@ async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
 
 @pytest.mark.slow
 def test_the_three_shipped_rounds_make_a_panorama(cli_env):
-    for n, name in (("1", "interview_zh.m4a"), ("2", "interview_zh_round2.m4a"), ("3", "interview_zh_round3.m4a")):
-        proc = run_cli(cli_env, "report", ROOT / "samples" / name, "--candidate", "张伟", "--round", n,
-                       "--profile", "backend", "--format", "json")
+    for n, name in (
+        ("1", "interview_zh.m4a"),
+        ("2", "interview_zh_round2.m4a"),
+        ("3", "interview_zh_round3.m4a"),
+    ):
+        proc = run_cli(
+            cli_env,
+            "report",
+            ROOT / "samples" / name,
+            "--candidate",
+            "张伟",
+            "--round",
+            n,
+            "--profile",
+            "backend",
+            "--format",
+            "json",
+        )
         assert proc.returncode == 0, proc.stderr
     data = json.loads(run_cli(cli_env, "candidate", "张伟", "--json").stdout)
     assert [r["label"] for r in data["rounds"]] == ["一面", "二面", "三面"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from datetime import UTC
 
 import aiohttp
 import pytest
@@ -21,9 +22,16 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def make_settings(tmp_path, data_dir, **extra):
-    env = {"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db"), "IB_API_TOKENS": TOKEN,
-           "IB_POLL_S": "0.1", "IB_ASR_ENGINE": "whisper", "IB_CALLBACK_BACKOFF_S": "0.05",
-           "IB_PUBLIC_URL": "http://127.0.0.1:1", **extra}
+    env = {
+        "IB_DATA_DIR": str(tmp_path / "data"),
+        "IB_DB": str(tmp_path / "ib.db"),
+        "IB_API_TOKENS": TOKEN,
+        "IB_POLL_S": "0.1",
+        "IB_ASR_ENGINE": "whisper",
+        "IB_CALLBACK_BACKOFF_S": "0.05",
+        "IB_PUBLIC_URL": "http://127.0.0.1:1",
+        **extra,
+    }
     settings = load_settings(env)
     # share the session's assembled Whisper weights
     (tmp_path / "data").mkdir(exist_ok=True)
@@ -55,7 +63,9 @@ async def post_audio(session, server, path, headers=None, **fields):
     form.add_field("audio", path.read_bytes(), filename=path.name, content_type="audio/flac")
     for k, v in fields.items():
         form.add_field(k, v)
-    async with session.post(server.make_url("/v1/interviews"), data=form, headers={**AUTH, **(headers or {})}) as r:
+    async with session.post(
+        server.make_url("/v1/interviews"), data=form, headers={**AUTH, **(headers or {})}
+    ) as r:
         return r.status, await r.json()
 
 
@@ -73,7 +83,9 @@ async def wait_done(session, server, interview_id, timeout=120):
 async def test_upload_poll_and_fetch_the_analysis(api):
     server, service = await api()
     async with aiohttp.ClientSession() as s:
-        status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", profile="backend", candidate="张三")
+        status, body = await post_audio(
+            s, server, FIXTURES / "zh_short.flac", profile="backend", candidate="张三"
+        )
         assert status == 202 and body["status"] == "queued"
         done = await wait_done(s, server, body["id"])
         assert done["status"] == "done" and done["error"] is None
@@ -96,7 +108,9 @@ async def test_repeated_idempotency_key_returns_the_same_interview(api):
     server, service = await api()
     async with aiohttp.ClientSession() as s:
         a = await post_audio(s, server, FIXTURES / "zh_short.flac", headers={"Idempotency-Key": "ats-123"})
-        b = await post_audio(s, server, FIXTURES / "en_two_cities.ogg", headers={"Idempotency-Key": "ats-123"})
+        b = await post_audio(
+            s, server, FIXTURES / "en_two_cities.ogg", headers={"Idempotency-Key": "ats-123"}
+        )
         c = await post_audio(s, server, FIXTURES / "zh_short.flac")  # no header: the content hash is the key
         d = await post_audio(s, server, FIXTURES / "zh_short.flac")
     assert a[0] == b[0] == 202 and a[1]["id"] == b[1]["id"] and b[1]["duplicate"] is True
@@ -114,17 +128,26 @@ async def test_caller_errors_are_4xx_with_one_sentence(api, tmp_path):
     async with aiohttp.ClientSession() as s:
         async with s.post(server.make_url("/v1/interviews"), data=b"x") as r:
             assert r.status == 401 and "bearer token" in (await r.json())["error"]
-        async with s.post(server.make_url("/v1/interviews"), headers={"Authorization": "Bearer nope"}, json={}) as r:
+        async with s.post(
+            server.make_url("/v1/interviews"), headers={"Authorization": "Bearer nope"}, json={}
+        ) as r:
             assert r.status == 401
         assert (await post_audio(s, server, big))[0] == 413
         status, body = await post_audio(s, server, notes)
         assert status == 422 and "notes.wav is not a readable audio" in body["error"]
         status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", profile="astronaut")
         assert status == 400 and "unknown profile" in body["error"]
-        async with s.post(server.make_url("/v1/interviews"), headers={**AUTH, "Content-Type": "application/json"},
-                          data=b"{broken") as r:
+        async with s.post(
+            server.make_url("/v1/interviews"),
+            headers={**AUTH, "Content-Type": "application/json"},
+            data=b"{broken",
+        ) as r:
             assert r.status == 400 and "not valid JSON" in (await r.json())["error"]
-        async with s.post(server.make_url("/v1/interviews"), headers=AUTH, data=b"raw", ) as r:
+        async with s.post(
+            server.make_url("/v1/interviews"),
+            headers=AUTH,
+            data=b"raw",
+        ) as r:
             assert r.status == 415
         form = aiohttp.FormData(default_to_multipart=True)
         form.add_field("profile", "backend")
@@ -136,14 +159,17 @@ async def test_caller_errors_are_4xx_with_one_sentence(api, tmp_path):
             assert r.status == 404
 
 
-@pytest.mark.parametrize("url, needle", [
-    ("http://127.0.0.1:9/a.wav", "not a public address"),
-    ("http://169.254.169.254/latest/meta-data/", "not a public address"),
-    ("http://[::1]/a.wav", "not a public address"),
-    ("http://10.0.0.8/a.wav", "not a public address"),
-    ("file:///etc/passwd", "only http and https"),
-    ("gopher://example.com/", "only http and https"),
-])
+@pytest.mark.parametrize(
+    "url, needle",
+    [
+        ("http://127.0.0.1:9/a.wav", "not a public address"),
+        ("http://169.254.169.254/latest/meta-data/", "not a public address"),
+        ("http://[::1]/a.wav", "not a public address"),
+        ("http://10.0.0.8/a.wav", "not a public address"),
+        ("file:///etc/passwd", "only http and https"),
+        ("gopher://example.com/", "only http and https"),
+    ],
+)
 async def test_ssrf_attempts_are_refused(api, url, needle):
     server, _ = await api()
     async with aiohttp.ClientSession() as s:
@@ -156,6 +182,7 @@ async def file_host(tmp_path):
     """A local 'ATS' that serves a recording, redirects to a private address, and receives callbacks."""
     calls: list[dict] = []
     app = web.Application()
+
     async def recording(request):
         return web.FileResponse(FIXTURES / "zh_short.flac")
 
@@ -193,8 +220,11 @@ async def test_audio_url_and_callback_when_the_network_is_allowed(api, file_host
             await asyncio.sleep(0.1)
         assert len(calls) == 1 and calls[0]["id"] == interview_id and calls[0]["analysis"]["language"] == "zh"
         # a redirect into a private network is refused even though the first hop was allowed
-        async with s.post(server.make_url("/v1/interviews"), json={"audio_url": str(host.make_url("/redirect"))},
-                          headers=AUTH) as r:
+        async with s.post(
+            server.make_url("/v1/interviews"),
+            json={"audio_url": str(host.make_url("/redirect"))},
+            headers=AUTH,
+        ) as r:
             assert r.status == 400 and "10.1.2.3" in (await r.json())["error"]
 
 
@@ -213,7 +243,10 @@ async def test_delete_removes_everything(api):
     assert not audio.exists()
     db = service.store().db
     for table in ("transcripts", "analyses", "segments", "jobs", "recordings", "reports"):
-        assert db.execute(f"select count(*) from {table} where interview_id = ?", [body["id"]]).fetchone()[0] == 0
+        assert (
+            db.execute(f"select count(*) from {table} where interview_id = ?", [body["id"]]).fetchone()[0]
+            == 0
+        )
     assert db.execute("select count(*) from audit_log where action = 'delete'").fetchone()[0] == 1
 
 
@@ -231,36 +264,49 @@ async def test_report_page_in_a_real_browser(api):
             interview_id = (await r.json())["id"]
         done = await wait_done(s, server, interview_id)
     async with sync_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--autoplay-policy=no-user-gesture-required"])
+        browser = await p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         page = await browser.new_page()
         await page.goto(done["report_url"])
         await page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
         target = done["analysis"]["segments"][5]["start"]
         await page.locator(f'#transcript a.ts[data-start="{target}"]').click()
-        await page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.0",
-                                     timeout=10000)
+        await page.wait_for_function(
+            f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.0", timeout=10000
+        )
         await browser.close()
 
 
 def test_openapi_document_lists_the_contract():
     from handlers.http_api import OPENAPI
 
-    assert set(OPENAPI["paths"]) >= {"/v1/interviews", "/v1/interviews/{id}", "/v1/candidates/{name}", "/v1/search",
-                                    "/healthz", "/metrics"}
+    assert set(OPENAPI["paths"]) >= {
+        "/v1/interviews",
+        "/v1/interviews/{id}",
+        "/v1/candidates/{name}",
+        "/v1/search",
+        "/healthz",
+        "/metrics",
+    }
     assert json.dumps(OPENAPI)
 
 
-
 async def test_candidate_panorama_and_search_for_an_ats(api):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from history import store_round
 
     server, service = await api()
     for n in ("1", "2"):
-        store_round(service, n, at=datetime(2026, 11, 10 + int(n), tzinfo=timezone.utc))
+        store_round(service, n, at=datetime(2026, 11, 10 + int(n), tzinfo=UTC))
     async with aiohttp.ClientSession() as s:
         async with s.get(server.make_url("/v1/candidates/张伟"), headers=AUTH) as r:
             assert r.status == 200

@@ -25,8 +25,11 @@ def queue(tmp_path):
 
 
 def submit(q, key="k1"):
-    return q.submit(key, {"source": "a.m4a", "sha256": "x", "size_bytes": 1, "profile": "general", "title": "a"},
-                    {"path": "/tmp/a.m4a", "sha256": "x", "size_bytes": 1, "source": "a.m4a"})
+    return q.submit(
+        key,
+        {"source": "a.m4a", "sha256": "x", "size_bytes": 1, "profile": "general", "title": "a"},
+        {"path": "/tmp/a.m4a", "sha256": "x", "size_bytes": 1, "source": "a.m4a"},
+    )
 
 
 def test_same_key_returns_the_existing_interview(queue):

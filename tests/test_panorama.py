@@ -3,7 +3,7 @@ fixing a wrong link (rename, merge, assign) by command."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from history import store_interview, store_round
@@ -15,7 +15,7 @@ from bot.render import render_history
 from bot.service import Service
 from handlers import commands
 
-T1, T2, T3 = (datetime(2026, 11, d, 6, 0, tzinfo=timezone.utc) for d in (10, 17, 24))
+T1, T2, T3 = (datetime(2026, 11, d, 6, 0, tzinfo=UTC) for d in (10, 17, 24))
 
 
 @pytest.fixture
@@ -25,18 +25,32 @@ def service(tmp_path):
 
 @pytest.fixture
 def three_rounds(service):
-    ids = [store_round(service, "1", at=T1, interviewer="李娜", channel="C1"),
-           store_round(service, "2", at=T2, interviewer="王强", channel="C1"),
-           store_round(service, "3", at=T3, interviewer="陈总", channel="C2")]
+    ids = [
+        store_round(service, "1", at=T1, interviewer="李娜", channel="C1"),
+        store_round(service, "2", at=T2, interviewer="王强", channel="C1"),
+        store_round(service, "3", at=T3, interviewer="陈总", channel="C2"),
+    ]
     return ids
 
 
 def build(service, visible=None, name="张伟", language="zh"):
-    return panorama.build(service.store(), visible, name, language=language, report_url=lambda i: f"https://ib/r/{i}/t")
+    return panorama.build(
+        service.store(), visible, name, language=language, report_url=lambda i: f"https://ib/r/{i}/t"
+    )
 
 
-@pytest.mark.parametrize("text, scale, value", [("两万", "", 20000), ("5000", "", 5000), ("一百二十", "", 120), ("五", "", 5),
-                                                ("1.5", "万", 15000), ("十二", "", 12), ("3", "k", 3000)])
+@pytest.mark.parametrize(
+    "text, scale, value",
+    [
+        ("两万", "", 20000),
+        ("5000", "", 5000),
+        ("一百二十", "", 120),
+        ("五", "", 5),
+        ("1.5", "万", 15000),
+        ("十二", "", 12),
+        ("3", "k", 3000),
+    ],
+)
 def test_numbers_as_people_say_them(text, scale, value):
     assert parse_number(text, scale) == value
 
@@ -50,7 +64,10 @@ def test_same_project_is_recognised_through_asr_homophones():
 
 
 def test_a_question_counts_as_asked_only_when_a_later_interviewer_raised_it():
-    followup = {"question": "缓存和数据库的一致性怎么保证？", "anchor": {"start": 47.9, "text": "我们用Redis做缓存"}}
+    followup = {
+        "question": "缓存和数据库的一致性怎么保证？",
+        "anchor": {"start": 47.9, "text": "我们用Redis做缓存"},
+    }
     assert was_asked(followup, ["缓存和数据库的一致性是怎么保证的？"])
     assert not was_asked(followup, ["你们的缓存用了多少内存？", "说说数据库的一致性"])
 
@@ -77,11 +94,16 @@ def test_three_rounds_side_by_side_with_their_contradictions(service, three_roun
 
 def test_follow_ups_answered_in_a_later_round_are_no_longer_open(service):
     first = [("interviewer", "缓存怎么做的？"), ("candidate", "我们用Redis做缓存，热点数据放在缓存里。")]
-    second = [("interviewer", "上次说到Redis缓存，缓存和数据库的一致性怎么保证？"), ("candidate", "先更新数据库再删除缓存。")]
+    second = [
+        ("interviewer", "上次说到Redis缓存，缓存和数据库的一致性怎么保证？"),
+        ("candidate", "先更新数据库再删除缓存。"),
+    ]
     store_interview(service, lines=first, candidate="Li", round_="1", at=T1)
     assert any("一致性" in p.text for p in build(service, name="Li").pending_followups)
     store_interview(service, lines=second, candidate="Li", round_="2", at=T2)
-    assert not any("一致性" in p.text and p.round_label == "一面" for p in build(service, name="Li").pending_followups)
+    assert not any(
+        "一致性" in p.text and p.round_label == "一面" for p in build(service, name="Li").pending_followups
+    )
 
 
 def test_rounds_in_channels_the_user_is_not_in_are_left_out(service, three_rounds):
@@ -98,7 +120,9 @@ def test_panorama_renders_for_every_platform(service, three_rounds):
     md = render_history("panorama", data, "md")
     assert "Statements that contradict each other" in md and "round 3" in md
     slack = json.loads(render_history("panorama", data, "slack"))
-    assert len(slack["blocks"]) <= 50 and all(len(b.get("text", {}).get("text", "")) <= 3000 for b in slack["blocks"])
+    assert len(slack["blocks"]) <= 50 and all(
+        len(b.get("text", {}).get("text", "")) <= 3000 for b in slack["blocks"]
+    )
     card = json.loads(render_history("panorama", build(service).to_dict(), "feishu"))
     assert card["header"]["template"] == "red" and "张伟" in card["header"]["title"]["content"]
 
@@ -107,8 +131,15 @@ def ctx(service, visible_channels=("C1", "C2"), user="U1"):
     async def member_of(channel):
         return channel in visible_channels
 
-    return commands.Context(service=service, platform="slack", channel="C1", user=user, is_admin=False,
-                            member_of=member_of, report_url=lambda i: f"https://ib/r/{i}/t")
+    return commands.Context(
+        service=service,
+        platform="slack",
+        channel="C1",
+        user=user,
+        is_admin=False,
+        member_of=member_of,
+        report_url=lambda i: f"https://ib/r/{i}/t",
+    )
 
 
 async def run(service, text, **kw):
@@ -125,8 +156,14 @@ async def test_candidate_command_shows_the_panorama(service, three_rounds):
 
 async def test_rename_merge_and_assign_fix_wrong_links(service, three_rounds):
     # a recording named "Zhang Wei_final.m4a" made a second record of the same person
-    other = store_interview(service, lines=[("candidate", "我带过一个八个人的团队。")], candidate="Zhang Wei",
-                            round_="final", at=T3, channel="C1")
+    other = store_interview(
+        service,
+        lines=[("candidate", "我带过一个八个人的团队。")],
+        candidate="Zhang Wei",
+        round_="final",
+        at=T3,
+        channel="C1",
+    )
     reply = await run(service, "candidate merge Zhang Wei -> 张伟")
     assert "已把 Zhang Wei 合并到 张伟（移动了 1 场面试）" in reply.title
     assert len(build(service).rounds) == 4

@@ -33,8 +33,14 @@ def qwen3_engine(tiny_qwen3, data_dir):
     from asr_engine import Engine, EngineConfig
 
     model, aligner = tiny_qwen3
-    config = EngineConfig(engine="qwen3", data_dir=data_dir, qwen3_model=str(model), qwen3_aligner=str(aligner),
-                          qwen3_batch_size=4, qwen3_max_new_tokens=6)
+    config = EngineConfig(
+        engine="qwen3",
+        data_dir=data_dir,
+        qwen3_model=str(model),
+        qwen3_aligner=str(aligner),
+        qwen3_batch_size=4,
+        qwen3_max_new_tokens=6,
+    )
     return Engine(config)
 
 
@@ -80,16 +86,26 @@ def test_without_aligner_text_has_no_invented_word_times(tiny_qwen3):
     from asr_engine.backends.qwen3 import Qwen3Backend
 
     backend = Qwen3Backend(str(tiny_qwen3[0]), None, device="cpu", batch_size=2, max_new_tokens=4)
-    clip = np.zeros(16000 * 2, np.float32) + np.random.default_rng(0).standard_normal(32000).astype(np.float32) * 0.1
+    clip = (
+        np.zeros(16000 * 2, np.float32)
+        + np.random.default_rng(0).standard_normal(32000).astype(np.float32) * 0.1
+    )
     (result,) = backend.transcribe_batch([clip], DecodeOptions(language="en"))
     for seg in result.segments:
         assert seg.words == [] and seg.end == pytest.approx(2.0)
 
 
 def test_cli_uses_the_configured_model(tiny_qwen3, cli_env):
-    env = dict(cli_env, IB_ASR_ENGINE="qwen3", IB_QWEN3_MODEL=str(tiny_qwen3[0]), IB_QWEN3_ALIGNER=str(tiny_qwen3[1]))
-    proc = subprocess.run([sys.executable, "-m", "bot", "transcribe", "--json", "--language", "zh",
-                           FIXTURES / "zh_short.flac"], env=env, capture_output=True, text=True, timeout=600)
+    env = dict(
+        cli_env, IB_ASR_ENGINE="qwen3", IB_QWEN3_MODEL=str(tiny_qwen3[0]), IB_QWEN3_ALIGNER=str(tiny_qwen3[1])
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "transcribe", "--json", "--language", "zh", FIXTURES / "zh_short.flac"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["engine"] == "qwen3"
     assert "engine: qwen3 (chosen by configuration)" in proc.stderr
@@ -106,7 +122,9 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
 
 # The aligner's known rough edge, no torch needed.
 def test_zero_length_and_out_of_range_word_spans_are_repaired():
-    words = fix_word_spans([(0.5, 0.5, "我们"), (0.4, 0.9, "用"), (1.0, 1.0, "缓存"), (2.9, 3.5, "吧")], chunk_s=3.0)
+    words = fix_word_spans(
+        [(0.5, 0.5, "我们"), (0.4, 0.9, "用"), (1.0, 1.0, "缓存"), (2.9, 3.5, "吧")], chunk_s=3.0
+    )
     assert [w.text for w in words] == ["我们", "用", "缓存", "吧"]
     assert all(w.end - w.start >= MIN_WORD_S - 1e-9 for w in words)
     assert all(a.start <= b.start for a, b in zip(words, words[1:]))

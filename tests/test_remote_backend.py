@@ -44,11 +44,20 @@ class FakeServer:
         if len(self.requests) <= self.fail_first:
             return web.json_response({"error": "busy"}, status=self.status)
         seconds = (len(audio) - 44) / 32000
-        return web.json_response({
-            "text": "我们用 Redis 做缓存", "language": "chinese", "duration": seconds,
-            "segments": [{"start": 0.1, "end": seconds - 0.1, "text": "我们用 Redis 做缓存", "avg_logprob": -0.1}],
-            "words": [{"word": "我们", "start": 0.1, "end": 0.4}, {"word": "Redis", "start": 0.5, "end": 0.9}],
-        })
+        return web.json_response(
+            {
+                "text": "我们用 Redis 做缓存",
+                "language": "chinese",
+                "duration": seconds,
+                "segments": [
+                    {"start": 0.1, "end": seconds - 0.1, "text": "我们用 Redis 做缓存", "avg_logprob": -0.1}
+                ],
+                "words": [
+                    {"word": "我们", "start": 0.1, "end": 0.4},
+                    {"word": "Redis", "start": 0.5, "end": 0.9},
+                ],
+            }
+        )
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(5)

@@ -12,8 +12,13 @@ from conftest import SAMPLE
 
 
 def run_cli(env, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "bot", *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.slow
@@ -43,18 +48,23 @@ def test_report_on_the_sample_recording(cli_env, tmp_path):
 
 def test_analyze_a_text_transcript(cli_env, tmp_path):
     txt = tmp_path / "notes.txt"
-    txt.write_text("interviewer: 支付接口的秘等性怎么保证？\ncandidate: 我们通过唯一请求号做幂等键，先查再写。\n")
+    txt.write_text(
+        "interviewer: 支付接口的秘等性怎么保证？\ncandidate: 我们通过唯一请求号做幂等键，先查再写。\n"
+    )
     proc = run_cli(cli_env, "analyze", txt, "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["corrections"][0]["corrected"] == "幂等性"
 
 
-@pytest.mark.parametrize("content, needle", [
-    ("{not json", "is not valid JSON"),
-    ('{"text": "no segments"}', "has no \"segments\" list"),
-    ('{"segments": [{"start": "x"}]}', "malformed segment"),
-])
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"text": "no segments"}', 'has no "segments" list'),
+        ('{"segments": [{"start": "x"}]}', "malformed segment"),
+    ],
+)
 def test_bad_transcript_files_are_one_line_errors(cli_env, tmp_path, content, needle):
     path = tmp_path / "t.json"
     path.write_text(content)

@@ -18,7 +18,14 @@ SCRIPT = json.loads((FIXTURES / "interview_zh.script.json").read_text())
 
 def true_speaker(start: float, end: float) -> str:
     mid = (start + end) / 2
-    return min(SCRIPT, key=lambda u: 0 if u["start"] - 0.3 <= mid <= u["end"] + 0.3 else min(abs(mid - u["start"]), abs(mid - u["end"])))["speaker"]
+    return min(
+        SCRIPT,
+        key=lambda u: (
+            0
+            if u["start"] - 0.3 <= mid <= u["end"] + 0.3
+            else min(abs(mid - u["start"]), abs(mid - u["end"]))
+        ),
+    )["speaker"]
 
 
 def accuracy(analysis) -> float:
@@ -54,10 +61,14 @@ def test_text_cues():
 
 
 def test_turn_taking_without_any_cue_alternates_after_a_question():
-    roles = assign_roles(["你做过什么项目？", "做过一个支付系统", "后来呢", "后来上线了"], [0, 3, 6, 8], [2, 5, 7, 9])
+    roles = assign_roles(
+        ["你做过什么项目？", "做过一个支付系统", "后来呢", "后来上线了"], [0, 3, 6, 8], [2, 5, 7, 9]
+    )
     assert roles[:2] == ["interviewer", "candidate"]
 
 
 def test_prefixed_text_transcript_keeps_the_given_roles():
-    transcript, roles = transcript_from_text("面试官：介绍一下你自己\n候选人：我是后端工程师\nQ: why?\nA: because")
+    transcript, roles = transcript_from_text(
+        "面试官：介绍一下你自己\n候选人：我是后端工程师\nQ: why?\nA: because"
+    )
     assert roles == ["interviewer", "candidate", "interviewer", "candidate"]

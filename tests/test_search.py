@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from history import store_interview, store_round
@@ -15,20 +15,33 @@ from bot.service import Service
 from bot.store import Store
 from handlers import commands
 
-AT = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
-EN = [("interviewer", "How did you make the payment API safe to retry?"),
-      ("candidate", "I designed an idempotency key for every request, stored in Redis, so duplicates return the first result."),
-      ("interviewer", "And the queues?"),
-      ("candidate", "We partitioned the Kafka topics by order id.")]
+AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+EN = [
+    ("interviewer", "How did you make the payment API safe to retry?"),
+    (
+        "candidate",
+        "I designed an idempotency key for every request, stored in Redis, so duplicates return the first result.",
+    ),
+    ("interviewer", "And the queues?"),
+    ("candidate", "We partitioned the Kafka topics by order id."),
+]
 
 
 @pytest.fixture
 def service(tmp_path):
     svc = Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")}))
-    svc.ids = {"zh": store_round(svc, "1", at=AT, channel="C-BACKEND"),
-               "en": store_interview(svc, lines=EN, candidate="Jane Doe", round_="1", at=AT, channel="C-BACKEND"),
-               "secret": store_interview(svc, lines=[("candidate", "我们的幂等方案是数据库唯一索引。")], candidate="王五",
-                                         round_="1", at=AT, channel="C-EXEC")}
+    svc.ids = {
+        "zh": store_round(svc, "1", at=AT, channel="C-BACKEND"),
+        "en": store_interview(svc, lines=EN, candidate="Jane Doe", round_="1", at=AT, channel="C-BACKEND"),
+        "secret": store_interview(
+            svc,
+            lines=[("candidate", "我们的幂等方案是数据库唯一索引。")],
+            candidate="王五",
+            round_="1",
+            at=AT,
+            channel="C-EXEC",
+        ),
+    }
     return svc
 
 
@@ -76,7 +89,9 @@ def test_query_text_is_never_fts_syntax(service):
 def test_deleted_interviews_leave_the_index(service):
     service.delete_sync(service.ids["secret"], "test")
     assert service.ids["secret"] not in {h.interview_id for h in search(service, "幂等")}
-    assert not list(service.store().db.query("select 1 from search_index where interview_id = ?", [service.ids["secret"]]))
+    assert not list(
+        service.store().db.query("select 1 from search_index where interview_id = ?", [service.ids["secret"]])
+    )
 
 
 def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
@@ -93,17 +108,30 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
     dst.close()
     upgraded = Store(old)
     assert upgraded.version == 4
-    assert {h.interview_id for h in queries.search(upgraded, None, "幂等")} == {service.ids["zh"], service.ids["secret"]}
+    assert {h.interview_id for h in queries.search(upgraded, None, "幂等")} == {
+        service.ids["zh"],
+        service.ids["secret"],
+    }
 
 
 async def test_search_command_gives_timestamped_links(service):
     async def member_of(channel):
         return channel == "C-BACKEND"
 
-    ctx = commands.Context(service=service, platform="slack", channel="C-BACKEND", user="U1", is_admin=False,
-                           member_of=member_of, report_url=lambda i: f"https://ib/r/{i}/tok")
+    ctx = commands.Context(
+        service=service,
+        platform="slack",
+        channel="C-BACKEND",
+        user="U1",
+        is_admin=False,
+        member_of=member_of,
+        report_url=lambda i: f"https://ib/r/{i}/tok",
+    )
     reply = await commands.execute(commands.parse("搜索 幂等"), ctx)
     assert reply.lines and all("王五" not in line for line in reply.lines)
-    assert any(f"](https://ib/r/{service.ids['zh']}/tok#t=" in line and "张伟 · 2026-11-24" in line for line in reply.lines)
+    assert any(
+        f"](https://ib/r/{service.ids['zh']}/tok#t=" in line and "张伟 · 2026-11-24" in line
+        for line in reply.lines
+    )
     payload = json.loads(commands.render_reply(reply, "slack"))
     assert "«幂等»" in json.dumps(payload, ensure_ascii=False)

@@ -4,6 +4,7 @@ report per recording, commands, access control, rate limits, restarts and Socket
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from urllib.parse import urlencode
@@ -37,11 +38,20 @@ class Env:
         self.tmp_path, self.mock, self.engine, self.extra = tmp_path, mock, engine, extra
         self.ack_ms: list[float] = []
 
-    async def start(self) -> "Env":
-        env = {"IB_DATA_DIR": str(self.tmp_path / "data"), "IB_DB": str(self.tmp_path / "ib.db"), "IB_POLL_S": "0.1",
-               "IB_LANGUAGE": "zh", "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "SLACK_API_URL": self.mock.api_url, "SLACK_ADMIN_USERS": "UADMIN", "IB_JOB_LEASE_S": "2",
-               "IB_SWEEP_S": "1", **self.extra}
+    async def start(self) -> Env:
+        env = {
+            "IB_DATA_DIR": str(self.tmp_path / "data"),
+            "IB_DB": str(self.tmp_path / "ib.db"),
+            "IB_POLL_S": "0.1",
+            "IB_LANGUAGE": "zh",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.mock.api_url,
+            "SLACK_ADMIN_USERS": "UADMIN",
+            "IB_JOB_LEASE_S": "2",
+            "IB_SWEEP_S": "1",
+            **self.extra,
+        }
         self.settings = load_settings(env)
         self.service = Service(self.settings, engine_factory=lambda: self.engine)
         app = build_app(self.service)
@@ -59,8 +69,14 @@ class Env:
         await self.service.stop()
         await self.server.close()
 
-    async def post(self, payload: dict, *, retry: int | None = None, timestamp: int | None = None,
-                   secret: str = SIGNING_SECRET) -> int:
+    async def post(
+        self,
+        payload: dict,
+        *,
+        retry: int | None = None,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> int:
         body = json.dumps(payload)
         headers = {"Content-Type": "application/json", **sign(body, timestamp, secret)}
         if retry is not None:
@@ -73,9 +89,19 @@ class Env:
 
     async def command(self, text: str, user: str = "U1", channel: str = CHANNEL) -> dict:
         n = len(self.mock.responses)
-        body = urlencode({"token": "x", "team_id": "T1", "channel_id": channel, "user_id": user, "command": "/interview",
-                          "text": text, "response_url": self.mock.url(f"/respond/{n}"), "trigger_id": "1.2.3",
-                          "api_app_id": "A1"})
+        body = urlencode(
+            {
+                "token": "x",
+                "team_id": "T1",
+                "channel_id": channel,
+                "user_id": user,
+                "command": "/interview",
+                "text": text,
+                "response_url": self.mock.url(f"/respond/{n}"),
+                "trigger_id": "1.2.3",
+                "api_app_id": "A1",
+            }
+        )
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
         t0 = time.perf_counter()
         async with aiohttp.ClientSession() as s:
@@ -101,10 +127,8 @@ async def slack(tmp_path, whisper_engine):
 
     yield mock, make
     for env in envs:
-        try:
+        with contextlib.suppress(Exception):
             await env.stop()
-        except Exception:
-            pass
     await mock.close()
 
 
@@ -118,8 +142,16 @@ def voice_clip(tmp_path_factory):
 async def test_voice_clip_gets_one_threaded_report(slack, voice_clip):
     mock, make = slack
     env = await make()
-    file = mock.add_file("F1VOICE", voice_clip, name="audio_message_1a2b.mp4", mimetype="video/mp4", filetype="mp4",
-                         channel=CHANNEL, ts="1700000000.000001", subtype="slack_audio")
+    file = mock.add_file(
+        "F1VOICE",
+        voice_clip,
+        name="audio_message_1a2b.mp4",
+        mimetype="video/mp4",
+        filetype="mp4",
+        channel=CHANNEL,
+        ts="1700000000.000001",
+        subtype="slack_audio",
+    )
     assert await env.post(message_event("Ev1", file, CHANNEL, "1700000000.000001")) == 200
     report = (await until(lambda: reports(mock)))[0]
     assert report["channel"] == CHANNEL and report["thread_ts"] == "1700000000.000001"
@@ -139,11 +171,20 @@ async def test_message_file_shared_and_retries_make_one_report(slack, tmp_path):
     mock, make = slack
     env = await make()
     m4a = write_audio(tmp_path / "张三_一面.m4a", decode(FIXTURES / "zh_short.flac").samples)
-    file = mock.add_file("F2M4A", m4a, name="张三_一面.m4a", mimetype="audio/mp4", filetype="m4a", channel=CHANNEL,
-                         ts="1700000000.000002")
+    file = mock.add_file(
+        "F2M4A",
+        m4a,
+        name="张三_一面.m4a",
+        mimetype="audio/mp4",
+        filetype="m4a",
+        channel=CHANNEL,
+        ts="1700000000.000002",
+    )
     msg = message_event("Ev2", file, CHANNEL, "1700000000.000002")
     shared = file_shared_event("Ev3", "F2M4A", CHANNEL)
-    statuses = await asyncio.gather(env.post(msg), env.post(shared), env.post(msg, retry=1), env.post(shared, retry=2))
+    statuses = await asyncio.gather(
+        env.post(msg), env.post(shared), env.post(msg, retry=1), env.post(shared, retry=2)
+    )
     assert statuses == [200, 200, 200, 200]
     await until(lambda: reports(mock))
     await asyncio.sleep(1.0)
@@ -157,8 +198,15 @@ async def test_message_file_shared_and_retries_make_one_report(slack, tmp_path):
 async def test_restart_in_the_middle_still_gives_one_report(slack):
     mock, make = slack
     first = await make()
-    file = mock.add_file("F3", FIXTURES / "zh_short.flac", name="李四_二面.flac", mimetype="audio/flac",
-                         filetype="flac", channel=CHANNEL, ts="1700000000.000003")
+    file = mock.add_file(
+        "F3",
+        FIXTURES / "zh_short.flac",
+        name="李四_二面.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="1700000000.000003",
+    )
     await first.post(message_event("Ev4", file, CHANNEL, "1700000000.000003"))
     await until(lambda: mock.called("chat.postMessage"))  # acknowledged
     await first.stop()  # the process goes away before the report is posted
@@ -174,8 +222,15 @@ async def test_rate_limited_then_success(slack):
     mock, make = slack
     env = await make()
     mock.rate_limit_next["chat.postMessage"] = 1
-    file = mock.add_file("F4", FIXTURES / "zh_short.flac", name="x.flac", mimetype="audio/flac", filetype="flac",
-                         channel=CHANNEL, ts="1700000000.000004")
+    file = mock.add_file(
+        "F4",
+        FIXTURES / "zh_short.flac",
+        name="x.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="1700000000.000004",
+    )
     await env.post(message_event("Ev5", file, CHANNEL, "1700000000.000004"))
     await until(lambda: reports(mock))
     assert [m for m, _ in mock.calls].count("chat.postMessage:429") == 1
@@ -185,8 +240,15 @@ async def test_rate_limited_then_success(slack):
 async def test_forged_and_stale_signatures_are_refused(slack):
     mock, make = slack
     env = await make()
-    file = mock.add_file("F5", FIXTURES / "zh_short.flac", name="x.flac", mimetype="audio/flac", filetype="flac",
-                         channel=CHANNEL, ts="1.1")
+    file = mock.add_file(
+        "F5",
+        FIXTURES / "zh_short.flac",
+        name="x.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="1.1",
+    )
     event = message_event("Ev6", file, CHANNEL, "1.1")
     assert await env.post(event, secret="not-the-secret") == 401
     assert await env.post(event, timestamp=int(time.time()) - 6 * 60) == 401
@@ -199,10 +261,19 @@ async def test_non_audio_is_ignored_and_oversized_gets_one_explanation(slack, tm
     env = await make(IB_MAX_UPLOAD_BYTES="50000")
     pdf = tmp_path / "cv.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    f1 = mock.add_file("F6", pdf, name="cv.pdf", mimetype="application/pdf", filetype="pdf", channel=CHANNEL, ts="2.1")
+    f1 = mock.add_file(
+        "F6", pdf, name="cv.pdf", mimetype="application/pdf", filetype="pdf", channel=CHANNEL, ts="2.1"
+    )
     await env.post(message_event("Ev7", f1, CHANNEL, "2.1"))
-    f2 = mock.add_file("F7", FIXTURES / "zh_short.flac", name="long.flac", mimetype="audio/flac", filetype="flac",
-                       channel=CHANNEL, ts="2.2")
+    f2 = mock.add_file(
+        "F7",
+        FIXTURES / "zh_short.flac",
+        name="long.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="2.2",
+    )
     await env.post(message_event("Ev8", f2, CHANNEL, "2.2"))
     await env.post(message_event("Ev8", f2, CHANNEL, "2.2"), retry=1)
     posts = await until(lambda: mock.called("chat.postMessage"))
@@ -216,8 +287,15 @@ async def test_every_interview_command_and_access_control(slack):
     mock, make = slack
     env = await make()
     mock.members[CHANNEL] = ["U1"]
-    file = mock.add_file("F8", FIXTURES / "zh_short.flac", name="王五_一面.flac", mimetype="audio/flac",
-                         filetype="flac", channel=CHANNEL, ts="3.1")
+    file = mock.add_file(
+        "F8",
+        FIXTURES / "zh_short.flac",
+        name="王五_一面.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="3.1",
+    )
     await env.post(message_event("Ev9", file, CHANNEL, "3.1"))
     await until(lambda: reports(mock))
     interview_id = env.service.store().db.execute("select id from interviews").fetchone()[0]
@@ -239,7 +317,10 @@ async def test_every_interview_command_and_access_control(slack):
     assert interview_id in text(await env.command("candidate 王五"))
     prof = await env.command("profile backend")
     assert prof["response_type"] == "in_channel" and "后端工程师" in text(prof)
-    assert env.service.store().db.execute("select profile from channel_settings").fetchone()[0] == "backend_engineer"
+    assert (
+        env.service.store().db.execute("select profile from channel_settings").fetchone()[0]
+        == "backend_engineer"
+    )
     assert "不认识的命令" in text(await env.command("报销 100"))
 
     # U2 is not in the channel the recording was uploaded to
@@ -247,7 +328,9 @@ async def test_every_interview_command_and_access_control(slack):
     assert "没有找到这个面试" in text(denied)
     assert interview_id not in text(await env.command("list", user="U2", channel="C0OTHER"))
     assert "«分库分表»" not in text(await env.command("search 分库分表", user="U2", channel="C0OTHER"))
-    assert "没有找到这个面试" in text(await env.command(f"delete {interview_id}", user="U2", channel="C0OTHER"))
+    assert "没有找到这个面试" in text(
+        await env.command(f"delete {interview_id}", user="U2", channel="C0OTHER")
+    )
     # an admin sees everything
     assert "header" in text(await env.command(f"report {interview_id}", user="UADMIN", channel="C0OTHER"))
 
@@ -263,10 +346,23 @@ async def test_every_interview_command_and_access_control(slack):
 async def test_socket_mode(slack):
     mock, make = slack
     await make(SLACK_APP_TOKEN=APP_TOKEN)
-    file = mock.add_file("F9", FIXTURES / "zh_short.flac", name="sock.flac", mimetype="audio/flac", filetype="flac",
-                         channel=CHANNEL, ts="4.1")
-    await mock.ws_queue.put({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
-                             "payload": message_event("Ev10", file, CHANNEL, "4.1")})
+    file = mock.add_file(
+        "F9",
+        FIXTURES / "zh_short.flac",
+        name="sock.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="4.1",
+    )
+    await mock.ws_queue.put(
+        {
+            "envelope_id": "env-1",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": message_event("Ev10", file, CHANNEL, "4.1"),
+        }
+    )
     await until(lambda: reports(mock))
     assert any(a.get("envelope_id") == "env-1" for a in mock.ws_acks)  # acknowledged over the socket
     assert mock.called("apps.connections.open")
@@ -285,9 +381,15 @@ async def test_digest_subscriptions_post_once_in_the_channel_and_by_dm(slack):
     mock.members[CHANNEL] = ["U1", "UBOSS"]
     mock.timezones["UBOSS"] = "Europe/Berlin"
     channel_sub = await env.command("digest subscribe 09:00 Asia/Shanghai")
-    assert channel_sub["response_type"] == "in_channel" and "09:00（Asia/Shanghai）" in json.dumps(channel_sub, ensure_ascii=False)
-    personal = await env.command("digest subscribe me 08:30 skip-empty", user="UBOSS")  # zone from the Slack profile
-    assert personal["response_type"] == "ephemeral" and "Europe/Berlin" in json.dumps(personal, ensure_ascii=False)
+    assert channel_sub["response_type"] == "in_channel" and "09:00（Asia/Shanghai）" in json.dumps(
+        channel_sub, ensure_ascii=False
+    )
+    personal = await env.command(
+        "digest subscribe me 08:30 skip-empty", user="UBOSS"
+    )  # zone from the Slack profile
+    assert personal["response_type"] == "ephemeral" and "Europe/Berlin" in json.dumps(
+        personal, ensure_ascii=False
+    )
     assert "不是" in json.dumps(await env.command("digest subscribe 25:99"), ensure_ascii=False)
     subs = {s.target_kind: s for s in digest.subscriptions(env.service.store())}
     assert subs["dm"].target == "UBOSS" and subs["dm"].timezone == "Europe/Berlin" and subs["dm"].skip_empty
@@ -297,16 +399,28 @@ async def test_digest_subscriptions_post_once_in_the_channel_and_by_dm(slack):
     due = subs["channel"].scheduled_at(day)
     store_round(env.service, "2", at=due - timedelta(hours=2), channel=CHANNEL)
     outcomes = await env.service.digests.run_due(due + timedelta(seconds=5))
-    assert [(o.subscription, o.status) for o in outcomes if o.subscription == subs["channel"].id] == [(subs["channel"].id, "posted")]
-    posted = [a for a in mock.called("chat.postMessage") if a.get("channel") == CHANNEL and a["text"].startswith("面试日报")]
-    assert len(posted) == 1 and "thread_ts" not in posted[0]  # a message of its own, not in a recording's thread
+    assert [(o.subscription, o.status) for o in outcomes if o.subscription == subs["channel"].id] == [
+        (subs["channel"].id, "posted")
+    ]
+    posted = [
+        a
+        for a in mock.called("chat.postMessage")
+        if a.get("channel") == CHANNEL and a["text"].startswith("面试日报")
+    ]
+    assert (
+        len(posted) == 1 and "thread_ts" not in posted[0]
+    )  # a message of its own, not in a recording's thread
     blocks = json.loads(posted[0]["blocks"]) if isinstance(posted[0]["blocks"], str) else posted[0]["blocks"]
-    assert blocks[0]["text"]["text"] == f"面试日报 · {day.isoformat()}" and "张伟" in json.dumps(blocks, ensure_ascii=False)
+    assert blocks[0]["text"]["text"] == f"面试日报 · {day.isoformat()}" and "张伟" in json.dumps(
+        blocks, ensure_ascii=False
+    )
     # Berlin's 08:30 comes later; the manager gets it in a DM
     berlin = subs["dm"].scheduled_at(day)
     await env.service.digests.run_due(berlin + timedelta(seconds=5))
     assert mock.called("conversations.open")[-1]["users"] == "UBOSS"
-    assert [a["channel"] for a in mock.called("chat.postMessage") if a.get("blocks") and a["channel"] == "DUBOSS"] == ["DUBOSS"]
+    assert [
+        a["channel"] for a in mock.called("chat.postMessage") if a.get("blocks") and a["channel"] == "DUBOSS"
+    ] == ["DUBOSS"]
     # restarts and later ticks the same day post nothing more
     digests = lambda: [a for a in mock.called("chat.postMessage") if a["text"].startswith("面试日报")]  # noqa: E731
     assert len(digests()) == 2
@@ -315,5 +429,7 @@ async def test_digest_subscriptions_post_once_in_the_channel_and_by_dm(slack):
     preview = await env.command("digest")
     assert preview["blocks"][0]["type"] == "header" and preview["response_type"] == "ephemeral"
     assert "Asia/Shanghai" in json.dumps(await env.command("digest list"), ensure_ascii=False)
-    assert "已退订" in json.dumps(await env.command("digest unsubscribe me", user="UBOSS"), ensure_ascii=False)
+    assert "已退订" in json.dumps(
+        await env.command("digest unsubscribe me", user="UBOSS"), ensure_ascii=False
+    )
     assert [s.target_kind for s in digest.subscriptions(env.service.store())] == ["channel"]

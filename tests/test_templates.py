@@ -15,11 +15,13 @@ NASTY = "<!channel> @channel *粗体* _斜体_ ~删除~ `code` <at id=all></at> 
 
 @pytest.fixture(scope="module")
 def analysis():
-    text = "\n".join([
-        "interviewer: 能讲讲你主导的项目吗？",
-        f"candidate: 我主导了订单系统的重构，{NASTY}，接口延迟从800毫秒降到了120毫秒。",
-        "candidate: 我们用 Redis 做分布式锁，做了很多性能优化，不过最后项目没上线。",
-    ])
+    text = "\n".join(
+        [
+            "interviewer: 能讲讲你主导的项目吗？",
+            f"candidate: 我主导了订单系统的重构，{NASTY}，接口延迟从800毫秒降到了120毫秒。",
+            "candidate: 我们用 Redis 做分布式锁，做了很多性能优化，不过最后项目没上线。",
+        ]
+    )
     transcript, roles = transcript_from_text(text)
     return analyze(transcript, known_roles=roles)
 
@@ -29,7 +31,10 @@ def long_analysis():
     lines = []
     for i in range(400):
         lines.append(f"interviewer: 第{i}个问题，能讲讲你的项目吗？")
-        lines.append(f"candidate: 我主导了第{i}个系统的重构，把单体拆成了微服务，延迟从{800 + i}毫秒降到了{100 + i}毫秒，" + "细节" * 200)
+        lines.append(
+            f"candidate: 我主导了第{i}个系统的重构，把单体拆成了微服务，延迟从{800 + i}毫秒降到了{100 + i}毫秒，"
+            + "细节" * 200
+        )
     transcript, roles = transcript_from_text("\n".join(lines))
     return analyze(transcript, known_roles=roles)
 
@@ -85,7 +90,11 @@ def test_feishu_card_structure_and_plain_user_text(analysis):
     allowed = {"div", "hr", "note", "action"}
     assert {e["tag"] for e in card["elements"]} <= allowed
     # transcript text only ever appears as plain_text, never in lark_md
-    lark_md = [e["text"]["content"] for e in card["elements"] if e["tag"] == "div" and e.get("text", {}).get("tag") == "lark_md"]
+    lark_md = [
+        e["text"]["content"]
+        for e in card["elements"]
+        if e["tag"] == "div" and e.get("text", {}).get("tag") == "lark_md"
+    ]
     assert not any("粗体" in t or "at id" in t for t in lark_md)
     assert card["elements"][-1]["actions"][0]["url"] == CTX.report_url
     assert len(json.dumps(card, ensure_ascii=False)) < 30000  # Feishu's card size limit
@@ -109,13 +118,24 @@ def test_html_page_escapes_and_links_every_timestamp(analysis):
 
 def test_json_is_the_analysis_contract(analysis):
     data = json.loads(render(analysis, "json", CTX))
-    assert set(data) >= {"language", "duration_s", "segments", "competencies", "overall", "summary", "followups", "corrections"}
+    assert set(data) >= {
+        "language",
+        "duration_s",
+        "segments",
+        "competencies",
+        "overall",
+        "summary",
+        "followups",
+        "corrections",
+    }
     assert data["overall"]["recommendation"] in ("advance", "hold", "decline")
     for f in data["followups"]:
         assert f["anchor"]["text"] and f["anchor"]["start"] >= 0
 
 
 def test_english_labels_for_english_interviews():
-    transcript, roles = transcript_from_text("interviewer: Tell me about a project.\ncandidate: I led the migration to Kafka and cut latency by 40%.")
+    transcript, roles = transcript_from_text(
+        "interviewer: Tell me about a project.\ncandidate: I led the migration to Kafka and cut latency by 40%."
+    )
     md = render(analyze(transcript, known_roles=roles), "md", ReportContext(title="Jane Doe"))
     assert "## Competencies" in md and "## Suggested follow-up questions" in md

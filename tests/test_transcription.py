@@ -68,7 +68,9 @@ def test_long_file_timestamps_monotonic_and_cover_the_whole_recording(tmp_path, 
     audio = np.concatenate(parts)
     path = write_audio(tmp_path / "long.flac", audio)
     events = []
-    transcript = whisper_engine.transcribe(path, progress=lambda stage, done, total: events.append((stage, done, total)))
+    transcript = whisper_engine.transcribe(
+        path, progress=lambda stage, done, total: events.append((stage, done, total))
+    )
     starts = [s.start for s in transcript.segments]
     assert starts == sorted(starts)
     ends = [s.end for s in transcript.segments]
@@ -84,7 +86,10 @@ def test_long_file_timestamps_monotonic_and_cover_the_whole_recording(tmp_path, 
 def test_cli_json_output(cli_env):
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "transcribe", "--json", FIXTURES / "zh_short.flac"],
-        env=cli_env, capture_output=True, text=True, timeout=300,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -97,7 +102,10 @@ def test_cli_json_output(cli_env):
 def test_cli_text_output_has_timestamps(cli_env):
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "transcribe", "--language", "en", FIXTURES / "en_two_cities.ogg"],
-        env=cli_env, capture_output=True, text=True, timeout=300,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]

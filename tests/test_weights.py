@@ -11,7 +11,12 @@ from asr_engine.weights import WHISPER_BASE, BundledModel, ensure_bundled_model
 def test_assembled_once_and_verified(tmp_path):
     folder = ensure_bundled_model(WHISPER_BASE, tmp_path)
     model_bin = folder / "model.bin"
-    assert {p.name for p in folder.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    assert {p.name for p in folder.iterdir()} >= {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    }
     first = model_bin.stat().st_mtime_ns
     assert ensure_bundled_model(WHISPER_BASE, tmp_path) == folder
     assert model_bin.stat().st_mtime_ns == first  # not rebuilt on the next start

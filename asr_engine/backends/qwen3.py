@@ -7,7 +7,8 @@ a whisper-only run never loads them. Audio is always decoded by our PyAV path an
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,11 @@ class Qwen3Backend:
                 "the qwen3 engine needs the optional extra: pip install 'interview-bot[qwen3]'"
             ) from exc
         device = device or ("cuda:0" if torch.cuda.is_available() else "cpu")
-        torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+        torch_dtype = (
+            getattr(torch, dtype)
+            if dtype
+            else (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+        )
         load_kwargs: dict[str, Any] = {"dtype": torch_dtype, "device_map": device}
         try:
             self.model = Qwen3ASRModel.from_pretrained(
@@ -80,8 +85,10 @@ class Qwen3Backend:
         limit = MAX_ALIGNER_INPUT_S if self.has_aligner else MAX_ASR_INPUT_S
         for chunk in chunks:
             if len(chunk) / SAMPLE_RATE > limit:
-                raise EngineError(f"a {len(chunk) / SAMPLE_RATE:.0f} s chunk exceeds qwen3's {limit:.0f} s input limit")
-        language = _LANG_NAMES.get(options.language or "", None)
+                raise EngineError(
+                    f"a {len(chunk) / SAMPLE_RATE:.0f} s chunk exceeds qwen3's {limit:.0f} s input limit"
+                )
+        language = _LANG_NAMES.get(options.language or "")
         context = ", ".join(options.hotwords)
         results = self.model.transcribe(
             audio=[(np.asarray(c, dtype=np.float32), SAMPLE_RATE) for c in chunks],
@@ -103,7 +110,9 @@ class Qwen3Backend:
         )
         start = words[0].start if words else 0.0
         end = words[-1].end if words else round(chunk_s, 3)
-        return ChunkResult(language=language, segments=[Segment(start=start, end=end, text=text, words=words)])
+        return ChunkResult(
+            language=language, segments=[Segment(start=start, end=end, text=text, words=words)]
+        )
 
 
 def fix_word_spans(spans: list[tuple[float, float, str]], chunk_s: float) -> list[Word]:

@@ -10,7 +10,8 @@ import io
 import itertools
 import random
 import wave
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -91,11 +92,13 @@ class RemoteBackend:
                 return parse_response(data, len(chunk) / SAMPLE_RATE)
             except _Permanent as exc:
                 raise EngineError(f"transcription server {url} rejected the request: {exc}") from None
-            except (aiohttp.ClientError, asyncio.TimeoutError, _Transient) as exc:
+            except (TimeoutError, aiohttp.ClientError, _Transient) as exc:
                 last_error = f"{url}: {type(exc).__name__} {exc}".strip()
             if attempt < self.retries:
                 await asyncio.sleep(self.backoff_s * (2**attempt) * (0.5 + random.random()))
-        raise EngineError(f"all transcription servers failed after {self.retries + 1} attempts ({last_error})")
+        raise EngineError(
+            f"all transcription servers failed after {self.retries + 1} attempts ({last_error})"
+        )
 
     async def _post(self, session, url: str, payload: bytes, options: DecodeOptions) -> dict[str, Any]:
         import aiohttp

@@ -1,10 +1,11 @@
-"""Transcript -> Analysis: roles, speech features, term correction, keywords, competencies, summary, follow-ups."""
+"""Transcript -> Analysis: roles, speech features, term correction, keywords, competencies, summary,
+follow-ups."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from asr_engine import Segment, Transcript
 
@@ -17,7 +18,15 @@ from .speech import annotate
 from .summary import build_summary, overall, recommend
 from .terms import TermCorrector
 
-__all__ = ["analyze", "transcript_from_text", "load_profile", "profile_from_jd", "Profile", "ProfileError", "BUILT_IN"]
+__all__ = [
+    "analyze",
+    "transcript_from_text",
+    "load_profile",
+    "profile_from_jd",
+    "Profile",
+    "ProfileError",
+    "BUILT_IN",
+]
 
 _TIME = re.compile(r"^\s*\[(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)\]\s*")
 
@@ -41,7 +50,7 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
         m = _TIME.match(line)
         if m:
             t = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-            line = line[m.end():]
+            line = line[m.end() :]
         role, body = parse_speaker_prefix(line)
         if not body.strip():
             continue
@@ -52,7 +61,9 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
     if not segments:
         raise ValueError("the transcript text has no utterances")
     language = _language_of(" ".join(s.text for s in segments))
-    transcript = Transcript(language=language, duration_s=segments[-1].end, segments=segments, engine="text", source=source)
+    transcript = Transcript(
+        language=language, duration_s=segments[-1].end, segments=segments, engine="text", source=source
+    )
     return transcript, roles
 
 
@@ -77,14 +88,29 @@ def analyze(
     profile = profile or BUILT_IN["general"]
     language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
     segs = [s for s in transcript.segments if s.text.strip()]
-    detected = assign_roles([s.text for s in segs], [s.start for s in segs], [s.end for s in segs],
-                            [s.channel for s in segs], [s.voice for s in segs])
+    detected = assign_roles(
+        [s.text for s in segs],
+        [s.start for s in segs],
+        [s.end for s in segs],
+        [s.channel for s in segs],
+        [s.voice for s in segs],
+    )
     if known_roles:
         detected = [k or d for k, d in zip(known_roles, detected)]
     utterances = [
-        Utterance(start=s.start, end=s.end, speaker=role, text=s.text.strip(), confidence=s.confidence,
-                  words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
-                  voice=s.voice, channel=s.channel)
+        Utterance(
+            start=s.start,
+            end=s.end,
+            speaker=role,
+            text=s.text.strip(),
+            confidence=s.confidence,
+            words=[
+                {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}
+                for w in s.words
+            ],
+            voice=s.voice,
+            channel=s.channel,
+        )
         for s, role in zip(segs, detected)
     ]
 
@@ -95,7 +121,11 @@ def analyze(
         fixed, fixes = corrector.correct(u.text, context)
         if fixes:
             for f in fixes:
-                corrections.append(Correction(original=f.original, corrected=f.corrected, start=_correction_time(u, f.offset)))
+                corrections.append(
+                    Correction(
+                        original=f.original, corrected=f.corrected, start=_correction_time(u, f.offset)
+                    )
+                )
             u.original_text, u.text = u.text, fixed
             u.flags.append("corrected")
         if u.speaker == CANDIDATE:
@@ -133,7 +163,7 @@ def load_transcript_file(path: Path) -> tuple[Transcript, list[str | None] | Non
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-            raise ValueError(f"{path.name} is not a transcript: it has no \"segments\" list")
+            raise ValueError(f'{path.name} is not a transcript: it has no "segments" list')
         try:
             return Transcript.from_dict(data), None
         except (KeyError, TypeError, ValueError) as exc:

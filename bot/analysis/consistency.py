@@ -9,13 +9,27 @@ ASR engine hears the same project differently in different rooms (订单系统 /
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .lexicon import EN_TERMS, ZH_TERMS
 from .speech import strip_fillers
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
 
@@ -59,29 +73,81 @@ class Fact:
 # (kind, pattern with groups num and scale) - Chinese and English
 _NUMERIC: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("years", re.compile(rf"(?:做了|干了|工作了|待了|有)\s*(?P<num>{_NUM})\s*(?P<scale>)年")),
-    ("years", re.compile(r"(?P<num>\d+)\s*(?P<scale>)\+?\s*years? (?:of experience|at|in|with|as|doing)", re.I)),
-    ("team_size", re.compile(rf"(?P<num>{_NUM})\s*(?P<scale>)个?人的?(?:团队|小组|组)|(?:团队|小组)[^，。,.]{{0,4}}?(?P<num2>{_NUM})\s*个?人")),
-    ("team_size", re.compile(r"team of (?P<num>\d+)(?P<scale>)|(?:led|managed) (?P<num2>\d+) (?:engineers|people|developers)", re.I)),
-    ("peak_requests", re.compile(rf"(?:高峰|峰值|每秒|QPS|TPS)[^，。,.]{{0,8}}?(?P<num>{_NUM})\s*(?P<scale>万|千)?\s*(?:个|笔|次)?(?:请求|订单|交易|QPS)",
-                                 re.I)),
-    ("peak_requests", re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<scale>k|K)?\s*(?:requests per second|qps|rps|tps)\b", re.I)),
+    (
+        "years",
+        re.compile(r"(?P<num>\d+)\s*(?P<scale>)\+?\s*years? (?:of experience|at|in|with|as|doing)", re.I),
+    ),
+    (
+        "team_size",
+        re.compile(
+            rf"(?P<num>{_NUM})\s*(?P<scale>)个?人的?(?:团队|小组|组)|(?:团队|小组)[^，。,.]{{0,4}}?(?P<num2>{_NUM})\s*个?人"
+        ),
+    ),
+    (
+        "team_size",
+        re.compile(
+            r"team of (?P<num>\d+)(?P<scale>)|(?:led|managed) (?P<num2>\d+) (?:engineers|people|developers)",
+            re.I,
+        ),
+    ),
+    (
+        "peak_requests",
+        re.compile(
+            rf"(?:高峰|峰值|每秒|QPS|TPS)[^，。,.]{{0,8}}?(?P<num>{_NUM})\s*(?P<scale>万|千)?\s*(?:个|笔|次)?(?:请求|订单|交易|"
+            rf"QPS)",
+            re.I,
+        ),
+    ),
+    (
+        "peak_requests",
+        re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<scale>k|K)?\s*(?:requests per second|qps|rps|tps)\b", re.I),
+    ),
 )
-_LED_TEAM = re.compile(r"(带过|带了|带领|管理过?|领导过?)[^，。,.]{0,6}(团队|小组|\d+\s*个?人|[一二两三四五六七八九十]+个?人)|\b(led|managed) (a|the|my)? ?team\b",
-                       re.I)
-_NO_TEAM = re.compile(r"(没有|没|从未|从来没有?|不曾)[^，。,.跨]{0,4}(团队|小组)|\b(never|haven't|have not|didn't|did not) (led|managed|had) (a )?(team|reports)\b",
-                      re.I)
+_LED_TEAM = re.compile(
+    r"(带过|带了|带领|管理过?|领导过?)[^，。,.]{0,6}(团队|小组|\d+\s*个?人|[一二两三四五六七八九十]+个?人)|\b(led|managed) (a|the|my)? "
+    r"?team\b",
+    re.I,
+)
+_NO_TEAM = re.compile(
+    r"(没有|没|从未|从来没有?|不曾)[^，。,.跨]{0,4}(团队|小组)|\b(never|haven't|have not|didn't|did not) (led|managed|had) (a "
+    r")?(team|reports)\b",
+    re.I,
+)
 _LEAD = re.compile(r"主导|牵头|负责人|一手|\b(led|owned|drove|architected)\b", re.I)
-_CONTRIBUTOR = re.compile(r"参与|协助|打下手|配合|帮忙|\b(was part of|participated|helped( with)?|assisted|contributed to)\b", re.I)
+_CONTRIBUTOR = re.compile(
+    r"参与|协助|打下手|配合|帮忙|\b(was part of|participated|helped( with)?|assisted|contributed to)\b", re.I
+)
 _STOP_ZH = set("我们你他她它的了是在把被和与也就都还很主要其中整体这那个一")
-_STOP_EN = {"i", "we", "the", "a", "an", "of", "in", "on", "to", "and", "was", "my", "our", "it", "that", "this",
-            "with", "for", "mainly", "just", "only"}
+_STOP_EN = {
+    "i",
+    "we",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "to",
+    "and",
+    "was",
+    "my",
+    "our",
+    "it",
+    "that",
+    "this",
+    "with",
+    "for",
+    "mainly",
+    "just",
+    "only",
+}
 
 
 def _topic(text: str, role_match: re.Match[str]) -> tuple[str, ...]:
     """What the role is about: the clause without the role word and small words, as fuzzy pinyin."""
     from .terms import fuzzy, syllables
 
-    rest = (text[: role_match.start()] + " " + text[role_match.end():]).lower()
+    rest = (text[: role_match.start()] + " " + text[role_match.end() :]).lower()
     if re.search(r"[\u4e00-\u9fff]", rest):
         han = "".join(ch for ch in rest if "\u4e00" <= ch <= "\u9fff" and ch not in _STOP_ZH)
         return tuple(fuzzy(s) for s in syllables(han))
@@ -159,9 +225,12 @@ def conflicts(rounds: list[list[Fact]]) -> list[Conflict]:
                         if team.value is not False:
                             continue
                         kind = "led_team"
-                    elif kind == "role" and (not same_topic(a.topic, b.topic) or a.value == b.value):
-                        continue
-                    elif kind != "role" and not _differs(kind, a.value, b.value):
+                    elif (
+                        kind == "role"
+                        and (not same_topic(a.topic, b.topic) or a.value == b.value)
+                        or kind != "role"
+                        and not _differs(kind, a.value, b.value)
+                    ):
                         continue
                     key = (kind, i, j, a.topic if kind == "role" else ())
                     if key in seen:
@@ -174,7 +243,9 @@ def conflicts(rounds: list[list[Fact]]) -> list[Conflict]:
 def topic_terms(text: str) -> set[str]:
     """Lexicon terms in a text: what a question or an answer is about."""
     lower = text.lower()
-    found = {t for t in ZH_TERMS if t in text} | {t for t in EN_TERMS if re.search(rf"(?<![a-z]){re.escape(t.lower())}(?![a-z])", lower)}
+    found = {t for t in ZH_TERMS if t in text} | {
+        t for t in EN_TERMS if re.search(rf"(?<![a-z]){re.escape(t.lower())}(?![a-z])", lower)
+    }
     return {t for t in found if not any(t != o and t in o for o in found)}
 
 

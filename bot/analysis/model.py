@@ -108,7 +108,11 @@ class Analysis:
             "overall": {"score": self.overall_score, "recommendation": self.recommendation},
             "summary": self.summary,
             "followups": [
-                {"question": f.question, "reason": f.reason, "anchor": {"start": f.anchor_start, "text": f.anchor_text}}
+                {
+                    "question": f.question,
+                    "reason": f.reason,
+                    "anchor": {"start": f.anchor_start, "text": f.anchor_text},
+                }
                 for f in self.followups
             ],
             "corrections": [asdict(c) for c in self.corrections],

@@ -35,25 +35,46 @@ def _w(td, sd, ps, ld, ro, co, cm) -> dict[str, float]:
 
 BUILT_IN: dict[str, Profile] = {
     "general": Profile("general", _w(1, 1, 1, 1, 1, 1, 1), title="General / 通用"),
-    "backend_engineer": Profile("backend_engineer", _w(25, 25, 20, 5, 15, 5, 5), title="Backend engineer / 后端工程师"),
-    "frontend_engineer": Profile("frontend_engineer", _w(30, 15, 20, 5, 10, 10, 10), title="Frontend engineer / 前端工程师"),
-    "data_engineer": Profile("data_engineer", _w(30, 10, 25, 5, 20, 5, 5), title="Data / algorithm engineer / 数据算法工程师"),
+    "backend_engineer": Profile(
+        "backend_engineer", _w(25, 25, 20, 5, 15, 5, 5), title="Backend engineer / 后端工程师"
+    ),
+    "frontend_engineer": Profile(
+        "frontend_engineer", _w(30, 15, 20, 5, 10, 10, 10), title="Frontend engineer / 前端工程师"
+    ),
+    "data_engineer": Profile(
+        "data_engineer", _w(30, 10, 25, 5, 20, 5, 5), title="Data / algorithm engineer / 数据算法工程师"
+    ),
     "hrbp": Profile("hrbp", _w(0, 0, 20, 15, 15, 25, 25), title="HRBP"),
-    "product_manager": Profile("product_manager", _w(5, 10, 20, 15, 20, 15, 15), title="Product manager / 产品经理"),
+    "product_manager": Profile(
+        "product_manager", _w(5, 10, 20, 15, 20, 15, 15), title="Product manager / 产品经理"
+    ),
 }
 ALIASES = {
-    "backend": "backend_engineer", "后端": "backend_engineer", "后端工程师": "backend_engineer",
-    "frontend": "frontend_engineer", "前端": "frontend_engineer", "前端工程师": "frontend_engineer",
-    "data": "data_engineer", "algorithm": "data_engineer", "算法": "data_engineer", "数据": "data_engineer",
-    "hr": "hrbp", "pm": "product_manager", "product": "product_manager", "产品": "product_manager",
-    "产品经理": "product_manager", "通用": "general",
+    "backend": "backend_engineer",
+    "后端": "backend_engineer",
+    "后端工程师": "backend_engineer",
+    "frontend": "frontend_engineer",
+    "前端": "frontend_engineer",
+    "前端工程师": "frontend_engineer",
+    "data": "data_engineer",
+    "algorithm": "data_engineer",
+    "算法": "data_engineer",
+    "数据": "data_engineer",
+    "hr": "hrbp",
+    "pm": "product_manager",
+    "product": "product_manager",
+    "产品": "product_manager",
+    "产品经理": "product_manager",
+    "通用": "general",
 }
 
 # What a job description stresses, mapped to the competencies it asks for.
 JD_SIGNALS: dict[str, str] = {
-    "technical_depth": r"精通|深入理解|源码|底层|原理|JVM|多线程|并发编程|性能调优|Redis|Kafka|MySQL|SpringCloud|Spring Cloud|Go|Java|React|Vue|"
-                       r"in-depth|deep knowledge|internals|expert in",
-    "system_design": r"高并发|高可用|分布式|微服务|架构|SpringCloud|Spring Cloud|大规模|海量|可扩展|system design|distributed|scalab|architecture|high availability",
+    "technical_depth": r"精通|深入理解|源码|底层|原理|JVM|多线程|并发编程|性能调优|Redis|Kafka|MySQL|SpringCloud|Spring Cloud|Go|"
+    r"Java|React|Vue|"
+    r"in-depth|deep knowledge|internals|expert in",
+    "system_design": r"高并发|高可用|分布式|微服务|架构|SpringCloud|Spring Cloud|大规模|海量|可扩展|system design|distributed|"
+    r"scalab|architecture|high availability",
     "problem_solving": r"排查|定位|解决复杂|疑难|问题分析|troubleshoot|debug|problem.solving|root cause",
     "leadership": r"带领|团队管理|技术负责人|leader|主导|mentor|lead a team|manage",
     "result_orientation": r"结果导向|业绩|目标|指标|增长|owner|impact|metrics|deliver",
@@ -89,8 +110,12 @@ def load_profile(spec: str | None) -> Profile:
     except (TypeError, ValueError):
         raise ProfileError(f"profile {path.name}: weights must be numbers") from None
     base = BUILT_IN[ALIASES.get(str(data.get("base", "general")), str(data.get("base", "general")))].weights
-    profile = Profile(str(data.get("name", path.stem)), {**base, **weights}, list(data.get("hotwords", [])),
-                      str(data.get("title", "")))
+    profile = Profile(
+        str(data.get("name", path.stem)),
+        {**base, **weights},
+        list(data.get("hotwords", [])),
+        str(data.get("title", "")),
+    )
     profile.normalised()  # validates
     return profile
 

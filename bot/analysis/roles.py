@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .model import CANDIDATE, INTERVIEWER
 
 _ZH_QUESTION_END = re.compile(r"(吗|呢|吧|么|没有)[\s,，。.!！]*$")
-_ZH_PROMPTS = re.compile(r"(能不能|能否|能说说|能讲讲|能介绍|介绍一下|讲一讲|讲讲|说说|谈谈|聊聊|为什么|怎么|如何|是什么|哪些|"
-                         r"多少|有没有|是否|请问|举个例子|具体说|展开说|今天就到这|还有什么问题)")
-_EN_PROMPTS = re.compile(r"^\s*(can you|could you|would you|how (do|did|would|does)|what|why|tell me|walk me|describe|"
-                         r"have you|did you|do you|give me an example|let's|thanks for your time)\b", re.I)
-_FIRST_PERSON = re.compile(r"^[\s嗯呃啊那个就是然后,，]*(我|我们|当时|之前|其实)|^\s*(i|we|my|our|in my|at my)\b", re.I)
+_ZH_PROMPTS = re.compile(
+    r"(能不能|能否|能说说|能讲讲|能介绍|介绍一下|讲一讲|讲讲|说说|谈谈|聊聊|为什么|怎么|如何|是什么|哪些|"
+    r"多少|有没有|是否|请问|举个例子|具体说|展开说|今天就到这|还有什么问题)"
+)
+_EN_PROMPTS = re.compile(
+    r"^\s*(can you|could you|would you|how (do|did|would|does)|what|why|tell me|walk me|describe|"
+    r"have you|did you|do you|give me an example|let's|thanks for your time)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(
+    r"^[\s嗯呃啊那个就是然后,，]*(我|我们|当时|之前|其实)|^\s*(i|we|my|our|in my|at my)\b", re.I
+)
 
 
 def text_cue(text: str) -> float:

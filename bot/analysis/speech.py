@@ -57,11 +57,7 @@ def annotate(utterances: list[Utterance]) -> dict[str, object]:
             and prev_speaker is not None
             and prev_speaker != CANDIDATE
             and u.pause_before_s >= THINKING_PAUSE_S
-        ):
-            u.flags.append("thinking_pause")
-        elif any(
-            b["start"] - a["end"] >= INNER_PAUSE_S for a, b in zip(u.words, u.words[1:])
-        ):
+        ) or any(b["start"] - a["end"] >= INNER_PAUSE_S for a, b in zip(u.words, u.words[1:])):
             u.flags.append("thinking_pause")
         if count_fillers(u.text):
             u.flags.append("filler")

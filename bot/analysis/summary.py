@@ -9,12 +9,21 @@ from .profiles import Profile
 
 NAMES = {
     "zh": {
-        "technical_depth": "技术深度", "system_design": "系统设计", "problem_solving": "问题解决",
-        "leadership": "领导力", "result_orientation": "结果导向", "collaboration": "协作", "communication": "沟通表达",
+        "technical_depth": "技术深度",
+        "system_design": "系统设计",
+        "problem_solving": "问题解决",
+        "leadership": "领导力",
+        "result_orientation": "结果导向",
+        "collaboration": "协作",
+        "communication": "沟通表达",
     },
     "en": {
-        "technical_depth": "Technical depth", "system_design": "System design", "problem_solving": "Problem solving",
-        "leadership": "Leadership", "result_orientation": "Result orientation", "collaboration": "Collaboration",
+        "technical_depth": "Technical depth",
+        "system_design": "System design",
+        "problem_solving": "Problem solving",
+        "leadership": "Leadership",
+        "result_orientation": "Result orientation",
+        "collaboration": "Collaboration",
         "communication": "Communication",
     },
 }
@@ -44,7 +53,9 @@ def without_evidence(line: str) -> bool:
     return line.endswith(("本场面试没有相关证据", "no evidence in this interview"))
 
 
-def overall(competencies: dict[str, CompetencyResult], profile: Profile) -> tuple[float | None, float, list[str]]:
+def overall(
+    competencies: dict[str, CompetencyResult], profile: Profile
+) -> tuple[float | None, float, list[str]]:
     """Profile-weighted mean over scored competencies, the share of profile weight that had evidence,
     and the weighty competencies without evidence."""
     weights = profile.normalised()
@@ -86,8 +97,11 @@ def build_summary(
         if key in seen:
             continue
         seen.add(key)
-        strengths.append(f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）" if zh
-                         else f"{competency_name(key, language)}: \"{_short(ev.text)}\" ({stamp(ev.start)})")
+        strengths.append(
+            f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）"
+            if zh
+            else f'{competency_name(key, language)}: "{_short(ev.text)}" ({stamp(ev.start)})'
+        )
         if len(strengths) == 3:
             break
 
@@ -95,28 +109,52 @@ def build_summary(
     for key, c in competencies.items():
         for ev in c.evidence:
             for note in ev.caveats:
-                line = (f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）— {note}" if zh
-                        else f"{competency_name(key, language)}: \"{_short(ev.text)}\" ({stamp(ev.start)}) - {note}")
+                line = (
+                    f"{competency_name(key, language)}：{_short(ev.text)}（{stamp(ev.start)}）— {note}"
+                    if zh
+                    else f'{competency_name(key, language)}: "{_short(ev.text)}" ({stamp(ev.start)}) - {note}'
+                )
                 if line not in to_verify:
                     to_verify.append(line)
         for note in c.caveats:
             if note.startswith(("候选人表示", "candidate says")):
-                to_verify.append(f"{competency_name(key, language)}：{note}" if zh else f"{competency_name(key, language)}: {note}")
+                to_verify.append(
+                    f"{competency_name(key, language)}：{note}"
+                    if zh
+                    else f"{competency_name(key, language)}: {note}"
+                )
     for key in missing:
-        to_verify.append(f"{competency_name(key, language)}：本场面试没有相关证据" if zh
-                         else f"{competency_name(key, language)}: no evidence in this interview")
+        to_verify.append(
+            f"{competency_name(key, language)}：本场面试没有相关证据"
+            if zh
+            else f"{competency_name(key, language)}: no evidence in this interview"
+        )
 
-    label = {"advance": ("建议进入下一轮", "Advance"), "hold": ("建议暂缓，补充考察", "Hold"),
-             "decline": ("不建议推进", "Decline")}[recommendation]
+    label = {
+        "advance": ("建议进入下一轮", "Advance"),
+        "hold": ("建议暂缓，补充考察", "Hold"),
+        "decline": ("不建议推进", "Decline"),
+    }[recommendation]
     if score is None:
         reason = "没有找到可评分的证据" if zh else "no scorable evidence was found"
     elif coverage < MIN_COVERAGE:
-        gaps = "、".join(competency_name(k, language) for k in missing) if zh else ", ".join(competency_name(k, language) for k in missing)
-        reason = (f"证据只覆盖了岗位权重的 {coverage:.0%}，{gaps} 尚无证据" if zh
-                  else f"evidence covers only {coverage:.0%} of the role's weight; nothing yet on {gaps}")
+        gaps = (
+            "、".join(competency_name(k, language) for k in missing)
+            if zh
+            else ", ".join(competency_name(k, language) for k in missing)
+        )
+        reason = (
+            f"证据只覆盖了岗位权重的 {coverage:.0%}，{gaps} 尚无证据"
+            if zh
+            else f"evidence covers only {coverage:.0%} of the role's weight; nothing yet on {gaps}"
+        )
     else:
-        reason = (f"按“{profile.title or profile.name}”岗位加权综合得分 {score:.1f}/5，证据覆盖岗位权重的 {coverage:.0%}" if zh
-                  else f"weighted score {score:.1f}/5 for {profile.title or profile.name}, evidence covers {coverage:.0%} of the role's weight")
+        reason = (
+            f"按“{profile.title or profile.name}”岗位加权综合得分 {score:.1f}/5，证据覆盖岗位权重的 {coverage:.0%}"
+            if zh
+            else f"weighted score {score:.1f}/5 for {profile.title or profile.name}, evidence covers "
+            f"{coverage:.0%} of the role's weight"
+        )
     return {
         "strengths": strengths,
         "to_verify": to_verify,

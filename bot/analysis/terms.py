@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Iterable
+from functools import cache, lru_cache
 
 from .lexicon import EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
 
@@ -24,21 +24,58 @@ COMMON_WORD_FREQ = 100
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
 # Initials an ASR model (or an accent) confuses; anything further apart is a different word.
-_CLOSE_INITIALS = {frozenset(p) for p in (("m", "n"), ("n", "l"), ("b", "p"), ("d", "t"), ("g", "k"), ("z", "c"),
-                                          ("zh", "ch"), ("j", "q"), ("f", "h"), ("r", "l"), ("m", "b"))}
-_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
-             "s", "y", "w")
+_CLOSE_INITIALS = {
+    frozenset(p)
+    for p in (
+        ("m", "n"),
+        ("n", "l"),
+        ("b", "p"),
+        ("d", "t"),
+        ("g", "k"),
+        ("z", "c"),
+        ("zh", "ch"),
+        ("j", "q"),
+        ("f", "h"),
+        ("r", "l"),
+        ("m", "b"),
+    )
+}
+_INITIALS = (
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split(syl: str) -> tuple[str, str]:
     for ini in _INITIALS:
         if syl.startswith(ini) and len(syl) > len(ini):
-            return ini, syl[len(ini):]
+            return ini, syl[len(ini) :]
     return "", syl
 
 
-@lru_cache(maxsize=None)
+@cache
 def fuzzy(syl: str) -> str:
     ini, fin = _split(syl)
     for a, b in _FUZZY_INITIALS:
@@ -51,12 +88,12 @@ def fuzzy(syl: str) -> str:
     return ini + fin
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fuzzy_set(options: frozenset[str]) -> frozenset[str]:
     return frozenset(fuzzy(o) for o in options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _finals(options: frozenset[str]) -> frozenset[tuple[str, str]]:
     return frozenset(_split(o) for o in options)
 
@@ -101,7 +138,9 @@ def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int 
         if syl in options or fuzzy(syl) in _fuzzy_set(options):
             continue
         ini, fin = _split(syl)
-        if any(fin == o_fin and frozenset((ini, o_ini)) in _CLOSE_INITIALS for o_ini, o_fin in _finals(options)):
+        if any(
+            fin == o_fin and frozenset((ini, o_ini)) in _CLOSE_INITIALS for o_ini, o_fin in _finals(options)
+        ):
             near += 1
             continue
         return None
@@ -118,13 +157,15 @@ class TermCorrector:
         self.by_final: dict[str, list[str]] = {}
         for t in self.zh_terms:
             for reading in _readings(t)[0]:
-                fin = fuzzy(reading)[len(_split(fuzzy(reading))[0]):]
+                fin = fuzzy(reading)[len(_split(fuzzy(reading))[0]) :]
                 bucket = self.by_final.setdefault(fin, [])
                 if t not in bucket:
                     bucket.append(t)
         self.term_set = set(self.zh_terms)
         self.en_re = re.compile(
-            r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True)) + r")(?![a-z0-9])"
+            r"(?<![a-z0-9])("
+            + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True))
+            + r")(?![a-z0-9])"
         )
 
     def keywords(self, text: str, language: str) -> list[str]:
@@ -183,7 +224,7 @@ class TermCorrector:
 
     def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
         key = fuzzy(syls[i])
-        candidates = self.by_final.get(key[len(_split(key)[0]):], ())
+        candidates = self.by_final.get(key[len(_split(key)[0]) :], ())
         for term in candidates:  # longest first: zh_terms is sorted by length
             length = len(term)
             if length < 2 or i + length > len(run):
@@ -202,7 +243,7 @@ class TermCorrector:
             needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
             if needs_context and not (context_terms - {term}):
                 continue
-            if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length:]) - SAME_CLAUSE):
+            if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE):
                 continue
             return term, length
         return None
