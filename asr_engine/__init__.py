@@ -1,11 +1,13 @@
 """Audio -> timed words. Knows nothing about chat platforms, interviews or storage."""
 
-from .engine import ENGINES, Engine, EngineConfig, choose_engine
+from .engine import Engine, EngineConfig, choose_engine
 from .errors import AudioInputError, EngineError
+from .registry import BACKENDS, BackendSpec, engine_names, register
 from .types import Segment, Transcript, Word
 
 __all__ = [
-    "ENGINES",
+    "BACKENDS",
+    "BackendSpec",
     "AudioInputError",
     "Engine",
     "EngineConfig",
@@ -14,4 +16,6 @@ __all__ = [
     "Transcript",
     "Word",
     "choose_engine",
+    "engine_names",
+    "register",
 ]

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import registry
 from .audio import SAMPLE_RATE, DecodedAudio, decode, dominant_channel
 from .backends.base import Backend, DecodeOptions
-from .errors import EngineError
 from .types import ChunkResult, Segment, Transcript, Word
 from .vad import Chunk, plan_chunks, speech_spans
 from .voice import voice_features
 
-ENGINES = ("auto", "whisper", "qwen3", "remote")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -42,66 +41,14 @@ class EngineConfig:
     cpu_threads: int = 0
 
 
-def _qwen3_weights_present(model: str | None) -> bool:
-    if not model:
-        return False
-    if os.path.isdir(model):
-        return True
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
-    return isinstance(try_to_load_from_cache(model, "config.json"), str)
-
-
 def choose_engine(config: EngineConfig) -> tuple[str, str]:
     """The engine `auto` resolves to, with the reason, for the user to see."""
-    if config.engine != "auto":
-        return config.engine, "chosen by configuration"
-    from .backends.qwen3 import cuda_available
-
-    if not _qwen3_weights_present(config.qwen3_model):
-        return "whisper", "auto: no local Qwen3-ASR weights configured (IB_QWEN3_MODEL)"
-    if not cuda_available():
-        return "whisper", "auto: Qwen3-ASR weights found but no CUDA GPU"
-    return "qwen3", "auto: CUDA GPU and Qwen3-ASR weights present"
+    return registry.choose(config)
 
 
 def load_backend(config: EngineConfig) -> tuple[Backend, str]:
     name, reason = choose_engine(config)
-    if name == "whisper":
-        from .backends.whisper import WhisperBackend
-        from .weights import WHISPER_BASE, ensure_bundled_model
-
-        model_dir = (
-            Path(config.whisper_model)
-            if config.whisper_model
-            else ensure_bundled_model(WHISPER_BASE, config.data_dir)
-        )
-        return WhisperBackend(
-            model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size
-        ), reason
-    if name == "qwen3":
-        from .backends.qwen3 import Qwen3Backend
-
-        if not config.qwen3_model:
-            raise EngineError("the qwen3 engine needs IB_QWEN3_MODEL (a local path or hub id)")
-        return (
-            Qwen3Backend(
-                config.qwen3_model,
-                config.qwen3_aligner,
-                batch_size=config.qwen3_batch_size,
-                max_new_tokens=config.qwen3_max_new_tokens,
-            ),
-            reason,
-        )
-    if name == "remote":
-        from .backends.remote import RemoteBackend
-
-        return RemoteBackend(
-            config.remote_urls, model=config.remote_model, api_key=config.remote_api_key
-        ), reason
-    raise EngineError(f"unknown ASR engine {name!r}; choose one of {', '.join(ENGINES)}")
+    return registry.spec_of(name).factory(config), reason
 
 
 @lru_cache(maxsize=1)

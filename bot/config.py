@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asr_engine import EngineConfig
+from asr_engine import EngineConfig, engine_names
 
 
 class ConfigError(ValueError):
@@ -122,8 +122,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     data_dir = Path(get("IB_DATA_DIR") or _default_data_dir()).expanduser()
     engine = str(get("IB_ASR_ENGINE", "auto")).lower()
-    if engine not in ("auto", "whisper", "qwen3", "remote"):
-        raise ConfigError(f"IB_ASR_ENGINE must be auto, whisper, qwen3 or remote, got {engine!r}")
+    if engine not in engine_names():
+        raise ConfigError(f"IB_ASR_ENGINE must be one of {', '.join(engine_names())}, got {engine!r}")
     port = int(number("IB_HTTP_PORT", 8000, int))
     return Settings(
         db_path=Path(get("IB_DB") or data_dir / "interview-bot.db").expanduser(),

@@ -7,12 +7,14 @@ a whisper-only run never loads them. Audio is always decoded by our PyAV path an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import EngineError
+from ..registry import BackendSpec, register
 from ..types import ChunkResult, Segment, Word
 from .base import DecodeOptions
 
@@ -130,3 +132,45 @@ def fix_word_spans(spans: list[tuple[float, float, str]], chunk_s: float) -> lis
         words.append(Word(start=round(start, 3), end=round(end, 3), text=text))
         prev_end = end
     return words
+
+
+def weights_present(model: str | None) -> bool:
+    if not model:
+        return False
+    if os.path.isdir(model):
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    return isinstance(try_to_load_from_cache(model, "config.json"), str)
+
+
+def _auto_check(config) -> tuple[bool, str]:
+    if not weights_present(config.qwen3_model):
+        return False, "no local Qwen3-ASR weights configured (IB_QWEN3_MODEL)"
+    if not cuda_available():
+        return False, "Qwen3-ASR weights found but no CUDA GPU"
+    return True, "CUDA GPU and Qwen3-ASR weights present"
+
+
+def _load(config) -> Qwen3Backend:
+    if not config.qwen3_model:
+        raise EngineError("the qwen3 engine needs IB_QWEN3_MODEL (a local path or hub id)")
+    return Qwen3Backend(
+        config.qwen3_model,
+        config.qwen3_aligner,
+        batch_size=config.qwen3_batch_size,
+        max_new_tokens=config.qwen3_max_new_tokens,
+    )
+
+
+register(
+    BackendSpec(
+        "qwen3",
+        _load,
+        "GPU production engine: Qwen3-ASR with Qwen3-ForcedAligner word times (qwen-asr)",
+        auto_check=_auto_check,
+        auto_rank=10,
+    )
+)

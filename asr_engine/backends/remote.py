@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineError
+from ..registry import BackendSpec, register
 from ..types import ChunkResult, Segment, Word
 from .base import DecodeOptions
 
@@ -162,3 +163,14 @@ def _lang_code(value: str) -> str:
     names = {"chinese": "zh", "english": "en", "mandarin": "zh"}
     value = value.strip().lower()
     return names.get(value, value[:2] if value else "")
+
+
+register(
+    BackendSpec(
+        "remote",
+        lambda config: RemoteBackend(
+            config.remote_urls, model=config.remote_model, api_key=config.remote_api_key
+        ),
+        "OpenAI-compatible transcription servers (vLLM, qwen-asr-serve), round robin",
+    )
+)

