@@ -19,6 +19,35 @@ from .errors import AudioInputError
 SAMPLE_RATE = 16000
 ENERGY_HOP_S = 0.1  # resolution of the per-channel energy envelope
 
+# What counts as a recording, for every edge (chat uploads, the batch folder): the containers PyAV decodes
+# that recorders, phones and meeting tools export. The one list; decoding still checks the content.
+RECORDING_SUFFIXES = frozenset(
+    {
+        ".wav",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".ogg",
+        ".opus",
+        ".flac",
+        ".webm",
+        ".amr",
+        ".wma",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".mpg",
+    }
+)
+
+
+def is_recording(filename: str | None, mimetype: str | None = None) -> bool:
+    """A recording by its declared type (audio/*, video/*) or its file name's suffix."""
+    if (mimetype or "").lower().startswith(("audio/", "video/")):
+        return True
+    return Path(filename or "").suffix.lower() in RECORDING_SUFFIXES
+
 
 @dataclass
 class DecodedAudio:

@@ -6,7 +6,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,30 +14,12 @@ import numpy as np
 from . import registry
 from .audio import SAMPLE_RATE, DecodedAudio, decode, dominant_channel
 from .backends.base import Backend, DecodeOptions
+from .config import EngineConfig
 from .types import ChunkResult, Segment, Transcript, Word
 from .vad import Chunk, plan_chunks, speech_spans
 from .voice import voice_features
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-@dataclass
-class EngineConfig:
-    engine: str = "auto"
-    data_dir: Path = Path(".ib-data")
-    whisper_model: str | None = None  # a local CTranslate2 folder; default: the bundled multilingual base
-    whisper_beam_size: int = 1
-    qwen3_model: str | None = None  # local path or hub id
-    qwen3_aligner: str | None = None
-    qwen3_batch_size: int = 32
-    qwen3_max_new_tokens: int = 512
-    remote_urls: list[str] = field(default_factory=list)
-    remote_model: str = "Qwen/Qwen3-ASR-0.6B"
-    remote_api_key: str | None = None
-    max_chunk_s: float = 30.0
-    max_duration_s: float = 4 * 3600.0
-    max_bytes: int = 2 * 1024**3
-    cpu_threads: int = 0
 
 
 def choose_engine(config: EngineConfig) -> tuple[str, str]:

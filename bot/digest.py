@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import panorama
 from .analysis.profiles import ProfileError, load_profile
 from .analysis.summary import without_evidence
-from .queries import Visible, access_clause
-from .render import localize
-from .store import Store, now, upsert
+from .storage import Store, Visible, now
+from .texts import localize
 
 if TYPE_CHECKING:
     from .service import Service
@@ -35,9 +34,6 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=10)
 STALE_CLAIM = timedelta(minutes=10)
 MAX_WINDOW = timedelta(days=7)
-
-
-DIGEST_TITLE = {"zh": "面试日报", "en": "Interview digest"}
 
 
 class DigestError(ValueError):
@@ -140,14 +136,7 @@ def subscribe(
 ) -> Subscription:
     """One subscription per (channel, target): subscribing again changes its time, zone and language."""
     zone(timezone_name)
-    existing = next(
-        store.db.query(
-            "select id, created_at from digest_subscriptions where platform = ? and channel = ? "
-            "and target = ?",
-            [platform, channel, target],
-        ),
-        None,
-    )
+    existing = store.digests.subscription_of(platform, channel, target)
     row = {
         "id": existing["id"] if existing else uuid.uuid4().hex[:8],
         "platform": platform,
@@ -161,29 +150,18 @@ def subscribe(
         "created_by": user,
         "created_at": existing["created_at"] if existing else now(),
     }
-    with store.db.conn:
-        upsert(store.db.conn, "digest_subscriptions", row, ("id",))
+    store.digests.save_subscription(row)
     return Subscription(**row)
 
 
 def unsubscribe(store: Store, platform: str, channel: str, target: str) -> bool:
-    with store.db.conn:
-        cur = store.db.conn.execute(
-            "delete from digest_subscriptions where platform = ? and channel = ? and target = ?",
-            [platform, channel, target],
-        )
-    return cur.rowcount > 0
+    return store.digests.unsubscribe(platform, channel, target)
 
 
 def subscriptions(
     store: Store, platform: str | None = None, channel: str | None = None
 ) -> list[Subscription]:
-    sql, args = "select * from digest_subscriptions where 1=1", []
-    if platform:
-        sql, args = sql + " and platform = ?", [*args, platform]
-    if channel:
-        sql, args = sql + " and channel = ?", [*args, channel]
-    return [Subscription(**r) for r in store.db.query(sql + " order by created_at", args)]
+    return [Subscription(**r) for r in store.digests.subscriptions(platform, channel)]
 
 
 # ---- what a digest holds ---------------------------------------------------------------------------------
@@ -271,7 +249,6 @@ def build(
 ) -> Digest:
     """Interviews analysed in [start, end) among the channels in `visible` (None: all), and the state of
     every candidate those channels are waiting on."""
-    where, args = access_clause(visible)
     fmt = "%Y-%m-%d %H:%M"
     digest = Digest(
         date=(day or end.astimezone(tz).date()).isoformat(),
@@ -280,53 +257,35 @@ def build(
         window_start=start.astimezone(tz).strftime(fmt),
         window_end=end.astimezone(tz).strftime(fmt),
     )
-    rows = store.db.query(
-        f"select i.id, i.source, i.round, i.profile, c.name as candidate, a.body from interviews i "
-        f"join analyses a on a.interview_id = i.id left join candidates c on c.id = i.candidate_id "
-        f"where {where} and i.status = 'done' and a.created_at >= ? and a.created_at < ? order by "
-        f"a.created_at",
-        [*args, _iso(start), _iso(end)],
-    )
-    for idx, r in enumerate(rows):
-        a = json.loads(r["body"])
-        summary = a.get("summary") or {}
-        digest.items.append(
-            Item(
-                interview_id=r["id"],
-                candidate=r["candidate"] or r["source"],
-                round_label=panorama.round_label(r["round"], idx, language) if r["round"] else "",
-                profile=_profile_title(r["profile"]),
-                score=a["overall"]["score"],
-                recommendation=a["overall"]["recommendation"],
-                strength=(summary.get("strengths") or [None])[0],
-                to_verify=_first_doubt(summary.get("to_verify") or []),
-                report_url=report_url(r["id"]),
-            )
-        )
-    digest.processing = next(
-        store.db.query(
-            f"select count(*) as n from interviews i where {where} and i.status in ('queued', 'running')",
-            args,
-        )
-    )["n"]
-    digest.failed = [
-        r["source"]
-        for r in store.db.query(
-            f"select i.source from interviews i where {where} and i.status = 'failed' and i.created_at >= ? "
-            f"and i.created_at < ?",
-            [*args, _iso(start), _iso(end)],
-        )
-    ]
+    for idx, r in enumerate(store.digests.analysed_between(visible, _iso(start), _iso(end))):
+        digest.items.append(_item(r, idx, language, report_url))
+    digest.processing = store.digests.processing(visible)
+    digest.failed = store.digests.failed_between(visible, _iso(start), _iso(end))
+    _add_waiting(digest, store, visible, end, language, report_url)
+    return digest
 
-    # Waiting: a done interview newer than the candidate's last decision (or no decision at all).
-    waiting = store.db.query(
-        f"select c.name, count(*) as rounds, max(a.created_at) as last_at from interviews i "
-        f"join analyses a on a.interview_id = i.id join candidates c on c.id = i.candidate_id "
-        f"where {where} and i.status = 'done' and a.created_at < ? group by c.id "
-        f"having max(c.decided_at) is null or max(c.decided_at) < max(a.created_at) order by last_at",
-        [*args, _iso(end)],
+
+def _item(r: dict[str, Any], idx: int, language: str, report_url: Callable[[str], str]) -> Item:
+    a = json.loads(r["body"])
+    summary = a.get("summary") or {}
+    return Item(
+        interview_id=r["id"],
+        candidate=r["candidate"] or r["source"],
+        round_label=panorama.round_label(r["round"], idx, language) if r["round"] else "",
+        profile=_profile_title(r["profile"]),
+        score=a["overall"]["score"],
+        recommendation=a["overall"]["recommendation"],
+        strength=(summary.get("strengths") or [None])[0],
+        to_verify=_first_doubt(summary.get("to_verify") or []),
+        report_url=report_url(r["id"]),
     )
-    for w in list(waiting)[:10]:
+
+
+def _add_waiting(
+    digest: Digest, store: Store, visible: Visible, end: datetime, language: str, report_url: Callable
+) -> None:
+    """Candidates waiting for a decision, and the follow-ups no later round asked them."""
+    for w in store.digests.waiting(visible, _iso(end)):
         pano = panorama.build(store, visible, w["name"], language=language, report_url=report_url)
         if pano is None:
             continue
@@ -346,7 +305,6 @@ def build(
         for p in pano.pending_followups[:2]:
             digest.open_questions.append(OpenQuestion(pano.candidate, p.text, p.round_label, p.link))
     digest.open_questions = digest.open_questions[:8]
-    return digest
 
 
 # ---- the scheduler -----------------------------------------------------------------------------------------
@@ -380,8 +338,7 @@ class DigestScheduler:
 
     async def run_due(self, moment: datetime | None = None) -> list[Outcome]:
         moment = moment or self.clock()
-        svc = self.service
-        subs = await svc.db(lambda: subscriptions(svc.store()))
+        subs = await self.service.db.run(subscriptions)
         out = []
         for sub in subs:
             if sub.platform not in self.posters:
@@ -398,111 +355,58 @@ class DigestScheduler:
         self, sub: Subscription, day: date, moment: datetime, *, force: bool = False
     ) -> Outcome | None:
         """Post `sub`'s digest for `day` unless it went out already (force: post again, e.g. by hand)."""
-        svc = self.service
-        if not await svc.db(self._claim, sub.id, day, moment, force):
+        db, the_day = self.service.db, day.isoformat()
+        stale = None if force else _iso(moment - STALE_CLAIM)
+        if not await db.digests.claim(sub.id, the_day, self.service.worker_id, _iso(moment), stale):
             return None
-        poster = self.posters[sub.platform]
         late = moment - sub.scheduled_at(day) > LATE_AFTER
         try:
-            start, end = await svc.db(self._window, sub, day)
-            if sub.target_kind == "dm" and not await poster.may_receive(sub):
-                await svc.db(self._finish, sub.id, day, "refused", start, end, late, None, 0)
+            start, end = await db.run(lambda s: self._window(s, sub, day))
+            done = {"window_start": _iso(start), "window_end": _iso(end), "late": int(late)}
+            if sub.target_kind == "dm" and not await self.posters[sub.platform].may_receive(sub):
+                await db.digests.finish(sub.id, the_day, status="refused", interviews=0, **done)
                 log.warning("digest %s: %s is no longer in %s; not sent", sub.id, sub.target, sub.channel)
-                return Outcome(sub.id, day.isoformat(), "refused", late)
-            digest = await svc.db(
-                lambda: build(
-                    svc.store(),
-                    {(sub.platform, sub.channel)},
-                    start,
-                    end,
-                    language=sub.language,
-                    tz=sub.tz,
-                    tz_name=sub.timezone,
-                    report_url=svc.report_url,
-                    day=day,
-                )
-            )
+                return Outcome(sub.id, the_day, "refused", late)
+            digest = await db.run(lambda s: self._build(s, sub, start, end, day))
             digest.late, digest.scheduled = late, sub.at_time
             if digest.empty and sub.skip_empty:
-                await svc.db(self._finish, sub.id, day, "skipped", start, end, late, None, 0)
-                return Outcome(sub.id, day.isoformat(), "skipped", late)
-            message_id = await poster.post_digest(sub, digest)
+                await db.digests.finish(sub.id, the_day, status="skipped", interviews=0, **done)
+                return Outcome(sub.id, the_day, "skipped", late)
+            message_id = await self.posters[sub.platform].post_digest(sub, digest)
         except Exception:
             log.exception("digest %s for %s failed; it is retried after %s", sub.id, day, STALE_CLAIM)
-            return Outcome(sub.id, day.isoformat(), "failed", late)
+            return Outcome(sub.id, the_day, "failed", late)
         if message_id is None:
-            return Outcome(sub.id, day.isoformat(), "failed", late)  # the claim goes stale and is retried
-        await svc.db(self._finish, sub.id, day, "posted", start, end, late, message_id, len(digest.items))
-        await svc.db(
-            svc.audit,
-            "scheduler",
-            "digest",
-            None,
-            {"subscription": sub.id, "date": day.isoformat(), "late": late, "interviews": len(digest.items)},
+            return Outcome(sub.id, the_day, "failed", late)  # the claim goes stale and is retried
+        count = len(digest.items)
+        await db.digests.finish(
+            sub.id, the_day, status="posted", message_id=message_id, interviews=count, **done
         )
-        return Outcome(sub.id, day.isoformat(), "posted", late, message_id)
+        detail = {"subscription": sub.id, "date": the_day, "late": late, "interviews": count}
+        await db.audit("scheduler", "digest", None, detail)
+        return Outcome(sub.id, the_day, "posted", late, message_id)
 
-    def _claim(self, sub_id: str, day: date, moment: datetime, force: bool) -> bool:
-        store = self.service.store()
-        with store.db.conn:
-            cur = store.db.conn.execute(
-                "insert or ignore into digests (subscription_id, date, status, claimed_by, claimed_at) "
-                "values (?, ?, 'claimed', ?, ?)",
-                [sub_id, day.isoformat(), self.service.worker_id, _iso(moment)],
-            )
-            if cur.rowcount == 1:
-                return True
-            stale = _iso(moment - STALE_CLAIM)
-            cur = store.db.conn.execute(
-                "update digests set status = 'claimed', claimed_by = ?, claimed_at = ? where "
-                "subscription_id = ? "
-                "and date = ? and " + ("1=1" if force else "status = 'claimed' and claimed_at < ?"),
-                [self.service.worker_id, _iso(moment), sub_id, day.isoformat(), *([] if force else [stale])],
-            )
-            return cur.rowcount == 1
+    def _build(self, store: Store, sub: Subscription, start: datetime, end: datetime, day: date) -> Digest:
+        return build(
+            store,
+            {(sub.platform, sub.channel)},
+            start,
+            end,
+            language=sub.language,
+            tz=sub.tz,
+            tz_name=sub.timezone,
+            report_url=self.service.report_url,
+            day=day,
+        )
 
-    def _window(self, sub: Subscription, day: date) -> tuple[datetime, datetime]:
+    @staticmethod
+    def _window(store: Store, sub: Subscription, day: date) -> tuple[datetime, datetime]:
         """From the end of the last digest that went out (so a late one also covers the missed days) or the
         previous day's scheduled time, to this day's; never more than a week."""
         end = sub.scheduled_at(day)
-        prev = next(
-            self.service.store().db.query(
-                "select max(window_end) as w from digests where subscription_id = ? and date < ? and "
-                "window_end is not null",
-                [sub.id, day.isoformat()],
-            )
-        )["w"]
+        prev = store.digests.last_window_end(sub.id, day.isoformat())
         start = datetime.fromisoformat(prev) if prev else sub.scheduled_at(day - timedelta(days=1))
         return max(start, end - MAX_WINDOW), end
-
-    def _finish(
-        self,
-        sub_id: str,
-        day: date,
-        status: str,
-        start: datetime,
-        end: datetime,
-        late: bool,
-        message_id: str | None,
-        count: int,
-    ) -> None:
-        store = self.service.store()
-        with store.db.conn:
-            store.db.conn.execute(
-                "update digests set status = ?, window_start = ?, window_end = ?, late = ?, message_id = ?, "
-                "posted_at = ?, interviews = ? where subscription_id = ? and date = ?",
-                [
-                    status,
-                    _iso(start),
-                    _iso(end),
-                    int(late),
-                    message_id,
-                    now(),
-                    count,
-                    sub_id,
-                    day.isoformat(),
-                ],
-            )
 
     def start(self, every_s: float) -> None:
         async def loop() -> None:

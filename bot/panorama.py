@@ -5,18 +5,17 @@ Rounds the asking user may not see are left out, and with them everything derive
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import candidates
+from . import texts
 from .analysis.consistency import Conflict, conflicts, extract_facts, was_asked
 from .analysis.model import COMPETENCIES
 from .analysis.profiles import ProfileError, load_profile
 from .analysis.summary import competency_name, moment_of, without_evidence
-from .queries import Visible, access_clause
-from .store import Store
+from .storage import Store, Visible
+from .texts import localize
 
 STRONG = 1.0  # evidence at least this weighty, with no caveat, settles an earlier doubt
 
@@ -83,22 +82,6 @@ ROUND_NAMES = {
     "zh": {"1": "一面", "2": "二面", "3": "三面", "4": "四面", "5": "五面", "final": "终面", "hr": "HR 面"},
     "en": {"final": "final round", "hr": "HR round"},
 }
-KIND_NAMES = {
-    "zh": {
-        "years": "工作年限",
-        "team_size": "团队规模",
-        "peak_requests": "峰值请求量",
-        "led_team": "是否带过团队",
-        "role": "在项目中的角色",
-    },
-    "en": {
-        "years": "years of experience",
-        "team_size": "team size",
-        "peak_requests": "peak load",
-        "led_team": "whether they led a team",
-        "role": "their role in the project",
-    },
-}
 
 
 def round_label(round_: str | None, index: int, language: str) -> str:
@@ -144,38 +127,15 @@ def build(
     store: Store, visible: Visible, name: str, *, language: str, report_url: Callable[[str], str]
 ) -> Panorama | None:
     """None when there is no such candidate or the user may see none of their interviews."""
-    person = candidates.find(store, name)
+    person = store.candidates.find(name)
     if person is None:
         return None
-    where, args = access_clause(visible)
-    rows = list(
-        store.db.query(
-            f"select i.id, i.round, i.interviewer, i.created_at, i.profile, a.body from interviews i "
-            f"join analyses a on a.interview_id = i.id where {where} and i.candidate_id = ? "
-            f"order by i.created_at",
-            [*args, person["id"]],
-        )
-    )
+    rows = store.interviews.rounds_of(visible, person["id"])
     if not rows:
         return None
     zh = language == "zh"
-    analyses = [json.loads(r["body"]) for r in rows]
-    rounds = []
-    for idx, (r, a) in enumerate(zip(rows, analyses)):
-        rounds.append(
-            Round(
-                interview_id=r["id"],
-                label=round_label(r["round"], idx, language),
-                date=r["created_at"][:10],
-                interviewer=r["interviewer"],
-                profile=r["profile"] or "general",
-                score=a["overall"]["score"],
-                recommendation=a["overall"]["recommendation"],
-                scores={k: (a["competencies"].get(k) or {}).get("score") for k in COMPETENCIES},
-                report_url=report_url(r["id"]),
-            )
-        )
-
+    analyses = [r["analysis"] for r in rows]
+    rounds = [_round(r, idx, language, report_url) for idx, r in enumerate(rows)]
     trends = [
         Trend(
             k,
@@ -185,37 +145,8 @@ def build(
         )
         for k in COMPETENCIES
     ]
-
-    # Doubts a later round did not settle (the newest statement of each), then what no round touched.
-    unverified: dict[str, Point] = {}
-    for idx, a in enumerate(analyses):
-        for key, line, start in _caveated(a):
-            if any(_settled(later, key) for later in analyses[idx + 1 :]):
-                continue
-            unverified[key] = Point(line, rounds[idx].label, start, _link(rounds[idx].report_url, start))
-    for t in trends:
-        if t.direction == "none":
-            unverified[t.key] = Point(
-                f"{t.name}：各轮都没有证据" if zh else f"{t.name}: no evidence in any round",
-                "",
-                None,
-                rounds[-1].report_url,
-            )
-    pending = []
-    for idx, a in enumerate(analyses):
-        later_lines = [
-            s["text"]
-            for later in analyses[idx + 1 :]
-            for s in later["segments"]
-            if s["speaker"] == "interviewer"
-        ]
-        for f in a.get("followups") or []:
-            if not was_asked(f, later_lines):
-                start = (f.get("anchor") or {}).get("start")
-                pending.append(
-                    Point(f["question"], rounds[idx].label, start, _link(rounds[idx].report_url, start))
-                )
-
+    unverified = _unverified(analyses, rounds, trends, zh)
+    pending = _pending(analyses, rounds)
     found = conflicts([extract_facts(a["segments"]) for a in analyses])
     contradictions = [_contradiction(c, rounds) for c in found]
     focus = _focus(rounds, trends, unverified, pending, found, zh, language)
@@ -225,11 +156,57 @@ def build(
         decision=person.get("decision"),
         rounds=rounds,
         trends=trends,
-        unverified=list(unverified.values()),
+        unverified=unverified,
         pending_followups=pending,
         contradictions=contradictions,
         focus=focus,
     )
+
+
+def _round(r: dict, idx: int, language: str, report_url: Callable[[str], str]) -> Round:
+    a = r["analysis"]
+    return Round(
+        interview_id=r["id"],
+        label=round_label(r["round"], idx, language),
+        date=r["created_at"][:10],
+        interviewer=r["interviewer"],
+        profile=r["profile"] or "general",
+        score=a["overall"]["score"],
+        recommendation=a["overall"]["recommendation"],
+        scores={k: (a["competencies"].get(k) or {}).get("score") for k in COMPETENCIES},
+        report_url=report_url(r["id"]),
+    )
+
+
+def _unverified(analyses: list[dict], rounds: list[Round], trends: list[Trend], zh: bool) -> list[Point]:
+    """Doubts a later round did not settle (the newest statement of each), then what no round touched."""
+    unverified: dict[str, Point] = {}
+    for idx, a in enumerate(analyses):
+        for key, line, start in _caveated(a):
+            if any(_settled(later, key) for later in analyses[idx + 1 :]):
+                continue
+            unverified[key] = Point(line, rounds[idx].label, start, _link(rounds[idx].report_url, start))
+    for t in trends:
+        if t.direction == "none":
+            text = localize(texts.PANORAMA_LINES["no_evidence_any"], "zh" if zh else "en", t.name)
+            unverified[t.key] = Point(text, "", None, rounds[-1].report_url)
+    return list(unverified.values())
+
+
+def _pending(analyses: list[dict], rounds: list[Round]) -> list[Point]:
+    """Follow-up questions no later round's interviewer asked."""
+    pending = []
+    for idx, a in enumerate(analyses):
+        later = [
+            s["text"] for b in analyses[idx + 1 :] for s in b["segments"] if s["speaker"] == "interviewer"
+        ]
+        for f in a.get("followups") or []:
+            if not was_asked(f, later):
+                start = (f.get("anchor") or {}).get("start")
+                pending.append(
+                    Point(f["question"], rounds[idx].label, start, _link(rounds[idx].report_url, start))
+                )
+    return pending
 
 
 def _contradiction(c: Conflict, rounds: list[Round]) -> Contradiction:
@@ -248,7 +225,7 @@ def _contradiction(c: Conflict, rounds: list[Round]) -> Contradiction:
 def _focus(
     rounds: list[Round],
     trends: list[Trend],
-    unverified: dict[str, Point],
+    unverified: list[Point],
     pending: list[Point],
     found: list[Conflict],
     zh: bool,
@@ -256,13 +233,19 @@ def _focus(
 ) -> list[str]:
     """What the next interviewer should spend time on, most important first."""
     out = []
-    kinds = KIND_NAMES["zh" if zh else "en"]
+    kinds = texts.table(texts.FACT_KIND, language)
     for c in found:
         first, then = rounds[c.earlier_round].label, rounds[c.later_round].label
         out.append(
-            f"核实{kinds[c.kind]}：{first}说“{c.earlier.text}”，{then}说“{c.later.text}”"
-            if zh
-            else f'Clarify {kinds[c.kind]}: {first} said "{c.earlier.text}", {then} said "{c.later.text}"'
+            localize(
+                texts.PANORAMA_LINES["clarify"],
+                language,
+                kinds[c.kind],
+                first,
+                c.earlier.text,
+                then,
+                c.later.text,
+            )
         )
     try:
         weights = load_profile(rounds[-1].profile).normalised()
@@ -289,6 +272,6 @@ def _focus(
             if zh
             else f"Ask ({p.round_label} left it open): {p.text}"
         )
-    for p in [p for p in unverified.values() if p.round_label][:2]:
+    for p in [p for p in unverified if p.round_label][:2]:
         out.append(f"待验证（{p.round_label}）：{p.text}" if zh else f"Verify ({p.round_label}): {p.text}")
     return out[:6]

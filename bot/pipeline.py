@@ -1,84 +1,70 @@
-"""One recording end to end: transcribe (or reuse the stored transcript of identical audio), analyse,
-store."""
+"""One recording end to end, the same for every entry point (HTTP, Slack, Feishu, CLI, batch, bench):
+a queued interview's stored audio -> transcript (reused when identical audio was already transcribed
+by the same engine) -> analysis. The worker runs it for each job it claims; retries belong to the job
+queue, so every entry point gets the same policy."""
 
 from __future__ import annotations
 
-import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from asr_engine import Engine, Transcript
-from asr_engine.audio import check_readable
+from asr_engine import AudioInputError, Transcript
 
-from . import candidates
-from .analysis import analyze
+from .analysis import analyze, load_profile
 from .analysis.model import Analysis
-from .analysis.profiles import Profile
-from .candidates import from_filename
-from .store import Store
+from .asr import Engines
+from .storage import Database
 
-
-def file_digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass
 class Processed:
-    interview_id: str
     transcript: Transcript
     analysis: Analysis
+    profile: str
     reused_transcript: bool
 
 
-def process_recording(
-    path: Path,
-    *,
-    store: Store,
-    engine: Callable[[], Engine],
-    engine_name: str,
-    profile: Profile,
-    language: str | None = None,
-    max_bytes: int | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    candidate: str | None = None,
-    round_: str | None = None,
-    interviewer: str | None = None,
-) -> Processed:
-    """`engine` is a factory so a recording whose transcript is already stored never loads a model."""
-    check_readable(path, max_bytes)
-    sha, size = file_digest(path)
-    cached = store.find_transcript(sha, engine_name) if not language else None
-    if cached:
-        transcript = Transcript.from_dict(cached[1])
-    else:
-        transcript = engine().transcribe(
-            path, language=language, hotwords=profile.hotwords, progress=progress
+class Pipeline:
+    def __init__(self, db: Database, engines: Engines, analyst: Any = None) -> None:
+        self.db, self.engines, self.analyst = db, engines, analyst
+
+    def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
+        """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
+        row, path = self.db.blocking(
+            lambda s: (s.interviews.get(interview_id) or {}, s.interviews.recording_path(interview_id))
         )
-    if progress:
-        progress("analysing", 0, 1)
-    analysis = analyze(transcript, profile)
-    ref = from_filename(path.name)
-    people = {
-        "candidate_id": candidates.ensure(store, candidate or ref.name),
-        "round": round_ or ref.round,
-        "interviewer": interviewer,
-    }
-    interview_id = store.save_interview(
-        source=path.name,
-        sha256=sha,
-        size_bytes=size,
-        transcript=transcript.to_dict(),
-        analysis=analysis.to_dict(),
-        profile=profile.name,
-        title=path.stem,
-        interview_id=cached[0] if cached else None,  # the same audio is the same interview
-        people=people,
-    )
-    return Processed(interview_id, transcript, analysis, reused_transcript=bool(cached))
+        if path is None:
+            raise AudioInputError("the recording is no longer stored (deleted or purged)")
+        profile = load_profile(row.get("profile"))
+        transcript = self._transcript(row, path, profile.hotwords, progress)
+        if progress:
+            progress("analysing", 0, 1)
+        analysis = (
+            analyze(transcript, profile, analyst=self.analyst)
+            if self.analyst
+            else analyze(transcript, profile)
+        )
+        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
+
+    def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):
+        engine_name = self.engines.name
+        if not row.get("language"):  # a forced language means: transcribe again in it
+            stored = self.db.blocking(lambda s: s.interviews.stored_transcript(row["sha256"], engine_name))
+            if stored:
+                transcript = Transcript.from_dict(stored)
+                transcript.timings = {**transcript.timings, "reused": 1, "wall_s": 0.0}
+                return transcript
+        started = time.perf_counter()
+        transcript = self.engines.get().transcribe(
+            path,
+            language=row.get("language") or None,
+            hotwords=hotwords,
+            progress=progress,
+            name=row.get("source"),
+        )
+        transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
+        return transcript

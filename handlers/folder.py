@@ -1,46 +1,29 @@
 """Batch folder mode, for teams that export recordings from a meeting system.
 
 `interview-bot batch IN_DIR OUT_DIR [--watch]` writes <name>.json, <name>.md and <name>.html for every
-recording in IN_DIR. A manifest in OUT_DIR remembers finished recordings by content hash, so a rerun (or
-a renamed file) does not transcribe again. Engine failures are retried with backoff; bad audio is
-reported with its reason. Cron, every 10 minutes:
-    */10 * * * * cd /srv/interview-bot && \
+recording in IN_DIR, through the same intake, job queue and worker as an upload to the service (so
+the same retry policy). A manifest in OUT_DIR remembers finished recordings by content hash, so a rerun
+(or a renamed file) does not transcribe again. Cron, every 10 minutes:
+    */10 * * * * cd /srv/interview-bot && \\
         .venv/bin/interview-bot batch /data/exports /data/reports >> /var/log/ib-batch.log 2>&1
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asr_engine import AudioInputError, Engine
-from bot.analysis import load_profile
-from bot.analysis.profiles import Profile
+from asr_engine import AudioInputError
+from asr_engine.audio import is_recording
 from bot.config import Settings
-from bot.pipeline import file_digest, process_recording
-from bot.render import ReportContext, render
-from bot.store import Store
+from bot.render import ReportContext, render_stored
+from bot.service import Service, Submission
 
-AUDIO_SUFFIXES = {
-    ".wav",
-    ".mp3",
-    ".m4a",
-    ".aac",
-    ".ogg",
-    ".opus",
-    ".flac",
-    ".webm",
-    ".mp4",
-    ".mov",
-    ".mkv",
-    ".amr",
-    ".wma",
-}
 MANIFEST = ".interview-bot-manifest.json"
 log = logging.getLogger("interview_bot.batch")
 
@@ -62,121 +45,121 @@ class BatchResult:
 
 
 class Batch:
-    def __init__(
-        self,
-        settings: Settings,
-        in_dir: Path,
-        out_dir: Path,
-        profile: Profile,
-        engine_factory: Callable[[], Engine],
-        *,
-        retries: int = 2,
-        backoff_s: float = 2.0,
-    ) -> None:
-        self.settings = settings
-        self.in_dir, self.out_dir = in_dir, out_dir
-        self.profile = profile
-        self._engine_factory = engine_factory
-        self._engine: Engine | None = None
-        self.retries, self.backoff_s = retries, backoff_s
-        self.store = Store(settings.db_path)
+    def __init__(self, service: Service, in_dir: Path, out_dir: Path, profile: str | None) -> None:
+        self.service = service
+        self.in_dir, self.out_dir, self.profile = in_dir, out_dir, profile
         self.manifest_path = out_dir / MANIFEST
         self.manifest: dict[str, dict] = (
             json.loads(self.manifest_path.read_text()) if self.manifest_path.exists() else {}
         )
 
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = self._engine_factory()
-            log.info("engine: %s (%s)", self._engine.name, self._engine.reason)
-        return self._engine
-
-    def candidates(self) -> list[Path]:
+    def recordings(self) -> list[Path]:
         return sorted(
             p
             for p in self.in_dir.iterdir()
-            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+            if p.is_file() and is_recording(p.name) and not p.name.startswith(".")
         )
+
+    async def run_once(
+        self, files: list[Path] | None = None, result: BatchResult | None = None
+    ) -> BatchResult:
+        from tqdm import tqdm
+
+        result = result or BatchResult()
+        queued: dict[str, tuple[Path, str]] = {}
+        for path in self.recordings() if files is None else files:
+            submitted = await self._submit(path, result)
+            if submitted and submitted[0] in queued:  # its content twin in this folder goes first
+                result.skipped.append(path.name)
+            elif submitted:
+                queued[submitted[0]] = (path, submitted[1])
+        with tqdm(total=len(queued), desc="recordings", unit="file", disable=None, leave=False) as bar:
+            final = await self.service.worker.finish(list(queued))
+            bar.update(len(final))
+        for interview_id, state in final.items():
+            await self._record(interview_id, state, *queued[interview_id], result)
+        return result
+
+    async def _submit(self, path: Path, result: BatchResult) -> tuple[str, str] | None:
+        """Queue one file unless it is a duplicate by content; (interview id, sha256)."""
+        intake = self.service.intake
+        try:
+            intake.validate_audio(path, path.name)
+        except AudioInputError as exc:
+            self._fail(path, None, str(exc), result)
+            return None
+        tmp, sha, size = intake.stage_copy(path)
+        seen = self.manifest.get(sha)
+        if seen and seen.get("status") == "done" and (self.out_dir / f"{seen['name']}.json").exists():
+            tmp.unlink(missing_ok=True)
+            result.skipped.append(path.name)
+            log.info("skip %s: already processed as %s", path.name, seen["name"])
+            return None
+        sub = Submission(
+            path=tmp,
+            filename=path.name,
+            key=f"batch:{sha}",
+            sha256=sha,
+            size_bytes=size,
+            platform="batch",
+            profile=self.profile,
+        )
+        interview_id, created = await self.service.submit(sub)
+        if not created:
+            await self.service.db.jobs.requeue(interview_id, profile=self.profile or "general")
+        return interview_id, sha
+
+    async def _record(self, interview_id: str, state: str, path: Path, sha: str, result: BatchResult) -> None:
+        status = await self.service.status(interview_id)
+        if state != "done" or not status or not status["analysis"]:
+            error = (status or {}).get("error") or state
+            self._fail(path, sha, error, result, internal=error.startswith("internal error"))
+            return
+        self._write_outputs(path, interview_id, status["analysis"])
+        self.manifest[sha] = {"name": path.stem, "status": "done", "interview_id": interview_id}
+        self._save_manifest()
+        result.done.append(path.name)
+        log.info(
+            "done %s -> %s.{json,md,html} (%s)",
+            path.name,
+            path.stem,
+            status["analysis"]["overall"]["recommendation"],
+        )
+
+    def _write_outputs(self, path: Path, interview_id: str, analysis: dict) -> None:
+        audio_ref = os.path.relpath(path.resolve(), self.out_dir.resolve())
+        ctx = ReportContext(title=path.stem, audio_url=audio_ref, interview_id=interview_id)
+        # JSON last, each file renamed into place: whoever waits for <name>.json finds the others ready
+        for fmt in ("md", "html", "json"):
+            target = self.out_dir / f"{path.stem}.{fmt}"
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(render_stored(analysis, fmt, ctx), encoding="utf-8")
+            os.replace(tmp, target)
+
+    def _fail(
+        self, path: Path, sha: str | None, error: str, result: BatchResult, internal: bool = False
+    ) -> None:
+        result.failed[path.name] = error
+        if internal:
+            result.internal.add(path.name)
+        if sha:
+            self.manifest[sha] = {"name": path.stem, "status": "failed", "error": error}
+            self._save_manifest()
+        log.error("failed %s: %s", path.name, error)
 
     def _save_manifest(self) -> None:
         tmp = self.manifest_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
         os.replace(tmp, self.manifest_path)
 
-    def process(self, path: Path, result: BatchResult) -> None:
-        sha, _size = file_digest(path)
-        seen = self.manifest.get(sha)
-        if seen and seen.get("status") == "done" and (self.out_dir / f"{seen['name']}.json").exists():
-            result.skipped.append(path.name)
-            log.info("skip %s: already processed as %s", path.name, seen["name"])
-            return
-        for attempt in range(self.retries + 1):
-            try:
-                done = process_recording(
-                    path,
-                    store=self.store,
-                    engine=self.engine,
-                    engine_name=self._engine_name(),
-                    profile=self.profile,
-                    max_bytes=self.settings.max_upload_bytes,
-                )
-                break
-            except AudioInputError as exc:
-                result.failed[path.name] = str(exc)
-                self.manifest[sha] = {"name": path.stem, "status": "failed", "error": str(exc)}
-                self._save_manifest()
-                log.error("failed %s: %s", path.name, exc)
-                return
-            except Exception as exc:  # engine trouble: retry with backoff
-                if attempt == self.retries:
-                    result.failed[path.name] = f"internal error: {exc}"
-                    result.internal.add(path.name)
-                    log.exception("failed %s after %d attempts", path.name, attempt + 1)
-                    return
-                log.warning("retrying %s after error: %s", path.name, exc)
-                time.sleep(self.backoff_s * 2**attempt)
-        audio_ref = os.path.relpath(path.resolve(), self.out_dir.resolve())
-        ctx = ReportContext(title=path.stem, audio_url=audio_ref, interview_id=done.interview_id)
-        # JSON last, each file renamed into place: whoever waits for <name>.json finds the others ready
-        for fmt, suffix in (("md", ".md"), ("html", ".html"), ("json", ".json")):
-            target = self.out_dir / f"{path.stem}{suffix}"
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(render(done.analysis, fmt, ctx), encoding="utf-8")
-            os.replace(tmp, target)
-        self.manifest[sha] = {"name": path.stem, "status": "done", "interview_id": done.interview_id}
-        self._save_manifest()
-        result.done.append(path.name)
-        log.info("done %s -> %s.{json,md,html} (%s)", path.name, path.stem, done.analysis.recommendation)
-
-    def _engine_name(self) -> str:
-        from asr_engine import choose_engine
-
-        return choose_engine(self.settings.engine_config())[0]
-
-    def run_once(self, files: list[Path] | None = None, result: BatchResult | None = None) -> BatchResult:
-        from tqdm import tqdm
-
-        result = result or BatchResult()
-        files = self.candidates() if files is None else files
-        for path in tqdm(files, desc="recordings", unit="file", disable=None, leave=False):
-            self.process(path, result)
-        return result
-
-    def watch(self, interval_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> BatchResult:
+    async def watch(self, interval_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> BatchResult:
         """Pick up new recordings once they stop growing (same size and mtime on two looks)."""
         result = BatchResult()
         last: dict[Path, tuple[int, float]] = {}
         handled: set[tuple[Path, int, float]] = set()
-        try:
-            self._watch_loop(interval_s, stop, result, last, handled)
-        except KeyboardInterrupt:
-            log.info("stopped watching")
-        return result
-
-    def _watch_loop(self, interval_s, stop, result, last, handled) -> None:
         while not stop():
             ready = []
-            for path in self.candidates():
+            for path in self.recordings():
                 st = path.stat()
                 sig = (st.st_size, st.st_mtime)
                 if last.get(path) == sig and (path, *sig) not in handled:
@@ -184,9 +167,13 @@ class Batch:
                     handled.add((path, *sig))
                 last[path] = sig
             if ready:
-                self.run_once(ready, result)
+                try:
+                    await self.run_once(ready, result)
+                except Exception:  # one bad pass must not stop the watch
+                    log.exception("batch pass failed; watching on")
                 log.info("%s", result.line())
-            time.sleep(interval_s)
+            await asyncio.sleep(interval_s)
+        return result
 
 
 def setup_logging(out_dir: Path) -> None:
@@ -209,7 +196,18 @@ def run_batch(
 ) -> BatchResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(out_dir)
-    batch = Batch(
-        settings, in_dir, out_dir, load_profile(profile_spec), lambda: Engine(settings.engine_config())
-    )
-    return batch.watch(interval_s) if watch else batch.run_once()
+
+    async def go() -> BatchResult:
+        service = Service(settings)
+        service.bus.bind(asyncio.get_running_loop())
+        batch = Batch(service, in_dir, out_dir, profile_spec)
+        try:
+            return await (batch.watch(interval_s) if watch else batch.run_once())
+        finally:
+            service.worker.close()
+
+    try:
+        return asyncio.run(go())
+    except KeyboardInterrupt:
+        log.info("stopped watching")
+        return BatchResult()

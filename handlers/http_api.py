@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from asr_engine import AudioInputError
-from bot import panorama, queries
+from bot import panorama
 from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
@@ -68,98 +68,129 @@ def _require_auth(request: web.Request) -> str:
     return actor
 
 
+class CallerError(Exception):
+    """Something the caller got wrong: a 4xx with one sentence."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Upload:
+    filename: str
+    sha256: str
+    size: int
+    content_type: str | None
+    fields: dict[str, str]
+
+
 async def create_interview(request: web.Request) -> web.Response:
     actor = _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
     limit = service.settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         return error(413, f"the upload is larger than the limit of {limit} bytes")
-    fields: dict[str, str] = {}
-    tmp = service.new_incoming()
-    filename, sha, size, content_type = None, None, 0, None
+    tmp = service.intake.new_incoming()
     try:
-        if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                if part.name == "audio":
-                    filename = Path(part.filename or "upload.audio").name
-                    content_type = part.headers.get("Content-Type")
-                    try:
-                        sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
-                    except TooLarge:
-                        return error(413, f"the upload is larger than the limit of {limit} bytes")
-                elif part.name:
-                    value = await part.read(decode=True)
-                    if len(value) > MAX_FIELD_BYTES:
-                        return error(400, f"field {part.name!r} is too long")
-                    fields[part.name] = value.decode("utf-8", "replace")
-            if filename is None:
-                return error(400, "multipart upload needs a file field named 'audio'")
-        elif request.content_type == "application/json":
-            try:
-                body = await request.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return error(400, "the request body is not valid JSON")
-            if not isinstance(body, dict) or not isinstance(body.get("audio_url"), str):
-                return error(400, "JSON requests need an 'audio_url' string")
-            fields = {k: str(v) for k, v in body.items() if k != "audio_url" and v is not None}
-            url = body["audio_url"]
-            try:
-                sha, size, content_type = await download(url, tmp, service.fetch_policy)
-            except FetchError as exc:
-                return error(400, str(exc))
-            filename = Path(url.split("?")[0].rstrip("/")).name or "download.audio"
-        else:
-            return error(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
-
-        if fields.get("callback_url"):
-            try:
-                check_url(fields["callback_url"])
-            except FetchError as exc:
-                return error(400, f"callback_url: {exc}")
-        if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):
-            return error(400, "language must be zh, en or auto")
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, service.validate_audio, tmp, filename)
-        except AudioInputError as exc:
-            return error(422, str(exc))
-        key = request.headers.get("Idempotency-Key") or f"sha256:{sha}"
-        sub = Submission(
-            path=tmp,
-            filename=filename,
-            key=f"api:{key}",
-            sha256=sha,
-            size_bytes=size,
-            platform="api",
-            uploader=actor,
-            candidate=fields.get("candidate"),
-            interviewer=fields.get("interviewer"),
-            profile=fields.get("profile"),
-            language=None if fields.get("language") in (None, "auto") else fields.get("language"),
-            callback_url=fields.get("callback_url"),
-            content_type=content_type,
-        )
+        upload = await _receive(request, service, tmp)
+        sub = await _submission(request, service, tmp, upload, actor)
         try:
             interview_id, created = await service.submit(sub)
         except AudioInputError as exc:  # e.g. an unknown profile
-            return error(400, str(exc))
-        status = await service.db(service.status_sync, interview_id)
-        return reply(
-            {
-                "id": interview_id,
-                "status": status["status"] if status else "queued",
-                "duplicate": not created,
-            },
-            status=202,
-        )
+            raise CallerError(400, str(exc)) from None
+        status = await service.status(interview_id)
+        state = status["status"] if status else "queued"
+        return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
+    except CallerError as exc:
+        return error(exc.status, str(exc))
     finally:
         tmp.unlink(missing_ok=True)
+
+
+async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
+    """The recording streamed to `tmp` (size-limited) from a multipart upload or a fetched audio_url."""
+    if request.content_type.startswith("multipart/"):
+        return await _multipart(request, tmp, service.settings.max_upload_bytes)
+    if request.content_type != "application/json":
+        raise CallerError(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CallerError(400, "the request body is not valid JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("audio_url"), str):
+        raise CallerError(400, "JSON requests need an 'audio_url' string")
+    fields = {k: str(v) for k, v in body.items() if k != "audio_url" and v is not None}
+    url = body["audio_url"]
+    try:
+        sha, size, content_type = await download(url, tmp, service.fetch_policy)
+    except FetchError as exc:
+        raise CallerError(400, str(exc)) from None
+    return Upload(
+        Path(url.split("?")[0].rstrip("/")).name or "download.audio", sha, size, content_type, fields
+    )
+
+
+async def _multipart(request: web.Request, tmp: Path, limit: int) -> Upload:
+    fields: dict[str, str] = {}
+    upload = None
+    async for part in await request.multipart():
+        if part.name == "audio":
+            try:
+                sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
+            except TooLarge:
+                raise CallerError(413, f"the upload is larger than the limit of {limit} bytes") from None
+            name = Path(part.filename or "upload.audio").name
+            upload = Upload(name, sha, size, part.headers.get("Content-Type"), fields)
+        elif part.name:
+            value = await part.read(decode=True)
+            if len(value) > MAX_FIELD_BYTES:
+                raise CallerError(400, f"field {part.name!r} is too long")
+            fields[part.name] = value.decode("utf-8", "replace")
+    if upload is None:
+        raise CallerError(400, "multipart upload needs a file field named 'audio'")
+    return upload
+
+
+async def _submission(
+    request: web.Request, service: Service, tmp: Path, up: Upload, actor: str
+) -> Submission:
+    fields = up.fields
+    if fields.get("callback_url"):
+        try:
+            check_url(fields["callback_url"])
+        except FetchError as exc:
+            raise CallerError(400, f"callback_url: {exc}") from None
+    if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):
+        raise CallerError(400, "language must be zh, en or auto")
+    try:
+        await asyncio.get_running_loop().run_in_executor(
+            None, service.intake.validate_audio, tmp, up.filename
+        )
+    except AudioInputError as exc:
+        raise CallerError(422, str(exc)) from None
+    key = request.headers.get("Idempotency-Key") or f"sha256:{up.sha256}"
+    return Submission(
+        path=tmp,
+        filename=up.filename,
+        key=f"api:{key}",
+        sha256=up.sha256,
+        size_bytes=up.size,
+        platform="api",
+        uploader=actor,
+        candidate=fields.get("candidate"),
+        interviewer=fields.get("interviewer"),
+        profile=fields.get("profile"),
+        callback_url=fields.get("callback_url"),
+        content_type=up.content_type,
+        language=None if fields.get("language") in (None, "auto") else fields.get("language"),
+    )
 
 
 async def get_interview(request: web.Request) -> web.Response:
     _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
-    status = await service.db(service.status_sync, request.match_info["id"])
+    status = await service.status(request.match_info["id"])
     if status is None:
         return error(404, "no interview with that id")
     return reply(status)
@@ -179,9 +210,7 @@ async def list_interviews(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "limit must be a number")
 
-    return reply(
-        {"interviews": await service.db(lambda: queries.listing(service.store(), candidate, since, limit))}
-    )
+    return reply({"interviews": await service.db.interviews.listing(candidate, since, limit)})
 
 
 async def get_candidate(request: web.Request) -> web.Response:
@@ -192,8 +221,8 @@ async def get_candidate(request: web.Request) -> web.Response:
     if language not in ("zh", "en"):
         return error(400, "language must be zh or en")
     name = request.match_info["name"]
-    pano = await service.db(
-        lambda: panorama.build(service.store(), None, name, language=language, report_url=service.report_url)
+    pano = await service.db.run(
+        lambda store: panorama.build(store, None, name, language=language, report_url=service.report_url)
     )
     if pano is None:
         return error(404, "no candidate with that name and an analysed interview")
@@ -210,7 +239,7 @@ async def search_interviews(request: web.Request) -> web.Response:
         limit = min(200, int(request.query.get("limit", "20")))
     except ValueError:
         return error(400, "limit must be a number")
-    hits = await service.db(lambda: queries.search(service.store(), None, words, limit=limit))
+    hits = await service.db.search(None, words, limit=limit)
     return reply(
         {
             "hits": [
@@ -228,24 +257,24 @@ async def search_interviews(request: web.Request) -> web.Response:
 async def delete_interview(request: web.Request) -> web.Response:
     actor = _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
-    if not await service.db(service.delete_sync, request.match_info["id"], actor):
+    if not await service.delete(request.match_info["id"], actor):
         return error(404, "no interview with that id")
     return web.Response(status=204)
 
 
 async def healthz(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
-    counts = await service.db(lambda: service.queue().counts())
+    counts = await service.db.jobs.counts()
     return reply({"status": "ok", "queued": counts.get("queued", 0), "running": counts.get("running", 0)})
 
 
 async def metrics(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
 
-    def collect() -> dict[str, Any]:
-        return {"counts": service.queue().counts(), **queries.asr_totals(service.store())}
+    def collect(store) -> dict[str, Any]:
+        return {"counts": store.jobs.counts(), **store.interviews.asr_totals()}
 
-    m = await service.db(collect)
+    m = await service.db.run(collect)
     lines = [
         "# HELP ib_queue_depth Jobs waiting to be worked on.",
         "# TYPE ib_queue_depth gauge",
@@ -277,13 +306,13 @@ async def report_page(request: web.Request) -> web.Response:
     if not service.verify_link(interview_id, token):
         return web.Response(status=404, text="This report link is invalid or has expired.")
 
-    def load() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        return service.store().interview(interview_id), queries.analysis(service.store(), interview_id)
+    def load(store) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        return store.interviews.get(interview_id), store.interviews.analysis(interview_id)
 
-    interview, analysis = await service.db(load)
+    interview, analysis = await service.db.run(load)
     if not interview or not analysis:
         return web.Response(status=404, text="This report is not ready or was deleted.")
-    await service.db(service.audit, "link", "view-report", interview_id, {})
+    await service.db.audit("link", "view-report", interview_id, {})
     html = render_stored(
         analysis,
         "html",
@@ -309,7 +338,7 @@ async def report_audio(request: web.Request) -> web.StreamResponse:
     interview_id, token = request.match_info["id"], request.match_info["token"]
     if not service.verify_link(interview_id, token):
         return web.Response(status=404, text="This report link is invalid or has expired.")
-    path = await service.db(service.recording_path, interview_id)
+    path = await service.db.interviews.recording_path(interview_id)
     if path is None:
         return web.Response(status=404, text="The recording was deleted under the retention policy.")
     return web.FileResponse(

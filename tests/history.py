@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import closing
 from datetime import datetime
 
 from conftest import FIXTURES
 
-from bot import candidates
 from bot.analysis import analyze, load_profile, transcript_from_text
 from bot.service import Service
+from bot.storage import Store
+from bot.storage.schema import upsert
 
 ROUNDS = {
     "1": "interview_zh.script.json",
@@ -23,6 +25,11 @@ ROUNDS = {
 def script_lines(round_: str) -> list[tuple[str, str]]:
     data = json.loads((FIXTURES / ROUNDS[round_]).read_text(encoding="utf-8"))
     return [(u["speaker"], u["text"]) for u in data]
+
+
+def open_store(service: Service) -> Store:
+    """A connection of the test's own to the service's database, for setting up and inspecting."""
+    return Store(service.settings.db_path)
 
 
 def store_interview(
@@ -39,27 +46,25 @@ def store_interview(
 ) -> str:
     transcript, roles = transcript_from_text("\n".join(f"{who}: {text}" for who, text in lines))
     analysis = analyze(transcript, load_profile(profile), known_roles=roles)
-    store = service.store()
-    iid = store.save_interview(
-        source=f"{candidate or 'recording'}_{round_ or 'x'}.m4a",
-        sha256=uuid.uuid4().hex,
-        size_bytes=1,
-        transcript=transcript.to_dict(),
-        analysis=analysis.to_dict(),
-        profile=profile,
-        title=candidate or "recording",
-        people={
-            "candidate_id": candidates.ensure(store, candidate),
+    stamp, iid = at.isoformat(timespec="seconds"), uuid.uuid4().hex[:12]
+    with closing(open_store(service)) as store, store.db.conn:
+        row = {
+            "id": iid,
+            "created_at": stamp,
+            "source": f"{candidate or 'recording'}_{round_ or 'x'}.m4a",
+            "sha256": uuid.uuid4().hex,
+            "size_bytes": 1,
+            "profile": profile,
+            "title": candidate or "recording",
+            "status": "done",
+            "candidate_id": store.candidates.ensure(candidate),
             "round": round_,
             "interviewer": interviewer,
-        },
-    )
-    stamp = at.isoformat(timespec="seconds")
-    with store.db.conn:
-        store.db.conn.execute(
-            "update interviews set platform = ?, channel = ?, created_at = ? where id = ?",
-            [platform, channel, stamp, iid],
-        )
+            "platform": platform,
+            "channel": channel,
+        }
+        upsert(store.db.conn, "interviews", row, ("id",))
+        store.interviews.write_results(iid, transcript.to_dict(), analysis.to_dict(), profile)
         store.db.conn.execute("update analyses set created_at = ? where interview_id = ?", [stamp, iid])
     return iid
 

@@ -23,9 +23,8 @@ def run_cli(env, *args):
 
 def assert_one_line_error(proc, *needles):
     assert proc.returncode == 2, proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error:"), proc.stderr  # refused before any engine
     for needle in needles:
         assert needle in errors[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.commands import parse
+from bot.commands import parse
 
 
 @pytest.mark.parametrize(

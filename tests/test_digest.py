@@ -8,9 +8,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from history import store_interview, store_round
+from history import open_store, store_interview, store_round
 
-from bot import candidates, digest
+from bot import digest
 from bot.config import load_settings
 from bot.render import render_history
 from bot.service import Service
@@ -55,7 +55,15 @@ def make_service(tmp_path, name="a") -> Service:
 
 @pytest.fixture
 def service(tmp_path):
-    return make_service(tmp_path)
+    svc = make_service(tmp_path)
+    svc.own_store = open_store(svc)  # the test's own connection, for setting up and inspecting
+    yield svc
+    svc.own_store.close()
+    svc.db.close()
+
+
+def subscriptions(service) -> list[digest.Subscription]:
+    return digest.subscriptions(service.own_store)
 
 
 def subscribe(
@@ -71,7 +79,7 @@ def subscribe(
     skip_empty=False,
 ) -> digest.Subscription:
     sub = digest.subscribe(
-        service.store(),
+        service.own_store,
         platform="slack",
         channel=channel,
         target=target or channel,
@@ -82,11 +90,11 @@ def subscribe(
         skip_empty=skip_empty,
         user="UBOSS",
     )
-    with service.store().db.conn:
-        service.store().db.conn.execute(
+    with service.own_store.db.conn:
+        service.own_store.db.conn.execute(
             "update digest_subscriptions set created_at = ? where id = ?", [at(created).isoformat(), sub.id]
         )
-    return next(s for s in digest.subscriptions(service.store()) if s.id == sub.id)
+    return next(s for s in subscriptions(service) if s.id == sub.id)
 
 
 def scheduler(service, poster) -> digest.DigestScheduler:
@@ -129,8 +137,8 @@ async def test_down_at_the_scheduled_time_posts_late_once_covering_the_missed_da
     assert len(poster.posts) == 2
 
 
-async def test_no_duplicate_across_restarts_and_replicas(tmp_path):
-    subscribe(make_service(tmp_path, "setup"))
+async def test_no_duplicate_across_restarts_and_replicas(tmp_path, service):
+    subscribe(service)
     posters = [Poster(), Poster()]
     replicas = [scheduler(make_service(tmp_path, f"r{i}"), p) for i, p in enumerate(posters)]
     moment = at("2026-11-24T09:00:02+08:00")
@@ -162,17 +170,17 @@ async def test_each_subscription_keeps_its_own_time_zone(service):
     async def posted(moment: str) -> list[str]:
         return sorted(o.subscription for o in await sched.run_due(at(moment)) if o.status == "posted")
 
-    ids = {s.channel: s.id for s in digest.subscriptions(service.store())}
+    ids = {s.channel: s.id for s in subscriptions(service)}
     assert await posted("2026-11-24T00:59:00+00:00") == []
     assert await posted("2026-11-24T01:00:30+00:00") == [ids["CBJ"]]  # 09:00 in Beijing
     assert await posted("2026-11-24T03:30:30+00:00") == [ids["CIN"]]  # 09:00 in India
     assert await posted("2026-11-24T14:00:30+00:00") == [ids["CNY"]]  # 09:00 EST
     assert not any(o.late for o in await sched.run_due(at("2026-11-25T01:00:10+00:00")))
     # a New York morning in summer time is an hour earlier in UTC
-    summer = next(s for s in digest.subscriptions(service.store()) if s.channel == "CNY")
+    summer = next(s for s in subscriptions(service) if s.channel == "CNY")
     assert summer.scheduled_at(date(2026, 7, 1)) == at("2026-07-01T13:00:00+00:00")
     # the local date decides which day's digest it is: 23:30 UTC on the 24th is already the 25th in Beijing
-    assert next(s for s in digest.subscriptions(service.store()) if s.channel == "CBJ").due(
+    assert next(s for s in subscriptions(service) if s.channel == "CBJ").due(
         at("2026-11-25T01:30:00+00:00")
     ) == date(2026, 11, 25)
 
@@ -214,7 +222,7 @@ async def test_what_a_digest_holds(service):
         at=at("2026-11-23T16:30:00+08:00"),
         channel="C-OTHER",
     )  # another team's channel
-    candidates.decide(service.store(), "李雷", "reject", "UBOSS")
+    service.own_store.candidates.decide("李雷", "reject", "UBOSS")
     await sched.run_due(at("2026-11-24T09:00:01+08:00"))
     d = poster.posts[0][1]
     assert [i.candidate for i in d.items] == ["张伟", "李雷"]  # only this channel, only the window

@@ -29,8 +29,8 @@ def test_settings_from_env_and_toml(tmp_path):
         'IB_ASR_ENGINE = "remote"\nIB_REMOTE_ASR_URLS = ["http://a:1/v1", "http://b:2/v1"]\nIB_HTTP_PORT = 9000\n'
     )
     s = load_settings({"IB_CONFIG": str(cfg), "IB_DATA_DIR": str(tmp_path), "IB_HTTP_PORT": "9100"})
-    assert s.asr_engine == "remote"
-    assert s.remote_asr_urls == ["http://a:1/v1", "http://b:2/v1"]
+    assert s.engine.engine == "remote"
+    assert s.engine.remote_urls == ["http://a:1/v1", "http://b:2/v1"]
     assert s.http_port == 9100  # environment wins over the file
     assert s.db_path == tmp_path / "interview-bot.db"
 

@@ -17,6 +17,7 @@ from test_report_command import run_cli
 from bot import digest
 from bot.config import load_settings
 from bot.service import Service
+from bot.storage import Store
 
 AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 15:00 in Beijing
 
@@ -74,9 +75,8 @@ async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": mock.api_url,
     }
-    service = Service(load_settings(env))
     digest.subscribe(
-        service.store(),
+        Store(load_settings(env).db_path),
         platform="slack",
         channel="C1",
         target="C1",

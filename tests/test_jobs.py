@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import JobQueue
-from bot.store import Store
+from bot.config import JobPolicy
+from bot.storage import JobQueue, Store
 
 
 class Clock:
@@ -19,7 +19,9 @@ class Clock:
 @pytest.fixture
 def queue(tmp_path):
     clock = Clock()
-    q = JobQueue(Store(tmp_path / "ib.db"), lease_s=30, max_attempts=3, backoff_s=10, clock=clock)
+    q = JobQueue(
+        Store(tmp_path / "ib.db").db, JobPolicy(lease_s=30, max_attempts=3, backoff_s=10), clock=clock
+    )
     q.clock_ = clock
     return q
 
@@ -82,7 +84,10 @@ def test_bad_audio_fails_at_once_with_the_reason(queue):
     interview_id, _ = submit(queue)
     job = queue.claim("a")
     assert queue.fail(job, "a", "a.m4a is not a readable audio file", permanent=True) == "failed"
-    assert queue.store.interview(interview_id)["error"] == "a.m4a is not a readable audio file"
+    assert (
+        queue.db.execute("select error from interviews where id = ?", [interview_id]).fetchone()[0]
+        == "a.m4a is not a readable audio file"
+    )
 
 
 def test_a_failed_write_leaves_the_job_running_for_retry(queue):

@@ -6,21 +6,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from history import store_interview, store_round
+from history import open_store, store_interview, store_round
 
-from bot import candidates, panorama
+from bot import commands, panorama
 from bot.analysis.consistency import extract_facts, parse_number, same_topic, was_asked
 from bot.config import load_settings
 from bot.render import render_history
 from bot.service import Service
-from handlers import commands
+from handlers.platform import render_reply
 
 T1, T2, T3 = (datetime(2026, 11, d, 6, 0, tzinfo=UTC) for d in (10, 17, 24))
 
 
 @pytest.fixture
 def service(tmp_path):
-    return Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")}))
+    svc = Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")}))
+    svc.own_store = open_store(svc)  # the test's own connection, for setting up and inspecting
+    yield svc
+    svc.own_store.close()
+    svc.db.close()
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ def three_rounds(service):
 
 def build(service, visible=None, name="张伟", language="zh"):
     return panorama.build(
-        service.store(), visible, name, language=language, report_url=lambda i: f"https://ib/r/{i}/t"
+        service.own_store, visible, name, language=language, report_url=lambda i: f"https://ib/r/{i}/t"
     )
 
 
@@ -149,7 +153,7 @@ async def run(service, text, **kw):
 async def test_candidate_command_shows_the_panorama(service, three_rounds):
     reply = await run(service, "候选人 张伟")
     assert reply.panorama["candidate"] == "张伟" and len(reply.panorama["rounds"]) == 3
-    assert "前后矛盾" in commands.render_reply(reply, "slack")
+    assert "前后矛盾" in render_reply(reply, "slack")
     reply = await run(service, "candidate 张伟", visible_channels=("C7",))
     assert reply.panorama is None and "没有找到候选人 张伟" in reply.title  # answered in the language typed
 
@@ -168,7 +172,7 @@ async def test_rename_merge_and_assign_fix_wrong_links(service, three_rounds):
     assert "已把 Zhang Wei 合并到 张伟（移动了 1 场面试）" in reply.title
     assert len(build(service).rounds) == 4
     # the next upload called "Zhang Wei" links to 张伟 through the alias the merge left
-    assert candidates.ensure(service.store(), "Zhang Wei") == candidates.find(service.store(), "张伟")["id"]
+    assert service.own_store.candidates.ensure("Zhang Wei") == service.own_store.candidates.find("张伟")["id"]
     # one interview was someone else's
     reply = await run(service, f"候选人 归属 {other} -> 张薇")
     assert "现在属于候选人 张薇" in reply.title and len(build(service).rounds) == 3
@@ -176,14 +180,14 @@ async def test_rename_merge_and_assign_fix_wrong_links(service, three_rounds):
     assert build(service, name="张薇（前端）").rounds[0].interview_id == other
     # nobody renames or merges a candidate whose interviews they cannot see
     reply = await run(service, "candidate rename 张伟 -> Someone", visible_channels=())
-    assert "没有找到候选人 张伟" in reply.title and candidates.find(service.store(), "张伟")
+    assert "没有找到候选人 张伟" in reply.title and service.own_store.candidates.find("张伟")
     assert (await run(service, "candidate rename Zhang Wei -> Z. Wei", visible_channels=("C1",))).public
     assert "->" in (await run(service, "candidate merge 张伟")).title
-    actions = [r["action"] for r in service.store().db.query("select action from audit_log")]
+    actions = [r["action"] for r in service.own_store.db.query("select action from audit_log")]
     assert {"candidate-merge", "candidate-assign", "candidate-rename"} <= set(actions)
 
 
 async def test_a_decision_takes_a_candidate_off_the_waiting_list(service, three_rounds):
     reply = await run(service, "决定 张伟 通过")
-    assert "advance" in reply.title and candidates.find(service.store(), "张伟")["decision"] == "advance"
+    assert "advance" in reply.title and service.own_store.candidates.find("张伟")["decision"] == "advance"
     assert "unknown decision" in (await run(service, "decide 张伟 maybe")).title

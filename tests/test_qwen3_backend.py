@@ -100,7 +100,17 @@ def test_cli_uses_the_configured_model(tiny_qwen3, cli_env):
         cli_env, IB_ASR_ENGINE="qwen3", IB_QWEN3_MODEL=str(tiny_qwen3[0]), IB_QWEN3_ALIGNER=str(tiny_qwen3[1])
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "transcribe", "--json", "--language", "zh", FIXTURES / "zh_short.flac"],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "-v",
+            "transcribe",
+            "--json",
+            "--language",
+            "zh",
+            FIXTURES / "zh_short.flac",
+        ],
         env=env,
         capture_output=True,
         text=True,

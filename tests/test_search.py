@@ -7,13 +7,13 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from history import store_interview, store_round
+from history import open_store, store_interview, store_round
 
-from bot import queries
+from bot import commands
 from bot.config import load_settings
 from bot.service import Service
-from bot.store import Store
-from handlers import commands
+from bot.storage import Store
+from handlers.platform import render_reply
 
 AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 EN = [
@@ -42,11 +42,14 @@ def service(tmp_path):
             channel="C-EXEC",
         ),
     }
-    return svc
+    svc.own_store = open_store(svc)  # the test's own connection, for inspecting
+    yield svc
+    svc.own_store.close()
+    svc.db.close()
 
 
 def search(service, words, visible=None):
-    return queries.search(service.store(), visible, words)
+    return service.own_store.search(visible, words)
 
 
 def test_chinese_words_are_found_by_their_segmented_tokens(service):
@@ -83,14 +86,16 @@ def test_results_are_limited_to_channels_the_user_is_in(service):
 def test_query_text_is_never_fts_syntax(service):
     for nasty in ('"', "AND OR NOT", "幂等 NEAR(", "*", "col:幂等", "'); drop table interviews; --"):
         search(service, nasty)  # no exception
-    assert service.store().interview(service.ids["zh"])
+    assert service.own_store.interviews.get(service.ids["zh"])
 
 
-def test_deleted_interviews_leave_the_index(service):
-    service.delete_sync(service.ids["secret"], "test")
+async def test_deleted_interviews_leave_the_index(service):
+    assert await service.delete(service.ids["secret"], "test")
     assert service.ids["secret"] not in {h.interview_id for h in search(service, "幂等")}
     assert not list(
-        service.store().db.query("select 1 from search_index where interview_id = ?", [service.ids["secret"]])
+        service.own_store.db.query(
+            "select 1 from search_index where interview_id = ?", [service.ids["secret"]]
+        )
     )
 
 
@@ -107,8 +112,8 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
     dst.commit()
     dst.close()
     upgraded = Store(old)
-    assert upgraded.version == 4
-    assert {h.interview_id for h in queries.search(upgraded, None, "幂等")} == {
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert {h.interview_id for h in upgraded.search(None, "幂等")} == {
         service.ids["zh"],
         service.ids["secret"],
     }
@@ -133,5 +138,5 @@ async def test_search_command_gives_timestamped_links(service):
         f"](https://ib/r/{service.ids['zh']}/tok#t=" in line and "张伟 · 2026-11-24" in line
         for line in reply.lines
     )
-    payload = json.loads(commands.render_reply(reply, "slack"))
+    payload = json.loads(render_reply(reply, "slack"))
     assert "«幂等»" in json.dumps(payload, ensure_ascii=False)

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from bot.analysis import analyze, transcript_from_text
-from bot.render import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION, ReportContext, render
+from bot.formats import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION
+from bot.render import ReportContext, render
 
 NASTY = "<!channel> @channel *粗体* _斜体_ ~删除~ `code` <at id=all></at> [链接](http://evil) <script>alert(1)</script> & <b>"
 

@@ -85,7 +85,7 @@ def test_long_file_timestamps_monotonic_and_cover_the_whole_recording(tmp_path, 
 
 def test_cli_json_output(cli_env):
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "transcribe", "--json", FIXTURES / "zh_short.flac"],
+        [sys.executable, "-m", "bot", "--verbose", "transcribe", "--json", FIXTURES / "zh_short.flac"],
         env=cli_env,
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def test_cli_json_output(cli_env):
     assert set(data) >= {"language", "duration_s", "segments", "engine", "timings", "text"}
     assert data["engine"] == "whisper"
     assert data["segments"][0]["words"][0].keys() >= {"start", "end", "text", "probability"}
-    assert "engine: whisper" in proc.stderr
+    assert "engine: whisper" in proc.stderr  # which engine ran is said with --verbose only
 
 
 def test_cli_text_output_has_timestamps(cli_env):

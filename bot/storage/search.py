@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .analysis.summary import moment_of
+import sqlite_utils
+
+from ..analysis.summary import moment_of
 
 TABLE = "search_index"
 CREATE = (
@@ -26,8 +29,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    from .analysis.lexicon import ZH_TERMS
-    from .analysis.terms import jieba_tokenizer
+    from ..analysis.lexicon import ZH_TERMS
+    from ..analysis.terms import jieba_tokenizer
 
     tokenizer = jieba_tokenizer()
     for term in ZH_TERMS:
@@ -105,3 +108,59 @@ def snippet(text: str, terms: Iterable[str], width: int = 60) -> str:
     end = min(len(text), start + width * 2)
     piece = pattern.sub(lambda m: f"«{m.group()}»", text[start:end])
     return ("…" if start else "") + piece + ("…" if end < len(text) else "")
+
+
+@dataclass
+class Hit:
+    interview_id: str
+    source: str
+    candidate: str | None
+    created_at: str
+    start: float | None  # None for a summary line without a moment
+    snippet: str  # with each hit wrapped in « »
+    kind: str = "segment"  # segment | summary
+
+
+_HIT_SQL = (
+    f"select f.interview_id, f.kind, f.start, f.text, i.source, i.created_at, c.name as candidate "
+    f"from {TABLE} f join interviews i on i.id = f.interview_id "
+    "left join candidates c on c.id = i.candidate_id "
+)
+
+
+class Search:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def __call__(self, visible, words: str, limit: int = 10) -> list[Hit]:
+        """Full-text search (FTS5 over jieba tokens) in transcripts and summaries, best match first; a
+        substring match when the tokens find nothing (a word jieba cut differently in context)."""
+        from .interviews import access_clause
+
+        if not words.strip():
+            return []
+        where, args = access_clause(visible)
+        expression = match_expression(words)
+        rows: list[dict[str, Any]] = []
+        if expression:
+            order = f"order by bm25({TABLE}), i.created_at desc limit ?"
+            sql = f"{_HIT_SQL} where {TABLE} match ? and {where} {order}"
+            rows = list(self.db.query(sql, [expression, *args, limit]))
+        if not rows:
+            plain = [t for t in re.split(r"\s+", words.strip()) if t]
+            like = " and ".join("f.text like ?" for _ in plain)
+            sql = f"{_HIT_SQL} where {like} and {where} order by i.created_at desc limit ?"
+            rows = list(self.db.query(sql, [*(f"%{t}%" for t in plain), *args, limit]))
+        terms = highlight_terms(words)
+        return [
+            Hit(
+                r["interview_id"],
+                r["source"],
+                r["candidate"],
+                r["created_at"],
+                float(r["start"]) if r["start"] is not None else None,
+                snippet(r["text"], terms),
+                r["kind"],
+            )
+            for r in rows
+        ]

@@ -12,11 +12,14 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .store import Store, now, upsert
+import sqlite_utils
+
+from ..config import JobPolicy
+from .schema import now, upsert
 
 
 @dataclass
@@ -47,19 +50,17 @@ class Job:
 class JobQueue:
     def __init__(
         self,
-        store: Store,
-        *,
-        lease_s: float = 60.0,
-        max_attempts: int = 4,
-        backoff_s: float = 5.0,
+        db: sqlite_utils.Database,
+        policy: JobPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
-        self.db = store.db
-        self.lease_s = lease_s
-        self.max_attempts = max_attempts
-        self.backoff_s = backoff_s
+        self.db = db
+        self.policy = policy or JobPolicy()
         self.clock = clock
+
+    @property
+    def lease_s(self) -> float:
+        return self.policy.lease_s
 
     def submit(
         self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None
@@ -94,7 +95,7 @@ class JobQueue:
                     "idempotency_key": key,
                     "status": "queued",
                     "attempts": 0,
-                    "max_attempts": self.max_attempts,
+                    "max_attempts": self.policy.max_attempts,
                     "lease_owner": None,
                     "lease_until": 0.0,
                     "next_attempt_at": 0.0,
@@ -110,18 +111,40 @@ class JobQueue:
             )
         return interview_id, True
 
-    def claim(self, owner: str) -> Job | None:
-        """Take the oldest runnable job: queued and due, or running with an expired lease."""
-        t = self.clock()
+    def requeue(self, interview_id: str, **interview: Any) -> bool:
+        """Run a finished or failed interview's job again (the same audio submitted again, e.g. with
+        another profile); `interview` columns are updated first. False while it is queued or running."""
         conn = self.db.conn
         with _immediate(conn):
             cur = conn.execute(
-                "update jobs set status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts "
-                "+ 1, "
-                "updated_at = ? where id = (select id from jobs where (status = 'queued' and "
-                "next_attempt_at <= ?) "
-                "or (status = 'running' and lease_until < ?) order by created_at limit 1) returning *",
-                [owner, t + self.lease_s, now(), t, t],
+                "update jobs set status = 'queued', stage = 'queued', attempts = 0, error = null, "
+                "lease_owner = null, next_attempt_at = 0, updated_at = ? where interview_id = ? "
+                "and status in ('done', 'failed')",
+                [now(), interview_id],
+            )
+            if cur.rowcount == 0:
+                return False
+            sets = ", ".join(f"[{k}] = ?" for k in interview)
+            conn.execute(
+                f"update interviews set status = 'queued', error = null{', ' + sets if sets else ''} "
+                "where id = ?",
+                [*interview.values(), interview_id],
+            )
+        return True
+
+    def claim(self, owner: str, only: Collection[str] = ()) -> Job | None:
+        """Take the oldest runnable job: queued and due, or running with an expired lease (its worker
+        died). `only`: just these interviews' jobs (a command-line run works its own, not the server's)."""
+        t = self.clock()
+        scope = f" and interview_id in ({', '.join('?' for _ in only)})" if only else ""
+        conn = self.db.conn
+        with _immediate(conn):
+            cur = conn.execute(
+                "update jobs set status = 'running', lease_owner = ?, lease_until = ?, "
+                "attempts = attempts + 1, updated_at = ? where id = (select id from jobs where "
+                "((status = 'queued' and next_attempt_at <= ?) or (status = 'running' and lease_until < ?))"
+                f"{scope} order by created_at limit 1) returning *",
+                [owner, t + self.lease_s, now(), t, t, *only],
             )
             row = cur.fetchone()
             if row is None:
@@ -129,6 +152,15 @@ class JobQueue:
             job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
             conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
         return job
+
+    def next_due(self, interview_ids: Collection[str]) -> float | None:
+        """Seconds until the first of these interviews' queued jobs may run (0: now), None if none waits."""
+        marks = ", ".join("?" for _ in interview_ids)
+        row = self.db.execute(
+            f"select min(next_attempt_at) from jobs where status = 'queued' and interview_id in ({marks})",
+            list(interview_ids),
+        ).fetchone()
+        return None if row[0] is None else max(0.0, row[0] - self.clock())
 
     def heartbeat(self, job: Job, owner: str) -> bool:
         """Extend our lease; False means the job is no longer ours."""
@@ -183,7 +215,7 @@ class JobQueue:
                     [error, job.interview_id],
                 )
                 return "failed"
-            delay = self.backoff_s * 2 ** max(0, job.attempts - 1)
+            delay = self.policy.backoff_s * 2 ** max(0, job.attempts - 1)
             self.db.conn.execute(
                 "update jobs set status = 'queued', stage = 'retrying', error = ?, lease_owner = null, "
                 "next_attempt_at = ?, updated_at = ? where id = ? and lease_owner = ?",

@@ -1,0 +1,26 @@
+"""What an engine is asked to be: which backend, where its weights are, and the input limits. Kept apart
+from the engine itself so reading configuration never imports numpy, PyAV or a model runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class EngineConfig:
+    engine: str = "auto"
+    data_dir: Path = Path(".ib-data")
+    whisper_model: str | None = None  # a local CTranslate2 folder; default: the bundled multilingual base
+    whisper_beam_size: int = 1
+    qwen3_model: str | None = None  # local path or hub id
+    qwen3_aligner: str | None = None
+    qwen3_batch_size: int = 32
+    qwen3_max_new_tokens: int = 512
+    remote_urls: list[str] = field(default_factory=list)
+    remote_model: str = "Qwen/Qwen3-ASR-0.6B"
+    remote_api_key: str | None = None
+    max_chunk_s: float = 30.0
+    max_duration_s: float = 4 * 3600.0
+    max_bytes: int = 2 * 1024**3
+    cpu_threads: int = 0

@@ -1,0 +1,130 @@
+"""Accepting a recording from any edge (HTTP upload, Slack file, Feishu message, CLI, batch folder):
+check it is audio, store the interview, its recording and a queued job in one transaction (a repeated
+idempotency key finds the existing interview), then move the file into the service's storage."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from asr_engine import AudioInputError
+from asr_engine.audio import probe
+
+from .analysis import load_profile
+from .analysis.profiles import ProfileError
+from .candidates import from_filename
+from .storage import Database, Store
+
+
+@dataclass
+class Submission:
+    """A recording handed over by an edge."""
+
+    path: Path  # a file the service may move into its own storage
+    filename: str
+    key: str  # idempotency key: platform file id, Idempotency-Key header, or content hash
+    sha256: str
+    size_bytes: int
+    platform: str = "api"
+    channel: str | None = None
+    thread: str | None = None
+    uploader: str | None = None
+    candidate: str | None = None
+    round: str | None = None
+    interviewer: str | None = None
+    profile: str | None = None
+    language: str | None = None
+    callback_url: str | None = None
+    content_type: str | None = None
+
+
+class Intake:
+    def __init__(self, db: Database, data_dir: Path, *, max_bytes: int, max_seconds: float) -> None:
+        self.db = db
+        self.max_bytes, self.max_seconds = max_bytes, max_seconds
+        self.audio_dir = data_dir / "audio"
+        self.incoming_dir = data_dir / "incoming"
+        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+
+    def new_incoming(self) -> Path:
+        """Where an edge streams an upload before it is submitted."""
+        return self.incoming_dir / f"{uuid.uuid4().hex}.part"
+
+    def stage_copy(self, path: Path) -> tuple[Path, str, int]:
+        """A local file copied into the incoming folder, hashed on the way (the user's file stays where
+        it is); (copy, sha256, bytes)."""
+        tmp, digest, size = self.new_incoming(), hashlib.sha256(), 0
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+                dst.write(block)
+        return tmp, digest.hexdigest(), size
+
+    def validate_audio(self, path: Path, filename: str) -> float | None:
+        """Raises AudioInputError (one sentence, naming the upload) for anything that is not usable audio."""
+        return probe(path, max_duration_s=self.max_seconds, max_bytes=self.max_bytes, name=filename)
+
+    async def submit(self, sub: Submission) -> tuple[str, bool]:
+        """(interview id, created). Raises AudioInputError for an unknown profile."""
+        return await self.db.run(lambda store: self._submit(store, sub))
+
+    def _submit(self, store: Store, sub: Submission) -> tuple[str, bool]:
+        if not sub.profile and sub.channel:
+            sub.profile = store.interviews.channel_profile(sub.platform, sub.channel)
+        if sub.profile:
+            try:
+                load_profile(sub.profile)
+            except ProfileError as exc:
+                raise AudioInputError(str(exc)) from None
+        ref = from_filename(sub.filename)
+        suffix = Path(sub.filename).suffix.lower()[:8] or ".audio"
+        final = self.audio_dir / sub.sha256[:2] / f"{sub.sha256}{suffix}"
+        interview_id, created = store.jobs.submit(
+            sub.key,
+            self._interview_row(store, sub, ref),
+            {
+                "path": str(final),
+                "sha256": sub.sha256,
+                "size_bytes": sub.size_bytes,
+                "source": sub.filename,
+                "content_type": sub.content_type,
+                "duration_s": None,
+                "deleted_at": None,
+            },
+        )
+        if created and not final.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(sub.path), final)
+        else:
+            sub.path.unlink(missing_ok=True)
+        store.audit(
+            sub.uploader or sub.platform,
+            "submit" if created else "submit-duplicate",
+            interview_id,
+            {"platform": sub.platform, "channel": sub.channel},
+        )
+        return interview_id, created
+
+    @staticmethod
+    def _interview_row(store: Store, sub: Submission, ref) -> dict:
+        return {
+            "source": sub.filename,
+            "sha256": sub.sha256,
+            "size_bytes": sub.size_bytes,
+            "profile": sub.profile or "general",
+            "title": Path(sub.filename).stem,
+            "candidate_id": store.candidates.ensure(sub.candidate or ref.name),
+            "round": sub.round or ref.round,
+            "interviewer": sub.interviewer,
+            "platform": sub.platform,
+            "channel": sub.channel,
+            "thread": sub.thread,
+            "uploader": sub.uploader,
+            "callback_url": sub.callback_url,
+            "language": sub.language,
+        }

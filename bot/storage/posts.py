@@ -1,0 +1,86 @@
+"""What chat platforms need to answer exactly once: the durable inbox of uploaded files, seen event ids,
+and claims on every message the bot posts in a thread (the primary keys make each claim atomic across
+concurrent events, replicas and restarts)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from .schema import now
+
+
+class Posts:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def _write(self, sql: str, args: list[Any]) -> int:
+        with self.db.conn:
+            return self.db.conn.execute(sql, args).rowcount
+
+    # ---- events ------------------------------------------------------------------------------------
+    def seen_event(self, platform: str, event_id: str) -> bool:
+        """Record an event id; True if it was seen before (a retry or redelivery)."""
+        sql = "insert or ignore into seen_events (platform, event_id, received_at) values (?, ?, ?)"
+        return self._write(sql, [platform, event_id, now()]) == 0
+
+    # ---- the inbox of uploads ----------------------------------------------------------------------
+    def claim_file(self, platform: str, file_id: str, channel: str, thread: str, user: str | None) -> bool:
+        """Put an upload in the inbox; False when it is already there (the other event, or a retry)."""
+        sql = (
+            "insert or ignore into pending_files (platform, file_id, channel, thread, user, ack_message, "
+            "interview_id, finished, received_at) values (?, ?, ?, ?, ?, null, null, 0, ?)"
+        )
+        return self._write(sql, [platform, file_id, channel, thread, user, now()]) == 1
+
+    def update_file(self, platform: str, file_id: str, **values: Any) -> None:
+        sets = ", ".join(f"[{k}] = ?" for k in values)
+        sql = f"update pending_files set {sets} where platform = ? and file_id = ?"
+        self._write(sql, [*values.values(), platform, file_id])
+
+    def unfinished_files(self, platform: str) -> list[dict[str, Any]]:
+        sql = "select * from pending_files where platform = ? and finished = 0"
+        return [dict(r) for r in self.db.query(sql, [platform])]
+
+    # ---- posts in threads --------------------------------------------------------------------------
+    def claim(self, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> bool:
+        """Reserve the right to post `kind` for this interview in this thread; False if taken."""
+        sql = (
+            "insert or ignore into platform_posts (platform, channel, thread, interview_id, kind, "
+            "message_id, created_at) values (?, ?, ?, ?, ?, null, ?)"
+        )
+        return self._write(sql, [platform, channel, thread, interview_key, kind, now()]) == 1
+
+    def set_message(
+        self, platform: str, channel: str, thread: str, interview_key: str, kind: str, message_id: str | None
+    ) -> None:
+        sql = (
+            "update platform_posts set message_id = ? where platform = ? and channel = ? and thread = ? "
+            "and interview_id = ? and kind = ?"
+        )
+        self._write(sql, [message_id, platform, channel, thread, interview_key, kind])
+
+    def link_ack(self, platform: str, channel: str, interview_id: str, message_id: str | None) -> None:
+        """The acknowledgement posted for a file now belongs to its interview: progress edits it."""
+        self.claim(platform, channel, "", interview_id, "ack")
+        self.set_message(platform, channel, "", interview_id, "ack", message_id)
+
+    def message(self, platform: str, interview_key: str, kind: str) -> str | None:
+        """The id of the message posted for `kind`, if it went out."""
+        sql = "select message_id from platform_posts where platform = ? and interview_id = ? and kind = ?"
+        row = next(self.db.query(sql, [platform, interview_key, kind]), None)
+        return row["message_id"] if row else None
+
+    def unposted_reports(self, platform: str, stale_after_s: float = 120.0) -> list[dict[str, Any]]:
+        """Finished interviews from a platform whose report never reached it: no claim at all (the done
+        event was missed), or a claim left without a message for `stale_after_s` (the poster died)."""
+        stale = (datetime.now(UTC) - timedelta(seconds=stale_after_s)).isoformat(timespec="seconds")
+        sql = (
+            "select i.id, p.created_at is not null as stale from interviews i left join platform_posts p "
+            "on p.platform = ? and p.interview_id = i.id and p.kind = 'report' where i.platform = ? "
+            "and i.status in ('done', 'failed') and (p.created_at is null or (p.message_id is null and "
+            "p.created_at < ?))"
+        )
+        return [dict(r) for r in self.db.query(sql, [platform, platform, stale])]

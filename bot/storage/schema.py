@@ -1,0 +1,178 @@
+"""The SQLite schema, versioned: forward migrations run when a database is opened (one step per version)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _columns(spec: str) -> dict[str, type]:
+    """Column types from a compact spec: `id name size:int start:float` (text unless said)."""
+    kinds = {"str": str, "int": int, "float": float}
+    return {name: kinds[kind or "str"] for name, _, kind in (c.partition(":") for c in spec.split())}
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["interviews"].create(
+        {
+            "id": str,
+            "created_at": str,
+            "source": str,
+            "sha256": str,
+            "size_bytes": int,
+            "duration_s": float,
+            "language": str,
+            "engine": str,
+            "profile": str,
+            "title": str,
+            "status": str,
+        },
+        pk="id",
+    )
+    db["interviews"].create_index(["sha256"])
+    db["transcripts"].create(
+        _columns("interview_id engine body created_at"),
+        pk="interview_id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["analyses"].create(
+        _columns("interview_id profile overall_score:float recommendation body created_at"),
+        pk="interview_id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["reports"].create(
+        _columns("interview_id format body created_at"),
+        pk=("interview_id", "format"),
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """The durable pipeline: candidates, recordings, segments, jobs, platform posts, events, audit."""
+    db["candidates"].create(_columns("id name email created_at"), pk="id")
+    db["candidates"].create_index(["name"])
+    for column in _columns(
+        "candidate_id round interviewer platform channel thread uploader error callback_url"
+    ):
+        db["interviews"].add_column(column, str)
+    db["recordings"].create(
+        {
+            "interview_id": str,
+            "path": str,
+            "sha256": str,
+            "size_bytes": int,
+            "duration_s": float,
+            "source": str,
+            "content_type": str,
+            "created_at": str,
+            "deleted_at": str,
+        },
+        pk="interview_id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["segments"].create(
+        _columns("interview_id idx:int start:float end:float speaker text"),
+        pk=("interview_id", "idx"),
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["jobs"].create(
+        _columns(
+            "id interview_id idempotency_key status attempts:int max_attempts:int lease_owner "
+            "lease_until:float next_attempt_at:float stage done:int total:int error created_at updated_at "
+            "finished_at"
+        ),
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["jobs"].create_index(["idempotency_key"], unique=True)
+    db["jobs"].create_index(["status", "next_attempt_at"])
+    db["platform_posts"].create(
+        _columns("platform channel thread interview_id kind message_id created_at"),
+        pk=("platform", "channel", "thread", "interview_id", "kind"),
+    )
+    db["seen_events"].create(_columns("platform event_id received_at"), pk=("platform", "event_id"))
+    db["audit_log"].create(_columns("id:int at actor action interview_id detail"), pk="id")
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Per-channel settings (the job profile a team sets with a command), and the inbox of platform files:
+    written before anything else happens to an upload, so a crash after the platform got its
+    acknowledgement never loses a recording (start-up resumes what is not finished)."""
+    db["channel_settings"].create(
+        _columns("platform channel profile language updated_by updated_at"),
+        pk=("platform", "channel"),
+    )
+    db["pending_files"].create(
+        _columns("platform file_id channel thread user ack_message interview_id finished:int received_at"),
+        pk=("platform", "file_id"),
+    )
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """History across rounds, digests and full-text search: candidate aliases (a merged name keeps
+    linking new uploads) and hiring decisions; digest subscriptions and one row per subscription per
+    day (the primary key is what makes a digest go out once); the FTS5 index, built for what is stored."""
+    from . import search
+
+    for column, kind in (("decision", str), ("decided_at", str), ("decided_by", str)):
+        db["candidates"].add_column(column, kind)
+    db["candidate_aliases"].create(_columns("name candidate_id created_at"), pk="name")
+    db["digest_subscriptions"].create(
+        _columns(
+            "id platform channel target target_kind at_time timezone language skip_empty:int "
+            "created_by created_at"
+        ),
+        pk="id",
+    )
+    db["digest_subscriptions"].create_index(["platform", "channel", "target"], unique=True)
+    db["digests"].create(
+        _columns(
+            "subscription_id date status window_start window_end late:int message_id claimed_by "
+            "claimed_at posted_at interviews:int"
+        ),
+        pk=("subscription_id", "date"),
+    )
+    db.execute(search.CREATE)
+    for row in db.query("select interview_id, body from analyses"):
+        search.index(db.conn, row["interview_id"], json.loads(row["body"]))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+
+
+def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE without committing: callers own the transaction (sqlite-utils'
+    own insert/upsert commit on their way out, which would split a multi-table write)."""
+    cols = list(row)
+    updates = (
+        ", ".join(f"[{c}] = excluded.[{c}]" for c in cols if c not in pk) or f"[{pk[0]}] = excluded.[{pk[0]}]"
+    )
+    conn.execute(
+        f"insert into [{table}] ({', '.join(f'[{c}]' for c in cols)}) values "
+        f"({', '.join('?' for _ in cols)}) "
+        f"on conflict ({', '.join(f'[{c}]' for c in pk)}) do update set {updates}",
+        [row[c] for c in cols],
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if version < number:
+            with db.conn:
+                step(db)
+                db.execute(f"PRAGMA user_version = {number}")
+
+
+def tables_with_column(db: sqlite_utils.Database, column: str) -> list[str]:
+    """Every table (FTS tables included) that has `column`: what deleting an interview must clean."""
+    names = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
+    return [n for n in names if column in {c[1] for c in db.execute(f"PRAGMA table_info([{n}])")}]

@@ -1,0 +1,42 @@
+"""One SQLite connection (sqlite-utils, WAL) with its queries grouped by what they serve.
+
+A Store belongs to one thread. The service never shares one: `Database` keeps a Store on its own thread
+and gives async callers an API that hides it; a command-line run may use a Store directly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from .audit import Audit
+from .candidates import Candidates
+from .digests import Digests
+from .interviews import Interviews
+from .jobs import JobPolicy, JobQueue
+from .posts import Posts
+from .schema import migrate
+from .search import Search
+
+
+class Store:
+    def __init__(self, path: Path | str, jobs: JobPolicy | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A busy timeout lets writers of other processes (a second replica, the CLI) queue up.
+        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30, check_same_thread=False))
+        self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrate(self.db)
+        self.interviews = Interviews(self.db)
+        self.jobs = JobQueue(self.db, jobs)
+        self.candidates = Candidates(self.db)
+        self.posts = Posts(self.db)
+        self.digests = Digests(self.db)
+        self.search = Search(self.db)
+        self.audit = Audit(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()

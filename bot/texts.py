@@ -1,0 +1,229 @@
+"""Every (Chinese, English) text pair the bot says in chat: thread status lines and command answers.
+
+One module so a translation is fixed in one place and a new language is one more column. A text is
+looked up by key and filled in with `say(key, language, *args)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Pair = tuple[str, str]
+
+
+def localize(pair: Pair, language: str, *args: Any) -> str:
+    """A (Chinese, English) text pair in the user's language, filled in."""
+    return pair[0 if language == "zh" else 1].format(*args)
+
+
+# ---- a recording's thread ------------------------------------------------------------------------------
+THREAD: dict[str, Pair] = {
+    "ack": ("收到录音《{0}》，正在转写…", "Got the recording {0}, transcribing…"),
+    "decoding": ("正在解码音频…", "Decoding audio…"),
+    "transcribing": ("正在转写：{0}/{1} 段", "Transcribing: {0}/{1} chunks"),
+    "analysing": ("正在分析…", "Analysing…"),
+    "done": ("✅ 报告已生成（见本话题）", "✅ Report ready (in this thread)"),
+    "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
+    "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
+    "too_big": (
+        "这个文件超过了 {0} MB 的上限，请压缩或截短后再上传。",
+        "This file is over the {0} MB limit; please compress or trim it and upload again.",
+    ),
+}
+
+# ---- command answers -----------------------------------------------------------------------------------
+COMMAND: dict[str, Pair] = {
+    "help": ("用法", "Usage"),
+    "no_access": (
+        "没有找到这个面试，或者你不在上传它的频道里。",
+        "No such interview, or you are not in the channel it was uploaded to.",
+    ),
+    "none": ("还没有面试记录。", "No interviews yet."),
+    "no_hits": ("没有找到匹配的内容。", "Nothing matched."),
+    "unknown": (
+        "不认识的命令：{0}。发送 help / 帮助 查看用法。",
+        "Unknown command: {0}. Send help for usage.",
+    ),
+    "need_arg": ("请给出{0}。", "Please give {0}."),
+    "deleted": (
+        "已删除 {0}：录音、转写、分析、报告和搜索记录。",
+        "Deleted {0}: audio, transcript, analysis, reports and search entries.",
+    ),
+    "profile_set": ("本频道的岗位模型已设为 {0}。", "This channel's job profile is now {0}."),
+    "not_ready": ("面试 {0} 还在处理中（{1}）。", "Interview {0} is still being processed ({1})."),
+    "no_candidate": (
+        "没有找到候选人 {0}，或者你看不到他/她的任何面试。",
+        "No candidate {0}, or none of their interviews is visible to you.",
+    ),
+    "renamed": ("候选人 {0} 已改名为 {1}。", "Candidate {0} is now called {1}."),
+    "merged": (
+        "已把 {0} 合并到 {1}（移动了 {2} 场面试）；以后名为 {0} 的录音也归到 {1}。",
+        "Merged {0} into {1} ({2} interviews moved); recordings named {0} now link to {1}.",
+    ),
+    "assigned": ("面试 {0} 现在属于候选人 {1}。", "Interview {0} now belongs to {1}."),
+    "decided": ("已记录对 {0} 的决定：{1}。", "Recorded the decision on {0}: {1}."),
+    "two_names": ("请用 -> 分开两个名字，例如：{0}", "Separate the two names with ->, for example: {0}"),
+    "subscribed": (
+        "已订阅日报：每天 {0}（{1}）发到{2}，语言：{3}{4}。",
+        "Subscribed: a digest every day at {0} ({1}) to {2}, in {3}{4}.",
+    ),
+    "unsubscribed": ("已退订{0}的日报。", "Unsubscribed {0} from the digest."),
+    "not_subscribed": ("{0}没有订阅日报。", "{0} has no digest subscription."),
+    "subscriptions": ("本频道的日报订阅", "Digest subscriptions of this channel"),
+    "recent": ("最近的面试", "Recent interviews"),
+    "search_title": ("搜索：{0}", "Search: {0}"),
+    "summary": ("摘要", "summary"),
+    "skip_note": ("，没有面试的日子不发", ", nothing on days without interviews"),
+    "to_dm": ("你的私信", "your direct messages"),
+    "to_channel": ("本频道", "this channel"),
+    "lang_zh": ("中文", "Chinese"),
+    "lang_en": ("英文", "English"),
+    # what a command is missing ("请给出…" / "Please give …")
+    "arg_words": ("关键词", "search words"),
+    "arg_profile": ("岗位名", "a profile name"),
+    "arg_interview": ("面试 id", "an interview id"),
+    "arg_candidate": ("候选人姓名", "a candidate name"),
+    "arg_decision": ("姓名和决定（通过/淘汰/录用）", "a name and advance, reject or offer"),
+}
+
+DIGEST_HELP: Pair = (
+    "日报 订阅 [我] [HH:MM] [时区] [跳过空] — 每天定时发送日报（默认 18:00）；日报 退订 [我]；日报 列表；"
+    "日报 — 预览最近 24 小时",
+    "digest subscribe [me] [HH:MM] [timezone] [skip-empty] — a daily digest (default 18:00); "
+    "digest unsubscribe [me]; digest list; digest — preview the last 24 hours",
+)
+HELP_LINES: list[Pair] = [
+    ("报告 [id|最新] — 查看面试报告", "report [id|latest] — show an interview report"),
+    ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
+    ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
+    (
+        "候选人 <姓名> — 候选人全景图（各轮、走势、矛盾、下一轮重点）",
+        "candidate <name> — the candidate panorama (rounds, trends, contradictions, next-round focus)",
+    ),
+    (
+        "候选人 改名 <旧名> -> <新名> | 合并 <名字> -> <名字> | 归属 <面试 id> -> <名字> — 修正候选人关联",
+        "candidate rename <old> -> <new> | merge <name> -> <name> | assign <interview id> -> <name> — "
+        "fix links",
+    ),
+    (
+        "决定 <姓名> 通过|淘汰|录用 — 记录招聘决定",
+        "decide <name> advance|reject|offer — record a hiring decision",
+    ),
+    DIGEST_HELP,
+    (
+        "岗位 <backend|frontend|data|hrbp|product> — 设置本频道的岗位模型",
+        "profile <backend|frontend|data|hrbp|product> — set this channel's job profile",
+    ),
+    (
+        "删除 <id> — 删除一场面试的全部数据",
+        "delete <id> — delete an interview and everything derived from it",
+    ),
+    ("帮助 — 显示本说明", "help — this help"),
+]
+
+TEXTS: dict[str, Pair] = {**THREAD, **COMMAND}
+
+
+def say(key: str, language: str, *args: Any) -> str:
+    return localize(TEXTS[key], language, *args)
+
+
+def help_lines(language: str) -> list[str]:
+    return [localize(pair, language) for pair in HELP_LINES]
+
+
+# ---- reports, digests and panoramas (bot/render.py fills the templates with these) -------------------------
+# ---- report labels ---------------------------------------------------------------------------------------
+REPORT: dict[str, Pair] = {
+    "summary": ("摘要", "Summary"),
+    "strengths": ("核心优势", "Strengths"),
+    "to_verify": ("待验证点", "To verify"),
+    "recommendation": ("综合建议", "Recommendation"),
+    "competencies": ("能力评估", "Competencies"),
+    "followups": ("建议追问", "Suggested follow-up questions"),
+    "corrections": ("术语修正", "Term corrections"),
+    "transcript": ("逐字稿", "Transcript"),
+    "overall": ("综合", "Overall"),
+    "no_evidence": ("无证据", "no evidence"),
+    "full_report": ("查看完整报告", "Open the full report"),
+    "evidence": ("证据", "Evidence"),
+    "original": ("原始识别", "heard"),
+    "corrected": ("上下文修正", "corrected to"),
+    "interviewer": ("面试官", "Interviewer"),
+    "candidate": ("候选人", "Candidate"),
+    "speech": ("表达特征（仅供参考，不计分）", "Speech features (for context, never scored)"),
+    "pause": ("思考停顿", "thinking pause"),
+    "filler": ("语气词", "filler"),
+    "none": ("无", "none"),
+}
+
+# ---- digest labels ---------------------------------------------------------------------------------------
+DIGEST: dict[str, Pair] = {
+    "title": ("面试日报", "Interview digest"),
+    "window": ("时间段", "Window"),
+    "late": (
+        "迟发：原定 {0}（{1}）发送，当时服务不在线；本期覆盖上次日报以来的全部面试。",
+        "Late: this digest was due at {0} ({1}) while the service was down; it covers everything since "
+        "the last one.",
+    ),
+    "empty": ("这段时间没有完成的面试。", "No interviews were completed in this period."),
+    "interviews": ("今日面试", "Interviews"),
+    "waiting": ("等待决定的候选人", "Waiting for a decision"),
+    "questions": ("尚未追问的问题", "Follow-up questions not yet asked"),
+    "strength": ("亮点", "Strength"),
+    "to_verify": ("待验证", "To verify"),
+    "report": ("查看报告", "Open report"),
+    "processing": ("另有 {0} 场面试正在处理。", "{0} more interviews are still being processed."),
+    "failed": ("处理失败：{0}", "Failed: {0}"),
+    "days": ("已等待 {0} 天", "waiting {0} days"),
+    "rounds": ("{0} 轮", "{0} rounds"),
+    "more": ("……另有 {0} 场，见 `list`", "…and {0} more, see `list`"),
+}
+
+# ---- panorama labels -------------------------------------------------------------------------------------
+PANORAMA: dict[str, Pair] = {
+    "title": ("候选人全景图", "Candidate panorama"),
+    "rounds": ("各轮面试", "Rounds"),
+    "trend": ("能力走势", "Competency trend"),
+    "unverified": ("仍待验证", "Still unverified"),
+    "pending": ("尚未追问", "Not yet asked"),
+    "contradictions": ("前后矛盾的说法", "Statements that contradict each other"),
+    "focus": ("下一轮建议重点", "Focus for the next round"),
+    "none": ("无", "none"),
+    "interviewer": ("面试官", "interviewer"),
+    "report": ("报告", "report"),
+    "overall": ("综合", "overall"),
+}
+
+# ---- recommendations and decisions -----------------------------------------------------------------------
+RECOMMENDATION: dict[str, Pair] = {
+    "advance": ("建议推进", "advance"),
+    "hold": ("暂缓", "hold"),
+    "decline": ("不建议", "decline"),
+}
+
+DECISION: dict[str, Pair] = {
+    "advance": ("已决定：进入下一轮", "decided: next round"),
+    "reject": ("已决定：不通过", "decided: rejected"),
+    "offer": ("已决定：录用", "decided: offer"),
+}
+
+DIGEST_TITLE: Pair = ("面试日报", "Interview digest")
+
+# ---- facts compared across rounds (panorama) ------------------------------------------------------------
+FACT_KIND: dict[str, Pair] = {
+    "years": ("工作年限", "years of experience"),
+    "team_size": ("团队规模", "team size"),
+    "peak_requests": ("峰值请求量", "peak load"),
+    "led_team": ("是否带过团队", "whether they led a team"),
+    "role": ("在项目中的角色", "their role in the project"),
+}
+PANORAMA_LINES: dict[str, Pair] = {
+    "clarify": ("核实{0}：{1}说“{2}”，{3}说“{4}”", 'Clarify {0}: {1} said "{2}", {3} said "{4}"'),
+    "no_evidence_any": ("{0}：各轮都没有证据", "{0}: no evidence in any round"),
+}
+
+
+def table(pairs: dict[str, Pair], language: str) -> dict[str, str]:
+    """A whole table of pairs in one language, unformatted (a template fills in the {0}s itself)."""
+    return {key: pair[0 if language == "zh" else 1] for key, pair in pairs.items()}

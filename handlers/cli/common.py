@@ -1,0 +1,83 @@
+"""What every subcommand shares: the command record, one-line errors, progress bars, output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its arguments and what it does. Adding one is a record in a module's COMMANDS."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Settings], int]
+
+
+def stamp(seconds: float) -> str:
+    return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def progress_bar(label: str) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr for chunked work; silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    state: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != "transcribing" or total <= 1:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, disable=None, leave=False)
+            state["bar"] = bar
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].close()
+
+    return update, close
+
+
+def profile(spec: str | None):
+    """A profile by name, or from a local file (the command line may read files; the API may not)."""
+    from bot.analysis import ProfileError, load_profile
+
+    try:
+        return load_profile(spec)
+    except ProfileError as exc:
+        raise UserError(str(exc)) from None
+
+
+def profile_spec(spec: str | None) -> str | None:
+    """What to store with the interview: a name as given, a file as an absolute path."""
+    if spec and Path(spec).is_file():
+        return str(Path(spec).resolve())
+    return spec
+
+
+def write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def language(arg: str | None, settings: Settings) -> str:
+    return arg or (settings.language if settings.language in ("zh", "en") else "zh")

@@ -1,0 +1,324 @@
+"""Feishu / Lark: recordings in chats become threaded report cards; @bot text commands.
+
+Events come through lark-oapi's EventDispatcherHandler, either as webhooks at `POST /feishu/events` on the
+shared aiohttp server (URL verification, verification token, signature, AES-encrypted bodies: all checked
+by lark-oapi) or over lark-oapi's long connection (kept alive by the Supervisor). Replies go through
+lark-oapi's IM API with `reply_in_thread` and a `uuid`, so a retried reply is not duplicated; the shared
+flow (handlers.platform) also claims every post in SQLite first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from asr_engine.audio import is_recording
+from bot.fetch import TooLarge, save_stream
+from bot.render import render_history, render_stored
+from bot.service import Service
+from bot.texts import say
+
+from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, render_reply
+from .settings import FeishuSettings
+from .supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+RECORDING_TYPES = {"audio", "file", "media"}
+_REFUSED = ("signature", "verification_token", "PKCS7", "padding", "encrypt_key")
+
+
+def status_card(text: str) -> str:
+    return json.dumps(
+        {
+            "config": {"wide_screen_mode": True, "update_multi": True},
+            "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}}],
+        },
+        ensure_ascii=False,
+    )
+
+
+class FeishuError(DownloadError):
+    """An Open API call failed; the message carries Feishu's code, message and log id."""
+
+
+def _transient(resp) -> bool:
+    # rate limits and server-side hiccups are worth another try; permissions and bad requests are not
+    return resp.code in (99991400, 230020, 99991663, 1254290, 1254607) or (
+        (resp.code or 0) >= 99991000 and resp.code not in (99991672, 99991668, 99991401)
+    )
+
+
+def _log_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("handling a Feishu event failed", exc_info=future.exception())
+
+
+class FeishuPlatform(ChatPlatform):
+    name = "feishu"
+
+    def __init__(self, service: Service, settings: FeishuSettings | None = None) -> None:
+        import lark_oapi as lark
+
+        self.settings = settings or FeishuSettings.read(service.settings.source)
+        super().__init__(service, admins=self.settings.admins, sweep_s=self.settings.sweep_s)
+        s = self.settings
+        self.client = (
+            lark.Client.builder()
+            .app_id(s.app_id)
+            .app_secret(s.app_secret)
+            .domain(s.domain)
+            .log_level(lark.LogLevel.WARNING)
+            .build()
+        )
+        self.dispatcher = (
+            lark.EventDispatcherHandler.builder(s.encrypt_key or "", s.verification_token or "")
+            .register_p2_im_message_receive_v1(self._receive)
+            .build()
+        )
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.supervisor: Supervisor | None = None
+
+    # ---- wiring ---------------------------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        from lark_oapi.core.model import RawRequest
+
+        async def events(request: web.Request) -> web.Response:
+            raw = RawRequest()
+            raw.uri = request.path
+            raw.body = await request.read()
+            raw.headers = dict(request.headers.items())
+            resp = self.dispatcher.do(raw)  # decrypt, verify, parse; handlers only schedule work
+            body = resp.content or b"{}"
+            if resp.status_code < 400:
+                return web.Response(status=resp.status_code, body=body, content_type="application/json")
+            reason = body.decode("utf-8", "replace")
+            if any(k in reason for k in _REFUSED):
+                return web.json_response(
+                    {"error": "request refused: bad signature, token or encryption"}, status=401
+                )
+            if "processor not found" in reason:  # an event type we do not subscribe to: no retries, please
+                return web.json_response({"msg": "ignored"})
+            return web.json_response({"error": "malformed event"}, status=400)
+
+        app.router.add_post("/feishu/events", events)
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()  # events from lark-oapi's threads are handed to it
+        await super().start()
+
+    async def connect(self) -> None:
+        if self.settings.long_connection:
+            self.supervisor = Supervisor(self._make_ws_client)
+            self.supervisor.start()
+
+    async def disconnect(self) -> None:
+        if self.supervisor:
+            self.supervisor.stop()
+
+    def _make_ws_client(self):
+        import lark_oapi as lark
+
+        s = self.settings
+        return lark.ws.Client(
+            s.app_id,
+            s.app_secret,
+            event_handler=self.dispatcher,
+            domain=s.domain,
+            log_level=lark.LogLevel.WARNING,
+        )
+
+    async def _call(self, fn: Callable[[], Any]) -> Any:
+        """lark-oapi's async methods still fetch the tenant token with blocking `requests`; its sync calls
+        in a worker thread keep the event loop free."""
+        return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+    # ---- events ---------------------------------------------------------------------------------------
+    def _receive(self, data) -> None:
+        """Called by lark-oapi (webhook: on our loop; long connection: in its thread). Never blocks."""
+        payload = json.loads(json.dumps(data, default=lambda o: o.__dict__))
+        if self.loop is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._on_message(payload), self.loop)
+        future.add_done_callback(_log_failure)
+
+    async def _on_message(self, data: dict[str, Any]) -> None:
+        if await self.seen((data.get("header") or {}).get("event_id")):
+            return
+        event = data.get("event") or {}
+        message = event.get("message") or {}
+        sender = ((event.get("sender") or {}).get("sender_id") or {}).get("open_id")
+        try:
+            content = json.loads(message.get("content") or "{}")
+        except json.JSONDecodeError:
+            log.warning("Feishu message %s has malformed content", message.get("message_id"))
+            return
+        mtype, mid, chat = message.get("message_type"), message.get("message_id"), message.get("chat_id")
+        if mtype in RECORDING_TYPES:
+            upload = self._upload(mid, chat, message.get("root_id") or mid, sender, mtype, content)
+            if upload.recording:  # a document is ignored silently
+                await self.accept(upload)
+        elif mtype == "text":
+            mentioned = any(m.get("name") for m in message.get("mentions") or [])
+            if message.get("chat_type") == "p2p" or mentioned:
+                await self.command(content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}")
+
+    @staticmethod
+    def _upload(mid: str, chat: str, thread: str, user: str | None, mtype: str, content: dict) -> Upload:
+        name = content.get("file_name") or f"{mid}.{'opus' if mtype == 'audio' else 'audio'}"
+        return Upload(
+            file_id=mid,
+            channel=chat,
+            thread=thread,
+            user=user,
+            name=name,
+            recording=mtype != "file" or is_recording(name),
+            ref={"file_key": content.get("file_key")},
+        )
+
+    async def describe(self, row: dict[str, Any]) -> Upload | None:
+        """A message accepted before a restart: ask Feishu for it again."""
+        from lark_oapi.api.im.v1 import GetMessageRequest
+
+        mid = row["file_id"]
+        request = GetMessageRequest.builder().message_id(mid).build()
+        resp = await self._call(lambda: self.client.im.v1.message.get(request))
+        if not resp.success() or not resp.data.items:
+            return None
+        item = resp.data.items[0]
+        content = json.loads(item.body.content or "{}")
+        return self._upload(
+            mid, row["channel"], row["thread"], row.get("user"), item.msg_type or "audio", content
+        )
+
+    # ---- the Open API ---------------------------------------------------------------------------------
+    def render(self, message: Message) -> str:
+        if message.reply is not None:
+            return render_reply(message.reply, "feishu")
+        if message.report is not None:
+            return render_stored(message.report, "feishu", message.context)
+        if message.digest is not None:
+            return render_history("digest", message.digest, "feishu")
+        return status_card(message.text)
+
+    async def post(self, to: Place, message: Message) -> str | None:
+        """A reply in the thread of `to.thread`, or a new message to a chat or (dm) a user; the uuid makes
+        a retried post within Feishu's dedup hour a no-op."""
+        from lark_oapi.api.im.v1 import (
+            CreateMessageRequest,
+            CreateMessageRequestBody,
+            ReplyMessageRequest,
+            ReplyMessageRequestBody,
+        )
+
+        card, key = self.render(message), (message.key or uuid.uuid4().hex)[:50]
+        if to.thread:
+            body = ReplyMessageRequestBody.builder().content(card).msg_type("interactive")
+            body = body.reply_in_thread(True).uuid(key).build()
+            request = ReplyMessageRequest.builder().message_id(to.thread).request_body(body).build()
+            send = lambda: self.client.im.v1.message.reply(request)  # noqa: E731
+        else:
+            body = CreateMessageRequestBody.builder().receive_id(to.channel).msg_type("interactive")
+            body = body.content(card).uuid(key).build()
+            id_type = "open_id" if to.dm else "chat_id"
+            request = CreateMessageRequest.builder().receive_id_type(id_type).request_body(body).build()
+            send = lambda: self.client.im.v1.message.create(request)  # noqa: E731
+        return await self._send(send, to.thread or to.channel)
+
+    async def _send(self, send: Callable[[], Any], where: str) -> str | None:
+        for attempt in range(4):
+            resp = await self._call(send)
+            if resp.success():
+                return resp.data.message_id
+            if not _transient(resp) or attempt == 3:
+                log.error(
+                    "Feishu post to %s failed: %s %s (log id %s)",
+                    where,
+                    resp.code,
+                    resp.msg,
+                    resp.get_log_id(),
+                )
+                return None
+            await asyncio.sleep(0.5 * 2**attempt)
+        return None
+
+    async def edit(self, to: Place, message_id: str, message: Message) -> None:
+        from lark_oapi.api.im.v1 import PatchMessageRequest, PatchMessageRequestBody
+
+        body = PatchMessageRequestBody.builder().content(self.render(message)).build()
+        request = PatchMessageRequest.builder().message_id(message_id).request_body(body).build()
+        resp = await self._call(lambda: self.client.im.v1.message.patch(request))
+        if not resp.success():
+            log.error(
+                "Feishu card update %s failed: %s %s (log id %s)",
+                message_id,
+                resp.code,
+                resp.msg,
+                resp.get_log_id(),
+            )
+
+    async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
+        """message_resource.get, streamed so the size limit holds before the file is all in memory
+        (lark-oapi's own call reads the whole body); the tenant token comes from lark-oapi."""
+        from lark_oapi.core.token.manager import TokenManager
+
+        token = await self._call(lambda: TokenManager.get_self_tenant_token(self.client._config))
+        resource = f"{upload.file_id}/resources/{upload.ref['file_key']}"
+        url = f"{self.settings.domain}/open-apis/im/v1/messages/{resource}"
+        headers = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+            async with session.get(url, params={"type": "file"}, headers=headers) as resp:
+                if resp.status != 200:
+                    raise FeishuError(
+                        f"Feishu answered HTTP {resp.status} for the file download "
+                        f"(log id {resp.headers.get('X-Tt-Logid', '-')})"
+                    )
+                try:
+                    return await save_stream(lambda: resp.content.read(1 << 16), dest, limit)
+                except TooLarge:
+                    raise FeishuError(say("too_big", self.lang, limit // 2**20)) from None
+
+    async def members(self, channel: str) -> set[str] | None:
+        from lark_oapi.api.im.v1 import GetChatMembersRequest
+
+        members: set[str] = set()
+        page_token = None
+        while True:
+            builder = (
+                GetChatMembersRequest.builder().chat_id(channel).member_id_type("open_id").page_size(100)
+            )
+            request = (builder.page_token(page_token) if page_token else builder).build()
+            resp = await self._call(lambda r=request: self.client.im.v1.chat_members.get(r))
+            if not resp.success():
+                log.error(
+                    "Feishu chat members of %s failed: %s %s (log id %s)",
+                    channel,
+                    resp.code,
+                    resp.msg,
+                    resp.get_log_id(),
+                )
+                return None
+            members.update(m.member_id for m in resp.data.items or [])
+            if not resp.data.has_more:
+                return members
+            page_token = resp.data.page_token
+
+    async def user_timezone(self, user: str) -> str | None:
+        """The user's zone from their contact profile (needs contact:user.base:readonly; None without it)."""
+        from lark_oapi.api.contact.v3 import GetUserRequest
+
+        request = GetUserRequest.builder().user_id(user).user_id_type("open_id").build()
+        resp = await self._call(lambda: self.client.contact.v3.user.get(request))
+        if not resp.success() or resp.data is None or resp.data.user is None:
+            log.info(
+                "Feishu user time zone unavailable: %s %s (log id %s)", resp.code, resp.msg, resp.get_log_id()
+            )
+            return None
+        return resp.data.user.time_zone or None

@@ -1,0 +1,385 @@
+"""ChatPlatform: the flow every chat platform shares, written once.
+
+A recording arrives as an `Upload`; it goes into the durable inbox (a claim row, so the same file from two
+events or a redelivery is taken once, and a restart resumes it), is acknowledged in its thread once,
+downloaded within the size limit, checked, submitted, and the acknowledgement is tied to the interview.
+Progress edits that acknowledgement (throttled); the finished report is posted once per interview under a
+claim in the store, and a periodic sweep posts reports whose done event was missed. Commands are parsed and
+executed by `bot.commands`; digests are posted for the scheduler; channel membership is cached.
+
+A platform implements only how to talk to it: `post`, `edit`, `download`, `members`, `user_timezone`,
+`render` (and, to resume after a restart, `describe`), plus its own event wiring (`routes`, `connect`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from asr_engine import AudioInputError
+from bot import commands
+from bot.digest import Digest, Subscription
+from bot.events import Progress
+from bot.render import ReportContext, environment, render_history, render_stored
+from bot.service import Service, Submission
+from bot.texts import say
+
+log = logging.getLogger(__name__)
+
+
+class DownloadError(Exception):
+    """A platform file could not be fetched; the message is shown in the thread."""
+
+
+@dataclass
+class Place:
+    """Where a message goes: a channel, a thread in it (None: a message of its own), a direct message to
+    a user (`dm`: channel is the user), or the platform's own handle for answering a command."""
+
+    channel: str
+    thread: str | None = None
+    dm: bool = False
+    handle: Any = None  # e.g. Slack's response_url responder
+
+
+@dataclass
+class Message:
+    """What the shared flow says, before a platform renders it: one of a status line, a report, a
+    command reply or a digest. `key` lets platforms with idempotent posting drop a retried post."""
+
+    text: str = ""
+    report: dict[str, Any] | None = None  # an analysis as stored
+    context: ReportContext | None = None
+    reply: commands.Reply | None = None
+    digest: dict[str, Any] | None = None
+    key: str | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.reply is None or self.reply.public
+
+
+@dataclass
+class Upload:
+    """A file a user shared, as the platform describes it."""
+
+    file_id: str
+    channel: str
+    thread: str
+    user: str | None
+    name: str
+    recording: bool  # the platform's verdict (asr_engine.audio.is_recording plus its own signals)
+    size: int | None = None
+    mimetype: str | None = None
+    ref: dict[str, Any] = field(default_factory=dict)  # what `download` needs (URL, file key)
+
+
+def render_reply(reply: commands.Reply, fmt: str) -> str:
+    """A command reply in a platform template (fmt: slack | feishu): report, panorama, digest or lines."""
+    if reply.analysis is not None:
+        ctx = ReportContext(
+            title=reply.title, report_url=reply.report_url, interview_id=(reply.interview or {}).get("id")
+        )
+        return render_stored(reply.analysis, fmt, ctx)
+    if reply.panorama is not None:
+        return render_history("panorama", reply.panorama, fmt)
+    if reply.digest is not None:
+        return render_history("digest", reply.digest, fmt)
+    return environment().get_template(f"{fmt}_reply.json.j2").render(reply=reply)
+
+
+def progress_text(event: Progress, lang: str) -> str | None:
+    """The status line for a progress event, or None when it is not worth an edit (platforms rate-limit
+    edits: transcription progress is shown at most every quarter of the chunks)."""
+    if event.stage == "transcribing":
+        quarter = lambda n: n * 4 // event.total  # noqa: E731
+        if (
+            event.total
+            and event.done not in (0, event.total)
+            and quarter(event.done) == quarter(event.done - 1)
+        ):
+            return None
+        return say("transcribing", lang, event.done, event.total)
+    if event.stage in ("decoding", "analysing", "retrying"):
+        return say(event.stage, lang)
+    return None
+
+
+class MembershipCache:
+    """Who is in a channel, remembered for a short while: every command and every personal digest checks
+    membership, and the platforms rate-limit member lists. `fetch` returns None when the platform refused."""
+
+    def __init__(self, fetch: Callable[[str], Awaitable[set[str] | None]], ttl_s: float = 60.0) -> None:
+        self.fetch, self.ttl_s = fetch, ttl_s
+        self._members: dict[str, tuple[float, set[str]]] = {}
+
+    async def is_member(self, channel: str, user: str | None) -> bool:
+        if not user:
+            return False
+        cached = self._members.get(channel)
+        if cached and time.monotonic() - cached[0] < self.ttl_s:
+            return user in cached[1]
+        members = await self.fetch(channel)
+        if members is None:
+            return False
+        self._members[channel] = (time.monotonic(), members)
+        return user in members
+
+
+class ChatPlatform(ABC):
+    name: ClassVar[str]  # the platform's name in the store (interviews.platform, posts, digests)
+
+    def __init__(
+        self, service: Service, *, admins: frozenset[str] = frozenset(), sweep_s: float = 30.0
+    ) -> None:
+        self.service, self.db = service, service.db
+        self.admins, self.sweep_s = admins, sweep_s
+        self.lang = "en" if service.settings.language == "en" else "zh"
+        self.membership = MembershipCache(self.members)
+        self._last_progress: dict[str, str] = {}
+        self._tasks: set[asyncio.Task] = set()
+        service.bus.subscribe(self._on_progress)
+        service.digests.register(self.name, self)
+
+    # ---- what a platform implements -----------------------------------------------------------------
+    @abstractmethod
+    async def post(self, to: Place, message: Message) -> str | None:
+        """Send a new message; its id, or None when the platform refused (logged by the platform)."""
+
+    @abstractmethod
+    async def edit(self, to: Place, message_id: str, message: Message) -> None:
+        """Replace a message the bot posted (status lines)."""
+
+    @abstractmethod
+    async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
+        """Stream the file to `dest`: (sha256, size). Raises DownloadError, also past `limit` bytes."""
+
+    @abstractmethod
+    async def members(self, channel: str) -> set[str] | None:
+        """Everyone in a channel, or None when the platform would not say."""
+
+    async def user_timezone(self, user: str) -> str | None:
+        """A user's IANA zone from their profile, where the platform has one."""
+        return None
+
+    @abstractmethod
+    def render(self, message: Message) -> Any:
+        """The platform's payload for a message (its templates)."""
+
+    async def describe(self, row: dict[str, Any]) -> Upload | None:
+        """An inbox row accepted before a restart, described again (None: give up on it)."""
+        return None
+
+    # ---- wiring (optional) ---------------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        """Add the platform's HTTP endpoints to the shared server."""
+        return None
+
+    async def connect(self) -> None:
+        """Open the platform's own connection (Socket Mode, long connection), if any."""
+        return None
+
+    async def disconnect(self) -> None:
+        return None
+
+    async def start(self) -> None:
+        for row in await self.db.posts.unfinished_files(self.name):
+            log.warning("resuming %s file %s accepted before a restart", self.name, row["file_id"])
+            self.spawn(self._resume(row))
+        await self.sweep()
+        self.spawn(self._sweep_loop())
+        await self.connect()
+
+    async def stop(self) -> None:
+        await self.disconnect()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
+        """Run in the background, kept until done (stop() cancels what is left), failures logged."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: a background step failed", self.name, exc_info=task.exception())
+
+    async def seen(self, event_id: str | None) -> bool:
+        """True for an event delivered before (a retry or redelivery)."""
+        return bool(event_id) and await self.db.posts.seen_event(self.name, event_id)
+
+    # ---- uploads -------------------------------------------------------------------------------------
+    async def accept(self, upload: Upload) -> None:
+        """An upload event: into the inbox once (the other event or a retry finds it there), then taken in."""
+        if await self.db.posts.claim_file(
+            self.name, upload.file_id, upload.channel, upload.thread, upload.user
+        ):
+            await self.take_in(upload, None)
+
+    async def _resume(self, row: dict[str, Any]) -> None:
+        upload = await self.describe(row)
+        if upload is None:
+            await self._finish(row["file_id"])
+            return
+        await self.take_in(upload, row.get("ack_message"))
+
+    async def take_in(self, upload: Upload, ack: str | None) -> None:
+        """Acknowledge in the thread (once, also when resumed), download with the size limit, check it is
+        audio, queue it, tie the acknowledgement to the interview; the inbox row is finished whatever
+        happens. What is not a recording is ignored silently."""
+        place, limit = Place(upload.channel, upload.thread), self.service.settings.max_upload_bytes
+        if not upload.recording:
+            return await self._finish(upload.file_id)
+        if (upload.size or 0) > limit:
+            await self.post(
+                place, Message(say("too_big", self.lang, limit // 2**20), key=f"big-{upload.file_id}")
+            )
+            return await self._finish(upload.file_id)
+        if not ack:
+            ack = await self.post(
+                place, Message(say("ack", self.lang, upload.name), key=f"ack-{upload.file_id}")
+            )
+            await self.db.posts.update_file(self.name, upload.file_id, ack_message=ack)
+        interview_id = await self._submit(upload, place, ack, limit)
+        if interview_id:
+            await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
+        await self._finish(upload.file_id, interview_id)
+
+    async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:
+        intake, tmp = self.service.intake, self.service.intake.new_incoming()
+        try:
+            sha, size = await self.download(upload, tmp, limit)
+            await asyncio.get_running_loop().run_in_executor(None, intake.validate_audio, tmp, upload.name)
+            interview_id, _created = await self.service.submit(
+                Submission(
+                    path=tmp,
+                    filename=upload.name,
+                    key=f"{self.name}:{upload.file_id}",
+                    sha256=sha,
+                    size_bytes=size,
+                    platform=self.name,
+                    channel=upload.channel,
+                    thread=upload.thread,
+                    uploader=upload.user,
+                    content_type=upload.mimetype,
+                )
+            )
+            return interview_id
+        except (AudioInputError, DownloadError) as exc:
+            if ack:
+                await self.edit(place, ack, Message(say("failed", self.lang, exc)))
+            return None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def _finish(self, file_id: str, interview_id: str | None = None) -> None:
+        """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
+        await self.db.posts.update_file(self.name, file_id, finished=1, interview_id=interview_id)
+
+    # ---- progress and reports ------------------------------------------------------------------------
+    async def _on_progress(self, event: Progress) -> None:
+        interview = await self.db.interviews.get(event.interview_id)
+        if not interview or interview.get("platform") != self.name:
+            return
+        if event.stage in ("done", "failed"):
+            self._last_progress.pop(event.interview_id, None)
+            await self.post_report(interview)
+            return
+        text = progress_text(event, self.lang)
+        if text is None or self._last_progress.get(event.interview_id) == text:
+            return
+        ack = await self.db.posts.message(self.name, event.interview_id, "ack")
+        if ack:
+            self._last_progress[event.interview_id] = text
+            await self.edit(Place(interview["channel"], interview["thread"]), ack, Message(text))
+
+    async def post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
+        """The report in the interview's thread, exactly once: claimed in the store first (a sweep takes
+        over a claim left without a message); then the acknowledgement says it is done."""
+        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
+        if not (channel and thread):
+            return  # not uploaded in a thread of ours (imported history): nowhere it belongs
+        claimed = await self.db.posts.claim(self.name, channel, thread, iid, "report")
+        if not claimed and not sweep:
+            return
+        status = await self.service.status(iid)
+        if status is None:
+            return
+        ack = await self.db.posts.message(self.name, iid, "ack")
+        place = Place(channel, thread)
+        if status["status"] == "failed":
+            failed = Message(say("failed", self.lang, status["error"]), key=f"report-{iid}")
+            posted = await self._edit_or_post(place, ack, failed)
+        else:
+            ctx = ReportContext(
+                title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+            )
+            posted = await self.post(
+                place, Message(report=status["analysis"], context=ctx, key=f"report-{iid}")
+            )
+            if ack:
+                await self.edit(place, ack, Message(say("done", self.lang)))
+        await self.db.posts.set_message(self.name, channel, thread, iid, "report", posted or "-")
+        await self.db.audit(self.name, "post-report", iid, {"channel": channel})
+
+    async def _edit_or_post(self, place: Place, message_id: str | None, message: Message) -> str | None:
+        if message_id:
+            await self.edit(place, message_id, message)
+            return message_id
+        return await self.post(place, message)
+
+    async def sweep(self) -> None:
+        """Reports of finished interviews that never reached the platform: after a restart, or a done
+        event that was missed. The claims keep each report to one post."""
+        for row in await self.db.posts.unposted_reports(self.name):
+            interview = await self.db.interviews.get(row["id"])
+            if interview:
+                await self.post_report(interview, sweep=bool(row["stale"]))
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("%s report sweep failed", self.name)
+
+    # ---- commands ------------------------------------------------------------------------------------
+    async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:
+        """Parse, execute (bot.commands), render, answer where the platform said."""
+        cmd = commands.parse(text, self.service.settings.language)
+        ctx = commands.Context(
+            service=self.service,
+            platform=self.name,
+            channel=channel,
+            user=user or "?",
+            is_admin=bool(user) and user in self.admins,
+            member_of=lambda c: self.membership.is_member(c, user),
+            report_url=self.service.report_url,
+            user_timezone=(lambda: self.user_timezone(user)) if user else None,
+        )
+        reply = await commands.execute(cmd, ctx)
+        await self.post(answer, Message(reply.title, reply=reply, key=key))
+
+    # ---- digests (called by the scheduler) -----------------------------------------------------------
+    async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:
+        """A message of its own (not in a thread), to the channel or, for a personal subscription, to the
+        user; the key makes a retried post within a platform's dedup window a no-op."""
+        place = Place(sub.target, dm=sub.target_kind == "dm")
+        return await self.post(place, Message(digest=digest.to_dict(), key=f"digest-{sub.id}-{digest.date}"))
+
+    async def may_receive(self, sub: Subscription) -> bool:
+        """A personal digest goes only to someone still in the channel it summarises."""
+        return await self.membership.is_member(sub.channel, sub.target)

@@ -1,0 +1,232 @@
+"""Slack: recordings posted in a channel become threaded reports; `/interview` commands.
+
+slack-bolt's AsyncApp receives events over HTTP (`POST /slack/events` on the shared aiohttp server, signed
+requests verified by bolt) or over Socket Mode when SLACK_APP_TOKEN is set. The same upload arrives as a
+`message` and a `file_shared` event and may be retried; the shared flow (handlers.platform) takes each file
+once. Here: turning Slack events into uploads and commands, and the Web API calls behind post / edit /
+download / members / user time zone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from asr_engine.audio import is_recording
+from bot.fetch import TooLarge, save_stream
+from bot.render import render_history, render_stored
+from bot.service import Service
+from bot.texts import say
+
+from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, render_reply
+from .settings import SlackSettings
+
+log = logging.getLogger(__name__)
+
+
+def recording(file: dict[str, Any]) -> bool:
+    """Slack's voice clips (subtype slack_audio) and whatever the one recording list accepts, by name,
+    by Slack's file type or by MIME type."""
+    filetype = (file.get("filetype") or "").lower()
+    return (
+        file.get("subtype") == "slack_audio"
+        or is_recording(file.get("name"), file.get("mimetype"))
+        or is_recording(f"file.{filetype}")
+    )
+
+
+class SlackPlatform(ChatPlatform):
+    name = "slack"
+
+    def __init__(self, service: Service, settings: SlackSettings | None = None) -> None:
+        from slack_bolt.async_app import AsyncApp
+        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        self.settings = settings or SlackSettings.read(service.settings.source)
+        super().__init__(service, admins=self.settings.admins, sweep_s=self.settings.sweep_s)
+        self.client = AsyncWebClient(token=self.settings.bot_token, base_url=self.settings.api_url)
+        # 429: wait for Retry-After and try again (slack_sdk's own handler)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=self.settings.signing_secret or "socket-mode",
+            process_before_response=False,
+        )
+        self.app.event("message")(self._on_message)
+        self.app.event("file_shared")(self._on_file_shared)
+        self.app.command("/interview")(self._on_command)
+        self._allowed_hosts = {urlsplit(self.settings.api_url).hostname}
+        self._socket = None
+
+    # ---- wiring ---------------------------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+        async def events(request: web.Request) -> web.Response:
+            started = time.perf_counter()
+            response = await to_aiohttp_response(
+                await self.app.async_dispatch(await to_bolt_request(request))
+            )
+            log.debug("slack request acknowledged in %.1f ms", (time.perf_counter() - started) * 1000)
+            return response
+
+        app.router.add_post("/slack/events", events)
+
+    async def connect(self) -> None:
+        if self.settings.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+            await self._socket.connect_async()
+            log.warning("Slack Socket Mode connected")
+
+    async def disconnect(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+
+    # ---- events ---------------------------------------------------------------------------------------
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
+            return
+        thread = event.get("thread_ts") or event["ts"]
+        for file in event["files"]:
+            await self.accept(self._upload(file, event["channel"], thread, event.get("user")))
+
+    async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if await self.seen(body.get("event_id")):
+            return
+        file = (await self.client.files_info(file=event["file_id"]))["file"]
+        channel = event.get("channel_id")
+        shares = file.get("shares") or {}
+        share = next(
+            (s for kind in ("public", "private") for s in (shares.get(kind) or {}).get(channel, [])), None
+        )
+        if share is None:
+            return  # not shared in a channel we can answer in
+        await self.accept(
+            self._upload(file, channel, share.get("thread_ts") or share["ts"], event.get("user_id"))
+        )
+
+    def _upload(self, file: dict[str, Any], channel: str, thread: str, user: str | None) -> Upload:
+        return Upload(
+            file_id=file["id"],
+            channel=channel,
+            thread=thread,
+            user=user,
+            name=file.get("name") or f"{file['id']}.{file.get('filetype', 'audio')}",
+            recording=recording(file),
+            size=file.get("size"),
+            mimetype=file.get("mimetype"),
+            ref={"url": file.get("url_private_download")},
+        )
+
+    async def describe(self, row: dict[str, Any]) -> Upload | None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            file = (await self.client.files_info(file=row["file_id"]))["file"]
+        except SlackApiError as exc:
+            log.error("files.info failed for %s: %s (request id %s)", row["file_id"], *_api_error(exc))
+            return None
+        return self._upload(file, row["channel"], row["thread"], row.get("user"))
+
+    async def _on_command(self, ack, command: dict[str, Any], respond) -> None:
+        await ack()  # within Slack's 3 seconds; the answer follows through response_url
+        place = Place(command["channel_id"], handle=respond)
+        await self.command(command.get("text", ""), command["channel_id"], command["user_id"], place, "")
+
+    # ---- the Web API ----------------------------------------------------------------------------------
+    def render(self, message: Message) -> dict[str, Any]:
+        if message.reply is not None:
+            return json.loads(render_reply(message.reply, "slack"))
+        if message.report is not None:
+            return json.loads(render_stored(message.report, "slack", message.context))
+        if message.digest is not None:
+            return {**json.loads(render_history("digest", message.digest, "slack")), "unfurl_links": False}
+        return {"text": message.text}
+
+    async def post(self, to: Place, message: Message) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        payload = self.render(message)
+        if to.handle is not None:  # a command's answer, through its response_url
+            kind = "in_channel" if message.public else "ephemeral"
+            await to.handle(text=payload["text"], blocks=payload.get("blocks"), response_type=kind)
+            return None
+        try:
+            channel = to.channel
+            if to.dm:
+                channel = (await self.client.conversations_open(users=to.channel))["channel"]["id"]
+            resp = await self.client.chat_postMessage(channel=channel, thread_ts=to.thread, **payload)
+            return resp["ts"]
+        except SlackApiError as exc:
+            log.error("posting to %s failed: %s (request id %s)", to.channel, *_api_error(exc))
+            return None
+
+    async def edit(self, to: Place, message_id: str, message: Message) -> None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            await self.client.chat_update(channel=to.channel, ts=message_id, **self.render(message))
+        except SlackApiError as exc:
+            log.error("chat.update failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
+
+    async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
+        url = upload.ref.get("url") or await self._download_url(upload.file_id)
+        host = urlsplit(url).hostname or ""
+        if not (host in self._allowed_hosts or host.endswith((".slack.com", ".slack-edge.com"))):
+            raise DownloadError(f"refusing to download a Slack file from {host or 'nowhere'}")
+        headers = {"Authorization": f"Bearer {self.settings.bot_token}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+            async with session.get(url, headers=headers) as resp:
+                if resp.status != 200:
+                    raise DownloadError(f"Slack answered HTTP {resp.status} for the file download")
+                try:
+                    return await save_stream(lambda: resp.content.read(1 << 16), dest, limit)
+                except TooLarge:
+                    raise DownloadError(say("too_big", self.lang, limit // 2**20)) from None
+
+    async def _download_url(self, file_id: str) -> str:
+        """A message event's file may come without its URL: ask files.info."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return (await self.client.files_info(file=file_id))["file"].get("url_private_download") or ""
+        except SlackApiError as exc:
+            raise DownloadError(f"Slack would not describe the file: {_api_error(exc)[0]}") from None
+
+    async def members(self, channel: str) -> set[str] | None:
+        from slack_sdk.errors import SlackApiError
+
+        members: set[str] = set()
+        try:
+            async for page in await self.client.conversations_members(channel=channel, limit=200):
+                members.update(page["members"])
+        except SlackApiError as exc:
+            log.error("conversations.members failed for %s: %s (request id %s)", channel, *_api_error(exc))
+            return None
+        return members
+
+    async def user_timezone(self, user: str) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return (await self.client.users_info(user=user))["user"].get("tz")
+        except SlackApiError as exc:
+            log.warning("users.info failed: %s (request id %s)", *_api_error(exc))
+            return None
+
+
+def _api_error(exc) -> tuple[str, str]:
+    """(error code, request id) of a SlackApiError, whatever the body was."""
+    data = getattr(exc.response, "data", None)
+    code = data.get("error", "unknown") if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+    return code, (exc.response.headers or {}).get("x-slack-req-id", "-")
