@@ -16,6 +16,9 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
 .venv/bin/python -m pip install -q -e ".[qwen3,test]"
+# The house style is part of the suite: lint and formatting (configured in pyproject.toml).
+.venv/bin/ruff check bot handlers asr_engine bench scripts tests
+.venv/bin/ruff format --check bot handlers asr_engine bench scripts tests >/dev/null
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
