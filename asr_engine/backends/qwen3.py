@@ -54,6 +54,7 @@ class Qwen3Settings:
     gpu_memory_utilization: float = 0.45  # vLLM's share of the card  IB_QWEN3_GPU_MEMORY
     # Chunks per model call (vLLM: sequences in flight). None: 128 on vLLM, qwen3_batch_size otherwise.
     max_batch: int | None = None  #                                   IB_QWEN3_MAX_BATCH
+    max_new_tokens: int | None = None  # None: EngineConfig.qwen3_max_new_tokens  IB_QWEN3_MAX_NEW_TOKENS
     aligner_batch_size: int = 16  # chunks per aligner forward pass      IB_QWEN3_ALIGNER_BATCH
     max_model_len: int = 4096  # a 180 s piece is ~2,340 audio tokens + prompt + 512 new ones
 
@@ -64,11 +65,13 @@ class Qwen3Settings:
             "runtime": ("qwen3_runtime", "IB_QWEN3_RUNTIME", str),
             "gpu_memory_utilization": ("qwen3_gpu_memory", "IB_QWEN3_GPU_MEMORY", float),
             "max_batch": ("qwen3_max_batch", "IB_QWEN3_MAX_BATCH", int),
+            # EngineConfig.qwen3_max_new_tokens always has a value: this one only comes from the environment
+            "max_new_tokens": (None, "IB_QWEN3_MAX_NEW_TOKENS", int),
             "aligner_batch_size": ("qwen3_aligner_batch_size", "IB_QWEN3_ALIGNER_BATCH", int),
         }
         values: dict[str, Any] = {}
         for field_name, (attr, var, kind) in sources.items():
-            raw = getattr(config, attr, None)
+            raw = getattr(config, attr, None) if attr else None
             raw = env.get(var) if raw is None else raw
             if raw not in (None, ""):
                 try:
@@ -149,6 +152,7 @@ class Qwen3Backend:
     ) -> None:
         torch, asr_model, aligner_cls = _import_qwen_asr()
         self.settings = settings or Qwen3Settings()
+        max_new_tokens = self.settings.max_new_tokens or max_new_tokens
         self.runtime = runtime
         self.device = device or ("cuda:0" if runtime == "vllm" or torch.cuda.is_available() else "cpu")
         # bf16 on a GPU (what the models were published in); fp32 on CPU, where bf16 matmuls are slow.
