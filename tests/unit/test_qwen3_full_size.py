@@ -61,3 +61,10 @@ def test_full_vocabulary_tokenizer_decodes_any_id(tmp_path):
     text = tok.decode([151935, 20000, 90000], skip_special_tokens=True)
     assert len(text) >= 3 and all("\u4e00" <= ch <= "\u9fa5" for ch in text)
     assert tok.decode(tok("我们用 Redis 做缓存")["input_ids"]) == "我们用 Redis 做缓存"
+    # qwen-asr loads with fix_mistral_regex=True, which rewrites item [0] of any >100k tokenizer's
+    # pre-tokenizer next to a config.json: ours must survive that as Qwen's own does.
+    from transformers import AutoTokenizer
+
+    (tmp_path / "config.json").write_text('{"model_type": "qwen3_asr", "transformers_version": "4.57.6"}')
+    again = AutoTokenizer.from_pretrained(tmp_path, fix_mistral_regex=True)
+    assert again.decode(again("我们用 Redis 做缓存")["input_ids"]) == "我们用 Redis 做缓存"
