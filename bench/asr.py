@@ -3,12 +3,14 @@
 
     python bench/asr.py                                   # whisper on a 60 s clip and a 10 min file
     python bench/asr.py --engine qwen3 --qwen3-model DIR [--qwen3-aligner DIR]
-    python bench/asr.py --qwen3-sweep --size 0.6b --device cuda --batches 1 8 32 128
-    python bench/asr.py --qwen3-sweep --size tiny --device cpu --batches 1 4   # the sweep's plumbing on CPU
+    python bench/asr.py --workload --random 0.6b                     # GPU: full-size random weights
+    python bench/asr.py --workload --engine qwen3 --qwen3-model DIR --qwen3-aligner DIR   # real weights
+    python bench/asr.py --workload --random tiny --concurrency 1 8 --total-s 240   # CPU: the plumbing
 
-Each measurement runs in its own process so peak RSS belongs to that run alone. The sweep uses a
-randomly initialised checkpoint of the published 0.6B shape with generation fixed at ~5 text tokens per
-audio second (random weights would otherwise stop at arbitrary lengths): a throughput figure, not accuracy.
+Per-file mode: each measurement runs in its own process so peak RSS belongs to that run alone.
+Workload mode (bench/asr_workload.py says what each column means): the issue's 24 recordings, 3 h 42 min,
+built from the shipped speech (bench/workload.py), at concurrency 1 / 8 / 32 / 128. Random checkpoints
+(bench/qwen3_checkpoint.py) measure speed, not accuracy.
 """
 
 from __future__ import annotations
@@ -73,62 +75,36 @@ def _run_engine(engine: str, path: str, opts: dict) -> dict:
     }
 
 
-def _run_sweep(opts: dict) -> list[dict]:
-    import functools
-
-    import numpy as np
-    import torch
-    from qwen_asr import Qwen3ASRModel
-
-    device = opts["device"]
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    chunk_s = 30.0
-    tokens = int(5 * chunk_s)
-    rng = np.random.default_rng(0)
-    rows = []
-    for batch in opts["batches"]:
-        model = Qwen3ASRModel.from_pretrained(
-            opts["checkpoint"],
-            dtype=dtype,
-            device_map=device,
-            max_inference_batch_size=batch,
-            max_new_tokens=tokens,
-        )
-        # Fixed generation length: eos is masked until `tokens` are produced.
-        model.model.generate = functools.partial(model.model.generate, min_new_tokens=tokens)
-        audio = [
-            (rng.standard_normal(int(chunk_s * 16000)).astype(np.float32) * 0.05, 16000) for _ in range(batch)
-        ]
-        model.transcribe(audio=audio[:1], language="Chinese")  # warm-up
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        t0 = time.perf_counter()
-        model.transcribe(audio=audio, language="Chinese")
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        wall = time.perf_counter() - t0
-        gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else 0.0
-        rows.append(
-            {
-                "batch": batch,
-                "audio_s": batch * chunk_s,
-                "wall_s": wall,
-                "xrt": batch * chunk_s / wall,
-                "tokens_per_s": batch * tokens / wall,
-                "rss_mb": _peak_rss_mb(),
-                "gpu_mb": gpu_mb,
-            }
-        )
-        del model
-        if device.startswith("cuda"):
-            torch.cuda.empty_cache()
-    return rows
-
-
 def isolated(fn, *args):
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
         return pool.submit(fn, *args).result()
+
+
+def random_checkpoints(size: str, cache: Path) -> tuple[str, str]:
+    """Random ASR (own LM head, see build_checkpoint) and aligner checkpoints of `size`, built once."""
+    from bench.qwen3_checkpoint import build_checkpoint
+
+    paths = []
+    for name, aligner in (("asr", False), ("aligner", True)):
+        folder = cache / f"qwen3-{size}-{name}"
+        if not (folder / "README.txt").exists():
+            build_checkpoint(folder, size, aligner=aligner, untied=not aligner)
+        paths.append(str(folder))
+    return paths[0], paths[1]
+
+
+def workload_main(args: argparse.Namespace) -> None:
+    from bench import asr_workload, workload
+
+    cache = Path(args.cache)
+    if args.random:
+        args.engine = "qwen3"
+        args.qwen3_model, args.qwen3_aligner = random_checkpoints(args.random, cache)
+        if args.fixed_tokens is None:
+            args.fixed_tokens = 100
+    total = args.total_s if args.total_s else workload.TOTAL_S
+    recs = workload.build(cache / f"workload-{args.recordings}x{int(total)}", args.recordings, total)
+    asr_workload.run(args, recs, cache / "data")
 
 
 def main() -> None:
@@ -137,31 +113,20 @@ def main() -> None:
     ap.add_argument("--durations", type=float, nargs="+", default=[60, 600])
     ap.add_argument("--qwen3-model")
     ap.add_argument("--qwen3-aligner")
-    ap.add_argument("--qwen3-sweep", action="store_true")
-    ap.add_argument("--size", default="0.6b", choices=["tiny", "0.6b"])
-    ap.add_argument("--device", default="cuda:0")
-    ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32, 128])
+    ap.add_argument("--workload", action="store_true", help="the 24-recording interview workload")
+    ap.add_argument("--random", choices=["tiny", "0.6b"], help="qwen3 on random checkpoints of this size")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
+    ap.add_argument("--recordings", type=int, default=24)
+    ap.add_argument("--total-s", type=float, help="workload length in seconds (default 3 h 42 min)")
+    ap.add_argument("--fixed-tokens", type=int, help="decode exactly this many tokens per chunk")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "ib-bench"))
     args = ap.parse_args()
+    if args.workload:
+        workload_main(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        if args.qwen3_sweep:
-            from bench.qwen3_checkpoint import build_checkpoint
-
-            ckpt = build_checkpoint(tmp / f"qwen3-{args.size}", args.size)
-            rows = isolated(
-                _run_sweep, {"checkpoint": str(ckpt), "device": args.device, "batches": args.batches}
-            )
-            print(f"qwen3 {args.size} random weights on {args.device}, 30 s chunks, 150 tokens each")
-            print(
-                f"{'batch':>6} {'audio_s':>8} {'wall_s':>8} {'xRT':>9} {'tok/s':>9} {'RSS MB':>8} {'GPU MB':>8}"
-            )
-            for r in rows:
-                print(
-                    f"{r['batch']:>6} {r['audio_s']:>8.0f} {r['wall_s']:>8.2f} {r['xrt']:>9.1f} "
-                    f"{r['tokens_per_s']:>9.0f} {r['rss_mb']:>8.0f} {r['gpu_mb']:>8.0f}"
-                )
-            return
         opts = {
             "data_dir": str(tmp / "data"),
             "qwen3_model": args.qwen3_model,
