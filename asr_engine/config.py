@@ -17,6 +17,10 @@ class EngineConfig:
     qwen3_aligner: str | None = None
     qwen3_batch_size: int = 32
     qwen3_max_new_tokens: int = 512
+    qwen3_runtime: str | None = None  # auto | vllm | transformers (None: auto)
+    qwen3_gpu_memory: float | None = None  # vLLM's share of the card
+    qwen3_max_batch: int | None = None  # chunks per model call
+    qwen3_aligner_batch_size: int | None = None
     remote_urls: list[str] = field(default_factory=list)
     remote_model: str = "Qwen/Qwen3-ASR-0.6B"
     remote_api_key: str | None = None

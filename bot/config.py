@@ -122,12 +122,23 @@ def engine_config(src: ConfigSource, data_dir: Path) -> EngineConfig:
         whisper_model=src.text("IB_WHISPER_MODEL"),
         qwen3_model=src.text("IB_QWEN3_MODEL"),
         qwen3_aligner=src.text("IB_QWEN3_ALIGNER"),
+        qwen3_batch_size=int(src.number("IB_QWEN3_BATCH_SIZE", 32, int)),
+        qwen3_max_new_tokens=int(src.number("IB_QWEN3_MAX_NEW_TOKENS", 512, int)),
+        qwen3_runtime=src.text("IB_QWEN3_RUNTIME"),
+        qwen3_gpu_memory=src.optional_number("IB_QWEN3_GPU_MEMORY"),
+        qwen3_max_batch=_optional_int(src, "IB_QWEN3_MAX_BATCH"),
+        qwen3_aligner_batch_size=_optional_int(src, "IB_QWEN3_ALIGNER_BATCH"),
         remote_urls=src.listing("IB_REMOTE_ASR_URLS"),
         remote_model=str(src.get("IB_REMOTE_ASR_MODEL", "Qwen/Qwen3-ASR-0.6B")),
         remote_api_key=src.text("IB_REMOTE_ASR_KEY"),
         max_duration_s=src.number("IB_MAX_AUDIO_SECONDS", 4 * 3600.0),
         max_bytes=int(src.number("IB_MAX_UPLOAD_BYTES", 1024**3, int)),
     )
+
+
+def _optional_int(src: ConfigSource, key: str) -> int | None:
+    value = src.optional_number(key)
+    return None if value is None else int(value)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -46,9 +46,8 @@ _LANG_CODES = {v: k for k, v in _LANG_NAMES.items()}
 
 @dataclass(frozen=True)
 class Qwen3Settings:
-    """The knobs EngineConfig does not carry (yet). A field of the same name on the config wins, so
-    the lead can move them into EngineConfig/Settings without touching this module; until then they
-    come from the environment."""
+    """The qwen3 runtime's knobs: from EngineConfig (bot/config.py reads IB_QWEN3_* into it), else from
+    the environment, for the benchmarks that build an EngineConfig by hand."""
 
     runtime: str = "auto"  # auto | vllm | transformers            IB_QWEN3_RUNTIME
     gpu_memory_utilization: float = 0.45  # vLLM's share of the card  IB_QWEN3_GPU_MEMORY
@@ -65,8 +64,7 @@ class Qwen3Settings:
             "runtime": ("qwen3_runtime", "IB_QWEN3_RUNTIME", str),
             "gpu_memory_utilization": ("qwen3_gpu_memory", "IB_QWEN3_GPU_MEMORY", float),
             "max_batch": ("qwen3_max_batch", "IB_QWEN3_MAX_BATCH", int),
-            # EngineConfig.qwen3_max_new_tokens always has a value: this one only comes from the environment
-            "max_new_tokens": (None, "IB_QWEN3_MAX_NEW_TOKENS", int),
+            "max_new_tokens": ("qwen3_max_new_tokens", "IB_QWEN3_MAX_NEW_TOKENS", int),
             "aligner_batch_size": ("qwen3_aligner_batch_size", "IB_QWEN3_ALIGNER_BATCH", int),
         }
         values: dict[str, Any] = {}

@@ -107,6 +107,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems: list[str] = []
     name, reason = choose_engine(settings.engine)
     print(f"engine: {name} ({reason})")
+    if name == "qwen3":
+        from asr_engine.backends.qwen3 import qwen3_runtime
+
+        print("qwen3 runtime: {} ({})".format(*qwen3_runtime(settings.engine)))
     problems += _gpu_problems(name, settings)
     for label, folder in (("data", settings.data_dir), ("database", settings.db_path.parent)):
         try:
