@@ -9,10 +9,11 @@ there are never generic questions; fewer than two anchors means fewer questions,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .competencies import QUALIFIERS, QUANTIFIED, answers
-from .model import CANDIDATE, Followup, Utterance
+from .model import CANDIDATE, Followup, Utterance, VagueClaim
 from .speech import strip_fillers
 
 
@@ -185,6 +186,11 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _CLAUSE = re.compile(r"[^,，。.!！?？;；]+")
+VAGUE_REASON = {
+    "number": ("结果没有数据支撑", "outcome without a number"),
+    "mechanism": ("只有概念，没有说明怎么做", "a buzzword without the mechanism"),
+    "specifics": ("说法笼统，缺少具体例子", "no concrete specifics"),
+}
 _LEAD = re.compile(r"主导|负责人|牵头|\b(led|owned)\b", re.I)
 _PARTIAL = QUALIFIERS[2][0]
 
@@ -194,20 +200,26 @@ def _quote(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def suggest(utterances: list[Utterance], language: str, limit: int = 3) -> list[Followup]:
+def suggest(
+    utterances: list[Utterance], language: str, vague: Sequence[VagueClaim] = (), limit: int = 3
+) -> list[Followup]:
+    """Vague claims the model found come first (each asks for its missing piece), then the rules."""
     zh = language == "zh"
     found: list[tuple[int, float, Followup]] = []
-    used_rules: set[str] = set()
+    for v in vague:
+        reason = VAGUE_REASON[v.missing][0 if zh else 1]
+        found.append((1, v.start, Followup(v.question, reason, v.start, v.text)))
+    probed = [v.text for v in vague]
+    used_rules: set[str] = {"vague_performance"} if vague else set()
     used_anchors: set[float] = set()
     for answer in answers(utterances):
         for u in answer:
             for rule in RULES:
                 if rule.name in used_rules:
                     continue
-                m = rule.pattern.search(
-                    u.text
-                )  # across clauses: "先查一下" may follow "幂等键," in the next one
-                if m is None:
+                # across clauses: "先查一下" may follow "幂等键," in the next one
+                m = rule.pattern.search(u.text)
+                if m is None or any(p in strip_fillers(u.text) for p in probed):
                     continue
                 clauses = [(c.start(), c.group()) for c in _CLAUSE.finditer(u.text)]
                 i = max((k for k, (pos, _c) in enumerate(clauses) if pos <= m.start()), default=0)
@@ -253,7 +265,7 @@ def suggest(utterances: list[Utterance], language: str, limit: int = 3) -> list[
     found.sort(key=lambda x: (x[0], x[1]))
     out: list[Followup] = []
     for _prio, _start, f in found:
-        if f.anchor_start in used_anchors:
+        if f.anchor_start in used_anchors or any(f.anchor_text == o.anchor_text for o in out):
             continue
         out.append(f)
         used_anchors.add(f.anchor_start)
