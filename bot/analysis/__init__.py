@@ -10,7 +10,7 @@ from pathlib import Path
 from asr_engine import Segment, Transcript
 
 from .embed import ModelUnavailable
-from .followups import suggest
+from .followups import VAGUE_REASON, suggest
 from .llm import Analyst, AnalystError
 from .local import Findings, analyse_local
 from .model import CANDIDATE, Analysis, Correction, Utterance
@@ -150,11 +150,13 @@ def analyze(
     recommendation = recommend(score, coverage)
     summary = build_summary(competencies, score, coverage, missing, recommendation, language, profile)
     for v in findings.vague:
+        reason = VAGUE_REASON[v.missing][0 if language == "zh" else 1]
         line = (
-            f"“{v.text}”（{stamp(v.start)}）— 说法笼统，需追问"
+            f"“{v.text}”（{stamp(v.start)}）— {reason}"
             if language == "zh"
-            else (f'"{v.text}" ({stamp(v.start)}) - vague, needs a follow-up')
+            else f'"{v.text}" ({stamp(v.start)}) - {reason}'
         )
+
         summary["to_verify"].append(line)
     return Analysis(
         language=language,

@@ -34,7 +34,7 @@ def fit(
     epochs: int = 300,
     lr: float = 0.05,
     pos_weight: float = 1.0,
-    scale_floor: float = 1e-3,
+    scale_floor: float | np.ndarray = 1e-3,
 ) -> LinearHeads:
     """Adam on the mean binary cross-entropy plus an L2 penalty (l2 / n per weight)."""
     n, d = x.shape

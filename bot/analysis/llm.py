@@ -267,7 +267,8 @@ def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], 
             g.qualifiers.append(Qualifier(item["type"], time_at(u, pos), text, note))
             qualifier_answer.append(answer_of[i])
         elif field == "vague" and not (item["missing"] == "number" and NUMBER.search(text)):
-            template = "perf" if item["missing"] == "number" and _PERF.search(text) else item["missing"]
+            perf = item["missing"] in ("number", "mechanism") and _PERF.search(text)
+            template = "perf" if perf else item["missing"]
             question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
             g.vague.append(VagueClaim(time_at(u, pos), text, item["missing"], question))
     for field, item, i, pos in located:

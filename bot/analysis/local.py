@@ -106,7 +106,7 @@ def quote(text: str, key: str | None = None) -> str:
         return body
     hit = next((m.start() for rx in CUE_RE.get(key or "", []) if (m := rx.search(body))), 0)
     start = max(0, min(hit - 20, len(body) - QUOTE_LIMIT + 1))
-    piece = body[start : start + QUOTE_LIMIT - 1]
+    piece = body[start : start + QUOTE_LIMIT - 1].strip()
     return piece + "…"
 
 
@@ -140,7 +140,7 @@ def _clause_findings(
         if probs[nq + j] < 0.5 or (missing == "number" and NUMBER.search(c.text)):
             continue  # an exact number answers "how much" whatever the model thinks
         text = quote(c.text)
-        template = "perf" if missing == "number" and _PERF.search(text) else missing
+        template = "perf" if missing in ("number", "mechanism") and _PERF.search(text) else missing
         question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
         vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
     return quals, vague

@@ -19,7 +19,7 @@ import numpy as np
 from . import records
 from .embed import Embedder, ModelUnavailable, load_embedder
 from .linear import LinearHeads
-from .signals import Span, clauses, ngram_vector, sentences, signal_vector
+from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
 ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
 RULES_VERSION = "rules-3"
@@ -78,6 +78,22 @@ def _pad(v: np.ndarray, dim: int) -> np.ndarray:
 class Featurizer:
     def __init__(self, recipe: Recipe, embedder: Embedder | None) -> None:
         self.recipe, self.embedder = recipe, embedder
+
+    def floors(self, clause: bool = False, ngram_floor: float = 0.1) -> np.ndarray:
+        """Per-column floors on the standardising scale: n-gram columns are sparse and rare, and at unit
+        variance they would outvote the embedding (measured by cross-validation, see train_analysis)."""
+        dim = self.embedder.dim if self.recipe.embeddings and self.embedder is not None else 0
+        n_sig = len(SIGNAL_NAMES)
+        if clause:
+            sizes = [(dim, 1e-3), (self.recipe.ngram_dim, ngram_floor), (2 * n_sig, 1e-3)]
+        else:
+            q = dim if self.recipe.question else 0
+            sizes = [
+                (dim + q, 1e-3),
+                (self.recipe.ngram_dim, ngram_floor),
+                (n_sig if self.recipe.signals else 0, 1e-3),
+            ]
+        return np.concatenate([np.full(n, f, dtype=np.float32) for n, f in sizes])
 
     def embed_units(self, units: list[Unit]) -> dict[str, np.ndarray]:
         if not self.recipe.embeddings or self.embedder is None:
@@ -145,6 +161,7 @@ class LocalModel:
     clause: LinearHeads
     clause_thresholds: np.ndarray
     embedder: Embedder | None = None
+    meta: dict[str, object] = field(default_factory=dict)
     _examples: dict[str, np.ndarray] = field(default_factory=dict)
 
     def save(self, path: Path, meta: dict[str, object]) -> None:
@@ -175,6 +192,7 @@ class LocalModel:
                 data["comp_thresholds"],
                 _heads(data, "clause"),
                 data["clause_thresholds"],
+                meta=meta,
             )
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(

@@ -62,15 +62,7 @@ def recommend(score: float | None, coverage: float) -> str:
     return "hold"
 
 
-def build_summary(
-    competencies: dict[str, CompetencyResult],
-    score: float | None,
-    coverage: float,
-    missing: list[str],
-    recommendation: str,
-    language: str,
-    profile: Profile,
-) -> dict[str, object]:
+def _strengths(competencies: dict[str, CompetencyResult], language: str) -> list[str]:
     zh = language == "zh"
     best = sorted(
         ((k, e) for k, c in competencies.items() for e in c.evidence if not e.caveats and e.weight >= 1.0),
@@ -88,7 +80,11 @@ def build_summary(
         )
         if len(strengths) == 3:
             break
+    return strengths
 
+
+def _to_verify(competencies: dict[str, CompetencyResult], missing: list[str], language: str) -> list[str]:
+    zh = language == "zh"
     to_verify = []
     for key, c in competencies.items():
         for ev in c.evidence:
@@ -113,6 +109,21 @@ def build_summary(
             if zh
             else f"{competency_name(key, language)}: no evidence in this interview"
         )
+    return to_verify
+
+
+def build_summary(
+    competencies: dict[str, CompetencyResult],
+    score: float | None,
+    coverage: float,
+    missing: list[str],
+    recommendation: str,
+    language: str,
+    profile: Profile,
+) -> dict[str, object]:
+    zh = language == "zh"
+    strengths = _strengths(competencies, language)
+    to_verify = _to_verify(competencies, missing, language)
 
     label = {
         "advance": ("建议进入下一轮", "Advance"),
