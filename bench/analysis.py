@@ -64,7 +64,9 @@ def overlaps(quote: str, span: str) -> bool:
         return False
     if span in quote or quote in span:
         return True
-    n = min(4, len(span))
+    # a shared run of 4 Han characters, or 10 characters of Latin text, counts as the same words
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in span) >= len(span) / 3
+    n = min(4 if han else 10, len(span))
     return any(span[i : i + n] in quote for i in range(len(span) - n + 1))
 
 
@@ -90,6 +92,32 @@ def rules_only(s: corpus.Snippet) -> tuple[set[str], list[tuple[str, str]], list
     return {c.competency for c in claims}, quals, vague
 
 
+class Memo:
+    """Embeddings computed once per text and package across the variants (quality runs only; the cost
+    runs use a fresh process and the real embedder)."""
+
+    tables: dict[str, dict[str, object]] = {}
+
+    def __init__(self, name: str) -> None:
+        from bot.analysis.embed import load_embedder
+
+        self.name = name
+        self.parts = [load_embedder(p) for p in name.split("+")]
+        self.dim = sum(p.dim for p in self.parts)
+
+    def encode(self, texts):
+        import numpy as np
+
+        out = []
+        for part in self.parts:
+            table = self.tables.setdefault(part.name, {})
+            todo = [t for t in dict.fromkeys(texts) if t not in table]
+            if todo:
+                table.update(zip(todo, part.encode(todo)))
+            out.append(np.stack([table[t] for t in texts]) if texts else np.zeros((0, part.dim)))
+        return np.concatenate(out, axis=1)
+
+
 def predict(s: corpus.Snippet, model: LocalModel | None):
     if model is None:
         return rules_only(s)
@@ -106,6 +134,8 @@ def predict(s: corpus.Snippet, model: LocalModel | None):
 
 def score(snippets: list[corpus.Snippet], model: LocalModel | None) -> Tally:
     t = Tally()
+    if model is not None and model.embedder is not None:
+        model.embedder = Memo(model.recipe.embedder)
     for s in snippets:
         got, quals, vague = predict(s, model)
         for k in KEYS:
@@ -210,14 +240,20 @@ def cost_child(artefact: Path, eval_path: Path) -> None:
         n_utt += len(transcript.segments)
     per_utt = (time.perf_counter() - t0) * 1000 / max(n_utt, 1)
     transcript, roles = transcript_from_text(sixty_minutes(snippets))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     analyze(transcript, known_roles=roles)
-    hour_s = time.perf_counter() - t0
+    hour_s, hour_cpu = time.perf_counter() - t0, _cpu() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"  load {load_s:.2f} s, {per_utt:.1f} ms per utterance, 60-minute transcript "
-        f"({len(transcript.segments)} utterances) {hour_s:.1f} s, peak RSS {rss:.0f} MB"
+        f"({len(transcript.segments)} utterances, {len(transcript.text)} characters) {hour_s:.1f} s wall, "
+        f"{hour_cpu:.1f} CPU-s, peak RSS {rss:.0f} MB (load average {os.getloadavg()[0]:.1f})"
     )
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def cost(artefact: Path, eval_path: Path, name: str) -> None:
