@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval", type=Path, default=ROOT / "corpus/analysis/heldout.jsonl")
     ap.add_argument("--train", type=Path, action="append", default=None)
     ap.add_argument(
-        "--variants", default="use-model,e5,use+e5", help="comma list; empty for the shipped only"
+        "--variants", default="model-only,use,e5,use+e5", help="comma list; the shipped recipe is skipped"
     )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
     ap.add_argument("--cost-child", type=Path, help=argparse.SUPPRESS)
