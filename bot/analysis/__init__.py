@@ -9,13 +9,15 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
-from .competencies import find_claims, score_competencies
-from .followups import suggest
+from .embed import ModelUnavailable
+from .followups import VAGUE_REASON, suggest
+from .llm import Analyst, AnalystError
+from .local import Findings, analyse_local
 from .model import CANDIDATE, Analysis, Correction, Utterance
 from .profiles import BUILT_IN, Profile, ProfileError, load_profile, profile_from_jd
 from .roles import assign_roles, parse_speaker_prefix
 from .speech import annotate
-from .summary import build_summary, overall, recommend
+from .summary import build_summary, overall, recommend, stamp
 from .terms import TermCorrector
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "BUILT_IN",
+    "ModelUnavailable",
 ]
 
 _TIME = re.compile(r"^\s*\[(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)\]\s*")
@@ -78,15 +81,7 @@ def _correction_time(u: Utterance, offset: int) -> float:
     return round(u.start + share * (u.end - u.start), 2)
 
 
-def analyze(
-    transcript: Transcript,
-    profile: Profile | None = None,
-    *,
-    hotwords: Iterable[str] = (),
-    known_roles: list[str | None] | None = None,
-) -> Analysis:
-    profile = profile or BUILT_IN["general"]
-    language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
+def _utterances(transcript: Transcript, known_roles: list[str | None] | None) -> list[Utterance]:
     segs = [s for s in transcript.segments if s.text.strip()]
     detected = assign_roles(
         [s.text for s in segs],
@@ -97,7 +92,7 @@ def analyze(
     )
     if known_roles:
         detected = [k or d for k, d in zip(known_roles, detected)]
-    utterances = [
+    return [
         Utterance(
             start=s.start,
             end=s.end,
@@ -114,7 +109,8 @@ def analyze(
         for s, role in zip(segs, detected)
     ]
 
-    corrector = TermCorrector([*profile.hotwords, *hotwords])
+
+def _correct_terms(utterances: list[Utterance], corrector: TermCorrector, language: str) -> list[Correction]:
     corrections: list[Correction] = []
     for i, u in enumerate(utterances):
         context = " ".join(x.text for x in utterances[max(0, i - 2) : i + 3] if x is not u)
@@ -130,13 +126,38 @@ def analyze(
             u.flags.append("corrected")
         if u.speaker == CANDIDATE:
             u.keywords = corrector.keywords(u.text, language)
+    return corrections
 
+
+def analyze(
+    transcript: Transcript,
+    profile: Profile | None = None,
+    *,
+    hotwords: Iterable[str] = (),
+    known_roles: list[str | None] | None = None,
+    analyst: Analyst | None = None,
+) -> Analysis:
+    """Transcript -> Analysis. `analyst` (see bot.analysis.llm) replaces the local model where it can;
+    when it fails the local model answers and the analysis says so in `notes`."""
+    profile = profile or BUILT_IN["general"]
+    language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
+    utterances = _utterances(transcript, known_roles)
+    corrections = _correct_terms(utterances, TermCorrector([*profile.hotwords, *hotwords]), language)
     speech = annotate(utterances)
-    claims, negated = find_claims(utterances, language)
-    competencies = score_competencies(claims, negated, language)
+    findings, used, notes = _findings(utterances, language, analyst)
+    competencies = findings.competencies
     score, coverage, missing = overall(competencies, profile)
     recommendation = recommend(score, coverage)
     summary = build_summary(competencies, score, coverage, missing, recommendation, language, profile)
+    for v in findings.vague:
+        reason = VAGUE_REASON[v.missing][0 if language == "zh" else 1]
+        line = (
+            f"“{v.text}”（{stamp(v.start)}）— {reason}"
+            if language == "zh"
+            else f'"{v.text}" ({stamp(v.start)}) - {reason}'
+        )
+
+        summary["to_verify"].append(line)
     return Analysis(
         language=language,
         duration_s=transcript.duration_s,
@@ -145,11 +166,33 @@ def analyze(
         overall_score=score,
         recommendation=recommendation,
         summary=summary,
-        followups=suggest(utterances, language),
+        followups=suggest(utterances, language, findings.vague),
         corrections=corrections,
         profile=profile.name,
         speech=speech,
+        qualifiers=findings.qualifiers,
+        vague_claims=findings.vague,
+        analysis_version=findings.version,
+        analyst=used,
+        notes=notes,
     )
+
+
+def _findings(
+    utterances: list[Utterance], language: str, analyst: Analyst | None
+) -> tuple[Findings, str, list[str]]:
+    if analyst is None:
+        return analyse_local(utterances, language), "local", []
+    try:
+        findings = analyst.analyse(utterances, language)
+        return findings, "llm", list(findings.notes)
+    except AnalystError as exc:
+        note = (
+            f"LLM 分析不可用（{exc}），本报告由本地模型生成"
+            if language == "zh"
+            else f"the LLM analyst was unavailable ({exc}); this report comes from the local model"
+        )
+        return analyse_local(utterances, language), "local", [note]
 
 
 def load_transcript_file(path: Path) -> tuple[Transcript, list[str | None] | None]:

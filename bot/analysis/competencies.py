@@ -57,6 +57,10 @@ CUES: dict[str, tuple[str, ...]] = {
         r"首先|其次|第一[,，、]|第二[,，、]|最后[,，]|总结一下|简单来说|举个例子|具体来说",
         r"\b(first(ly)?,|second(ly)?,|finally,|for example|to summari[sz]e|in short|specifically)\b",
     ),
+    "learning": (
+        r"自学|学会|学了|啃|官方文档|教程|复盘|吸取|教训|从那以后|之后我(们)?就",
+        r"\b(learn\w*|picked up|taught myself|post-?mortem|lessons?|since then|ever since)\b",
+    ),
 }
 CUE_RE = {k: [re.compile(p, re.I) for p in v] for k, v in CUES.items()}
 
@@ -160,7 +164,7 @@ def find_claims(utterances: list[Utterance], language: str) -> tuple[list[Claim]
                 continue
             # a qualifier binds to the claim it follows: "…, 不过/but …" within the next two clauses
             later = [c for _, c in clauses[idx + 1 : idx + 3]]
-            for key in COMPETENCIES:
+            for key in CUE_RE:
                 if key == "technical_depth":
                     continue  # judged on whole utterances below: an explanation spans clauses
                 match = next((m for rx in CUE_RE[key] if (m := rx.search(body))), None)

@@ -9,10 +9,11 @@ there are never generic questions; fewer than two anchors means fewer questions,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .competencies import QUALIFIERS, QUANTIFIED, answers
-from .model import CANDIDATE, Followup, Utterance
+from .model import CANDIDATE, Followup, Utterance, VagueClaim
 from .speech import strip_fillers
 
 
@@ -185,6 +186,11 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _CLAUSE = re.compile(r"[^,，。.!！?？;；]+")
+VAGUE_REASON = {
+    "number": ("说法笼统，缺少数据", "vague: no numbers"),
+    "mechanism": ("只有概念，没有说明怎么做", "a buzzword without the mechanism"),
+    "specifics": ("说法笼统，缺少具体例子", "no concrete specifics"),
+}
 _LEAD = re.compile(r"主导|负责人|牵头|\b(led|owned)\b", re.I)
 _PARTIAL = QUALIFIERS[2][0]
 
@@ -194,19 +200,17 @@ def _quote(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def suggest(utterances: list[Utterance], language: str, limit: int = 3) -> list[Followup]:
-    zh = language == "zh"
+def _rule_followups(
+    utterances: list[Utterance], zh: bool, probed: list[str], used_rules: set[str]
+) -> list[tuple[int, float, Followup]]:
     found: list[tuple[int, float, Followup]] = []
-    used_rules: set[str] = set()
-    used_anchors: set[float] = set()
     for answer in answers(utterances):
         for u in answer:
             for rule in RULES:
                 if rule.name in used_rules:
                     continue
-                m = rule.pattern.search(
-                    u.text
-                )  # across clauses: "先查一下" may follow "幂等键," in the next one
+                # across clauses: "先查一下" may follow "幂等键," in the next one
+                m = rule.pattern.search(u.text)
                 if m is None:
                     continue
                 clauses = [(c.start(), c.group()) for c in _CLAUSE.finditer(u.text)]
@@ -218,45 +222,59 @@ def suggest(utterances: list[Utterance], language: str, limit: int = 3) -> list[
                 quote = clauses[i - 1][1] + "，" + clause if rule.priority == 1 and i > 0 else clause
                 question, reason = rule.zh if zh else rule.en
                 q = _quote(quote, 60 if rule.priority == 1 else 40)
+                followup = Followup(question.format(q=q), reason, u.start, _quote(u.text, 80))
+                # a known failure mode of what they built beats a generic "how exactly?" on the same words
+                specific = rule.priority >= 3 and any(p in strip_fillers(u.text) for p in probed)
                 found.append(
-                    (
-                        rule.priority,
-                        u.start,
-                        Followup(question.format(q=q), reason, u.start, _quote(u.text, 80)),
-                    )
+                    (1 if specific else rule.priority, u.start - 0.001 if specific else u.start, followup)
                 )
                 used_rules.add(rule.name)
-    # Contradiction across answers: "主导/led" in one place, "参与/helped" in another.
+    return found
+
+
+def _contradiction(utterances: list[Utterance], zh: bool) -> Followup | None:
+    """ "主导/led" in one place, "参与/helped" in another."""
     lead = next((u for u in utterances if u.speaker == CANDIDATE and _LEAD.search(u.text)), None)
     partial = next(
         (u for u in utterances if u.speaker == CANDIDATE and _PARTIAL.search(u.text) and u is not lead), None
     )
-    if lead and partial:
-        q = (
-            f"你先说“{_quote(lead.text, 30)}”，后来又说“{_quote(partial.text, 30)}”，在这个项目里你的角色到底是什么？"
-            if zh
-            else f'Earlier you said "{_quote(lead.text, 30)}", later "{_quote(partial.text, 30)}". What was '
-            f"your role?"
-        )
-        found.append(
-            (
-                0,
-                partial.start,
-                Followup(
-                    q,
-                    "前后说法矛盾" if zh else "contradicting statements",
-                    partial.start,
-                    _quote(partial.text, 80),
-                ),
-            )
-        )
+    if not (lead and partial):
+        return None
+    a, b = _quote(lead.text, 30), _quote(partial.text, 30)
+    q = (
+        f"你先说“{a}”，后来又说“{b}”，在这个项目里你的角色到底是什么？"
+        if zh
+        else f'Earlier you said "{a}", later "{b}". What was your role?'
+    )
+    reason = "前后说法矛盾" if zh else "contradicting statements"
+    return Followup(q, reason, partial.start, _quote(partial.text, 80))
+
+
+def suggest(
+    utterances: list[Utterance], language: str, vague: Sequence[VagueClaim] = (), limit: int = 3
+) -> list[Followup]:
+    """Contradictions first, then the vague claims the model found (each asks for its missing piece),
+    then the rules' technical probes; one question per anchor."""
+    zh = language == "zh"
+    found: list[tuple[int, float, Followup]] = []
+    for v in vague:
+        reason = VAGUE_REASON[v.missing][0 if zh else 1]
+        found.append((1, v.start, Followup(v.question, reason, v.start, v.text)))
+    used_rules: set[str] = {"vague_performance"} if vague else set()
+    mechanisms = [v.text for v in vague if v.missing == "mechanism"]
+    found += _rule_followups(utterances, zh, mechanisms, used_rules)
+    contradiction = _contradiction(utterances, zh)
+    if contradiction:
+        found.append((0, contradiction.anchor_start, contradiction))
     found.sort(key=lambda x: (x[0], x[1]))
     out: list[Followup] = []
     for _prio, _start, f in found:
-        if f.anchor_start in used_anchors:
+        near = [
+            o for o in out if abs(f.anchor_start - o.anchor_start) < 0.01 or f.anchor_text == o.anchor_text
+        ]
+        if near or any(o.anchor_text in f.anchor_text or f.anchor_text in o.anchor_text for o in out):
             continue
         out.append(f)
-        used_anchors.add(f.anchor_start)
         if len(out) == limit:
             break
     return out

@@ -5,15 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-COMPETENCIES = (
-    "technical_depth",
-    "system_design",
-    "problem_solving",
-    "leadership",
-    "result_orientation",
-    "collaboration",
-    "communication",
-)
+from . import records
+
+# The built-in keys in report order; code that must see competencies registered later asks
+# records.competency_keys().
+COMPETENCIES: tuple[str, ...] = records.competency_keys()
 INTERVIEWER, CANDIDATE = "interviewer", "candidate"
 
 
@@ -40,6 +36,32 @@ class Evidence:
     text: str
     weight: float
     caveats: list[str] = field(default_factory=list)
+    qualifiers: list[str] = field(default_factory=list)  # qualifier types that weakened it
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "text": self.text, "weight": self.weight}
+        out["caveats"] = list(self.caveats)
+        out["qualifiers"] = list(self.qualifiers)
+        return out
+
+
+@dataclass
+class Qualifier:
+    """Something that weakens a claim: hearsay, team_not_me, not_shipped, test_env_only,
+    unconfirmed_cause, acting_role, hedge."""
+
+    type: str
+    start: float
+    text: str  # the candidate's clause that carries it
+    caveat: str
+
+
+@dataclass
+class VagueClaim:
+    start: float
+    text: str
+    missing: str  # number | mechanism | specifics
+    question: str
 
 
 @dataclass
@@ -77,6 +99,11 @@ class Analysis:
     corrections: list[Correction]
     profile: str = "general"
     speech: dict[str, Any] = field(default_factory=dict)
+    qualifiers: list[Qualifier] = field(default_factory=list)
+    vague_claims: list[VagueClaim] = field(default_factory=list)
+    analysis_version: str = ""
+    analyst: str = "local"  # local | llm
+    notes: list[str] = field(default_factory=list)  # e.g. why the LLM analyst fell back to local
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,7 +127,7 @@ class Analysis:
             "competencies": {
                 key: {
                     "score": c.score,
-                    "evidence": [{"start": e.start, "text": e.text, "weight": e.weight} for e in c.evidence],
+                    "evidence": [e.to_dict() for e in c.evidence],
                     "caveats": list(c.caveats),
                 }
                 for key, c in self.competencies.items()
@@ -117,4 +144,9 @@ class Analysis:
             ],
             "corrections": [asdict(c) for c in self.corrections],
             "speech": self.speech,
+            "qualifiers": [asdict(q) for q in self.qualifiers],
+            "vague_claims": [asdict(v) for v in self.vague_claims],
+            "analysis_version": self.analysis_version,
+            "analyst": self.analyst,
+            "notes": list(self.notes),
         }

@@ -4,29 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .model import COMPETENCIES, CompetencyResult
+from . import records
+from .model import CompetencyResult
 from .profiles import Profile
 
-NAMES = {
-    "zh": {
-        "technical_depth": "技术深度",
-        "system_design": "系统设计",
-        "problem_solving": "问题解决",
-        "leadership": "领导力",
-        "result_orientation": "结果导向",
-        "collaboration": "协作",
-        "communication": "沟通表达",
-    },
-    "en": {
-        "technical_depth": "Technical depth",
-        "system_design": "System design",
-        "problem_solving": "Problem solving",
-        "leadership": "Leadership",
-        "result_orientation": "Result orientation",
-        "collaboration": "Collaboration",
-        "communication": "Communication",
-    },
-}
 ADVANCE_AT, DECLINE_BELOW, MIN_COVERAGE = 3.5, 2.0, 0.5
 
 
@@ -35,7 +16,8 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def competency_name(key: str, language: str) -> str:
-    return NAMES["zh" if language == "zh" else "en"][key]
+    record = records.get(key)
+    return record.zh if language == "zh" else record.en
 
 
 def stamp(seconds: float) -> str:
@@ -59,9 +41,11 @@ def overall(
     """Profile-weighted mean over scored competencies, the share of profile weight that had evidence,
     and the weighty competencies without evidence."""
     weights = profile.normalised()
-    scored = {k: c.score for k, c in competencies.items() if c.score is not None and weights[k] > 0}
+    scored = {k: c.score for k, c in competencies.items() if c.score is not None and weights.get(k, 0) > 0}
     coverage = sum(weights[k] for k in scored)
-    missing = [k for k in COMPETENCIES if weights[k] >= 0.1 and competencies[k].score is None]
+    missing = [
+        k for k in weights if weights[k] >= 0.1 and k in competencies and competencies[k].score is None
+    ]
     if not scored:
         return None, 0.0, missing
     value = sum(weights[k] * s for k, s in scored.items()) / coverage
@@ -78,15 +62,7 @@ def recommend(score: float | None, coverage: float) -> str:
     return "hold"
 
 
-def build_summary(
-    competencies: dict[str, CompetencyResult],
-    score: float | None,
-    coverage: float,
-    missing: list[str],
-    recommendation: str,
-    language: str,
-    profile: Profile,
-) -> dict[str, object]:
+def _strengths(competencies: dict[str, CompetencyResult], language: str) -> list[str]:
     zh = language == "zh"
     best = sorted(
         ((k, e) for k, c in competencies.items() for e in c.evidence if not e.caveats and e.weight >= 1.0),
@@ -104,7 +80,11 @@ def build_summary(
         )
         if len(strengths) == 3:
             break
+    return strengths
 
+
+def _to_verify(competencies: dict[str, CompetencyResult], missing: list[str], language: str) -> list[str]:
+    zh = language == "zh"
     to_verify = []
     for key, c in competencies.items():
         for ev in c.evidence:
@@ -129,6 +109,21 @@ def build_summary(
             if zh
             else f"{competency_name(key, language)}: no evidence in this interview"
         )
+    return to_verify
+
+
+def build_summary(
+    competencies: dict[str, CompetencyResult],
+    score: float | None,
+    coverage: float,
+    missing: list[str],
+    recommendation: str,
+    language: str,
+    profile: Profile,
+) -> dict[str, object]:
+    zh = language == "zh"
+    strengths = _strengths(competencies, language)
+    to_verify = _to_verify(competencies, missing, language)
 
     label = {
         "advance": ("建议进入下一轮", "Advance"),

@@ -1,0 +1,218 @@
+"""The local analyst: the semantic model's scores turned into evidence, caveats and vague claims.
+
+An answer (the candidate's turns after one question) is credited with a competency when its head says
+so; the quote is the candidate's own sentence that scored highest, at most 90 characters, fillers out,
+with its time. Qualifiers found in the answer weaken every claim of that answer and show as caveats;
+a vague clause becomes a claim to probe with a question that quotes it and asks for what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import records
+from .competencies import CUE_RE, find_claims, score
+from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
+from .semantic import CLAUSE_LABELS, QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
+from .signals import CLOSING, NUMBER, SMALL_TALK, Span
+from .speech import strip_fillers
+
+QUOTE_LIMIT = 90
+# type -> (weight factor, zh caveat, en caveat)
+QUALIFIER_EFFECT: dict[str, tuple[float, str, str]] = {
+    "hearsay": (0.4, "只是看过或听说，缺少亲身经历", "read or heard about it, not hands-on"),
+    "team_not_me": (0.6, "个人贡献不明确", "individual contribution unclear"),
+    "not_shipped": (0.5, "项目未上线，实际影响待核实", "did not ship: real impact unverified"),
+    "test_env_only": (0.5, "需要生产环境证据", "needs production evidence"),
+    "unconfirmed_cause": (0.7, "原因未经确认", "cause never confirmed"),
+    "acting_role": (0.8, "临时或非正式角色", "acting or informal role"),
+    "hedge": (0.8, "表述不确定", "stated with uncertainty"),
+}
+VAGUE_NOTE = {"zh": "说法笼统，缺少数据", "en": "vague: no numbers"}
+_PERF = re.compile(r"性能|优化|快|延迟|响应|performance|optimi[sz]|faster|latency|speed", re.I)
+QUESTIONS = {
+    "perf": (
+        "你提到“{q}”，能给出优化前后的具体数据吗（QPS、P99 延迟、资源占用）？瓶颈是怎么定位到的？",
+        'You said "{q}". What were the numbers before and after (QPS, p99 latency, resources), and how '
+        "did you find the bottleneck?",
+    ),
+    "number": (
+        "你提到“{q}”，具体数字是多少？前后各是多少，怎么衡量的？",
+        'You said "{q}". What was the number, before and after, and how was it measured?',
+    ),
+    "mechanism": (
+        "你提到“{q}”，具体是怎么做的？用了什么机制，为什么这样设计？",
+        'You said "{q}". How exactly did it work, and why that design?',
+    ),
+    "specifics": (
+        "你提到“{q}”，能举一个具体的例子吗？是什么情况，你具体做了什么？",
+        'You said "{q}". Can you give one concrete example: what happened and what you did?',
+    ),
+}
+
+
+@dataclass
+class Answer:
+    unit: Unit
+    utterances: list[Utterance]
+
+
+@dataclass
+class Findings:
+    competencies: dict[str, CompetencyResult]
+    qualifiers: list[Qualifier]
+    vague: list[VagueClaim]
+    version: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _pleasantry(text: str) -> bool:
+    body = strip_fillers(text)
+    return len(body) < 4 or bool(SMALL_TALK.fullmatch(body)) or (bool(CLOSING.match(body)) and len(body) < 24)
+
+
+def answers_of(utterances: list[Utterance]) -> list[Answer]:
+    """The candidate's turns after each question; greetings and closing thanks are left out."""
+    out: list[Answer] = []
+    question, current = "", []
+    for u in [*utterances, None]:
+        if u is None or u.speaker == INTERVIEWER:
+            if current:
+                out.append(Answer(Unit(question, [x.text for x in current]), current))
+            current = []
+            if u is not None:
+                question = u.text
+        elif u.speaker == CANDIDATE and not _pleasantry(u.text):
+            current.append(u)
+    return out
+
+
+def time_at(u: Utterance, offset: int) -> float:
+    """Start time of the word at character `offset`, else interpolated over the utterance."""
+    pos = 0
+    for w in u.words:
+        pos += len(str(w["text"]).strip())
+        if pos > offset:
+            return round(float(w["start"]), 2)
+    share = offset / max(len(u.text), 1)
+    return round(u.start + share * (u.end - u.start), 2)
+
+
+def quote(text: str, key: str | None = None) -> str:
+    """The candidate's words, fillers out, at most QUOTE_LIMIT characters around what earned them."""
+    body = strip_fillers(text).strip(" ,，、")
+    if len(body) <= QUOTE_LIMIT:
+        return body
+    hit = next((m.start() for rx in CUE_RE.get(key or "", []) if (m := rx.search(body))), 0)
+    start = max(0, min(hit - 20, len(body) - QUOTE_LIMIT + 1))
+    piece = body[start : start + QUOTE_LIMIT - 1].strip()
+    return piece + "…"
+
+
+def _sentence_quote(answer: Answer, scores: UnitScores, key: str) -> tuple[Utterance, Span]:
+    col = scores.keys.index(key)
+    ranked = sorted(range(len(answer.unit.sentences)), key=lambda i: -scores.sentence_logits[i, col])
+    for i in ranked:
+        turn, span = answer.unit.sentences[i]
+        if not _pleasantry(span.text):
+            return answer.utterances[turn], span
+    turn, span = answer.unit.sentences[ranked[0]]
+    return answer.utterances[turn], span
+
+
+def _clause_findings(
+    answer: Answer, scores: UnitScores, zh: bool
+) -> tuple[list[Qualifier], list[VagueClaim]]:
+    quals: list[Qualifier] = []
+    vague: list[VagueClaim] = []
+    nq = len(QUALIFIER_TYPES)
+    for row, (turn, c) in enumerate(answer.unit.clauses):
+        if _pleasantry(c.text):
+            continue
+        u, probs = answer.utterances[turn], scores.clause_probs[row]
+        for j, kind in enumerate(QUALIFIER_TYPES):
+            if probs[j] >= 0.5 and kind not in {q.type for q in quals}:
+                note = QUALIFIER_EFFECT[kind][1 if zh else 2]
+                quals.append(Qualifier(kind, time_at(u, c.start), quote(c.text), note))
+        j = int(probs[nq:].argmax())
+        missing = CLAUSE_LABELS[nq + j].split(":")[1]
+        if probs[nq + j] < 0.5 or (missing == "number" and NUMBER.search(c.text)):
+            continue  # an exact number answers "how much" whatever the model thinks
+        text = quote(c.text)
+        template = "perf" if missing in ("number", "mechanism") and _PERF.search(text) else missing
+        question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
+        vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
+    return quals, vague
+
+
+def _claims(
+    answer: Answer,
+    scores: UnitScores,
+    quals: list[Qualifier],
+    vague: list[VagueClaim],
+    negated: dict[str, list[str]],
+    zh: bool,
+) -> list[tuple[str, Evidence]]:
+    """(key, Evidence) for each competency the answer is credited with."""
+    out = []
+    for key, p in scores.competencies.items():
+        if p < 0.5:
+            continue
+        u, span = _sentence_quote(answer, scores, key)
+        text = quote(span.text, key)
+        if any(n in span.text for n in negated.get(key, ())):
+            continue  # the best sentence is a denial ("我没有带过团队"): not evidence
+        ev = Evidence(start=time_at(u, span.start), text=text, weight=round(0.6 + 0.4 * min(p, 1.0), 2))
+        if NUMBER.search(span.text):
+            ev.weight += 0.4
+        if any(v.text in text or text in v.text for v in vague) or any(v.start == ev.start for v in vague):
+            ev.weight *= 0.6
+            ev.caveats.append(VAGUE_NOTE["zh" if zh else "en"])
+        for q in quals:
+            ev.weight *= QUALIFIER_EFFECT[q.type][0]
+            ev.caveats.append(q.caveat)
+            ev.qualifiers.append(q.type)
+        ev.weight = round(ev.weight, 2)
+        out.append((key, ev))
+    return out
+
+
+def analyse_local(utterances: list[Utterance], language: str, model: LocalModel | None = None) -> Findings:
+    model = model or get_model()
+    zh = language == "zh"
+    rule_claims, denied = find_claims(utterances, language)
+    del rule_claims  # the rules' own claims are the bench's baseline; their denials are exact
+    negated: dict[str, list[str]] = {}
+    for n in denied:
+        negated.setdefault(n.competency, []).append(n.text)
+    answers = answers_of(utterances)
+    found: dict[str, list[Evidence]] = {}
+    quals_all: list[Qualifier] = []
+    vague_all: list[VagueClaim] = []
+    for answer, scores in zip(answers, model.score([a.unit for a in answers])):
+        quals, vague = _clause_findings(answer, scores, zh)
+        quals_all += quals
+        vague_all += vague
+        for key, ev in _claims(answer, scores, quals, vague, negated, zh):
+            found.setdefault(key, []).append(ev)
+    results = _results(found, denied, zh, records.competency_keys())
+    return Findings(results, quals_all, vague_all, model.version)
+
+
+def _results(
+    found: dict[str, list[Evidence]], denied: list, zh: bool, keys: tuple[str, ...]
+) -> dict[str, CompetencyResult]:
+    out: dict[str, CompetencyResult] = {}
+    for key in keys:
+        mine = sorted(found.get(key, []), key=lambda e: -e.weight)
+        caveats: list[str] = []
+        for note in (n for e in mine for n in e.caveats):
+            if note not in caveats:
+                caveats.append(note)
+        for n in (c for c in denied if c.competency == key):
+            caveats.append(
+                f"候选人表示没有相关经历：“{n.text}”" if zh else f'candidate says they have not: "{n.text}"'
+            )
+        out[key] = CompetencyResult(score([e.weight for e in mine]), mine[:3], caveats)
+    return out

@@ -1,0 +1,254 @@
+"""The semantic model: sentence embeddings plus exact signals, scored by small linear heads.
+
+One answer (the interviewer's question for context, then the candidate's turns) is the unit a
+competency is credited on; its sentences are scored by the same heads to find the one that earned it.
+Qualifiers and vague claims are judged per clause. The heads, their thresholds and the feature recipe
+live in one versioned artefact (`data/analysis_model.npz`) written by scripts/train_analysis.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import records
+from .embed import Embedder, ModelUnavailable, load_embedder
+from .linear import LinearHeads
+from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
+
+ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
+RULES_VERSION = "rules-3"
+QUALIFIER_TYPES = (
+    "hearsay",
+    "team_not_me",
+    "not_shipped",
+    "test_env_only",
+    "unconfirmed_cause",
+    "acting_role",
+    "hedge",
+)
+VAGUE_TYPES = ("number", "mechanism", "specifics")
+CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    embedder: str = "use"
+    ngram_dim: int = 2048
+    signals: bool = True
+    question: bool = True
+    embeddings: bool = True
+
+
+@dataclass
+class Unit:
+    """One answer. `turns` are the candidate's texts; spans index into them."""
+
+    question: str
+    turns: list[str]
+    sentences: list[tuple[int, Span]] = field(default_factory=list)
+    clauses: list[tuple[int, Span]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sentences = [(i, s) for i, t in enumerate(self.turns) for s in sentences(t)]
+        self.clauses = [(i, c) for i, t in enumerate(self.turns) for c in clauses(t)]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.turns)
+
+
+@dataclass
+class UnitScores:
+    competencies: dict[str, float]  # key -> probability for the whole answer
+    sentence_logits: np.ndarray  # (sentences, competencies in `keys` order)
+    keys: tuple[str, ...]
+    clause_probs: np.ndarray  # (clauses, CLAUSE_LABELS)
+
+
+def _pad(v: np.ndarray, dim: int) -> np.ndarray:
+    return v if v.shape[0] else np.zeros((0, dim), dtype=np.float32)
+
+
+class Featurizer:
+    def __init__(self, recipe: Recipe, embedder: Embedder | None) -> None:
+        self.recipe, self.embedder = recipe, embedder
+
+    def floors(self, clause: bool = False, ngram_floor: float = 0.1) -> np.ndarray:
+        """Per-column floors on the standardising scale: n-gram columns are sparse and rare, and at unit
+        variance they would outvote the embedding (measured by cross-validation, see train_analysis)."""
+        dim = self.embedder.dim if self.recipe.embeddings and self.embedder is not None else 0
+        n_sig = len(SIGNAL_NAMES)
+        if clause:
+            sizes = [(dim, 1e-3), (self.recipe.ngram_dim, ngram_floor), (2 * n_sig, 1e-3)]
+        else:
+            q = dim if self.recipe.question else 0
+            sizes = [
+                (dim + q, 1e-3),
+                (self.recipe.ngram_dim, ngram_floor),
+                (n_sig if self.recipe.signals else 0, 1e-3),
+            ]
+        return np.concatenate([np.full(n, f, dtype=np.float32) for n, f in sizes])
+
+    def embed_units(self, units: list[Unit]) -> dict[str, np.ndarray]:
+        if not self.recipe.embeddings or self.embedder is None:
+            return {}
+        texts = sorted({u.question for u in units} | {s.text for u in units for _, s in u.sentences})
+        vectors = self.embedder.encode(texts)
+        return dict(zip(texts, vectors))
+
+    def _emb(self, table: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+        if not self.recipe.embeddings or self.embedder is None:
+            return np.zeros((0,), dtype=np.float32)
+        vs = [table[t] for t in texts if t in table]
+        if not vs:
+            return np.zeros(self.embedder.dim, dtype=np.float32)
+        mean = np.mean(vs, axis=0)
+        return mean / (np.linalg.norm(mean) or 1.0)
+
+    def text_features(self, table: dict[str, np.ndarray], text: str, parts: list[str], question: str):
+        r = self.recipe
+        out = [self._emb(table, parts)]
+        if r.question and r.embeddings and self.embedder is not None:
+            out.append(self._emb(table, [question]) if question else np.zeros(self.embedder.dim, np.float32))
+        out.append(ngram_vector(text, r.ngram_dim))
+        if r.signals:
+            out.append(signal_vector(text))
+        return np.concatenate(out).astype(np.float32)
+
+    def unit_matrix(self, units: list[Unit], table: dict[str, np.ndarray]) -> np.ndarray:
+        rows = [
+            self.text_features(table, u.text, [s.text for _, s in u.sentences], u.question) for u in units
+        ]
+        return np.stack(rows)
+
+    def sentence_matrix(self, unit: Unit, table: dict[str, np.ndarray]) -> np.ndarray:
+        rows = [self.text_features(table, s.text, [s.text], unit.question) for _, s in unit.sentences]
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+    def clause_matrix(self, unit: Unit, table: dict[str, np.ndarray]) -> np.ndarray:
+        rows = []
+        for turn, c in unit.clauses:
+            host = next((s for t, s in unit.sentences if t == turn and s.start <= c.start < s.end), c)
+            parts = [self._emb(table, [host.text])]
+            parts += [
+                ngram_vector(c.text, self.recipe.ngram_dim),
+                signal_vector(c.text),
+                signal_vector(host.text),
+            ]
+            rows.append(np.concatenate(parts).astype(np.float32))
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
+    return LinearHeads(
+        *(data[f"{prefix}_{k}"].astype(np.float32) for k in ("mean", "scale", "weights", "bias"))
+    )
+
+
+@dataclass
+class LocalModel:
+    version: str
+    recipe: Recipe
+    comp_keys: tuple[str, ...]
+    comp: LinearHeads
+    comp_thresholds: np.ndarray
+    clause: LinearHeads
+    clause_thresholds: np.ndarray
+    embedder: Embedder | None = None
+    meta: dict[str, object] = field(default_factory=dict)
+    _examples: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def save(self, path: Path, meta: dict[str, object]) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, heads in (("comp", self.comp), ("clause", self.clause)):
+            for k in ("mean", "scale", "weights", "bias"):
+                arrays[f"{prefix}_{k}"] = getattr(heads, k).astype(np.float16)
+        info = {"version": self.version, "recipe": self.recipe.__dict__, "comp_keys": list(self.comp_keys)}
+        arrays["meta"] = np.array(json.dumps({**info, **meta}, ensure_ascii=False))
+        arrays["comp_thresholds"] = self.comp_thresholds.astype(np.float32)
+        arrays["clause_thresholds"] = self.clause_thresholds.astype(np.float32)
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path = ARTEFACT) -> LocalModel:
+        hint = "reinstall interview-bot (pip install --force-reinstall interview-bot)"
+        if not path.is_file():
+            raise ModelUnavailable(f"the analysis model artefact {path.name} is missing; {hint}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                data = {k: npz[k] for k in npz.files}
+            meta = json.loads(str(data["meta"]))
+            model = cls(
+                meta["version"],
+                Recipe(**meta["recipe"]),
+                tuple(meta["comp_keys"]),
+                _heads(data, "comp"),
+                data["comp_thresholds"],
+                _heads(data, "clause"),
+                data["clause_thresholds"],
+                meta=meta,
+            )
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelUnavailable(
+                f"the analysis model artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"
+            ) from None
+        if model.recipe.embeddings:
+            model.embedder = load_embedder(model.recipe.embedder)
+        return model
+
+    @property
+    def featurizer(self) -> Featurizer:
+        return Featurizer(self.recipe, self.embedder)
+
+    def score(self, units: list[Unit]) -> list[UnitScores]:
+        if not units:
+            return []
+        f = self.featurizer
+        table = f.embed_units(units)
+        unit_p = self.comp.predict(f.unit_matrix(units, table)) - self.comp_thresholds + 0.5
+        keys = tuple(k for k in records.competency_keys() if k in self.comp_keys or records.get(k).examples)
+        out = []
+        for i, unit in enumerate(units):
+            probs = {k: float(unit_p[i, self.comp_keys.index(k)]) for k in keys if k in self.comp_keys}
+            sent = f.sentence_matrix(unit, table)
+            logits = self.comp.logits(sent) if len(sent) else np.zeros((0, len(self.comp_keys)))
+            cols = [logits[:, self.comp_keys.index(k)] for k in keys if k in self.comp_keys]
+            for k in keys:
+                if k not in self.comp_keys:  # a registered record without a trained head
+                    sims = self._similarity(k, unit, table)
+                    probs[k] = float(sims.max(initial=0.0))
+                    cols.insert(keys.index(k), sims)
+            clause = f.clause_matrix(unit, table)
+            cp = self.clause.predict(clause) - self.clause_thresholds + 0.5 if len(clause) else clause
+            out.append(UnitScores(probs, np.stack(cols, axis=1) if cols else logits, keys, cp))
+        return out
+
+    def _similarity(self, key: str, unit: Unit, table: dict[str, np.ndarray]) -> np.ndarray:
+        """Probability-like closeness of each sentence to the record's examples (0.5 at cosine 0.75)."""
+        if self.embedder is None or not unit.sentences:
+            return np.zeros(len(unit.sentences))
+        if key not in self._examples:
+            self._examples[key] = self.embedder.encode(list(records.get(key).examples))
+        ex = self._examples[key]
+        vs = np.stack([table[s.text] for _, s in unit.sentences])
+        cos = (vs @ ex.T) / (np.linalg.norm(vs, axis=1, keepdims=True) * np.linalg.norm(ex, axis=1) + 1e-9)
+        return 1.0 / (1.0 + np.exp(-20 * (cos.max(axis=1) - 0.75)))
+
+
+_model: LocalModel | None = None
+_lock = threading.Lock()
+
+
+def get_model() -> LocalModel:
+    """The shipped model, loaded on first use."""
+    global _model
+    with _lock:
+        if _model is None:
+            _model = LocalModel.load()
+        return _model
