@@ -97,6 +97,7 @@ class Settings:
     retention_text_days: float | None = None
     timezone: str = "UTC"
     digest_tick_s: float = 30.0
+    analyst: Any = None  # an LLM analyst when IB_ANALYST=llm (bot.analysis.llm), else the local model
 
     @property
     def max_upload_bytes(self) -> int:
@@ -172,7 +173,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_text_days=src.optional_number("IB_RETENTION_TEXT_DAYS"),
         timezone=_timezone(str(src.get("IB_TIMEZONE", "UTC"))),
         digest_tick_s=src.number("IB_DIGEST_TICK_S", 30.0),
+        analyst=_analyst(src),
     )
+
+
+def _analyst(src: ConfigSource) -> Any:
+    """IB_ANALYST=llm with IB_LLM_URL / IB_LLM_MODEL / IB_LLM_KEY / IB_LLM_TIMEOUT_S, checked at start."""
+    keys = ("IB_ANALYST", "IB_LLM_URL", "IB_LLM_MODEL", "IB_LLM_KEY", "IB_LLM_TIMEOUT_S")
+    values = {k: str(src.get(k)) for k in keys if src.get(k) not in (None, "")}
+    if values.get("IB_ANALYST", "local").lower() == "local":
+        return None
+    from .analysis.llm import analyst_from_env
+
+    try:
+        return analyst_from_env(values)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _timezone(name: str) -> str:

@@ -43,11 +43,7 @@ class Pipeline:
         transcript = self._transcript(row, path, profile.hotwords, progress)
         if progress:
             progress("analysing", 0, 1)
-        analysis = (
-            analyze(transcript, profile, analyst=self.analyst)
-            if self.analyst
-            else analyze(transcript, profile)
-        )
+        analysis = analyze(transcript, profile, analyst=self.analyst)
         return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):

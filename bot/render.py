@@ -101,7 +101,12 @@ def environment():
 
 def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     lang = data["language"]
-    comps = [{"key": k, "name": competency_name(k, lang), **data["competencies"][k]} for k in COMPETENCIES]
+    # an analysis stored before a competency existed simply lacks it: shown as no evidence
+    empty = {"score": None, "evidence": [], "caveats": []}
+    comps = [
+        {"key": k, "name": competency_name(k, lang), **data["competencies"].get(k, empty)}
+        for k in COMPETENCIES
+    ]
     labels = texts.table(texts.REPORT, lang)
     rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[
         data["overall"]["recommendation"]

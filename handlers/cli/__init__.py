@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, ConfigError, AudioInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (EngineError, OSError) as exc:
+    except (EngineError, OSError, RuntimeError) as exc:  # an engine, the disk, a missing model artefact
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:

