@@ -97,6 +97,8 @@ class Settings:
     retention_text_days: float | None = None
     timezone: str = "UTC"
     digest_tick_s: float = 30.0
+    db_busy_s: float = 30.0  # how long a write waits for another process's lock before it fails
+    health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
 
     @property
     def max_upload_bytes(self) -> int:
@@ -161,6 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_text_days=src.optional_number("IB_RETENTION_TEXT_DAYS"),
         timezone=_timezone(str(src.get("IB_TIMEZONE", "UTC"))),
         digest_tick_s=src.number("IB_DIGEST_TICK_S", 30.0),
+        db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
+        health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
     )
 
 

@@ -18,6 +18,7 @@ from bot import panorama
 from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
+from bot.storage import IdempotencyConflict, is_busy
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -44,6 +45,13 @@ async def errors_as_json(request: web.Request, handler):
         if exc.content_type == "application/json" or exc.status < 400:
             raise
         return error(exc.status, exc.reason or "request failed")
+    except Exception as exc:  # never a text/plain 500 with a traceback's worth of detail
+        if is_busy(exc):
+            response = error(503, "the database is busy; try again shortly")
+            response.headers["Retry-After"] = "5"
+            return response
+        log.exception("%s %s failed", request.method, request.path)
+        return error(500, "internal error")
 
 
 def _auth(request: web.Request) -> str | None:
@@ -99,6 +107,8 @@ async def create_interview(request: web.Request) -> web.Response:
             interview_id, created = await service.submit(sub)
         except AudioInputError as exc:  # e.g. an unknown profile
             raise CallerError(400, str(exc)) from None
+        except IdempotencyConflict as exc:
+            raise CallerError(409, str(exc)) from None
         status = await service.status(interview_id)
         state = status["status"] if status else "queued"
         return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
@@ -264,8 +274,8 @@ async def delete_interview(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
-    counts = await service.db.jobs.counts()
-    return reply({"status": "ok", "queued": counts.get("queued", 0), "running": counts.get("running", 0)})
+    health = await service.health()
+    return reply(health, 200 if health["status"] == "ok" else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -418,7 +428,10 @@ OPENAPI: dict[str, Any] = {
                     }
                 },
                 "responses": {
-                    "202": {"description": "queued (the same id again for a repeated key)"},
+                    "202": {
+                        "description": "queued (the same id again for a repeated key and the same audio)"
+                    },
+                    "409": {"description": "the Idempotency-Key was used before for different audio"},
                     "400": _ERR,
                     "401": _ERR,
                     "413": _ERR,

@@ -28,6 +28,7 @@ from asr_engine import AudioInputError
 from bot import commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
+from bot.liveness import supervise
 from bot.render import ReportContext, environment, render_history, render_stored
 from bot.service import Service, Submission
 from bot.texts import say
@@ -349,12 +350,7 @@ class ChatPlatform(ABC):
                 await self.post_report(interview, sweep=bool(row["stale"]))
 
     async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_s)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("%s report sweep failed", self.name)
+        await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
 
     # ---- commands ------------------------------------------------------------------------------------
     async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:

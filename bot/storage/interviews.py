@@ -91,6 +91,10 @@ class Interviews:
             return None
         return Path(rec["path"])
 
+    def live_recording_paths(self) -> set[str]:
+        """Every stored audio file a recording still refers to (what the orphan sweep keeps)."""
+        return {r[0] for r in self.db.execute("select path from recordings where deleted_at is null")}
+
     def write_results(
         self, interview_id: str, transcript: dict[str, Any], analysis: dict[str, Any], profile: str
     ) -> None:

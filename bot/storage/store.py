@@ -6,6 +6,7 @@ and gives async callers an API that hides it; a command-line run may use a Store
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -22,11 +23,13 @@ from .search import Search
 
 
 class Store:
-    def __init__(self, path: Path | str, jobs: JobPolicy | None = None) -> None:
+    def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():  # created private: the history is personal data (WAL files follow its mode)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         # A busy timeout lets writers of other processes (a second replica, the CLI) queue up.
-        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30, check_same_thread=False))
+        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=busy_s, check_same_thread=False))
         self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
         migrate(self.db)
