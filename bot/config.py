@@ -98,6 +98,7 @@ class Settings:
     timezone: str = "UTC"
     digest_tick_s: float = 30.0
     db_busy_s: float = 30.0  # how long a write waits for another process's lock before it fails
+    report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
 
     @property
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         digest_tick_s=src.number("IB_DIGEST_TICK_S", 30.0),
         db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
         health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
+        report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
     )
 
 

@@ -21,6 +21,7 @@ from asr_engine.audio import probe
 from .analysis import load_profile
 from .analysis.profiles import ProfileError
 from .candidates import from_filename
+from .profile_input import is_stored, named
 from .storage import Database, IdempotencyConflict, Store
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,12 @@ class Submission:
     language: str | None = None
     callback_url: str | None = None
     content_type: str | None = None
+    local_profile: bool = False  # True only where `profile` may name a local file (the command line)
 
 
 class Intake:
     def __init__(self, db: Database, data_dir: Path, *, max_bytes: int, max_seconds: float) -> None:
-        self.db = db
+        self.db, self.data_dir = db, data_dir
         self.max_bytes, self.max_seconds = max_bytes, max_seconds
         self.audio_dir = data_dir / "audio"
         self.incoming_dir = data_dir / "incoming"
@@ -115,7 +117,10 @@ class Intake:
             sub.profile = store.interviews.channel_profile(sub.platform, sub.channel)
         if sub.profile:
             try:
-                load_profile(sub.profile)
+                if sub.local_profile or is_stored(sub.profile, self.data_dir):
+                    load_profile(sub.profile)
+                else:
+                    named(sub.profile)  # from outside: a name, never a path on this server
             except ProfileError as exc:
                 raise AudioInputError(str(exc)) from None
         ref = from_filename(sub.filename)

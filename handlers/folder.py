@@ -104,6 +104,7 @@ class Batch:
             size_bytes=size,
             platform="batch",
             profile=self.profile,
+            local_profile=True,
         )
         interview_id, created = await self.service.submit(sub)
         if not created:

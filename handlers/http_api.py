@@ -11,11 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import panorama
+from bot.analysis.profiles import ProfileError
 from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
+from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 from bot.storage import IdempotencyConflict, is_busy
@@ -121,7 +124,7 @@ async def create_interview(request: web.Request) -> web.Response:
 async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
     """The recording streamed to `tmp` (size-limited) from a multipart upload or a fetched audio_url."""
     if request.content_type.startswith("multipart/"):
-        return await _multipart(request, tmp, service.settings.max_upload_bytes)
+        return await _multipart(request, tmp, service)
     if request.content_type != "application/json":
         raise CallerError(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
     try:
@@ -141,25 +144,46 @@ async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
     )
 
 
-async def _multipart(request: web.Request, tmp: Path, limit: int) -> Upload:
+async def _multipart(request: web.Request, tmp: Path, service: Service) -> Upload:
+    limit = service.settings.max_upload_bytes
     fields: dict[str, str] = {}
     upload = None
-    async for part in await request.multipart():
-        if part.name == "audio":
-            try:
-                sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
-            except TooLarge:
-                raise CallerError(413, f"the upload is larger than the limit of {limit} bytes") from None
-            name = Path(part.filename or "upload.audio").name
-            upload = Upload(name, sha, size, part.headers.get("Content-Type"), fields)
-        elif part.name:
-            value = await part.read(decode=True)
-            if len(value) > MAX_FIELD_BYTES:
-                raise CallerError(400, f"field {part.name!r} is too long")
-            fields[part.name] = value.decode("utf-8", "replace")
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "audio":
+                try:
+                    sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
+                except TooLarge:
+                    raise CallerError(413, f"the upload is larger than the limit of {limit} bytes") from None
+                name = Path(part.filename or "upload.audio").name
+                upload = Upload(name, sha, size, part.headers.get("Content-Type"), fields)
+            elif part.name == "profile" and part.filename:  # an uploaded profile file, never a path
+                data = await _read_capped(part, MAX_PROFILE_BYTES, "profile")
+                try:
+                    fields["profile"] = store_uploaded(data, part.filename, service.settings.data_dir)
+                except ProfileError as exc:
+                    raise CallerError(400, f"profile: {exc}") from None
+            elif part.name:
+                value = await _read_capped(part, MAX_FIELD_BYTES, part.name)
+                fields[part.name] = value.decode("utf-8", "replace")
+    except (ValueError, AssertionError, aiohttp.ClientError, UnicodeDecodeError) as exc:
+        # aiohttp's reader says "malformed multipart" in several ways; all are the caller's
+        log.info("malformed multipart upload: %s", exc)
+        raise CallerError(400, "the multipart body is malformed") from None
     if upload is None:
         raise CallerError(400, "multipart upload needs a file field named 'audio'")
     return upload
+
+
+async def _read_capped(part, cap: int, name: str) -> bytes:
+    """A form field read in chunks, refused past `cap` bytes (never buffered whole first)."""
+    out = bytearray()
+    while chunk := await part.read_chunk(8192):
+        out += chunk
+        if len(out) > cap:
+            raise CallerError(400, f"field {name[:40]!r} is longer than {cap} bytes")
+    return bytes(out)
 
 
 async def _submission(
@@ -403,7 +427,11 @@ OPENAPI: dict[str, Any] = {
                                 "required": ["audio"],
                                 "properties": {
                                     "audio": {"type": "string", "format": "binary"},
-                                    "profile": {"type": "string"},
+                                    "profile": {
+                                        "description": "a built-in profile name, or a .toml/.json/.txt "
+                                        "file part (at most 64 KiB)",
+                                        "type": "string",
+                                    },
                                     "candidate": {"type": "string"},
                                     "interviewer": {"type": "string"},
                                     "language": {"type": "string", "enum": ["zh", "en", "auto"]},

@@ -7,7 +7,7 @@ import sqlite3
 import aiohttp
 import test_http_api
 from conftest import FIXTURES, eventually
-from test_http_api import AUTH, post_audio, wait_done  # noqa: F401
+from test_http_api import AUTH, post_audio, wait_done
 
 api = test_http_api.api  # the fixture, shared
 
@@ -47,3 +47,34 @@ async def test_a_database_locked_past_the_busy_timeout_stalls_the_queue_only_whi
         assert (await wait_done(s, server, body["id"]))["status"] == "done"
         code, body = await health(s, server)
         assert code == 200 and body["loops"]["worker"]["ok"] is True and body["database"] == "ok"
+
+
+async def test_the_api_profile_is_a_name_or_an_uploaded_file_never_a_server_path(api, tmp_path):
+    server, service = await api()
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as s:
+        answers = {}
+        for spec in ("/etc/hostname", "/etc", "/nonexistent/x.toml", "/dev/zero", "../../etc/passwd"):
+            status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", profile=spec)
+            answers[spec] = (status, body["error"].replace(repr(spec), "SPEC"))
+        # the same refusal whether or not the path exists: no oracle, no read, no 500
+        assert set(answers.values()) == {(400, answers["/etc"][1])}, answers
+        assert "unknown profile" in answers["/etc"][1]
+
+        form = aiohttp.FormData()
+        form.add_field("audio", (FIXTURES / "zh_short.flac").read_bytes(), filename="a.flac")
+        toml = b'name = "sre"\nbase = "backend"\n[weights]\nsystem_design = 60\n'
+        form.add_field("profile", toml, filename="sre.toml", content_type="application/toml")
+        async with s.post(server.make_url("/v1/interviews"), data=form, headers=AUTH) as r:
+            assert r.status == 202, await r.text()
+            uploaded = await r.json()
+        done = await wait_done(s, server, uploaded["id"])
+        assert done["status"] == "done" and done["analysis"]["profile"] == "sre"
+
+        form = aiohttp.FormData()
+        form.add_field("audio", (FIXTURES / "zh_short.flac").read_bytes(), filename="b.flac")
+        form.add_field("profile", b"#" * (65 * 1024), filename="big.txt")
+        async with s.post(server.make_url("/v1/interviews"), data=form, headers=AUTH) as r:
+            assert r.status == 400 and "longer than" in (await r.json())["error"]
+        status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", candidate="x" * 5000)
+        assert status == 400 and "longer than" in body["error"]
