@@ -63,9 +63,9 @@ def _auth(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    given = header[7:].strip()
+    given = header[7:].strip().encode("utf-8", "replace")  # bytes: a non-ASCII token is wrong, not a 500
     for i, token in enumerate(tokens):
-        if hmac.compare_digest(given, token):
+        if hmac.compare_digest(given, token.encode()):
             return f"api-token-{i}"
     return None
 

@@ -78,3 +78,29 @@ async def test_the_api_profile_is_a_name_or_an_uploaded_file_never_a_server_path
             assert r.status == 400 and "longer than" in (await r.json())["error"]
         status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", candidate="x" * 5000)
         assert status == 400 and "longer than" in body["error"]
+
+
+async def test_bad_requests_get_a_4xx_json_answer_never_a_500(api):
+    server, service = await api()
+    url = server.make_url("/v1/interviews")
+    async with aiohttp.ClientSession() as s:
+        answers = []
+        for body, ctype in (
+            (b"", "multipart/form-data; boundary=xyz"),
+            (b"garbage without any boundary", "multipart/form-data; boundary=xyz"),
+            (b"--xyz\r\nContent-Disposition: form-data\r\n\r\n", "multipart/form-data; boundary=xyz"),
+            (b"--xyz\r\n", "multipart/form-data"),
+        ):
+            async with s.post(url, data=body, headers={**AUTH, "Content-Type": ctype}) as r:
+                answers.append((r.status, r.content_type, (await r.json())["error"]))
+        assert all(400 <= code < 500 and kind == "application/json" for code, kind, _ in answers), answers
+        for header in ("Bearer pässwörd", "Bearer 令牌"):
+            async with s.get(server.make_url("/v1/interviews"), headers={"Authorization": header}) as r:
+                assert r.status == 401 and r.content_type == "application/json"
+        status, body = await post_audio(s, server, FIXTURES / "zh_short.flac")
+        done = await wait_done(s, server, body["id"])
+        for token in ("999999999999.令牌", "１２.abc", "9" * 5000 + ".x"):
+            async with s.get(server.make_url(f"/r/{body['id']}/{token}")) as r:
+                assert r.status == 404, token
+        async with s.get(done["report_url"]) as r:
+            assert r.status == 200

@@ -140,3 +140,22 @@ async def test_search_command_gives_timestamped_links(service):
     )
     payload = json.loads(render_reply(reply, "slack"))
     assert "«幂等»" in json.dumps(payload, ensure_ascii=False)
+
+
+def test_percent_and_underscore_are_characters_not_wildcards(service):
+    percent = search(service, "%")  # not every row: only texts with a literal percent sign
+    assert percent and all("«%»" in h.snippet for h in percent)
+    assert {h.interview_id for h in percent} != set(service.ids.values())
+    assert search(service, "_") == []
+    assert search(service, "%%  _") == []
+    assert search(service, "Kaf_a") == []  # `_` is not "any one character"
+    assert {h.interview_id for h in search(service, "Kafka")} == {service.ids["en"]}
+
+
+@pytest.mark.parametrize(
+    "fts",
+    ['"Kafka" OR "Redis"', "Kafka NOT Redis", "NEAR(Kafka Redis)", "kafka*", "text:Kafka", "(Kafka", '"'],
+)
+def test_fts_syntax_in_a_query_is_taken_as_words(service, fts):
+    hits = search(service, fts)  # never an FTS5 syntax error, never an operator
+    assert all(h.interview_id == service.ids["en"] for h in hits)
