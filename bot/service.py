@@ -159,6 +159,7 @@ class Service:
         await self.db.run(self.intake.sweep_orphans)
         for _ in range(self.settings.asr_workers):
             self._spawn(self.worker.run(self._stop))
+        self._spawn(self.callbacks.run(self.liveness.beat("callbacks")))
 
     async def stop(self) -> None:
         self._stop.set()

@@ -17,7 +17,7 @@ from aiohttp import web
 from asr_engine import AudioInputError
 from bot import panorama
 from bot.analysis.profiles import ProfileError
-from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
+from bot.fetch import FetchError, TooLarge, check_destination, download, save_stream
 from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
@@ -192,7 +192,7 @@ async def _submission(
     fields = up.fields
     if fields.get("callback_url"):
         try:
-            check_url(fields["callback_url"])
+            await check_destination(fields["callback_url"], service.fetch_policy)
         except FetchError as exc:
             raise CallerError(400, f"callback_url: {exc}") from None
     if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):

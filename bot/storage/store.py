@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .audit import Audit
+from .callbacks import CallbackQueue
 from .candidates import Candidates
 from .digests import Digests
 from .interviews import Interviews
@@ -40,6 +41,7 @@ class Store:
         self.digests = Digests(self.db)
         self.search = Search(self.db)
         self.audit = Audit(self.db)
+        self.callbacks = CallbackQueue(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -6,6 +6,8 @@ import sqlite3
 
 import aiohttp
 import test_http_api
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from conftest import FIXTURES, eventually
 from test_http_api import AUTH, post_audio, wait_done
 
@@ -104,3 +106,58 @@ async def test_bad_requests_get_a_4xx_json_answer_never_a_500(api):
                 assert r.status == 404, token
         async with s.get(done["report_url"]) as r:
             assert r.status == 200
+
+
+async def test_a_callback_is_retried_across_a_restart_and_every_attempt_is_audited(api):
+    answers, received = [500, 500], []
+    app = web.Application()
+
+    async def callback(request):
+        body = await request.json()
+        if answers:
+            return web.Response(status=answers.pop(0))
+        received.append(body)
+        return web.json_response({"ok": True})
+
+    app.router.add_post("/cb", callback)
+    ats = TestServer(app, host="127.0.0.1")
+    await ats.start_server()
+    env = dict(IB_FETCH_ALLOW_NETS="127.0.0.1/32", IB_CALLBACK_BACKOFF_S="0.2", IB_CALLBACK_RETRIES="5")
+    try:
+        server, service = await api(**env)
+        async with aiohttp.ClientSession() as s:
+            status, body = await post_audio(
+                s, server, FIXTURES / "zh_short.flac", callback_url=str(ats.make_url("/cb"))
+            )
+            assert status == 202
+            iid = body["id"]
+            await wait_done(s, server, iid)
+        await eventually(lambda: _actions(service, iid, "callback-retry"))
+        await service.stop()  # the process goes away with the callback still owed
+        await server.close()
+        _server2, service2 = await api(**env)
+        await eventually(lambda: _actions(service2, iid, "callback"))
+        assert len(received) == 1 and received[0]["id"] == iid and received[0]["status"] == "done"
+        actions = [a for a in await service2.db.audit.actions(iid) if a.startswith("callback")]
+        assert actions == ["callback-retry", "callback-retry", "callback"]
+    finally:
+        await ats.close()
+
+
+async def _actions(service, interview_id, action):
+    return action in await service.db.audit.actions(interview_id)
+
+
+async def test_a_private_callback_address_is_refused_at_submit(api):
+    server, service = await api()
+    async with aiohttp.ClientSession() as s:
+        for url in (
+            "http://127.0.0.1:9/cb",
+            "http://localhost/cb",
+            "http://[2002:a01:203::1]/cb",
+            "file:///x",
+        ):
+            status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", callback_url=url)
+            assert status == 400 and body["error"].startswith("callback_url"), (url, body)
+            assert "127.0.0.1" not in body["error"] or "127.0.0.1" in url
+    assert sum((await service.db.jobs.counts()).values()) == 0
