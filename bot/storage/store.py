@@ -33,6 +33,7 @@ class Store:
         self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=busy_s, check_same_thread=False))
         self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA secure_delete = ON")  # a deleted interview's text is overwritten in place
         migrate(self.db)
         self.interviews = Interviews(self.db)
         self.jobs = JobQueue(self.db, jobs)

@@ -161,3 +161,28 @@ async def test_a_private_callback_address_is_refused_at_submit(api):
             assert status == 400 and body["error"].startswith("callback_url"), (url, body)
             assert "127.0.0.1" not in body["error"] or "127.0.0.1" in url
     assert sum((await service.db.jobs.counts()).values()) == 0
+
+
+async def test_delete_leaves_no_trace_of_the_candidate(api, tmp_path):
+    server, service = await api()
+    name = "Zedediah Quuxley"
+    async with aiohttp.ClientSession() as s:
+        form = aiohttp.FormData()
+        form.add_field("audio", (FIXTURES / "zh_short.flac").read_bytes(), filename="Zedediah_secret.flac")
+        form.add_field("candidate", name)
+        async with s.post(server.make_url("/v1/interviews"), data=form, headers=AUTH) as r:
+            iid = (await r.json())["id"]
+        await wait_done(s, server, iid)
+        async with s.delete(server.make_url(f"/v1/interviews/{iid}"), headers=AUTH) as r:
+            assert r.status == 204
+
+    def leftovers(store):
+        rows = store.db.execute("select count(*) from candidates where name = ?", [name]).fetchone()[0]
+        audit = [r[0] for r in store.db.execute("select detail from audit_log")]
+        return rows, [d for d in audit if "Zedediah" in d], store.audit.actions(iid)
+
+    rows, audit, actions = await service.db.run(leftovers)
+    assert rows == 0 and audit == [] and "delete" in actions  # the trail: who deleted what, when
+    wal = tmp_path / "ib.db-wal"
+    assert not wal.exists() or b"Zedediah" not in wal.read_bytes()  # checkpointed (TRUNCATE)
+    assert b"Zedediah" not in (tmp_path / "ib.db").read_bytes()  # secure_delete overwrote it
