@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import digest, panorama, texts
-from .analysis import ProfileError, load_profile
+from .analysis import ProfileError
 from .analysis.summary import stamp
+from .profile_input import named
 from .storage import CandidateError, Hit, InterviewRow, Visible
 from .texts import help_lines, localize, say
 
@@ -209,7 +210,7 @@ async def _profile(cmd: Command, ctx: Context) -> Reply:
     if not cmd.args:
         return _need(lang, "arg_profile")
     try:
-        profile = load_profile(cmd.args[0])
+        profile = named(cmd.args[0])  # from chat: a name, never a path on the server
     except ProfileError as exc:
         return Reply(str(exc), language=lang)
     await ctx.service.db.interviews.set_channel_profile(ctx.platform, ctx.channel, profile.name, ctx.user)

@@ -98,6 +98,9 @@ class Settings:
     timezone: str = "UTC"
     digest_tick_s: float = 30.0
     analyst: Any = None  # an LLM analyst when IB_ANALYST=llm (bot.analysis.llm), else the local model
+    db_busy_s: float = 30.0  # how long a write waits for another process's lock before it fails
+    report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
+    health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
 
     @property
     def max_upload_bytes(self) -> int:
@@ -174,6 +177,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=_timezone(str(src.get("IB_TIMEZONE", "UTC"))),
         digest_tick_s=src.number("IB_DIGEST_TICK_S", 30.0),
         analyst=_analyst(src),
+        db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
+        health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
+        report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
     )
 
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import panorama
 from .analysis.profiles import ProfileError, load_profile
 from .analysis.summary import without_evidence
+from .liveness import supervise
 from .storage import Store, Visible, now
 from .texts import localize
 
@@ -409,15 +410,10 @@ class DigestScheduler:
         return max(start, end - MAX_WINDOW), end
 
     def start(self, every_s: float) -> None:
-        async def loop() -> None:
-            while True:
-                try:
-                    await self.run_due()
-                except Exception:
-                    log.exception("digest pass failed")
-                await asyncio.sleep(every_s)
-
-        self._task = asyncio.get_running_loop().create_task(loop())
+        beat = self.service.liveness.beat("digests")
+        self._task = asyncio.get_running_loop().create_task(
+            supervise(beat, self.run_due, every_s, first_delay_s=0)
+        )
 
     def stop(self) -> None:
         if self._task is not None:

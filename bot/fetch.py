@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+
+log = logging.getLogger(__name__)
 
 
 class FetchError(ValueError):
@@ -69,9 +72,40 @@ class FetchPolicy:
         addr = ipaddress.ip_address(ip.split("%")[0])
         if any(addr in net for net in self.allow_nets):
             return True
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            addr = addr.ipv4_mapped
-        return addr.is_global and not (addr.is_multicast or addr.is_reserved)
+        if not _public(addr):
+            return False
+        embedded = _embedded_ipv4(addr)  # 6to4, Teredo, NAT64, mapped, compatible: the IPv4 inside too
+        return embedded is None or (any(embedded in net for net in self.allow_nets) or _public(embedded))
+
+
+def _public(addr: ipaddress._BaseAddress) -> bool:
+    return addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_unspecified)
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(addr: ipaddress._BaseAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (and would reach through a gateway), if any."""
+    if not isinstance(addr, ipaddress.IPv6Address):
+        return None
+    if addr.ipv4_mapped:
+        return addr.ipv4_mapped
+    if addr.sixtofour:
+        return addr.sixtofour
+    if addr.teredo:
+        return addr.teredo[1]
+    if addr in _NAT64 or addr in _NAT64_LOCAL or int(addr) >> 32 == 0:  # NAT64, IPv4-compatible ::a.b.c.d
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
+async def check_destination(url: str, policy: FetchPolicy) -> None:
+    """At submit time: the URL's scheme and host, and every address its host resolves to, are allowed
+    (a private callback address is the caller's error now, not a failed delivery later)."""
+    check_url(url)
+    await _CheckingResolver(policy).resolve(urlsplit(url).hostname or "", 0)
 
 
 class _CheckingResolver(AbstractResolver):
@@ -88,7 +122,9 @@ class _CheckingResolver(AbstractResolver):
         for fam, _type, proto, _canon, sockaddr in infos:
             ip = sockaddr[0]
             if not self.policy.permits(ip):
-                raise FetchError(f"refusing to fetch from {host} ({ip}): not a public address")
+                # the resolved address stays in our log: telling the caller maps the internal network
+                log.info("refused %s: it resolves to %s", host, ip)
+                raise FetchError(f"refusing to connect to {host}: not a public address")
             results.append(
                 {
                     "hostname": host,

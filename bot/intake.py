@@ -1,11 +1,16 @@
 """Accepting a recording from any edge (HTTP upload, Slack file, Feishu message, CLI, batch folder):
-check it is audio, store the interview, its recording and a queued job in one transaction (a repeated
-idempotency key finds the existing interview), then move the file into the service's storage."""
+check it is audio, put the file durably in the service's storage (fsync, rename), then store the
+interview, its recording and a queued job in one transaction (a repeated idempotency key finds the
+existing interview). File first: a crash in between leaves an orphan file, swept at start-up, never a
+row pointing at nothing. Files are 0600 in 0700 folders: recordings are personal data."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +21,39 @@ from asr_engine.audio import probe
 from .analysis import load_profile
 from .analysis.profiles import ProfileError
 from .candidates import from_filename
-from .storage import Database, Store
+from .profile_input import is_stored, named
+from .storage import Database, IdempotencyConflict, Store
+
+log = logging.getLogger(__name__)
+ORPHAN_AGE_S = 900.0  # a .part or unreferenced file older than this is no upload in progress (replicas)
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def place(src: Path, dest: Path) -> None:
+    """`src` durably at `dest`: its bytes flushed, renamed in one step, the folder entry flushed."""
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    src.chmod(0o600)
+    private_dir(dest.parent)
+    try:
+        os.replace(src, dest)
+    except OSError:  # another file system: copy (then flush the copy)
+        shutil.move(str(src), dest)
+        place(dest, dest)
+        return
+    dfd = os.open(dest.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 @dataclass
@@ -39,16 +76,18 @@ class Submission:
     language: str | None = None
     callback_url: str | None = None
     content_type: str | None = None
+    local_profile: bool = False  # True only where `profile` may name a local file (the command line)
 
 
 class Intake:
     def __init__(self, db: Database, data_dir: Path, *, max_bytes: int, max_seconds: float) -> None:
-        self.db = db
+        self.db, self.data_dir = db, data_dir
         self.max_bytes, self.max_seconds = max_bytes, max_seconds
         self.audio_dir = data_dir / "audio"
         self.incoming_dir = data_dir / "incoming"
-        self.audio_dir.mkdir(parents=True, exist_ok=True)
-        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
+        private_dir(self.audio_dir)
+        private_dir(self.incoming_dir)
 
     def new_incoming(self) -> Path:
         """Where an edge streams an upload before it is submitted."""
@@ -78,29 +117,37 @@ class Intake:
             sub.profile = store.interviews.channel_profile(sub.platform, sub.channel)
         if sub.profile:
             try:
-                load_profile(sub.profile)
+                if sub.local_profile or is_stored(sub.profile, self.data_dir):
+                    load_profile(sub.profile)
+                else:
+                    named(sub.profile)  # from outside: a name, never a path on this server
             except ProfileError as exc:
                 raise AudioInputError(str(exc)) from None
         ref = from_filename(sub.filename)
         suffix = Path(sub.filename).suffix.lower()[:8] or ".audio"
         final = self.audio_dir / sub.sha256[:2] / f"{sub.sha256}{suffix}"
-        interview_id, created = store.jobs.submit(
-            sub.key,
-            self._interview_row(store, sub, ref),
-            {
-                "path": str(final),
-                "sha256": sub.sha256,
-                "size_bytes": sub.size_bytes,
-                "source": sub.filename,
-                "content_type": sub.content_type,
-                "duration_s": None,
-                "deleted_at": None,
-            },
-        )
-        if created and not final.exists():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(sub.path), final)
-        else:
+        placed = not final.exists()
+        if placed:
+            place(sub.path, final)
+        try:
+            interview_id, created = store.jobs.submit(
+                sub.key,
+                self._interview_row(store, sub, ref),
+                {
+                    "path": str(final),
+                    "sha256": sub.sha256,
+                    "size_bytes": sub.size_bytes,
+                    "source": sub.filename,
+                    "content_type": sub.content_type,
+                    "duration_s": None,
+                    "deleted_at": None,
+                },
+            )
+        except IdempotencyConflict:
+            if placed:
+                final.unlink(missing_ok=True)
+            raise
+        finally:
             sub.path.unlink(missing_ok=True)
         store.audit(
             sub.uploader or sub.platform,
@@ -109,6 +156,23 @@ class Intake:
             {"platform": sub.platform, "channel": sub.channel},
         )
         return interview_id, created
+
+    def sweep_orphans(self, store: Store, older_than_s: float = ORPHAN_AGE_S) -> int:
+        """Start-up: remove interrupted uploads (.part) and stored files no recording refers to (a crash
+        between placing a file and committing its row). Young files may be another replica's upload."""
+        cutoff, removed = time.time() - older_than_s, 0
+        kept = store.interviews.live_recording_paths()
+        candidates = [*self.incoming_dir.glob("*.part"), *self.audio_dir.glob("*/*")]
+        for path in candidates:
+            try:
+                if str(path) not in kept and path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        if removed:
+            log.warning("removed %d orphaned upload file(s)", removed)
+        return removed
 
     @staticmethod
     def _interview_row(store: Store, sub: Submission, ref) -> dict:

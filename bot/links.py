@@ -34,4 +34,7 @@ def verify(secret: bytes, interview_id: str, token: str, now: float | None = Non
     except ValueError:
         return False
     good = hmac.new(secret, f"{interview_id}.{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-    return hmac.compare_digest(good, mac) and (now or time.time()) <= expires
+    # bytes: compare_digest refuses a non-ASCII str (a TypeError would be a 500)
+    return (
+        hmac.compare_digest(good.encode(), mac.encode("utf-8", "replace")) and (now or time.time()) <= expires
+    )

@@ -23,6 +23,7 @@ from .digest import DigestScheduler
 from .events import Progress, ProgressBus
 from .fetch import FetchPolicy
 from .intake import Intake, Submission
+from .liveness import Liveness
 from .pipeline import Pipeline
 from .storage import Database
 from .worker import Outcome, Worker
@@ -40,7 +41,8 @@ class Service:
         analyst: Any = None,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.db_path, settings.jobs)
+        self.db = Database(settings.db_path, settings.jobs, settings.db_busy_s)
+        self.liveness = Liveness()
         self.bus = ProgressBus()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.engines = Engines(
@@ -64,6 +66,7 @@ class Service:
             poll_s=settings.poll_s,
             lease_s=settings.jobs.lease_s,
             on_finished=self._finished,
+            beat=self.liveness.beat("worker"),
         )
         self.fetch_policy = FetchPolicy.from_settings(settings.fetch_allow_nets, settings.max_upload_bytes)
         self.callbacks = Callbacks(
@@ -122,12 +125,41 @@ class Service:
         await self.db.audit(actor, "delete", interview_id, {})
         return True
 
+    async def health(self, db_timeout_s: float = 2.0) -> dict[str, Any]:
+        """What /healthz says: the database answers, every loop's beat, the queue. `ok` is false (503)
+        when the database does not answer or the worker has not ticked for `health_stale_s`."""
+        loops = self.liveness.report()
+        worker = self.liveness.get("worker")
+        problems = []
+        if worker is not None and worker.age() > self.settings.health_stale_s:
+            problems.append(f"the worker has not ticked for {worker.age():.0f} s ({worker.last_error})")
+        counts: dict[str, int] = {}
+        try:  # the database thread may be stuck behind a write waiting for a lock: do not wait with it
+            counts = await asyncio.wait_for(self.db.jobs.counts(), db_timeout_s)
+            database = "ok"
+        except TimeoutError:
+            database = f"no answer within {db_timeout_s:g} s"
+        except Exception as exc:
+            database = f"{type(exc).__name__}: {exc}"
+        if database != "ok":
+            problems.append(f"database: {database}")
+        return {
+            "status": "ok" if not problems else "unhealthy",
+            "problems": problems,
+            "database": database,
+            "loops": loops,
+            "queued": counts.get("queued", 0),
+            "running": counts.get("running", 0),
+        }
+
     # ---- running -------------------------------------------------------------------------------------
     async def start(self) -> None:
         self.bus.bind(asyncio.get_running_loop())
         self._stop.clear()
+        await self.db.run(self.intake.sweep_orphans)
         for _ in range(self.settings.asr_workers):
             self._spawn(self.worker.run(self._stop))
+        self._spawn(self.callbacks.run(self.liveness.beat("callbacks")))
 
     async def stop(self) -> None:
         self._stop.set()

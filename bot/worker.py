@@ -3,7 +3,7 @@ lease alive while it works, and records the outcome with the queue's retry polic
 once; anything else is retried with backoff up to the job's attempts, then fails with its reason).
 
 The loop survives any exception of its own (a locked database, a full disk): it logs, backs off and
-goes on; `last_tick` tells /healthz that it is alive.
+goes on; its `beat` tells /healthz whether it is alive.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from asr_engine import AudioInputError
 
 from .analysis.profiles import ProfileError
 from .events import Progress, ProgressBus
+from .liveness import Beat, backoff
 from .pipeline import Pipeline, Processed
 from .storage import Database, Job
 
@@ -46,27 +46,28 @@ class Worker:
         poll_s: float = 1.0,
         lease_s: float = 60.0,
         on_finished: Callable[[str, Outcome], Awaitable[None]] | None = None,
+        beat: Beat | None = None,
     ) -> None:
         self.db, self.pipeline, self.bus = db, pipeline, bus
         self.worker_id, self.threads, self.poll_s, self.lease_s = worker_id, threads, poll_s, lease_s
         self.on_finished = on_finished
-        self.last_tick = time.monotonic()
+        self.beat = beat or Beat("worker")
         self._asr = ThreadPoolExecutor(threads, thread_name_prefix="ib-asr")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work jobs until `stop` is set; never dies of an error of its own."""
-        failures = 0
         while not stop.is_set():
-            self.last_tick = time.monotonic()
             try:
                 worked = await self.work_one()
-                failures = 0
-            except Exception:
-                failures += 1
-                log.exception("worker %s: the loop failed (%d in a row); going on", self.worker_id, failures)
+                self.beat.ok()
+            except Exception as exc:
+                self.beat.failed(exc)
+                log.exception(
+                    "worker %s: the loop failed (%d in a row); going on", self.worker_id, self.beat.failures
+                )
                 worked = False
             if not worked:
-                delay = self.poll_s if failures == 0 else min(60.0, self.poll_s * 2**failures)
+                delay = backoff(self.poll_s, self.beat.failures)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
 
@@ -90,6 +91,12 @@ class Worker:
 
     async def work_one(self, only: Collection[str] = ()) -> bool:
         """Claim and run one job (of `only`, if given); False when there was none."""
+        for interview_id in await self.db.jobs.give_up_expired():
+            error = (await self.db.interviews.get(interview_id) or {}).get("error")
+            log.error("interview %s failed: %s", interview_id, error)
+            self.bus.publish(Progress(interview_id, "failed", error=error))
+            if self.on_finished:
+                await self.on_finished(interview_id, Outcome("failed", error))
         job = await self.db.jobs.claim(self.worker_id, only)
         if job is None:
             return False
@@ -113,7 +120,9 @@ class Worker:
                 if not await self.db.jobs.heartbeat(job, self.worker_id):
                     log.warning("lost the lease on job %s", job.id)
                     return
-            except Exception:  # a locked database must not end the heartbeat: try again next beat
+                self.beat.ok()  # a long transcription is a live worker
+            except Exception as exc:  # a locked database must not end the heartbeat: try again next beat
+                self.beat.failed(exc)
                 log.exception("heartbeat for job %s failed", job.id)
 
     def _process(self, job: Job) -> Outcome:

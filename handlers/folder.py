@@ -21,6 +21,7 @@ from pathlib import Path
 from asr_engine import AudioInputError
 from asr_engine.audio import is_recording
 from bot.config import Settings
+from bot.liveness import backoff
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 
@@ -103,6 +104,7 @@ class Batch:
             size_bytes=size,
             platform="batch",
             profile=self.profile,
+            local_profile=True,
         )
         interview_id, created = await self.service.submit(sub)
         if not created:
@@ -153,27 +155,39 @@ class Batch:
         os.replace(tmp, self.manifest_path)
 
     async def watch(self, interval_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> BatchResult:
-        """Pick up new recordings once they stop growing (same size and mtime on two looks)."""
-        result = BatchResult()
+        """Pick up new recordings once they stop growing (same size and mtime on two looks). No error
+        ends the watch (a file gone between listing and stat, a locked database): logged, backed off."""
+        result, beat = BatchResult(), self.service.liveness.beat("folder-watch")
         last: dict[Path, tuple[int, float]] = {}
         handled: set[tuple[Path, int, float]] = set()
         while not stop():
-            ready = []
-            for path in self.recordings():
-                st = path.stat()
-                sig = (st.st_size, st.st_mtime)
-                if last.get(path) == sig and (path, *sig) not in handled:
-                    ready.append(path)
-                    handled.add((path, *sig))
-                last[path] = sig
-            if ready:
-                try:
+            try:
+                ready = self._ready(last, handled)
+                if ready:
                     await self.run_once(ready, result)
-                except Exception:  # one bad pass must not stop the watch
-                    log.exception("batch pass failed; watching on")
-                log.info("%s", result.line())
-            await asyncio.sleep(interval_s)
+                    log.info("%s", result.line())
+                beat.ok()
+            except Exception as exc:  # one bad pass must not stop the watch
+                beat.failed(exc)
+                log.exception("batch pass failed (%d in a row); watching on", beat.failures)
+            await asyncio.sleep(backoff(interval_s, beat.failures))
         return result
+
+    def _ready(
+        self, last: dict[Path, tuple[int, float]], handled: set[tuple[Path, int, float]]
+    ) -> list[Path]:
+        ready = []
+        for path in self.recordings():
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # moved away between the listing and now
+                continue
+            sig = (st.st_size, st.st_mtime)
+            if last.get(path) == sig and (path, *sig) not in handled:
+                ready.append(path)
+                handled.add((path, *sig))
+            last[path] = sig
+        return ready
 
 
 def setup_logging(out_dir: Path) -> None:

@@ -11,13 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import panorama
-from bot.fetch import FetchError, TooLarge, check_url, download, save_stream
+from bot.analysis.profiles import ProfileError
+from bot.fetch import FetchError, TooLarge, check_destination, download, save_stream
+from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
+from bot.storage import IdempotencyConflict, is_busy
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -44,6 +48,13 @@ async def errors_as_json(request: web.Request, handler):
         if exc.content_type == "application/json" or exc.status < 400:
             raise
         return error(exc.status, exc.reason or "request failed")
+    except Exception as exc:  # never a text/plain 500 with a traceback's worth of detail
+        if is_busy(exc):
+            response = error(503, "the database is busy; try again shortly")
+            response.headers["Retry-After"] = "5"
+            return response
+        log.exception("%s %s failed", request.method, request.path)
+        return error(500, "internal error")
 
 
 def _auth(request: web.Request) -> str | None:
@@ -52,9 +63,9 @@ def _auth(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    given = header[7:].strip()
+    given = header[7:].strip().encode("utf-8", "replace")  # bytes: a non-ASCII token is wrong, not a 500
     for i, token in enumerate(tokens):
-        if hmac.compare_digest(given, token):
+        if hmac.compare_digest(given, token.encode()):
             return f"api-token-{i}"
     return None
 
@@ -99,6 +110,8 @@ async def create_interview(request: web.Request) -> web.Response:
             interview_id, created = await service.submit(sub)
         except AudioInputError as exc:  # e.g. an unknown profile
             raise CallerError(400, str(exc)) from None
+        except IdempotencyConflict as exc:
+            raise CallerError(409, str(exc)) from None
         status = await service.status(interview_id)
         state = status["status"] if status else "queued"
         return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
@@ -111,7 +124,7 @@ async def create_interview(request: web.Request) -> web.Response:
 async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
     """The recording streamed to `tmp` (size-limited) from a multipart upload or a fetched audio_url."""
     if request.content_type.startswith("multipart/"):
-        return await _multipart(request, tmp, service.settings.max_upload_bytes)
+        return await _multipart(request, tmp, service)
     if request.content_type != "application/json":
         raise CallerError(415, "send multipart/form-data with an 'audio' file, or JSON with 'audio_url'")
     try:
@@ -131,25 +144,46 @@ async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
     )
 
 
-async def _multipart(request: web.Request, tmp: Path, limit: int) -> Upload:
+async def _multipart(request: web.Request, tmp: Path, service: Service) -> Upload:
+    limit = service.settings.max_upload_bytes
     fields: dict[str, str] = {}
     upload = None
-    async for part in await request.multipart():
-        if part.name == "audio":
-            try:
-                sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
-            except TooLarge:
-                raise CallerError(413, f"the upload is larger than the limit of {limit} bytes") from None
-            name = Path(part.filename or "upload.audio").name
-            upload = Upload(name, sha, size, part.headers.get("Content-Type"), fields)
-        elif part.name:
-            value = await part.read(decode=True)
-            if len(value) > MAX_FIELD_BYTES:
-                raise CallerError(400, f"field {part.name!r} is too long")
-            fields[part.name] = value.decode("utf-8", "replace")
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "audio":
+                try:
+                    sha, size = await save_stream(lambda p=part: p.read_chunk(1 << 16), tmp, limit)
+                except TooLarge:
+                    raise CallerError(413, f"the upload is larger than the limit of {limit} bytes") from None
+                name = Path(part.filename or "upload.audio").name
+                upload = Upload(name, sha, size, part.headers.get("Content-Type"), fields)
+            elif part.name == "profile" and part.filename:  # an uploaded profile file, never a path
+                data = await _read_capped(part, MAX_PROFILE_BYTES, "profile")
+                try:
+                    fields["profile"] = store_uploaded(data, part.filename, service.settings.data_dir)
+                except ProfileError as exc:
+                    raise CallerError(400, f"profile: {exc}") from None
+            elif part.name:
+                value = await _read_capped(part, MAX_FIELD_BYTES, part.name)
+                fields[part.name] = value.decode("utf-8", "replace")
+    except (ValueError, AssertionError, aiohttp.ClientError, UnicodeDecodeError) as exc:
+        # aiohttp's reader says "malformed multipart" in several ways; all are the caller's
+        log.info("malformed multipart upload: %s", exc)
+        raise CallerError(400, "the multipart body is malformed") from None
     if upload is None:
         raise CallerError(400, "multipart upload needs a file field named 'audio'")
     return upload
+
+
+async def _read_capped(part, cap: int, name: str) -> bytes:
+    """A form field read in chunks, refused past `cap` bytes (never buffered whole first)."""
+    out = bytearray()
+    while chunk := await part.read_chunk(8192):
+        out += chunk
+        if len(out) > cap:
+            raise CallerError(400, f"field {name[:40]!r} is longer than {cap} bytes")
+    return bytes(out)
 
 
 async def _submission(
@@ -158,7 +192,7 @@ async def _submission(
     fields = up.fields
     if fields.get("callback_url"):
         try:
-            check_url(fields["callback_url"])
+            await check_destination(fields["callback_url"], service.fetch_policy)
         except FetchError as exc:
             raise CallerError(400, f"callback_url: {exc}") from None
     if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):
@@ -264,8 +298,8 @@ async def delete_interview(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
-    counts = await service.db.jobs.counts()
-    return reply({"status": "ok", "queued": counts.get("queued", 0), "running": counts.get("running", 0)})
+    health = await service.health()
+    return reply(health, 200 if health["status"] == "ok" else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -393,7 +427,11 @@ OPENAPI: dict[str, Any] = {
                                 "required": ["audio"],
                                 "properties": {
                                     "audio": {"type": "string", "format": "binary"},
-                                    "profile": {"type": "string"},
+                                    "profile": {
+                                        "description": "a built-in profile name, or a .toml/.json/.txt "
+                                        "file part (at most 64 KiB)",
+                                        "type": "string",
+                                    },
                                     "candidate": {"type": "string"},
                                     "interviewer": {"type": "string"},
                                     "language": {"type": "string", "enum": ["zh", "en", "auto"]},
@@ -418,7 +456,10 @@ OPENAPI: dict[str, Any] = {
                     }
                 },
                 "responses": {
-                    "202": {"description": "queued (the same id again for a repeated key)"},
+                    "202": {
+                        "description": "queued (the same id again for a repeated key and the same audio)"
+                    },
+                    "409": {"description": "the Idempotency-Key was used before for different audio"},
                     "400": _ERR,
                     "401": _ERR,
                     "413": _ERR,

@@ -28,6 +28,7 @@ from asr_engine import AudioInputError
 from bot import commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
+from bot.liveness import supervise
 from bot.render import ReportContext, environment, render_history, render_stored
 from bot.service import Service, Submission
 from bot.texts import say
@@ -306,33 +307,58 @@ class ChatPlatform(ABC):
             await self.edit(Place(interview["channel"], interview["thread"]), ack, Message(text))
 
     async def post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        """The report in the interview's thread, exactly once: claimed in the store first (a sweep takes
-        over a claim left without a message); then the acknowledgement says it is done."""
+        """The report in the interview's thread, exactly once as seen in the thread: claimed in the store
+        first; a claim left without a message (the poster died, the platform failed or answered too late)
+        is taken over by one sweep, which looks in the thread for the post carrying this interview's
+        marker and adopts it before it posts again. Until it is truly posted the report stays pending."""
         iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
         if not (channel and thread):
             return  # not uploaded in a thread of ours (imported history): nowhere it belongs
-        claimed = await self.db.posts.claim(self.name, channel, thread, iid, "report")
-        if not claimed and not sweep:
-            return
+        place, key, posts = Place(channel, thread), f"report-{iid}", self.db.posts
+        if not await posts.claim(self.name, channel, thread, iid, "report"):
+            stale_s = self.service.settings.report_claim_stale_s
+            if not sweep or not await posts.take_over(self.name, channel, thread, iid, "report", stale_s):
+                return
+            try:
+                found = await self.find_posted(place, key)
+            except LookupError as exc:  # cannot tell whether it went out: do not post blindly
+                log.warning("%s: report %s stays pending: %s", self.name, iid, exc)
+                return await posts.release(self.name, channel, thread, iid, "report")
+            if found:
+                await posts.set_message(self.name, channel, thread, iid, "report", found)
+                return await self.db.audit(self.name, "adopt-report", iid, {})
         status = await self.service.status(iid)
         if status is None:
             return
+        posted = await self._deliver_report(interview, status, place, key)
+        if posted is None:
+            log.warning("%s: report %s not posted; it stays pending for the next sweep", self.name, iid)
+            return await posts.release(self.name, channel, thread, iid, "report")
+        await posts.set_message(self.name, channel, thread, iid, "report", posted)
+        await self.db.audit(self.name, "post-report", iid, {})
+
+    async def _deliver_report(
+        self, interview: dict[str, Any], status: dict[str, Any], place: Place, key: str
+    ) -> str | None:
+        """Post the report (a failure: edit the acknowledgement); the message id, None if it failed."""
+        iid = interview["id"]
         ack = await self.db.posts.message(self.name, iid, "ack")
-        place = Place(channel, thread)
         if status["status"] == "failed":
-            failed = Message(say("failed", self.lang, status["error"]), key=f"report-{iid}")
-            posted = await self._edit_or_post(place, ack, failed)
-        else:
-            ctx = ReportContext(
-                title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+            return await self._edit_or_post(
+                place, ack, Message(say("failed", self.lang, status["error"]), key=key)
             )
-            posted = await self.post(
-                place, Message(report=status["analysis"], context=ctx, key=f"report-{iid}")
-            )
-            if ack:
-                await self.edit(place, ack, Message(say("done", self.lang)))
-        await self.db.posts.set_message(self.name, channel, thread, iid, "report", posted or "-")
-        await self.db.audit(self.name, "post-report", iid, {"channel": channel})
+        ctx = ReportContext(
+            title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+        )
+        posted = await self.post(place, Message(report=status["analysis"], context=ctx, key=key))
+        if posted and ack:
+            await self.edit(place, ack, Message(say("done", self.lang)))
+        return posted
+
+    async def find_posted(self, to: Place, key: str) -> str | None:
+        """The bot's own message in the thread carrying `key` (its marker), if the platform can say;
+        raises LookupError when the platform would not answer. Without a lookup: None."""
+        return None
 
     async def _edit_or_post(self, place: Place, message_id: str | None, message: Message) -> str | None:
         if message_id:
@@ -343,18 +369,14 @@ class ChatPlatform(ABC):
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
         event that was missed. The claims keep each report to one post."""
-        for row in await self.db.posts.unposted_reports(self.name):
+        stale_s = self.service.settings.report_claim_stale_s
+        for row in await self.db.posts.unposted_reports(self.name, stale_s):
             interview = await self.db.interviews.get(row["id"])
             if interview:
                 await self.post_report(interview, sweep=bool(row["stale"]))
 
     async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_s)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("%s report sweep failed", self.name)
+        await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
 
     # ---- commands ------------------------------------------------------------------------------------
     async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from bot.config import Settings
+from bot.liveness import supervise
 from bot.retention import purge
 from bot.service import Service
 
@@ -96,11 +97,11 @@ async def retention_loop(service: Service, every_s: float = RETENTION_EVERY_S) -
     audio_days, text_days = service.settings.retention_audio_days, service.settings.retention_text_days
     if audio_days is None and text_days is None:
         return
-    while True:
-        try:
-            removed = await service.db.run(lambda s: purge(s, audio_days=audio_days, text_days=text_days))
-            if any(removed.values()):
-                log.warning("retention: %s", removed)
-        except Exception:  # a locked database now is no reason to stop purging later
-            log.exception("retention pass failed")
-        await asyncio.sleep(every_s)
+
+    async def step() -> None:
+        removed = await service.db.run(lambda s: purge(s, audio_days=audio_days, text_days=text_days))
+        if any(removed.values()):
+            log.warning("retention: %s", removed)
+
+    # a locked database now is no reason to stop purging later
+    await supervise(service.liveness.beat("retention"), step, every_s, first_delay_s=0)

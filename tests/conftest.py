@@ -54,3 +54,14 @@ async def until(fn, timeout: float = 120.0):
             return value
         await asyncio.sleep(0.1)
     raise AssertionError("timed out waiting")
+
+
+async def eventually(afn, timeout: float = 120.0):
+    """`until` for an async probe: await `afn()` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await afn()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")

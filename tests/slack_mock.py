@@ -30,6 +30,11 @@ class SlackMock(LocalServer):
         self.timezones: dict[str, str] = {}
         self.responses: list[dict[str, Any]] = []
         self.rate_limit_next: dict[str, int] = {}
+        # faults for report posts (chat.postMessage with blocks), in order: (HTTP status, posted anyway:
+        # Slack took the message but the answer was lost, as after a crash or a timeout)
+        self.report_faults: list[tuple[int, bool]] = []
+        self.fail_next: dict[str, list[int]] = {}  # method -> HTTP statuses to answer first
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
         self.ws_queue: asyncio.Queue = asyncio.Queue()
@@ -60,6 +65,16 @@ class SlackMock(LocalServer):
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
+        if self.fail_next.get(method):
+            status = self.fail_next[method].pop(0)
+            self.calls.append((f"{method}:{status}", args))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        if method == "chat.postMessage" and args.get("blocks") and self.report_faults:
+            status, posted = self.report_faults.pop(0)
+            if posted:
+                self.m_chat_postMessage(args)
+            self.calls.append((f"{method}:{status}", args))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
         self.calls.append((method, args))
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
@@ -86,12 +101,35 @@ class SlackMock(LocalServer):
 
     def m_chat_postMessage(self, args):
         ts = f"{1700000000 + next(self.ts)}.000100"
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        thread = self.threads.setdefault((args["channel"], args.get("thread_ts") or ts), [])
+        thread.append({"ts": ts, "text": args.get("text"), "bot_id": "B1", "metadata": metadata})
         return {
             "ok": True,
             "channel": args["channel"],
             "ts": ts,
             "message": {"text": args.get("text"), "ts": ts},
         }
+
+    def m_conversations_replies(self, args):
+        """A thread's messages; metadata only with include_all_metadata (as Slack does)."""
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for m in self.threads.get((args["channel"], args["ts"]), [])
+        ]
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def reports_in_thread(self, channel: str, thread: str) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.threads.get((channel, thread), [])
+            if str(((m.get("metadata") or {}).get("event_payload") or {}).get("key", "")).startswith(
+                "report-"
+            )
+        ]
 
     def m_chat_update(self, args):
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}

@@ -1,21 +1,31 @@
 """The SQLite history. `Store`: one connection, queries grouped by what they serve (interviews, jobs,
 candidates, posts, digests, search, audit). `Database`: the same behind its own thread for async code."""
 
+import sqlite3
+
 from ..config import JobPolicy
 from .candidates import DECISIONS, CandidateError
 from .database import Database
 from .interviews import InterviewRow, Visible, access_clause
-from .jobs import Job, JobQueue
+from .jobs import IdempotencyConflict, Job, JobQueue
 from .schema import now
 from .search import Hit
 from .store import Store
 
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked / busy": another process holds the write lock (try later)."""
+    return isinstance(exc, sqlite3.OperationalError) and any(word in str(exc) for word in ("locked", "busy"))
+
+
 __all__ = [
+    "is_busy",
     "DECISIONS",
     "CandidateError",
     "Database",
     "Hit",
     "InterviewRow",
+    "IdempotencyConflict",
     "Job",
     "JobPolicy",
     "JobQueue",

@@ -38,11 +38,11 @@ class _Async:
 
 
 class Database:
-    GROUPS = ("interviews", "jobs", "candidates", "posts", "digests", "search", "audit")
+    GROUPS = ("interviews", "jobs", "candidates", "posts", "digests", "search", "audit", "callbacks")
 
-    def __init__(self, path: Path | str, jobs: JobPolicy | None = None) -> None:
+    def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:
         self.path = Path(path)
-        self.policy = jobs
+        self.policy, self.busy_s = jobs, busy_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ib-db")
         self._store: Store | None = None
         self._thread_id: int | None = None
@@ -52,7 +52,7 @@ class Database:
 
     def _call(self, fn: Callable[[Store], T]) -> T:
         if self._store is None:
-            self._store = Store(self.path, self.policy)
+            self._store = Store(self.path, self.policy, self.busy_s)
             self._thread_id = threading.get_ident()
         return fn(self._store)
 

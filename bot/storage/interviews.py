@@ -91,6 +91,10 @@ class Interviews:
             return None
         return Path(rec["path"])
 
+    def live_recording_paths(self) -> set[str]:
+        """Every stored audio file a recording still refers to (what the orphan sweep keeps)."""
+        return {r[0] for r in self.db.execute("select path from recordings where deleted_at is null")}
+
     def write_results(
         self, interview_id: str, transcript: dict[str, Any], analysis: dict[str, Any], profile: str
     ) -> None:
@@ -167,11 +171,40 @@ class Interviews:
             for table in set(tables_with_column(self.db, "interview_id")) - {"audit_log"}:  # the trail stays
                 self.db.conn.execute(f"delete from [{table}] where interview_id = ?", [interview_id])
             self.db.conn.execute("delete from interviews where id = ?", [interview_id])
+            # the trail keeps who did what when, without personal data
+            self.db.conn.execute("update audit_log set detail = '{}' where interview_id = ?", [interview_id])
+            self._forget_candidate(row.get("candidate_id"))
         if rec and rec["path"]:
             shared = next(self.db.query("select 1 from recordings where path = ?", [rec["path"]]), None)
             if not shared:
                 Path(rec["path"]).unlink(missing_ok=True)
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # deleted text leaves the WAL file too
         return row
+
+    def _forget_candidate(self, candidate_id: str | None) -> None:
+        """A candidate with no interview left goes (name, aliases, decision), and so does its name in
+        audit details."""
+        if (
+            not candidate_id
+            or self.db.execute(
+                "select 1 from interviews where candidate_id = ? limit 1", [candidate_id]
+            ).fetchone()
+        ):
+            return
+        names = [r[0] for r in self.db.execute("select name from candidates where id = ?", [candidate_id])]
+        names += [
+            r[0]
+            for r in self.db.execute(
+                "select name from candidate_aliases where candidate_id = ?", [candidate_id]
+            )
+        ]
+        self.db.conn.execute("delete from candidate_aliases where candidate_id = ?", [candidate_id])
+        self.db.conn.execute("delete from candidates where id = ?", [candidate_id])
+        for name in filter(None, set(names)):
+            pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            self.db.conn.execute(
+                "update audit_log set detail = '{}' where detail like ? escape '\\'", [pattern]
+            )
 
     # ---- listings ----------------------------------------------------------------------------------
     def recent(

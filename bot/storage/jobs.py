@@ -22,6 +22,11 @@ from ..config import JobPolicy
 from .schema import now, upsert
 
 
+class IdempotencyConflict(ValueError):
+    """An idempotency key used before for a different recording (Stripe's rule: same key, other request,
+    is the caller's error, never silently the old result)."""
+
+
 @dataclass
 class Job:
     id: str
@@ -68,8 +73,17 @@ class JobQueue:
         """Store the interview, its recording and a queued job atomically; (interview id, created)."""
         conn = self.db.conn
         with _immediate(conn):
-            row = conn.execute("select interview_id from jobs where idempotency_key = ?", [key]).fetchone()
+            row = conn.execute(
+                "select j.interview_id, i.sha256 from jobs j left join interviews i on i.id = j.interview_id "
+                "where j.idempotency_key = ?",
+                [key],
+            ).fetchone()
             if row:
+                if interview.get("sha256") and row[1] and row[1] != interview["sha256"]:
+                    raise IdempotencyConflict(
+                        f"this idempotency key was already used for a different recording (interview "
+                        f"{row[0]}); use a new key for new audio"
+                    )
                 return row[0], False
             interview_id = interview.get("id") or uuid.uuid4().hex[:12]
             stamp = now()
@@ -142,7 +156,8 @@ class JobQueue:
             cur = conn.execute(
                 "update jobs set status = 'running', lease_owner = ?, lease_until = ?, "
                 "attempts = attempts + 1, updated_at = ? where id = (select id from jobs where "
-                "((status = 'queued' and next_attempt_at <= ?) or (status = 'running' and lease_until < ?))"
+                "((status = 'queued' and next_attempt_at <= ?) or (status = 'running' and lease_until < ? "
+                "and attempts < max_attempts))"
                 f"{scope} order by created_at limit 1) returning *",
                 [owner, t + self.lease_s, now(), t, t, *only],
             )
@@ -152,6 +167,25 @@ class JobQueue:
             job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
             conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
         return job
+
+    def give_up_expired(self) -> list[str]:
+        """Jobs whose lease expired on their last allowed attempt (each attempt ended with its worker:
+        a recording that crashes the process) fail with that reason instead of being taken over again
+        forever. Returns their interview ids."""
+        conn = self.db.conn
+        with _immediate(conn):
+            rows = conn.execute(
+                "update jobs set status = 'failed', lease_owner = null, finished_at = ?, updated_at = ?, "
+                "error = 'gave up after ' || attempts || ' attempts: the worker stopped each time (last "
+                "during ' || coalesce(stage, 'queued') || ')', stage = 'failed' where status = 'running' "
+                "and lease_until < ? and attempts >= max_attempts returning interview_id, error",
+                [now(), now(), self.clock()],
+            ).fetchall()
+            for interview_id, error in rows:
+                conn.execute(
+                    "update interviews set status = 'failed', error = ? where id = ?", [error, interview_id]
+                )
+        return [r[0] for r in rows]
 
     def next_due(self, interview_ids: Collection[str]) -> float | None:
         """Seconds until the first of these interviews' queued jobs may run (0: now), None if none waits."""

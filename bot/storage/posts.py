@@ -62,6 +62,27 @@ class Posts:
         )
         self._write(sql, [message_id, platform, channel, thread, interview_key, kind])
 
+    def take_over(
+        self, platform: str, channel: str, thread: str, interview_key: str, kind: str, stale_s: float
+    ) -> bool:
+        """Take a claim left without a message for `stale_s` (its poster died or failed); one taker wins
+        (two replicas sweeping the same claim)."""
+        stale = (datetime.now(UTC) - timedelta(seconds=stale_s)).isoformat(timespec="seconds")
+        sql = (
+            "update platform_posts set created_at = ? where platform = ? and channel = ? and thread = ? "
+            "and interview_id = ? and kind = ? and message_id is null and created_at < ?"
+        )
+        return self._write(sql, [now(), platform, channel, thread, interview_key, kind, stale]) == 1
+
+    def release(self, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> None:
+        """A claim whose post failed: kept without a message and dated back, so the next sweep takes it
+        over at once (and looks in the thread first, in case the post went out after all)."""
+        sql = (
+            "update platform_posts set created_at = '' where platform = ? and channel = ? and thread = ? "
+            "and interview_id = ? and kind = ? and message_id is null"
+        )
+        self._write(sql, [platform, channel, thread, interview_key, kind])
+
     def link_ack(self, platform: str, channel: str, interview_id: str, message_id: str | None) -> None:
         """The acknowledgement posted for a file now belongs to its interview: progress edits it."""
         self.claim(platform, channel, "", interview_id, "ack")

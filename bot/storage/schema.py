@@ -145,7 +145,19 @@ def _v4(db: sqlite_utils.Database) -> None:
         search.index(db.conn, row["interview_id"], json.loads(row["body"]))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    """Durable callbacks: what is owed to an ATS survives a restart (bot.callbacks)."""
+    db["callbacks"].create(
+        _columns(
+            "id interview_id url payload status attempts:int next_at:float last_error created_at updated_at"
+        ),
+        pk="id",
+    )
+    db["callbacks"].create_index(["status", "next_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:

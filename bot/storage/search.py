@@ -148,9 +148,9 @@ class Search:
             rows = list(self.db.query(sql, [expression, *args, limit]))
         if not rows:
             plain = [t for t in re.split(r"\s+", words.strip()) if t]
-            like = " and ".join("f.text like ?" for _ in plain)
+            like = " and ".join("f.text like ? escape '\\'" for _ in plain)
             sql = f"{_HIT_SQL} where {like} and {where} order by i.created_at desc limit ?"
-            rows = list(self.db.query(sql, [*(f"%{t}%" for t in plain), *args, limit]))
+            rows = list(self.db.query(sql, [*(f"%{_escape_like(t)}%" for t in plain), *args, limit]))
         terms = highlight_terms(words)
         return [
             Hit(
@@ -164,3 +164,8 @@ class Search:
             )
             for r in rows
         ]
+
+
+def _escape_like(text: str) -> str:
+    """A search word taken literally by LIKE: `%` and `_` are characters, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -6,12 +6,14 @@ and gives async callers an API that hides it; a command-line run may use a Store
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
 from .audit import Audit
+from .callbacks import CallbackQueue
 from .candidates import Candidates
 from .digests import Digests
 from .interviews import Interviews
@@ -22,13 +24,16 @@ from .search import Search
 
 
 class Store:
-    def __init__(self, path: Path | str, jobs: JobPolicy | None = None) -> None:
+    def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():  # created private: the history is personal data (WAL files follow its mode)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         # A busy timeout lets writers of other processes (a second replica, the CLI) queue up.
-        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30, check_same_thread=False))
+        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=busy_s, check_same_thread=False))
         self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA secure_delete = ON")  # a deleted interview's text is overwritten in place
         migrate(self.db)
         self.interviews = Interviews(self.db)
         self.jobs = JobQueue(self.db, jobs)
@@ -37,6 +42,7 @@ class Store:
         self.digests = Digests(self.db)
         self.search = Search(self.db)
         self.audit = Audit(self.db)
+        self.callbacks = CallbackQueue(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -100,6 +100,7 @@ async def _report(args: argparse.Namespace, settings: Settings, path: Path) -> t
         round=args.round,
         interviewer=args.interviewer,
         profile=profile_spec(args.profile),
+        local_profile=True,
         language=language,
     )
     try:

@@ -116,7 +116,8 @@ class FeishuPlatform(ChatPlatform):
 
     async def connect(self) -> None:
         if self.settings.long_connection:
-            self.supervisor = Supervisor(self._make_ws_client)
+            beat = self.service.liveness.beat("feishu-long-connection")
+            self.supervisor = Supervisor(self._make_ws_client, beat=beat)
             self.supervisor.start()
 
     async def disconnect(self) -> None:

@@ -13,14 +13,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.liveness import Beat
+
 log = logging.getLogger(__name__)
 
 
 class Supervisor:
     def __init__(
-        self, factory: Callable[[], Any], *, backoff_s: float = 5.0, max_backoff_s: float = 300.0
+        self,
+        factory: Callable[[], Any],
+        *,
+        backoff_s: float = 5.0,
+        max_backoff_s: float = 300.0,
+        beat: Beat | None = None,
     ) -> None:
         self.factory = factory
+        self.beat = beat or Beat("feishu-long-connection")
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.restarts = 0
         self.last_error: str | None = None
@@ -42,12 +50,14 @@ class Supervisor:
         asyncio.set_event_loop(loop)
         ws_client.loop = loop  # lark-oapi's client runs on this module-level loop
         try:
+            self.beat.ok()  # running (lark-oapi's client blocks while connected)
             self.factory().start()
             self.last_error = "the long connection returned"
         except Exception as exc:  # it gave up: say why, then start over
             self.last_error = f"{type(exc).__name__}: {exc}"
         finally:
             loop.close()
+        self.beat.failed(self.last_error)
 
     def _run(self) -> None:
         delay = self.backoff_s

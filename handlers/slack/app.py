@@ -47,14 +47,26 @@ class SlackPlatform(ChatPlatform):
 
     def __init__(self, service: Service, settings: SlackSettings | None = None) -> None:
         from slack_bolt.async_app import AsyncApp
-        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+        from slack_sdk.http_retry.builtin_async_handlers import (
+            AsyncConnectionErrorRetryHandler,
+            AsyncRateLimitErrorRetryHandler,
+        )
         from slack_sdk.web.async_client import AsyncWebClient
 
         self.settings = settings or SlackSettings.read(service.settings.source)
         super().__init__(service, admins=self.settings.admins, sweep_s=self.settings.sweep_s)
-        self.client = AsyncWebClient(token=self.settings.bot_token, base_url=self.settings.api_url)
-        # 429: wait for Retry-After and try again (slack_sdk's own handler)
-        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        # slack_sdk's retry handlers: connection errors, 429 after Retry-After, and 500/503 with backoff,
+        # except a 5xx on chat.postMessage (it may have posted: the report flow looks before it re-posts)
+        self.client = AsyncWebClient(
+            token=self.settings.bot_token,
+            base_url=self.settings.api_url,
+            timeout=30,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                _server_error_handler(),
+            ],
+        )
         self.app = AsyncApp(
             client=self.client,
             signing_secret=self.settings.signing_secret or "socket-mode",
@@ -165,11 +177,30 @@ class SlackPlatform(ChatPlatform):
             channel = to.channel
             if to.dm:
                 channel = (await self.client.conversations_open(users=to.channel))["channel"]["id"]
+            if message.key:  # the marker that lets a later attempt find this post in the thread
+                payload["metadata"] = {"event_type": MARKER, "event_payload": {"key": message.key}}
             resp = await self.client.chat_postMessage(channel=channel, thread_ts=to.thread, **payload)
             return resp["ts"]
         except SlackApiError as exc:
             log.error("posting to %s failed: %s (request id %s)", to.channel, *_api_error(exc))
             return None
+
+    async def find_posted(self, to: Place, key: str) -> str | None:
+        """The bot's own message in the thread carrying `key` in its metadata (conversations.replies)."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            pages = await self.client.conversations_replies(
+                channel=to.channel, ts=to.thread, include_all_metadata=True, limit=200
+            )
+            async for page in pages:
+                for msg in page.get("messages", []):
+                    payload = (msg.get("metadata") or {}).get("event_payload") or {}
+                    if msg.get("bot_id") and payload.get("key") == key:
+                        return msg["ts"]
+        except SlackApiError as exc:
+            raise LookupError(f"conversations.replies failed: {_api_error(exc)[0]}") from None
+        return None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> None:
         from slack_sdk.errors import SlackApiError
@@ -223,6 +254,24 @@ class SlackPlatform(ChatPlatform):
         except SlackApiError as exc:
             log.warning("users.info failed: %s (request id %s)", *_api_error(exc))
             return None
+
+
+MARKER = "interview_bot_post"
+
+
+def _server_error_handler():
+    """slack_sdk's 500/503 retry handler (backoff with jitter), but never for chat.postMessage."""
+    from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
+
+    class Handler(AsyncServerErrorRetryHandler):
+        async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+            if request.url.rstrip("/").endswith("chat.postMessage"):
+                return False
+            return await super()._can_retry_async(
+                state=state, request=request, response=response, error=error
+            )
+
+    return Handler(max_retry_count=3)
 
 
 def _api_error(exc) -> tuple[str, str]:

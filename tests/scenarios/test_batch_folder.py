@@ -48,6 +48,16 @@ def test_good_duplicate_and_bad_files(cli_env, tmp_path):
     assert "done 0, skipped 2, failed 1" in again.stderr  # nothing transcribed twice
 
 
+def wait_for(condition, proc, timeout=600.0):
+    """Poll `condition` until it holds; fail at once if the watching process ended. The timeout is only
+    a backstop for a hung run: a loaded machine makes the wait longer, never the test red."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the watch ended early: {proc.communicate()[1][-2000:]}"
+        assert time.monotonic() < deadline, "the watch never produced the report"
+        time.sleep(0.1)
+
+
 def test_watch_picks_up_new_files(cli_env, tmp_path):
     inbox, out = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
@@ -59,20 +69,20 @@ def test_watch_picks_up_new_files(cli_env, tmp_path):
         text=True,
     )
     try:
-        time.sleep(1.0)
-        part = inbox / "Jane Doe - round 2.flac"
-        data = (FIXTURES / "zh_short.flac").read_bytes()
-        with part.open("wb") as fh:  # a file still being copied is not touched until it stops growing
-            fh.write(data[:1000])
-            fh.flush()
-            time.sleep(0.2)
-            fh.write(data[1000:])
-        for _ in range(300):
-            if (out / "Jane Doe - round 2.json").exists():
-                break
-            time.sleep(0.2)
+        wait_for(lambda: (out / "interview-bot-batch.log").exists(), proc)  # watching
+        # the file appears whole (a copy finished elsewhere, then moved in): no wall-clock race with the
+        # "stopped growing" check, which tests/unit/test_folder_watch.py covers with its own clock
+        staged = tmp_path / "staged.flac"
+        shutil.copy(FIXTURES / "zh_short.flac", staged)
+        staged.rename(inbox / "Jane Doe - round 2.flac")
+        wait_for(lambda: (out / "Jane Doe - round 2.json").exists(), proc)  # written last
         assert (out / "Jane Doe - round 2.md").exists()
     finally:
         proc.send_signal(signal.SIGINT)
-        _stdout, stderr = proc.communicate(timeout=30)
+        try:
+            _stdout, stderr = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
     assert "done 1" in stderr

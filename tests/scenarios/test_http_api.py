@@ -108,15 +108,26 @@ async def test_repeated_idempotency_key_returns_the_same_interview(api):
     server, service = await api()
     async with aiohttp.ClientSession() as s:
         a = await post_audio(s, server, FIXTURES / "zh_short.flac", headers={"Idempotency-Key": "ats-123"})
-        b = await post_audio(
-            s, server, FIXTURES / "en_two_cities.ogg", headers={"Idempotency-Key": "ats-123"}
-        )
+        b = await post_audio(s, server, FIXTURES / "zh_short.flac", headers={"Idempotency-Key": "ats-123"})
         c = await post_audio(s, server, FIXTURES / "zh_short.flac")  # no header: the content hash is the key
         d = await post_audio(s, server, FIXTURES / "zh_short.flac")
     assert a[0] == b[0] == 202 and a[1]["id"] == b[1]["id"] and b[1]["duplicate"] is True
     assert c[1]["id"] == d[1]["id"] and d[1]["duplicate"] is True
     counts = await service.db.jobs.counts()
     assert sum(counts.values()) == 2
+
+
+async def test_a_reused_idempotency_key_with_other_audio_is_refused_not_answered_with_the_old_one(api):
+    server, service = await api()
+    async with aiohttp.ClientSession() as s:
+        a = await post_audio(s, server, FIXTURES / "zh_short.flac", headers={"Idempotency-Key": "ats-123"})
+        b = await post_audio(
+            s, server, FIXTURES / "en_two_cities.ogg", headers={"Idempotency-Key": "ats-123"}
+        )
+    assert a[0] == 202 and b[0] == 409
+    assert "different recording" in b[1]["error"] and a[1]["id"] in b[1]["error"]
+    assert sum((await service.db.jobs.counts()).values()) == 1
+    assert not list((service.settings.data_dir / "incoming").iterdir())  # nothing left behind
 
 
 async def test_caller_errors_are_4xx_with_one_sentence(api, tmp_path):

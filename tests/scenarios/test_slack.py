@@ -443,3 +443,46 @@ async def test_digest_subscriptions_post_once_in_the_channel_and_by_dm(slack):
         await env.command("digest unsubscribe me", user="UBOSS"), ensure_ascii=False
     )
     assert [s.target_kind for s in digest.subscriptions(env.store)] == ["channel"]
+
+
+def add_recording(mock: SlackMock, file_id: str, ts: str) -> dict:
+    return mock.add_file(
+        file_id,
+        FIXTURES / "zh_short.flac",
+        name=f"{file_id}.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts=ts,
+    )
+
+
+async def test_a_report_is_not_lost_when_slack_answers_500(slack):
+    mock, make = slack
+    env = await make()
+    mock.report_faults = [(500, False), (503, False)]  # two failed posts (not retried blindly)
+    mock.fail_next["chat.update"] = [500]  # an edit is retried by slack_sdk's server-error handler
+    ts = "1700000000.000015"
+    await env.post(message_event("Ev15", add_recording(mock, "F15", ts), CHANNEL, ts))
+    await until(lambda: reports(mock))  # pending until truly posted: the sweep tried again
+    assert [m for m, _ in mock.calls].count("chat.postMessage:500") == 1
+    assert len(reports(mock)) == 1 and len(mock.reports_in_thread(CHANNEL, ts)) == 1
+    posted = await until(lambda: env.count("select count(*) from platform_posts where message_id like '17%'"))
+    assert posted >= 1 and env.count("select count(*) from platform_posts where message_id = '-'") == 0
+    assert [m for m, _ in mock.calls].count("chat.update:500") == 1
+    await env.slack.sweep()
+    assert len(mock.reports_in_thread(CHANNEL, ts)) == 1
+
+
+async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_posted_twice(slack):
+    mock, make = slack
+    env = await make()
+    mock.report_faults = [(500, True)]  # Slack posted it; the answer never reached the bot
+    ts = "1700000000.000016"
+    await env.post(message_event("Ev16", add_recording(mock, "F16", ts), CHANNEL, ts))
+    await until(lambda: mock.called("conversations.replies"))  # the sweep looked in the thread
+    [report] = mock.reports_in_thread(CHANNEL, ts)
+    sql = f"select count(*) from platform_posts where kind = 'report' and message_id = '{report['ts']}'"
+    await until(lambda: env.count(sql))  # adopted: the store knows the post that is in the thread
+    await env.slack.sweep()
+    assert len(mock.reports_in_thread(CHANNEL, ts)) == 1

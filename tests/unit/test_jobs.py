@@ -102,3 +102,33 @@ def test_a_failed_write_leaves_the_job_running_for_retry(queue):
         queue.complete(job, "a", broken)
     assert queue.counts() == {"running": 1}
     assert queue.db.execute("select count(*) from audit_log").fetchone()[0] == 0  # rolled back together
+
+
+def test_a_job_that_kills_its_worker_every_time_fails_with_its_reason(queue):
+    interview_id, _ = submit(queue)
+    for attempt in range(1, 4):  # max_attempts = 3; each worker dies (no heartbeat, no outcome)
+        assert queue.give_up_expired() == []
+        job = queue.claim(f"worker-{attempt}")
+        assert job and job.attempts == attempt
+        queue.progress(job, f"worker-{attempt}", "transcribing", 1, 4)
+        queue.clock_.t += 31
+    assert queue.give_up_expired() == [interview_id]
+    assert queue.claim("worker-4") is None  # not taken over a fourth time
+    row = queue.job_for(interview_id)
+    assert row["status"] == "failed" and row["attempts"] == 3
+    assert row["error"] == "gave up after 3 attempts: the worker stopped each time (last during transcribing)"
+    status = queue.db.execute("select status, error from interviews where id = ?", [interview_id]).fetchone()
+    assert status == ("failed", row["error"])
+
+
+def test_the_same_key_with_other_audio_is_a_conflict(queue):
+    from bot.storage import IdempotencyConflict
+
+    first, _ = submit(queue)
+    with pytest.raises(IdempotencyConflict, match="different recording"):
+        queue.submit(
+            "k1",
+            {"source": "b.m4a", "sha256": "y", "size_bytes": 1, "profile": "general", "title": "b"},
+            {"path": "/tmp/b.m4a", "sha256": "y", "size_bytes": 1, "source": "b.m4a"},
+        )
+    assert submit(queue) == (first, False)  # the same recording again is still the old interview

@@ -13,6 +13,7 @@ from bot import commands
 from bot.config import load_settings
 from bot.service import Service
 from bot.storage import Store
+from bot.storage.schema import SCHEMA_VERSION
 from handlers.platform import render_reply
 
 AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -105,14 +106,14 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
     src.backup(dst := sqlite3.connect(old))
     dst.execute("drop table search_index")
     dst.execute("PRAGMA user_version = 3")
-    for table in ("digests", "digest_subscriptions", "candidate_aliases"):
+    for table in ("digests", "digest_subscriptions", "candidate_aliases", "callbacks"):
         dst.execute(f"drop table {table}")
     for column in ("decision", "decided_at", "decided_by"):
         dst.execute(f"alter table candidates drop column {column}")
     dst.commit()
     dst.close()
     upgraded = Store(old)
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert {h.interview_id for h in upgraded.search(None, "幂等")} == {
         service.ids["zh"],
         service.ids["secret"],
@@ -140,3 +141,22 @@ async def test_search_command_gives_timestamped_links(service):
     )
     payload = json.loads(render_reply(reply, "slack"))
     assert "«幂等»" in json.dumps(payload, ensure_ascii=False)
+
+
+def test_percent_and_underscore_are_characters_not_wildcards(service):
+    percent = search(service, "%")  # not every row: only texts with a literal percent sign
+    assert percent and all("«%»" in h.snippet for h in percent)
+    assert {h.interview_id for h in percent} != set(service.ids.values())
+    assert search(service, "_") == []
+    assert search(service, "%%  _") == []
+    assert search(service, "Kaf_a") == []  # `_` is not "any one character"
+    assert {h.interview_id for h in search(service, "Kafka")} == {service.ids["en"]}
+
+
+@pytest.mark.parametrize(
+    "fts",
+    ['"Kafka" OR "Redis"', "Kafka NOT Redis", "NEAR(Kafka Redis)", "kafka*", "text:Kafka", "(Kafka", '"'],
+)
+def test_fts_syntax_in_a_query_is_taken_as_words(service, fts):
+    hits = search(service, fts)  # never an FTS5 syntax error, never an operator
+    assert all(h.interview_id == service.ids["en"] for h in hits)
