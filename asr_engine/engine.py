@@ -15,6 +15,7 @@ import numpy as np
 from . import registry
 from .audio import SAMPLE_RATE, DecodedAudio, decode, dominant_channel
 from .backends.base import Backend, DecodeOptions
+from .textnorm import normalize_zh
 from .types import ChunkResult, Segment, Transcript, Word
 from .vad import Chunk, plan_chunks, speech_spans
 from .voice import voice_features
@@ -27,7 +28,12 @@ class EngineConfig:
     engine: str = "auto"
     data_dir: Path = Path(".ib-data")
     whisper_model: str | None = None  # a local CTranslate2 folder; default: the bundled multilingual base
+    # Whisper decoding: each default is the winner of bench/accuracy.py --sweep on the dev set's tune split.
     whisper_beam_size: int = 1
+    whisper_temperatures: tuple[float, ...] = (0.0, 0.4)
+    whisper_prompt: str | None = None
+    whisper_condition_on_previous_text: bool = False
+    whisper_repetition_penalty: float = 1.0
     qwen3_model: str | None = None  # local path or hub id
     qwen3_aligner: str | None = None
     qwen3_batch_size: int = 32
@@ -36,6 +42,12 @@ class EngineConfig:
     remote_model: str = "Qwen/Qwen3-ASR-0.6B"
     remote_api_key: str | None = None
     max_chunk_s: float = 30.0
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 500
+    vad_pad_ms: int = 200
+    # Mandarin text as readers expect it (digits, full-width punctuation): see textnorm.py
+    normalize_text: bool = True
+    postprocess: Callable[[str, str], str] | None = None  # (text, language) -> text, after normalisation
     max_duration_s: float = 4 * 3600.0
     max_bytes: int = 2 * 1024**3
     cpu_threads: int = 0
@@ -104,7 +116,13 @@ class Engine:
         return transcript
 
     def _spans(self, audio: DecodedAudio) -> list[tuple[float, float]]:
-        return speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1)
+        return speech_spans(
+            audio.samples,
+            max_span_s=self.config.max_chunk_s - 1,
+            min_silence_ms=self.config.vad_min_silence_ms,
+            threshold=self.config.vad_threshold,
+            pad_ms=self.config.vad_pad_ms,
+        )
 
     def transcribe_audio(
         self,
@@ -136,6 +154,7 @@ class Engine:
         segments = merge_chunks(chunks, results, audio.duration_s)
         if final_language == "zh":
             segments = [_simplify(s) for s in segments]
+        segments = [s for s in (self._postprocess(s, final_language) for s in segments) if s.text]
         for seg in segments:
             seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
             seg.voice = voice_features(
@@ -175,6 +194,14 @@ class Engine:
         speech = np.concatenate([c.slice(audio.samples) for c in chunks[:3]])[: 30 * SAMPLE_RATE]
         language = self.backend.detect_language(speech)
         return language
+
+    def _postprocess(self, seg: Segment, language: str) -> Segment:
+        """One place for text clean-up, so transcript, quotes and search all see the same text."""
+        if language == "zh" and self.config.normalize_text:
+            seg.text = normalize_zh(seg.text)
+        if self.config.postprocess is not None:
+            seg.text = self.config.postprocess(seg.text, language)
+        return seg
 
 
 def _norm_language(language: str | None) -> str | None:

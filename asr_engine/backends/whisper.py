@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,17 @@ def plausible(text: str, duration_s: float) -> bool:
     return len(raw) < 60 or len(raw) / len(zlib.compress(raw)) < 2.4
 
 
+@dataclass(frozen=True)
+class WhisperOptions:
+    """Decoding settings; the defaults are the ones bench/accuracy.py --sweep chose on the dev set."""
+
+    beam_size: int = 1
+    temperatures: tuple[float, ...] = (0.0, 0.4)  # fallback when a window loops or is unlikely
+    initial_prompt: str | None = None  # fixed text before every window, in addition to the hotwords
+    condition_on_previous_text: bool = False  # on: runaway repetition across windows
+    repetition_penalty: float = 1.0
+
+
 class WhisperBackend:
     name = "whisper"
     batch_size = 1  # CTranslate2 on 2 CPU cores gains nothing from batching chunks
@@ -42,7 +54,7 @@ class WhisperBackend:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 0,
-        beam_size: int = 1,
+        options: WhisperOptions | None = None,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -56,7 +68,7 @@ class WhisperBackend:
             )
         except Exception as exc:  # CTranslate2 raises plain RuntimeError/ValueError on bad folders
             raise EngineError(f"cannot load the Whisper model in {model_dir}: {exc}") from exc
-        self.beam_size = beam_size
+        self.options = options or WhisperOptions()
 
     def detect_language(self, audio: np.ndarray) -> str | None:
         language, _prob, _all = self.model.detect_language(audio)
@@ -69,12 +81,14 @@ class WhisperBackend:
         segments, info = self.model.transcribe(
             chunk,
             language=options.language,
-            beam_size=self.beam_size,
+            beam_size=self.options.beam_size,
             word_timestamps=True,
             vad_filter=False,  # the engine already cut the audio on silences
-            condition_on_previous_text=False,  # avoids runaway repetition across chunks
+            condition_on_previous_text=self.options.condition_on_previous_text,
+            initial_prompt=self.options.initial_prompt,
             hotwords=options.hotword_text(),
-            temperature=(0.0, 0.4),
+            temperature=list(self.options.temperatures),
+            repetition_penalty=self.options.repetition_penalty,
             max_new_tokens=MAX_NEW_TOKENS,
         )
         out: list[Segment] = []
@@ -105,7 +119,14 @@ def _load(config) -> WhisperBackend:
         if config.whisper_model
         else ensure_bundled_model(WHISPER_BASE, config.data_dir)
     )
-    return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, beam_size=config.whisper_beam_size)
+    options = WhisperOptions(
+        beam_size=config.whisper_beam_size,
+        temperatures=tuple(config.whisper_temperatures),
+        initial_prompt=config.whisper_prompt,
+        condition_on_previous_text=config.whisper_condition_on_previous_text,
+        repetition_penalty=config.whisper_repetition_penalty,
+    )
+    return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, options=options)
 
 
 register(
