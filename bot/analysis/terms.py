@@ -7,6 +7,9 @@ in one initial, and the context allows it:
 - a window that is itself a common word (jieba's dictionary) is never changed: "现成的线程池" must stay as
   spoken, at the price of missing 学风 -> 削峰;
 - two-syllable terms, everyday-word terms and one-initial-off matches need a technical term nearby.
+Latin terms a Mandarin ASR spells out in characters (瑞迪斯 -> Redis, 卡夫卡 -> Kafka) are found the same
+way, by the syllables the lexicon records for them, and always need a technical term nearby (卡夫卡 is
+also a writer).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from .lexicon import EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
+from .lexicon import EN_SOUNDS, EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 COMMON_WORD_FREQ = 100
@@ -98,11 +101,11 @@ def _finals(options: frozenset[str]) -> frozenset[tuple[str, str]]:
     return frozenset(_split(o) for o in options)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _readings(term: str) -> tuple[frozenset[str], ...]:
-    from pypinyin import Style, pinyin
-
-    return tuple(frozenset(r) for r in pinyin(term, style=Style.NORMAL, heteronym=True))
+    """The term's reading in context, one syllable per character. Not every heteronym: 度 can be read
+    zhai, and 会在 would sound like 灰度."""
+    return tuple(frozenset([s]) for s in syllables(term))
 
 
 def syllables(text: str) -> list[str]:
@@ -122,6 +125,23 @@ def jieba_tokenizer():
 
 def word_freq(word: str) -> int:
     return int(jieba_tokenizer().FREQ.get(word) or 0)
+
+
+def common_word_spans(run: str) -> list[tuple[int, int]]:
+    """(start, end) of the common words (two characters or more) jieba finds in a run of Han text."""
+    spans, pos = [], 0
+    for word in jieba_tokenizer().lcut(run, HMM=False):
+        if len(word) >= 2 and word_freq(word) >= COMMON_WORD_FREQ:
+            spans.append((pos, pos + len(word)))
+        pos += len(word)
+    return spans
+
+
+FUNCTION_WORD_FREQ = 200_000  # 是 的 在 了 和 也 就 到: jieba counts them in the hundreds of thousands
+
+
+def _changes_function_word(window: str, term: str) -> bool:
+    return any(a != b and word_freq(a) >= FUNCTION_WORD_FREQ for a, b in zip(window, term))
 
 
 @dataclass(frozen=True)
@@ -162,6 +182,14 @@ class TermCorrector:
                 if t not in bucket:
                     bucket.append(t)
         self.term_set = set(self.zh_terms)
+        # Latin terms by how they sound in Mandarin, keyed by their fuzzy syllables (exact match only:
+        # a transliteration is already a guess, one more guess on top would be noise).
+        self.en_sounds: dict[tuple[str, ...], str] = {
+            tuple(fuzzy(s) for s in reading): term
+            for term, readings in EN_SOUNDS.items()
+            for reading in readings
+        }
+        self.en_sound_lengths = sorted({len(k) for k in self.en_sounds}, reverse=True)
         self.en_re = re.compile(
             r"(?<![a-z0-9])("
             + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True))
@@ -189,6 +217,7 @@ class TermCorrector:
         out = []
         last = 0
         context_terms = self.terms_in(text + " " + context)
+        self._local_terms = self.terms_in(text)  # Latin sound-alikes need a term in the same utterance
         for run in HAN.finditer(text):
             out.append(text[last : run.start()])
             fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
@@ -205,45 +234,77 @@ class TermCorrector:
             return run, []
         protected = [False] * len(run)
         for term in self.zh_terms:  # text that already is a term stays exactly as spoken
-            for m in re.finditer(re.escape(term), run):
-                for k in range(m.start(), m.end()):
-                    protected[k] = True
+            at = run.find(term)
+            while at >= 0:
+                protected[at : at + len(term)] = [True] * len(term)
+                at = run.find(term, at + 1)
+        self._words = common_word_spans(run)
         result, fixes, i = [], [], 0
         while i < len(run):
-            hit = self._best_at(run, syls, i, protected, context_terms)
+            hit = self._latin_at(run, syls, i, protected, context_terms) or self._best_at(
+                run, syls, i, protected, context_terms
+            )
             if hit is None:
                 result.append(run[i])
                 i += 1
                 continue
             term, length = hit
+            latin = not HAN.match(term)
+            if latin and i > 0:
+                result.append(" ")  # a Latin word in Chinese text stands apart: 我们用 Redis 做缓存
             fixes.append(Fix(run[i : i + length], term, len("".join(result))))
-            result.append(term)
+            result.append(term + (" " if latin and i + length < len(run) else ""))
             context_terms.add(term)
             i += length
         return "".join(result), fixes
+
+    def _cuts_a_word(self, i: int, length: int) -> bool:
+        """A window that starts or ends inside a common word of jieba's segmentation (喜欢读 -> 欢读) is
+        a coincidence of sounds, not a misheard term."""
+        end = i + length
+        return any(a < i < b or a < end < b for a, b in self._words)
+
+    def _latin_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
+        if not self._local_terms:
+            return None
+        for length in self.en_sound_lengths:
+            if i + length > len(run) or any(protected[i : i + length]) or self._cuts_a_word(i, length):
+                continue
+            term = self.en_sounds.get(tuple(fuzzy(s) for s in syls[i : i + length]))
+            if term is not None:
+                return term, length
+        return None
 
     def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
         key = fuzzy(syls[i])
         candidates = self.by_final.get(key[len(_split(key)[0]) :], ())
         for term in candidates:  # longest first: zh_terms is sorted by length
             length = len(term)
-            if length < 2 or i + length > len(run):
+            if length < 2 or i + length > len(run) or run[i : i + length] == term:
                 continue
-            window = run[i : i + length]
-            if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ:
+            near = _match(syls[i : i + length], _readings(term))  # the cheap, selective test first
+            if near is None or near and (length < 3 or near > 1):
                 continue
-            # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
-            if any(protected[i + k] and window[k] != term[k] for k in range(length)):
-                continue
-            near = _match(syls[i : i + length], _readings(term))
-            if near is None or window == term:
-                continue
-            if near and (length < 3 or near > 1):
-                continue
-            needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
-            if needs_context and not (context_terms - {term}):
-                continue
-            if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE):
-                continue
-            return term, length
+            if self._allowed(run, i, term, near, protected, context_terms):
+                return term, length
         return None
+
+    def _allowed(
+        self, run: str, i: int, term: str, near: int, protected: list[bool], context_terms: set[str]
+    ) -> bool:
+        """Whether the sound-alike window run[i:i+len(term)] may become `term` here."""
+        length = len(term)
+        window = run[i : i + length]
+        if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ or self._cuts_a_word(i, length):
+            return False
+        # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
+        if any(protected[i + k] and window[k] != term[k] for k in range(length)):
+            return False
+        if any(protected[i : i + length]) and _changes_function_word(window, term):
+            return False  # 架构是 is 架构 + 是, not a misheard 架构师
+        needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
+        if needs_context and not (context_terms - {term}):
+            return False
+        if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE):
+            return False
+        return True
