@@ -305,6 +305,6 @@ class TermCorrector:
         needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
         if needs_context and not (context_terms - {term}):
             return False
-        if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE):
-            return False
-        return True
+        if term not in SAME_CLAUSE:
+            return True
+        return bool(self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE)
