@@ -155,7 +155,9 @@ def _spacing(text: str) -> str:
 def _punctuation(text: str) -> str:
     # ASCII marks right after Chinese text (Whisper mixes both), then the spaces Whisper leaves between two
     # Chinese phrases: a reader sees a pause there, so it becomes a comma.
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # 1,000 -> 1000, as 一千 is written
     text = re.sub(rf"(?<=[{HAN}]) ?([,?!:;]) ?", lambda m: _FULL_WIDTH[m.group(1)], text)
+    text = re.sub(rf"(?<=[0-9%]) ?([,?!:;]) ?(?=[{HAN}])", lambda m: _FULL_WIDTH[m.group(1)], text)
     text = re.sub(rf"(?<=[{HAN}]) ?\.(?=\s|$|[{HAN}]) ?", "。", text)
     text = re.sub(rf"(?<=[{HAN}])\s+(?=[{HAN}])", "，", text)
     return re.sub(r"\s*([，。？！：；、])\s*", r"\1", text)

@@ -23,6 +23,7 @@ from functools import cache, lru_cache
 from .lexicon import EN_SOUNDS, EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
+HAN_OR_LATIN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9+#]*")
 COMMON_WORD_FREQ = 100
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
@@ -137,11 +138,26 @@ def common_word_spans(run: str) -> list[tuple[int, int]]:
     return spans
 
 
-FUNCTION_WORD_FREQ = 200_000  # 是 的 在 了 和 也 就 到: jieba counts them in the hundreds of thousands
+def _one_edit(a: str, b: str) -> bool:
+    """Exactly one substitution, insertion or deletion apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] or a[i + 1 :] == b[i:] or a[i:] == b[i + 1 :]
+
+
+# Copula, particles, conjunctions and prepositions: a window that starts or ends on one of them is a term's
+# sound by coincidence. (Not 不 or 到: ASR writes 不属 for 部署 and 住到 for 主导.)
+FUNCTION_WORDS = frozenset("是的了在和也就都与及或跟被把让给对从向")
 
 
 def _changes_function_word(window: str, term: str) -> bool:
-    return any(a != b and word_freq(a) >= FUNCTION_WORD_FREQ for a, b in zip(window, term))
+    """A function word at either end of the window is changed (架构是 -> 架构师): a coincidence of sounds.
+    Inside the window it bridges two parts of one term and is the error (分布是事务 -> 分布式事务)."""
+    ends = [(window[0], term[0]), (window[-1], term[-1])]
+    return any(a != b and a in FUNCTION_WORDS for a, b in ends)
 
 
 @dataclass(frozen=True)
@@ -218,15 +234,35 @@ class TermCorrector:
         last = 0
         context_terms = self.terms_in(text + " " + context)
         self._local_terms = self.terms_in(text)  # Latin sound-alikes need a term in the same utterance
-        for run in HAN.finditer(text):
+        mandarin = bool(HAN.search(text))
+        for run in HAN_OR_LATIN.finditer(text):
             out.append(text[last : run.start()])
-            fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
+            if HAN.match(run.group()):
+                fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
+            elif mandarin:
+                fixed_run, run_fixes = self._correct_latin(run.group())
+            else:  # English speech: Latin words are spelled by the ASR, not guessed by us
+                fixed_run, run_fixes = run.group(), []
             base = sum(len(p) for p in out)
             fixes += [Fix(f.original, f.corrected, base + f.offset) for f in run_fixes]
             out.append(fixed_run)
             last = run.end()
         out.append(text[last:])
         return "".join(out), fixes
+
+    def _correct_latin(self, word: str) -> tuple[str, list[Fix]]:
+        """A Latin word in Mandarin speech one letter off a lexicon term (Fling -> Flink)."""
+        if len(word) < 5 or word.lower() in self.en_terms or not self._local_terms:
+            return word, []
+        close = {
+            term
+            for low, term in self.en_terms.items()
+            if len(low) >= 5 and low[0] == word[0].lower() and _one_edit(word.lower(), low)
+        }
+        if len(close) != 1:
+            return word, []
+        term = close.pop()
+        return term, [Fix(word, term, 0)]
 
     def _correct_run(self, run: str, context_terms: set[str]) -> tuple[str, list[Fix]]:
         syls = syllables(run)
@@ -300,8 +336,8 @@ class TermCorrector:
         # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
         if any(protected[i + k] and window[k] != term[k] for k in range(length)):
             return False
-        if any(protected[i : i + length]) and _changes_function_word(window, term):
-            return False  # 架构是 is 架构 + 是, not a misheard 架构师
+        if _changes_function_word(window, term):
+            return False  # 架构是 is 架构 + 是, not a misheard 架构师; 和规度 is not 合规度
         needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
         if needs_context and not (context_terms - {term}):
             return False
