@@ -16,6 +16,16 @@ from .base import DecodeOptions
 
 # A 30 s chunk of fast Mandarin is ~200 tokens; the cap stops a looping decode from running to 448.
 MAX_NEW_TOKENS = 250
+# The Mandarin prompt: spoken tech terms interviews use most, in Simplified script. bench/accuracy.py --sweep
+# measured it against no prompt on the dev set's tune split: CER 0.151 vs 0.176, term accuracy 0.55 vs
+# 0.40, mixed-English CER 0.17 vs 0.28. Only for Mandarin: on English audio it would pull towards Chinese.
+MANDARIN_PROMPT_TERMS: tuple[str, ...] = (
+    "幂等", "削峰", "熔断", "限流", "降级", "分库分表", "线程池", "消息队列", "分布式锁", "缓存", "高并发",
+    "高可用", "微服务", "负载均衡", "一致性", "灰度发布", "压测", "每秒", "毫秒", "Redis", "Kafka", "MySQL",
+    "QPS", "Kubernetes", "Docker", "Nginx", "JVM", "gRPC", "Elasticsearch", "Flink", "Spark", "Java",
+    "Python", "Go", "React", "召回", "过拟合", "特征工程", "复盘", "主导",
+)  # fmt: skip
+MANDARIN_PROMPT = "、".join(MANDARIN_PROMPT_TERMS)
 MAX_CHARS_PER_S = 25.0  # far above any human speaking rate, in either script
 NO_SPEECH_DOUBT = 0.3
 MEAN_WORD_PROB_FLOOR = 0.4
@@ -40,7 +50,7 @@ class WhisperOptions:
 
     beam_size: int = 1
     temperatures: tuple[float, ...] = (0.0, 0.4)  # fallback when a window loops or is unlikely
-    initial_prompt: str | None = None  # fixed text before every window, in addition to the hotwords
+    initial_prompt: str | None = None  # text before every Mandarin window, in addition to the hotwords
     condition_on_previous_text: bool = False  # on: runaway repetition across windows
     repetition_penalty: float = 1.0
 
@@ -97,7 +107,7 @@ class WhisperBackend:
             word_timestamps=True,
             vad_filter=False,  # the engine already cut the audio on silences
             condition_on_previous_text=self.options.condition_on_previous_text,
-            initial_prompt=self.options.initial_prompt,
+            initial_prompt=self.options.initial_prompt if options.language == "zh" else None,
             hotwords=options.hotword_text(),
             temperature=list(self.options.temperatures),
             repetition_penalty=self.options.repetition_penalty,
