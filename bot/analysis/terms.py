@@ -79,6 +79,10 @@ def _split(syl: str) -> tuple[str, str]:
     return "", syl
 
 
+def _nl(syl: str) -> str:
+    return "l" + syl[1:] if syl.startswith("n") and not syl.startswith("ng") else syl
+
+
 @cache
 def fuzzy(syl: str) -> str:
     ini, fin = _split(syl)
@@ -321,6 +325,10 @@ class TermCorrector:
             near = _match(syls[i : i + length], _readings(term))  # the cheap, selective test first
             if near is None or near and (length < 3 or near > 1):
                 continue
+            if length == 2 and not all(
+                _nl(x) in {_nl(o) for o in r} for x, r in zip(syls[i : i + 2], _readings(term))
+            ):
+                continue  # two syllables sound alike but for n/l (不浓 -> 布隆): 早平 is not 招聘 (z/zh, in/ing)
             if self._allowed(run, i, term, near, protected, context_terms):
                 return term, length
         return None

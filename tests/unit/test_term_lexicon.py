@@ -102,3 +102,11 @@ def test_keywords_find_lexicon_terms_in_order(corrector):
         "Redis",
         "分布式锁",
     ]
+
+
+def test_two_syllable_terms_need_the_same_sound_not_a_fuzzy_one(corrector):
+    # 早平 (a misheard 早停) sounds like 招聘 only with z/zh and in/ing blurred: no fix beats a wrong one
+    assert (
+        corrector.correct("我们是通过正则化和早平来解决的", "过拟合")[0] == "我们是通过正则化和早平来解决的"
+    )
+    assert corrector.correct("缓存穿透我们是用不浓过滤器来解决的")[0] == "缓存穿透我们是用布隆过滤器来解决的"
