@@ -218,21 +218,20 @@ def lexicon_prompt(n: int = 40) -> str:
     return "、".join(MANDARIN_PROMPT_TERMS[:n])
 
 
-# name -> EngineConfig overrides of the defaults (which have the Mandarin prompt on). "hotwords" passes the
-# lexicon prompt as per-call hotwords instead. The rows measured for the defaults set whisper_prompt=None.
+# name -> EngineConfig overrides of the defaults. "LEXICON" is the Mandarin term prompt; "hotwords" passes
+# it as per-call hotwords instead.
 SETTINGS: dict[str, dict] = {
-    "base": {"whisper_prompt": None},  # the old defaults: no prompt
-    "default": {},
-    "beam5": {"whisper_beam_size": 5, "whisper_prompt": None},
-    "beam3": {"whisper_beam_size": 3, "whisper_prompt": None},
-    "temp0": {"whisper_temperatures": (0.0,), "whisper_prompt": None},
+    "base": {},  # the defaults (no prompt)
+    "beam5": {"whisper_beam_size": 5},
+    "beam3": {"whisper_beam_size": 3},
+    "temp0": {"whisper_temperatures": (0.0,)},
     "temp_full": {"whisper_temperatures": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)},
     "prev_text": {"whisper_condition_on_previous_text": True},
-    "prompt_lexicon": {"whisper_prompt": "LEXICON"},  # what the default became
+    "prompt_lexicon": {"whisper_prompt": "LEXICON"},
     "hotwords_lexicon": {"hotwords": "LEXICON"},
     "prompt_simplified": {"whisper_prompt": "以下是普通话的句子，这是一段技术面试。"},
     "rep_penalty": {"whisper_repetition_penalty": 1.1},
-    "vad_pad400": {"vad_pad_ms": 400, "whisper_prompt": None},
+    "vad_pad400": {"vad_pad_ms": 400},
     "vad_thr035": {"vad_threshold": 0.35},
     "vad_sil300": {"vad_min_silence_ms": 300},
     "chunk20": {"max_chunk_s": 20.0},

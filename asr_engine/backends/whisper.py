@@ -16,9 +16,10 @@ from .base import DecodeOptions
 
 # A 30 s chunk of fast Mandarin is ~200 tokens; the cap stops a looping decode from running to 448.
 MAX_NEW_TOKENS = 250
-# The Mandarin prompt: spoken tech terms interviews use most, in Simplified script. bench/accuracy.py --sweep
-# measured it against no prompt on the dev set's tune split: CER 0.151 vs 0.176, term accuracy 0.55 vs
-# 0.40, mixed-English CER 0.17 vs 0.28. Only for Mandarin: on English audio it would pull towards Chinese.
+# An opt-in Mandarin prompt (EngineConfig.whisper_prompt = MANDARIN_PROMPT): spoken tech terms interviews
+# use most, in Simplified script. bench/accuracy.py --sweep: better on the tune split (CER 0.151 vs 0.176,
+# terms 0.55 vs 0.40) and the long samples (0.107 vs 0.156), worse on the held-out split (0.217 vs 0.166):
+# there it made Whisper drop one clip and invent "请按赞，转发支持" after another. So it is not the default.
 MANDARIN_PROMPT_TERMS: tuple[str, ...] = (
     "幂等", "削峰", "熔断", "限流", "降级", "分库分表", "线程池", "消息队列", "分布式锁", "缓存", "高并发",
     "高可用", "微服务", "负载均衡", "一致性", "灰度发布", "压测", "每秒", "毫秒", "Redis", "Kafka", "MySQL",
