@@ -3,6 +3,7 @@ from the engine itself so reading configuration never imports numpy, PyAV or a m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,14 @@ class EngineConfig:
     engine: str = "auto"
     data_dir: Path = Path(".ib-data")
     whisper_model: str | None = None  # a local CTranslate2 folder; default: the bundled multilingual base
+    # Whisper decoding: each default is the winner of bench/accuracy.py --sweep on the dev set's tune split.
     whisper_beam_size: int = 1
+    whisper_temperatures: tuple[float, ...] = (0.0, 0.4)
+    # Opt-in (e.g. MANDARIN_PROMPT): it helped the tune split and the long samples but not the held-out
+    # split, where it made Whisper invent text (see README, ASR engines). Mandarin windows only.
+    whisper_prompt: str | None = None
+    whisper_condition_on_previous_text: bool = False
+    whisper_repetition_penalty: float = 1.0
     qwen3_model: str | None = None  # local path or hub id
     qwen3_aligner: str | None = None
     qwen3_batch_size: int = 32
@@ -25,6 +33,12 @@ class EngineConfig:
     remote_model: str = "Qwen/Qwen3-ASR-0.6B"
     remote_api_key: str | None = None
     max_chunk_s: float = 30.0
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 500
+    vad_pad_ms: int = 200
+    # Mandarin text as readers expect it (digits, full-width punctuation): see textnorm.py
+    normalize_text: bool = True
+    postprocess: Callable[[str, str], str] | None = None  # (text, language) -> text, after normalisation
     max_duration_s: float = 4 * 3600.0
     max_bytes: int = 2 * 1024**3
     cpu_threads: int = 0

@@ -15,6 +15,7 @@ from . import registry
 from .audio import SAMPLE_RATE, DecodedAudio, decode, dominant_channel
 from .backends.base import Backend, DecodeOptions
 from .config import EngineConfig
+from .textnorm import normalize_zh
 from .types import ChunkResult, Segment, Transcript, Word
 from .vad import Chunk, plan_chunks, speech_spans
 from .voice import voice_features
@@ -85,7 +86,13 @@ class Engine:
         return transcript
 
     def _spans(self, audio: DecodedAudio) -> list[tuple[float, float]]:
-        return speech_spans(audio.samples, max_span_s=self.config.max_chunk_s - 1)
+        return speech_spans(
+            audio.samples,
+            max_span_s=self.config.max_chunk_s - 1,
+            min_silence_ms=self.config.vad_min_silence_ms,
+            threshold=self.config.vad_threshold,
+            pad_ms=self.config.vad_pad_ms,
+        )
 
     def transcribe_audio(
         self,
@@ -117,6 +124,7 @@ class Engine:
         segments = merge_chunks(chunks, results, audio.duration_s)
         if final_language == "zh":
             segments = [_simplify(s) for s in segments]
+        segments = [s for s in (self._postprocess(s, final_language) for s in segments) if s.text]
         for seg in segments:
             seg.channel = dominant_channel(audio.channel_energy, seg.start, seg.end)
             seg.voice = voice_features(
@@ -156,6 +164,14 @@ class Engine:
         speech = np.concatenate([c.slice(audio.samples) for c in chunks[:3]])[: 30 * SAMPLE_RATE]
         language = self.backend.detect_language(speech)
         return language
+
+    def _postprocess(self, seg: Segment, language: str) -> Segment:
+        """One place for text clean-up, so transcript, quotes and search all see the same text."""
+        if language == "zh" and self.config.normalize_text:
+            seg.text = normalize_zh(seg.text)
+        if self.config.postprocess is not None:
+            seg.text = self.config.postprocess(seg.text, language)
+        return seg
 
 
 def _norm_language(language: str | None) -> str | None:

@@ -30,6 +30,7 @@ def speech_spans(
     max_span_s: float = 29.0,
     min_silence_ms: int = 500,
     threshold: float = 0.5,
+    pad_ms: int = 200,
 ) -> list[tuple[float, float]]:
     """Speech regions in seconds; a span longer than `max_span_s` is cut at its quietest point."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -40,7 +41,7 @@ def speech_spans(
         threshold=threshold,
         min_silence_duration_ms=min_silence_ms,
         max_speech_duration_s=max_span_s,
-        speech_pad_ms=200,
+        speech_pad_ms=pad_ms,
         min_speech_duration_ms=250,
     )
     stamps = get_speech_timestamps(samples, vad_options=options, sampling_rate=SAMPLE_RATE)

@@ -7,6 +7,9 @@ in one initial, and the context allows it:
 - a window that is itself a common word (jieba's dictionary) is never changed: "现成的线程池" must stay as
   spoken, at the price of missing 学风 -> 削峰;
 - two-syllable terms, everyday-word terms and one-initial-off matches need a technical term nearby.
+Latin terms a Mandarin ASR spells out in characters (瑞迪斯 -> Redis, 卡夫卡 -> Kafka) are found the same
+way, by the syllables the lexicon records for them, and always need a technical term nearby (卡夫卡 is
+also a writer).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from .lexicon import EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
+from .lexicon import EN_SOUNDS, EN_TERMS, NEEDS_CONTEXT, SAME_CLAUSE, ZH_TERMS
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
+HAN_OR_LATIN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9+#]*")
 COMMON_WORD_FREQ = 100
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
@@ -75,6 +79,10 @@ def _split(syl: str) -> tuple[str, str]:
     return "", syl
 
 
+def _nl(syl: str) -> str:
+    return "l" + syl[1:] if syl.startswith("n") and not syl.startswith("ng") else syl
+
+
 @cache
 def fuzzy(syl: str) -> str:
     ini, fin = _split(syl)
@@ -98,11 +106,11 @@ def _finals(options: frozenset[str]) -> frozenset[tuple[str, str]]:
     return frozenset(_split(o) for o in options)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _readings(term: str) -> tuple[frozenset[str], ...]:
-    from pypinyin import Style, pinyin
-
-    return tuple(frozenset(r) for r in pinyin(term, style=Style.NORMAL, heteronym=True))
+    """The term's reading in context, one syllable per character. Not every heteronym: 度 can be read
+    zhai, and 会在 would sound like 灰度."""
+    return tuple(frozenset([s]) for s in syllables(term))
 
 
 def syllables(text: str) -> list[str]:
@@ -122,6 +130,38 @@ def jieba_tokenizer():
 
 def word_freq(word: str) -> int:
     return int(jieba_tokenizer().FREQ.get(word) or 0)
+
+
+def common_word_spans(run: str) -> list[tuple[int, int]]:
+    """(start, end) of the common words (two characters or more) jieba finds in a run of Han text."""
+    spans, pos = [], 0
+    for word in jieba_tokenizer().lcut(run, HMM=False):
+        if len(word) >= 2 and word_freq(word) >= COMMON_WORD_FREQ:
+            spans.append((pos, pos + len(word)))
+        pos += len(word)
+    return spans
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Exactly one substitution, insertion or deletion apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] or a[i + 1 :] == b[i:] or a[i:] == b[i + 1 :]
+
+
+# Copula, particles, conjunctions and prepositions: a window that starts or ends on one of them is a term's
+# sound by coincidence. (Not 不 or 到: ASR writes 不属 for 部署 and 住到 for 主导.)
+FUNCTION_WORDS = frozenset("是的了在和也就都与及或跟被把让给对从向")
+
+
+def _changes_function_word(window: str, term: str) -> bool:
+    """A function word at either end of the window is changed (架构是 -> 架构师): a coincidence of sounds.
+    Inside the window it bridges two parts of one term and is the error (分布是事务 -> 分布式事务)."""
+    ends = [(window[0], term[0]), (window[-1], term[-1])]
+    return any(a != b and a in FUNCTION_WORDS for a, b in ends)
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,14 @@ class TermCorrector:
                 if t not in bucket:
                     bucket.append(t)
         self.term_set = set(self.zh_terms)
+        # Latin terms by how they sound in Mandarin, keyed by their fuzzy syllables (exact match only:
+        # a transliteration is already a guess, one more guess on top would be noise).
+        self.en_sounds: dict[tuple[str, ...], str] = {
+            tuple(fuzzy(s) for s in reading): term
+            for term, readings in EN_SOUNDS.items()
+            for reading in readings
+        }
+        self.en_sound_lengths = sorted({len(k) for k in self.en_sounds}, reverse=True)
         self.en_re = re.compile(
             r"(?<![a-z0-9])("
             + "|".join(re.escape(t) for t in sorted(self.en_terms, key=len, reverse=True))
@@ -189,9 +237,16 @@ class TermCorrector:
         out = []
         last = 0
         context_terms = self.terms_in(text + " " + context)
-        for run in HAN.finditer(text):
+        self._local_terms = self.terms_in(text)  # Latin sound-alikes need a term in the same utterance
+        mandarin = bool(HAN.search(text))
+        for run in HAN_OR_LATIN.finditer(text):
             out.append(text[last : run.start()])
-            fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
+            if HAN.match(run.group()):
+                fixed_run, run_fixes = self._correct_run(run.group(), context_terms)
+            elif mandarin:
+                fixed_run, run_fixes = self._correct_latin(run.group())
+            else:  # English speech: Latin words are spelled by the ASR, not guessed by us
+                fixed_run, run_fixes = run.group(), []
             base = sum(len(p) for p in out)
             fixes += [Fix(f.original, f.corrected, base + f.offset) for f in run_fixes]
             out.append(fixed_run)
@@ -199,51 +254,101 @@ class TermCorrector:
         out.append(text[last:])
         return "".join(out), fixes
 
+    def _correct_latin(self, word: str) -> tuple[str, list[Fix]]:
+        """A Latin word in Mandarin speech one letter off a lexicon term (Fling -> Flink)."""
+        if len(word) < 5 or word.lower() in self.en_terms or not self._local_terms:
+            return word, []
+        close = {
+            term
+            for low, term in self.en_terms.items()
+            if len(low) >= 5 and low[0] == word[0].lower() and _one_edit(word.lower(), low)
+        }
+        if len(close) != 1:
+            return word, []
+        term = close.pop()
+        return term, [Fix(word, term, 0)]
+
     def _correct_run(self, run: str, context_terms: set[str]) -> tuple[str, list[Fix]]:
         syls = syllables(run)
         if len(syls) != len(run):  # pypinyin keeps one syllable per Han character; be safe otherwise
             return run, []
         protected = [False] * len(run)
         for term in self.zh_terms:  # text that already is a term stays exactly as spoken
-            for m in re.finditer(re.escape(term), run):
-                for k in range(m.start(), m.end()):
-                    protected[k] = True
+            at = run.find(term)
+            while at >= 0:
+                protected[at : at + len(term)] = [True] * len(term)
+                at = run.find(term, at + 1)
+        self._words = common_word_spans(run)
         result, fixes, i = [], [], 0
         while i < len(run):
-            hit = self._best_at(run, syls, i, protected, context_terms)
+            hit = self._latin_at(run, syls, i, protected, context_terms) or self._best_at(
+                run, syls, i, protected, context_terms
+            )
             if hit is None:
                 result.append(run[i])
                 i += 1
                 continue
             term, length = hit
+            latin = not HAN.match(term)
+            if latin and i > 0:
+                result.append(" ")  # a Latin word in Chinese text stands apart: 我们用 Redis 做缓存
             fixes.append(Fix(run[i : i + length], term, len("".join(result))))
-            result.append(term)
+            result.append(term + (" " if latin and i + length < len(run) else ""))
             context_terms.add(term)
             i += length
         return "".join(result), fixes
+
+    def _cuts_a_word(self, i: int, length: int) -> bool:
+        """A window that starts or ends inside a common word of jieba's segmentation (喜欢读 -> 欢读) is
+        a coincidence of sounds, not a misheard term."""
+        end = i + length
+        return any(a < i < b or a < end < b for a, b in self._words)
+
+    def _latin_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
+        if not self._local_terms:
+            return None
+        for length in self.en_sound_lengths:
+            if i + length > len(run) or any(protected[i : i + length]) or self._cuts_a_word(i, length):
+                continue
+            term = self.en_sounds.get(tuple(fuzzy(s) for s in syls[i : i + length]))
+            if term is not None:
+                return term, length
+        return None
 
     def _best_at(self, run: str, syls: list[str], i: int, protected: list[bool], context_terms: set[str]):
         key = fuzzy(syls[i])
         candidates = self.by_final.get(key[len(_split(key)[0]) :], ())
         for term in candidates:  # longest first: zh_terms is sorted by length
             length = len(term)
-            if length < 2 or i + length > len(run):
+            if length < 2 or i + length > len(run) or run[i : i + length] == term:
                 continue
-            window = run[i : i + length]
-            if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ:
+            near = _match(syls[i : i + length], _readings(term))  # the cheap, selective test first
+            if near is None or near and (length < 3 or near > 1):
                 continue
-            # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
-            if any(protected[i + k] and window[k] != term[k] for k in range(length)):
-                continue
-            near = _match(syls[i : i + length], _readings(term))
-            if near is None or window == term:
-                continue
-            if near and (length < 3 or near > 1):
-                continue
-            needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
-            if needs_context and not (context_terms - {term}):
-                continue
-            if term in SAME_CLAUSE and not (self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE):
-                continue
-            return term, length
+            if length == 2 and not all(
+                _nl(x) in {_nl(o) for o in r} for x, r in zip(syls[i : i + 2], _readings(term))
+            ):
+                continue  # two syllables sound alike but for n/l (不浓 -> 布隆): 早平 is not 招聘 (z/zh, in/ing)
+            if self._allowed(run, i, term, near, protected, context_terms):
+                return term, length
         return None
+
+    def _allowed(
+        self, run: str, i: int, term: str, near: int, protected: list[bool], context_terms: set[str]
+    ) -> bool:
+        """Whether the sound-alike window run[i:i+len(term)] may become `term` here."""
+        length = len(term)
+        window = run[i : i + length]
+        if window in self.term_set or word_freq(window) >= COMMON_WORD_FREQ or self._cuts_a_word(i, length):
+            return False
+        # a fix may span a correct term ("回度网关" -> "灰度网关") but must leave it as it is
+        if any(protected[i + k] and window[k] != term[k] for k in range(length)):
+            return False
+        if _changes_function_word(window, term):
+            return False  # 架构是 is 架构 + 是, not a misheard 架构师; 和规度 is not 合规度
+        needs_context = bool(near) or length == 2 or term in NEEDS_CONTEXT
+        if needs_context and not (context_terms - {term}):
+            return False
+        if term not in SAME_CLAUSE:
+            return True
+        return bool(self.terms_in(run[:i] + " " + run[i + length :]) - SAME_CLAUSE)
