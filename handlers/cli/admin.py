@@ -13,7 +13,6 @@ from bot.config import Settings
 from .common import EXIT_INTERNAL, EXIT_OK, Command, UserError
 from .common import profile as load_profile_arg
 
-
 WHISPER_MANDARIN_WARNING = (
     "warning: Mandarin on the CPU engine (whisper base) gets about 1 character in 7 wrong on clean speech "
     "(CER 0.135 on bench/devset's held-out split, 0.10 after term correction), more on noisy or phone audio, "
