@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -9,7 +10,7 @@ import pytest
 
 from bot.analysis import analyze, transcript_from_text
 from bot.formats import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION
-from bot.render import ReportContext, render
+from bot.render import ReportContext, render, render_stored
 
 NASTY = "<!channel> @channel *粗体* _斜体_ ~删除~ `code` <at id=all></at> [链接](http://evil) <script>alert(1)</script> & <b>"
 
@@ -28,16 +29,28 @@ def analysis():
 
 
 @pytest.fixture(scope="module")
-def long_analysis():
-    lines = []
-    for i in range(400):
-        lines.append(f"interviewer: 第{i}个问题，能讲讲你的项目吗？")
-        lines.append(
-            f"candidate: 我主导了第{i}个系统的重构，把单体拆成了微服务，延迟从{800 + i}毫秒降到了{100 + i}毫秒，"
-            + "细节" * 200
-        )
-    transcript, roles = transcript_from_text("\n".join(lines))
-    return analyze(transcript, known_roles=roles)
+def long_analysis(analysis):
+    """The real analysis blown up far past Slack's limits: 30 long quotes per competency, 200 doubts,
+    50 follow-ups (building it by analysing a 400-answer transcript would cost minutes for the same)."""
+    data = copy.deepcopy(analysis.to_dict())
+    for i, comp in enumerate(data["competencies"].values()):
+        comp["score"] = 3.0
+        comp["evidence"] = [
+            {"start": 60.0 * j, "text": f"第{i}-{j}段证据：" + "细节" * 200, "weight": 1.0} for j in range(30)
+        ]
+        comp["caveats"] = ["说法笼统，缺少数据" * 20] * 10
+    summary = data["summary"]
+    summary["strengths"] = [f"亮点 {j}：" + "很长的说明" * 100 for j in range(50)]
+    summary["to_verify"] = [f"待验证 {j}：" + "很长的说明" * 100 for j in range(200)]
+    data["followups"] = [
+        {
+            "question": f"追问 {j}：" + "为什么" * 300,
+            "reason": "理由" * 50,
+            "anchor": {"start": j, "text": "原话"},
+        }
+        for j in range(50)
+    ]
+    return data
 
 
 CTX = ReportContext(title="张伟 · 后端一面 <script>", report_url="https://ib.example/r/x1", audio_url="a.m4a")
@@ -57,7 +70,9 @@ def _texts(obj):
 
 @pytest.mark.parametrize("which", ["analysis", "long_analysis"])
 def test_slack_block_kit_limits_and_structure(request, which):
-    payload = json.loads(render(request.getfixturevalue(which), "slack", CTX))
+    value = request.getfixturevalue(which)
+    data = value if isinstance(value, dict) else value.to_dict()
+    payload = json.loads(render_stored(data, "slack", CTX))
     blocks = payload["blocks"]
     assert payload["text"]  # notification fallback
     assert 1 <= len(blocks) <= SLACK_MAX_BLOCKS
