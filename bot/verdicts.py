@@ -86,8 +86,9 @@ def stats_lines(stats: list[Any], lang: str) -> list[str]:
     for s in stats:
         rate = f"{s.agreement:.0%}" if s.agreement is not None else "–"
         versions = " · ".join(
-            f"{ver or '?'}: {d['agreement']:.0%} ({d['total']})" if d["agreement"] is not None else
-            f"{ver or '?'}: – ({d['total']})"
+            f"{ver or '?'}: {d['agreement']:.0%} ({d['total']})"
+            if d["agreement"] is not None
+            else f"{ver or '?'}: – ({d['total']})"
             for ver, d in s.by_version.items()
         )
         label = "一致率" if lang == "zh" else "agreement"

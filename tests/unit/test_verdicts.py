@@ -53,7 +53,9 @@ def test_latest_verdict_of_a_person_wins_and_the_tally_counts_people(store):
     tally = store.verdicts.record(store.iid, comp, "agree", "U2", "slack")
     assert tally[comp] == {"agree": 1, "too_high": 1}
     [row] = [r for r in store.verdicts.export() if r["user"] == "U1"]
-    assert row["verdict"] == "too_high" and row["evidence_text"] and row["evidence_text"] in row["answer_text"]
+    assert (
+        row["verdict"] == "too_high" and row["evidence_text"] and row["evidence_text"] in row["answer_text"]
+    )
     assert row["analysis_version"] == store.interviews.analysis(store.iid)["analysis_version"]
 
 
