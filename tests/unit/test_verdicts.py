@@ -126,3 +126,50 @@ def test_export_round_trips_into_the_corpus_format(store, tmp_path):
     assert comps[0] not in by_verdict["wrong_evidence"]["required"] + by_verdict["wrong_evidence"]["allowed"]
     assert comps[0] in by_verdict["too_high"]["allowed"]
     assert all(s["lang"] == "zh" for s in snippets)
+
+
+@pytest.fixture
+def cli(store, tmp_path, monkeypatch, capsys):
+    """`interview-bot …` in-process against the fixture's database; (exit code, stdout)."""
+    from handlers.cli import main
+
+    db = store.db.execute("PRAGMA database_list").fetchone()[2]
+    monkeypatch.setenv("IB_DB", db)
+    monkeypatch.setenv("IB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("IB_CONFIG", raising=False)
+
+    def run(*argv: str) -> tuple[int, str]:
+        code = main(list(argv))
+        return code, capsys.readouterr().out
+
+    return run
+
+
+def test_cli_export_and_stats(store, cli, tmp_path):
+    comp = scored(store)[0]
+    store.verdicts.record(store.iid, comp, "agree", "U1", "slack")
+    store.verdicts.record(store.iid, comp, "wrong_evidence", "ou_2", "feishu")
+    code, out = cli("verdicts", "export", "--jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 2
+    keys = {"interview_id", "competency", "verdict", "evidence_text", "answer_text", "user", "platform", "at"}
+    assert all(keys | {"analysis_version"} <= set(r) for r in rows)
+    assert {r["platform"] for r in rows} == {"slack", "feishu"} and all(r["answer_text"] for r in rows)
+    assert cli("verdicts", "export", "--since", "2999-01-01")[1].strip() == "[]"
+    code, out = cli("verdicts", "export", "--corpus")
+    path = tmp_path / "from_verdicts.jsonl"
+    path.write_text(out, encoding="utf-8")
+    items, problems = _check_corpus().load(path)
+    assert code == 0 and problems == [] and len(items) == 2
+    code, out = cli("verdicts", "stats", "--json")
+    [stat] = json.loads(out)
+    assert code == 0 and stat["competency"] == comp and stat["agreement"] == 0.5
+    assert "50%" in cli("verdicts", "stats")[1]
+    assert cli("verdicts", "stats", "--since", "last week")[0] == 2
+
+
+def test_the_verdicts_command_is_in_the_grammar_in_both_languages():
+    from bot import commands
+
+    assert commands.parse("<@UBOT> verdicts").name == "verdicts"
+    assert commands.parse("@_user_1 评价").name == "verdicts"
