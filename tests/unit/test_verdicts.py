@@ -126,6 +126,17 @@ def test_export_round_trips_into_the_corpus_format(store, tmp_path):
     assert comps[0] not in by_verdict["wrong_evidence"]["required"] + by_verdict["wrong_evidence"]["allowed"]
     assert comps[0] in by_verdict["too_high"]["allowed"]
     assert all(s["lang"] == "zh" for s in snippets)
+    # what the trainer makes of them: each verdict teaches its own competency and masks the others
+    from bot.analysis import corpus
+    from bot.analysis.model import COMPETENCIES
+
+    loaded = corpus.load([path])
+    y, mask = corpus.competency_labels(loaded, COMPETENCIES)
+    j = COMPETENCIES.index(comps[0])
+    order = [s["verdict"]["verdict"] for s in snippets]
+    agree, wrong = order.index("agree"), order.index("wrong_evidence")
+    assert y[agree, j] == 1 and mask[agree, j] == 1 and mask[agree].sum() == 1
+    assert y[wrong, j] == 0 and mask[wrong, j] == 1 and mask[wrong].sum() == 1
 
 
 @pytest.fixture
