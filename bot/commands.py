@@ -2,7 +2,7 @@
 
     report [id|latest|最新]   list [n]   search <words>   candidate <name> | rename/merge/assign …
     decide <name> advance|reject|offer   digest [subscribe|unsubscribe|list] …   profile <name>
-    delete <id>   help
+    delete <id>   verdicts   help
 
 Execution is platform-neutral: `execute(parse(text), ctx)` returns a Reply that each platform renders with
 its own template. Every command is audited; every read is filtered to the channels the asking user is a
@@ -37,6 +37,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "digest": ("digest", "日报"),
     "profile": ("profile", "岗位"),
     "delete": ("delete", "rm", "删除"),
+    "verdicts": ("verdicts", "verdict", "评价"),
     "help": ("help", "帮助", "?", "？"),
 }
 _LOOKUP = {w: name for name, words in WORDS.items() for w in words}
@@ -225,6 +226,19 @@ async def _delete(cmd: Command, ctx: Context) -> Reply:
         return Reply(say("no_access", lang), language=lang)
     await ctx.service.delete(cmd.args[0], ctx.actor)
     return Reply(say("deleted", lang, cmd.args[0]), language=lang)
+
+
+async def _verdicts(cmd: Command, ctx: Context) -> Reply:
+    """The channel's verdict stats: how often its interviewers agree with each competency's score."""
+    from .verdicts import stats_lines
+
+    lang = cmd.language
+    if not ctx.is_admin and not await ctx.member_of(ctx.channel):
+        return Reply(say("no_access", lang), language=lang)
+    stats = await ctx.service.db.verdicts.stats(None, (ctx.platform, ctx.channel))
+    return Reply(
+        say("verdict_stats", lang), stats_lines(stats, lang) or [say("no_verdicts", lang)], language=lang
+    )
 
 
 # ---- candidate <name> | rename / merge / assign -------------------------------------------------------
@@ -481,4 +495,5 @@ HANDLERS: dict[str, Handler] = {
     "digest": _digest,
     "profile": _profile,
     "delete": _delete,
+    "verdicts": _verdicts,
 }

@@ -20,6 +20,8 @@ class ReportContext:
     report_url: str | None = None
     audio_url: str | None = None
     interview_id: str | None = None
+    controls: bool = False  # verdict controls on each competency (a report posted in its thread)
+    tally: dict[str, dict[str, int]] | None = None  # {competency: {verdict: count}} shown under each
 
 
 def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[dict[str, Any]]:

@@ -99,6 +99,9 @@ def environment():
     return env
 
 
+_VERDICT_ORDER = ("agree", "too_high", "too_low", "wrong_evidence", "missed")
+
+
 def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     lang = data["language"]
     # an analysis stored before a competency existed simply lacks it: shown as no evidence
@@ -111,6 +114,10 @@ def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[
         data["overall"]["recommendation"]
     ]
+    tally = ctx.tally or {}
+    for c in comps:
+        counts = tally.get(c["key"], {})
+        c["tally"] = ", ".join(f"{counts[v]} {labels[v]}" for v in _VERDICT_ORDER if counts.get(v))
     correction_lines = [
         f"{c['original']} → {c['corrected']} ({stamp(c['start'])})" for c in data["corrections"]
     ]
@@ -122,6 +129,7 @@ def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
         "rec_icon": rec[0],
         "lang": lang,
         "correction_lines": correction_lines,
+        "verdict_keys": ("agree", "too_high", "too_low", "wrong_evidence"),
     }
 
 

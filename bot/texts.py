@@ -34,6 +34,15 @@ THREAD: dict[str, Pair] = {
 # ---- command answers -----------------------------------------------------------------------------------
 COMMAND: dict[str, Pair] = {
     "help": ("用法", "Usage"),
+    "verdict_not_member": (
+        "只有报告所在频道的成员可以评价这份报告。",
+        "Only members of the channel this report was posted in can give a verdict on it.",
+    ),
+    "verdict_gone": ("这场面试已被删除，评价没有保存。", "This interview was deleted; the verdict was not stored."),
+    "verdict_bad": ("无法识别这个评价。", "That verdict could not be read."),
+    "verdict_saved": ("已记录：{}（{}）", "Recorded: {} ({})"),
+    "no_verdicts": ("这个频道还没有评价。", "No verdicts in this channel yet."),
+    "verdict_stats": ("评价统计（面试官与报告的一致率）", "Verdicts: how often interviewers agree with the scores"),
     "no_access": (
         "没有找到这个面试，或者你不在上传它的频道里。",
         "No such interview, or you are not in the channel it was uploaded to.",
@@ -118,6 +127,10 @@ HELP_LINES: list[Pair] = [
         "删除 <id> — 删除一场面试的全部数据",
         "delete <id> — delete an interview and everything derived from it",
     ),
+    (
+        "评价 — 本频道面试官对报告评分的一致率（按能力、按分析版本）",
+        "verdicts — how often this channel's interviewers agree with the scores (per competency, version)",
+    ),
     ("帮助 — 显示本说明", "help — this help"),
 ]
 
@@ -155,6 +168,13 @@ REPORT: dict[str, Pair] = {
     "pause": ("思考停顿", "thinking pause"),
     "filler": ("语气词", "filler"),
     "none": ("无", "none"),
+    "agree": ("同意", "agree"),
+    "too_high": ("偏高", "too high"),
+    "too_low": ("偏低", "too low"),
+    "wrong_evidence": ("证据不对", "wrong evidence"),
+    "missed": ("漏评", "missed"),
+    "add_missed": ("补一项漏评的能力", "Add a competency it missed"),
+    "verdicts": ("评价", "Verdicts"),
 }
 
 # ---- digest labels ---------------------------------------------------------------------------------------

@@ -69,6 +69,34 @@ class Message:
 
 
 @dataclass
+class Vote:
+    """An interviewer's verdict from a report's controls, as the platform described the click."""
+
+    interview_id: str
+    competency: str
+    verdict: str
+    user: str | None
+    channel: str | None
+
+
+@dataclass
+class VoteResult:
+    """What a vote came to: stored (the report to show again, with its tally) or refused (a note for
+    the clicker alone)."""
+
+    refusal: str | None = None
+    report: Message | None = None
+
+
+def parse_vote_value(value: str | None, user: str | None, channel: str | None) -> Vote | None:
+    """`interview|competency|verdict`, the value every verdict control carries."""
+    parts = (value or "").split("|")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return Vote(parts[0], parts[1], parts[2], user, channel)
+
+
+@dataclass
 class Upload:
     """A file a user shared, as the platform describes it."""
 
@@ -348,7 +376,10 @@ class ChatPlatform(ABC):
                 place, ack, Message(say("failed", self.lang, status["error"]), key=key)
             )
         ctx = ReportContext(
-            title=interview.get("title") or iid, report_url=status["report_url"], interview_id=iid
+            title=interview.get("title") or iid,
+            report_url=status["report_url"],
+            interview_id=iid,
+            controls=True,
         )
         posted = await self.post(place, Message(report=status["analysis"], context=ctx, key=key))
         if posted and ack:
@@ -394,6 +425,48 @@ class ChatPlatform(ABC):
         )
         reply = await commands.execute(cmd, ctx)
         await self.post(answer, Message(reply.title, reply=reply, key=key))
+
+    # ---- verdicts on a report's scores ------------------------------------------------------------------
+    async def vote(self, vote: Vote | None) -> VoteResult:
+        """Store a verdict from a member of the channel the report was posted in (one per person per
+        competency, the latest wins); the report again with the tally to update in place."""
+        from bot.storage import VerdictError
+
+        if vote is None:
+            return VoteResult(say("verdict_bad", self.lang))
+        interview = await self.db.interviews.get(vote.interview_id)
+        if interview is None:
+            return VoteResult(say("verdict_gone", self.lang))
+        if (
+            interview.get("platform") != self.name
+            or interview.get("channel") != vote.channel
+            or not await self.membership.is_member(vote.channel, vote.user)
+        ):
+            return VoteResult(say("verdict_not_member", self.lang))
+        try:
+            tally = await self.db.verdicts.record(
+                vote.interview_id, vote.competency, vote.verdict, vote.user, self.name
+            )
+        except VerdictError as exc:
+            return VoteResult(say("verdict_gone" if exc.reason == "gone" else "verdict_bad", self.lang))
+        actor = f"{self.name}:{vote.user}"
+        await self.db.audit(actor, "verdict", vote.interview_id, {"verdict": vote.verdict})
+        return VoteResult(report=await self.report_message(interview, tally))
+
+    async def report_message(self, interview: dict[str, Any], tally: dict[str, Any]) -> Message | None:
+        """The posted report as it is shown now: the analysis with its controls and tally."""
+        iid = interview["id"]
+        analysis = await self.db.interviews.analysis(iid)
+        if analysis is None:
+            return None
+        ctx = ReportContext(
+            title=interview.get("title") or iid,
+            report_url=self.service.report_url(iid),
+            interview_id=iid,
+            controls=True,
+            tally=tally,
+        )
+        return Message(report=analysis, context=ctx)
 
     # ---- digests (called by the scheduler) -----------------------------------------------------------
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:

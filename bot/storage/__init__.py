@@ -11,6 +11,7 @@ from .jobs import IdempotencyConflict, Job, JobQueue
 from .schema import now
 from .search import Hit
 from .store import Store
+from .verdicts import VERDICTS, CompetencyStats, VerdictError
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -33,4 +34,7 @@ __all__ = [
     "Visible",
     "access_clause",
     "now",
+    "VERDICTS",
+    "CompetencyStats",
+    "VerdictError",
 ]

@@ -156,7 +156,20 @@ def _v5(db: sqlite_utils.Database) -> None:
     db["callbacks"].create_index(["status", "next_at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """Interviewers' verdicts on a report's scores (bot.storage.verdicts): one per person per competency
+    per interview; the interview_id column is what makes a delete take them along."""
+    db["verdicts"].create(
+        _columns(
+            "interview_id competency platform user verdict evidence_text evidence_start:float answer_text "
+            "analysis_version at"
+        ),
+        pk=("interview_id", "competency", "platform", "user"),
+    )
+    db["verdicts"].create_index(["at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

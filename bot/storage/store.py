@@ -21,6 +21,7 @@ from .jobs import JobPolicy, JobQueue
 from .posts import Posts
 from .schema import migrate
 from .search import Search
+from .verdicts import Verdicts
 
 
 class Store:
@@ -43,6 +44,7 @@ class Store:
         self.search = Search(self.db)
         self.audit = Audit(self.db)
         self.callbacks = CallbackQueue(self.db)
+        self.verdicts = Verdicts(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

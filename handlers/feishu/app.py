@@ -26,7 +26,7 @@ from bot.render import render_history, render_stored
 from bot.service import Service
 from bot.texts import say
 
-from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, render_reply
+from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, parse_vote_value, render_reply
 from .settings import FeishuSettings
 from .supervisor import Supervisor
 
@@ -81,6 +81,7 @@ class FeishuPlatform(ChatPlatform):
         self.dispatcher = (
             lark.EventDispatcherHandler.builder(s.encrypt_key or "", s.verification_token or "")
             .register_p2_im_message_receive_v1(self._receive)
+            .register_p2_card_action_trigger(self._card_action)
             .build()
         )
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -95,7 +96,8 @@ class FeishuPlatform(ChatPlatform):
             raw.uri = request.path
             raw.body = await request.read()
             raw.headers = dict(request.headers.items())
-            resp = self.dispatcher.do(raw)  # decrypt, verify, parse; handlers only schedule work
+            # decrypt, verify, parse, in a worker thread: a card action waits there for its verdict
+            resp = await asyncio.get_running_loop().run_in_executor(None, self.dispatcher.do, raw)
             body = resp.content or b"{}"
             if resp.status_code < 400:
                 return web.Response(status=resp.status_code, body=body, content_type="application/json")
@@ -170,6 +172,39 @@ class FeishuPlatform(ChatPlatform):
             mentioned = any(m.get("name") for m in message.get("mentions") or [])
             if message.get("chat_type") == "p2p" or mentioned:
                 await self.command(content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}")
+
+    def _card_action(self, data):
+        """A verdict from a report card's controls (webhook or long connection; called in a thread of
+        lark-oapi's or ours, never on the event loop): stored and the card patched in place with the
+        tally; the toast tells the clicker alone what happened (a refusal included)."""
+        from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
+
+        event = data.event
+        vote = parse_vote_value(
+            getattr(event.action, "option", None), event.operator.open_id, event.context.open_chat_id
+        )
+        text, kind = say("verdict_bad", self.lang), "error"
+        if self.loop is not None:
+            future = asyncio.run_coroutine_threadsafe(
+                self._vote(vote, event.context.open_message_id), self.loop
+            )
+            try:
+                text, kind = future.result(timeout=2.5)  # Feishu waits 3 s for the answer
+            except TimeoutError:
+                text, kind = "…", "info"  # stored and patched in the background
+        return P2CardActionTriggerResponse({"toast": {"type": kind, "content": text}})
+
+    async def _vote(self, vote, message_id: str | None) -> tuple[str, str]:
+        result = await self.vote(vote)
+        if result.refusal is not None:
+            return result.refusal, "error"
+        if result.report is not None and message_id:
+            await self.edit(Place(vote.channel), message_id, result.report)
+        from bot.analysis.summary import competency_name
+        from bot.verdicts import verdict_word
+
+        what = (competency_name(vote.competency, self.lang), verdict_word(vote.verdict, self.lang))
+        return say("verdict_saved", self.lang, *what), "success"
 
     @staticmethod
     def _upload(mid: str, chat: str, thread: str, user: str | None, mtype: str, content: dict) -> Upload:

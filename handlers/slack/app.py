@@ -25,7 +25,7 @@ from bot.render import render_history, render_stored
 from bot.service import Service
 from bot.texts import say
 
-from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, render_reply
+from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, parse_vote_value, render_reply
 from .settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ class SlackPlatform(ChatPlatform):
         self.app.event("message")(self._on_message)
         self.app.event("file_shared")(self._on_file_shared)
         self.app.command("/interview")(self._on_command)
+        self.app.action("verdict")(self._on_verdict)
+        self.app.action("verdict_missed")(self._on_verdict)
         self._allowed_hosts = {urlsplit(self.settings.api_url).hostname}
         self._socket = None
 
@@ -154,6 +156,23 @@ class SlackPlatform(ChatPlatform):
         await ack()  # within Slack's 3 seconds; the answer follows through response_url
         place = Place(command["channel_id"], handle=respond)
         await self.command(command.get("text", ""), command["channel_id"], command["user_id"], place, "")
+
+    async def _on_verdict(self, ack, body: dict[str, Any], action: dict[str, Any], respond) -> None:
+        """A verdict from a report's overflow menu or its "missed" select: acknowledged first (Slack's 3
+        seconds), then stored and the report updated in place with the tally (chat.update); a refusal
+        goes to the clicker alone."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id")
+        vote = parse_vote_value(
+            (action.get("selected_option") or {}).get("value"), (body.get("user") or {}).get("id"), channel
+        )
+        result = await self.vote(vote)
+        if result.refusal is not None:
+            await respond(text=result.refusal, response_type="ephemeral", replace_original=False)
+            return
+        ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+        if result.report is not None and channel and ts:
+            await self.edit(Place(channel), ts, result.report)
 
     # ---- the Web API ----------------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:
