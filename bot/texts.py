@@ -38,11 +38,17 @@ COMMAND: dict[str, Pair] = {
         "只有报告所在频道的成员可以评价这份报告。",
         "Only members of the channel this report was posted in can give a verdict on it.",
     ),
-    "verdict_gone": ("这场面试已被删除，评价没有保存。", "This interview was deleted; the verdict was not stored."),
+    "verdict_gone": (
+        "这场面试已被删除，评价没有保存。",
+        "This interview was deleted; the verdict was not stored.",
+    ),
     "verdict_bad": ("无法识别这个评价。", "That verdict could not be read."),
     "verdict_saved": ("已记录：{}（{}）", "Recorded: {} ({})"),
     "no_verdicts": ("这个频道还没有评价。", "No verdicts in this channel yet."),
-    "verdict_stats": ("评价统计（面试官与报告的一致率）", "Verdicts: how often interviewers agree with the scores"),
+    "verdict_stats": (
+        "评价统计（面试官与报告的一致率）",
+        "Verdicts: how often interviewers agree with the scores",
+    ),
     "no_access": (
         "没有找到这个面试，或者你不在上传它的频道里。",
         "No such interview, or you are not in the channel it was uploaded to.",

@@ -39,7 +39,15 @@ class _Async:
 
 class Database:
     GROUPS = (
-        "interviews", "jobs", "candidates", "posts", "digests", "search", "audit", "callbacks", "verdicts",
+        "interviews",
+        "jobs",
+        "candidates",
+        "posts",
+        "digests",
+        "search",
+        "audit",
+        "callbacks",
+        "verdicts",
     )
 
     def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:
