@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bot.analysis import analyze, competencies, corpus, transcript_from_text  # noqa: E402
+from bot.analysis.corpus import overlaps  # noqa: E402
 from bot.analysis.semantic import ARTEFACT, LocalModel, Recipe  # noqa: E402
 from bot.analysis.signals import QUALIFIER_CUES, clauses  # noqa: E402
 
@@ -56,18 +57,6 @@ class Tally:
     def add(self, key: str, kind: str) -> None:
         table = getattr(self, kind)
         table[key] = table.get(key, 0) + 1
-
-
-def overlaps(quote: str, span: str) -> bool:
-    quote = quote.rstrip("…").strip()
-    if not quote or not span:
-        return False
-    if span in quote or quote in span:
-        return True
-    # a shared run of 4 Han characters, or 10 characters of Latin text, counts as the same words
-    han = sum("\u4e00" <= ch <= "\u9fff" for ch in span) >= len(span) / 3
-    n = min(4 if han else 10, len(span))
-    return any(span[i : i + n] in quote for i in range(len(span) - n + 1))
 
 
 def snippet_text(s: corpus.Snippet) -> str:

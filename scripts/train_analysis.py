@@ -27,9 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.analysis import corpus  # noqa: E402
+from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_missing  # noqa: E402
 from bot.analysis.embed import load_embedder  # noqa: E402
 from bot.analysis.linear import LinearHeads, fit  # noqa: E402
-from bot.analysis.semantic import ARTEFACT, CLAUSE_LABELS, RULES_VERSION, Featurizer, LocalModel, Recipe  # noqa: E402
+from bot.analysis.local import _pleasantry, quote  # noqa: E402
+from bot.analysis.semantic import (  # noqa: E402
+    ARTEFACT,
+    CLAUSE_LABELS,
+    QUALIFIER_TYPES,
+    RULES_VERSION,
+    Featurizer,
+    LocalModel,
+    Recipe,
+)
 
 KEYS = (
     "technical_depth",
@@ -43,6 +53,10 @@ KEYS = (
 )
 MIN_PRECISION = 0.85
 CLAUSE_BETA = 2.0  # qualifiers and vague claims: the targets are recall, a caveat too many is cheap
+# Precision floors for the span-level decision rules (heads OR / AND exact cues, per-type offsets):
+# qualifiers no less precise than the heads alone were in CV (0.46), vague claims at least 0.5.
+QUAL_FLOOR, VAGUE_FLOOR = 0.45, 0.5
+OFFSETS = tuple(round(float(x), 2) for x in np.arange(-0.2, 0.41, 0.05))
 
 
 class CachedEmbedder:
@@ -168,6 +182,109 @@ def report(d: Data, oof: np.ndarray, coof: list[np.ndarray]) -> dict[str, float]
     return {"P": p, "R": r, "F1": f1, "qual_P": qp, "qual_R": qr, "vague_P": vp, "vague_R": vr}
 
 
+@dataclass
+class ClauseRow:
+    snippet: int
+    quote: str  # what the analysis would show, matched against the labels as bench/analysis.py does
+    text: str
+    probs: np.ndarray  # out-of-fold, calibrated so that 0.5 is the head's threshold
+    cues: set[str]
+
+
+def clause_rows(snippets: list[corpus.Snippet], coof: list[np.ndarray], ct: np.ndarray) -> list[ClauseRow]:
+    rows = []
+    for i, (s, p) in enumerate(zip(snippets, coof)):
+        for row, (_, c) in enumerate(s.unit().clauses):
+            if len(p) and not _pleasantry(c.text):
+                rows.append(ClauseRow(i, quote(c.text), c.text, p[row] - ct + 0.5, qualifier_cues(c.text)))
+    return rows
+
+
+def span_tally(rows: list[ClauseRow], spans: list[list[str]], hit) -> tuple[int, int, int]:
+    """(labelled spans found, quotes predicted, quotes that match a label) at the bench's overlap rule."""
+    preds: dict[int, set[str]] = {}
+    for r in rows:
+        if hit(r):
+            preds.setdefault(r.snippet, set()).add(r.quote)
+    found = sum(
+        any(corpus.overlaps(x, sp) for x in preds.get(i, ())) for i, ss in enumerate(spans) for sp in ss
+    )
+    right = sum(any(corpus.overlaps(x, sp) for sp in spans[i]) for i, xs in preds.items() for x in xs)
+    return found, sum(len(x) for x in preds.values()), right
+
+
+def choose_qualifier_rules(rows: list[ClauseRow], snippets: list[corpus.Snippet], floor: float):
+    """Per type: head alone, head OR cue, or head AND cue, at an offset; the most recall over all types
+    whose pooled precision stays >= floor (a Lagrangian sweep over the per-type options)."""
+    opts: dict[str, dict[tuple[str, float], tuple[int, int, int]]] = {}
+    for j, kind in enumerate(QUALIFIER_TYPES):
+        spans = [[q["span"] for q in s.qualifiers if q["type"] == kind] for s in snippets]
+        opts[kind] = {
+            (mode, off): span_tally(
+                rows,
+                spans,
+                lambda r, m=mode, o=off, j=j, k=kind: qualifier_hit(
+                    k, r.probs[j], r.cues, {"q": {k: (m, o)}}
+                ),
+            )
+            for mode in ("model", "or", "and")
+            for off in OFFSETS
+        }
+    total = sum(len(s.qualifiers) for s in snippets)
+
+    def pooled(choice: dict) -> tuple[float, float]:
+        f, n, r = (sum(opts[k][choice[k]][i] for k in choice) for i in range(3))
+        return f / max(total, 1), r / max(n, 1)
+
+    best = (
+        {k: ("model", 0.0) for k in QUALIFIER_TYPES},
+        *pooled({k: ("model", 0.0) for k in QUALIFIER_TYPES}),
+    )
+    for lam in np.arange(0.0, 5.0, 0.05):
+        choice = {k: max(o, key=lambda c, o=o: o[c][0] - lam * (o[c][1] - o[c][2])) for k, o in opts.items()}
+        rec, prec = pooled(choice)
+        if prec >= floor and rec > best[1]:
+            best = (choice, rec, prec)
+    return {k: list(v) for k, v in best[0].items()}, best[1], best[2]
+
+
+def choose_vague_rule(rows: list[ClauseRow], snippets: list[corpus.Snippet], floor: float):
+    """Head alone or head OR exact cues (nested cue sets), at an offset: the most recall at precision >=
+    floor."""
+    spans = [[v["span"] for v in s.vague] for s in snippets]
+    nq = len(QUALIFIER_TYPES)
+    best: tuple = ((False, -1.0, 0.0), None)
+    for mode, n_cues, off in itertools.product(("model", "or"), range(1, len(VAGUE_ORDER) + 1), OFFSETS):
+        rule = {"v": {"mode": mode, "offset": off, "cues": list(VAGUE_ORDER[:n_cues])}}
+        f, n, right = span_tally(
+            rows, spans, lambda r, rule=rule: vague_missing(r.text, list(r.probs[nq:]), rule) is not None
+        )
+        rec, prec = f / max(sum(map(len, spans)), 1), right / max(n, 1)
+        if (prec >= floor, rec, prec) > best[0]:
+            best = ((prec >= floor, rec, prec), rule["v"])
+    return best[1], best[0][1], best[0][2]
+
+
+def decision_rules(snippets, coof: list[np.ndarray], ct: np.ndarray) -> dict:
+    """Chosen on out-of-fold clause probabilities; prints the span-level CV before (heads alone) and
+    after."""
+    rows = clause_rows(snippets, coof, ct)
+    q_rules, qr, qp = choose_qualifier_rules(rows, snippets, QUAL_FLOOR)
+    v_rule, vr, vp = choose_vague_rule(rows, snippets, VAGUE_FLOOR)
+    spans = [[v["span"] for v in s.vague] for s in snippets]
+    f, n, right = span_tally(
+        rows, spans, lambda r: vague_missing(r.text, list(r.probs[len(QUALIFIER_TYPES) :]), {}) is not None
+    )
+    base_q = choose_qualifier_rules(rows, snippets, 2.0)  # a floor nothing reaches: the heads alone
+    print(
+        f"span-level CV, heads alone: qualifier R {base_q[1]:.3f} P {base_q[2]:.3f}, "
+        f"vague R {f / max(sum(map(len, spans)), 1):.3f} P {right / max(n, 1):.3f}"
+    )
+    print(f"span-level CV, chosen rules: qualifier R {qr:.3f} P {qp:.3f}, vague R {vr:.3f} P {vp:.3f}")
+    print("rules:", q_rules, v_rule)
+    return {"q": q_rules, "v": v_rule, "cv": {"qual_R": qr, "qual_P": qp, "vague_R": vr, "vague_P": vp}}
+
+
 def parse_recipe(text: str) -> Recipe:
     emb, ngram, sig, q = text.split(",")
     return Recipe(emb if emb != "none" else "use", int(ngram), sig == "1", q == "1", emb != "none")
@@ -198,6 +315,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     cy = np.concatenate([c for c in d.cy if len(c)])
     cp = np.concatenate([c for c, x in zip(coof, d.cy) if len(x)])
     fitted = fit_heads(d, np.arange(len(d.x)), l2, cl2)
+    ct = thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3)
     digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:8]
     version = f"{recipe.embedder if recipe.embeddings else 'noemb'}-lr-{date.today():%Y%m%d}-{digest}+{RULES_VERSION}"
     model = LocalModel(
@@ -207,9 +325,10 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
         fitted.comp,
         thresholds(oof, d.y, d.mask, 1.0, MIN_PRECISION),
         fitted.clause,
-        thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3),
+        ct,
     )
     meta = {"l2": l2, "clause_l2": cl2, "train_snippets": len(snippets), "train_sha256_8": digest}
+    meta["clause_rules"] = decision_rules(snippets, coof, ct)
     model.save(out, meta)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB), version {version}")
     print("CV at the shipped thresholds:", {k: round(v, 3) for k, v in report(d, oof, coof).items()})

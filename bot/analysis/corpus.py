@@ -93,3 +93,16 @@ def clause_labels(snippet: Snippet, unit: Unit) -> np.ndarray:
             if t == turn and c.start < end and start < c.end:
                 y[row, CLAUSE_LABELS.index(label)] = 1
     return y
+
+
+def overlaps(quote: str, span: str) -> bool:
+    """Whether a quote is the labelled span's words (the bench's and the training CV's matching rule)."""
+    quote = quote.rstrip("…").strip()
+    if not quote or not span:
+        return False
+    if span in quote or quote in span:
+        return True
+    # a shared run of 4 Han characters, or 10 characters of Latin text, counts as the same words
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in span) >= len(span) / 3
+    n = min(4 if han else 10, len(span))
+    return any(span[i : i + n] in quote for i in range(len(span) - n + 1))

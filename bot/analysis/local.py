@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from . import records
 from .competencies import CUE_RE, find_claims, score
+from .cues import DEFAULT_RULES, qualifier_cues, qualifier_hit, vague_missing
 from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
-from .semantic import CLAUSE_LABELS, QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
+from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
 from .signals import CLOSING, NUMBER, SMALL_TALK, Span
 from .speech import strip_fillers
 
@@ -122,24 +123,29 @@ def _sentence_quote(answer: Answer, scores: UnitScores, key: str) -> tuple[Utter
 
 
 def _clause_findings(
-    answer: Answer, scores: UnitScores, zh: bool
+    answer: Answer, scores: UnitScores, zh: bool, rules: dict | None = None
 ) -> tuple[list[Qualifier], list[VagueClaim]]:
+    """Qualifiers and vague claims per clause: the clause heads combined with the exact cues as the
+    artefact's rules say (chosen by cross-validation). A type may show in several clauses of an answer;
+    its weight is applied once per answer (see _claims)."""
+    rules = rules if rules is not None else DEFAULT_RULES
     quals: list[Qualifier] = []
     vague: list[VagueClaim] = []
     nq = len(QUALIFIER_TYPES)
     for row, (turn, c) in enumerate(answer.unit.clauses):
         if _pleasantry(c.text):
             continue
-        u, probs = answer.utterances[turn], scores.clause_probs[row]
+        u, probs, text = answer.utterances[turn], scores.clause_probs[row], quote(c.text)
+        cues = qualifier_cues(c.text)
         for j, kind in enumerate(QUALIFIER_TYPES):
-            if probs[j] >= 0.5 and kind not in {q.type for q in quals}:
+            if qualifier_hit(kind, float(probs[j]), cues, rules) and (kind, text) not in {
+                (q.type, q.text) for q in quals
+            }:
                 note = QUALIFIER_EFFECT[kind][1 if zh else 2]
-                quals.append(Qualifier(kind, time_at(u, c.start), quote(c.text), note))
-        j = int(probs[nq:].argmax())
-        missing = CLAUSE_LABELS[nq + j].split(":")[1]
-        if probs[nq + j] < 0.5 or (missing == "number" and NUMBER.search(c.text)):
-            continue  # an exact number answers "how much" whatever the model thinks
-        text = quote(c.text)
+                quals.append(Qualifier(kind, time_at(u, c.start), text, note))
+        missing = vague_missing(c.text, [float(x) for x in probs[nq:]], rules)
+        if missing is None:
+            continue
         template = "perf" if missing in ("number", "mechanism") and _PERF.search(text) else missing
         question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
         vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
@@ -169,7 +175,7 @@ def _claims(
         if any(v.text in text or text in v.text for v in vague) or any(v.start == ev.start for v in vague):
             ev.weight *= 0.6
             ev.caveats.append(VAGUE_NOTE["zh" if zh else "en"])
-        for q in quals:
+        for q in {q.type: q for q in quals}.values():  # once per type and answer
             ev.weight *= QUALIFIER_EFFECT[q.type][0]
             ev.caveats.append(q.caveat)
             ev.qualifiers.append(q.type)
@@ -191,7 +197,7 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
     quals_all: list[Qualifier] = []
     vague_all: list[VagueClaim] = []
     for answer, scores in zip(answers, model.score([a.unit for a in answers])):
-        quals, vague = _clause_findings(answer, scores, zh)
+        quals, vague = _clause_findings(answer, scores, zh, model.rules)
         quals_all += quals
         vague_all += vague
         for key, ev in _claims(answer, scores, quals, vague, negated, zh):

@@ -22,7 +22,7 @@ from .linear import LinearHeads
 from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
 ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
-RULES_VERSION = "rules-3"
+RULES_VERSION = "rules-4"
 QUALIFIER_TYPES = (
     "hearsay",
     "team_not_me",
@@ -201,6 +201,11 @@ class LocalModel:
         if model.recipe.embeddings:
             model.embedder = load_embedder(model.recipe.embedder)
         return model
+
+    @property
+    def rules(self) -> dict:
+        """How clause heads and exact cues combine (bot/analysis/cues.py), as trained."""
+        return self.meta.get("clause_rules") or {}  # type: ignore[return-value]
 
     @property
     def featurizer(self) -> Featurizer:

@@ -142,3 +142,32 @@ def test_embedding_weights_are_verified_by_sha256(monkeypatch):
     missing = embed.WeightPackage("x", "no-such-dist", "1.0", "no_such_module_here", {}, 1)
     with pytest.raises(ModelUnavailable, match="no-such-dist is not installed"):
         embed.verify(missing)
+
+
+def test_exact_cues_combine_with_the_clause_heads_as_the_artefact_says():
+    from bot.analysis.cues import qualifier_cues, qualifier_hit, vague_missing
+
+    assert "not_shipped" in qualifier_cues("做了一半，项目就停了")
+    assert "acting_role" in qualifier_cues("it was a rotating thing, not a real role")
+    rules = {
+        "q": {"not_shipped": ["or", 0.0], "hedge": ["and", 0.0]},
+        "v": {"mode": "or", "offset": 0.0, "cues": ["number"]},
+    }
+    assert qualifier_hit("not_shipped", 0.1, {"not_shipped"}, rules)  # the cue alone is enough
+    assert not qualifier_hit("hedge", 0.9, set(), rules)  # the head alone is not
+    assert not qualifier_hit("hearsay", 0.4, {"hearsay"}, rules)  # no rule: the head alone decides
+    assert vague_missing("上线以后确实稳了一些", [0.1, 0.1, 0.1], rules) == "number"
+    assert vague_missing("延迟从 200ms 降到 50ms", [0.1, 0.1, 0.1], rules) is None
+    assert vague_missing("确实稳了一些", [0.1, 0.1, 0.1], {}) is None  # old artefacts: heads only
+
+
+def test_two_clauses_of_one_type_both_show_and_weigh_once():
+    d = run(
+        "interviewer: 这个优化效果怎么样？\ncandidate: 我记得大概快了一倍吧，Redis 那边的命中率应该也上去了，"
+        "我们用本地缓存挡了热点 key，再加了一层布隆过滤器防穿透。"
+    )
+    hedges = [q for q in d["qualifiers"] if q["type"] == "hedge"]
+    assert hedges and all(q["text"] for q in hedges)
+    for c in d["competencies"].values():
+        for ev in c["evidence"]:
+            assert ev["qualifiers"].count("hedge") <= 1
