@@ -27,12 +27,21 @@ class FeishuMock(LocalServer):
         self.members: dict[str, list[str]] = {}
         self.timezones: dict[str, str] = {}
         self.uuids: dict[str, str] = {}
+        self.dedup = True  # False: as after Feishu's uuid dedup hour, a repeated uuid posts again
         self.ids = itertools.count(1)
+        # faults, as Feishu's gateway gives them: "500" (JSON error), "502-html" (a page, not JSON),
+        # "429" (rate limited, with its reset header); per call name, answered first
+        self.fail_next: dict[str, list[str]] = {}
+        # faults for report cards, in order: (fault, posted anyway: Feishu took the message but the
+        # answer was lost, as after a crash or a timeout)
+        self.report_faults: list[tuple[str, bool]] = []
+        self.threads: dict[str, list[dict[str, Any]]] = {}  # root message id -> replies in its thread
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
         app.router.add_post("/open-apis/im/v1/messages/{mid}/reply", self.reply)
         app.router.add_post("/open-apis/im/v1/messages", self.create)
+        app.router.add_get("/open-apis/im/v1/messages", self.list_messages)
         app.router.add_patch("/open-apis/im/v1/messages/{mid}", self.patch)
         app.router.add_get("/open-apis/im/v1/messages/{mid}", self.get_message)
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
@@ -59,29 +68,79 @@ class FeishuMock(LocalServer):
             }
         )
 
+    def _fault(self, what: str, args: dict[str, Any]) -> web.Response | None:
+        faults = self.fail_next.get(what)
+        if not faults:
+            return None
+        return self._answer_fault(faults.pop(0), what, args)
+
+    def _answer_fault(self, fault: str, what: str, args: dict[str, Any]) -> web.Response:
+        self.calls.append(("FAULT", f"{what}:{fault}", args))
+        if fault == "502-html":
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>", content_type="text/html")
+        if fault == "429":
+            return web.json_response(
+                {"code": 99991400, "msg": "request trigger frequency limit"},
+                status=429,
+                headers={"x-ogw-ratelimit-reset": "0"},
+            )
+        return web.json_response({"code": 1254290, "msg": "internal error"}, status=int(fault))
+
     async def reply(self, request: web.Request) -> web.Response:
         if not self._auth(request):
             return web.json_response({"code": 99991663, "msg": "invalid token"}, status=400)
         body = await request.json()
-        self.calls.append(("POST", "reply", {"to": request.match_info["mid"], **body}))
+        args = {"to": request.match_info["mid"], **body}
+        if (fault := self._fault("reply", args)) is not None:
+            return fault
         uuid = body.get("uuid")
-        if uuid and uuid in self.uuids:  # Feishu: the same uuid within an hour sends nothing new
-            return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self.uuids[uuid]}})
+        if str(uuid).startswith("report-") and self.report_faults:
+            fault, posted = self.report_faults.pop(0)
+            if posted:
+                self._reply(args)
+            return self._answer_fault(fault, "reply", args)
+        self.calls.append(("POST", "reply", args))
+        return web.json_response({"code": 0, "msg": "success", "data": self._reply(args)})
+
+    def _reply(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Feishu takes a reply: a new message in the root's thread, unless its uuid was seen."""
+        uuid, root = args.get("uuid"), args["to"]
+        if uuid and self.dedup and uuid in self.uuids:  # the same uuid within an hour sends nothing new
+            return {"message_id": self.uuids[uuid]}
         mid = f"om_reply_{next(self.ids)}"
         if uuid:
             self.uuids[uuid] = mid
+        msg = {
+            "message_id": mid,
+            "root_id": root,
+            "parent_id": root,
+            "thread_id": f"omt_{root}",
+            "msg_type": args.get("msg_type"),
+            "chat_id": "oc_chat",
+            "sender": {"id": APP_ID, "id_type": "app_id", "sender_type": "app", "tenant_key": "tenant"},
+            "body": {"content": args.get("content")},
+        }
+        self.threads.setdefault(root, []).append(msg)
+        return msg
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """im.v1.message.list: only container_id_type=thread here (a thread's replies, oldest first)."""
+        if not self._auth(request):
+            return web.json_response({"code": 99991663, "msg": "invalid token"}, status=400)
+        args = dict(request.query)
+        if (fault := self._fault("list", args)) is not None:
+            return fault
+        self.calls.append(("GET", "list", args))
+        if args.get("container_id_type") != "thread":
+            return web.json_response({"code": 230001, "msg": "unsupported container in the mock"}, status=400)
+        root = args.get("container_id", "").removeprefix("omt_")
+        items = self.threads.get(root, [])
         return web.json_response(
-            {
-                "code": 0,
-                "msg": "success",
-                "data": {
-                    "message_id": mid,
-                    "root_id": request.match_info["mid"],
-                    "msg_type": body.get("msg_type"),
-                    "body": {"content": body.get("content")},
-                },
-            }
+            {"code": 0, "msg": "success", "data": {"items": items, "has_more": False, "page_token": ""}}
         )
+
+    def reports_in_thread(self, root: str) -> list[dict[str, Any]]:
+        return [m for m in self.threads.get(root, []) if "/r/" in (m["body"]["content"] or "")]
 
     async def create(self, request: web.Request) -> web.Response:
         if not self._auth(request):
@@ -114,29 +173,25 @@ class FeishuMock(LocalServer):
 
     async def patch(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.calls.append(("PATCH", "patch", {"mid": request.match_info["mid"], **body}))
+        args = {"mid": request.match_info["mid"], **body}
+        if (fault := self._fault("patch", args)) is not None:
+            return fault
+        self.calls.append(("PATCH", "patch", args))
         return web.json_response({"code": 0, "msg": "success", "data": {}})
 
     async def get_message(self, request: web.Request) -> web.Response:
-        msg = self.messages.get(request.match_info["mid"])
-        self.calls.append(("GET", "message", {"mid": request.match_info["mid"]}))
-        if msg is None:
+        mid = request.match_info["mid"]
+        if (fault := self._fault("message", {"mid": mid})) is not None:
+            return fault
+        msg = self.messages.get(mid)
+        self.calls.append(("GET", "message", {"mid": mid}))
+        if msg is None and mid not in self.threads:
             return web.json_response({"code": 230001, "msg": "message not found"}, status=400)
-        return web.json_response(
-            {
-                "code": 0,
-                "msg": "success",
-                "data": {
-                    "items": [
-                        {
-                            "message_id": request.match_info["mid"],
-                            "msg_type": msg["message_type"],
-                            "body": {"content": msg["content"]},
-                        }
-                    ]
-                },
-            }
-        )
+        msg = msg or {"message_type": "audio", "content": "{}"}
+        item = {"message_id": mid, "msg_type": msg["message_type"], "body": {"content": msg["content"]}}
+        if mid in self.threads:
+            item["thread_id"] = f"omt_{mid}"
+        return web.json_response({"code": 0, "msg": "success", "data": {"items": [item]}})
 
     async def resource(self, request: web.Request) -> web.Response:
         if not self._auth(request) or request.query.get("type") != "file":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, ConfigError, AudioInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (EngineError, OSError, RuntimeError) as exc:  # an engine, the disk, a missing model artefact
+    except (EngineError, OSError, RuntimeError, sqlite3.Error) as exc:  # an engine, the disk, the database
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:

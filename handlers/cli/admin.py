@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 from pathlib import Path
 
 from bot.config import Settings
 
-from .common import EXIT_INTERNAL, EXIT_OK, Command, UserError
+from .common import EXIT_INTERNAL, EXIT_OK, Command, UserError, storage_problems
 from .common import profile as load_profile_arg
 
 WHISPER_MANDARIN_WARNING = (
@@ -121,15 +120,11 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
         print("qwen3 runtime: {} ({})".format(*qwen3_runtime(settings.engine)))
     problems += _gpu_problems(name, settings)
+    storage = storage_problems(settings)  # tried for real: a probe file, a write transaction
     for label, folder in (("data", settings.data_dir), ("database", settings.db_path.parent)):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            writable = os.access(folder, os.W_OK)
-        except OSError as exc:
-            writable, reason = False, exc.strerror
-        print(f"{label} folder: {folder} ({'writable' if writable else 'NOT writable'})")
-        if not writable:
-            problems.append(f"{folder} is not writable")
+        bad = any(p.startswith(f"the {label} folder ") for p in storage)
+        print(f"{label} folder: {folder} ({'NOT writable' if bad else 'writable'})")
+    problems += storage
     problems += _database_problems(settings.db_path)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
@@ -163,7 +158,7 @@ def _database_problems(path: Path) -> list[str]:
     except sqlite3.Error as exc:
         return [f"the database {path} cannot be read: {exc}"]
     print(f"database: {path} (schema version {version}, journal {mode})")
-    return [] if os.access(path, os.W_OK) else [f"the database {path} is not writable"]
+    return []
 
 
 COMMANDS = [

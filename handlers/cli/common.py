@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,43 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 class UserError(Exception):
     """Something the user can fix; printed as one line, exit code 2."""
+
+
+class StorageError(RuntimeError):
+    """The data folder or the database cannot take writes; one line, exit code 1."""
+
+
+def storage_problems(settings: Settings) -> list[str]:
+    """Whether the data folder and the database take writes, tried for real (a probe file, a write
+    transaction) rather than by permission bits, which root and read-only mounts make lie."""
+    problems = []
+    for label, folder in (("data folder", settings.data_dir), ("database folder", settings.db_path.parent)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            problems.append(f"the {label} {folder} is not writable: {exc.strerror or exc}")
+    if settings.db_path.is_file():
+        try:
+            conn = sqlite3.connect(settings.db_path, timeout=2)
+            try:
+                conn.execute("begin immediate")
+                conn.execute("create table ib_write_probe (x)")  # a real write, rolled back
+                conn.execute("rollback")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):  # in use by a server: still writable
+                problems.append(f"the database {settings.db_path} is not writable: {exc}")
+    return problems
+
+
+def check_storage(settings: Settings) -> None:
+    """Before any long work (transcription): the first storage problem as a StorageError."""
+    problems = storage_problems(settings)
+    if problems:
+        raise StorageError(problems[0])
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .common import (
     EXIT_OK,
     Command,
     UserError,
+    check_storage,
     profile_spec,
     progress_bar,
     stamp,
@@ -62,6 +63,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     check_readable(path, settings.max_upload_bytes)
     _use_engine(settings, args.engine)
+    check_storage(settings)  # a read-only database fails here, not after the transcription
     interview_id, analysis, reused = asyncio.run(_report(args, settings, path))
     if reused:
         print("reused the stored transcript of identical audio", file=sys.stderr)

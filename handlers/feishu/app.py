@@ -4,7 +4,9 @@ Events come through lark-oapi's EventDispatcherHandler, either as webhooks at `P
 shared aiohttp server (URL verification, verification token, signature, AES-encrypted bodies: all checked
 by lark-oapi) or over lark-oapi's long connection (kept alive by the Supervisor). Replies go through
 lark-oapi's IM API with `reply_in_thread` and a `uuid`, so a retried reply is not duplicated; the shared
-flow (handlers.platform) also claims every post in SQLite first.
+flow (handlers.platform) also claims every post in SQLite first. Every Open API call is retried on what is
+transient (connection errors, 5xx, non-JSON gateway pages, rate limits after their reset); a report that
+still fails stays pending, and a stale claim first looks in the thread for the bot's own card.
 """
 
 from __future__ import annotations
@@ -51,9 +53,28 @@ class FeishuError(DownloadError):
 
 def _transient(resp) -> bool:
     # rate limits and server-side hiccups are worth another try; permissions and bad requests are not
+    status = getattr(resp.raw, "status_code", 200) if resp.raw is not None else 200
+    if status == 429 or status >= 500:
+        return True
     return resp.code in (99991400, 230020, 99991663, 1254290, 1254607) or (
         (resp.code or 0) >= 99991000 and resp.code not in (99991672, 99991668, 99991401)
     )
+
+
+def _wait_s(resp, attempt: int, base_s: float) -> float:
+    """Backoff before the next try: Feishu's rate-limit reset when it said one, else doubling."""
+    headers = (resp.raw.headers or {}) if resp is not None and resp.raw is not None else {}
+    reset = {k.lower(): v for k, v in headers.items()}.get("x-ogw-ratelimit-reset")
+    try:
+        return min(float(reset), 30.0) if reset is not None else base_s * 2**attempt
+    except ValueError:
+        return base_s * 2**attempt
+
+
+def _describe(resp) -> str:
+    if resp is None:
+        return "no answer"
+    return f"{resp.code} {resp.msg} (log id {resp.get_log_id()})"
 
 
 def _log_failure(future) -> None:
@@ -85,6 +106,7 @@ class FeishuPlatform(ChatPlatform):
             .build()
         )
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.retry_base_s = 0.5  # backoff of a transient Open API failure: 0.5, 1, 2 s
         self.supervisor: Supervisor | None = None
 
     # ---- wiring ---------------------------------------------------------------------------------------
@@ -225,8 +247,8 @@ class FeishuPlatform(ChatPlatform):
 
         mid = row["file_id"]
         request = GetMessageRequest.builder().message_id(mid).build()
-        resp = await self._call(lambda: self.client.im.v1.message.get(request))
-        if not resp.success() or not resp.data.items:
+        resp = await self._api(lambda: self.client.im.v1.message.get(request))
+        if resp is None or not resp.success() or not resp.data.items:
             return None
         item = resp.data.items[0]
         content = json.loads(item.body.content or "{}")
@@ -269,20 +291,73 @@ class FeishuPlatform(ChatPlatform):
         return await self._send(send, to.thread or to.channel)
 
     async def _send(self, send: Callable[[], Any], where: str) -> str | None:
-        for attempt in range(4):
-            resp = await self._call(send)
-            if resp.success():
-                return resp.data.message_id
-            if not _transient(resp) or attempt == 3:
-                log.error(
-                    "Feishu post to %s failed: %s %s (log id %s)",
-                    where,
-                    resp.code,
-                    resp.msg,
-                    resp.get_log_id(),
-                )
-                return None
-            await asyncio.sleep(0.5 * 2**attempt)
+        """The post's message id, or None when Feishu would not take it after the retries (the report
+        flow keeps it pending). Retrying a post is safe: the same uuid within an hour sends nothing new."""
+        resp = await self._api(send)
+        if resp is not None and resp.success():
+            return resp.data.message_id
+        log.error("Feishu post to %s failed: %s", where, _describe(resp))
+        return None
+
+    async def _api(self, fn: Callable[[], Any], attempts: int = 4) -> Any:
+        """An Open API call with retries for what is transient (connection errors, timeouts, 5xx, a body
+        that is not JSON, rate limits after their reset): the last response, None if none came."""
+        from lark_oapi.core.exception import AccessTokenException, ObtainAccessTokenException
+
+        resp = None
+        for attempt in range(attempts):
+            try:
+                resp = await self._call(fn)
+            except (OSError, ValueError, AccessTokenException, ObtainAccessTokenException) as exc:
+                # requests' errors are OSErrors; a 502 page is not JSON (ValueError)
+                log.warning("Feishu call failed (%s: %s); trying again", type(exc).__name__, exc)
+                resp = None
+            else:
+                if resp.success() or not _transient(resp):
+                    return resp
+            if attempt < attempts - 1:
+                await asyncio.sleep(_wait_s(resp, attempt, self.retry_base_s))
+        return resp
+
+    def _own(self, m) -> bool:
+        """A message this app sent and did not delete."""
+        sender = m.sender
+        own = (
+            sender is not None
+            and sender.sender_type == "app"
+            and sender.id in (None, "", self.settings.app_id)
+        )
+        return own and not m.deleted
+
+    async def find_posted(self, to: Place, key: str) -> str | None:
+        """The bot's report in the thread of `to.thread`: the thread's messages (im.v1.message.list with
+        container_id_type=thread), sent by this app, whose card links this interview's report page.
+        Raises LookupError when Feishu would not say. A post that is not found is posted again with the
+        same uuid, which Feishu also drops within its dedup hour."""
+        from lark_oapi.api.im.v1 import GetMessageRequest, ListMessageRequest
+
+        if not (to.thread and key.startswith("report-")):
+            return None
+        marker = f"/r/{key.removeprefix('report-')}/"
+        root = GetMessageRequest.builder().message_id(to.thread).build()
+        resp = await self._api(lambda: self.client.im.v1.message.get(root))
+        if resp is None or not resp.success():
+            raise LookupError(f"Feishu message get failed: {_describe(resp)}")
+        thread_id = next((m.thread_id for m in resp.data.items or [] if m.thread_id), None)
+        page: str | None = None
+        while thread_id:
+            builder = ListMessageRequest.builder().container_id_type("thread").container_id(thread_id)
+            builder = builder.card_msg_content_type("raw_card_content").page_size(50)
+            request = (builder.page_token(page) if page else builder).build()
+            resp = await self._api(lambda r=request: self.client.im.v1.message.list(r))
+            if resp is None or not resp.success():
+                raise LookupError(f"Feishu thread messages failed: {_describe(resp)}")
+            for m in resp.data.items or []:
+                if self._own(m) and marker in ((m.body.content if m.body else None) or ""):
+                    return m.message_id
+            if not resp.data.has_more:
+                break
+            page = resp.data.page_token
         return None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> None:
@@ -290,15 +365,9 @@ class FeishuPlatform(ChatPlatform):
 
         body = PatchMessageRequestBody.builder().content(self.render(message)).build()
         request = PatchMessageRequest.builder().message_id(message_id).request_body(body).build()
-        resp = await self._call(lambda: self.client.im.v1.message.patch(request))
-        if not resp.success():
-            log.error(
-                "Feishu card update %s failed: %s %s (log id %s)",
-                message_id,
-                resp.code,
-                resp.msg,
-                resp.get_log_id(),
-            )
+        resp = await self._api(lambda: self.client.im.v1.message.patch(request))
+        if resp is None or not resp.success():
+            log.error("Feishu card update %s failed: %s", message_id, _describe(resp))
 
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         """message_resource.get, streamed so the size limit holds before the file is all in memory
@@ -331,15 +400,9 @@ class FeishuPlatform(ChatPlatform):
                 GetChatMembersRequest.builder().chat_id(channel).member_id_type("open_id").page_size(100)
             )
             request = (builder.page_token(page_token) if page_token else builder).build()
-            resp = await self._call(lambda r=request: self.client.im.v1.chat_members.get(r))
-            if not resp.success():
-                log.error(
-                    "Feishu chat members of %s failed: %s %s (log id %s)",
-                    channel,
-                    resp.code,
-                    resp.msg,
-                    resp.get_log_id(),
-                )
+            resp = await self._api(lambda r=request: self.client.im.v1.chat_members.get(r))
+            if resp is None or not resp.success():
+                log.error("Feishu chat members of %s failed: %s", channel, _describe(resp))
                 return None
             members.update(m.member_id for m in resp.data.items or [])
             if not resp.data.has_more:

@@ -327,3 +327,54 @@ async def test_daily_digest_subscription_posts_one_card_per_day(feishu):
         card, ensure_ascii=False
     )
     assert "日报 订阅" in await ask("帮助")
+
+
+async def _send_recording(env: Env, mock: FeishuMock, clip, mid: str) -> None:
+    env.feishu.retry_base_s = 0.01  # the backoff between tries, shortened
+    content = {"file_key": f"file_{mid}", "duration": 5600}
+    mock.resources[(mid, f"file_{mid}")] = clip.read_bytes()
+    assert (await env.post(message_event(f"ev-{mid}", mid, CHAT, "audio", content)))[0] == 200
+
+
+def _report_rows(env: Env) -> list[tuple]:
+    return env.store.db.execute(
+        "select message_id from platform_posts where platform = 'feishu' and kind = 'report'"
+    ).fetchall()
+
+
+async def test_a_report_is_not_lost_when_feishu_answers_5xx_or_rate_limits(feishu, opus_clip):
+    mock, env = feishu
+    # a gateway page that is not JSON, a rate limit, server errors: more than one post's tries
+    mock.report_faults = [("502-html", False), ("429", False), ("500", False), ("503", False), ("500", False)]
+    mock.fail_next["patch"] = ["502-html"]  # a card update is retried too
+    await _send_recording(env, mock, opus_clip, "om_f5xx")
+    [card] = await until(lambda: mock.reports_in_thread("om_f5xx"), timeout=60)  # pending, then posted
+    assert len([c for c in mock.calls if c[0] == "FAULT" and c[1].startswith("reply:")]) == 5
+    await until(lambda: _report_rows(env) == [(card["message_id"],)], timeout=30)
+    assert ("FAULT", "patch:502-html") in [c[:2] for c in mock.calls]
+    await env.feishu.sweep()
+    assert len(mock.reports_in_thread("om_f5xx")) == 1 and len(report_cards(mock)) == 1
+
+
+async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_posted_twice(feishu, opus_clip):
+    mock, env = feishu
+    mock.dedup = False  # past Feishu's uuid dedup hour: only the look in the thread prevents a second card
+    mock.report_faults = [
+        ("500", True),
+        ("500", False),
+        ("500", False),
+        ("500", False),
+    ]  # posted, answer lost
+    await _send_recording(env, mock, opus_clip, "om_fadopt")
+    await until(lambda: mock.called("list"), timeout=60)  # the sweep looked in the thread
+    [card] = mock.reports_in_thread("om_fadopt")
+    await until(lambda: _report_rows(env) == [(card["message_id"],)], timeout=30)  # adopted
+    assert mock.called("list")[0] == {
+        "container_id_type": "thread",
+        "container_id": "omt_om_fadopt",
+        "card_msg_content_type": "raw_card_content",
+        "page_size": "50",
+    }
+    await env.feishu.sweep()
+    assert len(mock.reports_in_thread("om_fadopt")) == 1
+    assert env.count("select count(*) from audit_log where action = 'adopt-report'") == 1

@@ -284,7 +284,11 @@ async def test_report_page_in_a_real_browser(api):
             ],
         )
         page = await browser.new_page()
-        await page.goto(done["report_url"])
+        refused: list[str] = []  # what the Content-Security-Policy blocked of the page's own
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        response = await page.goto(done["report_url"])
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src 'sha256-" in csp
         await page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
         target = done["analysis"]["segments"][-1]["start"]  # a moment well into the recording
         assert target > 20
@@ -292,6 +296,12 @@ async def test_report_page_in_a_real_browser(api):
         await page.wait_for_function(
             f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.0", timeout=10000
         )
+        assert refused == []  # the page's own script, style and audio all allowed
+        injected = await page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';"
+            " document.body.appendChild(s); return window.pwned === 1; }"
+        )
+        assert injected is False and refused  # an injected script is refused
         await browser.close()
 
 

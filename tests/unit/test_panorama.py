@@ -191,3 +191,14 @@ async def test_a_decision_takes_a_candidate_off_the_waiting_list(service, three_
     reply = await run(service, "决定 张伟 通过")
     assert "advance" in reply.title and service.own_store.candidates.find("张伟")["decision"] == "advance"
     assert "unknown decision" in (await run(service, "decide 张伟 maybe")).title
+
+
+def test_a_slack_panorama_notification_never_pings_the_channel(service, three_rounds):
+    """The `text` field is what Slack puts in notifications: a candidate named `<!channel>` must not
+    ping everyone in it."""
+    import json
+
+    data = {**build(service, language="en").to_dict(), "candidate": "<!channel> <@U123> Zhang & Co"}
+    slack = json.loads(render_history("panorama", data, "slack"))
+    assert "<!channel>" not in slack["text"] and "<@U123>" not in slack["text"]
+    assert "&lt;!channel&gt;" in slack["text"] and "&amp; Co" in slack["text"]

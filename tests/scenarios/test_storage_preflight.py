@@ -1,0 +1,87 @@
+"""`report` and `doctor` on storage that takes no writes: one line, exit 1, before any transcription."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import FIXTURES
+
+from bot.storage import Store
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def read_only_db(tmp_path):
+    """A database file that refuses writes: 0444, and immutable when we run as root (who ignores bits)."""
+    path = tmp_path / "ib.db"
+    Store(path).close()
+    path.chmod(0o444)
+    immutable = os.geteuid() == 0
+    if immutable and subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root without a way to make a file read-only (chattr)")
+    yield path
+    if immutable:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_report_on_a_read_only_database_fails_in_one_line_before_transcribing(cli_env, read_only_db):
+    env = {**cli_env, "IB_DB": str(read_only_db)}
+    started = time.monotonic()
+    proc = run_cli(env, "report", str(FIXTURES / "zh_short.flac"))
+    assert proc.returncode == 1, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert line.startswith("error: the database ") and "not writable" in line
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert time.monotonic() - started < 60  # refused up front, not after a transcription
+
+
+def test_report_and_doctor_on_a_data_folder_that_is_a_file(cli_env, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    env = {**cli_env, "IB_DATA_DIR": str(blocker / "data")}
+    proc = run_cli(env, "report", str(FIXTURES / "zh_short.flac"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert line.startswith("error: ") and str(blocker) in line
+    doctor = run_cli(env, "doctor")
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr
+    problems = [x for x in doctor.stderr.splitlines() if x.startswith("problem:")]
+    assert problems == [f"problem: the data folder {blocker / 'data'} is not writable: Not a directory"]
+
+
+def test_doctor_on_a_read_only_database_says_so_in_one_line(cli_env, read_only_db):
+    proc = run_cli({**cli_env, "IB_DB": str(read_only_db)}, "doctor")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    problems = [x for x in proc.stderr.splitlines() if x.startswith("problem:")]
+    assert len(problems) == 1 and "is not writable: attempt to write a readonly database" in problems[0]
+    assert "schema version" in proc.stdout  # still readable, and says what it found
+
+
+def test_doctor_on_an_unwritable_data_folder(cli_env, tmp_path):
+    data = tmp_path / "ro-data"
+    data.mkdir()
+    data.chmod(0o555)
+    try:
+        chattr = ["chattr", "+i", str(data)]
+        # root ignores the bits: an immutable folder instead
+        if os.access(data, os.W_OK) and subprocess.run(chattr, capture_output=True).returncode != 0:
+            pytest.skip("cannot make a folder read-only here")
+        proc = run_cli({**cli_env, "IB_DATA_DIR": str(data)}, "doctor")
+    finally:
+        subprocess.run(["chattr", "-i", str(data)], capture_output=True)
+        data.chmod(0o755)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    problems = [x for x in proc.stderr.splitlines() if x.startswith("problem:")]
+    assert problems == [
+        f"problem: the data folder {data} is not writable: Permission denied"
+    ] or problems == [f"problem: the data folder {data} is not writable: Operation not permitted"]
+    assert f"data folder: {data} (NOT writable)" in proc.stdout
