@@ -27,19 +27,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bot.analysis import analyze, competencies, corpus, transcript_from_text  # noqa: E402
 from bot.analysis.corpus import overlaps  # noqa: E402
+from bot.analysis.model import COMPETENCIES  # noqa: E402
 from bot.analysis.semantic import ARTEFACT, LocalModel, Recipe  # noqa: E402
 from bot.analysis.signals import QUALIFIER_CUES, clauses  # noqa: E402
 
-KEYS = (
-    "technical_depth",
-    "system_design",
-    "problem_solving",
-    "leadership",
-    "result_orientation",
-    "collaboration",
-    "communication",
-    "learning",
-)
+KEYS = COMPETENCIES  # the corpus labels the built-in competencies
 
 
 @dataclass

@@ -31,6 +31,7 @@ from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_
 from bot.analysis.embed import load_embedder  # noqa: E402
 from bot.analysis.linear import LinearHeads, fit  # noqa: E402
 from bot.analysis.local import _pleasantry, quote  # noqa: E402
+from bot.analysis.model import COMPETENCIES  # noqa: E402
 from bot.analysis.semantic import (  # noqa: E402
     ARTEFACT,
     CLAUSE_LABELS,
@@ -41,16 +42,7 @@ from bot.analysis.semantic import (  # noqa: E402
     Recipe,
 )
 
-KEYS = (
-    "technical_depth",
-    "system_design",
-    "problem_solving",
-    "leadership",
-    "result_orientation",
-    "collaboration",
-    "communication",
-    "learning",
-)
+KEYS = COMPETENCIES  # the corpus labels the built-in competencies
 MIN_PRECISION = 0.85
 CLAUSE_BETA = 2.0  # qualifiers and vague claims: the targets are recall, a caveat too many is cheap
 # Precision floors for the span-level decision rules (heads OR / AND exact cues, per-type offsets):

@@ -13,24 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from asr_engine.textnorm import DIGITS, SMALL_UNITS
+
 from .lexicon import EN_TERMS, ZH_TERMS
 from .speech import strip_fillers
 
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+_DIGITS, _UNITS = DIGITS, SMALL_UNITS  # one table of Chinese numerals: the engine's normaliser's
 _NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
 
 
