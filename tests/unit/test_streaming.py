@@ -15,9 +15,10 @@ from asr_engine.types import ChunkResult, Segment, Word
 
 # (start, end, word) in stream seconds: two utterances with a pause between them
 SCRIPT = [
-    (0.5 + 0.4 * i, 0.8 + 0.4 * i, w) for i, w in enumerate("we sharded the orders table by user".split())
+    (0.5 + 0.4 * i, 0.8 + 0.4 * i, w)
+    for i, w in enumerate(["we", "sharded", "the", "orders", "table", "by", "user"])
 ]
-SCRIPT += [(6.0 + 0.4 * i, 6.3 + 0.4 * i, w) for i, w in enumerate("then we added a cache".split())]
+SCRIPT += [(6.0 + 0.4 * i, 6.3 + 0.4 * i, w) for i, w in enumerate(["then", "we", "added", "a", "cache"])]
 
 
 def stream(seconds: float) -> np.ndarray:
