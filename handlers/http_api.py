@@ -22,6 +22,7 @@ from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 from bot.storage import IdempotencyConflict, is_busy
+from handlers import live
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -398,6 +399,7 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/r/{id}/{token}", report_page)
     app.router.add_get("/r/{id}/{token}/audio", report_audio)
+    live.setup(app, service)
 
 
 _ERR = {
