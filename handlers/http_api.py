@@ -515,6 +515,37 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/v1/live": {
+            "get": {
+                "summary": "Live captions (WebSocket). Client: binary frames of PCM s16le mono 16 kHz, "
+                'optional first text frame {"type": "start", "sample_rate": N}, then {"type": "stop"}. '
+                'Server: JSON text frames {"type": "partial"|"final", "text", "start", "end"}, '
+                '{"type": "hint", "question", '
+                '"anchor": {"text", "start"}} (at most one per 30 s), {"type": "done", "interview_id", '
+                '"report_url"}, {"type": "error", "message"}. The recording is queued like an upload on stop '
+                "or when the connection drops. Auth: Bearer, or ?token= for browsers.",
+                "parameters": [
+                    {"name": "token", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "language",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["zh", "en", "auto"]},
+                    },
+                    {"name": "candidate", "in": "query", "schema": {"type": "string"}},
+                    {"name": "round", "in": "query", "schema": {"type": "string"}},
+                    {"name": "profile", "in": "query", "schema": {"type": "string"}},
+                    {"name": "interviewer", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"101": {"description": "switching to WebSocket"}, "400": _ERR, "401": _ERR},
+            }
+        },
+        "/live": {
+            "get": {
+                "summary": "The live captions page (microphone -> /v1/live); open as /live?token=...",
+                "parameters": [{"name": "token", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "HTML"}, "401": {"description": "no valid token"}},
+            }
+        },
         "/healthz": {
             "get": {
                 "security": [],
