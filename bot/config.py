@@ -101,6 +101,7 @@ class Settings:
     db_busy_s: float = 30.0  # how long a write waits for another process's lock before it fails
     report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
+    live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
 
     @property
     def max_upload_bytes(self) -> int:
@@ -169,6 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fetch_allow_nets=src.listing("IB_FETCH_ALLOW_NETS"),
         asr_workers=max(1, int(src.number("IB_ASR_WORKERS", 1, int))),
         batch_wait_s=src.number("IB_BATCH_WAIT_S", 0.05),
+        live_max_sessions=max(0, int(src.number("IB_LIVE_MAX_SESSIONS", 2, int))),
         poll_s=src.number("IB_POLL_S", 1.0),
         callback_retries=int(src.number("IB_CALLBACK_RETRIES", 3, int)),
         callback_backoff_s=src.number("IB_CALLBACK_BACKOFF_S", 2.0),

@@ -25,6 +25,7 @@ from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 from bot.storage import IdempotencyConflict, is_busy
+from handlers import live
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -420,6 +421,7 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/r/{id}/{token}", report_page)
     app.router.add_get("/r/{id}/{token}/audio", report_audio)
+    live.setup(app, service)
 
 
 _ERR = {
@@ -533,6 +535,37 @@ OPENAPI: dict[str, Any] = {
                     "400": _ERR,
                     "401": _ERR,
                 },
+            }
+        },
+        "/v1/live": {
+            "get": {
+                "summary": "Live captions (WebSocket). Client: binary frames of PCM s16le mono 16 kHz, "
+                'optional first text frame {"type": "start", "sample_rate": N}, then {"type": "stop"}. '
+                'Server: JSON text frames {"type": "partial"|"final", "text", "start", "end"}, '
+                '{"type": "hint", "question", '
+                '"anchor": {"text", "start"}} (at most one per 30 s), {"type": "done", "interview_id", '
+                '"report_url"}, {"type": "error", "message"}. The recording is queued like an upload on stop '
+                "or when the connection drops. Auth: Bearer, or ?token= for browsers.",
+                "parameters": [
+                    {"name": "token", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "language",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["zh", "en", "auto"]},
+                    },
+                    {"name": "candidate", "in": "query", "schema": {"type": "string"}},
+                    {"name": "round", "in": "query", "schema": {"type": "string"}},
+                    {"name": "profile", "in": "query", "schema": {"type": "string"}},
+                    {"name": "interviewer", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"101": {"description": "switching to WebSocket"}, "400": _ERR, "401": _ERR},
+            }
+        },
+        "/live": {
+            "get": {
+                "summary": "The live captions page (microphone -> /v1/live); open as /live?token=...",
+                "parameters": [{"name": "token", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "HTML"}, "401": {"description": "no valid token"}},
             }
         },
         "/healthz": {

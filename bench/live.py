@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Live captions benchmark: stream a shipped dialogue at real time through `asr_engine.streaming`.
+
+    python bench/live.py                              # whisper, samples/interview_zh.m4a, 1 and 2 sessions
+    python bench/live.py --sessions 1 2 3 --cpus 2    # pinned to 2 cores
+    python bench/live.py --seconds 30                 # the first 30 s only
+
+Each session is fed what has "arrived" by the wall clock, all of it in one call (as the server does), so a
+slow decode makes captions lag but the stream never falls further behind than one decode. Printed per run:
+first caption latency after the first speech onset (the reference script's first start), median and p95
+lag of finals (wall time of the final minus the audio time its text ends), CER of the finals against the
+reference script and against the offline transcript of the same audio, CPU cores used, and whether the
+sessions kept up (p95 lag <= 3 s and the last final within 3 s of the stream's end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+SAMPLE = ROOT / "samples" / "interview_zh.m4a"
+SCRIPT = ROOT / "tests" / "fixtures" / "interview_zh.script.json"
+FRAME_S = 0.1
+
+
+@dataclass
+class Run:
+    first_caption_s: float | None = None
+    lags: list[float] = field(default_factory=list)
+    finals: list[str] = field(default_factory=list)
+    last_final_wall: float = 0.0
+    decodes: int = 0
+
+
+def stream(backend, samples, onset_s: float, language: str | None) -> Run:
+    """One session at real time; every time is measured from the stream's start."""
+    from asr_engine.audio import SAMPLE_RATE
+    from asr_engine.streaming import StreamOptions, open_session
+
+    session = open_session(backend, StreamOptions(language=language))
+    run, fed, t0 = Run(), 0, time.monotonic()
+    total = len(samples)
+    while fed < total:
+        now = time.monotonic() - t0
+        arrived = min(total, int(now * SAMPLE_RATE))
+        if arrived - fed < int(FRAME_S * SAMPLE_RATE) and arrived < total:
+            time.sleep(FRAME_S / 2)  # the microphone's pace (a benchmark, not a test)
+            continue
+        record(run, session.feed(samples[fed:arrived]), t0, onset_s)
+        fed = arrived
+    record(run, session.finish(), t0, onset_s)
+    run.decodes = getattr(session, "decodes", 0)
+    return run
+
+
+def record(run: Run, events, t0: float, onset_s: float) -> None:
+    wall = time.monotonic() - t0
+    for e in events:
+        if run.first_caption_s is None:
+            run.first_caption_s = wall - onset_s
+        if e.type == "final":
+            run.lags.append(wall - e.end)
+            run.finals.append(e.text)
+            run.last_final_wall = wall
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
+
+
+def measure(backend, samples, sessions: int, onset_s: float, language, reference: str, offline: str) -> dict:
+    from audiotools import cer
+
+    runs: list[Run] = [Run() for _ in range(sessions)]
+
+    def go(i: int) -> None:
+        runs[i] = stream(backend, samples, onset_s, language)
+
+    cpu0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
+    cores = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / wall
+    audio_s = len(samples) / 16000
+    lags = [lag for r in runs for lag in r.lags]
+    text = "".join(runs[0].finals)
+    kept_up = p95(lags) <= 3.0 and all(r.last_final_wall - audio_s <= 3.0 for r in runs)
+    return {
+        "sessions": sessions,
+        "audio_s": round(audio_s, 1),
+        "first_caption_s": round(max(r.first_caption_s or float("nan") for r in runs), 2),
+        "final_lag_median_s": round(statistics.median(lags), 2) if lags else None,
+        "final_lag_p95_s": round(p95(lags), 2),
+        "cer_vs_reference": round(cer(reference, text), 3),
+        "cer_vs_offline": round(cer(offline, text), 3),
+        "cer_offline_vs_reference": round(cer(reference, offline), 3),
+        "cpu_cores_used": round(cores, 2),
+        "decodes_per_session": [r.decodes for r in runs],
+        "kept_up": kept_up,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--audio", type=Path, default=SAMPLE)
+    ap.add_argument("--script", type=Path, default=SCRIPT, help="reference: [{start, end, text}, ...]")
+    ap.add_argument("--language", default="zh")
+    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds")
+    ap.add_argument("--cpus", type=int, default=None, help="pin the process to this many cores")
+    ap.add_argument("--data-dir", type=Path, default=ROOT / ".ib-data")
+    args = ap.parse_args()
+    if args.cpus:
+        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
+    from asr_engine import Engine, EngineConfig
+    from asr_engine.audio import DecodedAudio, decode
+
+    engine = Engine(EngineConfig(engine="whisper", data_dir=args.data_dir, cpu_threads=args.cpus or 0))
+    audio = decode(args.audio)
+    samples = audio.samples[: int(args.seconds * 16000)] if args.seconds else audio.samples
+    script = json.loads(args.script.read_text(encoding="utf-8"))
+    limit = len(samples) / 16000
+    reference = "".join(s["text"] for s in script if s["end"] <= limit + 0.5)
+    offline = engine.transcribe_audio(
+        DecodedAudio(samples, 1, None, audio.source_format), language=args.language
+    ).text
+    onset = min(s["start"] for s in script)
+    print(f"engine {engine.name} on {len(os.sched_getaffinity(0))} core(s); {args.audio.name}, {limit:.1f} s")
+    for n in args.sessions:
+        print(json.dumps(measure(engine.backend, samples, n, onset, args.language, reference, offline)))
+
+
+if __name__ == "__main__":
+    main()

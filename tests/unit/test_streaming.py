@@ -1,0 +1,125 @@
+"""The streaming session's CPU policy on a scripted backend: what it hears depends on where in the stream
+the window lies (samples carry their own index), so local agreement, endpointing and the bounded window
+are checked exactly, without a model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from asr_engine.audio import SAMPLE_RATE
+from asr_engine.backends.base import DecodeOptions
+from asr_engine.streaming import Resampler, StreamEvent, StreamOptions, open_session
+from asr_engine.types import ChunkResult, Segment, Word
+
+# (start, end, word) in stream seconds: two utterances with a pause between them
+SCRIPT = [
+    (0.5 + 0.4 * i, 0.8 + 0.4 * i, w)
+    for i, w in enumerate(["we", "sharded", "the", "orders", "table", "by", "user"])
+]
+SCRIPT += [(6.0 + 0.4 * i, 6.3 + 0.4 * i, w) for i, w in enumerate(["then", "we", "added", "a", "cache"])]
+
+
+def stream(seconds: float) -> np.ndarray:
+    """Sample i holds the value i (a fake: the backend reads where its window starts)."""
+    return np.arange(int(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+class ScriptBackend:
+    """Hears the script's words inside the window; the word still being spoken at the window's end comes
+    out wrong (as a real model guesses a cut-off word), so only agreement makes it final."""
+
+    name, batch_size = "script", 1
+
+    def __init__(self) -> None:
+        self.windows: list[float] = []
+
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], options: DecodeOptions) -> list[ChunkResult]:
+        out = []
+        for chunk in chunks:
+            t0, t1 = chunk[0] / SAMPLE_RATE, (chunk[-1] + 1) / SAMPLE_RATE
+            self.windows.append(t1 - t0)
+            words = [
+                Word(s - t0, min(e, t1) - t0, (" " + w) if e <= t1 - 0.05 else " ???")
+                for s, e, w in SCRIPT
+                if s >= t0 - 0.01 and s < t1
+            ]
+            text = "".join(w.text for w in words)
+            segs = [Segment(words[0].start, words[-1].end, text, words)] if words else []
+            out.append(ChunkResult(options.language or "en", segs))
+        return out
+
+    def detect_language(self, audio: np.ndarray) -> str | None:
+        return "en"
+
+
+def script_vad(samples: np.ndarray) -> list[tuple[float, float]]:
+    t0 = samples[0] / SAMPLE_RATE
+    t1 = t0 + len(samples) / SAMPLE_RATE
+    spans = [(max(s, t0) - t0, min(e + 0.1, t1) - t0) for s, e, _w in SCRIPT if e > t0 and s < t1]
+    return spans
+
+
+def run(backend, audio: np.ndarray, frame_s: float = 0.1, **opts) -> list[StreamEvent]:
+    session = open_session(backend, StreamOptions(vad=script_vad, **opts))
+    events: list[StreamEvent] = []
+    step = int(frame_s * SAMPLE_RATE)
+    for i in range(0, len(audio), step):
+        events += session.feed(audio[i : i + step])
+    return events + session.finish()
+
+
+def test_finals_are_what_successive_decodes_agree_on_and_never_a_guess():
+    backend = ScriptBackend()
+    events = run(backend, stream(9.0))
+    finals = [e for e in events if e.type == "final"]
+    assert " ".join(e.text for e in finals) == " ".join(w for _s, _e, w in SCRIPT)
+    assert all("???" not in e.text for e in finals)
+    assert any(e.type == "partial" for e in events)
+    for a, b in zip(finals, finals[1:]):
+        assert a.start <= a.end <= b.start <= b.end
+    # the first utterance is settled at its pause, before the stream ends
+    first_final_of_second = next(i for i, e in enumerate(events) if e.type == "final" and "cache" in e.text)
+    assert any(e.type == "final" and "user" in e.text for e in events[:first_final_of_second])
+
+
+def test_the_window_stays_bounded_and_the_stream_is_not_decoded_again():
+    backend = ScriptBackend()
+    long_script = [(0.2 + 0.4 * i, 0.5 + 0.4 * i, f"w{i}") for i in range(60)]  # 24 s, no pause
+    SCRIPT[:], saved = long_script, list(SCRIPT)
+    try:
+        events = run(backend, stream(25.0), max_window_s=6.0)
+    finally:
+        SCRIPT[:] = saved
+    finals = [e for e in events if e.type == "final"]
+    assert " ".join(e.text for e in finals).split() == [w for _s, _e, w in long_script]
+    assert max(backend.windows) <= 6.0 + 0.6
+    assert sum(backend.windows) < 25.0 * 12  # each second is decoded a bounded number of times
+
+
+def test_int16_bytes_are_accepted_and_silence_gives_nothing():
+    backend = ScriptBackend()
+    session = open_session(backend, StreamOptions(vad=lambda s: []))
+    assert session.feed(np.zeros(SAMPLE_RATE, dtype="<i2").tobytes()) == []
+    assert session.finish() == []
+    assert backend.windows == []
+
+
+def test_a_backend_with_its_own_streaming_is_used_as_is():
+    class Native(ScriptBackend):
+        def open_stream(self, options):
+            return ("native", options)
+
+    assert open_session(Native(), StreamOptions(language="zh"))[0] == "native"
+
+
+def test_resampling_48k_to_16k_in_any_frame_sizes_keeps_a_tone():
+    rate, seconds = 48000, 1.0
+    t = np.arange(int(rate * seconds)) / rate
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    r = Resampler(rate)
+    out = np.concatenate([r.process(tone[i : i + 1234]) for i in range(0, len(tone), 1234)])
+    assert abs(len(out) - SAMPLE_RATE * seconds) <= 2
+    expected = np.sin(2 * np.pi * 440 * np.arange(len(out)) / SAMPLE_RATE)
+    assert np.corrcoef(out[100:-100], expected[100:-100])[0, 1] > 0.99
