@@ -17,18 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import records
-from .model import CANDIDATE, Evidence, Qualifier, Utterance, VagueClaim
+from .model import CANDIDATE, QUALIFIER_TYPES, VAGUE_TYPES, Evidence, Qualifier, Utterance, VagueClaim
 
-QUALIFIER_TYPES = (
-    "hearsay",
-    "team_not_me",
-    "not_shipped",
-    "test_env_only",
-    "unconfirmed_cause",
-    "acting_role",
-    "hedge",
-)
-MISSING = ("number", "mechanism", "specifics")
+MISSING = VAGUE_TYPES
 
 
 class AnalystError(RuntimeError):

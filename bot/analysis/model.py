@@ -11,6 +11,17 @@ from . import records
 # records.competency_keys().
 COMPETENCIES: tuple[str, ...] = records.competency_keys()
 INTERVIEWER, CANDIDATE = "interviewer", "candidate"
+# What can weaken a claim, and what a vague claim is missing (corpus/analysis/GUIDELINES.md).
+QUALIFIER_TYPES = (
+    "hearsay",
+    "team_not_me",
+    "not_shipped",
+    "test_env_only",
+    "unconfirmed_cause",
+    "acting_role",
+    "hedge",
+)
+VAGUE_TYPES = ("number", "mechanism", "specifics")
 
 
 @dataclass

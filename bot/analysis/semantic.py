@@ -19,20 +19,11 @@ import numpy as np
 from . import records
 from .embed import Embedder, ModelUnavailable, load_embedder
 from .linear import LinearHeads
+from .model import QUALIFIER_TYPES, VAGUE_TYPES
 from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
 ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
 RULES_VERSION = "rules-4"
-QUALIFIER_TYPES = (
-    "hearsay",
-    "team_not_me",
-    "not_shipped",
-    "test_env_only",
-    "unconfirmed_cause",
-    "acting_role",
-    "hedge",
-)
-VAGUE_TYPES = ("number", "mechanism", "specifics")
 CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
 
 
