@@ -173,7 +173,8 @@ async def test_voice_clip_gets_one_threaded_report(slack, voice_clip):
     assert "/r/" in blocks[-1]["elements"][0]["url"]
     acks = [a for a in mock.called("chat.postMessage") if not a.get("blocks")]
     assert len(acks) == 1 and acks[0]["thread_ts"] == "1700000000.000001"
-    assert any("✅" in u["text"] for u in mock.called("chat.update"))  # the one ack message edited in place
+    # the one ack message is edited in place once the report is out (an edit just after the post: waited for)
+    await until(lambda: any("✅" in u["text"] for u in mock.called("chat.update")))
     await env.slack.sweep()  # the sweep for missed reports finds nothing to post again
     assert len(reports(mock)) == 1
     assert max(env.ack_ms) < 3000
