@@ -23,7 +23,8 @@ async def test_a_database_locked_past_the_busy_timeout_stalls_the_queue_only_whi
     server, service = await api(IB_DB_BUSY_S="0.2", IB_HEALTH_STALE_S="1")
     async with aiohttp.ClientSession() as s:
         assert (await health(s, server))[0] == 200
-        holder = sqlite3.connect(tmp_path / "ib.db", timeout=0, isolation_level=None)
+        # waits out the worker's own short writes, then holds the lock for as long as the test needs
+        holder = sqlite3.connect(tmp_path / "ib.db", timeout=30, isolation_level=None)
         holder.execute("begin exclusive")
         try:
             status, body = await post_audio(s, server, FIXTURES / "zh_short.flac")
