@@ -166,6 +166,7 @@ class Service:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bus.close()  # before the database closes: no late event may reach it
         self.worker.close()
         self.db.close()
 
