@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import hmac
 import json
 import logging
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +23,7 @@ from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 from bot.storage import IdempotencyConflict, is_busy
 from handlers import live
+from handlers.page_headers import page_headers
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -365,28 +363,10 @@ async def report_page(request: web.Request) -> web.Response:
         content_type="text/html",
         headers={
             "Cache-Control": "private, no-store",
-            "Referrer-Policy": "no-referrer",
             "X-Robots-Tag": "noindex",
-            "Content-Security-Policy": report_page_csp(html),
+            # its recording (audio_url) and nothing else from outside the page
+            **page_headers(html, media="'self'", connect="'self'"),
         },
-    )
-
-
-_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
-
-
-def report_page_csp(html: str) -> str:
-    """Nothing but the page's own inline script and style (by their sha256) and its own recording: an
-    injected script, style, frame, form or outside request is refused by the browser."""
-    hashes: dict[str, list[str]] = {"script": [], "style": []}
-    for tag, body in _INLINE.findall(html):
-        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
-        hashes[tag].append(f"'sha256-{digest}'")
-    script, style = (" ".join(hashes[k]) or "'none'" for k in ("script", "style"))
-    return (
-        f"default-src 'none'; script-src {script}; style-src {style}; "
-        "media-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 
 

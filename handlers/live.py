@@ -24,6 +24,8 @@ from bot.profile_input import named
 from bot.service import Service
 from bot.storage import IdempotencyConflict
 
+from .page_headers import page_headers
+
 log = logging.getLogger(__name__)
 PAGE = (Path(__file__).resolve().parent.parent / "report_templates" / "live.html").read_text(encoding="utf-8")
 MAX_FRAME_BYTES = 1 << 20
@@ -104,7 +106,8 @@ async def live_page(request: web.Request) -> web.Response:
     return web.Response(
         text=PAGE,
         content_type="text/html",
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        # the worklet is loaded from a blob: URL; the captions come over a WebSocket to this server
+        headers={"Cache-Control": "no-store", **page_headers(PAGE, script="blob:", connect="'self'")},
     )
 
 

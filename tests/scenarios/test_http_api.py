@@ -289,6 +289,8 @@ async def test_report_page_in_a_real_browser(api):
         response = await page.goto(done["report_url"])
         csp = response.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src 'sha256-" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
         await page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
         target = done["analysis"]["segments"][-1]["start"]  # a moment well into the recording
         assert target > 20

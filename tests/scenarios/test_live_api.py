@@ -37,6 +37,9 @@ async def test_live_is_refused_before_the_upgrade_without_a_valid_token(api):  #
         assert refused.value.status == 401
         async with http.get(server.make_url(f"/live?token={TOKEN}")) as r:
             assert r.status == 200 and "AudioWorklet" in await r.text()
+            # the page's own script and worklet only: an injected script or an outside request is refused
+            assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
         async with http.get(server.make_url("/v1/live?language=fr"), headers=AUTH) as r:
             assert r.status == 400
 

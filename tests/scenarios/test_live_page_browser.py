@@ -51,7 +51,12 @@ async def test_the_live_page_shows_captions_and_links_the_report(api, capture_wa
         )
         try:
             page = await browser.new_page()
-            await page.goto(str(server.make_url(f"/live?token={TOKEN}")))
+            refused: list[str] = []  # what the Content-Security-Policy blocked of the page's own
+            page.on(
+                "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+            )
+            response = await page.goto(str(server.make_url(f"/live?token={TOKEN}")))
+            headers = response.headers
             await page.select_option("#language", "zh")
             await page.fill("#candidate", "王芳")
             await page.click("#start")
@@ -60,8 +65,17 @@ async def test_the_live_page_shows_captions_and_links_the_report(api, capture_wa
             link = await page.wait_for_selector("#report-link", timeout=60000)
             report_url = await link.get_attribute("href")
             captions = await page.locator("#captions p.final").all_inner_texts()
+            assert refused == []  # its script, worklet, style and WebSocket all allowed
+            injected = await page.evaluate(
+                "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';"
+                " document.body.appendChild(s); return window.pwned === 1; }"
+            )
+            assert injected is False and refused  # an injected script is refused
         finally:
             await browser.close()
+    csp = headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src 'sha256-" in csp
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
     assert captions and all(c.strip() for c in captions)
     interview_id = report_url.split("/r/")[1].split("/")[0]
     async with aiohttp.ClientSession() as http:
