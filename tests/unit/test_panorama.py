@@ -202,3 +202,19 @@ def test_a_slack_panorama_notification_never_pings_the_channel(service, three_ro
     slack = json.loads(render_history("panorama", data, "slack"))
     assert "<!channel>" not in slack["text"] and "<@U123>" not in slack["text"]
     assert "&lt;!channel&gt;" in slack["text"] and "&amp; Co" in slack["text"]
+
+
+def test_round_labels_and_profiles_typed_by_users_never_ping_in_a_slack_panorama(service, three_rounds):
+    """A round (`--round`, the upload's field) or profile named `<!here>` shows as text in every section."""
+    import json
+
+    data = build(service, language="en").to_dict()
+    for r in data["rounds"]:
+        r.update(label="round <!here>", profile="<@U9> & co")
+    for c in data["contradictions"]:
+        c.update(earlier_round="<!channel>", later_round="<!everyone>")
+    for p in data["unverified"] + data["pending_followups"]:
+        p["round_label"] = "<!subteam^S1>"
+    slack = json.dumps(json.loads(render_history("panorama", data, "slack")), ensure_ascii=False)
+    assert not any(m in slack for m in ("<!here>", "<@U9>", "<!channel>", "<!everyone>", "<!subteam"))
+    assert "round &lt;!here&gt;" in slack and "&lt;@U9&gt; &amp; co" in slack
