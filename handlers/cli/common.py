@@ -24,29 +24,43 @@ class StorageError(RuntimeError):
 
 
 def storage_problems(settings: Settings) -> list[str]:
-    """Whether the data folder and the database take writes, tried for real (a probe file, a write
-    transaction) rather than by permission bits, which root and read-only mounts make lie."""
-    problems = []
-    for label, folder in (("data folder", settings.data_dir), ("database folder", settings.db_path.parent)):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as exc:
-            problems.append(f"the {label} {folder} is not writable: {exc.strerror or exc}")
+    """Whether the data folder (with where recordings arrive and are kept) and the database take writes,
+    tried for real (a probe file, a write transaction) rather than by permission bits, which root and
+    read-only mounts make lie."""
+    data = settings.data_dir
+    problems = [p] if (p := _folder_problem("data folder", data)) else []
+    folders = [("database folder", settings.db_path.parent)]
+    if not problems:  # else the data folder's own problem says it all
+        folders[:0] = [("recordings folder", data / "audio"), ("incoming folder", data / "incoming")]
+    problems += [p for label, folder in folders if (p := _folder_problem(label, folder))]
     if settings.db_path.is_file():
-        try:
-            conn = sqlite3.connect(settings.db_path, timeout=2)
-            try:
-                conn.execute("begin immediate")
-                conn.execute("create table ib_write_probe (x)")  # a real write, rolled back
-                conn.execute("rollback")
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):  # in use by a server: still writable
-                problems.append(f"the database {settings.db_path} is not writable: {exc}")
+        problems += _database_problem(settings.db_path)
     return problems
+
+
+def _folder_problem(label: str, folder: Path) -> str | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"the {label} {folder} is not writable: {exc.strerror or exc}"
+    return None
+
+
+def _database_problem(path: Path) -> list[str]:
+    try:
+        conn = sqlite3.connect(path, timeout=2)
+        try:
+            conn.execute("begin immediate")
+            conn.execute("create table ib_write_probe (x)")  # a real write, rolled back
+            conn.execute("rollback")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):  # in use by a server: still writable
+            return [f"the database {path} is not writable: {exc}"]
+    return []
 
 
 def check_storage(settings: Settings) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import FIXTURES
@@ -17,6 +18,60 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=300
     )
+
+
+@pytest.fixture
+def asr_env(cli_env):
+    """The remote engine pointed at a stand-in that counts what it is asked: any request is a
+    transcription that should not have started (and fails, so nothing is stored either)."""
+    asked: list[str] = []
+
+    class Counting(BaseHTTPRequestHandler):
+        def do_POST(self):
+            asked.append(self.path)
+            self.send_error(500)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        **cli_env,
+        "IB_ASR_ENGINE": "remote",
+        "IB_REMOTE_ASR_URLS": f"http://127.0.0.1:{server.server_port}/v1",
+    }
+    try:
+        yield env, asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """Make folders refuse writes: 0555, and immutable when we run as root (who ignores bits)."""
+    made = []
+
+    def make(path):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o555)
+        made.append(path)
+        chattr = ["chattr", "+i", str(path)]
+        if os.access(path, os.W_OK) and subprocess.run(chattr, capture_output=True).returncode != 0:
+            pytest.skip("cannot make a folder read-only here")
+        return path
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(0o755)
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stdout == "", proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.strip()]
+    return line
 
 
 @pytest.fixture
@@ -33,15 +88,30 @@ def read_only_db(tmp_path):
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-def test_report_on_a_read_only_database_fails_in_one_line_before_transcribing(cli_env, read_only_db):
-    env = {**cli_env, "IB_DB": str(read_only_db)}
-    started = time.monotonic()
-    proc = run_cli(env, "report", str(FIXTURES / "zh_short.flac"))
-    assert proc.returncode == 1, proc.stderr
-    [line] = [x for x in proc.stderr.splitlines() if x.strip()]
+def test_report_on_a_read_only_database_fails_in_one_line_before_transcribing(asr_env, read_only_db):
+    env, asked = asr_env
+    line = one_error_line(
+        run_cli({**env, "IB_DB": str(read_only_db)}, "report", str(FIXTURES / "zh_short.flac"))
+    )
     assert line.startswith("error: the database ") and "not writable" in line
-    assert "Traceback" not in proc.stderr and proc.stdout == ""
-    assert time.monotonic() - started < 60  # refused up front, not after a transcription
+    assert asked == []  # refused up front: no transcription was started
+
+
+@pytest.mark.parametrize("folder", ["", "audio", "incoming"])
+def test_report_on_a_read_only_data_folder_fails_in_one_line_before_transcribing(
+    asr_env, read_only_folder, tmp_path, folder
+):
+    """The data folder itself, or where recordings are kept (audio/) or arrive (incoming/)."""
+    env, asked = asr_env
+    data = tmp_path / "data"
+    if folder:
+        data.mkdir()
+    blocked = read_only_folder(data / folder if folder else data)
+    line = one_error_line(
+        run_cli({**env, "IB_DATA_DIR": str(data)}, "report", str(FIXTURES / "zh_short.flac"))
+    )
+    assert line.startswith("error: the ") and f"{blocked} is not writable: " in line, line
+    assert asked == []
 
 
 def test_report_and_doctor_on_a_data_folder_that_is_a_file(cli_env, tmp_path):
