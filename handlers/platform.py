@@ -184,8 +184,9 @@ class ChatPlatform(ABC):
         """Send a new message; its id, or None when the platform refused (logged by the platform)."""
 
     @abstractmethod
-    async def edit(self, to: Place, message_id: str, message: Message) -> None:
-        """Replace a message the bot posted (status lines)."""
+    async def edit(self, to: Place, message_id: str, message: Message) -> bool | None:
+        """Replace a message the bot posted (status lines). False when the platform refused (logged by
+        the platform): a failure notice edited into the acknowledgement then stays pending."""
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -393,8 +394,7 @@ class ChatPlatform(ABC):
 
     async def _edit_or_post(self, place: Place, message_id: str | None, message: Message) -> str | None:
         if message_id:
-            await self.edit(place, message_id, message)
-            return message_id
+            return None if await self.edit(place, message_id, message) is False else message_id
         return await self.post(place, message)
 
     async def sweep(self) -> None:

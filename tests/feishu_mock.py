@@ -30,12 +30,14 @@ class FeishuMock(LocalServer):
         self.dedup = True  # False: as after Feishu's uuid dedup hour, a repeated uuid posts again
         self.ids = itertools.count(1)
         # faults, as Feishu's gateway gives them: "500" (JSON error), "502-html" (a page, not JSON),
-        # "429" (rate limited, with its reset header); per call name, answered first
+        # "429" (rate limited; "429:N" says the window resets in N s, as x-ogw-ratelimit-reset);
+        # per call name, answered first
         self.fail_next: dict[str, list[str]] = {}
         # faults for report cards, in order: (fault, posted anyway: Feishu took the message but the
         # answer was lost, as after a crash or a timeout)
         self.report_faults: list[tuple[str, bool]] = []
         self.threads: dict[str, list[dict[str, Any]]] = {}  # root message id -> replies in its thread
+        self.replied_at: list[tuple[str, float]] = []  # ("FAULT" or "ok", monotonic time) of each reply
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
@@ -76,13 +78,15 @@ class FeishuMock(LocalServer):
 
     def _answer_fault(self, fault: str, what: str, args: dict[str, Any]) -> web.Response:
         self.calls.append(("FAULT", f"{what}:{fault}", args))
+        if what == "reply":
+            self.replied_at.append(("FAULT", time.monotonic()))
         if fault == "502-html":
             return web.Response(status=502, text="<html>502 Bad Gateway</html>", content_type="text/html")
-        if fault == "429":
+        if fault.startswith("429"):
             return web.json_response(
                 {"code": 99991400, "msg": "request trigger frequency limit"},
                 status=429,
-                headers={"x-ogw-ratelimit-reset": "0"},
+                headers={"x-ogw-ratelimit-limit": "50", "x-ogw-ratelimit-reset": fault[4:] or "0"},
             )
         return web.json_response({"code": 1254290, "msg": "internal error"}, status=int(fault))
 
@@ -100,6 +104,7 @@ class FeishuMock(LocalServer):
                 self._reply(args)
             return self._answer_fault(fault, "reply", args)
         self.calls.append(("POST", "reply", args))
+        self.replied_at.append(("ok", time.monotonic()))
         return web.json_response({"code": 0, "msg": "success", "data": self._reply(args)})
 
     def _reply(self, args: dict[str, Any]) -> dict[str, Any]:

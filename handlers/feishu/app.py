@@ -360,7 +360,7 @@ class FeishuPlatform(ChatPlatform):
             page = resp.data.page_token
         return None
 
-    async def edit(self, to: Place, message_id: str, message: Message) -> None:
+    async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         from lark_oapi.api.im.v1 import PatchMessageRequest, PatchMessageRequestBody
 
         body = PatchMessageRequestBody.builder().content(self.render(message)).build()
@@ -368,6 +368,8 @@ class FeishuPlatform(ChatPlatform):
         resp = await self._api(lambda: self.client.im.v1.message.patch(request))
         if resp is None or not resp.success():
             log.error("Feishu card update %s failed: %s", message_id, _describe(resp))
+            return False
+        return True
 
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         """message_resource.get, streamed so the size limit holds before the file is all in memory
@@ -414,10 +416,8 @@ class FeishuPlatform(ChatPlatform):
         from lark_oapi.api.contact.v3 import GetUserRequest
 
         request = GetUserRequest.builder().user_id(user).user_id_type("open_id").build()
-        resp = await self._call(lambda: self.client.contact.v3.user.get(request))
-        if not resp.success() or resp.data is None or resp.data.user is None:
-            log.info(
-                "Feishu user time zone unavailable: %s %s (log id %s)", resp.code, resp.msg, resp.get_log_id()
-            )
+        resp = await self._api(lambda: self.client.contact.v3.user.get(request))
+        if resp is None or not resp.success() or resp.data is None or resp.data.user is None:
+            log.info("Feishu user time zone unavailable: %s", _describe(resp))
             return None
         return resp.data.user.time_zone or None

@@ -356,6 +356,19 @@ async def test_a_report_is_not_lost_when_feishu_answers_5xx_or_rate_limits(feish
     assert len(mock.reports_in_thread("om_f5xx")) == 1 and len(report_cards(mock)) == 1
 
 
+async def test_a_rate_limited_report_waits_for_feishus_reset_before_it_tries_again(feishu, opus_clip):
+    """Feishu's 429 says when its window resets (x-ogw-ratelimit-reset): the next try waits for it rather
+    than spending the tries inside the window (the backoff alone would be 0.01 s here)."""
+    mock, env = feishu
+    mock.report_faults = [("429:2", False), ("429:1", False)]
+    await _send_recording(env, mock, opus_clip, "om_f429")
+    [card] = await until(lambda: mock.reports_in_thread("om_f429"), timeout=60)
+    reports = mock.replied_at[-3:]  # the acknowledgement came first
+    assert [kind for kind, _ in reports] == ["FAULT", "FAULT", "ok"]
+    assert reports[1][1] - reports[0][1] >= 2.0 and reports[2][1] - reports[1][1] >= 1.0
+    await until(lambda: _report_rows(env) == [(card["message_id"],)], timeout=30)
+
+
 async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_posted_twice(feishu, opus_clip):
     mock, env = feishu
     mock.dedup = False  # past Feishu's uuid dedup hour: only the look in the thread prevents a second card
@@ -378,3 +391,33 @@ async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_pos
     await env.feishu.sweep()
     assert len(mock.reports_in_thread("om_fadopt")) == 1
     assert env.count("select count(*) from audit_log where action = 'adopt-report'") == 1
+
+
+async def test_a_failure_notice_is_not_lost_when_feishu_fails_the_card_update(feishu):
+    """A failed interview's reason goes into its acknowledgement card (a patch): when Feishu fails every
+    try, the notice stays pending and the sweep delivers it, instead of the card saying "transcribing"
+    forever."""
+    from datetime import UTC, datetime
+
+    from history import store_round
+
+    mock, env = feishu
+    env.feishu.retry_base_s = 0.01
+    iid = store_round(env.service, "1", at=datetime.now(UTC), platform="feishu", channel=CHAT)
+    with env.store.db.conn:
+        env.store.db.conn.execute(
+            "update interviews set status = 'failed', error = 'the recording is silent', thread = ? "
+            "where id = ?",
+            ["om_ffail", iid],
+        )
+    mock.messages["om_ffail"] = {"message_type": "audio", "content": "{}"}  # the recording, its thread:
+    ack = mock._reply({"to": "om_ffail", "uuid": "ack-ffail", "content": "transcribing"})["message_id"]
+    env.store.posts.link_ack("feishu", CHAT, iid, ack)
+    mock.fail_next["patch"] = ["500"] * 4  # every try of the first delivery
+    await env.feishu.post_report(await env.service.db.interviews.get(iid))
+    assert len([c for c in mock.calls if c[1] == "patch:500"]) == 4
+    assert _report_rows(env) == [(None,)]  # not recorded as delivered: still pending
+    await env.feishu.sweep()
+    [notice] = [p for p in mock.called("patch") if p["mid"] == ack]
+    assert "the recording is silent" in notice["content"]
+    assert _report_rows(env) == [(ack,)]
