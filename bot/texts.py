@@ -25,6 +25,10 @@ THREAD: dict[str, Pair] = {
     "done": ("✅ 报告已生成（见本话题）", "✅ Report ready (in this thread)"),
     "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
     "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
+    "disk_full": (
+        "服务器存储空间已满，这个文件没能保存，请稍后重新上传。",
+        "The server has no room left to store this file; please upload it again later.",
+    ),
     "too_big": (
         "这个文件超过了 {0} MB 的上限，请压缩或截短后再上传。",
         "This file is over the {0} MB limit; please compress or trim it and upload again.",

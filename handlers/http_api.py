@@ -21,7 +21,7 @@ from bot.fetch import FetchError, TooLarge, check_destination, download, save_st
 from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
-from bot.storage import IdempotencyConflict, is_busy
+from bot.storage import IdempotencyConflict, is_busy, is_disk_full
 from handlers import live
 from handlers.page_headers import page_headers
 
@@ -54,6 +54,11 @@ async def errors_as_json(request: web.Request, handler):
         if is_busy(exc):
             response = error(503, "the database is busy; try again shortly")
             response.headers["Retry-After"] = "5"
+            return response
+        if is_disk_full(exc):
+            log.error("%s %s: no room on disk: %s", request.method, request.path, exc)
+            response = error(507, "the server has no space left to store this; try again later")
+            response.headers["Retry-After"] = "60"
             return response
         log.exception("%s %s failed", request.method, request.path)
         return error(500, "internal error")

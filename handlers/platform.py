@@ -31,13 +31,19 @@ from bot.events import Progress
 from bot.liveness import supervise
 from bot.render import ReportContext, environment, render_history, render_stored
 from bot.service import Service, Submission
+from bot.storage import is_busy, is_disk_full
 from bot.texts import say
 
 log = logging.getLogger(__name__)
+BUSY_WAIT_S = 900.0  # how long an event's first write waits out a database locked by another process
 
 
 class DownloadError(Exception):
     """A platform file could not be fetched; the message is shown in the thread."""
+
+
+class DiskFull(Exception):
+    """The server has no room for the file now; the message is shown in the thread."""
 
 
 @dataclass
@@ -174,6 +180,7 @@ class ChatPlatform(ABC):
         self.lang = "en" if service.settings.language == "en" else "zh"
         self.membership = MembershipCache(self.members)
         self._last_progress: dict[str, str] = {}
+        self._taking: set[str] = set()  # inbox files this process is taking in now
         self._tasks: set[asyncio.Task] = set()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
@@ -205,7 +212,8 @@ class ChatPlatform(ABC):
         """The platform's payload for a message (its templates)."""
 
     async def describe(self, row: dict[str, Any]) -> Upload | None:
-        """An inbox row accepted before a restart, described again (None: give up on it)."""
+        """An inbox row accepted before a restart, described again (None: give up on it; LookupError:
+        the platform did not answer, try again later)."""
         return None
 
     # ---- wiring (optional) ---------------------------------------------------------------------------
@@ -221,9 +229,7 @@ class ChatPlatform(ABC):
         return None
 
     async def start(self) -> None:
-        for row in await self.db.posts.unfinished_files(self.name):
-            log.warning("resuming %s file %s accepted before a restart", self.name, row["file_id"])
-            self.spawn(self._resume(row))
+        await self.resume_files()
         await self.sweep()
         self.spawn(self._sweep_loop())
         await self.connect()
@@ -248,18 +254,34 @@ class ChatPlatform(ABC):
 
     async def seen(self, event_id: str | None) -> bool:
         """True for an event delivered before (a retry or redelivery)."""
-        return bool(event_id) and await self.db.posts.seen_event(self.name, event_id)
+        return bool(event_id) and await patiently(lambda: self.db.posts.seen_event(self.name, event_id))
 
     # ---- uploads -------------------------------------------------------------------------------------
     async def accept(self, upload: Upload) -> None:
         """An upload event: into the inbox once (the other event or a retry finds it there), then taken in."""
-        if await self.db.posts.claim_file(
-            self.name, upload.file_id, upload.channel, upload.thread, upload.user
+        claim = self.db.posts.claim_file
+        if await patiently(
+            lambda: claim(self.name, upload.file_id, upload.channel, upload.thread, upload.user)
         ):
             await self.take_in(upload, None)
 
+    async def resume_files(self, older_than_s: float = 0.0) -> None:
+        """Inbox files accepted but not taken in to the end (a restart, or a step that failed: a locked
+        database, a full disk, the platform not answering) are taken in again, unless in flight here."""
+        for row in await self.db.posts.unfinished_files(self.name, older_than_s):
+            if row["file_id"] not in self._taking:
+                log.warning("resuming %s file %s accepted earlier", self.name, row["file_id"])
+                self._taking.add(row["file_id"])
+                self.spawn(self._resume(row))
+
     async def _resume(self, row: dict[str, Any]) -> None:
-        upload = await self.describe(row)
+        try:
+            upload = await self.describe(row)
+        except LookupError as exc:  # the platform could not say now: the next sweep asks again
+            log.warning("%s file %s stays in the inbox: %s", self.name, row["file_id"], exc)
+            return
+        finally:
+            self._taking.discard(row["file_id"])
         if upload is None:
             await self._finish(row["file_id"])
             return
@@ -269,6 +291,13 @@ class ChatPlatform(ABC):
         """Acknowledge in the thread (once, also when resumed), download with the size limit, check it is
         audio, queue it, tie the acknowledgement to the interview; the inbox row is finished whatever
         happens. What is not a recording is ignored silently."""
+        self._taking.add(upload.file_id)
+        try:
+            await self._take_in(upload, ack)
+        finally:
+            self._taking.discard(upload.file_id)
+
+    async def _take_in(self, upload: Upload, ack: str | None) -> None:
         place, limit = Place(upload.channel, upload.thread), self.service.settings.max_upload_bytes
         if not upload.recording:
             return await self._finish(upload.file_id)
@@ -290,7 +319,12 @@ class ChatPlatform(ABC):
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:
         intake, tmp = self.service.intake, self.service.intake.new_incoming()
         try:
-            sha, size = await self.download(upload, tmp, limit)
+            try:
+                sha, size = await self.download(upload, tmp, limit)
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                raise DiskFull(say("disk_full", self.lang)) from None
             await asyncio.get_running_loop().run_in_executor(None, intake.validate_audio, tmp, upload.name)
             interview_id, _created = await self.service.submit(
                 Submission(
@@ -307,7 +341,7 @@ class ChatPlatform(ABC):
                 )
             )
             return interview_id
-        except (AudioInputError, DownloadError) as exc:
+        except (AudioInputError, DownloadError, DiskFull) as exc:
             if ack:
                 await self.edit(place, ack, Message(say("failed", self.lang, exc)))
             return None
@@ -399,8 +433,10 @@ class ChatPlatform(ABC):
 
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
-        event that was missed. The claims keep each report to one post."""
+        event that was missed. The claims keep each report to one post. Inbox files stuck as long are
+        taken in again."""
         stale_s = self.service.settings.report_claim_stale_s
+        await self.resume_files(stale_s)
         for row in await self.db.posts.unposted_reports(self.name, stale_s):
             interview = await self.db.interviews.get(row["id"])
             if interview:
@@ -478,3 +514,18 @@ class ChatPlatform(ABC):
     async def may_receive(self, sub: Subscription) -> bool:
         """A personal digest goes only to someone still in the channel it summarises."""
         return await self.membership.is_member(sub.channel, sub.target)
+
+
+async def patiently(step: Callable[[], Awaitable[Any]], limit_s: float = BUSY_WAIT_S) -> Any:
+    """A store write an event cannot do without (until the inbox has it, the event lives only in memory,
+    and the platform was told it arrived): a database locked by another process is waited out."""
+    delay, deadline = 0.5, time.monotonic() + limit_s
+    while True:
+        try:
+            return await step()
+        except Exception as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise
+            log.warning("the database is busy; trying again in %.1f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)

@@ -1,6 +1,7 @@
 """The SQLite history. `Store`: one connection, queries grouped by what they serve (interviews, jobs,
 candidates, posts, digests, search, audit). `Database`: the same behind its own thread for async code."""
 
+import errno
 import sqlite3
 
 from ..config import JobPolicy
@@ -19,8 +20,16 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(word in str(exc) for word in ("locked", "busy"))
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """True when the disk (or the process's file-size limit) has no room for a write: try later."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
 __all__ = [
     "is_busy",
+    "is_disk_full",
     "DECISIONS",
     "CandidateError",
     "Database",

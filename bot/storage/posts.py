@@ -40,9 +40,11 @@ class Posts:
         sql = f"update pending_files set {sets} where platform = ? and file_id = ?"
         self._write(sql, [*values.values(), platform, file_id])
 
-    def unfinished_files(self, platform: str) -> list[dict[str, Any]]:
-        sql = "select * from pending_files where platform = ? and finished = 0"
-        return [dict(r) for r in self.db.query(sql, [platform])]
+    def unfinished_files(self, platform: str, older_than_s: float = 0.0) -> list[dict[str, Any]]:
+        """Inbox files not taken in to the end, received at least `older_than_s` ago."""
+        before = (datetime.now(UTC) - timedelta(seconds=older_than_s)).isoformat(timespec="seconds")
+        sql = "select * from pending_files where platform = ? and finished = 0 and received_at <= ?"
+        return [dict(r) for r in self.db.query(sql, [platform, before])]
 
     # ---- posts in threads --------------------------------------------------------------------------
     def claim(self, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> bool:

@@ -50,21 +50,23 @@ class SlackPlatform(ChatPlatform):
         from slack_sdk.http_retry.builtin_async_handlers import (
             AsyncConnectionErrorRetryHandler,
             AsyncRateLimitErrorRetryHandler,
+            AsyncServerErrorRetryHandler,
         )
         from slack_sdk.web.async_client import AsyncWebClient
 
         self.settings = settings or SlackSettings.read(service.settings.source)
         super().__init__(service, admins=self.settings.admins, sweep_s=self.settings.sweep_s)
         # slack_sdk's retry handlers: connection errors, 429 after Retry-After, and 500/503 with backoff,
-        # except a 5xx on chat.postMessage (it may have posted: the report flow looks before it re-posts)
+        # except connection errors and 5xx on chat.postMessage (it may have posted: the report flow looks
+        # in the thread before it posts again)
         self.client = AsyncWebClient(
             token=self.settings.bot_token,
             base_url=self.settings.api_url,
-            timeout=30,
+            timeout=self.settings.timeout_s,
             retry_handlers=[
-                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                _not_for_posts(AsyncConnectionErrorRetryHandler, 2),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                _server_error_handler(),
+                _not_for_posts(AsyncServerErrorRetryHandler, 3),
             ],
         )
         self.app = AsyncApp(
@@ -143,12 +145,12 @@ class SlackPlatform(ChatPlatform):
         )
 
     async def describe(self, row: dict[str, Any]) -> Upload | None:
-        from slack_sdk.errors import SlackApiError
-
         try:
             file = (await self.client.files_info(file=row["file_id"]))["file"]
-        except SlackApiError as exc:
+        except _failures() as exc:
             log.error("files.info failed for %s: %s (request id %s)", row["file_id"], *_api_error(exc))
+            if _transient(exc):
+                raise LookupError(f"files.info failed: {_api_error(exc)[0]}") from None
             return None
         return self._upload(file, row["channel"], row["thread"], row.get("user"))
 
@@ -185,8 +187,6 @@ class SlackPlatform(ChatPlatform):
         return {"text": message.text}
 
     async def post(self, to: Place, message: Message) -> str | None:
-        from slack_sdk.errors import SlackApiError
-
         payload = self.render(message)
         if to.handle is not None:  # a command's answer, through its response_url
             kind = "in_channel" if message.public else "ephemeral"
@@ -200,14 +200,12 @@ class SlackPlatform(ChatPlatform):
                 payload["metadata"] = {"event_type": MARKER, "event_payload": {"key": message.key}}
             resp = await self.client.chat_postMessage(channel=channel, thread_ts=to.thread, **payload)
             return resp["ts"]
-        except SlackApiError as exc:
+        except _failures() as exc:
             log.error("posting to %s failed: %s (request id %s)", to.channel, *_api_error(exc))
             return None
 
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message in the thread carrying `key` in its metadata (conversations.replies)."""
-        from slack_sdk.errors import SlackApiError
-
         try:
             pages = await self.client.conversations_replies(
                 channel=to.channel, ts=to.thread, include_all_metadata=True, limit=200
@@ -217,16 +215,14 @@ class SlackPlatform(ChatPlatform):
                     payload = (msg.get("metadata") or {}).get("event_payload") or {}
                     if msg.get("bot_id") and payload.get("key") == key:
                         return msg["ts"]
-        except SlackApiError as exc:
+        except _failures() as exc:
             raise LookupError(f"conversations.replies failed: {_api_error(exc)[0]}") from None
         return None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> None:
-        from slack_sdk.errors import SlackApiError
-
         try:
             await self.client.chat_update(channel=to.channel, ts=message_id, **self.render(message))
-        except SlackApiError as exc:
+        except _failures() as exc:
             log.error("chat.update failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
 
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -246,31 +242,25 @@ class SlackPlatform(ChatPlatform):
 
     async def _download_url(self, file_id: str) -> str:
         """A message event's file may come without its URL: ask files.info."""
-        from slack_sdk.errors import SlackApiError
-
         try:
             return (await self.client.files_info(file=file_id))["file"].get("url_private_download") or ""
-        except SlackApiError as exc:
+        except _failures() as exc:
             raise DownloadError(f"Slack would not describe the file: {_api_error(exc)[0]}") from None
 
     async def members(self, channel: str) -> set[str] | None:
-        from slack_sdk.errors import SlackApiError
-
         members: set[str] = set()
         try:
             async for page in await self.client.conversations_members(channel=channel, limit=200):
                 members.update(page["members"])
-        except SlackApiError as exc:
+        except _failures() as exc:
             log.error("conversations.members failed for %s: %s (request id %s)", channel, *_api_error(exc))
             return None
         return members
 
     async def user_timezone(self, user: str) -> str | None:
-        from slack_sdk.errors import SlackApiError
-
         try:
             return (await self.client.users_info(user=user))["user"].get("tz")
-        except SlackApiError as exc:
+        except _failures() as exc:
             log.warning("users.info failed: %s (request id %s)", *_api_error(exc))
             return None
 
@@ -278,11 +268,11 @@ class SlackPlatform(ChatPlatform):
 MARKER = "interview_bot_post"
 
 
-def _server_error_handler():
-    """slack_sdk's 500/503 retry handler (backoff with jitter), but never for chat.postMessage."""
-    from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
+def _not_for_posts(base: type, max_retry_count: int):
+    """One of slack_sdk's retry handlers, but never for chat.postMessage: after a 5xx or a broken
+    connection the message may be in the channel, and the report flow looks before it posts again."""
 
-    class Handler(AsyncServerErrorRetryHandler):
+    class Handler(base):
         async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
             if request.url.rstrip("/").endswith("chat.postMessage"):
                 return False
@@ -290,11 +280,27 @@ def _server_error_handler():
                 state=state, request=request, response=response, error=error
             )
 
-    return Handler(max_retry_count=3)
+    return Handler(max_retry_count=max_retry_count)
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a Web API call raises once slack_sdk's retries are spent: Slack refused or failed, the
+    connection broke, or no answer came within SLACK_TIMEOUT_S."""
+    from slack_sdk.errors import SlackApiError
+
+    return (SlackApiError, aiohttp.ClientError, TimeoutError)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth trying again later: no answer, a broken connection, a 5xx or a rate limit (not a refusal)."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status is None or status >= 500 or status == 429
 
 
 def _api_error(exc) -> tuple[str, str]:
-    """(error code, request id) of a SlackApiError, whatever the body was."""
+    """(error code, request id) of a failed call, whatever the body was (none after a timeout)."""
+    if getattr(exc, "response", None) is None:
+        return f"{type(exc).__name__} {exc}".strip(), "-"
     data = getattr(exc.response, "data", None)
     code = data.get("error", "unknown") if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
     return code, (exc.response.headers or {}).get("x-slack-req-id", "-")

@@ -15,6 +15,7 @@ class SlackSettings:
     api_url: str = "https://slack.com/api/"
     admins: frozenset[str] = frozenset()  # user ids that see every channel's interviews
     sweep_s: float = 30.0  # how often reports whose done event was missed are looked for
+    timeout_s: float = 30.0  # one Web API call; a call that takes longer counts as a connection error
 
     @classmethod
     def read(cls, source: ConfigSource) -> SlackSettings:
@@ -32,4 +33,5 @@ class SlackSettings:
             api_url=source.text("SLACK_API_URL", "https://slack.com/api/") or "https://slack.com/api/",
             admins=frozenset(source.listing("SLACK_ADMIN_USERS")),
             sweep_s=source.number("IB_SWEEP_S", 30.0),
+            timeout_s=source.number("SLACK_TIMEOUT_S", 30.0),
         )
