@@ -219,11 +219,13 @@ class SlackPlatform(ChatPlatform):
             raise LookupError(f"conversations.replies failed: {_api_error(exc)[0]}") from None
         return None
 
-    async def edit(self, to: Place, message_id: str, message: Message) -> None:
+    async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         try:
             await self.client.chat_update(channel=to.channel, ts=message_id, **self.render(message))
         except _failures() as exc:
             log.error("chat.update failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
+            return False  # a failure notice edited in stays pending for the sweep
+        return True
 
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         url = upload.ref.get("url") or await self._download_url(upload.file_id)

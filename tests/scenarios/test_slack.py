@@ -487,3 +487,33 @@ async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_pos
     await until(lambda: env.count(sql))  # adopted: the store knows the post that is in the thread
     await env.slack.sweep()
     assert len(mock.reports_in_thread(CHANNEL, ts)) == 1
+
+
+async def test_a_failure_notice_is_not_lost_when_slack_fails_the_update(slack):
+    """A failed interview's reason is edited into its acknowledgement: when Slack fails every try of
+    that edit, the notice stays pending and the sweep delivers it, instead of "transcribing" forever."""
+    from datetime import UTC, datetime
+
+    from history import store_round
+
+    mock, make = slack
+    env = await make()
+    ts = "1700000000.000017"
+    iid = store_round(env.service, "1", at=datetime.now(UTC), platform="slack", channel=CHANNEL)
+    with env.store.db.conn:
+        env.store.db.conn.execute(
+            "update interviews set status = 'failed', error = 'the recording is silent', thread = ? "
+            "where id = ?",
+            [ts, iid],
+        )
+    ack = "1700000001.000170"
+    env.store.posts.link_ack("slack", CHANNEL, iid, ack)
+    mock.fail_next["chat.update"] = [500] * 4  # the first try and slack_sdk's three retries
+    await env.slack.post_report(await env.service.db.interviews.get(iid))
+    assert [m for m, _ in mock.calls].count("chat.update:500") == 4
+    sql = "select message_id from platform_posts where platform = 'slack' and kind = 'report'"
+    assert env.store.db.execute(sql).fetchall() == [(None,)]  # not recorded as delivered: still pending
+    await env.slack.sweep()
+    [notice] = [a for a in mock.called("chat.update") if a["ts"] == ack]
+    assert "the recording is silent" in notice["text"]
+    assert env.store.db.execute(sql).fetchall() == [(ack,)]
