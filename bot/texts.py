@@ -181,6 +181,21 @@ REPORT: dict[str, Pair] = {
     "missed": ("漏评", "missed"),
     "add_missed": ("补一项漏评的能力", "Add a competency it missed"),
     "verdicts": ("评价", "Verdicts"),
+    "your_name": ("你的名字", "Your name"),
+    "need_name": (
+        "请先填写你的名字（只保存在这个浏览器里）。",
+        "Enter your name first (kept in this browser only).",
+    ),
+    "vote_saved": ("已记录：{0}", "Recorded: {0}"),
+    "vote_failed": ("没有保存，请稍后再试。", "Not stored; please try again shortly."),
+    "vote_expired": (
+        "报告链接无效或已过期，评价没有保存。",
+        "This report link is invalid or has expired; not stored.",
+    ),
+    "vote_gone": (
+        "这场面试已被删除，评价没有保存。",
+        "This interview was deleted; the verdict was not stored.",
+    ),
 }
 
 # ---- digest labels ---------------------------------------------------------------------------------------
