@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
@@ -30,7 +31,8 @@ class CompetencyStats:
     total: int
     counts: dict[str, int]
     agreement: float | None  # agree / all verdicts on a score (missed ones excluded)
-    by_version: dict[str, dict[str, Any]]
+    by_version: dict[str, dict[str, Any]]  # {version: {total, agreement, by_week}}
+    by_week: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"2026-W48": {total, agreement}}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class CompetencyStats:
             "counts": self.counts,
             "agreement": self.agreement,
             "by_version": self.by_version,
+            "by_week": self.by_week,
         }
 
 
@@ -59,6 +62,25 @@ def _answer_of(analysis: dict[str, Any], start: float | None, evidence: str) -> 
 def _agreement(counts: Counter) -> float | None:
     scored = sum(n for v, n in counts.items() if v != "missed")
     return round(counts["agree"] / scored, 3) if scored else None
+
+
+def iso_week(at: str) -> str:
+    """'2026-W48' for an ISO timestamp (the week it falls in, Monday to Sunday, in UTC)."""
+    year, week, _ = datetime.fromisoformat(at).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter(r["verdict"] for r in rows)
+    return {"total": len(rows), "agreement": _agreement(counts)}
+
+
+def _weekly(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{week: {total, agreement}}, oldest week first (weeks without verdicts are left out)."""
+    weeks: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: r["at"]):
+        weeks.setdefault(iso_week(r["at"]), []).append(r)
+    return {week: _summary(mine) for week, mine in weeks.items()}
 
 
 class Verdicts:
@@ -122,8 +144,9 @@ class Verdicts:
     def stats(
         self, since: str | None = None, channel: tuple[str, str] | None = None
     ) -> list[CompetencyStats]:
-        """Per competency: counts, the agreement rate and the same per analysis version."""
-        sql = "select v.competency, v.verdict, v.analysis_version from verdicts v"
+        """Per competency: counts, the agreement rate, the same per analysis version, and each per ISO
+        week."""
+        sql = "select v.competency, v.verdict, v.analysis_version, v.at from verdicts v"
         args: list[Any] = [since or ""]
         where = " where v.at >= ?"
         if channel:
@@ -137,7 +160,9 @@ class Verdicts:
             counts = Counter(r["verdict"] for r in mine)
             versions: dict[str, dict[str, Any]] = {}
             for version in sorted({r["analysis_version"] for r in mine}):
-                vc = Counter(r["verdict"] for r in mine if r["analysis_version"] == version)
-                versions[version] = {"total": sum(vc.values()), "agreement": _agreement(vc)}
-            out.append(CompetencyStats(comp, len(mine), dict(counts), _agreement(counts), versions))
+                of_version = [r for r in mine if r["analysis_version"] == version]
+                versions[version] = {**_summary(of_version), "by_week": _weekly(of_version)}
+            out.append(
+                CompetencyStats(comp, len(mine), dict(counts), _agreement(counts), versions, _weekly(mine))
+            )
         return out

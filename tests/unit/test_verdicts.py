@@ -101,6 +101,34 @@ def test_stats_per_competency_and_version(store):
     assert "67%" in stats_lines([stats[comp]], "en")[0]
 
 
+def test_stats_per_iso_week_per_competency_and_version(store, cli):
+    comp = scored(store)[0]
+    for user, verdict, at, version in (
+        ("U1", "agree", "2026-11-16T09:00:00+00:00", "v1"),  # Monday of 2026-W47
+        ("U2", "too_high", "2026-11-22T23:00:00+00:00", "v1"),  # Sunday of 2026-W47
+        ("U3", "agree", "2026-11-23T08:00:00+00:00", "v2"),  # 2026-W48
+        ("U4", "agree", "2026-11-24T08:00:00+00:00", "v2"),
+    ):
+        store.verdicts.record(store.iid, comp, verdict, user, "slack")
+        store.db.execute(
+            "update verdicts set at = ?, analysis_version = ? where user = ?", [at, version, user]
+        )
+    store.db.conn.commit()
+    [stat] = store.verdicts.stats()
+    assert stat.by_week == {
+        "2026-W47": {"total": 2, "agreement": 0.5},
+        "2026-W48": {"total": 2, "agreement": 1.0},
+    }
+    assert stat.by_version["v1"]["by_week"] == {"2026-W47": {"total": 2, "agreement": 0.5}}
+    assert stat.by_version["v2"]["by_week"] == {"2026-W48": {"total": 2, "agreement": 1.0}}
+    code, out = cli("verdicts", "stats", "--json")
+    assert code == 0 and json.loads(out)[0]["by_week"]["2026-W48"] == {"total": 2, "agreement": 1.0}
+    code, out = cli("verdicts", "stats")
+    assert code == 0 and "2026-W47 50% (2) · 2026-W48 100% (2)" in out
+    assert "  v1: 2026-W47 50% (2)" in out and "  v2: 2026-W48 100% (2)" in out
+    assert store.verdicts.stats(since="2026-11-23")[0].by_week == {"2026-W48": {"total": 2, "agreement": 1.0}}
+
+
 def _check_corpus():
     spec = importlib.util.spec_from_file_location("check_corpus", ROOT / "scripts" / "check_corpus.py")
     module = importlib.util.module_from_spec(spec)
