@@ -219,6 +219,11 @@ DIGEST: dict[str, Pair] = {
     "days": ("已等待 {0} 天", "waiting {0} days"),
     "rounds": ("{0} 轮", "{0} rounds"),
     "more": ("……另有 {0} 场，见 `list`", "…and {0} more, see `list`"),
+    "agreement": (
+        "近 7 天面试官认同 {1} 个评分中的 {0}",
+        "Interviewers agreed with {0} of {1} scores in the last 7 days",
+    ),
+    "disputed": ("；争议最多：{0}（{1}）", "; most disputed: {0} ({1})"),
 }
 
 # ---- panorama labels -------------------------------------------------------------------------------------

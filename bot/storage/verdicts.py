@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .interviews import Visible, access_clause
 from .schema import now, upsert
 
 VERDICTS: tuple[str, ...] = ("agree", "too_high", "too_low", "wrong_evidence", "missed")
@@ -130,6 +131,20 @@ class Verdicts:
             "group by competency, verdict order by competency, verdict",
             [interview_id],
         ):
+            out.setdefault(r["competency"], {})[r["verdict"]] = r["n"]
+        return out
+
+    def counts_between(self, visible: Visible, start: str, end: str) -> dict[str, dict[str, int]]:
+        """{competency: {verdict: count}} of the verdicts given in [start, end) on the interviews of the
+        channels in `visible` (None: all)."""
+        where, args = access_clause(visible)
+        sql = (
+            "select v.competency, v.verdict, count(*) as n from verdicts v join interviews i "
+            f"on i.id = v.interview_id where {where} and v.at >= ? and v.at < ? "
+            "group by v.competency, v.verdict"
+        )
+        out: dict[str, dict[str, int]] = {}
+        for r in self.db.query(sql, [*args, start, end]):
             out.setdefault(r["competency"], {})[r["verdict"]] = r["n"]
         return out
 
