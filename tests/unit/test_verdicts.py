@@ -167,6 +167,45 @@ def test_export_round_trips_into_the_corpus_format(store, tmp_path):
     assert y[wrong, j] == 0 and mask[wrong, j] == 1 and mask[wrong].sum() == 1
 
 
+def test_the_trainer_folds_an_export_in_one_snippet_per_answer(store, tmp_path, monkeypatch):
+    """scripts/train_analysis.py --verdicts: the majority of an answer's verdicts on a competency decides
+    it (agree, too low: shown; wrong evidence: not shown; too high: says nothing about it)."""
+    first, second = scored(store)[:2]
+    for comp, verdict, user in (
+        (first, "agree", "U1"),
+        (first, "agree", "U2"),
+        (first, "wrong_evidence", "U3"),
+        (second, "too_high", "U1"),
+        ("learning", "missed", "U1"),
+    ):
+        store.verdicts.record(store.iid, comp, verdict, user, "web")
+    path = tmp_path / "verdicts.json"
+    path.write_text(json.dumps(store.verdicts.export(), ensure_ascii=False), encoding="utf-8")  # the default
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    ta = importlib.import_module("train_analysis")
+    rows = ta.load_verdicts(path)
+    assert len(rows) == 5
+    snippets = ta.verdict_snippets(rows)
+    by_answer = {s.turns[0]["text"]: s for s in snippets}
+    answer = next(r["answer_text"] for r in rows if r["competency"] == first)
+    mine = by_answer[answer]
+    assert first in mine.required and first not in mine.allowed
+    assert all(s.turns[0]["speaker"] == "candidate" and not s.qualifiers for s in snippets)
+    assert not any("learning" in s.required for s in snippets)  # a missed one cites no answer
+    other = next(r["answer_text"] for r in rows if r["competency"] == second)
+    assert second in by_answer[other].allowed  # too high: masked
+    jsonl = tmp_path / "verdicts.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert ta.load_verdicts(jsonl) == rows
+    wrong = [
+        {**r, "verdict": "wrong_evidence", "user": f"X{i}"}
+        for i, r in enumerate(rows)
+        if r["competency"] == first
+    ]
+    [flipped] = [s for s in ta.verdict_snippets(rows + wrong * 2) if s.turns[0]["text"] == answer]
+    assert first not in flipped.required + flipped.allowed  # now most say it does not show it
+
+
 @pytest.fixture
 def cli(store, tmp_path, monkeypatch, capsys):
     """`interview-bot …` in-process against the fixture's database; (exit code, stdout)."""
