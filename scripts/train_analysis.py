@@ -101,6 +101,9 @@ def featurise(snippets: list[corpus.Snippet], recipe: Recipe, cache: Path) -> Da
     y, mask = corpus.competency_labels(snippets, KEYS)
     cx = [f.clause_matrix(u, table) for u in units]
     cy = [corpus.clause_labels(s, u) for s, u in zip(snippets, units)]
+    for i, s in enumerate(snippets):
+        if s.id.startswith(VERDICT_PREFIX):  # no qualifier or vague labels: competency heads only
+            cx[i], cy[i] = cx[i][:0], cy[i][:0]
     return Data(f.unit_matrix(units, table), y, mask, cx, cy, f.floors(), f.floors(clause=True))
 
 
@@ -283,6 +286,7 @@ def decision_rules(snippets, coof: list[np.ndarray], ct: np.ndarray) -> dict:
 # ---- interviewers' verdicts (`interview-bot verdicts export --jsonl`) folded into the training data --------
 # What a verdict says about the competency it is on: True shows it, False does not, None says nothing
 # about presence (the heads predict whether a competency is shown, not how high its score is).
+VERDICT_PREFIX = "verdict-"  # the ids of snippets made from verdicts
 VERDICT_LABEL: dict[str, bool | None] = {
     "agree": True,
     "too_low": True,
@@ -305,7 +309,7 @@ def verdict_snippets(rows: list[dict]) -> list[corpus.Snippet]:
     verdicts says the answer shows is `required`, one they say it does not show is neither required nor
     allowed (crediting it is a false positive), and every other competency is `allowed` (masked: the
     verdicts say nothing about it). A verdict without an answer (a missed competency; no answer is cited)
-    is skipped."""
+    is skipped. They carry no qualifier or vague-claim labels, so they train the competency heads only."""
     votes: dict[str, dict[str, int]] = {}
     for r in rows:
         answer, label = " ".join((r.get("answer_text") or "").split()), VERDICT_LABEL.get(r["verdict"])
@@ -318,7 +322,9 @@ def verdict_snippets(rows: list[dict]) -> list[corpus.Snippet]:
         allowed = [k for k in KEYS if k not in tally or tally[k] == 0]
         digest = hashlib.sha256(answer.encode()).hexdigest()[:12]
         turns = [{"speaker": "candidate", "text": answer}]
-        out.append(corpus.Snippet(f"verdict-{digest}", language_of(answer), turns, required, allowed, [], []))
+        out.append(
+            corpus.Snippet(f"{VERDICT_PREFIX}{digest}", language_of(answer), turns, required, allowed, [], [])
+        )
     return out
 
 
