@@ -9,7 +9,8 @@ snippets, every score gets the verdict its labels imply (credited and required: 
 allowed: too high; credited and not allowed: wrong evidence; required but not credited: missed), the
 verdicts go through the real store (record, then export: the shape `interview-bot verdicts export`
 writes), and scripts/train_analysis.py's --verdicts mapping folds them into the rest of the split for
-the "after" model. --ceiling also trains on the rest plus the slice's full labels (what a labeller
+the "after" model. --missed-answers lets a missed verdict cite the snippet's answer (the shipped
+controls cite none, so those verdicts are skipped), as a what-if. --ceiling also trains on the rest plus the slice's full labels (what a labeller
 would add). Both models are written under --work, never over the shipped artefact.
 """
 
@@ -56,10 +57,14 @@ def judge(s: corpus.Snippet, comps: dict) -> dict[str, str]:
     return out
 
 
-def simulate(snippets: list[corpus.Snippet], model: LocalModel, db_path: Path) -> list[dict]:
-    """Analyse each snippet with `model`, store it as an interview, record the verdicts, export them."""
+def simulate(
+    snippets: list[corpus.Snippet], model: LocalModel, db_path: Path, missed_answers: bool = False
+) -> list[dict]:
+    """Analyse each snippet with `model`, store it as an interview, record the verdicts, export them.
+    missed_answers: a missed verdict cites the candidate's answer (what a control that asked "where?"
+    would give; the shipped controls cite none)."""
     semantic._model = model
-    store = Store(db_path)
+    store, answers = Store(db_path), {}
     try:
         for s in snippets:
             transcript, roles = transcript_from_text(snippet_text(s))
@@ -71,7 +76,13 @@ def simulate(snippets: list[corpus.Snippet], model: LocalModel, db_path: Path) -
                 store.interviews.write_results(iid, transcript.to_dict(), analysis, "general")
             for key, verdict in judge(s, analysis["competencies"]).items():
                 store.verdicts.record(iid, key, verdict, "simulated", "web")
-        return store.verdicts.export()
+            answers[iid] = " ".join(s.candidate_turns)
+        rows = store.verdicts.export()
+        if missed_answers:
+            for row in rows:
+                if row["verdict"] == "missed":
+                    row["answer_text"] = answers[row["interview_id"]]
+        return rows
     finally:
         store.close()
 
@@ -99,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--slice", type=float, default=0.3, help="share of train.jsonl the interviewers judge")
     ap.add_argument("--ceiling", action="store_true", help="also train on the slice's full labels")
+    ap.add_argument(
+        "--missed-answers", action="store_true", help="missed verdicts cite the answer (a what-if)"
+    )
     ap.add_argument("--work", type=Path, default=Path("/tmp/ib-verdicts-bench"))
     ap.add_argument("--embeddings", type=Path, default=Path("/tmp/ib-analysis-cache"), help="a warm cache")
     args = ap.parse_args(argv)
@@ -120,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"train.jsonl: {len(rest)} snippets to train on, {len(judged)} judged by simulated interviewers")
     before = train("before", rest, args.work, meta)
     (args.work / "verdicts.db").unlink(missing_ok=True)
-    rows = simulate(judged, before, args.work / "verdicts.db")
+    rows = simulate(judged, before, args.work / "verdicts.db", args.missed_answers)
     export = args.work / "verdicts.jsonl"
     export.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     counts = {v: sum(row["verdict"] == v for row in rows) for v in ta.VERDICT_LABEL}

@@ -399,13 +399,14 @@ def report_page_csp(html: str) -> str:
 
 
 REPORT_JS = Path(__file__).resolve().parent.parent / "report_templates" / "report.js"
+REPORT_JS_KEY = web.AppKey("report_js", bytes)  # read once at setup, not on the event loop per request
 MAX_VOTER_CHARS = 40
 
 
 async def report_script(request: web.Request) -> web.Response:
     """The report page's verdict controls (a static file: the page's CSP allows scripts from 'self')."""
     return web.Response(
-        body=REPORT_JS.read_bytes(),
+        body=request.app[REPORT_JS_KEY],
         content_type="text/javascript",
         charset="utf-8",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
@@ -482,6 +483,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 def setup(app: web.Application, service: Service) -> None:
     app[SERVICE_KEY] = service
+    app[REPORT_JS_KEY] = REPORT_JS.read_bytes()
     app.middlewares.append(errors_as_json)
     app.router.add_post("/v1/interviews", create_interview)
     app.router.add_get("/v1/interviews", list_interviews)
