@@ -1,6 +1,7 @@
 """Analysis quality and cost, printed (never asserted): rules only / model only / combined / each embedder.
 
     python bench/analysis.py --train corpus/analysis/train.jsonl --eval corpus/analysis/heldout.jsonl
+    python bench/analysis.py --variants "" --model /tmp/with-verdicts.npz   # shipped vs a retrained one
 
 Quality is measured end to end through analyze() on each snippet of --eval: a competency counts as
 credited when it gets a score; crediting one outside `required` + `allowed` is a false positive. A
@@ -255,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         "--variants", default="model-only,use,e5,use+e5", help="comma list; the shipped recipe is skipped"
     )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
+    ap.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=[],
+        help="also score this artefact beside the shipped one (e.g. one trained with --verdicts)",
+    )
     ap.add_argument("--cost-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.cost_child:
@@ -268,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     print_tally(
         f"combined, shipped ({shipped.recipe.embedder} + signals + n-grams)", score(snippets, shipped)
     )
+    for path in args.model:  # before (shipped) and after, on the same snippets
+        other = LocalModel.load(path)
+        print_tally(f"combined, {path.name}: {other.version}", score(snippets, other))
     costs = [(ARTEFACT, f"shipped {shipped.version}")]
     recipes = {
         "model-only": Recipe(shipped.recipe.embedder, 0, False, True, True),

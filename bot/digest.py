@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import panorama
 from .analysis.profiles import ProfileError, load_profile
-from .analysis.summary import without_evidence
+from .analysis.summary import competency_name, without_evidence
 from .liveness import supervise
 from .storage import Store, Visible, now
-from .texts import localize
+from .texts import DIGEST, localize
+from .verdicts import tally_line
 
 if TYPE_CHECKING:
     from .service import Service
@@ -214,6 +215,7 @@ class Digest:
     open_questions: list[OpenQuestion] = field(default_factory=list)
     late: bool = False
     scheduled: str | None = None  # local HH:MM it was due, for the late note
+    agreement: str | None = None  # how often interviewers agreed with the scores this week (verdicts)
 
     @property
     def empty(self) -> bool:
@@ -263,7 +265,26 @@ def build(
     digest.processing = store.digests.processing(visible)
     digest.failed = store.digests.failed_between(visible, _iso(start), _iso(end))
     _add_waiting(digest, store, visible, end, language, report_url)
+    counts = store.verdicts.counts_between(visible, _iso(end - timedelta(days=7)), _iso(end))
+    digest.agreement = agreement_line(counts, language)
     return digest
+
+
+def agreement_line(counts: dict[str, dict[str, int]], language: str) -> str | None:
+    """'Interviewers agreed with 78% of 41 scores in the last 7 days; most disputed: leadership (3 too
+    high)'; None without verdicts on a score. A missed competency is no verdict on a score but counts as
+    a dispute."""
+    scored = sum(n for c in counts.values() for v, n in c.items() if v != "missed")
+    if not scored:
+        return None
+    agreed = sum(c.get("agree", 0) for c in counts.values())
+    line = localize(DIGEST["agreement"], language, f"{agreed / scored:.0%}", scored)
+    disputes = {k: {v: n for v, n in c.items() if v != "agree"} for k, c in counts.items()}
+    worst = max(sorted(disputes), key=lambda k: sum(disputes[k].values()))
+    if disputes[worst]:
+        name = competency_name(worst, language)
+        line += localize(DIGEST["disputed"], language, name, tally_line(disputes[worst], language))
+    return line
 
 
 def _item(r: dict[str, Any], idx: int, language: str, report_url: Callable[[str], str]) -> Item:

@@ -22,6 +22,7 @@ class ReportContext:
     interview_id: str | None = None
     controls: bool = False  # verdict controls on each competency (a report posted in its thread)
     tally: dict[str, dict[str, int]] | None = None  # {competency: {verdict: count}} shown under each
+    verdict_url: str | None = None  # the HTML page's verdict endpoint (relative): its controls post there
 
 
 def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[dict[str, Any]]:

@@ -102,6 +102,15 @@ def environment():
 _VERDICT_ORDER = ("agree", "too_high", "too_low", "wrong_evidence", "missed")
 
 
+def tally_texts(tally: dict[str, dict[str, int]], lang: str) -> dict[str, str]:
+    """{competency: "2 agree, 1 too high"}, in the report's labels (the report page updates with these)."""
+    labels = texts.table(texts.REPORT, lang)
+    return {
+        comp: ", ".join(f"{counts[v]} {labels[v]}" for v in _VERDICT_ORDER if counts.get(v))
+        for comp, counts in tally.items()
+    }
+
+
 def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     lang = data["language"]
     # an analysis stored before a competency existed simply lacks it: shown as no evidence
@@ -114,10 +123,9 @@ def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
     rec = {"advance": ("✅", "advance"), "hold": ("⏸", "hold"), "decline": ("⛔", "decline")}[
         data["overall"]["recommendation"]
     ]
-    tally = ctx.tally or {}
+    shown = tally_texts(ctx.tally or {}, lang)
     for c in comps:
-        counts = tally.get(c["key"], {})
-        c["tally"] = ", ".join(f"{counts[v]} {labels[v]}" for v in _VERDICT_ORDER if counts.get(v))
+        c["tally"] = shown.get(c["key"], "")
     correction_lines = [
         f"{c['original']} → {c['corrected']} ({stamp(c['start'])})" for c in data["corrections"]
     ]

@@ -185,6 +185,21 @@ REPORT: dict[str, Pair] = {
     "missed": ("漏评", "missed"),
     "add_missed": ("补一项漏评的能力", "Add a competency it missed"),
     "verdicts": ("评价", "Verdicts"),
+    "your_name": ("你的名字", "Your name"),
+    "need_name": (
+        "请先填写你的名字（只保存在这个浏览器里）。",
+        "Enter your name first (kept in this browser only).",
+    ),
+    "vote_saved": ("已记录：{0}", "Recorded: {0}"),
+    "vote_failed": ("没有保存，请稍后再试。", "Not stored; please try again shortly."),
+    "vote_expired": (
+        "报告链接无效或已过期，评价没有保存。",
+        "This report link is invalid or has expired; not stored.",
+    ),
+    "vote_gone": (
+        "这场面试已被删除，评价没有保存。",
+        "This interview was deleted; the verdict was not stored.",
+    ),
 }
 
 # ---- digest labels ---------------------------------------------------------------------------------------
@@ -208,6 +223,11 @@ DIGEST: dict[str, Pair] = {
     "days": ("已等待 {0} 天", "waiting {0} days"),
     "rounds": ("{0} 轮", "{0} rounds"),
     "more": ("……另有 {0} 场，见 `list`", "…and {0} more, see `list`"),
+    "agreement": (
+        "近 7 天面试官认同 {1} 个评分中的 {0}",
+        "Interviewers agreed with {0} of {1} scores in the last 7 days",
+    ),
+    "disputed": ("；争议最多：{0}（{1}）", "; most disputed: {0} ({1})"),
 }
 
 # ---- panorama labels -------------------------------------------------------------------------------------

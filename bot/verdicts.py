@@ -78,6 +78,11 @@ def tally_line(counts: dict[str, int], lang: str) -> str:
     return sep.join(f"{counts[v]} {verdict_word(v, lang)}" for v in VERDICT_WORDS if counts.get(v))
 
 
+def _rate(d: dict[str, Any]) -> str:
+    """'80% (5)': the agreement and how many verdicts it is of."""
+    return f"{d['agreement']:.0%} ({d['total']})" if d["agreement"] is not None else f"– ({d['total']})"
+
+
 def stats_lines(stats: list[Any], lang: str) -> list[str]:
     """One line per competency: agreement, counts, and per analysis version."""
     from .analysis.summary import competency_name
@@ -85,13 +90,24 @@ def stats_lines(stats: list[Any], lang: str) -> list[str]:
     lines = []
     for s in stats:
         rate = f"{s.agreement:.0%}" if s.agreement is not None else "–"
-        versions = " · ".join(
-            f"{ver or '?'}: {d['agreement']:.0%} ({d['total']})"
-            if d["agreement"] is not None
-            else f"{ver or '?'}: – ({d['total']})"
-            for ver, d in s.by_version.items()
-        )
+        versions = " · ".join(f"{ver or '?'}: {_rate(d)}" for ver, d in s.by_version.items())
         label = "一致率" if lang == "zh" else "agreement"
         name = competency_name(s.competency, lang)
         lines.append(f"{name}: {label} {rate} · {tally_line(s.counts, lang)} · {versions}")
+    return lines
+
+
+def weekly_lines(stats: list[Any], lang: str) -> list[str]:
+    """Per competency its agreement week by week (ISO weeks), then the same for each analysis version when
+    there is more than one."""
+    from .analysis.summary import competency_name
+
+    def series(weeks: dict[str, dict[str, Any]]) -> str:
+        return " · ".join(f"{week} {_rate(d)}" for week, d in weeks.items())
+
+    lines = []
+    for s in stats:
+        lines.append(f"{competency_name(s.competency, lang)}: {series(s.by_week)}")
+        if len(s.by_version) > 1:
+            lines += [f"  {ver or '?'}: {series(d['by_week'])}" for ver, d in s.by_version.items()]
     return lines

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +16,9 @@ import aiohttp
 from aiohttp import web
 
 from asr_engine import AudioInputError
-from bot import panorama
+from bot import panorama, texts
 from bot.analysis.profiles import ProfileError
+from bot.analysis.summary import competency_name
 from bot.fetch import FetchError, TooLarge, check_destination, download, save_stream
 from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
@@ -341,16 +343,20 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+_OWN_SCRIPT = re.compile(r'<script src="\.\./report\.js"')
+
+
 async def report_page(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
     interview_id, token = request.match_info["id"], request.match_info["token"]
     if not service.verify_link(interview_id, token):
         return web.Response(status=404, text="This report link is invalid or has expired.")
 
-    def load(store) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        return store.interviews.get(interview_id), store.interviews.analysis(interview_id)
+    def load(store) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any]]:
+        iid = interview_id
+        return store.interviews.get(iid), store.interviews.analysis(iid), store.verdicts.tally(iid)
 
-    interview, analysis = await service.db.run(load)
+    interview, analysis, tally = await service.db.run(load)
     if not interview or not analysis:
         return web.Response(status=404, text="This report is not ready or was deleted.")
     await service.db.audit("link", "view-report", interview_id, {})
@@ -359,8 +365,10 @@ async def report_page(request: web.Request) -> web.Response:
         "html",
         ReportContext(
             title=interview.get("title") or interview_id,
-            audio_url=f"{token}/audio",
+            audio_url=f"{token}/audio",  # relative to the page: /r/<id>/<token>/audio
             interview_id=interview_id,
+            tally=tally,
+            verdict_url=f"{token}/verdicts",
         ),
     )
     return web.Response(
@@ -369,10 +377,78 @@ async def report_page(request: web.Request) -> web.Response:
         headers={
             "Cache-Control": "private, no-store",
             "X-Robots-Tag": "noindex",
-            # its recording (audio_url) and nothing else from outside the page
-            **page_headers(html, media="'self'", connect="'self'"),
+            # its recording (audio_url), its verdict script and votes, nothing else from outside the page
+            **page_headers(
+                html, script="'self'" if _OWN_SCRIPT.search(html) else "", media="'self'", connect="'self'"
+            ),
         },
     )
+
+
+REPORT_JS = Path(__file__).resolve().parent.parent / "report_templates" / "report.js"
+REPORT_JS_KEY = web.AppKey("report_js", bytes)  # read once at setup, not on the event loop per request
+MAX_VOTER_CHARS = 40
+
+
+async def report_script(request: web.Request) -> web.Response:
+    """The report page's verdict controls (a static file: the page's CSP allows scripts from 'self')."""
+    return web.Response(
+        body=request.app[REPORT_JS_KEY],
+        content_type="text/javascript",
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def _vote_of(request: web.Request) -> tuple[str, str, str]:
+    """(competency, verdict, user) from a JSON body; CallerError otherwise. JSON only: a cross-site form
+    cannot send it without the browser asking this origin first."""
+    if request.content_type != "application/json":
+        raise CallerError(415, "send JSON: {competency, verdict, user}")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CallerError(400, "the request body is not valid JSON") from None
+    fields = [body.get(k) if isinstance(body, dict) else None for k in ("competency", "verdict", "user")]
+    if not all(isinstance(f, str) for f in fields):
+        raise CallerError(400, "competency, verdict and user must be strings")
+    competency, verdict, user = fields
+    user = " ".join(user.split())
+    if not user or len(user) > MAX_VOTER_CHARS or not user.isprintable():
+        raise CallerError(400, f"user must be a name of 1 to {MAX_VOTER_CHARS} characters")
+    return competency, verdict, user
+
+
+_REFUSED = {
+    "gone": (410, "this interview was deleted"),
+    "not_ready": (409, "this interview has no analysis yet"),
+    "bad_competency": (400, "unknown competency"),
+    "bad_verdict": (400, "verdict must be agree, too_high, too_low, wrong_evidence or missed"),
+}
+
+
+async def report_verdict(request: web.Request) -> web.Response:
+    """A verdict from the report page: the signed link is the authority (as it is for reading the
+    report); the voter is the name they typed, recorded with platform "web"."""
+    from bot.render import tally_texts
+    from bot.storage import VerdictError
+
+    service: Service = request.app[SERVICE_KEY]
+    interview_id, token = request.match_info["id"], request.match_info["token"]
+    if not service.verify_link(interview_id, token):
+        return error(403, "this report link is invalid or has expired")
+    try:
+        competency, verdict, user = await _vote_of(request)
+        tally = await service.db.verdicts.record(interview_id, competency, verdict, user, "web")
+    except CallerError as exc:
+        return error(exc.status, str(exc))
+    except VerdictError as exc:
+        return error(*_REFUSED[exc.reason])
+    await service.db.audit(f"web:{user}", "verdict", interview_id, {"verdict": verdict})
+    analysis = await service.db.interviews.analysis(interview_id) or {}
+    lang = analysis.get("language") or "en"
+    label = f"{texts.localize(texts.REPORT[verdict], lang)} · {competency_name(competency, lang)}"
+    return reply({"tally": tally, "tally_text": tally_texts(tally, lang), "label": label})
 
 
 async def report_audio(request: web.Request) -> web.StreamResponse:
@@ -394,6 +470,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 def setup(app: web.Application, service: Service) -> None:
     app[SERVICE_KEY] = service
+    app[REPORT_JS_KEY] = REPORT_JS.read_bytes()
     app.middlewares.append(errors_as_json)
     app.router.add_post("/v1/interviews", create_interview)
     app.router.add_get("/v1/interviews", list_interviews)
@@ -406,6 +483,8 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/r/{id}/{token}", report_page)
     app.router.add_get("/r/{id}/{token}/audio", report_audio)
+    app.router.add_post("/r/{id}/{token}/verdicts", report_verdict)
+    app.router.add_get("/r/report.js", report_script)
     live.setup(app, service)
 
 
@@ -551,6 +630,22 @@ OPENAPI: dict[str, Any] = {
                 "summary": "The live captions page (microphone -> /v1/live); open as /live?token=...",
                 "parameters": [{"name": "token", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "HTML"}, "401": {"description": "no valid token"}},
+            }
+        },
+        "/r/{id}/{token}/verdicts": {
+            "post": {
+                "security": [],
+                "summary": "A verdict from the report page (the signed report link authorises it): JSON "
+                "{competency, verdict: agree|too_high|too_low|wrong_evidence|missed, user: a name}; "
+                "answers {tally, tally_text, label}; one per name per competency, the latest wins",
+                "responses": {
+                    "200": {"description": "stored (platform web)"},
+                    "400": _ERR,
+                    "403": _ERR,
+                    "409": _ERR,
+                    "410": _ERR,
+                    "415": _ERR,
+                },
             }
         },
         "/healthz": {

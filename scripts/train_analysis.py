@@ -5,6 +5,7 @@ k-fold cross-validation on the training split only; the held-out split is never 
 
     python scripts/train_analysis.py corpus/analysis/train.jsonl            # CV over recipes, then fit
     python scripts/train_analysis.py corpus/analysis/train.jsonl --recipe use,2048,1,1 --no-cv
+    python scripts/train_analysis.py corpus/analysis/train.jsonl --verdicts verdicts.jsonl --out /tmp/m.npz
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import json
 import os
 import sys
 import time
@@ -41,6 +43,7 @@ from bot.analysis.semantic import (  # noqa: E402
     LocalModel,
     Recipe,
 )
+from bot.verdicts import language_of  # noqa: E402
 
 KEYS = COMPETENCIES  # the corpus labels the built-in competencies
 MIN_PRECISION = 0.85
@@ -98,6 +101,9 @@ def featurise(snippets: list[corpus.Snippet], recipe: Recipe, cache: Path) -> Da
     y, mask = corpus.competency_labels(snippets, KEYS)
     cx = [f.clause_matrix(u, table) for u in units]
     cy = [corpus.clause_labels(s, u) for s, u in zip(snippets, units)]
+    for i, s in enumerate(snippets):
+        if s.id.startswith(VERDICT_PREFIX):  # no qualifier or vague labels: competency heads only
+            cx[i], cy[i] = cx[i][:0], cy[i][:0]
     return Data(f.unit_matrix(units, table), y, mask, cx, cy, f.floors(), f.floors(clause=True))
 
 
@@ -277,6 +283,51 @@ def decision_rules(snippets, coof: list[np.ndarray], ct: np.ndarray) -> dict:
     return {"q": q_rules, "v": v_rule, "cv": {"qual_R": qr, "qual_P": qp, "vague_R": vr, "vague_P": vp}}
 
 
+# ---- interviewers' verdicts (`interview-bot verdicts export --jsonl`) folded into the training data --------
+# What a verdict says about the competency it is on: True shows it, False does not, None says nothing
+# about presence (the heads predict whether a competency is shown, not how high its score is).
+VERDICT_PREFIX = "verdict-"  # the ids of snippets made from verdicts
+VERDICT_LABEL: dict[str, bool | None] = {
+    "agree": True,
+    "too_low": True,
+    "missed": True,
+    "wrong_evidence": False,
+    "too_high": None,
+}
+
+
+def load_verdicts(path: Path) -> list[dict]:
+    """An export: a JSON array (the default) or JSON Lines (--jsonl)."""
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def verdict_snippets(rows: list[dict]) -> list[corpus.Snippet]:
+    """Exported verdicts as training snippets, one per candidate answer: a competency the majority of its
+    verdicts says the answer shows is `required`, one they say it does not show is neither required nor
+    allowed (crediting it is a false positive), and every other competency is `allowed` (masked: the
+    verdicts say nothing about it). A verdict without an answer (a missed competency; no answer is cited)
+    is skipped. They carry no qualifier or vague-claim labels, so they train the competency heads only."""
+    votes: dict[str, dict[str, int]] = {}
+    for r in rows:
+        answer, label = " ".join((r.get("answer_text") or "").split()), VERDICT_LABEL.get(r["verdict"])
+        if answer and label is not None and r["competency"] in KEYS:
+            tally = votes.setdefault(answer, {})
+            tally[r["competency"]] = tally.get(r["competency"], 0) + (1 if label else -1)
+    out = []
+    for answer, tally in votes.items():
+        required = [k for k, n in tally.items() if n > 0]
+        allowed = [k for k in KEYS if k not in tally or tally[k] == 0]
+        digest = hashlib.sha256(answer.encode()).hexdigest()[:12]
+        turns = [{"speaker": "candidate", "text": answer}]
+        out.append(
+            corpus.Snippet(f"{VERDICT_PREFIX}{digest}", language_of(answer), turns, required, allowed, [], [])
+        )
+    return out
+
+
 def parse_recipe(text: str) -> Recipe:
     emb, ngram, sig, q = text.split(",")
     return Recipe(emb if emb != "none" else "use", int(ngram), sig == "1", q == "1", emb != "none")
@@ -335,9 +386,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cv", action="store_true", help="fit the first recipe and first l2 values directly")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
     ap.add_argument("--out", type=Path, default=ARTEFACT)
+    ap.add_argument(
+        "--verdicts", type=Path, action="append", default=[], help="an export of interviewers' verdicts"
+    )
     args = ap.parse_args(argv)
     snippets = corpus.load(args.train)
     print(f"{len(snippets)} training snippets from {', '.join(p.name for p in args.train)}")
+    for path in args.verdicts:
+        folded = verdict_snippets(load_verdicts(path))
+        snippets += folded
+        print(f"{len(folded)} answers with verdicts from {path.name}")
     recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1", "use,2048,1,1"])]
     l2s = [float(x) for x in args.l2.split(",")]
     cl2s = [float(x) for x in args.clause_l2.split(",")]
@@ -354,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         print("chosen:", best[1], "l2", best[2], "clause l2", best[3])
-    train_final(snippets, best[1], best[2], best[3], args.cache, args.out, args.train)
+    train_final(snippets, best[1], best[2], best[3], args.cache, args.out, args.train + args.verdicts)
     return 0
 
 

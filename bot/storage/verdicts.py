@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
+from .interviews import Visible, access_clause
 from .schema import now, upsert
 
 VERDICTS: tuple[str, ...] = ("agree", "too_high", "too_low", "wrong_evidence", "missed")
@@ -30,7 +32,8 @@ class CompetencyStats:
     total: int
     counts: dict[str, int]
     agreement: float | None  # agree / all verdicts on a score (missed ones excluded)
-    by_version: dict[str, dict[str, Any]]
+    by_version: dict[str, dict[str, Any]]  # {version: {total, agreement, by_week}}
+    by_week: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"2026-W48": {total, agreement}}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class CompetencyStats:
             "counts": self.counts,
             "agreement": self.agreement,
             "by_version": self.by_version,
+            "by_week": self.by_week,
         }
 
 
@@ -59,6 +63,25 @@ def _answer_of(analysis: dict[str, Any], start: float | None, evidence: str) -> 
 def _agreement(counts: Counter) -> float | None:
     scored = sum(n for v, n in counts.items() if v != "missed")
     return round(counts["agree"] / scored, 3) if scored else None
+
+
+def iso_week(at: str) -> str:
+    """'2026-W48' for an ISO timestamp (the week it falls in, Monday to Sunday, in UTC)."""
+    year, week, _ = datetime.fromisoformat(at).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter(r["verdict"] for r in rows)
+    return {"total": len(rows), "agreement": _agreement(counts)}
+
+
+def _weekly(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{week: {total, agreement}}, oldest week first (weeks without verdicts are left out)."""
+    weeks: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: r["at"]):
+        weeks.setdefault(iso_week(r["at"]), []).append(r)
+    return {week: _summary(mine) for week, mine in weeks.items()}
 
 
 class Verdicts:
@@ -111,6 +134,20 @@ class Verdicts:
             out.setdefault(r["competency"], {})[r["verdict"]] = r["n"]
         return out
 
+    def counts_between(self, visible: Visible, start: str, end: str) -> dict[str, dict[str, int]]:
+        """{competency: {verdict: count}} of the verdicts given in [start, end) on the interviews of the
+        channels in `visible` (None: all)."""
+        where, args = access_clause(visible)
+        sql = (
+            "select v.competency, v.verdict, count(*) as n from verdicts v join interviews i "
+            f"on i.id = v.interview_id where {where} and v.at >= ? and v.at < ? "
+            "group by v.competency, v.verdict"
+        )
+        out: dict[str, dict[str, int]] = {}
+        for r in self.db.query(sql, [*args, start, end]):
+            out.setdefault(r["competency"], {})[r["verdict"]] = r["n"]
+        return out
+
     def export(self, since: str | None = None) -> list[dict[str, Any]]:
         """Every verdict (oldest first), in the export's shape."""
         sql = (
@@ -122,8 +159,9 @@ class Verdicts:
     def stats(
         self, since: str | None = None, channel: tuple[str, str] | None = None
     ) -> list[CompetencyStats]:
-        """Per competency: counts, the agreement rate and the same per analysis version."""
-        sql = "select v.competency, v.verdict, v.analysis_version from verdicts v"
+        """Per competency: counts, the agreement rate, the same per analysis version, and each per ISO
+        week."""
+        sql = "select v.competency, v.verdict, v.analysis_version, v.at from verdicts v"
         args: list[Any] = [since or ""]
         where = " where v.at >= ?"
         if channel:
@@ -137,7 +175,9 @@ class Verdicts:
             counts = Counter(r["verdict"] for r in mine)
             versions: dict[str, dict[str, Any]] = {}
             for version in sorted({r["analysis_version"] for r in mine}):
-                vc = Counter(r["verdict"] for r in mine if r["analysis_version"] == version)
-                versions[version] = {"total": sum(vc.values()), "agreement": _agreement(vc)}
-            out.append(CompetencyStats(comp, len(mine), dict(counts), _agreement(counts), versions))
+                of_version = [r for r in mine if r["analysis_version"] == version]
+                versions[version] = {**_summary(of_version), "by_week": _weekly(of_version)}
+            out.append(
+                CompetencyStats(comp, len(mine), dict(counts), _agreement(counts), versions, _weekly(mine))
+            )
         return out

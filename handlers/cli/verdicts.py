@@ -23,7 +23,7 @@ def _since(text: str | None) -> str | None:
 
 def cmd_verdicts(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import Store
-    from bot.verdicts import stats_lines, to_snippets
+    from bot.verdicts import stats_lines, to_snippets, weekly_lines
 
     store = Store(settings.db_path)
     try:
@@ -41,8 +41,13 @@ def cmd_verdicts(args: argparse.Namespace, settings: Settings) -> int:
         stats = store.verdicts.stats(since)
         if args.json:
             print(json.dumps([s.to_dict() for s in stats], ensure_ascii=False, indent=2))
+        elif not stats:
+            print("no verdicts yet")
         else:
-            print("\n".join(stats_lines(stats, args.language or "en")) or "no verdicts yet")
+            lang = args.language or "en"
+            print("\n".join(stats_lines(stats, lang)))
+            print("\n" + ("每周（ISO 周）" if lang == "zh" else "Per week (ISO weeks)"))
+            print("\n".join(weekly_lines(stats, lang)))
         return EXIT_OK
     finally:
         store.close()

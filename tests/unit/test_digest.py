@@ -240,6 +240,51 @@ async def test_what_a_digest_holds(service):
     assert "等待决定的候选人" in md and "尚未追问的问题" in md and "韩梅梅" not in md
 
 
+def give_verdicts(service, iid: str, verdicts: list[tuple[str, str]], when: str) -> None:
+    """(competency, verdict) by one person each, dated `when`."""
+    store = service.own_store
+    for n, (comp, verdict) in enumerate(verdicts):
+        store.verdicts.record(iid, comp, verdict, f"U{n}", "slack")
+        store.db.execute(
+            "update verdicts set at = ? where user = ? and interview_id = ? and competency = ?",
+            [at(when).isoformat(), f"U{n}", iid, comp],
+        )
+    store.db.conn.commit()
+
+
+async def test_the_digest_says_how_often_interviewers_agreed_with_the_scores_this_week(service):
+    poster = Poster()
+    sched = scheduler(service, poster)
+    subscribe(service, created="2026-11-20T00:00:00+08:00")
+    subscribe(service, channel="C2", created="2026-11-20T00:00:00+08:00", language="en")
+    mine = store_round(service, "1", at=at("2026-11-20T10:00:00+08:00"))
+    other = store_round(service, "1", candidate="李雷", at=at("2026-11-20T10:00:00+08:00"), channel="C2")
+    week = (
+        [("technical_depth", "agree")] * 3
+        + [("leadership", "too_high")] * 2
+        + [
+            ("leadership", "wrong_evidence"),
+            ("communication", "missed"),
+        ]
+    )
+    give_verdicts(service, mine, week, "2026-11-22T12:00:00+08:00")
+    give_verdicts(service, mine, [("learning", "too_low")] * 5, "2026-11-10T12:00:00+08:00")  # long ago
+    give_verdicts(service, other, [("learning", "agree")], "2026-11-23T12:00:00+08:00")
+    await sched.run_due(at("2026-11-24T09:00:01+08:00"))
+    by_target = {t: d for t, d in poster.posts}
+    line = "近 7 天面试官认同 6 个评分中的 50%；争议最多：领导力（2 偏高，1 证据不对）"
+    assert by_target["C1"].agreement == line
+    assert by_target["C2"].agreement == "Interviewers agreed with 100% of 1 scores in the last 7 days"
+    data = by_target["C1"].to_dict()
+    assert line in render_history("digest", data, "md").replace("\\", "")
+    assert line in render_history("digest", data, "slack") and line in render_history(
+        "digest", data, "feishu"
+    )
+    assert digest.agreement_line({"leadership": {"too_high": 3}, "learning": {"agree": 7}}, "en") == (
+        "Interviewers agreed with 70% of 10 scores in the last 7 days; most disputed: Leadership (3 too high)"
+    )
+
+
 async def test_an_empty_day_says_so_or_is_skipped(service):
     poster = Poster()
     sched = scheduler(service, poster)
@@ -249,6 +294,7 @@ async def test_an_empty_day_says_so_or_is_skipped(service):
     assert sorted(o.status for o in outcomes) == ["posted", "skipped"]
     assert [t for t, _ in poster.posts] == ["C1"]
     assert "这段时间没有完成的面试" in render_history("digest", poster.posts[0][1].to_dict(), "md")
+    assert poster.posts[0][1].agreement is None  # no verdicts, no agreement line
     assert await sched.run_due(at("2026-11-24T09:30:00+08:00")) == []  # skipped counts as done for the day
 
 

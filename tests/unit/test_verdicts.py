@@ -101,6 +101,34 @@ def test_stats_per_competency_and_version(store):
     assert "67%" in stats_lines([stats[comp]], "en")[0]
 
 
+def test_stats_per_iso_week_per_competency_and_version(store, cli):
+    comp = scored(store)[0]
+    for user, verdict, at, version in (
+        ("U1", "agree", "2026-11-16T09:00:00+00:00", "v1"),  # Monday of 2026-W47
+        ("U2", "too_high", "2026-11-22T23:00:00+00:00", "v1"),  # Sunday of 2026-W47
+        ("U3", "agree", "2026-11-23T08:00:00+00:00", "v2"),  # 2026-W48
+        ("U4", "agree", "2026-11-24T08:00:00+00:00", "v2"),
+    ):
+        store.verdicts.record(store.iid, comp, verdict, user, "slack")
+        store.db.execute(
+            "update verdicts set at = ?, analysis_version = ? where user = ?", [at, version, user]
+        )
+    store.db.conn.commit()
+    [stat] = store.verdicts.stats()
+    assert stat.by_week == {
+        "2026-W47": {"total": 2, "agreement": 0.5},
+        "2026-W48": {"total": 2, "agreement": 1.0},
+    }
+    assert stat.by_version["v1"]["by_week"] == {"2026-W47": {"total": 2, "agreement": 0.5}}
+    assert stat.by_version["v2"]["by_week"] == {"2026-W48": {"total": 2, "agreement": 1.0}}
+    code, out = cli("verdicts", "stats", "--json")
+    assert code == 0 and json.loads(out)[0]["by_week"]["2026-W48"] == {"total": 2, "agreement": 1.0}
+    code, out = cli("verdicts", "stats")
+    assert code == 0 and "2026-W47 50% (2) · 2026-W48 100% (2)" in out
+    assert "  v1: 2026-W47 50% (2)" in out and "  v2: 2026-W48 100% (2)" in out
+    assert store.verdicts.stats(since="2026-11-23")[0].by_week == {"2026-W48": {"total": 2, "agreement": 1.0}}
+
+
 def _check_corpus():
     spec = importlib.util.spec_from_file_location("check_corpus", ROOT / "scripts" / "check_corpus.py")
     module = importlib.util.module_from_spec(spec)
@@ -137,6 +165,45 @@ def test_export_round_trips_into_the_corpus_format(store, tmp_path):
     agree, wrong = order.index("agree"), order.index("wrong_evidence")
     assert y[agree, j] == 1 and mask[agree, j] == 1 and mask[agree].sum() == 1
     assert y[wrong, j] == 0 and mask[wrong, j] == 1 and mask[wrong].sum() == 1
+
+
+def test_the_trainer_folds_an_export_in_one_snippet_per_answer(store, tmp_path, monkeypatch):
+    """scripts/train_analysis.py --verdicts: the majority of an answer's verdicts on a competency decides
+    it (agree, too low: shown; wrong evidence: not shown; too high: says nothing about it)."""
+    first, second = scored(store)[:2]
+    for comp, verdict, user in (
+        (first, "agree", "U1"),
+        (first, "agree", "U2"),
+        (first, "wrong_evidence", "U3"),
+        (second, "too_high", "U1"),
+        ("learning", "missed", "U1"),
+    ):
+        store.verdicts.record(store.iid, comp, verdict, user, "web")
+    path = tmp_path / "verdicts.json"
+    path.write_text(json.dumps(store.verdicts.export(), ensure_ascii=False), encoding="utf-8")  # the default
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    ta = importlib.import_module("train_analysis")
+    rows = ta.load_verdicts(path)
+    assert len(rows) == 5
+    snippets = ta.verdict_snippets(rows)
+    by_answer = {s.turns[0]["text"]: s for s in snippets}
+    answer = next(r["answer_text"] for r in rows if r["competency"] == first)
+    mine = by_answer[answer]
+    assert first in mine.required and first not in mine.allowed
+    assert all(s.turns[0]["speaker"] == "candidate" and not s.qualifiers for s in snippets)
+    assert not any("learning" in s.required for s in snippets)  # a missed one cites no answer
+    other = next(r["answer_text"] for r in rows if r["competency"] == second)
+    assert second in by_answer[other].allowed  # too high: masked
+    jsonl = tmp_path / "verdicts.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert ta.load_verdicts(jsonl) == rows
+    wrong = [
+        {**r, "verdict": "wrong_evidence", "user": f"X{i}"}
+        for i, r in enumerate(rows)
+        if r["competency"] == first
+    ]
+    [flipped] = [s for s in ta.verdict_snippets(rows + wrong * 2) if s.turns[0]["text"] == answer]
+    assert first not in flipped.required + flipped.allowed  # now most say it does not show it
 
 
 @pytest.fixture
