@@ -33,6 +33,7 @@ from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_
 from bot.analysis.embed import load_embedder  # noqa: E402
 from bot.analysis.linear import LinearHeads, fit  # noqa: E402
 from bot.analysis.local import _pleasantry, quote  # noqa: E402
+from bot.analysis.mlp import MlpHeads, MlpOptions, fit_mlp  # noqa: E402
 from bot.analysis.model import COMPETENCIES  # noqa: E402
 from bot.analysis.semantic import (  # noqa: E402
     ARTEFACT,
@@ -136,17 +137,26 @@ def prf(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> tuple[float, float, f
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+MLP = MlpOptions()  # the network half of the competency model (0 hidden units: logistic heads only)
+
+
 @dataclass
 class Fitted:
     comp: LinearHeads
     clause: LinearHeads
+    mlp: MlpHeads | None = None
+
+    def unit_probs(self, x: np.ndarray) -> np.ndarray:
+        p = self.comp.predict(x)
+        return p if self.mlp is None else 0.5 * (p + self.mlp.predict(x))
 
 
 def fit_heads(d: Data, idx: np.ndarray, l2: float, cl2: float) -> Fitted:
     comp = fit(d.x[idx], d.y[idx], d.mask[idx], l2=l2, scale_floor=d.floor)
+    mlp = fit_mlp(d.x[idx], d.y[idx], d.mask[idx], MLP, scale_floor=d.floor) if MLP.hidden else None
     cx = np.concatenate([d.cx[i] for i in idx if len(d.cx[i])])
     cy = np.concatenate([d.cy[i] for i in idx if len(d.cx[i])])
-    return Fitted(comp, fit(cx, cy, l2=cl2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200))
+    return Fitted(comp, fit(cx, cy, l2=cl2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200), mlp)
 
 
 def crossval(d: Data, l2: float, cl2: float, folds: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -159,7 +169,7 @@ def crossval(d: Data, l2: float, cl2: float, folds: int = 5) -> tuple[np.ndarray
         test = order[k::folds]
         train = np.setdiff1d(order, test)
         fitted = fit_heads(d, train, l2, cl2)
-        oof[test] = fitted.comp.predict(d.x[test])
+        oof[test] = fitted.unit_probs(d.x[test])
         for i in test:
             if len(d.cx[i]):
                 coof[i] = fitted.clause.predict(d.cx[i])
@@ -329,8 +339,9 @@ def verdict_snippets(rows: list[dict]) -> list[corpus.Snippet]:
 
 
 def parse_recipe(text: str) -> Recipe:
-    emb, ngram, sig, q = text.split(",")
-    return Recipe(emb if emb != "none" else "use", int(ngram), sig == "1", q == "1", emb != "none")
+    emb, ngram, sig, q, *mx = text.split(",")
+    maxpool = bool(mx) and mx[0] == "1"
+    return Recipe(emb if emb != "none" else "use", int(ngram), sig == "1", q == "1", emb != "none", maxpool)
 
 
 def search(snippets: list[corpus.Snippet], recipes: list[Recipe], cache: Path, l2s, cl2s):
@@ -369,8 +380,10 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
         thresholds(oof, d.y, d.mask, 1.0, MIN_PRECISION),
         fitted.clause,
         ct,
+        comp_mlp=fitted.mlp,
     )
     meta = {"l2": l2, "clause_l2": cl2, "train_snippets": len(snippets), "train_sha256_8": digest}
+    meta["mlp"] = MLP.__dict__
     meta["clause_rules"] = decision_rules(snippets, coof, ct)
     model.save(out, meta)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB), version {version}")
@@ -378,9 +391,13 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
 
 
 def main(argv: list[str] | None = None) -> int:
+    global MLP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="+", type=Path)
-    ap.add_argument("--recipe", action="append", help="embedder,ngram_dim,signals,question e.g. use,2048,1,1")
+    ap.add_argument(
+        "--recipe", action="append", help="embedder,ngram_dim,signals,question[,maxpool] e.g. e5,2048,1,1,1"
+    )
+    ap.add_argument("--mlp-hidden", type=int, default=MLP.hidden, help="0: logistic heads only")
     ap.add_argument("--l2", default="30,100", help="comma list for the competency heads")
     ap.add_argument("--clause-l2", default="30", help="comma list for the clause heads")
     ap.add_argument("--no-cv", action="store_true", help="fit the first recipe and first l2 values directly")
@@ -396,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         folded = verdict_snippets(load_verdicts(path))
         snippets += folded
         print(f"{len(folded)} answers with verdicts from {path.name}")
-    recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1", "use,2048,1,1"])]
+    MLP = MlpOptions(hidden=args.mlp_hidden)
+    recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1,1", "use,2048,1,1,1"])]
     l2s = [float(x) for x in args.l2.split(",")]
     cl2s = [float(x) for x in args.clause_l2.split(",")]
     if args.no_cv:

@@ -19,6 +19,7 @@ import numpy as np
 from . import records
 from .embed import Embedder, ModelUnavailable, load_embedder
 from .linear import LinearHeads
+from .mlp import MlpHeads
 from .model import QUALIFIER_TYPES, VAGUE_TYPES
 from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
@@ -34,6 +35,7 @@ class Recipe:
     signals: bool = True
     question: bool = True
     embeddings: bool = True
+    maxpool: bool = False  # the element-wise max of the sentence embeddings next to their mean
 
 
 @dataclass
@@ -79,8 +81,9 @@ class Featurizer:
             sizes = [(dim, 1e-3), (self.recipe.ngram_dim, ngram_floor), (2 * n_sig, 1e-3)]
         else:
             q = dim if self.recipe.question else 0
+            mx = dim if self.recipe.maxpool else 0
             sizes = [
-                (dim + q, 1e-3),
+                (dim + q + mx, 1e-3),
                 (self.recipe.ngram_dim, ngram_floor),
                 (n_sig if self.recipe.signals else 0, 1e-3),
             ]
@@ -102,11 +105,18 @@ class Featurizer:
         mean = np.mean(vs, axis=0)
         return mean / (np.linalg.norm(mean) or 1.0)
 
+    def _max(self, table: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+        """One strong sentence in a long answer is diluted in the mean; the max keeps it."""
+        vs = [table[t] for t in texts if t in table]
+        return np.max(vs, axis=0) if vs else np.zeros(self.embedder.dim, dtype=np.float32)
+
     def text_features(self, table: dict[str, np.ndarray], text: str, parts: list[str], question: str):
         r = self.recipe
         out = [self._emb(table, parts)]
         if r.question and r.embeddings and self.embedder is not None:
             out.append(self._emb(table, [question]) if question else np.zeros(self.embedder.dim, np.float32))
+        if r.maxpool and r.embeddings and self.embedder is not None:
+            out.append(self._max(table, parts))
         out.append(ngram_vector(text, r.ngram_dim))
         if r.signals:
             out.append(signal_vector(text))
@@ -142,6 +152,12 @@ def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
     )
 
 
+def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
+    if "mlp_w1" not in data:  # an artefact from before the network half
+        return None
+    return MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
+
+
 @dataclass
 class LocalModel:
     version: str
@@ -153,6 +169,7 @@ class LocalModel:
     clause_thresholds: np.ndarray
     embedder: Embedder | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    comp_mlp: MlpHeads | None = None  # when trained, the answer's score is the mean of both heads
     _examples: dict[str, np.ndarray] = field(default_factory=dict)
 
     def save(self, path: Path, meta: dict[str, object]) -> None:
@@ -160,6 +177,8 @@ class LocalModel:
         for prefix, heads in (("comp", self.comp), ("clause", self.clause)):
             for k in ("mean", "scale", "weights", "bias"):
                 arrays[f"{prefix}_{k}"] = getattr(heads, k).astype(np.float16)
+        if self.comp_mlp is not None:
+            arrays.update({f"mlp_{k}": v.astype(np.float16) for k, v in self.comp_mlp.arrays().items()})
         info = {"version": self.version, "recipe": self.recipe.__dict__, "comp_keys": list(self.comp_keys)}
         arrays["meta"] = np.array(json.dumps({**info, **meta}, ensure_ascii=False))
         arrays["comp_thresholds"] = self.comp_thresholds.astype(np.float32)
@@ -184,6 +203,7 @@ class LocalModel:
                 _heads(data, "clause"),
                 data["clause_thresholds"],
                 meta=meta,
+                comp_mlp=_mlp(data),
             )
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(
@@ -202,12 +222,17 @@ class LocalModel:
     def featurizer(self) -> Featurizer:
         return Featurizer(self.recipe, self.embedder)
 
+    def unit_probs(self, x: np.ndarray) -> np.ndarray:
+        """Per-answer probabilities, before the thresholds: logistic heads, averaged with the network."""
+        p = self.comp.predict(x)
+        return p if self.comp_mlp is None else 0.5 * (p + self.comp_mlp.predict(x))
+
     def score(self, units: list[Unit]) -> list[UnitScores]:
         if not units:
             return []
         f = self.featurizer
         table = f.embed_units(units)
-        unit_p = self.comp.predict(f.unit_matrix(units, table)) - self.comp_thresholds + 0.5
+        unit_p = self.unit_probs(f.unit_matrix(units, table)) - self.comp_thresholds + 0.5
         keys = tuple(k for k in records.competency_keys() if k in self.comp_keys or records.get(k).examples)
         out = []
         for i, unit in enumerate(units):
