@@ -146,7 +146,9 @@ def _clause_findings(
         missing = vague_missing(c.text, [float(x) for x in probs[nq:]], rules)
         if missing is None:
             continue
-        template = "perf" if missing in ("number", "mechanism") and _PERF.search(text) else missing
+        # a vague performance claim, whatever piece the model says it misses, is best probed by numbers
+        # before and after and how the bottleneck was found
+        template = "perf" if _PERF.search(text) else missing
         question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
         vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
     return quals, vague

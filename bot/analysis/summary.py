@@ -62,10 +62,19 @@ def recommend(score: float | None, coverage: float) -> str:
     return "hold"
 
 
+# An uncaveated quote the model credits with confidence (calibrated p >= 0.75) or one with a figure in it.
+STRONG_EVIDENCE = 0.9
+
+
 def _strengths(competencies: dict[str, CompetencyResult], language: str) -> list[str]:
     zh = language == "zh"
     best = sorted(
-        ((k, e) for k, c in competencies.items() for e in c.evidence if not e.caveats and e.weight >= 1.0),
+        (
+            (k, e)
+            for k, c in competencies.items()
+            for e in c.evidence
+            if not e.caveats and e.weight >= STRONG_EVIDENCE
+        ),
         key=lambda ke: -ke[1].weight,
     )
     strengths, seen = [], set()
