@@ -169,6 +169,7 @@ class Fix:
     original: str
     corrected: str
     offset: int  # character offset in the corrected text
+    at: int = 0  # character offset in the original text (where the ASR's word timings point)
 
 
 def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int | None:
@@ -248,7 +249,7 @@ class TermCorrector:
             else:  # English speech: Latin words are spelled by the ASR, not guessed by us
                 fixed_run, run_fixes = run.group(), []
             base = sum(len(p) for p in out)
-            fixes += [Fix(f.original, f.corrected, base + f.offset) for f in run_fixes]
+            fixes += [Fix(f.original, f.corrected, base + f.offset, run.start() + f.at) for f in run_fixes]
             out.append(fixed_run)
             last = run.end()
         out.append(text[last:])
@@ -292,7 +293,7 @@ class TermCorrector:
             latin = not HAN.match(term)
             if latin and i > 0:
                 result.append(" ")  # a Latin word in Chinese text stands apart: 我们用 Redis 做缓存
-            fixes.append(Fix(run[i : i + length], term, len("".join(result))))
+            fixes.append(Fix(run[i : i + length], term, len("".join(result)), i))
             result.append(term + (" " if latin and i + length < len(run) else ""))
             context_terms.add(term)
             i += length
