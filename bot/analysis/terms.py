@@ -198,8 +198,9 @@ class Fix:
 
 @cache
 def _unround(syl: str) -> str:
-    """The syllable with ü read as i (过力器 for 过滤器, 点击力 for 点击率, 系列化 for 序列化): a confusion of
-    Mandarin ASR and southern accents. pypinyin writes ü as v after n/l and as u after j/q/x/y."""
+    """The syllable with ü read as i (点击力 for 点击率, 转化力 for 转化率): a confusion of Mandarin ASR and
+    southern accents. pypinyin writes ü as v after n/l and as u after j/q/x/y. (Terms are indexed by their
+    first syllable's final, so a term whose first syllable is misheard this way is not found: 系列化.)"""
     ini, fin = _split(syl)
     if ini in ("j", "q", "x", "y") and fin.startswith("u"):
         fin = "v" + fin[1:]
