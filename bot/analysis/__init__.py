@@ -71,7 +71,8 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
 
 
 def _correction_time(u: Utterance, offset: int) -> float:
-    """Start time of the word at character `offset` of the utterance, else interpolated."""
+    """Start time of the word at character `offset` of the utterance as heard (before correction), else
+    interpolated."""
     pos = 0
     for w in u.words:
         pos += len(w["text"].strip())
@@ -118,9 +119,7 @@ def _correct_terms(utterances: list[Utterance], corrector: TermCorrector, langua
         if fixes:
             for f in fixes:
                 corrections.append(
-                    Correction(
-                        original=f.original, corrected=f.corrected, start=_correction_time(u, f.offset)
-                    )
+                    Correction(original=f.original, corrected=f.corrected, start=_correction_time(u, f.at))
                 )
             u.original_text, u.text = u.text, fixed
             u.flags.append("corrected")

@@ -82,6 +82,53 @@ def test_correct_everyday_text_never_changes(corrector, text):
     assert corrector.correct(text, context="数据库 线程池 缓存") == (text, [])
 
 
+# Correct interview speech (from the analysis corpus) that an earlier corrector changed: a fraction is not a
+# branch, 多台机器 is not polymorphism, a word jieba knows is what was said, a window may not cut into a
+# word, an ordinary English word is not a product name. `bench/accuracy.py` checks every corpus sentence.
+CORPUS_SPEECH = [
+    "上线以后大概拦截了百分之六七十的咨询",  # 分之 -> 分支
+    "这个问题出现概率大概千分之一，而且可以人工修正",
+    "因为多台机器时钟对不齐，毫秒级的话同一时刻两条消息会乱掉",  # 多台 -> 多态
+    "我去一个做 C++ 的组支援，完全不熟他们的代码",  # 不熟 -> 部署
+    "一次导十几万行，直接把服务内存打爆了，OOM",  # 打爆 -> 打包
+    "然后直接拿我们组一个最小的实时需求来做，边做边查",  # 直接拿 -> 字节码
+    "我印象里用户数翻了 1 倍还多，但具体我不敢确定",  # 印象里 -> 影响力
+    "我就找财务的同事要了几份会计分录的例子",  # 几份 -> 积分
+    "我牵头做了一个设计规范，在 Figma 里做成了组件库",  # 设计规范 -> 设机柜范
+    "再把图片内存缓存上限压到可用内存的八分之一",  # 到可 -> Docker
+    "序列化后体积小了六成，反序列化的 CPU 降了一半多",  # 体积小 -> 体绩效
+    "迁移的时候只要改路由表就能把一个客户从共享升级成独立库",  # 升级成 -> 升继承
+    "每次打包都在同一台测试机上冷启动十次取中位数",  # 取中 -> 去重
+    "我排了一个轮值表，每周一个主值班一个副值班",  # 值表 -> 指标
+    "已经是终态的就直接返回成功，相当于一个乐观锁",  # 终态 -> 中台
+    "我拿这个结果去跟其他总监讲，第二个季度就全推开了",  # 总监讲 -> 中间件
+    "先让前端把那个入口灰掉止血，然后把这个查询改成走 ES",  # 灰掉 -> 回调
+    "看门狗日志显示卡在 flash 写操作上，数据库和线程池都正常",  # flash -> Flask
+    "后端 Tomcat 的 keepAlive 超时是 60 秒，Nginx 的 keepalive_timeout 比它还长",  # -> Keepalived
+    "我把 cgroup 和 namespace 系统地看了一遍",  # cgroup -> cgroups
+]
+
+
+@pytest.mark.parametrize("text", CORPUS_SPEECH)
+def test_correct_interview_speech_never_changes(corrector, text):
+    assert corrector.correct(text, context="数据库 线程池 缓存") == (text, [])
+
+
+@pytest.mark.parametrize(
+    "heard, meant",
+    [
+        (
+            "模型的点击力提升了 8.5%，转化力提升了 3%",
+            "模型的点击率提升了 8.5%，转化率提升了 3%",
+        ),  # ü heard as i
+        ("嗯，我们那个产品经历一开始要的是全量重做首页", "嗯，我们那个产品经理一开始要的是全量重做首页"),
+        ("这个系统以前是用的主重复制，后来改成了半同步", "这个系统以前是用的主从复制，后来改成了半同步"),
+    ],
+)
+def test_misheard_terms_next_to_ordinary_words_are_restored(corrector, heard, meant):
+    assert corrector.correct(heard, context="数据库 线程池")[0] == meant
+
+
 def test_no_false_corrections_on_any_dev_set_reference_or_sample_script(corrector):
     """The false-correction rate on correct text is measured on every reference we have: it must be 0."""
     texts = [m["text"] for m in json.loads((ROOT / "bench/devset/manifest.json").read_text())]
