@@ -207,6 +207,19 @@ def _unround(syl: str) -> str:
     return ini + ("i" + fin[1:] if fin.startswith("v") else fin)
 
 
+@cache
+def _loose_finals(syl: str) -> frozenset[str]:
+    """Every final `syl` can be matched by in _match (exact, fuzzy, ü as i): two syllables whose sets do not
+    meet cannot match, which rules out most candidate terms at their second syllable cheaply."""
+    return frozenset(_split(x)[1] for x in (syl, fuzzy(syl), _unround(syl), _unround(fuzzy(syl))))
+
+
+@cache
+def _second_finals(term: str) -> frozenset[str]:
+    readings = _readings(term)
+    return frozenset().union(*(_loose_finals(o) for o in readings[1])) if len(readings) > 1 else frozenset()
+
+
 def _match(window_syls: list[str], readings: tuple[frozenset[str], ...]) -> int | None:
     """Number of syllables that differ only in their initial, or in ü against i; None when the window
     does not sound alike."""
@@ -242,6 +255,9 @@ class TermCorrector:
                 if t not in bucket:
                     bucket.append(t)
         self.term_set = set(self.zh_terms)
+        self.by_first_char: dict[str, list[str]] = {}  # finding terms in text: a few per character, not 2,000
+        for t in self.zh_terms:
+            self.by_first_char.setdefault(t[0], []).append(t)
         # Latin terms by how they sound in Mandarin, keyed by their fuzzy syllables (exact match only:
         # a transliteration is already a guess, one more guess on top would be noise).
         self.en_sounds: dict[tuple[str, ...], str] = {
@@ -266,8 +282,15 @@ class TermCorrector:
         found = {t for t in found if not any(t != o and t in o for o in found)}
         return sorted(found, key=lambda k: text.lower().find(k.lower()))
 
+    def _zh_terms_at(self, text: str) -> Iterable[tuple[int, str]]:
+        """(offset, term) for every occurrence of a Chinese term in `text`, overlapping ones too."""
+        for i, ch in enumerate(text):
+            for term in self.by_first_char.get(ch, ()):
+                if text.startswith(term, i):
+                    yield i, term
+
     def terms_in(self, text: str) -> set[str]:
-        found = {t for t in self.zh_terms if t in text}
+        found = {t for _, t in self._zh_terms_at(text)}
         found |= {self.en_terms[m.group(1)] for m in self.en_re.finditer(text.lower())}
         return found
 
@@ -318,11 +341,8 @@ class TermCorrector:
         if len(syls) != len(run):  # pypinyin keeps one syllable per Han character; be safe otherwise
             return run, []
         protected = [False] * len(run)
-        for term in self.zh_terms:  # text that already is a term stays exactly as spoken
-            at = run.find(term)
-            while at >= 0:
-                protected[at : at + len(term)] = [True] * len(term)
-                at = run.find(term, at + 1)
+        for at, term in self._zh_terms_at(run):  # text that already is a term stays exactly as spoken
+            protected[at : at + len(term)] = [True] * len(term)
         self._words = common_word_spans(run, CUT_WORD_FREQ)
         result, fixes, i = [], [], 0
         while i < len(run):
@@ -366,6 +386,8 @@ class TermCorrector:
         for term in candidates:  # longest first: zh_terms is sorted by length
             length = len(term)
             if length < 2 or i + length > len(run) or run[i : i + length] == term:
+                continue
+            if not _loose_finals(syls[i + 1]) & _second_finals(term):
                 continue
             near = _match(syls[i : i + length], _readings(term))  # the cheap, selective test first
             if near is None or near and (length < 3 or near > 1):
