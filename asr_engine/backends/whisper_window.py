@@ -18,6 +18,7 @@ import numpy as np
 from ..types import ChunkResult, Segment, Word
 from .whisper import MEAN_WORD_PROB_FLOOR, NO_SPEECH_DOUBT, plausible
 
+MAX_FRAMES = 3000  # Whisper's 30 s frame: the encoder's positions end there
 FRAME_QUANTUM = 100  # encode lengths round up to whole seconds: fewer shapes
 TAIL_FRAMES = 300  # padding after the audio, as in the 30 s frame: without it Whisper loops on short windows
 CONTEXT_TOKENS = 64  # the settled text before the window, as a prompt
@@ -32,10 +33,10 @@ def encode_window(model, samples: np.ndarray):
     import ctranslate2
 
     features = model.feature_extractor(samples)[:, :-1]  # the extractor adds one frame of padding
-    frames = features.shape[-1]
-    padded = -(-(frames + TAIL_FRAMES) // FRAME_QUANTUM) * FRAME_QUANTUM
+    frames = min(features.shape[-1], MAX_FRAMES - TAIL_FRAMES)  # live windows are far shorter than 27 s
+    padded = min(MAX_FRAMES, -(-(frames + TAIL_FRAMES) // FRAME_QUANTUM) * FRAME_QUANTUM)
     batch = np.zeros((1, features.shape[0], padded), dtype=np.float32)
-    batch[0, :, :frames] = features
+    batch[0, :, :frames] = features[:, :frames]
     return model.model.encode(ctranslate2.StorageView.from_array(batch)), frames
 
 
