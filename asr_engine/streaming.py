@@ -9,9 +9,13 @@ Two ways to get there, one API:
 * A backend that streams natively (qwen-asr's streaming on a GPU) offers `open_stream(options)` returning
   its own object with the same `feed`/`finish`; `open_session` hands that back unchanged.
 * Every other backend gets `AgreementSession`, the CPU policy: the not-yet-final audio is kept in a
-  window bounded in seconds and decoded again every `step_s`; words two successive decodes agree on
-  (local agreement) become final and leave the window, so the whole stream is never decoded again. VAD
-  endpointing finalises an utterance when the speaker pauses, and the window is cut there.
+  window bounded in seconds and decoded again every `step_s` (every `first_step_s` while the utterance
+  shows nothing yet, so the first caption comes early); words two successive decodes agree on (local
+  agreement) become final and leave the window at the next clause end, so a decode's cost follows the
+  open words, not the utterance. VAD endpointing finalises an utterance when the speaker pauses, and the
+  window is cut there. A backend offering `decode_window(samples, language, context)` (Whisper: the
+  window encoded at its own length, greedy, the final text before the window as its prompt) gets that
+  instead of the offline `transcribe_batch`.
 
 Sessions on one backend share it; put a `BatchingBackend` in front and concurrent sessions' windows are
 recognised in one call where the backend batches.
@@ -30,6 +34,8 @@ from .audio import SAMPLE_RATE
 from .backends.base import Backend, DecodeOptions
 from .types import Segment, Word
 
+CLAUSE_END = tuple(",，。.!！?？;；:：、")
+CONTEXT_CHARS = 120  # settled text handed to a window decoder as what was said just before
 Vad = Callable[[np.ndarray], list[tuple[float, float]]]  # samples -> speech spans in seconds
 TextHook = Callable[[str, str], str]  # (text, language) -> text as shown
 
@@ -50,7 +56,10 @@ class StreamOptions:
     language: str | None = None  # "zh", "en" or None (detected once, on the first speech)
     hotwords: Sequence[str] = ()
     step_s: float = 0.5  # decode the window again after this much new audio
+    first_step_s: float = 0.25  # ... or this much while the utterance shows nothing yet: the first caption
     max_window_s: float = 12.0  # the undecided window never grows past this
+    clause_pause_s: float = 0.3  # settled words leave the window at a clause end: punctuation or this pause
+    settled_window_s: float = 4.0  # ... or anywhere once they fill this much of it
     endpoint_silence_s: float = 0.5  # a pause this long after speech ends the utterance
     detect_after_s: float = 2.0  # speech needed before the language is detected
     text_hook: TextHook | None = None  # default `display_text`: what the offline engine does to text
@@ -174,6 +183,8 @@ class AgreementSession:
         self._decoded_at = 0  # samples fed at the last decode
         self._committed = 0.0  # stream time up to which text is final
         self._pending: list[Word] = []  # the last decode's words beyond the final ones
+        self._settled: list[Word] = []  # final words still in the window
+        self._context = ""  # final text before the window, as the model wrote it (a window decoder's prompt)
         self.decodes = 0  # window decodes so far (for benchmarks and tests)
         self.decoded_s = 0.0  # seconds of audio decoded so far
 
@@ -187,7 +198,8 @@ class AgreementSession:
             return []
         self._buf = np.concatenate([self._buf, samples])
         self._received += len(samples)
-        if (self._received - self._decoded_at) / SAMPLE_RATE < self.options.step_s:
+        step = self.options.step_s if self._pending else self.options.first_step_s
+        if (self._received - self._decoded_at) / SAMPLE_RATE < step:
             return []
         return self._step(last=False)
 
@@ -217,11 +229,14 @@ class AgreementSession:
         n = agreed_prefix(self._pending, words)
         events = self._final(words[:n])
         self._pending = words[n:]
-        if window_s > self.options.max_window_s:  # bounded: settle all but the last second
-            keep = [w for w in self._pending if w.end > self._buf_start + window_s - 1.0]
+        if n:  # settled words leave the window (see _cut_settled)
+            self._cut_settled()
+        if len(self._buf) / SAMPLE_RATE > self.options.max_window_s:  # bounded: settle all but 1 s
+            horizon = self._buf_start + len(self._buf) / SAMPLE_RATE - 1.0
+            keep = [w for w in self._pending if w.end > horizon]
             events += self._final(self._pending[: len(self._pending) - len(keep)])
             self._pending = keep
-            self._cut(min(self._committed - self._buf_start, window_s - 1.0))
+            self._cut(min(self._committed, horizon) - self._buf_start)
         if self._pending:
             p = self._pending
             events.append(
@@ -233,13 +248,18 @@ class AgreementSession:
         speech = sum(b - a for a, b in spans)
         if speech < self.options.detect_after_s and not force:
             return False
-        self.language = self.backend.detect_language(self._buf) or None
+        detect = getattr(self.backend, "detect_window_language", None) or self.backend.detect_language
+        self.language = detect(self._buf) or None
         return self.language is not None
 
     def _decode(self, upto_s: float) -> list[Word]:
         window = self._buf[: int(upto_s * SAMPLE_RATE)]
-        options = DecodeOptions(language=self.language, hotwords=list(self.options.hotwords))
-        (result,) = self.backend.transcribe_batch([window], options)
+        decode_window = getattr(self.backend, "decode_window", None)
+        if callable(decode_window) and self.language and not self.options.hotwords:
+            result = decode_window(window, self.language, self._context)
+        else:
+            options = DecodeOptions(language=self.language, hotwords=list(self.options.hotwords))
+            (result,) = self.backend.transcribe_batch([window], options)
         self.decodes += 1
         self.decoded_s += len(window) / SAMPLE_RATE
         return words_of(result.segments, self._buf_start)
@@ -252,13 +272,32 @@ class AgreementSession:
         start = max(words[0].start, self._committed)
         end = max(words[-1].end, start)
         self._committed = end
+        self._settled += words
         return [StreamEvent("final", text, round(start, 3), round(end, 3))]
+
+    def _cut_settled(self) -> None:
+        """Final words leave the window, so the next decode hears (and generates) only what is still open;
+        the cut goes at the last clause end among them, where the audio has a natural break (a cut
+        mid-clause makes Whisper repeat or invent a word), or at their end once they fill too much."""
+        words, cut = self._settled, None
+        for i, w in enumerate(words):
+            after = words[i + 1 : i + 2] or self._pending[:1]
+            paused = bool(after) and after[0].start - w.end >= self.options.clause_pause_s
+            if paused or w.text.strip().endswith(CLAUSE_END):
+                cut = w.end
+        if cut is None and self._committed - self._buf_start >= self.options.settled_window_s:
+            cut = self._committed
+        if cut is not None:
+            self._cut(cut - self._buf_start)
 
     def _cut(self, upto_s: float) -> None:
         """Drop the window's first `upto_s` seconds (already final or silence)."""
         n = max(0, int(upto_s * SAMPLE_RATE))
         self._buf = self._buf[n:]
         self._buf_start += n / SAMPLE_RATE
+        gone = [w for w in self._settled if (w.start + w.end) / 2 < self._buf_start]
+        self._settled = self._settled[len(gone) :]
+        self._context = (self._context + "".join(w.text for w in gone))[-CONTEXT_CHARS:]
         if not self._pending:
             self._committed = max(self._committed, self._buf_start)
 

@@ -95,7 +95,7 @@ def measure(backend, samples, sessions: int, onset_s: float, language, reference
     for t in threads:
         t.join()
     cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
-    cores = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / wall
+    cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     audio_s = len(samples) / 16000
     lags = [lag for r in runs for lag in r.lags]
     text = "".join(runs[0].finals)
@@ -109,7 +109,8 @@ def measure(backend, samples, sessions: int, onset_s: float, language, reference
         "cer_vs_reference": round(cer(reference, text), 3),
         "cer_vs_offline": round(cer(offline, text), 3),
         "cer_offline_vs_reference": round(cer(reference, offline), 3),
-        "cpu_cores_used": round(cores, 2),
+        "cpu_cores_used": round(cpu_s / wall, 2),
+        "cpu_s_per_audio_s": round(cpu_s / (audio_s * sessions), 3),  # per session; steadier under load
         "decodes_per_session": [r.decodes for r in runs],
         "kept_up": kept_up,
     }

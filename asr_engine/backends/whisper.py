@@ -97,6 +97,17 @@ class WhisperBackend:
         language, _prob, _all = self.model.detect_language(audio)
         return language
 
+    def decode_window(self, samples: np.ndarray, language: str, context: str = "") -> ChunkResult:
+        """Live captions' cheap decode (see whisper_window): `context` is what was said just before."""
+        from .whisper_window import decode_window
+
+        return decode_window(self.model, samples, language, context)
+
+    def detect_window_language(self, samples: np.ndarray) -> str | None:
+        from .whisper_window import detect_language
+
+        return detect_language(self.model, samples)
+
     def transcribe_batch(self, chunks: Sequence[np.ndarray], options: DecodeOptions) -> list[ChunkResult]:
         return [self._one(chunk, options) for chunk in chunks]
 

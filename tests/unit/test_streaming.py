@@ -123,3 +123,75 @@ def test_resampling_48k_to_16k_in_any_frame_sizes_keeps_a_tone():
     assert abs(len(out) - SAMPLE_RATE * seconds) <= 2
     expected = np.sin(2 * np.pi * 440 * np.arange(len(out)) / SAMPLE_RATE)
     assert np.corrcoef(out[100:-100], expected[100:-100])[0, 1] > 0.99
+
+
+class WindowBackend(ScriptBackend):
+    """Offers the cheap window decode (as Whisper does) and records what each call was told."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: list[str] = []
+        self.starts: list[float] = []  # stream time where each window begins
+        self.batch_calls = 0
+
+    def decode_window(self, samples: np.ndarray, language: str, context: str = "") -> ChunkResult:
+        self.contexts.append(context)
+        self.starts.append(float(samples[0]) / SAMPLE_RATE)
+        (result,) = ScriptBackend.transcribe_batch(self, [samples], DecodeOptions(language=language))
+        return result
+
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], options: DecodeOptions) -> list[ChunkResult]:
+        self.batch_calls += 1
+        return ScriptBackend.transcribe_batch(self, chunks, options)
+
+
+def test_settled_words_leave_the_window_and_come_back_as_the_next_decodes_context():
+    backend = WindowBackend()
+    long_script = [(0.2 + 0.4 * i, 0.5 + 0.4 * i, f"w{i}") for i in range(30)]  # 12 s, no pause
+    SCRIPT[:], saved = long_script, list(SCRIPT)
+    try:
+        events = run(backend, stream(12.5), language="en", settled_window_s=2.0)
+    finally:
+        SCRIPT[:] = saved
+    finals = [e for e in events if e.type == "final"]
+    assert " ".join(e.text for e in finals).split() == [w for _s, _e, w in long_script]
+    assert backend.batch_calls == 0  # the window decoder did all the work
+    # no window holds more than 2 s of settled words (and the open ones)
+    assert max(backend.windows) < 2.0 + 1.5
+    said = [w for _s, _e, w in long_script]
+    for context in backend.contexts:  # the settled text just before the window, in order
+        words = context.split()[1:]  # (the oldest word may be cut by the length limit)
+        if words:
+            k = said.index(words[-1])
+            assert said[k - len(words) + 1 : k + 1] == words
+    assert backend.contexts[-1].split()[-1] in said[20:]
+
+
+def test_settled_words_leave_the_window_at_a_clause_end():
+    backend = WindowBackend()
+    clauses = [(0.2 + 0.4 * i, 0.5 + 0.4 * i, f"w{i}," if i == 4 else f"w{i}") for i in range(15)]
+    SCRIPT[:], saved = clauses, list(SCRIPT)
+    try:
+        run(backend, stream(6.5), language="en", settled_window_s=100.0)
+    finally:
+        SCRIPT[:] = saved
+    comma_end = clauses[4][1]
+    assert backend.starts[0] < comma_end
+    assert any(abs(t - comma_end) < 0.01 for t in backend.starts)  # cut right after "w4,"
+    assert all(t < 0.01 or abs(t - comma_end) < 0.01 or t > comma_end for t in backend.starts)
+
+
+def first_caption_at(**opts) -> float | None:
+    """Stream time at which the first caption comes, fed in 50 ms frames."""
+    session = open_session(ScriptBackend(), StreamOptions(vad=script_vad, language="en", **opts))
+    audio, frame = stream(2.0), SAMPLE_RATE // 20
+    for i in range(0, len(audio), frame):
+        if session.feed(audio[i : i + frame]):
+            return (i + frame) / SAMPLE_RATE
+    return None
+
+
+def test_the_first_caption_of_an_utterance_comes_after_a_quarter_second_not_a_full_step():
+    # "we" starts at 0.5 s: a quarter second of it is shown (as a partial) at 0.75 s
+    assert first_caption_at(first_step_s=0.25, step_s=1.0) == 0.75
+    assert first_caption_at(first_step_s=1.0, step_s=1.0) == 1.0
