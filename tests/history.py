@@ -71,3 +71,16 @@ def store_interview(
 
 def store_round(service: Service, round_: str, *, candidate: str = "张伟", **kw) -> str:
     return store_interview(service, lines=script_lines(round_), candidate=candidate, round_=round_, **kw)
+
+
+# An interview with scored competencies (technical depth, results, leadership): what verdicts are cast on.
+SCORED_LINES = [
+    ("interviewer", "你们支付回调重复通知怎么处理的？"),
+    (
+        "candidate",
+        "我设计了幂等方案：拿渠道的交易流水号落一张表，加唯一索引，插入冲突就直接返回第一次的处理结果，"
+        "后来又把对账改成了按小时跑，重复扣款从每周几单降到了零。",
+    ),
+    ("interviewer", "团队呢？"),
+    ("candidate", "我带了三个人，每周和他们做一对一，帮新同学定了成长计划，后来两个人都升了级。"),
+]

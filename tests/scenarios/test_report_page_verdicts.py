@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from history import open_store, store_interview
+from history import SCORED_LINES, open_store, store_interview
 
 from bot import links
 from bot.config import load_settings
@@ -21,16 +21,7 @@ from bot.service import Service
 from handlers.server import build_app
 
 SECRET = "report-link-secret-for-tests"
-LINES = [
-    ("interviewer", "你们支付回调重复通知怎么处理的？"),
-    (
-        "candidate",
-        "我设计了幂等方案：拿渠道的交易流水号落一张表，加唯一索引，插入冲突就直接返回第一次的处理结果，"
-        "后来又把对账改成了按小时跑，重复扣款从每周几单降到了零。",
-    ),
-    ("interviewer", "团队呢？"),
-    ("candidate", "我带了三个人，每周和他们做一对一，帮新同学定了成长计划，后来两个人都升了级。"),
-]
+LINES = SCORED_LINES
 
 
 @pytest.fixture

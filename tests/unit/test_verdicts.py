@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT
-from history import open_store, store_interview
+from history import SCORED_LINES, open_store, store_interview
 
 from bot.config import load_settings
 from bot.service import Service
@@ -18,16 +18,7 @@ from bot.storage import VerdictError
 from bot.verdicts import stats_lines, to_snippets
 
 AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
-LINES = [
-    ("interviewer", "你们支付回调重复通知怎么处理的？"),
-    (
-        "candidate",
-        "我设计了幂等方案：拿渠道的交易流水号落一张表，加唯一索引，插入冲突就直接返回第一次的处理结果，"
-        "后来又把对账改成了按小时跑，重复扣款从每周几单降到了零。",
-    ),
-    ("interviewer", "团队呢？"),
-    ("candidate", "我带了三个人，每周和他们做一对一，帮新同学定了成长计划，后来两个人都升了级。"),
-]
+LINES = SCORED_LINES
 
 
 @pytest.fixture
