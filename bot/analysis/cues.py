@@ -127,3 +127,31 @@ def vague_missing(text: str, probs: list[float], rules: dict) -> str | None:
     if rule["mode"] == "or" and missing is None and cued:
         return cued[0]
     return missing
+
+
+# ---- a metric the candidate moved: the guidelines' result_orientation ("a metric moved") -----------------
+_AMOUNT = (
+    r"(?:\d[\d.,]*\s*(?:%|倍|x|ms|毫秒|秒|s|分钟|小时|天|万|千|百|个|次|台|人|元|k|K|M|GB|MB)?"
+    r"|[一二两三四五六七八九十百千万]+(?:成|倍|个点)?|百分之[一二三四五六七八九十\d]+)"
+)
+_MOVED_ZH = re.compile(
+    rf"从\s*[^，。；,;]{{0,14}}?{_AMOUNT}[^，。；,;]{{0,10}}?(?:降|提|涨|缩|减|压|升|优化|增|加|做|变)"
+    rf"[^，。；,;]{{0,4}}?到\s*[^，。；,;]{{0,6}}?{_AMOUNT}"
+    rf"|(?:降低|提升|提高|减少|缩短|节省|增长|下降|上涨|降|省|砍)了\s*(?:大概|差不多|将近|约)?\s*{_AMOUNT}"
+)
+_MOVED_EN = re.compile(
+    rf"\bfrom\s+(?:about\s+|around\s+)?{_AMOUNT}\s*\S*\s+(?:down\s+|up\s+)?to\s+(?:about\s+)?{_AMOUNT}"
+    rf"|\b(?:cut|reduced|dropped|improved|increased|raised|saved|lowered|grew|boosted)\b[^.;]{{0,40}}?"
+    rf"\bby\s+(?:about\s+|around\s+)?{_AMOUNT}|\b\d+(?:\.\d+)?\s*x\s+(?:faster|cheaper|fewer|more)",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"我|(?<![A-Za-z])(?:I|we|We|our|Our|my|My)(?![A-Za-z])")
+_HYPOTHETICAL = re.compile(r"如果|假如|要是|假设|\bif\b|\bwould\b", re.I)
+
+
+def metric_moved(sentence: str, answer: str) -> bool:
+    """A before -> after figure or a change by an amount (从 800 毫秒降到 120 毫秒, 降低了 30%, "cut p99 from
+    900 ms to 150 ms", "3x faster") in an answer told in the first person and not as a hypothetical. On the
+    training splits 92% of the snippets it fires on credit result orientation (required or allowed)."""
+    moved = _MOVED_ZH.search(sentence) or _MOVED_EN.search(sentence)
+    return bool(moved and _FIRST_PERSON.search(answer) and not _HYPOTHETICAL.search(sentence))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import records
 from .competencies import CUE_RE, find_claims, score
-from .cues import DEFAULT_RULES, qualifier_cues, qualifier_hit, vague_missing
+from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, vague_missing
 from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
 from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
 from .signals import CLOSING, NUMBER, SMALL_TALK, Span
@@ -186,6 +186,23 @@ def _claims(
     return out
 
 
+RESULT = "result_orientation"
+
+
+def _credit_moved_metrics(answer: Answer, scores: UnitScores) -> None:
+    """A metric the candidate moved, with its figures, is result orientation even where the heads are
+    unsure (they read "从 800 毫秒降到 120 毫秒" as technical detail): credited at the threshold's margin,
+    quoted from the sentence that carries it."""
+    if RESULT not in scores.competencies or scores.competencies[RESULT] >= 0.5:
+        return
+    col = scores.keys.index(RESULT)
+    for i, (_, span) in enumerate(answer.unit.sentences):
+        if metric_moved(span.text, answer.unit.text):
+            scores.competencies[RESULT] = 0.6
+            scores.sentence_logits[i, col] = scores.sentence_logits[:, col].max() + 1.0
+            return
+
+
 def analyse_local(utterances: list[Utterance], language: str, model: LocalModel | None = None) -> Findings:
     model = model or get_model()
     zh = language == "zh"
@@ -199,6 +216,7 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
     quals_all: list[Qualifier] = []
     vague_all: list[VagueClaim] = []
     for answer, scores in zip(answers, model.score([a.unit for a in answers])):
+        _credit_moved_metrics(answer, scores)
         quals, vague = _clause_findings(answer, scores, zh, model.rules)
         quals_all += quals
         vague_all += vague

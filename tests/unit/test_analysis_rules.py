@@ -167,3 +167,16 @@ def test_profile_weights_change_the_overall_not_the_evidence():
 def test_small_talk_is_never_evidence(line):
     d = run(f"candidate: {line}").to_dict()
     assert all(not c["evidence"] for c in d["competencies"].values())
+
+
+def test_a_metric_the_candidate_moved_is_result_orientation_quoted_from_its_sentence():
+    own = run(
+        "interviewer: 这个项目结果怎么样？\ncandidate: 我主导了订单系统的重构，接口延迟从 800 毫秒降到了 120 毫秒。"
+    )
+    result = comp(own, "result_orientation")
+    assert result["score"] is not None and "800" in result["evidence"][0]["text"]
+    # not when it is a hypothetical, or someone else's outcome told in the third person
+    maybe = run("interviewer: 你会怎么优化？\ncandidate: 如果让我做，应该能把延迟从 800 毫秒降到 120 毫秒。")
+    theirs = run("interviewer: 结果呢？\ncandidate: 他们那个组后来把延迟从 800 毫秒降到了 120 毫秒。")
+    assert comp(maybe, "result_orientation")["score"] is None
+    assert comp(theirs, "result_orientation")["score"] is None
