@@ -1,0 +1,45 @@
+"""The opt-in network half of the competency model (`train_analysis.py --mlp-hidden N`): it learns what
+the logistic heads cannot, and an artefact that carries it scores with it after a save and a load."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.analysis.linear import fit
+from bot.analysis.mlp import MlpOptions, fit_mlp
+from bot.analysis.semantic import ARTEFACT, LocalModel
+
+
+def xor_data(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    x = rng.choice([-1.0, 1.0], size=(n, 2)).astype(np.float32) + rng.normal(0, 0.1, (n, 2)).astype(
+        np.float32
+    )
+    y = ((x[:, 0] > 0) != (x[:, 1] > 0)).astype(np.float32)[:, None]
+    return x, y
+
+
+def test_the_network_learns_an_interaction_the_logistic_heads_cannot():
+    x, y = xor_data()
+    mask = np.ones_like(y)
+    net = fit_mlp(x, y, mask, MlpOptions(hidden=16, dropout=0.0, epochs=400, lr=0.05))
+    linear = fit(x, y, mask, l2=1.0)
+    assert ((net.predict(x) > 0.5) == (y > 0.5)).mean() > 0.95
+    assert ((linear.predict(x) > 0.5) == (y > 0.5)).mean() < 0.75
+
+
+def test_an_artefact_with_the_network_scores_with_it_after_save_and_load(tmp_path):
+    shipped = LocalModel.load(ARTEFACT)
+    assert shipped.comp_mlp is None  # the shipped model is the logistic heads alone
+    d = shipped.comp.weights.shape[0]
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, d)).astype(np.float32)
+    y = (rng.random((64, len(shipped.comp_keys))) > 0.5).astype(np.float32)
+    shipped.comp_mlp = fit_mlp(x, y, np.ones_like(y), MlpOptions(hidden=8, epochs=20))
+    path = tmp_path / "with-network.npz"
+    shipped.save(path, shipped.meta)
+    loaded = LocalModel.load(path)
+    assert loaded.comp_mlp is not None
+    both = 0.5 * (loaded.comp.predict(x[:4]) + loaded.comp_mlp.predict(x[:4]))
+    np.testing.assert_allclose(loaded.unit_probs(x[:4]), both, rtol=1e-5)
+    assert not np.allclose(loaded.unit_probs(x[:4]), loaded.comp.predict(x[:4]))
