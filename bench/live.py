@@ -125,13 +125,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds")
     ap.add_argument("--cpus", type=int, default=None, help="pin the process to this many cores")
     ap.add_argument("--data-dir", type=Path, default=ROOT / ".ib-data")
+    ap.add_argument(
+        "--parallel", type=int, default=None, help="parallel decodes (replicas); default: the run's sessions"
+    )
     args = ap.parse_args()
     if args.cpus:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
     from asr_engine import Engine, EngineConfig
     from asr_engine.audio import DecodedAudio, decode
 
-    engine = Engine(EngineConfig(engine="whisper", data_dir=args.data_dir, cpu_threads=args.cpus or 0))
+    def engine_for(parallel: int) -> Engine:
+        config = EngineConfig(engine="whisper", data_dir=args.data_dir, parallel_decodes=parallel)
+        return Engine(config)
+
+    engine = engine_for(1)
     audio = decode(args.audio)
     samples = audio.samples[: int(args.seconds * 16000)] if args.seconds else audio.samples
     script = json.loads(args.script.read_text(encoding="utf-8"))
@@ -143,7 +150,9 @@ def main() -> None:
     onset = min(s["start"] for s in script)
     print(f"engine {engine.name} on {len(os.sched_getaffinity(0))} core(s); {args.audio.name}, {limit:.1f} s")
     for n in args.sessions:
-        print(json.dumps(measure(engine.backend, samples, n, onset, args.language, reference, offline)))
+        backend = engine_for(args.parallel or n).backend
+        figures = measure(backend, samples, n, onset, args.language, reference, offline)
+        print(json.dumps({**figures, "parallel_decodes": args.parallel or n}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The ASR engine the service uses: chosen by configuration, loaded once on first use (a recording whose
-transcript is already stored never loads a model), and shared by concurrent jobs through the cross-job
-batcher when the backend batches (qwen3 on a GPU)."""
+transcript is already stored never loads a model), and shared by concurrent jobs and live streams through
+the cross-job batcher when the backend batches (qwen3 on a GPU: live windows of several streams become one
+batch)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class Engines:
         with self._lock:
             if self._engine is None:
                 engine = self._factory()
-                if self.workers > 1 and engine.backend.batch_size > 1:
+                concurrent = max(self.workers, self.config.parallel_decodes)  # jobs and live streams
+                if concurrent > 1 and engine.backend.batch_size > 1:
                     from asr_engine.batcher import BatchingBackend
 
                     engine.backend = BatchingBackend(engine.backend, max_wait_s=self.batch_wait_s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,10 +150,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     src = ConfigSource(env)
     data_dir = Path(src.get("IB_DATA_DIR") or _default_data_dir()).expanduser()
     port = int(src.number("IB_HTTP_PORT", 8000, int))
+    workers = max(1, int(src.number("IB_ASR_WORKERS", 1, int)))
+    live_sessions = max(0, int(src.number("IB_LIVE_MAX_SESSIONS", 2, int)))
+    # every job and every live stream gets a decode of its own instead of queueing behind one
+    parallel = max(1, int(src.number("IB_ASR_PARALLEL", workers + live_sessions, int)))
     return Settings(
         db_path=Path(src.get("IB_DB") or data_dir / "interview-bot.db").expanduser(),
         data_dir=data_dir,
-        engine=engine_config(src, data_dir),
+        engine=replace(engine_config(src, data_dir), parallel_decodes=parallel),
         jobs=JobPolicy(
             lease_s=src.number("IB_JOB_LEASE_S", 60.0),
             max_attempts=int(src.number("IB_JOB_MAX_ATTEMPTS", 4, int)),
@@ -168,9 +172,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         link_secret=src.text("IB_LINK_SECRET"),
         report_link_days=src.number("IB_REPORT_LINK_DAYS", 30.0),
         fetch_allow_nets=src.listing("IB_FETCH_ALLOW_NETS"),
-        asr_workers=max(1, int(src.number("IB_ASR_WORKERS", 1, int))),
+        asr_workers=workers,
         batch_wait_s=src.number("IB_BATCH_WAIT_S", 0.05),
-        live_max_sessions=max(0, int(src.number("IB_LIVE_MAX_SESSIONS", 2, int))),
+        live_max_sessions=live_sessions,
         poll_s=src.number("IB_POLL_S", 1.0),
         callback_retries=int(src.number("IB_CALLBACK_RETRIES", 3, int)),
         callback_backoff_s=src.number("IB_CALLBACK_BACKOFF_S", 2.0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,16 +78,19 @@ class WhisperBackend:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 0,
+        parallel: int = 1,
         options: WhisperOptions | None = None,
     ) -> None:
         from faster_whisper import WhisperModel
 
+        parallel = max(1, parallel)
         try:
             self.model = WhisperModel(
                 str(model_dir),
                 device=device,
                 compute_type=compute_type,
-                cpu_threads=cpu_threads,
+                cpu_threads=cpu_threads or threads_per_decode(parallel),
+                num_workers=parallel,
                 local_files_only=True,
             )
         except Exception as exc:  # CTranslate2 raises plain RuntimeError/ValueError on bad folders
@@ -160,7 +164,15 @@ def _load(config) -> WhisperBackend:
         condition_on_previous_text=config.whisper_condition_on_previous_text,
         repetition_penalty=config.whisper_repetition_penalty,
     )
-    return WhisperBackend(model_dir, cpu_threads=config.cpu_threads, options=options)
+    return WhisperBackend(
+        model_dir, cpu_threads=config.cpu_threads, parallel=config.parallel_decodes, options=options
+    )
+
+
+def threads_per_decode(parallel: int) -> int:
+    """The cores shared among parallel decodes: one decode of one short sequence uses a second thread
+    poorly, so two live sessions on two cores run best at one thread each."""
+    return max(1, len(os.sched_getaffinity(0)) // parallel) if parallel > 1 else 0
 
 
 register(

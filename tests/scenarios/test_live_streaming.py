@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from audiotools import cer
 from conftest import FIXTURES
@@ -30,3 +32,31 @@ def test_whisper_streaming_gives_stable_monotonic_finals(whisper_engine, zh_samp
     assert finals[-1].end <= len(audio) / SAMPLE_RATE + 0.01
     assert cer(reference * 2, "".join(e.text for e in finals)) < 0.35
     assert session.decoded_s < 12 * len(audio) / SAMPLE_RATE
+
+
+def test_two_streams_at_once_decode_side_by_side_each_with_its_own_captions(data_dir, zh_samples):
+    from asr_engine import Engine, EngineConfig
+
+    backend = Engine(EngineConfig(engine="whisper", data_dir=data_dir, parallel_decodes=2)).backend
+    assert backend.model.model.num_workers == 2  # two replicas sharing the weights, not one queue
+    alone = _finals(open_session(backend, StreamOptions(language="zh")), zh_samples)
+    results: list[str] = ["", ""]
+
+    def stream(i: int) -> None:
+        results[i] = _finals(open_session(backend, StreamOptions(language="zh")), zh_samples)
+
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [alone, alone]  # greedy decoding: concurrent streams do not disturb each other
+
+
+def _finals(session, samples: np.ndarray) -> str:
+    events: list[StreamEvent] = []
+    step = SAMPLE_RATE // 10
+    for i in range(0, len(samples), step):
+        events += session.feed(samples[i : i + step])
+    events += session.finish()
+    return "".join(e.text for e in events if e.type == "final")

@@ -75,3 +75,32 @@ def test_different_options_are_never_mixed_and_errors_reach_every_caller():
     else:
         raise AssertionError("error not propagated")
     batcher.close()
+
+
+def test_live_streams_on_a_batching_engine_share_its_batches():
+    """The service's engine with two live streams allowed: their windows reach the GPU engine together."""
+    from asr_engine import EngineConfig
+    from asr_engine.streaming import StreamOptions, open_session
+    from bot.asr import Engines
+
+    inner = CountingBackend()
+    engine = type("FakeEngine", (), {"backend": inner, "name": "fake", "reason": "test"})()
+    engines = Engines(EngineConfig(parallel_decodes=3), workers=1, batch_wait_s=0.2, factory=lambda: engine)
+    backend = engines.get().backend
+    assert isinstance(backend, BatchingBackend)
+    speech = np.sin(np.arange(16000) / 5).astype(np.float32) * 0.3
+    start = threading.Barrier(2)
+
+    def stream() -> None:
+        options = StreamOptions(language="zh", vad=lambda samples: [(0.0, len(samples) / 16000)])
+        session = open_session(backend, options)
+        start.wait()
+        session.feed(speech)
+
+    threads = [threading.Thread(target=stream) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    backend.close()
+    assert inner.calls == [2]  # one call with both streams' windows, not two calls of one

@@ -40,3 +40,11 @@ def test_bad_settings_are_one_sentence():
         load_settings({"IB_ASR_ENGINE": "gpu"})
     with pytest.raises(ConfigError, match="IB_MAX_AUDIO_SECONDS must be a number"):
         load_settings({"IB_MAX_AUDIO_SECONDS": "long"})
+
+
+def test_every_job_and_live_stream_gets_a_decode_of_its_own(tmp_path):
+    base = {"IB_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).engine.parallel_decodes == 3  # one job + two live streams by default
+    busy = load_settings({**base, "IB_ASR_WORKERS": "2", "IB_LIVE_MAX_SESSIONS": "4"})
+    assert busy.engine.parallel_decodes == 6
+    assert load_settings({**base, "IB_ASR_PARALLEL": "1"}).engine.parallel_decodes == 1
