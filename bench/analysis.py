@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -115,11 +116,19 @@ def predict(s: corpus.Snippet, model: LocalModel | None):
 
 
 def score(snippets: list[corpus.Snippet], model: LocalModel | None) -> Tally:
-    t = Tally()
     if model is not None and model.embedder is not None:
         model.embedder = Memo(model.recipe.embedder)
+    return tally(snippets, lambda s: predict(s, model))
+
+
+Prediction = tuple[set[str], list[tuple[str, str]], list[str]]  # credited, (type, quote) qualifiers, vague
+
+
+def tally(snippets: list[corpus.Snippet], predictor: Callable[[corpus.Snippet], Prediction]) -> Tally:
+    """Counts against the labels: a credited competency outside required + allowed is a false positive."""
+    t = Tally()
     for s in snippets:
-        got, quals, vague = predict(s, model)
+        got, quals, vague = predictor(s)
         for k in KEYS:
             if k in got and k in s.required:
                 t.add(k, "tp")

@@ -367,6 +367,15 @@ def search(snippets: list[corpus.Snippet], recipes: list[Recipe], cache: Path, l
     return results
 
 
+def model_version(recipe: Recipe, data_digest: str, settings: dict) -> str:
+    """Embedder, heads, date, and a digest of the data and the settings: two artefacts that can score
+    differently never share a version."""
+    heads = f"lr+mlp{MLP.hidden}x{MLP.seeds}" if MLP.hidden else "lr"
+    tuned = hashlib.sha256(f"{data_digest}{json.dumps(settings, sort_keys=True)}".encode()).hexdigest()[:8]
+    embedder = recipe.embedder if recipe.embeddings else "noemb"
+    return f"{embedder}-{heads}-{date.today():%Y%m%d}-{tuned}+{RULES_VERSION}"
+
+
 def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, out: Path, files) -> None:
     d = featurise(snippets, recipe, cache)
     oof, coof = crossval(d, l2, cl2)
@@ -375,7 +384,9 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     fitted = fit_heads(d, np.arange(len(d.x)), l2, cl2)
     ct = thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3)
     digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:8]
-    version = f"{recipe.embedder if recipe.embeddings else 'noemb'}-lr-{date.today():%Y%m%d}-{digest}+{RULES_VERSION}"
+    version = model_version(
+        recipe, digest, {"l2": l2, "cl2": cl2, "floor": MIN_PRECISION, "mlp": MLP.__dict__}
+    )
     model = LocalModel(
         version,
         recipe,
@@ -395,15 +406,22 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
 
 
 def main(argv: list[str] | None = None) -> int:
-    global MLP
+    global MLP, MIN_PRECISION
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="+", type=Path)
     ap.add_argument(
         "--recipe", action="append", help="embedder,ngram_dim,signals,question[,maxpool] e.g. e5,2048,1,1,1"
     )
     ap.add_argument("--mlp-hidden", type=int, default=MLP.hidden, help="0: logistic heads only")
+    ap.add_argument("--mlp-seeds", type=int, default=MLP.seeds, help="networks averaged")
     ap.add_argument("--l2", default="30,100", help="comma list for the competency heads")
     ap.add_argument("--clause-l2", default="30", help="comma list for the clause heads")
+    ap.add_argument(
+        "--min-precision",
+        type=float,
+        default=MIN_PRECISION,
+        help="each competency head's precision floor in CV",
+    )
     ap.add_argument("--no-cv", action="store_true", help="fit the first recipe and first l2 values directly")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
     ap.add_argument("--out", type=Path, default=ARTEFACT)
@@ -417,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         folded = verdict_snippets(load_verdicts(path))
         snippets += folded
         print(f"{len(folded)} answers with verdicts from {path.name}")
-    MLP = MlpOptions(hidden=args.mlp_hidden)
+    MLP = MlpOptions(hidden=args.mlp_hidden, seeds=args.mlp_seeds)
+    MIN_PRECISION = args.min_precision
     recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1,1", "use,2048,1,1,1"])]
     l2s = [float(x) for x in args.l2.split(",")]
     cl2s = [float(x) for x in args.clause_l2.split(",")]

@@ -8,7 +8,7 @@ model is the logistic heads alone (see train_analysis.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class MlpOptions:
     epochs: int = 300
     lr: float = 0.01
     seed: int = 0
+    seeds: int = 1  # networks averaged (their logits): one network alone is erratic on single answers
 
 
 def _adam(params: list[np.ndarray], grads: list[np.ndarray], state: list, t: int, lr: float) -> None:
@@ -50,6 +51,29 @@ def _adam(params: list[np.ndarray], grads: list[np.ndarray], state: list, t: int
 
 
 def fit_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    opts: MlpOptions = MlpOptions(),
+    scale_floor: float | np.ndarray = 1e-3,
+) -> MlpHeads:
+    """`opts.seeds` networks from different seeds, merged into one wider network whose output is the
+    sigmoid of their mean logit (the hidden layers side by side, the output weights divided by their count),
+    so an artefact stores and runs the average as one network."""
+    nets = [fit_one(x, y, mask, replace(opts, seed=opts.seed + k), scale_floor) for k in range(opts.seeds)]
+    if len(nets) == 1:
+        return nets[0]
+    return MlpHeads(
+        nets[0].mean,
+        nets[0].scale,
+        np.concatenate([n.w1 for n in nets], axis=1),
+        np.concatenate([n.b1 for n in nets]),
+        np.concatenate([n.w2 for n in nets], axis=0) / len(nets),
+        np.mean([n.b2 for n in nets], axis=0).astype(np.float32),
+    )
+
+
+def fit_one(
     x: np.ndarray,
     y: np.ndarray,
     mask: np.ndarray,

@@ -3,6 +3,8 @@ the logistic heads cannot, and an artefact that carries it scores with it after 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bot.analysis.linear import fit
@@ -43,3 +45,14 @@ def test_an_artefact_with_the_network_scores_with_it_after_save_and_load(tmp_pat
     both = 0.5 * (loaded.comp.predict(x[:4]) + loaded.comp_mlp.predict(x[:4]))
     np.testing.assert_allclose(loaded.unit_probs(x[:4]), both, rtol=1e-5)
     assert not np.allclose(loaded.unit_probs(x[:4]), loaded.comp.predict(x[:4]))
+
+
+def test_several_seeds_are_one_network_scoring_their_mean_logit():
+    x, y = xor_data(200)
+    mask = np.ones_like(y)
+    opts = MlpOptions(hidden=8, dropout=0.0, epochs=60, lr=0.05, seed=3)
+    merged = fit_mlp(x, y, mask, replace(opts, seeds=3))
+    alone = [fit_mlp(x, y, mask, replace(opts, seed=3 + k)) for k in range(3)]
+    assert merged.w1.shape == (2, 24)  # the three hidden layers side by side
+    logits = np.mean([np.log(n.predict(x) / (1 - n.predict(x))) for n in alone], axis=0)
+    np.testing.assert_allclose(merged.predict(x), 1 / (1 + np.exp(-logits)), rtol=1e-4, atol=1e-6)
