@@ -147,6 +147,29 @@ _MOVED_EN = re.compile(
 )
 _FIRST_PERSON = re.compile(r"我|(?<![A-Za-z])(?:I|we|We|our|Our|my|My)(?![A-Za-z])")
 _HYPOTHETICAL = re.compile(r"如果|假如|要是|假设|\bif\b|\bwould\b", re.I)
+# What the candidate would do, told in the first person: the guidelines' `hypothetical` ("如果让我做，我可能
+# 会…" with no experience behind it), never evidence of having done it. "如果我没记错" is a hedge, not this.
+_WOULD_DO = re.compile(
+    r"(?:如果|要是|假如|假设)(?:让|是|换|轮到)?我(?!没记错|记得|没记错的话)|\bif (?:i|we) (?:were|was|had)\b"
+    r"|\b(?:i|we) would\b|\b(?:i|we)'d\b",
+    re.I,
+)
+
+
+def would_do(sentence: str) -> bool:
+    return bool(_WOULD_DO.search(sentence))
+
+
+# Someone else's work told about them: a third-person subject and no first person in the sentence (the
+# guidelines' `others_work`); "我们组"/"we" is the candidate's own team and stays evidence.
+_THEM = re.compile(
+    r"(?<![其吉])他们?|她们?|别人|人家|(?:其他|别的|另一个|那个)(?:组|团队|部门)|\b(?:they|he|she)\b", re.I
+)
+_ME = re.compile(r"我|咱|(?<![A-Za-z])(?:I|we|We|my|My|our|Our|me)(?![A-Za-z])")
+
+
+def theirs(sentence: str) -> bool:
+    return bool(_THEM.search(sentence)) and not _ME.search(sentence)
 
 
 def metric_moved(sentence: str, answer: str) -> bool:

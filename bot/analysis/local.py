@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import records
 from .competencies import CUE_RE, find_claims, score
-from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, vague_missing
+from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
 from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
 from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
 from .signals import CLOSING, NUMBER, SMALL_TALK, Span
@@ -171,6 +171,8 @@ def _claims(
         text = quote(span.text, key)
         if any(n in span.text for n in negated.get(key, ())):
             continue  # the best sentence is a denial ("我没有带过团队"): not evidence
+        if would_do(span.text) or (key == RESULT and theirs(span.text)):
+            continue  # ... or what they would do ("如果让我做…"), or an outcome others got ("他们组后来…")
         ev = Evidence(start=time_at(u, span.start), text=text, weight=round(0.6 + 0.4 * min(p, 1.0), 2))
         if NUMBER.search(span.text):
             ev.weight += 0.4

@@ -180,3 +180,17 @@ def test_a_metric_the_candidate_moved_is_result_orientation_quoted_from_its_sent
     theirs = run("interviewer: 结果呢？\ncandidate: 他们那个组后来把延迟从 800 毫秒降到了 120 毫秒。")
     assert comp(maybe, "result_orientation")["score"] is None
     assert comp(theirs, "result_orientation")["score"] is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "如果让我带团队，我会每周和每个人做一对一，帮新人定成长计划。",
+        "他们组长每周跟每个人做一对一，帮新人定成长计划，团队后来很稳定。",
+        "If I were the lead I would hold weekly one-on-ones and write a growth plan for each new hire.",
+    ],
+)
+def test_what_a_candidate_would_do_or_others_did_is_not_their_evidence(answer):
+    own = run("candidate: 我带了一个五个人的小组，每周跟每个人做一对一，帮新人定成长计划，半年没人离职。")
+    assert comp(own, "leadership")["score"] is not None  # told as their own: credited
+    assert comp(run(f"interviewer: 你带过人吗？\ncandidate: {answer}"), "leadership")["score"] is None
