@@ -125,6 +125,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds")
     ap.add_argument("--cpus", type=int, default=None, help="pin the process to this many cores")
     ap.add_argument("--data-dir", type=Path, default=ROOT / ".ib-data")
+    ap.add_argument("--threads", type=int, default=0, help="threads per decode (0: every core)")
     ap.add_argument(
         "--parallel", type=int, default=None, help="parallel decodes (replicas); default: the run's sessions"
     )
@@ -135,7 +136,9 @@ def main() -> None:
     from asr_engine.audio import DecodedAudio, decode
 
     def engine_for(parallel: int) -> Engine:
-        config = EngineConfig(engine="whisper", data_dir=args.data_dir, parallel_decodes=parallel)
+        config = EngineConfig(
+            engine="whisper", data_dir=args.data_dir, parallel_decodes=parallel, cpu_threads=args.threads
+        )
         return Engine(config)
 
     engine = engine_for(1)

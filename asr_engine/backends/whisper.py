@@ -170,9 +170,10 @@ def _load(config) -> WhisperBackend:
 
 
 def threads_per_decode(parallel: int) -> int:
-    """The cores shared among parallel decodes: one decode of one short sequence uses a second thread
-    poorly, so two live sessions on two cores run best at one thread each."""
-    return max(1, len(os.sched_getaffinity(0)) // parallel) if parallel > 1 else 0
+    """Every core for each decode, even with replicas: a report transcribed alone keeps its full speed (one
+    thread each made an 80 s file 1.5x slower), and two live streams on two cores lose little to the
+    oversubscription (0.84 instead of 0.77 CPU-s per audio second, both kept up)."""
+    return len(os.sched_getaffinity(0)) if parallel > 1 else 0
 
 
 register(

@@ -139,3 +139,52 @@ def test_zero_length_and_out_of_range_word_spans_are_repaired():
     assert all(w.end - w.start >= MIN_WORD_S - 1e-9 for w in words)
     assert all(a.start <= b.start for a, b in zip(words, words[1:]))
     assert words[-1].end <= 3.0
+
+
+def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, zh_samples, monkeypatch):
+    """The service's qwen3 engine with two live streams allowed: both streams' windows reach the model in
+    one call, and each stream still gets its own settled captions in order."""
+    import threading
+
+    from asr_engine import EngineConfig
+    from asr_engine.streaming import StreamOptions, open_session
+    from bot.asr import Engines
+
+    model_dir, aligner = tiny_qwen3
+    config = EngineConfig(
+        engine="qwen3",
+        data_dir=data_dir,
+        qwen3_model=str(model_dir),
+        qwen3_aligner=str(aligner),
+        qwen3_max_new_tokens=6,
+        parallel_decodes=3,
+    )
+    backend = Engines(config, batch_wait_s=0.5).get().backend
+    model = backend.backend.model  # behind the batcher
+    batch_sizes: list[int] = []
+    real = model.transcribe
+
+    def spy(audio, **kwargs):
+        batch_sizes.append(len(audio))
+        return real(audio=audio, **kwargs)
+
+    monkeypatch.setattr(model, "transcribe", spy)
+    start = threading.Barrier(2)
+    finals: list[list] = [[], []]
+
+    def stream(i: int) -> None:
+        session = open_session(backend, StreamOptions(language="zh"))
+        start.wait()
+        events = session.feed(zh_samples) + session.finish()
+        finals[i] = [e for e in events if e.type == "final"]
+
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    backend.close()
+    assert 2 in batch_sizes  # the two streams' windows in one model call
+    for events in finals:
+        assert events, "each stream settles its captions"
+        assert all(a.end <= b.start for a, b in zip(events, events[1:]))
