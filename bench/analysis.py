@@ -1,6 +1,6 @@
 """Analysis quality and cost, printed (never asserted): rules only / model only / combined / each embedder.
 
-    python bench/analysis.py --train corpus/analysis/train.jsonl --eval corpus/analysis/heldout.jsonl
+    python bench/analysis.py --train corpus/analysis/train.jsonl --eval corpus/analysis/heldout4.jsonl
     python bench/analysis.py --variants "" --model /tmp/with-verdicts.npz   # shipped vs a retrained one
 
 Quality is measured end to end through analyze() on each snippet of --eval: a competency counts as
@@ -259,7 +259,7 @@ def cost(artefact: Path, eval_path: Path, name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--eval", type=Path, default=ROOT / "corpus/analysis/heldout.jsonl")
+    ap.add_argument("--eval", type=Path, default=ROOT / "corpus/analysis/heldout4.jsonl")
     ap.add_argument("--train", type=Path, action="append", default=None)
     ap.add_argument(
         "--variants", default="model-only,use,e5,use+e5", help="comma list; the shipped recipe is skipped"

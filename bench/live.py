@@ -4,6 +4,7 @@
     python bench/live.py                              # whisper, samples/interview_zh.m4a, 1 and 2 sessions
     python bench/live.py --sessions 1 2 3 --cpus 2    # pinned to 2 cores
     python bench/live.py --seconds 30                 # the first 30 s only
+    IB_ASR_ENGINE=qwen3 IB_QWEN3_MODEL=... python bench/live.py --engine configured --sessions 1 16 64  # GPU
 
 Each session is fed what has "arrived" by the wall clock, all of it in one call (as the server does), so a
 slow decode makes captions lag but the stream never falls further behind than one decode. Printed per run:
@@ -116,6 +117,32 @@ def measure(backend, samples, sessions: int, onset_s: float, language, reference
     }
 
 
+def engine_factory(args: argparse.Namespace):
+    """parallel decodes -> an engine. Whisper: a fresh one per run with that many replicas. The configured
+    engine: the service's, loaded once (a GPU model is not loaded twice), with the cross-job batcher in
+    front as the server has it, so concurrent sessions' windows are batched."""
+    from dataclasses import replace
+
+    from asr_engine import Engine, EngineConfig
+
+    if args.engine == "configured":
+        from bot.asr import Engines
+        from bot.config import load_settings
+
+        settings = load_settings()
+        config = replace(settings.engine, parallel_decodes=max(args.sessions))
+        shared = Engines(config, batch_wait_s=settings.batch_wait_s).get()
+        return lambda parallel: shared
+
+    def whisper(parallel: int) -> Engine:
+        config = EngineConfig(
+            engine="whisper", data_dir=args.data_dir, parallel_decodes=parallel, cpu_threads=args.threads
+        )
+        return Engine(config)
+
+    return whisper
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--audio", type=Path, default=SAMPLE)
@@ -125,6 +152,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds")
     ap.add_argument("--cpus", type=int, default=None, help="pin the process to this many cores")
     ap.add_argument("--data-dir", type=Path, default=ROOT / ".ib-data")
+    ap.add_argument(
+        "--engine",
+        default="whisper",
+        choices=["whisper", "configured"],
+        help="configured: the service's engine from the IB_* settings (IB_ASR_ENGINE=qwen3 on a GPU), loaded once",
+    )
     ap.add_argument("--threads", type=int, default=0, help="threads per decode (0: every core)")
     ap.add_argument(
         "--parallel", type=int, default=None, help="parallel decodes (replicas); default: the run's sessions"
@@ -132,15 +165,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.cpus:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
-    from asr_engine import Engine, EngineConfig
     from asr_engine.audio import DecodedAudio, decode
 
-    def engine_for(parallel: int) -> Engine:
-        config = EngineConfig(
-            engine="whisper", data_dir=args.data_dir, parallel_decodes=parallel, cpu_threads=args.threads
-        )
-        return Engine(config)
-
+    engine_for = engine_factory(args)
     engine = engine_for(1)
     audio = decode(args.audio)
     samples = audio.samples[: int(args.seconds * 16000)] if args.seconds else audio.samples
