@@ -41,7 +41,7 @@ class EngineConfig:
     postprocess: Callable[[str, str], str] | None = None  # (text, language) -> text, after normalisation
     max_duration_s: float = 4 * 3600.0
     max_bytes: int = 2 * 1024**3
-    cpu_threads: int = 0  # per decode; 0: every core (replicas share them)
+    cpu_threads: int = 0  # per decode; 0: see backends.whisper.threads_per_decode
     # decodes the CPU backend runs at once (live sessions, jobs): each a model replica sharing the
     # weights, so concurrent callers decode side by side instead of queueing behind one
     parallel_decodes: int = 1

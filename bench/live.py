@@ -131,7 +131,7 @@ def engine_factory(args: argparse.Namespace):
 
         settings = load_settings()
         config = replace(settings.engine, parallel_decodes=max(args.sessions))
-        shared = Engines(config, batch_wait_s=settings.batch_wait_s).get()
+        shared = Engines(config, live_sessions=max(args.sessions), batch_wait_s=settings.batch_wait_s).get()
         return lambda parallel: shared
 
     def whisper(parallel: int) -> Engine:
@@ -156,7 +156,7 @@ def main() -> None:
         "--engine",
         default="whisper",
         choices=["whisper", "configured"],
-        help="configured: the service's engine from the IB_* settings (IB_ASR_ENGINE=qwen3 on a GPU), loaded once",
+        help="configured: the service's engine from the IB_* settings (qwen3 on a GPU), loaded once",
     )
     ap.add_argument("--threads", type=int, default=0, help="threads per decode (0: every core)")
     ap.add_argument(
@@ -182,7 +182,8 @@ def main() -> None:
     for n in args.sessions:
         backend = engine_for(args.parallel or n).backend
         figures = measure(backend, samples, n, onset, args.language, reference, offline)
-        print(json.dumps({**figures, "parallel_decodes": args.parallel or n}))
+        parallel = max(args.sessions) if args.engine == "configured" else args.parallel or n
+        print(json.dumps({**figures, "parallel_decodes": parallel}))
 
 
 if __name__ == "__main__":

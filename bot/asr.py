@@ -20,11 +20,12 @@ class Engines:
         config: EngineConfig,
         *,
         workers: int = 1,
+        live_sessions: int = 0,
         batch_wait_s: float = 0.05,
         factory: Callable[[], Engine] | None = None,
     ) -> None:
         self.config = config
-        self.workers, self.batch_wait_s = workers, batch_wait_s
+        self.workers, self.live_sessions, self.batch_wait_s = workers, live_sessions, batch_wait_s
         self._factory = factory or (lambda: Engine(config))
         self._engine: Engine | None = None
         self._lock = threading.Lock()
@@ -38,8 +39,7 @@ class Engines:
         with self._lock:
             if self._engine is None:
                 engine = self._factory()
-                concurrent = max(self.workers, self.config.parallel_decodes)  # jobs and live streams
-                if concurrent > 1 and engine.backend.batch_size > 1:
+                if self.workers + self.live_sessions > 1 and engine.backend.batch_size > 1:
                     from asr_engine.batcher import BatchingBackend
 
                     engine.backend = BatchingBackend(engine.backend, max_wait_s=self.batch_wait_s)

@@ -48,6 +48,7 @@ class Service:
         self.engines = Engines(
             settings.engine,
             workers=settings.asr_workers,
+            live_sessions=settings.live_max_sessions,
             batch_wait_s=settings.batch_wait_s,
             factory=engine_factory,
         )

@@ -392,7 +392,15 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     version = model_version(
         recipe,
         digest,
-        {"l2": l2, "cl2": cl2, "floor": MIN_PRECISION, "vague": VAGUE_FLOOR, "mlp": MLP.__dict__},
+        {
+            "l2": l2,
+            "cl2": cl2,
+            "floor": MIN_PRECISION,
+            "qual": QUAL_FLOOR,
+            "vague": VAGUE_FLOOR,
+            "mlp": MLP.__dict__,
+            "recipe": recipe.__dict__,
+        },
     )
     model = LocalModel(
         version,
@@ -407,6 +415,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     meta = {"l2": l2, "clause_l2": cl2, "train_snippets": len(snippets), "train_sha256_8": digest}
     meta.update(min_precision=MIN_PRECISION, vague_floor=VAGUE_FLOOR)
     meta["mlp"] = MLP.__dict__
+    meta["train_files"] = [Path(f).name for f in files]
     meta["clause_rules"] = decision_rules(snippets, coof, ct)
     model.save(out, meta)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB), version {version}")
@@ -446,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         folded = verdict_snippets(load_verdicts(path))
         snippets += folded
         print(f"{len(folded)} answers with verdicts from {path.name}")
+    if args.mlp_seeds < 1:
+        ap.error("--mlp-seeds must be at least 1")
     MLP = MlpOptions(hidden=args.mlp_hidden, seeds=args.mlp_seeds)
     MIN_PRECISION, VAGUE_FLOOR = args.min_precision, args.vague_floor
     recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1,1", "use,2048,1,1,1"])]

@@ -19,8 +19,8 @@ from ..types import ChunkResult, Segment, Word
 from .whisper import MEAN_WORD_PROB_FLOOR, NO_SPEECH_DOUBT, plausible
 
 MAX_FRAMES = 3000  # Whisper's 30 s frame: the encoder's positions end there
-FRAME_QUANTUM = 50  # encode lengths round up to half seconds: fewer shapes
-TAIL_FRAMES = 200  # padding after the audio, as in the 30 s frame: without it Whisper loops on short windows
+FRAME_QUANTUM = 100  # encode lengths round up to whole seconds: fewer shapes
+TAIL_FRAMES = 300  # padding after the audio, as in the 30 s frame: without it Whisper loops on short windows
 CONTEXT_TOKENS = 64  # the settled text before the window, as a prompt
 TOKENS_PER_S = 10  # above fast Mandarin (~6 tokens/s); bounds a looping decode
 _LOOP = re.compile(r"(.{3,}?)\1{2,}", re.S)  # a phrase said three times in a row

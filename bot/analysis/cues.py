@@ -148,10 +148,12 @@ _MOVED_EN = re.compile(
 _FIRST_PERSON = re.compile(r"我|(?<![A-Za-z])(?:I|we|We|our|Our|my|My)(?![A-Za-z])")
 _HYPOTHETICAL = re.compile(r"如果|假如|要是|假设|\bif\b|\bwould\b", re.I)
 # What the candidate would do, told in the first person: the guidelines' `hypothetical` ("如果让我做，我可能
-# 会…" with no experience behind it), never evidence of having done it. "如果我没记错" is a hedge, not this.
+# 会…" with no experience behind it), never evidence of having done it. Not a hedge ("如果我没记错"), not
+# 主要是我 / 只要是我, not "I'd say", and not a habit ("at my last job we would…": "we" is left out).
 _WOULD_DO = re.compile(
-    r"(?:如果|要是|假如|假设)(?:让|是|换|轮到)?我(?!没记错|记得|没记错的话)|\bif (?:i|we) (?:were|was|had)\b"
-    r"|\b(?:i|we) would\b|\b(?:i|we)'d\b",
+    r"(?:如果|假如|假设|(?<![主只需还就])要是)(?:让|是|换|轮到)?我(?!没记错|记得)"
+    r"|\bif (?:i|we) (?:were|was)\b|\bhypothetically\b"
+    r"|\bi(?: would|'d)\b(?! (?:say|like|love|guess|think|argue|already|have to))",
     re.I,
 )
 
@@ -160,16 +162,19 @@ def would_do(sentence: str) -> bool:
     return bool(_WOULD_DO.search(sentence))
 
 
-# Someone else's work told about them: a third-person subject and no first person in the sentence (the
-# guidelines' `others_work`); "我们组"/"we" is the candidate's own team and stays evidence.
-_THEM = re.compile(
-    r"(?<![其吉])他们?|她们?|别人|人家|(?:其他|别的|另一个|那个)(?:组|团队|部门)|\b(?:they|he|she)\b", re.I
+# An outcome someone else got: the sentence opens on a third person and has no first person anywhere (the
+# guidelines' `others_work`); "我们组"/"we" is the candidate's own team, and a customer or colleague named
+# later in a subject-less sentence ("…十几秒变成两秒，他后来成了付费用户") is not its subject.
+_THEM_FIRST = re.compile(
+    r"^[\s,，。.!！?？、]*(?:(?:嗯|呃|那个|就是|然后|后来|当时|最后|其实|so|and|then)[\s,，]*)*"
+    r"(?:(?<![其吉])他们?|她们?|别人|人家|(?:其他|别的|另一个|那个)(?:组|团队|部门)|(?:they|he|she)\b)",
+    re.I,
 )
-_ME = re.compile(r"我|咱|(?<![A-Za-z])(?:I|we|We|my|My|our|Our|me)(?![A-Za-z])")
+_ME = re.compile(r"我|咱|(?<![A-Za-z])(?:I|me|my|mine|myself|we|us|our|ours)(?![A-Za-z])", re.I)
 
 
 def theirs(sentence: str) -> bool:
-    return bool(_THEM.search(sentence)) and not _ME.search(sentence)
+    return bool(_THEM_FIRST.search(sentence)) and not _ME.search(sentence)
 
 
 def metric_moved(sentence: str, answer: str) -> bool:

@@ -15,7 +15,7 @@ from . import records
 from .competencies import CUE_RE, find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
 from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
-from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
+from .semantic import QUALIFIER_TYPES, RULES_VERSION, LocalModel, Unit, UnitScores, get_model
 from .signals import CLOSING, NUMBER, SMALL_TALK, Span
 from .speech import strip_fillers
 
@@ -122,6 +122,20 @@ def _sentence_quote(answer: Answer, scores: UnitScores, key: str) -> tuple[Utter
     return answer.utterances[turn], span
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?!\d)")
+
+
+def _with_sentence_start(answer: Answer, span: Span) -> str:
+    """The span from the start of its sentence: a long sentence is scored in pieces, and "I would set up
+    one-on-ones, pair every new hire…" is a hypothetical in its second piece too."""
+    turn = next((t for t, s in answer.unit.sentences if s is span), None)
+    if turn is None:
+        return span.text
+    head = answer.unit.turns[turn][: span.start]
+    cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
+    return head[cut:] + span.text
+
+
 def _clause_findings(
     answer: Answer, scores: UnitScores, zh: bool, rules: dict | None = None
 ) -> tuple[list[Qualifier], list[VagueClaim]]:
@@ -171,8 +185,10 @@ def _claims(
         text = quote(span.text, key)
         if any(n in span.text for n in negated.get(key, ())):
             continue  # the best sentence is a denial ("我没有带过团队"): not evidence
-        if would_do(span.text) or (key == RESULT and theirs(span.text)):
-            continue  # ... or what they would do ("如果让我做…"), or an outcome others got ("他们组后来…")
+        told = _with_sentence_start(answer, span)
+        if (key != DESIGN and would_do(told)) or (key == RESULT and theirs(told)):
+            continue  # ... or what they would do ("如果让我做…"; a design question asks for just that),
+            # or an outcome others got ("他们组后来…")
         ev = Evidence(start=time_at(u, span.start), text=text, weight=round(0.6 + 0.4 * min(p, 1.0), 2))
         if NUMBER.search(span.text):
             ev.weight += 0.4
@@ -188,7 +204,7 @@ def _claims(
     return out
 
 
-RESULT = "result_orientation"
+RESULT, DESIGN = "result_orientation", "system_design"
 
 
 def _credit_moved_metrics(answer: Answer, scores: UnitScores) -> None:
@@ -225,7 +241,8 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
         for key, ev in _claims(answer, scores, quals, vague, negated, zh):
             found.setdefault(key, []).append(ev)
     results = _results(found, denied, zh, records.competency_keys())
-    return Findings(results, quals_all, vague_all, model.version)
+    # the artefact as trained, with the rules this code applies on top of it
+    return Findings(results, quals_all, vague_all, f"{model.version.split('+')[0]}+{RULES_VERSION}")
 
 
 def _results(

@@ -24,7 +24,9 @@ from .model import QUALIFIER_TYPES, VAGUE_TYPES
 from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
 ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
-RULES_VERSION = "rules-4"
+# The rules in code (signals, cues, evidence rules in local.py): an analysis names the artefact it scored
+# with and these; rules-5 adds the hypothetical and third-person evidence rules.
+RULES_VERSION = "rules-5"
 CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
 
 

@@ -34,7 +34,7 @@ def test_whisper_streaming_gives_stable_monotonic_finals(whisper_engine, zh_samp
     assert session.decoded_s < 12 * len(audio) / SAMPLE_RATE
 
 
-def test_two_streams_at_once_decode_side_by_side_each_with_its_own_captions(data_dir, zh_samples):
+def test_two_streams_at_once_on_two_replicas_each_get_their_own_captions(data_dir, zh_samples):
     from asr_engine import Engine, EngineConfig
 
     backend = Engine(EngineConfig(engine="whisper", data_dir=data_dir, parallel_decodes=2)).backend

@@ -157,9 +157,8 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
         qwen3_model=str(model_dir),
         qwen3_aligner=str(aligner),
         qwen3_max_new_tokens=6,
-        parallel_decodes=3,
     )
-    backend = Engines(config, batch_wait_s=0.5).get().backend
+    backend = Engines(config, workers=1, live_sessions=2, batch_wait_s=0.5).get().backend
     model = backend.backend.model  # behind the batcher
     batch_sizes: list[int] = []
     real = model.transcribe

@@ -182,15 +182,45 @@ def test_a_metric_the_candidate_moved_is_result_orientation_quoted_from_its_sent
     assert comp(theirs, "result_orientation")["score"] is None
 
 
+OWN = {
+    "leadership": "我带了一个五个人的小组，每周跟每个人做一对一，帮新人定成长计划，半年没人离职。",
+    "result_orientation": "我主导了接口优化，p99 从 900 毫秒降到了 150 毫秒，成本也降了 30%。",
+}
+
+
+# Each of these is credited by the model's heads alone; the guidelines' rules for hypotheticals and for
+# others' work are what keep them out of the report.
 @pytest.mark.parametrize(
-    "answer",
+    "key, answer",
     [
-        "如果让我带团队，我会每周和每个人做一对一，帮新人定成长计划。",
-        "他们组长每周跟每个人做一对一，帮新人定成长计划，团队后来很稳定。",
-        "If I were the lead I would hold weekly one-on-ones and write a growth plan for each new hire.",
+        ("leadership", "如果让我带团队，我会每周和每个人做一对一，帮新人定成长计划。"),
+        (
+            "leadership",
+            "If I were the lead I would hold weekly one-on-ones with each engineer, write a growth plan for "
+            "every new hire and run the sprint planning myself.",
+        ),
+        (
+            "leadership",
+            "I would set up weekly one-on-ones, pair every new hire with a mentor and own the hiring loop.",
+        ),
+        ("result_orientation", "后来他们组把接口的 p99 从 900 毫秒降到了 150 毫秒，成本也降了 30%。"),
+        (
+            "result_orientation",
+            "They cut checkout latency from 900 ms to 150 ms and conversion went up 4 percent.",
+        ),
     ],
 )
-def test_what_a_candidate_would_do_or_others_did_is_not_their_evidence(answer):
-    own = run("candidate: 我带了一个五个人的小组，每周跟每个人做一对一，帮新人定成长计划，半年没人离职。")
-    assert comp(own, "leadership")["score"] is not None  # told as their own: credited
-    assert comp(run(f"interviewer: 你带过人吗？\ncandidate: {answer}"), "leadership")["score"] is None
+def test_what_a_candidate_would_do_or_others_achieved_is_not_their_evidence(key, answer):
+    assert comp(run(f"candidate: {OWN[key]}"), key)["score"] is not None  # told as their own: credited
+    assert comp(run(f"interviewer: 说说看？\ncandidate: {answer}"), key)["score"] is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "主要是我来推动的，上线后 p99 从 900 毫秒降到了 150 毫秒。",
+        "I'd say we cut p99 from 900 ms to 150 ms myself.",
+    ],
+)
+def test_phrases_that_only_look_hypothetical_still_credit(sentence):
+    assert comp(run(f"candidate: {sentence}"), "result_orientation")["score"] is not None

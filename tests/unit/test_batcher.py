@@ -85,7 +85,7 @@ def test_live_streams_on_a_batching_engine_share_its_batches():
 
     inner = CountingBackend()
     engine = type("FakeEngine", (), {"backend": inner, "name": "fake", "reason": "test"})()
-    engines = Engines(EngineConfig(parallel_decodes=3), workers=1, batch_wait_s=0.2, factory=lambda: engine)
+    engines = Engines(EngineConfig(), workers=1, live_sessions=2, batch_wait_s=0.2, factory=lambda: engine)
     backend = engines.get().backend
     assert isinstance(backend, BatchingBackend)
     speech = np.sin(np.arange(16000) / 5).astype(np.float32) * 0.3
