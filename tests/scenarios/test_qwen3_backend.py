@@ -28,12 +28,11 @@ def tiny_qwen3(tmp_path_factory):
     return build_checkpoint(root / "asr", "tiny"), build_checkpoint(root / "aligner", "tiny", aligner=True)
 
 
-@pytest.fixture(scope="session")
-def qwen3_engine(tiny_qwen3, data_dir):
-    from asr_engine import Engine, EngineConfig
+def tiny_config(tiny_qwen3, data_dir):
+    from asr_engine import EngineConfig
 
     model, aligner = tiny_qwen3
-    config = EngineConfig(
+    return EngineConfig(
         engine="qwen3",
         data_dir=data_dir,
         qwen3_model=str(model),
@@ -41,7 +40,13 @@ def qwen3_engine(tiny_qwen3, data_dir):
         qwen3_batch_size=4,
         qwen3_max_new_tokens=6,
     )
-    return Engine(config)
+
+
+@pytest.fixture(scope="session")
+def qwen3_engine(tiny_qwen3, data_dir):
+    from asr_engine import Engine
+
+    return Engine(tiny_config(tiny_qwen3, data_dir))
 
 
 def test_loads_through_from_pretrained_and_transcribes(qwen3_engine):
@@ -146,18 +151,10 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
     one call, and each stream still gets its own settled captions in order."""
     import threading
 
-    from asr_engine import EngineConfig
     from asr_engine.streaming import StreamOptions, open_session
     from bot.asr import Engines
 
-    model_dir, aligner = tiny_qwen3
-    config = EngineConfig(
-        engine="qwen3",
-        data_dir=data_dir,
-        qwen3_model=str(model_dir),
-        qwen3_aligner=str(aligner),
-        qwen3_max_new_tokens=6,
-    )
+    config = tiny_config(tiny_qwen3, data_dir)
     backend = Engines(config, workers=1, live_sessions=2, batch_wait_s=0.5).get().backend
     model = backend.backend.model  # behind the batcher
     batch_sizes: list[int] = []
