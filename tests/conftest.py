@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SAMPLE = ROOT / "samples" / "interview_zh.m4a"
 sys.path.insert(0, str(ROOT))  # for bench.qwen3_checkpoint
+
+
+def run_together(work: Callable[[int], None], n: int, timeout_s: float = 120.0) -> None:
+    """`work(0)` .. `work(n - 1)` on n threads at once, as concurrent callers; every one must finish."""
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+    assert not any(t.is_alive() for t in threads), "a concurrent caller never finished"
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from . import records
 from .competencies import CUE_RE, find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
 from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
-from .semantic import QUALIFIER_TYPES, RULES_VERSION, LocalModel, Unit, UnitScores, get_model
+from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
 from .signals import CLOSING, NUMBER, SMALL_TALK, Span
 from .speech import strip_fillers
 
@@ -241,8 +241,7 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
         for key, ev in _claims(answer, scores, quals, vague, negated, zh):
             found.setdefault(key, []).append(ev)
     results = _results(found, denied, zh, records.competency_keys())
-    # the artefact as trained, with the rules this code applies on top of it
-    return Findings(results, quals_all, vague_all, f"{model.version.split('+')[0]}+{RULES_VERSION}")
+    return Findings(results, quals_all, vague_all, model.analysis_version)
 
 
 def _results(

@@ -174,6 +174,11 @@ class LocalModel:
     comp_mlp: MlpHeads | None = None  # when trained, the answer's score is the mean of both heads
     _examples: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @property
+    def analysis_version(self) -> str:
+        """What an analysis scored with: the artefact as trained, and the rules this code applies on top."""
+        return f"{self.version.split('+')[0]}+{RULES_VERSION}"
+
     def save(self, path: Path, meta: dict[str, object]) -> None:
         arrays: dict[str, np.ndarray] = {}
         for prefix, heads in (("comp", self.comp), ("clause", self.clause)):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from audiotools import cer
-from conftest import FIXTURES
+from conftest import FIXTURES, run_together
 
 from asr_engine.audio import SAMPLE_RATE
 from asr_engine.streaming import StreamEvent, StreamOptions, open_session
@@ -45,11 +43,7 @@ def test_two_streams_at_once_on_two_replicas_each_get_their_own_captions(data_di
     def stream(i: int) -> None:
         results[i] = _finals(open_session(backend, StreamOptions(language="zh")), zh_samples)
 
-    threads = [threading.Thread(target=stream, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(stream, 2)
     assert results == [alone, alone]  # greedy decoding: concurrent streams do not disturb each other
 
 

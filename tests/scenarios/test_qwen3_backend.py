@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from audiotools import write_audio
-from conftest import FIXTURES
+from conftest import FIXTURES, run_together
 
 from asr_engine.backends.qwen3 import MIN_WORD_S, fix_word_spans
 
@@ -174,11 +174,7 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
         events = session.feed(zh_samples) + session.finish()
         finals[i] = [e for e in events if e.type == "final"]
 
-    threads = [threading.Thread(target=stream, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_together(stream, 2)
     backend.close()
     assert 2 in batch_sizes  # the two streams' windows in one model call
     for events in finals:

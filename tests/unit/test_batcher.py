@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+from conftest import run_together
 
 from asr_engine.backends.base import DecodeOptions
 from asr_engine.batcher import BatchingBackend
@@ -39,11 +40,7 @@ def test_24_recordings_at_once_become_a_few_batches():
         start.wait()
         results[i] = batcher.transcribe_batch(chunks, DecodeOptions(language="zh"))
 
-    threads = [threading.Thread(target=job, args=(i,)) for i in range(24)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_together(job, 24)
     batcher.close()
     assert sum(inner.calls) == 96
     assert len(inner.calls) <= 6 and max(inner.calls) <= 32  # not 24 calls of 4
@@ -91,16 +88,12 @@ def test_live_streams_on_a_batching_engine_share_its_batches():
     speech = np.sin(np.arange(16000) / 5).astype(np.float32) * 0.3
     start = threading.Barrier(2)
 
-    def stream() -> None:
+    def stream(_: int) -> None:
         options = StreamOptions(language="zh", vad=lambda samples: [(0.0, len(samples) / 16000)])
         session = open_session(backend, options)
         start.wait()
         session.feed(speech)
 
-    threads = [threading.Thread(target=stream) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_together(stream, 2)
     backend.close()
     assert inner.calls == [2]  # one call with both streams' windows, not two calls of one
