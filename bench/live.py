@@ -44,12 +44,12 @@ class Run:
     decodes: int = 0
 
 
-def stream(backend, samples, onset_s: float, language: str | None) -> Run:
+def stream(backend, samples, onset_s: float, options) -> Run:
     """One session at real time; every time is measured from the stream's start."""
     from asr_engine.audio import SAMPLE_RATE
-    from asr_engine.streaming import StreamOptions, open_session
+    from asr_engine.streaming import open_session
 
-    session = open_session(backend, StreamOptions(language=language))
+    session = open_session(backend, options)
     run, fed, t0 = Run(), 0, time.monotonic()
     total = len(samples)
     while fed < total:
@@ -81,14 +81,35 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
 
 
-def measure(backend, samples, sessions: int, onset_s: float, language, reference: str, offline: str) -> dict:
+def backend_calls(backend) -> dict[str, float]:
+    """The model calls so far where the backend counts them (qwen3: calls, inputs, seconds in the model)."""
+    inner = getattr(backend, "backend", backend)  # behind the cross-job batcher
+    stats = getattr(inner, "stats", None)
+    return stats.snapshot() if stats is not None else {}
+
+
+def call_figures(before: dict[str, float], after: dict[str, float]) -> dict:
+    calls = after.get("calls", 0) - before.get("calls", 0)
+    if not calls:
+        return {}
+    inputs = after["inputs"] - before["inputs"]
+    asr_s = after["asr_s"] - before["asr_s"]
+    return {
+        "model_calls": calls,
+        "mean_batch": round(inputs / calls, 1),
+        "ms_per_call": round(1000 * asr_s / calls),
+    }
+
+
+def measure(backend, samples, sessions: int, onset_s: float, options, reference: str, offline: str) -> dict:
     from audiotools import cer
 
     runs: list[Run] = [Run() for _ in range(sessions)]
 
     def go(i: int) -> None:
-        runs[i] = stream(backend, samples, onset_s, language)
+        runs[i] = stream(backend, samples, onset_s, options)
 
+    calls0 = backend_calls(backend)
     cpu0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     threads = [threading.Thread(target=go, args=(i,)) for i in range(sessions)]
     for t in threads:
@@ -114,6 +135,7 @@ def measure(backend, samples, sessions: int, onset_s: float, language, reference
         "cpu_s_per_audio_s": round(cpu_s / (audio_s * sessions), 3),  # per session; steadier under load
         "decodes_per_session": [r.decodes for r in runs],
         "kept_up": kept_up,
+        **call_figures(calls0, backend_calls(backend)),
     }
 
 
@@ -143,6 +165,25 @@ def engine_factory(args: argparse.Namespace):
     return whisper
 
 
+def stream_options(args: argparse.Namespace):
+    from asr_engine.streaming import StreamOptions
+
+    cadence = {"step_s": args.step, "first_step_s": args.first_step}
+    return StreamOptions(language=args.language, **{k: v for k, v in cadence.items() if v is not None})
+
+
+def load_audio(path: Path):
+    """A recording, or a `.npy` of its 16 kHz mono samples (`--save-samples` writes one) for a machine
+    without PyAV: the GPU machine gets only what fits its transfer (bench/gpu_live.sh)."""
+    from asr_engine.audio import DecodedAudio, decode
+
+    if path.suffix == ".npy":
+        import numpy as np
+
+        return DecodedAudio(np.load(path).astype(np.float32), 1, None, "npy")
+    return decode(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--audio", type=Path, default=SAMPLE)
@@ -162,14 +203,22 @@ def main() -> None:
     ap.add_argument(
         "--parallel", type=int, default=None, help="parallel decodes (replicas); default: the run's sessions"
     )
+    ap.add_argument("--step", type=float, default=None, help="StreamOptions.step_s (default: the library's)")
+    ap.add_argument("--first-step", type=float, default=None, help="StreamOptions.first_step_s")
+    ap.add_argument("--save-samples", type=Path, help="write the audio's samples to this .npy and stop")
     args = ap.parse_args()
+    if args.save_samples:
+        import numpy as np
+
+        np.save(args.save_samples, load_audio(args.audio).samples.astype(np.float32))
+        return
     if args.cpus:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cpus]))
-    from asr_engine.audio import DecodedAudio, decode
+    from asr_engine.audio import DecodedAudio
 
     engine_for = engine_factory(args)
     engine = engine_for(1)
-    audio = decode(args.audio)
+    audio = load_audio(args.audio)
     samples = audio.samples[: int(args.seconds * 16000)] if args.seconds else audio.samples
     script = json.loads(args.script.read_text(encoding="utf-8"))
     limit = len(samples) / 16000
@@ -179,9 +228,10 @@ def main() -> None:
     ).text
     onset = min(s["start"] for s in script)
     print(f"engine {engine.name} on {len(os.sched_getaffinity(0))} core(s); {args.audio.name}, {limit:.1f} s")
+    options = stream_options(args)
     for n in args.sessions:
         backend = engine_for(args.parallel or n).backend
-        figures = measure(backend, samples, n, onset, args.language, reference, offline)
+        figures = measure(backend, samples, n, onset, options, reference, offline)
         parallel = max(args.sessions) if args.engine == "configured" else args.parallel or n
         print(json.dumps({**figures, "parallel_decodes": parallel}))
 
