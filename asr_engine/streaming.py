@@ -13,9 +13,10 @@ Two ways to get there, one API:
   shows nothing yet, so the first caption comes early); words two successive decodes agree on (local
   agreement) become final and leave the window at the next clause end, so a decode's cost follows the
   open words, not the utterance. VAD endpointing finalises an utterance when the speaker pauses, and the
-  window is cut there. A backend offering `decode_window(samples, language, context)` (Whisper: the
-  window encoded at its own length, greedy, the final text before the window as its prompt) gets that
-  instead of the offline `transcribe_batch`.
+  window is cut there. A backend offering `decode_window(samples, language, context, beam_size)` (Whisper:
+  the window encoded at its own length, greedy, the final text before the window as its prompt) gets that
+  instead of the offline `transcribe_batch`; the decode at an endpoint, whose words become final without
+  a second opinion, asks it for a beam (`endpoint_beam_size`), once per utterance.
 
 Sessions on one backend share it; put a `BatchingBackend` in front and concurrent sessions' windows are
 recognised in one call where the backend batches.
@@ -61,6 +62,7 @@ class StreamOptions:
     clause_pause_s: float = 0.3  # settled words leave the window at a clause end: punctuation or this pause
     settled_window_s: float = 4.0  # ... or anywhere once they fill this much of it
     endpoint_silence_s: float = 0.5  # a pause this long after speech ends the utterance
+    endpoint_beam_size: int = 5  # ... and its open words are decoded once more with a beam (1: greedy)
     detect_after_s: float = 2.0  # speech needed before the language is detected
     text_hook: TextHook | None = None  # default `display_text`: what the offline engine does to text
     vad: Vad | None = None  # default: silero (what faster-whisper ships)
@@ -221,7 +223,8 @@ class AgreementSession:
         if self.language is None and not self._detect(spans, force=last):
             return []
         upto = min(window_s, speech_end + 0.2) if endpoint else window_s
-        words = [w for w in self._decode(upto) if (w.start + w.end) / 2 > self._committed]
+        beam = self.options.endpoint_beam_size if endpoint else 1
+        words = [w for w in self._decode(upto, beam) if (w.start + w.end) / 2 > self._committed]
         if endpoint:
             events, self._pending = self._final(words), []
             self._cut(window_s if last else max(speech_end, window_s - 0.3))
@@ -252,11 +255,11 @@ class AgreementSession:
         self.language = detect(self._buf) or None
         return self.language is not None
 
-    def _decode(self, upto_s: float) -> list[Word]:
+    def _decode(self, upto_s: float, beam_size: int = 1) -> list[Word]:
         window = self._buf[: int(upto_s * SAMPLE_RATE)]
         decode_window = getattr(self.backend, "decode_window", None)
         if callable(decode_window) and self.language and not self.options.hotwords:
-            result = decode_window(window, self.language, self._context)
+            result = decode_window(window, self.language, self._context, beam_size)
         else:
             options = DecodeOptions(language=self.language, hotwords=list(self.options.hotwords))
             (result,) = self.backend.transcribe_batch([window], options)

@@ -101,11 +101,14 @@ class WhisperBackend:
         language, _prob, _all = self.model.detect_language(audio)
         return language
 
-    def decode_window(self, samples: np.ndarray, language: str, context: str = "") -> ChunkResult:
-        """Live captions' cheap decode (see whisper_window): `context` is what was said just before."""
+    def decode_window(
+        self, samples: np.ndarray, language: str, context: str = "", beam_size: int = 1
+    ) -> ChunkResult:
+        """Live captions' decode (see whisper_window): `context` is what was said just before; greedy and
+        cheap by default, `beam_size` > 1 for an utterance's last decode."""
         from .whisper_window import decode_window
 
-        return decode_window(self.model, samples, language, context)
+        return decode_window(self.model, samples, language, context, beam_size)
 
     def detect_window_language(self, samples: np.ndarray) -> str | None:
         from .whisper_window import detect_language

@@ -7,6 +7,8 @@ once, then decoded greedily without timestamps; word times come from the cross-a
 The decoder's cost is per generated token (~17 ms CPU on base int8, the encoder's is small once unpadded),
 so the caller keeps the window to what is not yet settled and passes the settled text before it as
 context (a prompt, read in one parallel pass), not as a forced prefix (forced token by token).
+An utterance's last decode (`beam_size` > 1, once per utterance) is the careful one: beam search and a
+longer silent tail, closer to how the offline transcript decodes a 30 s frame.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .whisper import MEAN_WORD_PROB_FLOOR, NO_SPEECH_DOUBT, plausible
 MAX_FRAMES = 3000  # Whisper's 30 s frame: the encoder's positions end there
 FRAME_QUANTUM = 100  # encode lengths round up to whole seconds: fewer shapes
 TAIL_FRAMES = 300  # padding after the audio, as in the 30 s frame: without it Whisper loops on short windows
+BEAM_TAIL_FRAMES = 1000  # a beam decode's padding: 10 s brought finals closer to offline than 3 s (README)
 CONTEXT_TOKENS = 64  # the settled text before the window, as a prompt
 TOKENS_PER_S = 10  # above fast Mandarin (~6 tokens/s); bounds a looping decode
 _LOOP = re.compile(r"(.{3,}?)\1{2,}", re.S)  # a phrase said three times in a row
@@ -28,13 +31,14 @@ PREPEND = "\"'“¿([{-"
 APPEND = "\"'.。,，!！?？:：”)]}、"
 
 
-def encode_window(model, samples: np.ndarray):
-    """(encoder output, content frames) for `samples` at their own length, not a padded 30 s."""
+def encode_window(model, samples: np.ndarray, tail_frames: int = TAIL_FRAMES):
+    """(encoder output, content frames) for `samples` at their own length plus `tail_frames` of silence,
+    not a padded 30 s."""
     import ctranslate2
 
     features = model.feature_extractor(samples)[:, :-1]  # the extractor adds one frame of padding
-    frames = min(features.shape[-1], MAX_FRAMES - TAIL_FRAMES)  # live windows are far shorter than 27 s
-    padded = min(MAX_FRAMES, -(-(frames + TAIL_FRAMES) // FRAME_QUANTUM) * FRAME_QUANTUM)
+    frames = min(features.shape[-1], MAX_FRAMES - tail_frames)  # live windows are far shorter than 20 s
+    padded = min(MAX_FRAMES, -(-(frames + tail_frames) // FRAME_QUANTUM) * FRAME_QUANTUM)
     batch = np.zeros((1, features.shape[0], padded), dtype=np.float32)
     batch[0, :, :frames] = features[:, :frames]
     return model.model.encode(ctranslate2.StorageView.from_array(batch)), frames
@@ -46,13 +50,16 @@ def detect_language(model, samples: np.ndarray) -> str | None:
     return token[2:-2] or None
 
 
-def decode_window(model, samples: np.ndarray, language: str, context: str = "") -> ChunkResult:
-    """Timed words of `samples` (16 kHz); `context` is the text said just before them (a prompt)."""
+def decode_window(
+    model, samples: np.ndarray, language: str, context: str = "", beam_size: int = 1
+) -> ChunkResult:
+    """Timed words of `samples` (16 kHz); `context` is the text said just before them (a prompt);
+    `beam_size` > 1: the careful decode (beam search, a longer tail)."""
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import merge_punctuations
 
     tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-    encoded, frames = encode_window(model, samples)
+    encoded, frames = encode_window(model, samples, BEAM_TAIL_FRAMES if beam_size > 1 else TAIL_FRAMES)
     before = tokenizer.encode(context)[-CONTEXT_TOKENS:] if context else []
     prompt = [tokenizer.sot_prev, *before] if before else []
     prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -60,7 +67,7 @@ def decode_window(model, samples: np.ndarray, language: str, context: str = "") 
     (result,) = model.model.generate(
         encoded,
         [prompt],
-        beam_size=1,
+        beam_size=beam_size,
         max_length=len(prompt) + int(TOKENS_PER_S * seconds) + 8,
         return_scores=True,
         return_no_speech_prob=True,

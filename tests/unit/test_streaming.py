@@ -132,11 +132,15 @@ class WindowBackend(ScriptBackend):
         super().__init__()
         self.contexts: list[str] = []
         self.starts: list[float] = []  # stream time where each window begins
+        self.beams: list[int] = []  # the beam each window decode asked for
         self.batch_calls = 0
 
-    def decode_window(self, samples: np.ndarray, language: str, context: str = "") -> ChunkResult:
+    def decode_window(
+        self, samples: np.ndarray, language: str, context: str = "", beam_size: int = 1
+    ) -> ChunkResult:
         self.contexts.append(context)
         self.starts.append(float(samples[0]) / SAMPLE_RATE)
+        self.beams.append(beam_size)
         (result,) = ScriptBackend.transcribe_batch(self, [samples], DecodeOptions(language=language))
         return result
 
@@ -179,6 +183,32 @@ def test_settled_words_leave_the_window_at_a_clause_end():
     assert backend.starts[0] < comma_end
     assert any(abs(t - comma_end) < 0.01 for t in backend.starts)  # cut right after "w4,"
     assert all(t < 0.01 or abs(t - comma_end) < 0.01 or t > comma_end for t in backend.starts)
+
+
+class GreedyMishears(WindowBackend):
+    """Greedy decodes hear "cache" as "cash" (a plain misrecognition two decodes agree on); a beam hears it."""
+
+    def decode_window(
+        self, samples: np.ndarray, language: str, context: str = "", beam_size: int = 1
+    ) -> ChunkResult:
+        result = super().decode_window(samples, language, context, beam_size)
+        if beam_size == 1:
+            for seg in result.segments:
+                seg.words = [Word(w.start, w.end, w.text.replace("cache", "cash")) for w in seg.words]
+        return result
+
+
+def test_an_utterance_is_finalised_at_its_pause_by_one_beam_decode_and_agreement_stays_greedy():
+    backend = GreedyMishears()
+    finals = [e.text for e in run(backend, stream(9.0), language="en") if e.type == "final"]
+    assert " ".join(finals).split()[-1] == "cache"  # the endpoint's beam decode settled the last word
+    assert backend.beams.count(5) == 2  # once per utterance (two of them), every other decode greedy
+    assert set(backend.beams) == {1, 5}
+    greedy = GreedyMishears()
+    finals = [
+        e.text for e in run(greedy, stream(9.0), language="en", endpoint_beam_size=1) if e.type == "final"
+    ]
+    assert " ".join(finals).split()[-1] == "cash" and set(greedy.beams) == {1}
 
 
 def first_caption_at(**opts) -> float | None:
