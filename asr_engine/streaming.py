@@ -62,7 +62,9 @@ class StreamOptions:
     clause_pause_s: float = 0.3  # settled words leave the window at a clause end: punctuation or this pause
     settled_window_s: float = 4.0  # ... or anywhere once they fill this much of it
     endpoint_silence_s: float = 0.5  # a pause this long after speech ends the utterance
-    endpoint_beam_size: int = 5  # ... and its open words are decoded once more with a beam (1: greedy)
+    # ... and its open words are decoded once more with a beam (1: greedy), where the backend offers
+    # decode_window (Whisper); transcribe_batch (qwen3, hotwords) decodes as the offline path does
+    endpoint_beam_size: int = 5
     detect_after_s: float = 2.0  # speech needed before the language is detected
     text_hook: TextHook | None = None  # default `display_text`: what the offline engine does to text
     vad: Vad | None = None  # default: silero (what faster-whisper ships)
@@ -259,7 +261,7 @@ class AgreementSession:
         window = self._buf[: int(upto_s * SAMPLE_RATE)]
         decode_window = getattr(self.backend, "decode_window", None)
         if callable(decode_window) and self.language and not self.options.hotwords:
-            result = decode_window(window, self.language, self._context, beam_size)
+            result = decode_window(window, self.language, self._context, beam_size=beam_size)
         else:
             options = DecodeOptions(language=self.language, hotwords=list(self.options.hotwords))
             (result,) = self.backend.transcribe_batch([window], options)

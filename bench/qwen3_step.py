@@ -71,8 +71,8 @@ def profile(torch, device: str, model, audio) -> None:
     device_us = sum(getattr(e, "self_device_time_total", 0) or 0 for e in events)
     launches = sum(e.count for e in events if "LaunchKernel" in e.key or "cudaLaunch" in e.key)
     print(
-        f"one generate, 32 tokens: wall {1000 * wall:.0f} ms, kernels on the device {device_us / 1000:.0f} ms, "
-        f"kernel launches {launches}"
+        f"one generate, 32 tokens: wall {1000 * wall:.0f} ms, "
+        f"kernels on the device {device_us / 1000:.0f} ms, kernel launches {launches}"
     )
     print(events.table(sort_by="self_cpu_time_total", row_limit=12))
 

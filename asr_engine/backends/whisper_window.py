@@ -37,8 +37,9 @@ def encode_window(model, samples: np.ndarray, tail_frames: int = TAIL_FRAMES):
     import ctranslate2
 
     features = model.feature_extractor(samples)[:, :-1]  # the extractor adds one frame of padding
-    frames = min(features.shape[-1], MAX_FRAMES - tail_frames)  # live windows are far shorter than 20 s
-    padded = min(MAX_FRAMES, -(-(frames + tail_frames) // FRAME_QUANTUM) * FRAME_QUANTUM)
+    frames = min(features.shape[-1], MAX_FRAMES - TAIL_FRAMES)  # live windows are far shorter than 27 s
+    tail = min(tail_frames, MAX_FRAMES - frames)  # a long window gives up padding, never its audio
+    padded = min(MAX_FRAMES, -(-(frames + tail) // FRAME_QUANTUM) * FRAME_QUANTUM)
     batch = np.zeros((1, features.shape[0], padded), dtype=np.float32)
     batch[0, :, :frames] = features[:, :frames]
     return model.model.encode(ctranslate2.StorageView.from_array(batch)), frames
