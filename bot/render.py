@@ -137,6 +137,7 @@ def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
         "rec_icon": rec[0],
         "lang": lang,
         "correction_lines": correction_lines,
+        "notes": data.get("notes") or [],  # e.g. why the LLM analyst fell back to the local model
         "verdict_keys": ("agree", "too_high", "too_low", "wrong_evidence"),
     }
 

@@ -38,7 +38,6 @@ class Service:
         *,
         engine_factory: Callable[[], Engine] | None = None,
         worker_id: str | None = None,
-        analyst: Any = None,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.db_path, settings.jobs, settings.db_busy_s)
@@ -60,7 +59,7 @@ class Service:
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, analyst),
+            Pipeline(self.db, self.engines, settings.analyst),  # IB_ANALYST, for every edge
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
