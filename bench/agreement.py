@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from analysis import Prediction, print_tally, score, tally  # noqa: E402
 
 from bot.analysis import corpus  # noqa: E402
-from bot.analysis.semantic import LocalModel  # noqa: E402
+from bot.analysis.learned import LocalModel  # noqa: E402
 
 
 def as_prediction(s: corpus.Snippet, with_allowed: bool) -> Prediction:

@@ -63,7 +63,7 @@ class Hints:
 
     def question(self, final: StreamEvent) -> str | None:
         from .analysis import followups
-        from .analysis.model import CANDIDATE, Utterance
+        from .analysis.results import CANDIDATE, Utterance
 
         zh = self.language == "zh" or (self.language is None and bool(_CJK.search(final.text)))
         found = followups.suggest(

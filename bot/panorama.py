@@ -11,8 +11,8 @@ from typing import Any
 
 from . import texts
 from .analysis.consistency import Conflict, conflicts, extract_facts, was_asked
-from .analysis.model import COMPETENCIES
 from .analysis.profiles import ProfileError, load_profile
+from .analysis.results import COMPETENCIES
 from .analysis.summary import competency_name, moment_of, without_evidence
 from .storage import Store, Visible
 from .texts import localize

@@ -13,7 +13,7 @@ from typing import Any
 from asr_engine import AudioInputError, Transcript
 
 from .analysis import analyze, load_profile
-from .analysis.model import Analysis
+from .analysis.results import Analysis
 from .asr import Engines
 from .storage import Database
 

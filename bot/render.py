@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import texts
-from .analysis.model import COMPETENCIES, Analysis
+from .analysis.results import COMPETENCIES, Analysis
 from .analysis.summary import competency_name, stamp
 from .formats import FORMATS, ReportContext, UnknownFormat, format_names
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
-from .embed import ModelUnavailable
 from .followups import VAGUE_REASON, suggest
+from .learned import ModelUnavailable
 from .llm import Analyst, AnalystError
 from .local import Findings, analyse_local
-from .model import CANDIDATE, Analysis, Correction, Utterance
 from .profiles import BUILT_IN, Profile, ProfileError, load_profile, profile_from_jd
+from .results import CANDIDATE, Analysis, Correction, Utterance
 from .roles import assign_roles, parse_speaker_prefix
 from .speech import annotate
 from .summary import build_summary, overall, recommend, stamp
@@ -82,7 +82,8 @@ def _correction_time(u: Utterance, offset: int) -> float:
     return round(u.start + share * (u.end - u.start), 2)
 
 
-def _utterances(transcript: Transcript, known_roles: list[str | None] | None) -> list[Utterance]:
+def utterances_of(transcript: Transcript, known_roles: list[str | None] | None) -> list[Utterance]:
+    """The transcript's non-empty segments as utterances, each with its role (known roles win)."""
     segs = [s for s in transcript.segments if s.text.strip()]
     detected = assign_roles(
         [s.text for s in segs],
@@ -140,7 +141,7 @@ def analyze(
     when it fails the local model answers and the analysis says so in `notes`."""
     profile = profile or BUILT_IN["general"]
     language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
-    utterances = _utterances(transcript, known_roles)
+    utterances = utterances_of(transcript, known_roles)
     corrections = _correct_terms(utterances, TermCorrector([*profile.hotwords, *hotwords]), language)
     speech = annotate(utterances)
     findings, used, notes = _findings(utterances, language, analyst)

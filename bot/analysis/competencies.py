@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .model import CANDIDATE, COMPETENCIES, CompetencyResult, Evidence, Utterance
+from .results import CANDIDATE, COMPETENCIES, CompetencyResult, Evidence, Utterance
 from .speech import strip_fillers, units
 
 _NUM = r"[\d一二两三四五六七八九十百千万]+(\.\d+)?"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .competencies import QUALIFIERS, QUANTIFIED, answers
-from .model import CANDIDATE, Followup, Utterance, VagueClaim
+from .results import CANDIDATE, Followup, Utterance, VagueClaim
 from .speech import strip_fillers
 
 

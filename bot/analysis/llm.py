@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import records
-from .model import CANDIDATE, QUALIFIER_TYPES, VAGUE_TYPES, Evidence, Qualifier, Utterance, VagueClaim
+from .results import CANDIDATE, QUALIFIER_TYPES, VAGUE_TYPES, Evidence, Qualifier, Utterance, VagueClaim
 
 MISSING = VAGUE_TYPES
 
@@ -124,7 +124,7 @@ class LLMAnalyst:
 
     @property
     def version(self) -> str:
-        from .semantic import RULES_VERSION
+        from .learned import RULES_VERSION
 
         return f"llm:{self.settings.model}+{RULES_VERSION}"
 

