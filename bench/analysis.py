@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bot.analysis import analyze, competencies, corpus, transcript_from_text, utterances_of  # noqa: E402
 from bot.analysis.corpus import overlaps  # noqa: E402
+from bot.analysis.detectors import QUALIFIER_CUES  # noqa: E402
 from bot.analysis.learned import ARTEFACT, LocalModel, Recipe, Unit, use_model  # noqa: E402
 from bot.analysis.results import COMPETENCIES  # noqa: E402
-from bot.analysis.signals import QUALIFIER_CUES  # noqa: E402
 from bot.analysis.spans import clauses  # noqa: E402
 
 KEYS = COMPETENCIES  # the corpus labels the built-in competencies

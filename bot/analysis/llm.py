@@ -234,8 +234,8 @@ def _find(quote_text: str, utterances: list[Utterance]) -> tuple[int, int] | Non
 
 
 def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], zh: bool) -> _Grounded:
-    from .local import _PERF, QUALIFIER_EFFECT, QUESTIONS, VAGUE_NOTE, quote, time_at
-    from .signals import NUMBER
+    from .detectors import NUMBER, PERFORMANCE
+    from .local import QUALIFIER_EFFECT, QUESTIONS, VAGUE_NOTE, quote, time_at
 
     answer_of, n = [], 0
     for u in utterances:
@@ -258,7 +258,7 @@ def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], 
             g.qualifiers.append(Qualifier(item["type"], time_at(u, pos), text, note))
             qualifier_answer.append(answer_of[i])
         elif field == "vague" and not (item["missing"] == "number" and NUMBER.search(text)):
-            perf = item["missing"] in ("number", "mechanism") and _PERF.search(text)
+            perf = item["missing"] in ("number", "mechanism") and PERFORMANCE.search(text)
             template = "perf" if perf else item["missing"]
             question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
             g.vague.append(VagueClaim(time_at(u, pos), text, item["missing"], question))

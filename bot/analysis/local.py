@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from . import records
-from .competencies import CUE_RE, find_claims, score
+from .competencies import find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
+from .detectors import CLOSING, COMPETENCY_CUES, NUMBER, PERFORMANCE, SMALL_TALK
 from .learned import LocalModel, Unit, UnitScores, get_model
 from .results import (
     CANDIDATE,
@@ -25,7 +26,6 @@ from .results import (
     Utterance,
     VagueClaim,
 )
-from .signals import CLOSING, NUMBER, SMALL_TALK
 from .spans import Span
 from .speech import strip_fillers
 
@@ -41,7 +41,6 @@ QUALIFIER_EFFECT: dict[str, tuple[float, str, str]] = {
     "hedge": (0.8, "表述不确定", "stated with uncertainty"),
 }
 VAGUE_NOTE = {"zh": "说法笼统，缺少数据", "en": "vague: no numbers"}
-_PERF = re.compile(r"性能|优化|快|延迟|响应|performance|optimi[sz]|faster|latency|speed", re.I)
 QUESTIONS = {
     "perf": (
         "你提到“{q}”，能给出优化前后的具体数据吗（QPS、P99 延迟、资源占用）？瓶颈是怎么定位到的？",
@@ -115,7 +114,8 @@ def quote(text: str, key: str | None = None) -> str:
     body = strip_fillers(text).strip(" ,，、")
     if len(body) <= QUOTE_LIMIT:
         return body
-    hit = next((m.start() for rx in CUE_RE.get(key or "", []) if (m := rx.search(body))), 0)
+    cue = COMPETENCY_CUES[key].search(body) if key in COMPETENCY_CUES else None
+    hit = cue.start() if cue else 0
     start = max(0, min(hit - 20, len(body) - QUOTE_LIMIT + 1))
     piece = body[start : start + QUOTE_LIMIT - 1].strip()
     return piece + "…"
@@ -172,7 +172,7 @@ def _clause_findings(
             continue
         # a vague performance claim, whatever piece the model says it misses, is best probed by numbers
         # before and after and how the bottleneck was found
-        template = "perf" if _PERF.search(text) else missing
+        template = "perf" if PERFORMANCE.search(text) else missing
         question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
         vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
     return quals, vague

@@ -15,13 +15,13 @@ class Span:
 
 
 # a "." between digits (1.5) does not end a clause
-_CLAUSE = re.compile(r"(?:[^,，。.!！?？;；\n]|(?<=\d)\.(?=\d))+[,，。.!！?？;；\n]*")
+CLAUSE_SPLIT = re.compile(r"(?:[^,，。.!！?？;；\n]|(?<=\d)\.(?=\d))+[,，。.!！?？;；\n]*")
 
 
 def clauses(text: str) -> list[Span]:
     """Comma-level pieces, the unit a quote or a qualifier is judged on."""
     out = []
-    for m in _CLAUSE.finditer(text):
+    for m in CLAUSE_SPLIT.finditer(text):
         body = m.group().strip()
         if body:
             lead = len(m.group()) - len(m.group().lstrip())
@@ -29,7 +29,10 @@ def clauses(text: str) -> list[Span]:
     return out
 
 
-def sentences(text: str, limit: int = 80) -> list[Span]:
+SENTENCE_LIMIT = 80
+
+
+def sentences(text: str, limit: int = SENTENCE_LIMIT) -> list[Span]:
     """Sentences, with run-ons packed from clauses into pieces of at most `limit` characters."""
     pieces: list[Span] = []
     for s in clauses(text):

@@ -133,6 +133,30 @@ def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_an_artefact_refuses_to_load_when_a_detector_its_features_read_was_edited(tmp_path, monkeypatch):
+    """Editing a cue would otherwise silently change the shipped model's inputs."""
+    import re
+
+    from bot.analysis.detectors import QUALIFIER_CUES
+    from bot.analysis.learned import ARTEFACT, LocalModel, features
+
+    path = tmp_path / "retrained.npz"
+    LocalModel.load(ARTEFACT).save(path, {})  # what scripts/train_analysis.py does: stamps the recipe
+    assert (
+        LocalModel.load(path).meta["feature_fingerprint"]
+        == LocalModel.load(ARTEFACT).meta["feature_fingerprint"]
+    )
+    hedge = QUALIFIER_CUES["hedge"]
+    edited = type(hedge)(hedge.name, hedge.what, (re.compile(hedge.patterns[0].pattern + "|也许", re.I),))
+    monkeypatch.setattr(
+        features, "FEATURE_DETECTORS", tuple(edited if d is hedge else d for d in features.FEATURE_DETECTORS)
+    )
+    for artefact in (ARTEFACT, path):
+        with pytest.raises(ModelUnavailable, match="trained on other features .*retrain it") as info:
+            LocalModel.load(artefact)
+        assert "\n" not in str(info.value)
+
+
 def test_embedding_weights_are_verified_by_sha256(monkeypatch):
     from bot.analysis.learned import embed
 

@@ -3,15 +3,18 @@ floats) and hashed character n-grams, next to the sentence embedding (see semant
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..signals import (
+from ..detectors import (
     COMPETENCY_CUES,
-    FIRST,
+    FIRST_NEGATED,
+    FIRST_PERSON,
     HYPOTHETICAL,
     NEGATION,
     NUMBER,
@@ -20,8 +23,9 @@ from ..signals import (
     THEY,
     VAGUE_CUES,
     WE,
+    Detector,
 )
-from ..spans import Span, clauses, sentences
+from ..spans import CLAUSE_SPLIT, SENTENCE_LIMIT, Span, clauses, sentences
 from .embed import Embedder
 
 
@@ -53,44 +57,39 @@ class Unit:
         return "\n".join(self.turns)
 
 
-SIGNAL_NAMES: tuple[str, ...] = (
-    "number",
-    "numbers_many",
-    "first",
-    "we",
-    "they",
-    "negation",
-    "first_negated",
-    "hypothetical",
-    "question",
-    "length",
-    *(f"q_{k}" for k in QUALIFIER_CUES),
-    *(f"v_{k}" for k in VAGUE_CUES),
-    *(f"cue_{k}" for k in COMPETENCY_CUES),
+# The exact signals, in the order the artefact's columns have them: (name, detector, how it is read).
+# "any": whether it fires; "count": how often, capped at four. Every detector here is part of the feature
+# recipe's fingerprint (FEATURE_DETECTORS).
+SIGNALS: tuple[tuple[str, Detector | None, str], ...] = (
+    ("number", NUMBER, "any"),
+    ("numbers_many", NUMBER, "count"),
+    ("first", FIRST_PERSON, "count"),
+    ("we", WE, "count"),
+    ("they", THEY, "count"),
+    ("negation", NEGATION, "any"),
+    ("first_negated", FIRST_NEGATED, "any"),
+    ("hypothetical", HYPOTHETICAL, "any"),
+    ("question", QUESTION, "any"),
+    ("length", None, "length"),  # characters, up to 400
+    *((f"q_{k}", d, "any") for k, d in QUALIFIER_CUES.items()),
+    *((f"v_{k}", d, "any") for k, d in VAGUE_CUES.items()),
+    *((f"cue_{k}", d, "any") for k, d in COMPETENCY_CUES.items()),
 )
+SIGNAL_NAMES: tuple[str, ...] = tuple(name for name, _, _ in SIGNALS)
+FEATURE_DETECTORS: tuple[Detector, ...] = tuple(dict.fromkeys(d for _, d, _ in SIGNALS if d is not None))
+
+
+def _signal(detector: Detector | None, how: str, text: str) -> float:
+    if detector is None:
+        return min(len(text), 400) / 400
+    if how == "count":
+        return min(detector.count(text), 4) / 4
+    return float(detector.search(text) is not None)
 
 
 def signal_vector(text: str) -> np.ndarray:
     """The exact signals of one text, as floats in [0, 1]."""
-    first_negated = re.search(
-        r"我(没有|没|从没|从来没|不曾)|\bi (never|have never|haven't|didn't|did not)\b", text, re.I
-    )
-    values = [
-        bool(NUMBER.search(text)),
-        min(len(NUMBER.findall(text)), 4) / 4,
-        min(len(FIRST.findall(text)), 4) / 4,
-        min(len(WE.findall(text)), 4) / 4,
-        min(len(THEY.findall(text)), 4) / 4,
-        bool(NEGATION.search(text)),
-        bool(first_negated),
-        bool(HYPOTHETICAL.search(text)),
-        bool(QUESTION.search(text)),
-        min(len(text), 400) / 400,
-        *(bool(rx.search(text)) for rx in QUALIFIER_CUES.values()),
-        *(bool(rx.search(text)) for rx in VAGUE_CUES.values()),
-        *(any(rx.search(text) for rx in cues) for cues in COMPETENCY_CUES.values()),
-    ]
-    return np.asarray(values, dtype=np.float32)
+    return np.asarray([_signal(d, how, text) for _, d, how in SIGNALS], dtype=np.float32)
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -114,6 +113,27 @@ def ngram_vector(text: str, dim: int) -> np.ndarray:
         out[zlib.crc32(g.encode()) % dim] += 1.0
     norm = float(np.linalg.norm(out))
     return out / norm if norm else out
+
+
+# Bump when the code that turns text into features changes in a way the table below cannot see.
+FEATURE_CODE = 1
+
+
+def feature_fingerprint(recipe: Recipe) -> str:
+    """A hash over everything that decides the model's inputs besides the embedder's own weights: the
+    detectors its signals read (patterns and flags), the signal names and how each is read, the n-gram
+    tokenizer and the clause and sentence splitting. An artefact records it when written (LocalModel.save)
+    and refuses to load under code that computes another one."""
+    spec = {
+        "code": FEATURE_CODE,
+        "recipe": recipe.__dict__,
+        "signals": [[name, how] for name, _, how in SIGNALS],
+        "detectors": [d.spec() for d in FEATURE_DETECTORS],
+        "ngrams": [_WORD.pattern, _HAN.pattern, "1-2 grams, Han-led 3-grams, crc32"],
+        "spans": [CLAUSE_SPLIT.pattern, SENTENCE_LIMIT],
+    }
+    blob = json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 class Featurizer:

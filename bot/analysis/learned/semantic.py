@@ -19,7 +19,7 @@ import numpy as np
 from .. import records
 from ..results import QUALIFIER_TYPES, VAGUE_TYPES
 from .embed import Embedder, ModelUnavailable, load_embedder
-from .features import Featurizer, Recipe, Unit
+from .features import Featurizer, Recipe, Unit, feature_fingerprint
 from .linear import LinearHeads
 from .mlp import MlpHeads
 
@@ -50,6 +50,19 @@ def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
     return MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
 
 
+def _check_fingerprint(model: LocalModel, path: Path) -> None:
+    """Refuse an artefact trained on other features than this code computes (a detector edited since)."""
+    expected = feature_fingerprint(model.recipe)
+    found = model.meta.get("feature_fingerprint")
+    if found != expected:
+        raise ModelUnavailable(
+            f"the analysis model artefact {path.name} was trained on other features (fingerprint "
+            f"{found or 'none'}, this code computes {expected}: a detector in bot/analysis/detectors.py or "
+            "the feature recipe changed); retrain it (python scripts/train_analysis.py) or reinstall "
+            "interview-bot"
+        )
+
+
 @dataclass
 class LocalModel:
     version: str
@@ -77,7 +90,9 @@ class LocalModel:
         if self.comp_mlp is not None:
             arrays.update({f"mlp_{k}": v.astype(np.float16) for k, v in self.comp_mlp.arrays().items()})
         info = {"version": self.version, "recipe": self.recipe.__dict__, "comp_keys": list(self.comp_keys)}
-        arrays["meta"] = np.array(json.dumps({**info, **meta}, ensure_ascii=False))
+        # the fingerprint of the features as this code computes them, whatever `meta` carried
+        info = {**info, **meta, "feature_fingerprint": feature_fingerprint(self.recipe)}
+        arrays["meta"] = np.array(json.dumps(info, ensure_ascii=False))
         arrays["comp_thresholds"] = self.comp_thresholds.astype(np.float32)
         arrays["clause_thresholds"] = self.clause_thresholds.astype(np.float32)
         np.savez_compressed(path, **arrays)
@@ -106,6 +121,7 @@ class LocalModel:
             raise ModelUnavailable(
                 f"the analysis model artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"
             ) from None
+        _check_fingerprint(model, path)
         if model.recipe.embeddings:
             model.embedder = load_embedder(model.recipe.embedder)
         return model
