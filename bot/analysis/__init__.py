@@ -9,7 +9,7 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
-from .followups import VAGUE_REASON, suggest
+from .followups import suggest
 from .learned import ModelUnavailable
 from .llm import Analyst, AnalystError
 from .local import Findings, analyse_local
@@ -17,7 +17,7 @@ from .profiles import BUILT_IN, Profile, ProfileError, load_profile, profile_fro
 from .results import CANDIDATE, Analysis, Correction, Utterance
 from .roles import assign_roles, parse_speaker_prefix
 from .speech import annotate
-from .summary import build_summary, overall, recommend, stamp
+from .summary import build_summary, overall, recommend
 from .terms import TermCorrector
 
 __all__ = [
@@ -148,16 +148,9 @@ def analyze(
     competencies = findings.competencies
     score, coverage, missing = overall(competencies, profile)
     recommendation = recommend(score, coverage)
-    summary = build_summary(competencies, score, coverage, missing, recommendation, language, profile)
-    for v in findings.vague:
-        reason = VAGUE_REASON[v.missing][0 if language == "zh" else 1]
-        line = (
-            f"“{v.text}”（{stamp(v.start)}）— {reason}"
-            if language == "zh"
-            else f'"{v.text}" ({stamp(v.start)}) - {reason}'
-        )
-
-        summary["to_verify"].append(line)
+    summary = build_summary(
+        competencies, score, coverage, missing, recommendation, language, profile, findings.vague
+    )
     return Analysis(
         language=language,
         duration_s=transcript.duration_s,
