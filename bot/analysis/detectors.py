@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ZH_DIGITS = "一二两三四五六七八九十百千万"
-
 
 @dataclass(frozen=True)
 class Detector:
@@ -275,7 +273,7 @@ STRONG_QUALIFIERS: dict[str, Detector] = {
     ),
 }
 
-# ---- vague claims: what a claim's own words say is missing --------------------------------------------------
+# ---- vague claims: what a claim's own words say is missing ----------------------------------------------
 VAGUE_CUES: dict[str, Detector] = {
     "number": detector(
         "v_number",

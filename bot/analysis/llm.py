@@ -189,9 +189,11 @@ class LLMAnalyst:
                 if zh
                 else f"{dropped} quotes from the LLM were not in the transcript and were dropped"
             )
-        from .local import _results
+        from .local import competency_results
 
-        return Findings(_results(found, [], zh, records.competency_keys()), quals, vague, self.version, notes)
+        return Findings(
+            competency_results(found, [], zh, records.competency_keys()), quals, vague, self.version, notes
+        )
 
 
 def _validated(data: Any) -> dict[str, list[dict[str, Any]]]:

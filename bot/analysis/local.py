@@ -250,13 +250,15 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
         vague_all += vague
         for key, ev in _claims(answer, scores, quals, vague, negated, zh):
             found.setdefault(key, []).append(ev)
-    results = _results(found, denied, zh, records.competency_keys())
+    results = competency_results(found, denied, zh, records.competency_keys())
     return Findings(results, quals_all, vague_all, model.analysis_version)
 
 
-def _results(
+def competency_results(
     found: dict[str, list[Evidence]], denied: list, zh: bool, keys: tuple[str, ...]
 ) -> dict[str, CompetencyResult]:
+    """Each competency's score from its evidence (best first, three kept), the caveats of that evidence and
+    the candidate's own denials (shared by the local and the LLM analyst)."""
     out: dict[str, CompetencyResult] = {}
     for key in keys:
         mine = sorted(found.get(key, []), key=lambda e: -e.weight)

@@ -15,9 +15,9 @@ from .followups import VAGUE_REASON
 from .profiles import Profile
 from .results import CompetencyResult, VagueClaim
 
-# What a summary item is: a strength, a doubt about something said (to verify), or a weighty competency
-# with no evidence at all (also shown under "to verify", but no doubt about anything the candidate said).
-ITEM_KINDS = ("strength", "to_verify", "no_evidence")
+# What a summary item is (its kind): a strength, a doubt about something said (to_verify), or a weighty
+# competency with no evidence at all (no_evidence: shown under "to verify", but no doubt about anything the
+# candidate said). The display lists and the kinds each holds:
 LISTS = {"strengths": ("strength",), "to_verify": ("to_verify", "no_evidence")}
 
 ADVANCE_AT, DECLINE_BELOW, MIN_COVERAGE = 3.5, 2.0, 0.5

@@ -1,4 +1,4 @@
-"""The learned model's surface features: the exact signals (detectors from bot/analysis/signals.py, as
+"""The learned model's surface features: the exact signals (detectors from bot/analysis/detectors.py, as
 floats) and hashed character n-grams, next to the sentence embedding (see semantic.py)."""
 
 from __future__ import annotations
