@@ -15,6 +15,7 @@ from asr_engine import AudioInputError, Transcript
 from .analysis import analyze, load_profile
 from .analysis.model import Analysis
 from .asr import Engines
+from .metrics import Metrics
 from .storage import Database
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -29,8 +30,11 @@ class Processed:
 
 
 class Pipeline:
-    def __init__(self, db: Database, engines: Engines, analyst: Any = None) -> None:
+    def __init__(
+        self, db: Database, engines: Engines, analyst: Any = None, metrics: Metrics | None = None
+    ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
+        self.metrics = metrics or Metrics()
 
     def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
         """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
@@ -43,7 +47,9 @@ class Pipeline:
         transcript = self._transcript(row, path, profile.hotwords, progress)
         if progress:
             progress("analysing", 0, 1)
+        started = time.perf_counter()
         analysis = analyze(transcript, profile, analyst=self.analyst)
+        self.metrics.analysis_seconds.observe(time.perf_counter() - started)
         return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):
@@ -63,4 +69,5 @@ class Pipeline:
             name=row.get("source"),
         )
         transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
+        self.metrics.transcribed(transcript.duration_s, time.perf_counter() - started)
         return transcript

@@ -394,6 +394,9 @@ class ChatPlatform(ABC):
         if status is None:
             return
         posted = await self._deliver_report(interview, status, place, key)
+        (
+            self.service.metrics.reports_failed if posted is None else self.service.metrics.reports_posted
+        ).labels(self.name).inc()
         if posted is None:
             log.warning("%s: report %s not posted; it stays pending for the next sweep", self.name, iid)
             return await posts.release(self.name, channel, thread, iid, "report")

@@ -37,6 +37,8 @@ class Job:
     lease_owner: str | None
     stage: str | None
     error: str | None
+    due_at: float | None = None  # when it became runnable (the clock's seconds): queue wait = claim - due
+    source: str | None = None  # the interview's platform (api, slack, feishu, cli, batch, live), if known
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -49,6 +51,7 @@ class Job:
             row["lease_owner"],
             row["stage"],
             row["error"],
+            row.get("next_attempt_at"),
         )
 
 
@@ -165,7 +168,10 @@ class JobQueue:
             if row is None:
                 return None
             job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
-            conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
+            source = conn.execute(
+                "update interviews set status = 'running' where id = ? returning platform", [job.interview_id]
+            ).fetchone()
+        job.source = source[0] if source else None
         return job
 
     def give_up_expired(self) -> list[str]:

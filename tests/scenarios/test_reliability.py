@@ -159,7 +159,8 @@ async def test_a_private_callback_address_is_refused_at_submit(api):
             "file:///x",
         ):
             status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", callback_url=url)
-            assert status == 400 and body["error"].startswith("callback_url"), (url, body)
+            expected = 400 if url.startswith("file:") else 422  # malformed, or a place we will not call
+            assert status == expected and body["error"].startswith("callback_url"), (url, body)
             assert "127.0.0.1" not in body["error"] or "127.0.0.1" in url
     assert sum((await service.db.jobs.counts()).values()) == 0
 
