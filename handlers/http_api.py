@@ -481,12 +481,12 @@ def routes_table() -> list[Route]:
 # not exist, a URL this server will not or cannot fetch. 404 / 409: an unknown id, a reused key.
 _TEXT = {"type": "string", "maxLength": 1024}  # a form field is at most MAX_FIELD_BYTES of UTF-8
 _URL = {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/?#]"}
-_URL_HINT = "only http and https URLs with a host can be fetched"
+_URL_HINT = "only http and https URLs with a host (at most 2048 characters) can be fetched"
 _CALLBACK = Field(
     "callback_url",
     {**_URL, "pattern": "^$|^https?://[^/?#]"},
     description="POSTed the job's status when it ends",
-    hint="callback_url: only http and https URLs with a host can be called",
+    hint="callback_url: only http and https URLs with a host (at most 2048 characters) can be called",
 )
 _LANGUAGE = {"type": "string", "enum": ["zh", "en", "auto"]}
 _META = (
@@ -514,8 +514,18 @@ JSON_BODY = Body(
 VERDICT_BODY = Body(
     "application/json",
     (
-        Field("competency", {"type": "string", "enum": list(COMPETENCIES)}, required=True),
-        Field("verdict", {"type": "string", "enum": list(VERDICTS)}, required=True),
+        Field(
+            "competency",
+            {"type": "string", "enum": list(COMPETENCIES)},
+            required=True,
+            hint=f"unknown competency: use one of {', '.join(COMPETENCIES)}",
+        ),
+        Field(
+            "verdict",
+            {"type": "string", "enum": list(VERDICTS)},
+            required=True,
+            hint=_REFUSED["bad_verdict"][1],
+        ),
         Field(
             "user",
             {

@@ -45,7 +45,7 @@ class Field:
     where: str = "query"
     required: bool = False
     description: str = ""
-    hint: str = ""  # the error sentence when the value breaks `pattern` (a regex says little to a person)
+    hint: str = ""  # the error sentence when the value breaks its schema, if the generic one says too little
 
     def __post_init__(self) -> None:
         unknown = set(self.schema) - _CHECKED - _NOT_CHECKED
@@ -55,6 +55,12 @@ class Field:
     def check(self, value: Any, *, from_text: bool) -> Any:
         """The value, parsed (an integer from a query string); CallerError(400) when it breaks the schema.
         `from_text`: the value came as text (query, path, header, form field), not as JSON."""
+        try:
+            return self._check(value, from_text)
+        except CallerError as exc:
+            raise CallerError(exc.status, self.hint or str(exc)) from None
+
+    def _check(self, value: Any, from_text: bool) -> Any:
         s = self.schema
         if value is None:
             if s.get("nullable"):
@@ -86,7 +92,7 @@ class Field:
         if len(value) > s.get("maxLength", len(value)):
             raise CallerError(400, f"{self.name} is longer than {s['maxLength']} characters")
         if "pattern" in s and not re.search(s["pattern"], value):
-            raise CallerError(400, self.hint or f"{self.name} does not have the expected form")
+            raise CallerError(400, f"{self.name} does not have the expected form")
         if s.get("format") == "date" and not _is_date(value):
             raise CallerError(400, f"{self.name} must be a date such as 2026-11-01")
 

@@ -61,7 +61,7 @@ async def test_the_api_profile_is_a_name_or_an_uploaded_file_never_a_server_path
             status, body = await post_audio(s, server, FIXTURES / "zh_short.flac", profile=spec)
             answers[spec] = (status, body["error"].replace(repr(spec), "SPEC"))
         # the same refusal whether or not the path exists: no oracle, no read, no 500
-        assert set(answers.values()) == {(400, answers["/etc"][1])}, answers
+        assert set(answers.values()) == {(422, answers["/etc"][1])}, answers  # well-formed, no such profile
         assert "unknown profile" in answers["/etc"][1]
 
         form = aiohttp.FormData()

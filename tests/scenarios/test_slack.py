@@ -253,6 +253,10 @@ async def test_rate_limited_then_success(slack):
     await until(lambda: reports(mock))
     assert [m for m, _ in mock.calls].count("chat.postMessage:429") == 1
     assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1  # retried, not lost
+    counted = env.service.metrics.registry.get_sample_value
+    assert counted("ib_platform_rate_limited_total", {"platform": "slack"}) == 1
+    assert counted("ib_platform_retries_total", {"platform": "slack"}) == 1
+    await until(lambda: counted("ib_reports_posted_total", {"platform": "slack"}) == 1)
 
 
 async def test_forged_and_stale_signatures_are_refused(slack):
