@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -177,20 +177,18 @@ class Route:
     params: tuple[Field, ...] = ()
     bodies: tuple[Body, ...] = ()
     security: tuple[str, ...] = ("bearer",)  # empty: open (a signed link or nothing at all)
-    extra: dict[str, Any] = field(default_factory=dict)  # more of the OpenAPI operation, as is
 
     def operation(self) -> dict[str, Any]:
         responses = dict(self.responses)
         if self.security:
             responses.setdefault(401, refusal("missing or invalid credentials"))
-        if self.params:
+        if any(p.where != "path" or set(p.schema) - {"type"} for p in self.params):  # one that can fail
             responses.setdefault(400, refusal("a parameter breaks its declared schema"))
         op: dict[str, Any] = {
             "summary": self.summary,
             "operationId": f"{self.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', self.path)}",
             "responses": {str(code): r.openapi() for code, r in sorted(responses.items())},
             "security": [{name: []} for name in self.security],
-            **self.extra,
         }
         if self.params:
             op["parameters"] = [p.openapi() for p in self.params]
@@ -203,7 +201,10 @@ class Route:
 
 
 def check_body(route_body: Body, values: Mapping[str, Any], *, from_text: bool) -> dict[str, Any]:
-    """The declared fields of a body, checked (CallerError 400); undeclared ones are passed through."""
+    """The declared fields of a body, checked (CallerError 400); undeclared ones are passed through
+    unless the body is closed."""
+    for name in values:
+        route_body.field(name)  # refuses an undeclared one of a closed body
     out = dict(values)
     for f in route_body.fields:
         if f.name in values:
