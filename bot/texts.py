@@ -64,6 +64,9 @@ COMMAND: dict[str, Pair] = {
         "Unknown command: {0}. Send help for usage.",
     ),
     "need_arg": ("请给出{0}。", "Please give {0}."),
+    "qa_title": ("按问题整理的笔记", "notes by question"),
+    "qa_link": ("完整笔记（可点时间跳转录音）：{0}", "All notes, with the recording at each time: {0}"),
+    "qa_more": ("……还有 {0} 个问题，见完整笔记。", "… {0} more questions: see all notes."),
     "deleted": (
         "已删除 {0}：录音、转写、分析、报告和搜索记录。",
         "Deleted {0}: audio, transcript, analysis, reports and search entries.",
@@ -113,6 +116,10 @@ DIGEST_HELP: Pair = (
 )
 HELP_LINES: list[Pair] = [
     ("报告 [id|最新] — 查看面试报告", "report [id|latest] — show an interview report"),
+    (
+        "笔记 [id|最新] — 按问题整理的笔记（问题、回答要点、能力、追问）",
+        "qa [id|latest] — notes by question (answers' key sentences, competencies, follow-ups)",
+    ),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
     (
@@ -169,6 +176,8 @@ REPORT: dict[str, Pair] = {
     "overall": ("综合", "Overall"),
     "no_evidence": ("无证据", "no evidence"),
     "full_report": ("查看完整报告", "Open the full report"),
+    "qa": ("按问题整理的笔记", "Notes by question"),
+    "report_tab": ("报告", "Report"),
     "evidence": ("证据", "Evidence"),
     "original": ("原始识别", "heard"),
     "corrected": ("上下文修正", "corrected to"),

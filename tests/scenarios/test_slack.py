@@ -327,6 +327,9 @@ async def test_every_interview_command_and_access_control(slack):
     assert latest["blocks"][0]["type"] == "header" and "/r/" in text(latest)
     by_id = await env.command(f"report {interview_id}")
     assert by_id["blocks"][0] == latest["blocks"][0] and by_id["blocks"][0]["type"] == "header"
+    assert any(b.get("action_id") == "open_qa" for b in latest["blocks"][-1].get("elements", []))
+    notes = await env.command("qa latest")  # notes by question: quotes with times, and the page's tab
+    assert "按问题整理的笔记" in text(notes) and "“" in text(notes) and "#qa" in text(notes)
     listed = await env.command("list 5")
     assert interview_id in text(listed) and "王五" in text(listed)
     found = await env.command("search 分库分表")
@@ -340,6 +343,7 @@ async def test_every_interview_command_and_access_control(slack):
     # U2 is not in the channel the recording was uploaded to
     denied = await env.command(f"report {interview_id}", user="U2", channel="C0OTHER")
     assert "没有找到这个面试" in text(denied)
+    assert "没有找到这个面试" in text(await env.command(f"qa {interview_id}", user="U2", channel="C0OTHER"))
     assert interview_id not in text(await env.command("list", user="U2", channel="C0OTHER"))
     assert "«分库分表»" not in text(await env.command("search 分库分表", user="U2", channel="C0OTHER"))
     assert "没有找到这个面试" in text(
