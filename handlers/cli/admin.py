@@ -16,7 +16,7 @@ WHISPER_MANDARIN_WARNING = (
     "warning: Mandarin on the CPU engine (whisper base) gets about 1 character in 7 wrong on clean speech "
     "(CER 0.135 on bench/devset's held-out split, 0.10 after term correction), more on noisy or phone audio, "
     "and loses some English terms; for reports you quote use IB_ASR_ENGINE=qwen3 on a GPU or a Qwen3-ASR "
-    "server (IB_ASR_ENGINE=remote IB_REMOTE_ASR_URLS=http://host:8000/v1), see README, ASR engines"
+    "server (IB_ASR_ENGINE=remote IB_REMOTE_ASR_URLS=http://host:8000/v1), see docs/engines.md"
 )
 
 
