@@ -1,6 +1,6 @@
 """One command grammar for every platform: Slack's `/interview …`, Feishu's @bot text, in English or Chinese.
 
-    report [id|latest|最新]   qa [id|latest]   list [n]   search <words>   candidate <name> | rename/merge/assign …
+    report [id|latest|最新]   qa [id|latest]   ask <question>   list [n]   search <words>   candidate <name> | rename/merge/assign …
     decide <name> advance|reject|offer   digest [subscribe|unsubscribe|list] …   profile <name>
     delete <id>   verdicts   help
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 WORDS: dict[str, tuple[str, ...]] = {
     "report": ("report", "报告"),
     "qa": ("qa", "notes", "笔记", "问答"),
+    "ask": ("ask", "提问"),
     "list": ("list", "ls", "列表"),
     "search": ("search", "find", "搜索"),
     "candidate": ("candidate", "候选人"),
@@ -218,6 +219,26 @@ def qa_lines(index: int, note: dict[str, Any], lang: str) -> list[str]:
         lines.append("    " + " · ".join(competency_name(k, lang) for k in note["competencies"]))
     lines += [f"    ⚠ {c}" for c in note["caveats"]] + [f"    → {f}" for f in note["followups"]]
     return lines
+
+
+async def _ask(cmd: Command, ctx: Context) -> Reply:
+    """Candidates' answers across the interviews the asker may see, grouped by candidate."""
+    from . import ask
+
+    lang = cmd.language
+    try:
+        result = await ask.answer(ctx.service, await ctx.visible(), cmd.rest)
+    except ask.AskError:
+        return _need(lang, "arg_question")
+    await ctx.audit("ask", None, answers=len(result["answers"]))
+    lines = [result["summary"]] if result["summary"] else []
+    shown = None
+    for a in result["answers"]:
+        if a["candidate"] != shown:
+            shown = a["candidate"]
+            lines.append(f"{shown or '?'}:")
+        lines.append(f"    “{a['quote']}” [{stamp(a['start'])}] {a['url']}")
+    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang)
 
 
 def _row_line(r: InterviewRow) -> str:
@@ -536,6 +557,7 @@ HANDLERS: dict[str, Handler] = {
     "help": _help,
     "report": _report,
     "qa": _qa,
+    "ask": _ask,
     "list": _list,
     "search": _search,
     "candidate": _candidate,

@@ -65,6 +65,7 @@ COMMAND: dict[str, Pair] = {
     ),
     "need_arg": ("请给出{0}。", "Please give {0}."),
     "qa_title": ("按问题整理的笔记", "notes by question"),
+    "no_answers": ("没有找到相关的回答。", "No answer matched."),
     "qa_link": ("完整笔记（可点时间跳转录音）：{0}", "All notes, with the recording at each time: {0}"),
     "qa_more": ("……还有 {0} 个问题，见完整笔记。", "… {0} more questions: see all notes."),
     "deleted": (
@@ -102,6 +103,10 @@ COMMAND: dict[str, Pair] = {
     "lang_en": ("英文", "English"),
     # what a command is missing ("请给出…" / "Please give …")
     "arg_words": ("关键词", "search words"),
+    "arg_question": (
+        "一个问题（最多 300 字），例如：提问 谁做过支付幂等？",
+        "a question (at most 300 characters), e.g. ask who has built payment idempotency?",
+    ),
     "arg_profile": ("岗位名", "a profile name"),
     "arg_interview": ("面试 id", "an interview id"),
     "arg_candidate": ("候选人姓名", "a candidate name"),
@@ -120,6 +125,7 @@ HELP_LINES: list[Pair] = [
         "笔记 [id|最新] — 按问题整理的笔记（问题、回答要点、能力、追问）",
         "qa [id|latest] — notes by question (answers' key sentences, competencies, follow-ups)",
     ),
+    ("提问 <问题> — 跨面试查找候选人的回答", "ask <question> — candidates' answers across interviews"),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
     (

@@ -151,7 +151,11 @@ class Worker:
     def _complete(self, store, job: Job, result: Processed) -> bool:
         def write() -> None:
             store.interviews.write_results(
-                job.interview_id, result.transcript.to_dict(), result.analysis.to_dict(), result.profile
+                job.interview_id,
+                result.transcript.to_dict(),
+                result.analysis.to_dict(),
+                result.profile,
+                result.answers,
             )
 
         return store.jobs.complete(job, self.worker_id, write)

@@ -330,6 +330,8 @@ async def test_every_interview_command_and_access_control(slack):
     assert any(b.get("action_id") == "open_qa" for b in latest["blocks"][-1].get("elements", []))
     notes = await env.command("qa latest")  # notes by question: quotes with times, and the page's tab
     assert "按问题整理的笔记" in text(notes) and "“" in text(notes) and "#qa" in text(notes)
+    asked = await env.command("ask 谁做过分库分表？")  # answers across interviews, quoted with a link
+    assert "王五" in text(asked) and "分库分表" in text(asked) and "/r/" in text(asked)
     listed = await env.command("list 5")
     assert interview_id in text(listed) and "王五" in text(listed)
     found = await env.command("search 分库分表")
@@ -344,6 +346,7 @@ async def test_every_interview_command_and_access_control(slack):
     denied = await env.command(f"report {interview_id}", user="U2", channel="C0OTHER")
     assert "没有找到这个面试" in text(denied)
     assert "没有找到这个面试" in text(await env.command(f"qa {interview_id}", user="U2", channel="C0OTHER"))
+    assert "王五" not in text(await env.command("ask 谁做过分库分表？", user="U2", channel="C0OTHER"))
     assert interview_id not in text(await env.command("list", user="U2", channel="C0OTHER"))
     assert "«分库分表»" not in text(await env.command("search 分库分表", user="U2", channel="C0OTHER"))
     assert "没有找到这个面试" in text(
