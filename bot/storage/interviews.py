@@ -198,6 +198,8 @@ class Interviews:
             or self.db.execute(
                 "select 1 from interviews where candidate_id = ? limit 1", [candidate_id]
             ).fetchone()
+            # a consent record is kept (a refusal must still hold for the next recording), and its name
+            or self.db.execute("select 1 from consents where candidate_id = ?", [candidate_id]).fetchone()
         ):
             return
         names = [r[0] for r in self.db.execute("select name from candidates where id = ?", [candidate_id])]

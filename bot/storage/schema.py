@@ -182,7 +182,12 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute(answers.CREATE_FTS)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    """Consent per candidate (bot.consent): granted, refused or withdrawn; how, by whom and when."""
+    db["consents"].create(_columns("candidate_id state how note recorded_by at"), pk="candidate_id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

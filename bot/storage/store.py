@@ -16,6 +16,7 @@ from .answers import Answers
 from .audit import Audit
 from .callbacks import CallbackQueue
 from .candidates import Candidates
+from .consent import Consents
 from .digests import Digests
 from .interviews import Interviews
 from .jobs import JobPolicy, JobQueue
@@ -47,6 +48,7 @@ class Store:
         self.callbacks = CallbackQueue(self.db)
         self.verdicts = Verdicts(self.db)
         self.answers = Answers(self.db)
+        self.consents = Consents(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -363,6 +363,37 @@ async def test_every_interview_command_and_access_control(slack):
     assert max(env.ack_ms) < 3000
 
 
+async def test_withdrawn_consent_erases_the_candidate_and_the_bots_messages(slack):
+    mock, make = slack
+    env = await make(IB_REQUIRE_CONSENT="1")
+    mock.members[CHANNEL] = ["U1"]
+    file = mock.add_file(
+        "F11",
+        FIXTURES / "zh_short.flac",
+        name="赵六_一面.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="5.1",
+    )
+    await env.post(message_event("Ev11", file, CHANNEL, "5.1"))
+    await until(lambda: any("尚未转写" in (a.get("text") or "") for a in mock.called("chat.update")))
+    assert not reports(mock)  # held: nothing transcribed before consent
+
+    def text(resp):
+        return json.dumps(resp, ensure_ascii=False)
+
+    assert "赵六" in text(await env.command("consent 赵六 grant"))
+    await until(lambda: reports(mock))
+    notice = await env.command("notice")
+    assert notice["response_type"] == "in_channel" and "撤回" in text(notice)
+    assert "没有找到候选人" in text(await env.command("consent 赵六 withdraw", user="U2", channel="C0OTHER"))
+    gone = await env.command("consent 赵六 withdraw 候选人邮件")
+    assert "已删除 1 场面试" in text(gone)
+    assert mock.called("chat.delete") and env.count("select count(*) from interviews") == 0
+    assert "erase-candidate" in env.store.audit.actions()
+
+
 async def test_socket_mode(slack):
     mock, make = slack
     await make(SLACK_APP_TOKEN=APP_TOKEN)
