@@ -5,9 +5,10 @@ queue, so every entry point gets the same policy."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asr_engine import AudioInputError, Transcript
@@ -17,7 +18,9 @@ from .analysis.model import Analysis
 from .asr import Engines
 from .metrics import Metrics
 from .storage import Database
+from .storage.answers import StoredAnswer
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -27,6 +30,7 @@ class Processed:
     analysis: Analysis
     profile: str
     reused_transcript: bool
+    answers: list[StoredAnswer] = field(default_factory=list)  # for search across interviews (bot.ask)
 
 
 class Pipeline:
@@ -50,7 +54,8 @@ class Pipeline:
         started = time.perf_counter()
         analysis = analyze(transcript, profile, analyst=self.analyst)
         self.metrics.analysis_seconds.observe(time.perf_counter() - started)
-        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
+        answers = _answers(analysis.to_dict())
+        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1, answers)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):
         engine_name = self.engines.name
@@ -71,3 +76,15 @@ class Pipeline:
         transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
         self.metrics.transcribed(transcript.duration_s, time.perf_counter() - started)
         return transcript
+
+
+def _answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
+    """Each answer with its embedding; without the embedding model they are still found by their words."""
+    from .analysis.embed import ModelUnavailable
+    from .ask import embed_answers, plain_answers
+
+    try:
+        return embed_answers(analysis)
+    except ModelUnavailable as exc:
+        log.warning("answers stored without embeddings: %s", exc)
+        return plain_answers(analysis)

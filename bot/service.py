@@ -20,6 +20,7 @@ from . import links
 from .asr import Engines
 from .callbacks import Callbacks
 from .config import Settings
+from .consent import ConsentDesk
 from .digest import DigestScheduler
 from .events import Progress, ProgressBus
 from .fetch import FetchPolicy
@@ -40,7 +41,6 @@ class Service:
         *,
         engine_factory: Callable[[], Engine] | None = None,
         worker_id: str | None = None,
-        analyst: Any = None,
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
@@ -65,10 +65,11 @@ class Service:
             settings.data_dir,
             max_bytes=settings.max_upload_bytes,
             max_seconds=settings.max_audio_seconds,
+            require_consent=settings.require_consent,
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, analyst, metrics=self.metrics),
+            Pipeline(self.db, self.engines, settings.analyst, metrics=self.metrics),  # IB_ANALYST, every edge
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -89,6 +90,7 @@ class Service:
         )
         self._secret = links.load_secret(settings.data_dir, settings.link_secret)
         self.digests = DigestScheduler(self)  # platform handlers register their posters
+        self.consent = ConsentDesk(self)  # platform handlers register their message retractors
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
@@ -96,7 +98,8 @@ class Service:
     async def submit(self, sub: Submission) -> tuple[str, bool]:
         interview_id, created = await self.intake.submit(sub)
         if created:
-            self.bus.publish(Progress(interview_id, "queued"))
+            status = await self.db.run(lambda s: (s.interviews.get(interview_id) or {}).get("status"))
+            self.bus.publish(Progress(interview_id, "held" if status == "held" else "queued"))
         return interview_id, created
 
     # ---- reading -------------------------------------------------------------------------------------
