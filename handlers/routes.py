@@ -117,11 +117,13 @@ def _is_date(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Body:
-    """A request body form: its fields (checked by `check_body`); `closed`: no other field may come."""
+    """A request body form: its fields (checked by `check_body`); `closed`: no other field may come;
+    `optional`: the request may come without a body at all."""
 
     content_type: str
     fields: tuple[Field, ...]
     closed: bool = False
+    optional: bool = False
 
     def schema(self) -> dict[str, Any]:
         out = {
@@ -194,7 +196,7 @@ class Route:
             op["parameters"] = [p.openapi() for p in self.params]
         if self.bodies:
             op["requestBody"] = {
-                "required": True,
+                "required": not all(b.optional for b in self.bodies),
                 "content": {b.content_type: {"schema": b.schema()} for b in self.bodies},
             }
         return op
