@@ -312,6 +312,63 @@ async def search_interviews(request: web.Request) -> web.Response:
     )
 
 
+async def ask_answers(request: web.Request) -> web.Response:
+    """Candidates' answers across every interview (an API token sees all): bot.ask."""
+    from bot import ask
+
+    service: Service = request.app[SERVICE_KEY]
+    given = params(request)
+    try:
+        result = await ask.answer(
+            service, None, given["q"], candidate=given.get("candidate"), limit=min(50, given.get("limit", 10))
+        )
+    except ask.AskError as exc:
+        return error(400, str(exc))
+    return reply(result)
+
+
+async def put_consent(request: web.Request) -> web.Response:
+    from bot.consent import ConsentError
+
+    service: Service = request.app[SERVICE_KEY]
+    try:
+        body = await _json_body(request, CONSENT_BODY)
+        outcome = await service.consent.record(
+            request.match_info["name"],
+            body["state"],
+            how="api",
+            actor=request[ACTOR_KEY],
+            note=body.get("note"),
+            create=bool(body.get("create")),
+        )
+    except CallerError as exc:
+        return error(exc.status, str(exc))
+    except ConsentError as exc:
+        return error(404, str(exc))
+    return reply(outcome.to_dict())
+
+
+async def _json_body(request: web.Request, form: Body) -> dict[str, Any]:
+    """A JSON object body checked against its declared form; CallerError (400 / 415) otherwise."""
+    if request.content_type != "application/json":
+        raise CallerError(415, "send JSON")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CallerError(400, "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise CallerError(400, "the JSON body must be an object")
+    return check_body(form, body, from_text=False)
+
+
+async def get_notice(request: web.Request) -> web.Response:
+    from bot.consent import notice
+
+    s = request.app[SERVICE_KEY].settings
+    lang = params(request).get("lang", "zh")
+    return reply({"lang": lang, "text": notice(lang, s.retention_audio_days, s.retention_text_days)})
+
+
 async def delete_interview(request: web.Request) -> web.Response:
     actor = request[ACTOR_KEY]
     service: Service = request.app[SERVICE_KEY]
@@ -649,7 +706,68 @@ API_ROUTES = [
         ),
     ),
 ]
+CONSENT_BODY = Body(
+    "application/json",
+    (
+        Field("state", {"type": "string", "enum": ["granted", "refused", "withdrawn"]}, required=True),
+        Field("note", {"type": "string", "maxLength": 500}, description="how consent was given or refused"),
+        Field("create", {"type": "boolean"}, description="record it before the candidate's first recording"),
+    ),
+    closed=True,
+)
+API_ROUTES += [
+    Route(
+        "GET",
+        "/v1/ask",
+        ask_answers,
+        "Candidates' answers to a question across interviews, grouped by candidate (docs/history.md)",
+        {
+            200: Reply(
+                "quotes with time and link; summary only with the LLM analyst",
+                schema={
+                    "type": "object",
+                    "required": ["question", "answers", "summary"],
+                    "properties": {
+                        "question": {"type": "string"},
+                        "answers": {"type": "array", "items": _OBJECT},
+                        "summary": _NULLABLE_TEXT,
+                    },
+                },
+            ),
+            503: _BUSY,
+        },
+        params=(
+            Field("q", {"type": "string", "minLength": 1, "maxLength": 300, "pattern": "\\S"}, required=True),
+            Field("candidate", {"type": "string"}, description="only this candidate's answers"),
+            Field("limit", _LIMIT, description="at most 50 quotes (default 10)"),
+        ),
+    ),
+    Route(
+        "PUT",
+        "/v1/candidates/{name}/consent",
+        put_consent,
+        "Record a candidate's consent; refusal or withdrawal erases their data (docs/privacy.md)",
+        {
+            200: Reply("the consent record, what was released, erased and not erased", schema=_OBJECT),
+            400: refusal("the body breaks its schema"),
+            404: refusal("no candidate with that name (send create: true to record consent first)"),
+            415: refusal("not JSON"),
+            503: _BUSY,
+        },
+        params=(Field("name", {"type": "string"}, where="path"),),
+        bodies=(CONSENT_BODY,),
+    ),
+]
 PAGE_ROUTES = [
+    Route(
+        "GET",
+        "/v1/notice",
+        get_notice,
+        "The recording and analysis notice for candidates (zh or en)",
+        {200: Reply("the notice", schema=_OBJECT)},
+        params=(Field("lang", {"type": "string", "enum": ["zh", "en"]}),),
+        security=(),
+    ),
     Route(
         "GET",
         "/healthz",

@@ -68,6 +68,8 @@ class Field:
             raise CallerError(400, f"{self.name} must not be null")
         if s.get("type") == "integer":
             value = self._integer(value, from_text)
+        elif s.get("type") == "boolean" and not isinstance(value, bool):
+            raise CallerError(400, f"{self.name} must be true or false")
         elif s.get("type") == "string" and not isinstance(value, str):
             raise CallerError(400, f"{self.name} must be a string")
         if "enum" in s and value not in s["enum"]:
