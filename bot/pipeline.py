@@ -5,9 +5,10 @@ queue, so every entry point gets the same policy."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asr_engine import AudioInputError, Transcript
@@ -15,8 +16,11 @@ from asr_engine import AudioInputError, Transcript
 from .analysis import analyze, load_profile
 from .analysis.results import Analysis
 from .asr import Engines
+from .metrics import Metrics
 from .storage import Database
+from .storage.answers import StoredAnswer
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -26,11 +30,15 @@ class Processed:
     analysis: Analysis
     profile: str
     reused_transcript: bool
+    answers: list[StoredAnswer] = field(default_factory=list)  # for search across interviews (bot.ask)
 
 
 class Pipeline:
-    def __init__(self, db: Database, engines: Engines, analyst: Any = None) -> None:
+    def __init__(
+        self, db: Database, engines: Engines, analyst: Any = None, metrics: Metrics | None = None
+    ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
+        self.metrics = metrics or Metrics()
 
     def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
         """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
@@ -43,8 +51,11 @@ class Pipeline:
         transcript = self._transcript(row, path, profile.hotwords, progress)
         if progress:
             progress("analysing", 0, 1)
+        started = time.perf_counter()
         analysis = analyze(transcript, profile, analyst=self.analyst)
-        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
+        self.metrics.analysis_seconds.observe(time.perf_counter() - started)
+        answers = _answers(analysis.to_dict())
+        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1, answers)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):
         engine_name = self.engines.name
@@ -63,4 +74,17 @@ class Pipeline:
             name=row.get("source"),
         )
         transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
+        self.metrics.transcribed(transcript.duration_s, time.perf_counter() - started)
         return transcript
+
+
+def _answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
+    """Each answer with its embedding; without the embedding model they are still found by their words."""
+    from .analysis.learned.embed import ModelUnavailable
+    from .ask import embed_answers, plain_answers
+
+    try:
+        return embed_answers(analysis)
+    except ModelUnavailable as exc:
+        log.warning("answers stored without embeddings: %s", exc)
+        return plain_answers(analysis)

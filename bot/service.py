@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +20,13 @@ from . import links
 from .asr import Engines
 from .callbacks import Callbacks
 from .config import Settings
+from .consent import ConsentDesk
 from .digest import DigestScheduler
 from .events import Progress, ProgressBus
 from .fetch import FetchPolicy
 from .intake import Intake, Submission
 from .liveness import Liveness
+from .metrics import Metrics, Snapshot
 from .pipeline import Pipeline
 from .storage import Database
 from .worker import Outcome, Worker
@@ -40,8 +43,14 @@ class Service:
         worker_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.db_path, settings.jobs, settings.db_busy_s)
+        self.metrics = Metrics()
+        self.db = Database(
+            settings.db_path, settings.jobs, settings.db_busy_s, on_busy=self.metrics.db_busy.inc
+        )
         self.liveness = Liveness()
+        self.metrics.loops = lambda: {
+            name: beat["last_ok_s_ago"] for name, beat in self.liveness.report().items()
+        }
         self.bus = ProgressBus()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.engines = Engines(
@@ -56,10 +65,11 @@ class Service:
             settings.data_dir,
             max_bytes=settings.max_upload_bytes,
             max_seconds=settings.max_audio_seconds,
+            require_consent=settings.require_consent,
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, settings.analyst),  # IB_ANALYST, for every edge
+            Pipeline(self.db, self.engines, settings.analyst, metrics=self.metrics),  # IB_ANALYST, every edge
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -67,6 +77,7 @@ class Service:
             lease_s=settings.jobs.lease_s,
             on_finished=self._finished,
             beat=self.liveness.beat("worker"),
+            metrics=self.metrics,
         )
         self.fetch_policy = FetchPolicy.from_settings(settings.fetch_allow_nets, settings.max_upload_bytes)
         self.callbacks = Callbacks(
@@ -75,9 +86,11 @@ class Service:
             self.status,
             retries=settings.callback_retries,
             backoff_s=settings.callback_backoff_s,
+            metrics=self.metrics,
         )
         self._secret = links.load_secret(settings.data_dir, settings.link_secret)
         self.digests = DigestScheduler(self)  # platform handlers register their posters
+        self.consent = ConsentDesk(self)  # platform handlers register their message retractors
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
@@ -85,7 +98,8 @@ class Service:
     async def submit(self, sub: Submission) -> tuple[str, bool]:
         interview_id, created = await self.intake.submit(sub)
         if created:
-            self.bus.publish(Progress(interview_id, "queued"))
+            status = await self.db.run(lambda s: (s.interviews.get(interview_id) or {}).get("status"))
+            self.bus.publish(Progress(interview_id, "held" if status == "held" else "queued"))
         return interview_id, created
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -116,6 +130,16 @@ class Service:
             "source": row.get("source"),
             "created_at": row.get("created_at"),
         }
+
+    async def scrape(self) -> bytes:
+        """/metrics: the store's counts if the database answers at once, else the last ones; never waits."""
+
+        def read(store) -> Snapshot:
+            totals = store.interviews.asr_totals()
+            return Snapshot(store.jobs.counts(), totals["audio"], totals["wall"], time.monotonic())
+
+        await self.metrics.refresh(lambda: self.db.run(read))
+        return self.metrics.exposition()
 
     async def delete(self, interview_id: str, actor: str) -> bool:
         """Everything about one interview goes: audio, transcript, analysis, reports, search, job, posts."""

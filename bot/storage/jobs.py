@@ -37,6 +37,8 @@ class Job:
     lease_owner: str | None
     stage: str | None
     error: str | None
+    due_at: float | None = None  # when it became runnable (the clock's seconds): queue wait = claim - due
+    source: str | None = None  # the interview's platform (api, slack, feishu, cli, batch, live), if known
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -49,6 +51,7 @@ class Job:
             row["lease_owner"],
             row["stage"],
             row["error"],
+            row.get("next_attempt_at"),
         )
 
 
@@ -68,9 +71,16 @@ class JobQueue:
         return self.policy.lease_s
 
     def submit(
-        self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None
+        self,
+        key: str,
+        interview: dict[str, Any],
+        recording: dict[str, Any] | None = None,
+        *,
+        held: bool = False,
     ) -> tuple[str, bool]:
-        """Store the interview, its recording and a queued job atomically; (interview id, created)."""
+        """Store the interview, its recording and a queued job atomically; (interview id, created). A held
+        job (consent required and not given) waits, untouched by workers, until `release_held`."""
+        status = "held" if held else "queued"
         conn = self.db.conn
         with _immediate(conn):
             row = conn.execute(
@@ -90,7 +100,7 @@ class JobQueue:
             upsert(
                 conn,
                 "interviews",
-                {**interview, "id": interview_id, "created_at": stamp, "status": "queued"},
+                {**interview, "id": interview_id, "created_at": stamp, "status": status},
                 ("id",),
             )
             if recording:
@@ -107,13 +117,13 @@ class JobQueue:
                     "id": uuid.uuid4().hex[:12],
                     "interview_id": interview_id,
                     "idempotency_key": key,
-                    "status": "queued",
+                    "status": status,
                     "attempts": 0,
                     "max_attempts": self.policy.max_attempts,
                     "lease_owner": None,
                     "lease_until": 0.0,
                     "next_attempt_at": 0.0,
-                    "stage": "queued",
+                    "stage": status,
                     "done": 0,
                     "total": 0,
                     "error": None,
@@ -124,6 +134,34 @@ class JobQueue:
                 ("id",),
             )
         return interview_id, True
+
+    def release_held(self, candidate_id: str) -> list[str]:
+        """The candidate's held interviews, queued now (consent arrived); their ids."""
+        conn = self.db.conn
+        with _immediate(conn):
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "select id from interviews where candidate_id = ? and status = 'held'", [candidate_id]
+                )
+            ]
+            for interview_id in ids:
+                conn.execute(
+                    "update jobs set status = 'queued', stage = 'queued', updated_at = ? "
+                    "where interview_id = ? and status = 'held'",
+                    [now(), interview_id],
+                )
+                conn.execute("update interviews set status = 'queued' where id = ?", [interview_id])
+        return ids
+
+    def held_before(self, cutoff: str) -> list[str]:
+        """Interviews held for consent since before `cutoff` (ISO time): deleted by the retention sweep."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "select id from interviews where status = 'held' and created_at < ?", [cutoff]
+            )
+        ]
 
     def requeue(self, interview_id: str, **interview: Any) -> bool:
         """Run a finished or failed interview's job again (the same audio submitted again, e.g. with
@@ -165,7 +203,10 @@ class JobQueue:
             if row is None:
                 return None
             job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
-            conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
+            source = conn.execute(
+                "update interviews set status = 'running' where id = ? returning platform", [job.interview_id]
+            ).fetchone()
+        job.source = source[0] if source else None
         return job
 
     def give_up_expired(self) -> list[str]:

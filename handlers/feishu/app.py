@@ -61,6 +61,12 @@ def _transient(resp) -> bool:
     )
 
 
+def _rate_limited(resp) -> bool:
+    """HTTP 429, or Feishu's own "too many requests" code in a 200 or 400 answer."""
+    status = getattr(resp.raw, "status_code", 200) if resp.raw is not None else 200
+    return status == 429 or resp.code == 99991400
+
+
 def _wait_s(resp, attempt: int, base_s: float) -> float:
     """Backoff before the next try: Feishu's rate-limit reset when it said one, else doubling."""
     headers = (resp.raw.headers or {}) if resp is not None and resp.raw is not None else {}
@@ -315,7 +321,10 @@ class FeishuPlatform(ChatPlatform):
             else:
                 if resp.success() or not _transient(resp):
                     return resp
+                if _rate_limited(resp):
+                    self.service.metrics.platform_rate_limited.labels(self.name).inc()
             if attempt < attempts - 1:
+                self.service.metrics.platform_retries.labels(self.name).inc()
                 await asyncio.sleep(_wait_s(resp, attempt, self.retry_base_s))
         return resp
 
@@ -368,6 +377,16 @@ class FeishuPlatform(ChatPlatform):
         resp = await self._api(lambda: self.client.im.v1.message.patch(request))
         if resp is None or not resp.success():
             log.error("Feishu card update %s failed: %s", message_id, _describe(resp))
+            return False
+        return True
+
+    async def retract(self, to: Place, message_id: str) -> bool:
+        from lark_oapi.api.im.v1 import DeleteMessageRequest
+
+        request = DeleteMessageRequest.builder().message_id(message_id).build()
+        resp = await self._api(lambda: self.client.im.v1.message.delete(request))
+        if resp is None or not resp.success():
+            log.error("Feishu message delete %s failed: %s", message_id, _describe(resp))
             return False
         return True
 

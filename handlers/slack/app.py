@@ -21,6 +21,7 @@ from aiohttp import web
 
 from asr_engine.audio import is_recording
 from bot.fetch import TooLarge, save_stream
+from bot.metrics import Metrics
 from bot.render import render_history, render_stored
 from bot.service import Service
 from bot.texts import say
@@ -64,9 +65,9 @@ class SlackPlatform(ChatPlatform):
             base_url=self.settings.api_url,
             timeout=self.settings.timeout_s,
             retry_handlers=[
-                _not_for_posts(AsyncConnectionErrorRetryHandler, 2),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                _not_for_posts(AsyncServerErrorRetryHandler, 3),
+                _retrying(AsyncConnectionErrorRetryHandler, 2, service.metrics, posts=False),
+                _retrying(AsyncRateLimitErrorRetryHandler, 5, service.metrics, posts=True),
+                _retrying(AsyncServerErrorRetryHandler, 3, service.metrics, posts=False),
             ],
         )
         self.app = AsyncApp(
@@ -227,6 +228,14 @@ class SlackPlatform(ChatPlatform):
             return False  # a failure notice edited in stays pending for the sweep
         return True
 
+    async def retract(self, to: Place, message_id: str) -> bool:
+        try:
+            await self.client.chat_delete(channel=to.channel, ts=message_id)
+        except _failures() as exc:
+            log.error("chat.delete failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
+            return False
+        return True
+
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         url = upload.ref.get("url") or await self._download_url(upload.file_id)
         host = urlsplit(url).hostname or ""
@@ -270,17 +279,23 @@ class SlackPlatform(ChatPlatform):
 MARKER = "interview_bot_post"
 
 
-def _not_for_posts(base: type, max_retry_count: int):
-    """One of slack_sdk's retry handlers, but never for chat.postMessage: after a 5xx or a broken
-    connection the message may be in the channel, and the report flow looks before it posts again."""
+def _retrying(base: type, max_retry_count: int, metrics: Metrics, *, posts: bool):
+    """One of slack_sdk's retry handlers, counted (ib_platform_retries, ib_platform_rate_limited).
+    `posts` False: never for chat.postMessage: after a 5xx or a broken connection the message may be in
+    the channel, and the report flow looks before it posts again."""
 
     class Handler(base):
         async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-            if request.url.rstrip("/").endswith("chat.postMessage"):
+            if not posts and request.url.rstrip("/").endswith("chat.postMessage"):
                 return False
-            return await super()._can_retry_async(
+            if response is not None and response.status_code == 429 and base.__name__.startswith("AsyncRate"):
+                metrics.platform_rate_limited.labels("slack").inc()
+            retry = await super()._can_retry_async(
                 state=state, request=request, response=response, error=error
             )
+            if retry:
+                metrics.platform_retries.labels("slack").inc()
+            return retry
 
     return Handler(max_retry_count=max_retry_count)
 

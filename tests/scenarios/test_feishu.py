@@ -354,6 +354,11 @@ async def test_a_report_is_not_lost_when_feishu_answers_5xx_or_rate_limits(feish
     assert ("FAULT", "patch:502-html") in [c[:2] for c in mock.calls]
     await env.feishu.sweep()
     assert len(mock.reports_in_thread("om_f5xx")) == 1 and len(report_cards(mock)) == 1
+    counted = env.feishu.service.metrics.registry.get_sample_value
+    assert counted("ib_reports_failed_total", {"platform": "feishu"}) == 1  # four tries, then pending
+    assert counted("ib_reports_posted_total", {"platform": "feishu"}) == 1
+    assert counted("ib_platform_rate_limited_total", {"platform": "feishu"}) == 1
+    assert counted("ib_platform_retries_total", {"platform": "feishu"}) >= 4
 
 
 async def test_a_rate_limited_report_waits_for_feishus_reset_before_it_tries_again(feishu, opus_clip):
