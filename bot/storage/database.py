@@ -48,6 +48,7 @@ class Database:
         "audit",
         "callbacks",
         "verdicts",
+        "ats",
     )
 
     def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:

@@ -169,7 +169,22 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["verdicts"].create_index(["at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    """Scorecard drafts sent to an applicant tracking system (bot.ats): one row per interview, target and
+    analysis digest, claimed before the note is posted (the primary key makes the claim atomic), the ATS's
+    note id stored after; the application an upload named (`application: <id>` in its message)."""
+    db["ats_sends"].create(
+        _columns(
+            "interview_id target digest application_id status external_id supersedes user claimed_by "
+            "claimed_at sent_at"
+        ),
+        pk=("interview_id", "target", "digest"),
+    )
+    db["interviews"].add_column("ats_application", str)
+    db["pending_files"].add_column("ats_application", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .ats import AtsSends
 from .audit import Audit
 from .callbacks import CallbackQueue
 from .candidates import Candidates
@@ -45,6 +46,7 @@ class Store:
         self.audit = Audit(self.db)
         self.callbacks = CallbackQueue(self.db)
         self.verdicts = Verdicts(self.db)
+        self.ats = AtsSends(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

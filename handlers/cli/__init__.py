@@ -15,10 +15,16 @@ from collections.abc import Sequence
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
 
-from . import admin, history, report, verdicts
+from . import admin, ats, history, report, verdicts
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, Command, UserError
 
-COMMANDS: list[Command] = [*report.COMMANDS, *admin.COMMANDS, *history.COMMANDS, *verdicts.COMMANDS]
+COMMANDS: list[Command] = [
+    *report.COMMANDS,
+    *admin.COMMANDS,
+    *history.COMMANDS,
+    *verdicts.COMMANDS,
+    *ats.COMMANDS,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
