@@ -103,6 +103,11 @@ class AtsSettings:
     def configured(self) -> list[str]:
         return [t for t in ATS_TARGETS if not self.missing(t)]
 
+    def target(self) -> str | None:
+        """Where a "Send to ATS" click goes: IB_ATS, else the one ATS with credentials; None: no control."""
+        configured = self.configured()
+        return self.default or (configured[0] if len(configured) == 1 else None)
+
     def get(self, key: str) -> str:
         return self.values.get(key) or _ATS_URLS.get(key, "")
 

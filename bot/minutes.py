@@ -66,6 +66,7 @@ def import_minutes(
             "candidate_id": s.candidates.ensure(candidate),
             "platform": "import",
         }
+
         def write(iid: str) -> None:
             s.interviews.write_results(iid, transcript.to_dict(), analysis, chosen.name)
 

@@ -369,6 +369,7 @@ async def report_page(request: web.Request) -> web.Response:
             interview_id=interview_id,
             tally=tally,
             verdict_url=f"{token}/verdicts",
+            ats_url=f"{token}/ats" if service.settings.ats.target() else None,
         ),
     )
     return web.Response(
@@ -485,6 +486,9 @@ def setup(app: web.Application, service: Service) -> None:
     app.router.add_get("/r/{id}/{token}/audio", report_audio)
     app.router.add_post("/r/{id}/{token}/verdicts", report_verdict)
     app.router.add_get("/r/report.js", report_script)
+    from handlers.ats import routes as ats_routes  # POST /v1/interviews/{id}/ats, /r/{id}/{token}/ats
+
+    ats_routes.setup(app)
     live.setup(app, service)
 
 
