@@ -104,9 +104,9 @@ class AtsSettings:
         return [t for t in ATS_TARGETS if not self.missing(t)]
 
     def target(self) -> str | None:
-        """Where a "Send to ATS" click goes: IB_ATS, else the one ATS with credentials; None: no control."""
-        configured = self.configured()
-        return self.default or (configured[0] if len(configured) == 1 else None)
+        """Where a "Send to ATS" click goes: IB_ATS (None: reports show no such control). Never guessed
+        from credentials: a Feishu app's credentials are also Feishu Hire's, used or not."""
+        return self.default
 
     def get(self, key: str) -> str:
         return self.values.get(key) or _ATS_URLS.get(key, "")

@@ -546,22 +546,22 @@ class ChatPlatform(ABC):
         """A user's display name, where the platform says (the ATS note names who sent it)."""
         return None
 
-    async def send_to_ats(self, click: AtsClick | None) -> str:
-        """Send the draft for a member of the report's channel; what to tell the clicker alone. Several
-        applications: the bot asks in the thread, one button per application."""
+    async def send_to_ats(self, click: AtsClick | None) -> tuple[str, bool]:
+        """Send the draft for a member of the report's channel; (what to tell the clicker alone, whether
+        it went out). Several applications: the bot asks in the thread, one button per application."""
         from handlers.ats.sending import send_draft
 
         if click is None:
-            return say("verdict_bad", self.lang)
+            return say("verdict_bad", self.lang), False
         interview = await self.db.interviews.get(click.interview_id)
         if interview is None:
-            return say("verdict_gone", self.lang)
+            return say("verdict_gone", self.lang), False
         if (
             interview.get("platform") != self.name
             or interview.get("channel") != click.channel
             or not await self.membership.is_member(click.channel, click.user)
         ):
-            return say("ats_not_member", self.lang)
+            return say("ats_not_member", self.lang), False
         name = await self.user_name(click.user) if click.user else None
         who = f"{name} ({click.user})" if name else click.user or "?"
         outcome = await send_draft(
@@ -569,9 +569,13 @@ class ChatPlatform(ABC):
         )
         if outcome.applications:
             choices = [(a.label, f"{click.interview_id}|{a.id}") for a in outcome.applications]
-            place = Place(interview["channel"], interview.get("thread"))
-            await self.post(place, Message(say("ats_ask", self.lang, outcome.candidate), choices=choices))
-        return outcome.said(self.lang)
+            place, ask = (
+                Place(interview["channel"], interview.get("thread")),
+                say("ats_ask", self.lang, outcome.candidate),
+            )
+            await self.post(place, Message(ask, choices=choices))
+            return ask, False
+        return outcome.said(self.lang), outcome.result is not None
 
     # ---- digests (called by the scheduler) -----------------------------------------------------------
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:

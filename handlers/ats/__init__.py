@@ -43,9 +43,6 @@ def target_of(settings: AtsSettings, name: str | None) -> str:
     """The target asked for, or IB_ATS; AtsNotConfigured when there is none or it lacks credentials."""
     name = (name or settings.default or "").strip().lower()
     if not name:
-        configured = settings.configured()
-        if len(configured) == 1:
-            return configured[0]
         raise AtsNotConfigured(
             "no ATS is configured: set IB_ATS (feishu-hire, greenhouse or lever) and its credentials "
             "(IB_GREENHOUSE_CLIENT_ID, IB_GREENHOUSE_CLIENT_SECRET, IB_GREENHOUSE_USER_ID; or "

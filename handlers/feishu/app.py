@@ -259,7 +259,8 @@ class FeishuPlatform(ChatPlatform):
         if self.loop is not None:
             future = asyncio.run_coroutine_threadsafe(self.send_to_ats(click), self.loop)
             try:
-                text, kind = future.result(timeout=2.5), "info"
+                text, sent = future.result(timeout=2.5)
+                kind = "success" if sent else "error"
             except TimeoutError:
                 text = say("ats_pending", self.lang)
                 future.add_done_callback(lambda f: self._ats_late(f, click))
@@ -273,7 +274,7 @@ class FeishuPlatform(ChatPlatform):
         async def tell() -> None:
             interview = await self.db.interviews.get(click.interview_id) or {}
             if interview.get("thread"):
-                await self.post(Place(interview["channel"], interview["thread"]), Message(future.result()))
+                await self.post(Place(interview["channel"], interview["thread"]), Message(future.result()[0]))
 
         asyncio.run_coroutine_threadsafe(tell(), self.loop).add_done_callback(_log_failure)
 

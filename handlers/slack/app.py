@@ -197,7 +197,7 @@ class SlackPlatform(ChatPlatform):
         await ack()
         channel = (body.get("channel") or {}).get("id")
         click = parse_ats_value(action.get("value"), (body.get("user") or {}).get("id"), channel)
-        note = await self.send_to_ats(click)
+        note, _ = await self.send_to_ats(click)
         await respond(text=note, response_type="ephemeral", replace_original=False)
 
     async def user_name(self, user: str) -> str | None:
