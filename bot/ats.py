@@ -265,6 +265,19 @@ def _when(text: str | None) -> datetime | None:
         return None
 
 
+async def _settle(db: Database, connector: Connector, iid: str, digest: str, stale_s: float) -> None:
+    """Earlier sends (other analyses) that failed without knowing whether the ATS kept the note: their
+    marker is looked for, so a note that did go out is known (and the new one says it supersedes it)."""
+    for row in await db.ats.unconfirmed(iid, connector.name, stale_s):
+        if row["digest"] == digest:
+            continue  # this send's own claim: taken over below
+        found = await connector.find_note(row["application_id"], marker(iid, row["digest"]))
+        if found:
+            await db.ats.sent(iid, connector.name, row["digest"], found)
+        else:
+            await db.ats.forget(iid, connector.name, row["digest"])
+
+
 async def send(
     db: Database, connector: Connector, req: SendRequest, *, owner: str, stale_s: float = CLAIM_STALE_S
 ) -> SendResult:
@@ -273,6 +286,7 @@ async def send(
     loaded = await _load(db, req.interview_id)
     target, iid = connector.name, req.interview_id
     digest = analysis_digest(loaded.analysis, loaded.tally)
+    await _settle(db, connector, iid, digest, stale_s)
     last = await db.ats.latest_sent(iid, target)
     if last and last["digest"] == digest:
         return SendResult(target, last["external_id"], "already_sent", last["application_id"])

@@ -89,6 +89,21 @@ class AtsSends:
             [interview_id, target, digest],
         )
 
+    def unconfirmed(self, interview_id: str, target: str, stale_s: float) -> list[dict[str, Any]]:
+        """Claims of earlier sends that never learnt whether their note went out (released or stale)."""
+        sql = (
+            "select * from ats_sends where interview_id = ? and target = ? and status = 'claimed' "
+            "and claimed_at < ? order by claimed_at"
+        )
+        return [dict(r) for r in self.db.query(sql, [interview_id, target, _stale(stale_s)])]
+
+    def forget(self, interview_id: str, target: str, digest: str) -> None:
+        """An unconfirmed claim whose note the ATS does not have: nothing went out."""
+        self._write(
+            "delete from ats_sends where interview_id = ? and target = ? and digest = ? and status = 'claimed'",
+            [interview_id, target, digest],
+        )
+
     def history(self, interview_id: str) -> list[dict[str, Any]]:
         sql = "select * from ats_sends where interview_id = ? order by claimed_at"
         return [dict(r) for r in self.db.query(sql, [interview_id])]

@@ -272,3 +272,19 @@ async def test_import_feishu_hire_minutes_is_analysed_and_stored(hire, capsys, m
     assert await run("import", "feishu-hire", "iv-2") == 0
     assert "already imported as " + iid in capsys.readouterr().err
     assert await run("import", "feishu-hire", "nope") == 1
+
+
+async def test_a_note_lost_in_a_failure_is_found_before_a_changed_analysis_is_sent(lever):
+    mock, svc, iid = lever
+    mock.fail_posts = ["500-stored"]
+    with pytest.raises(ats.AtsFailure):
+        await send(svc, iid)
+    comp = next(
+        k
+        for k, c in svc.db.blocking(lambda s: s.interviews.analysis(iid))["competencies"].items()
+        if c["score"]
+    )
+    svc.db.blocking(lambda s: s.verdicts.record(iid, comp, "agree", "U9", "slack"))
+    changed = await send(svc, iid)
+    assert changed.status == "superseded"  # the first note did go out, and the new one says so
+    assert f"取代之前的笔记 {mock.notes[0]['id']}" in note_text(mock) and len(mock.notes) == 2
