@@ -214,6 +214,7 @@ class ChatPlatform(ABC):
         self._tasks: set[asyncio.Task] = set()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
+        service.consent.retractors[self.name] = self._retract
 
     # ---- what a platform implements -----------------------------------------------------------------
     @abstractmethod
@@ -224,6 +225,14 @@ class ChatPlatform(ABC):
     async def edit(self, to: Place, message_id: str, message: Message) -> bool | None:
         """Replace a message the bot posted (status lines). False when the platform refused (logged by
         the platform): a failure notice edited into the acknowledgement then stays pending."""
+
+    async def retract(self, to: Place, message_id: str) -> bool:
+        """Delete a message the bot posted (a candidate withdrew consent); False where the platform does
+        not allow it. A platform that can delete overrides this."""
+        return False
+
+    async def _retract(self, channel: str, thread: str | None, message_id: str) -> bool:
+        return await self.retract(Place(channel, thread or ""), message_id)
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -349,6 +358,9 @@ class ChatPlatform(ABC):
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
             if application := await self.db.ats.file_application(self.name, upload.file_id):
                 await self.db.ats.set_application(interview_id, application)
+            interview = await self.db.interviews.get(interview_id)
+            if ack and interview and interview["status"] == "held":  # the thread is told why it waits
+                await self.edit(place, ack, Message(say("held", self.lang)))
         await self._finish(upload.file_id, interview_id)
 
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:

@@ -21,22 +21,22 @@ _FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(个|�
 
 
 @dataclass
-class _Exchange:
+class Exchange:
     question: list[dict[str, Any]] = field(default_factory=list)
     answer: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _exchanges(segments: list[dict[str, Any]]) -> list[_Exchange]:
+def exchanges(segments: list[dict[str, Any]]) -> list[Exchange]:
     """An interviewer turn opens an exchange; the candidate's turns until the next one answer it. A short
     acknowledgement by the interviewer ("嗯", "okay") does not interrupt an answer."""
-    out: list[_Exchange] = [_Exchange()]
+    out: list[Exchange] = [Exchange()]
     for seg in segments:
         if seg["speaker"] == "candidate":
             if not _pleasantry(seg["text"]):  # "谢谢" / "thank you" is no answer
                 out[-1].answer.append(seg)
         elif not (out[-1].answer and _pleasantry(seg["text"])):
             if out[-1].answer:
-                out.append(_Exchange())
+                out.append(Exchange())
             out[-1].question.append(seg)
     return [x for x in out if x.answer]
 
@@ -70,7 +70,7 @@ def notes_by_question(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The `qa` field of the analysis JSON."""
     notes = []
     evidence = [(k, e) for k, c in data.get("competencies", {}).items() for e in c.get("evidence", [])]
-    for x in _exchanges(data.get("segments", [])):
+    for x in exchanges(data.get("segments", [])):
         lo, hi = float(x.answer[0]["start"]) - 0.01, float(x.answer[-1]["end"]) + 0.01
 
         def inside(start: Any, lo: float = lo, hi: float = hi) -> bool:
@@ -98,3 +98,19 @@ def notes_by_question(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return notes
+
+
+def answer_passages(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each answer whole, for search across interviews: its question, its text and its timed sentences."""
+    out = []
+    for i, x in enumerate(exchanges(data.get("segments", []))):
+        out.append(
+            {
+                "idx": i,
+                "start": float(x.answer[0]["start"]),
+                "question": " ".join(s["text"].strip() for s in x.question),
+                "text": " ".join(s["text"].strip() for s in x.answer),
+                "sentences": [{"start": t, "text": s} for seg in x.answer for t, s in _sentence_times(seg)],
+            }
+        )
+    return out

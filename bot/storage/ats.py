@@ -100,7 +100,8 @@ class AtsSends:
     def forget(self, interview_id: str, target: str, digest: str) -> None:
         """An unconfirmed claim whose note the ATS does not have: nothing went out."""
         self._write(
-            "delete from ats_sends where interview_id = ? and target = ? and digest = ? and status = 'claimed'",
+            "delete from ats_sends where interview_id = ? and target = ? and digest = ? "
+            "and status = 'claimed'",
             [interview_id, target, digest],
         )
 

@@ -15,13 +15,15 @@ from collections.abc import Sequence
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
 
-from . import admin, ats, history, report, verdicts
+from . import admin, ask, ats, consent, history, report, verdicts
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, Command, UserError
 
 COMMANDS: list[Command] = [
     *report.COMMANDS,
     *admin.COMMANDS,
     *history.COMMANDS,
+    *ask.COMMANDS,
+    *consent.COMMANDS,
     *verdicts.COMMANDS,
     *ats.COMMANDS,
 ]
