@@ -30,6 +30,8 @@ class Outcome:
             return say(f"ats_{r.status}", lang, r.target, r.external_id)
         if self.status == 502:
             return say("ats_failed", lang, self.message)
+        if self.applications:
+            return say("ats_ask", lang, self.candidate)
         return self.message
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from datetime import UTC, datetime
 
 import aiohttp
@@ -147,3 +148,40 @@ async def test_cli_ats_send_exit_codes(site, monkeypatch, capsys):
     assert await run("ats", "send", iid, "--to", "greenhouse") == 2
     assert "IB_GREENHOUSE_CLIENT_ID" in capsys.readouterr().err
     assert await run("ats", "send", "nope") == 2
+
+
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="Debian chromium is not installed (scripts/test.sh installs it)",
+)
+async def test_in_a_real_browser_send_to_ats_asks_which_application_then_sends(site):
+    pw = pytest.importorskip("playwright.async_api")
+    service, iid, _, _, lever, _ = site
+    lever.opportunities.append({"id": "opp-2", "name": "张伟", "headline": "SRE"})
+    async with pw.async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        try:
+            page = await browser.new_page()
+            refused: list[str] = []
+            page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+            await page.goto(service.report_url(iid))
+            button = page.locator("#send-ats")
+            await button.wait_for(state="visible", timeout=15000)  # report.js ran under the CSP
+            await button.click()
+            await page.locator("#vote-status.bad").wait_for(timeout=10000)  # a name first
+            await page.fill("#voter", "Li Na")
+            await button.click()
+            choice = page.locator("#ats-choices button", has_text="SRE")
+            await choice.wait_for(timeout=15000)
+            await choice.click()
+            await pw.expect(page.locator("#vote-status")).to_contain_text(
+                "已作为草稿笔记发送到 lever", timeout=15000
+            )
+            assert refused == []
+        finally:
+            await browser.close()
+    [note] = lever.notes
+    assert note["opportunity"] == "opp-2" and "Li Na (web)" in note["fields"][0]["value"]
