@@ -581,11 +581,10 @@ class ChatPlatform(ABC):
         )
         if outcome.applications:
             choices = [(a.label, f"{click.interview_id}|{a.id}") for a in outcome.applications]
-            place, ask = (
-                Place(interview["channel"], interview.get("thread")),
-                say("ats_ask", self.lang, outcome.candidate),
+            ask = outcome.said(self.lang)
+            await self.post(
+                Place(interview["channel"], interview.get("thread")), Message(ask, choices=choices)
             )
-            await self.post(place, Message(ask, choices=choices))
             return ask, False
         return outcome.said(self.lang), outcome.result is not None
 
