@@ -288,3 +288,24 @@ async def test_a_note_lost_in_a_failure_is_found_before_a_changed_analysis_is_se
     changed = await send(svc, iid)
     assert changed.status == "superseded"  # the first note did go out, and the new one says so
     assert f"取代之前的笔记 {mock.notes[0]['id']}" in note_text(mock) and len(mock.notes) == 2
+
+
+async def test_a_sender_that_died_after_posting_is_taken_over_after_the_stale_time(lever):
+    mock, svc, iid = lever
+
+    def claim_as_dead_sender(s) -> str:
+        digest = ats.analysis_digest(s.interviews.analysis(iid), s.verdicts.tally(iid))
+        s.ats.claim(
+            iid, "lever", digest, application_id="opp-1", user="x", owner="dead", supersedes=None, stale_s=120
+        )
+        return digest
+
+    digest = svc.db.blocking(claim_as_dead_sender)
+    mock.notes.append({"id": "note-9", "opportunity": "opp-1", "text": "Note",
+                       "fields": [{"value": f"…\n{ats.marker(iid, digest)}"}]})  # fmt: skip
+    with pytest.raises(ats.ClaimHeld):  # still fresh: the other sender may be posting right now
+        await send(svc, iid)
+    svc.db.blocking(lambda s: s.db.execute("update ats_sends set claimed_at = '2026-01-01T00:00:00+00:00'"))
+    svc.db.blocking(lambda s: s.db.conn.commit())
+    result = await send(svc, iid)
+    assert (result.status, result.external_id) == ("sent", "note-9") and not mock.posts()
