@@ -76,6 +76,9 @@ async def test_api_sends_once_and_reports_failures_in_one_sentence(site):
     status, body = await post(session, server.make_url("/v1/interviews/nope/ats"), {})
     assert status == 404
     assert (await post(session, url, {"to": 3}))[0] == 400
+    async with session.get(server.make_url("/openapi.json")) as r:
+        paths = (await r.json())["paths"]
+    assert {"/v1/interviews/{id}/ats", "/r/{id}/{token}/ats"} <= set(paths)
 
 
 async def test_several_applications_answer_409_with_the_list(site):
