@@ -417,6 +417,7 @@ async def report_page(request: web.Request) -> web.Response:
             interview_id=interview_id,
             tally=tally,
             verdict_url=f"{token}/verdicts",
+            ats_url=f"{token}/ats" if service.settings.ats.target() else None,
         ),
     )
     return web.Response(
@@ -530,7 +531,9 @@ def setup(app: web.Application, service: Service) -> None:
 
 def routes_table() -> list[Route]:
     """Every route this application serves: the router and /openapi.json are both built from it."""
-    return [*API_ROUTES, *PAGE_ROUTES, *live.ROUTES]
+    from handlers.ats.routes import ROUTES as ATS_ROUTES  # POST /v1/interviews/{id}/ats, /r/{id}/{token}/ats
+
+    return [*API_ROUTES, *PAGE_ROUTES, *ATS_ROUTES, *live.ROUTES]
 
 
 # ---- the declarations ---------------------------------------------------------------------------------

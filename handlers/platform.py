@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -68,6 +69,7 @@ class Message:
     reply: commands.Reply | None = None
     digest: dict[str, Any] | None = None
     key: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (label, value) buttons: "Send to ATS"
 
     @property
     def public(self) -> bool:
@@ -103,6 +105,33 @@ def parse_vote_value(value: str | None, user: str | None, channel: str | None) -
 
 
 @dataclass
+class AtsClick:
+    """A "Send to ATS" click on a report (or on one of the applications the bot asked about)."""
+
+    interview_id: str
+    application: str | None
+    user: str | None
+    channel: str | None
+
+
+def parse_ats_value(value: str | None, user: str | None, channel: str | None) -> AtsClick | None:
+    """`interview` or `interview|application`, the value every Send to ATS control carries."""
+    iid, _, application = (value or "").partition("|")
+    return AtsClick(iid, application or None, user, channel) if iid else None
+
+
+def application_line(text: str | None) -> str | None:
+    """The application an upload's message names: a line `application: <id>` (申请: / 申请ID: too)."""
+    m = _APPLICATION_LINE.search(text or "")
+    return m.group(1) if m else None
+
+
+_APPLICATION_LINE = re.compile(
+    r"^\s*(?:application(?:\s*id)?|申请(?:\s*id)?)\s*[:：]\s*([\w.\-]+)\s*$", re.I | re.M
+)
+
+
+@dataclass
 class Upload:
     """A file a user shared, as the platform describes it."""
 
@@ -115,6 +144,7 @@ class Upload:
     size: int | None = None
     mimetype: str | None = None
     ref: dict[str, Any] = field(default_factory=dict)  # what `download` needs (URL, file key)
+    application: str | None = None  # the ATS application the message names (`application: <id>`)
 
 
 def render_reply(reply: commands.Reply, fmt: str) -> str:
@@ -269,9 +299,12 @@ class ChatPlatform(ABC):
     async def accept(self, upload: Upload) -> None:
         """An upload event: into the inbox once (the other event or a retry finds it there), then taken in."""
         claim = self.db.posts.claim_file
-        if await patiently(
+        claimed = await patiently(
             lambda: claim(self.name, upload.file_id, upload.channel, upload.thread, upload.user)
-        ):
+        )
+        if upload.application:  # whichever event takes the file in, the message's hint is kept
+            await self.db.ats.remember_file_application(self.name, upload.file_id, upload.application)
+        if claimed:
             await self.take_in(upload, None)
 
     async def resume_files(self, older_than_s: float = 0.0) -> None:
@@ -323,6 +356,8 @@ class ChatPlatform(ABC):
         interview_id = await self._submit(upload, place, ack, limit)
         if interview_id:
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
+            if application := await self.db.ats.file_application(self.name, upload.file_id):
+                await self.db.ats.set_application(interview_id, application)
             interview = await self.db.interviews.get(interview_id)
             if ack and interview and interview["status"] == "held":  # the thread is told why it waits
                 await self.edit(place, ack, Message(say("held", self.lang)))
@@ -430,6 +465,7 @@ class ChatPlatform(ABC):
             report_url=status["report_url"],
             interview_id=iid,
             controls=True,
+            ats=self.service.settings.ats.target(),
         )
         posted = await self.post(place, Message(report=status["analysis"], context=ctx, key=key))
         if posted and ack:
@@ -516,8 +552,44 @@ class ChatPlatform(ABC):
             interview_id=iid,
             controls=True,
             tally=tally,
+            ats=self.service.settings.ats.target(),
         )
         return Message(report=analysis, context=ctx)
+
+    # ---- a scorecard draft in the ATS ------------------------------------------------------------------
+    async def user_name(self, user: str) -> str | None:
+        """A user's display name, where the platform says (the ATS note names who sent it)."""
+        return None
+
+    async def send_to_ats(self, click: AtsClick | None) -> tuple[str, bool]:
+        """Send the draft for a member of the report's channel; (what to tell the clicker alone, whether
+        it went out). Several applications: the bot asks in the thread, one button per application."""
+        from handlers.ats.sending import send_draft
+
+        if click is None:
+            return say("verdict_bad", self.lang), False
+        interview = await self.db.interviews.get(click.interview_id)
+        if interview is None:
+            return say("verdict_gone", self.lang), False
+        if (
+            interview.get("platform") != self.name
+            or interview.get("channel") != click.channel
+            or not await self.membership.is_member(click.channel, click.user)
+        ):
+            return say("ats_not_member", self.lang), False
+        name = await self.user_name(click.user) if click.user else None
+        who = f"{name} ({click.user})" if name else click.user or "?"
+        outcome = await send_draft(
+            self.service, click.interview_id, user=who, via=self.name, application=click.application
+        )
+        if outcome.applications:
+            choices = [(a.label, f"{click.interview_id}|{a.id}") for a in outcome.applications]
+            ask = outcome.said(self.lang)
+            await self.post(
+                Place(interview["channel"], interview.get("thread")), Message(ask, choices=choices)
+            )
+            return ask, False
+        return outcome.said(self.lang), outcome.result is not None
 
     # ---- digests (called by the scheduler) -----------------------------------------------------------
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:

@@ -41,6 +41,14 @@ checks.positive_data_acceptance.expected-statuses = ["101", "422", "426"]
 checks.negative_data_rejection.expected-statuses = ["400", "401", "405", "422", "426"]
 
 [[operations]]
+include-path-regex = "^/v1/interviews/[{]id[}]/ats$"
+checks.positive_data_acceptance.expected-statuses = ["2XX", "404", "409", "422", "502"]
+
+[[operations]]
+include-path = "/v1/ask"
+checks.positive_data_acceptance.expected-statuses = ["2XX", "400"]
+
+[[operations]]
 include-path-regex = "^/r/[{]id[}]/"
 checks.positive_data_acceptance.expected-statuses = ["2XX", "403", "404", "409", "410"]
 """
