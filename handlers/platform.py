@@ -364,36 +364,35 @@ class ChatPlatform(ABC):
         await self._finish(upload.file_id, interview_id)
 
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:
-        intake, tmp = self.service.intake, self.service.intake.new_incoming()
-        try:
+        async def fill(tmp: Path) -> tuple[str, int]:
             try:
-                sha, size = await self.download(upload, tmp, limit)
+                return await self.download(upload, tmp, limit)
             except OSError as exc:
                 if not is_disk_full(exc):
                     raise
                 raise DiskFull(say("disk_full", self.lang)) from None
-            await asyncio.get_running_loop().run_in_executor(None, intake.validate_audio, tmp, upload.name)
-            interview_id, _created = await self.service.submit(
-                Submission(
-                    path=tmp,
-                    filename=upload.name,
-                    key=f"{self.name}:{upload.file_id}",
-                    sha256=sha,
-                    size_bytes=size,
-                    platform=self.name,
-                    channel=upload.channel,
-                    thread=upload.thread,
-                    uploader=upload.user,
-                    content_type=upload.mimetype,
-                )
+
+        def describe(tmp: Path, sha: str, size: int) -> Submission:
+            return Submission(
+                path=tmp,
+                filename=upload.name,
+                key=f"{self.name}:{upload.file_id}",
+                sha256=sha,
+                size_bytes=size,
+                platform=self.name,
+                channel=upload.channel,
+                thread=upload.thread,
+                uploader=upload.user,
+                content_type=upload.mimetype,
             )
-            return interview_id
+
+        try:
+            accepted = await self.service.intake.accept(fill, describe)
         except (AudioInputError, DownloadError, DiskFull) as exc:
             if ack:
                 await self.edit(place, ack, Message(say("failed", self.lang, exc)))
             return None
-        finally:
-            tmp.unlink(missing_ok=True)
+        return accepted[0] if accepted else None
 
     async def _finish(self, file_id: str, interview_id: str | None = None) -> None:
         """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
