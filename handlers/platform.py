@@ -30,6 +30,7 @@ from bot import commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
+from bot.outbox import Outbox
 from bot.render import ReportContext, environment, render_history, render_stored
 from bot.service import Service, Submission
 from bot.storage import is_busy, is_disk_full
@@ -215,6 +216,7 @@ class ChatPlatform(ABC):
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
         service.consent.retractors[self.name] = self._retract
+        self.outbox = Outbox(service, self)
 
     # ---- what a platform implements -----------------------------------------------------------------
     @abstractmethod
@@ -416,44 +418,12 @@ class ChatPlatform(ABC):
             await self.edit(Place(interview["channel"], interview["thread"]), ack, Message(text))
 
     async def post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        """The report in the interview's thread, exactly once as seen in the thread: claimed in the store
-        first; a claim left without a message (the poster died, the platform failed or answered too late)
-        is taken over by one sweep, which looks in the thread for the post carrying this interview's
-        marker and adopts it before it posts again. Until it is truly posted the report stays pending."""
-        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
-        if not (channel and thread):
-            return  # not uploaded in a thread of ours (imported history): nowhere it belongs
-        place, key, posts = Place(channel, thread), f"report-{iid}", self.db.posts
-        if not await posts.claim(self.name, channel, thread, iid, "report"):
-            stale_s = self.service.settings.report_claim_stale_s
-            if not sweep or not await posts.take_over(self.name, channel, thread, iid, "report", stale_s):
-                return
-            try:
-                found = await self.find_posted(place, key)
-            except LookupError as exc:  # cannot tell whether it went out: do not post blindly
-                log.warning("%s: report %s stays pending: %s", self.name, iid, exc)
-                return await posts.release(self.name, channel, thread, iid, "report")
-            if found:
-                await posts.set_message(self.name, channel, thread, iid, "report", found)
-                return await self.db.audit(self.name, "adopt-report", iid, {})
-        status = await self.service.status(iid)
-        if status is None:
-            return
-        posted = await self._deliver_report(interview, status, place, key)
-        (
-            self.service.metrics.reports_failed if posted is None else self.service.metrics.reports_posted
-        ).labels(self.name).inc()
-        if posted is None:
-            log.warning("%s: report %s not posted; it stays pending for the next sweep", self.name, iid)
-            return await posts.release(self.name, channel, thread, iid, "report")
-        await posts.set_message(self.name, channel, thread, iid, "report", posted)
-        await self.db.audit(self.name, "post-report", iid, {})
+        """The report in the interview's thread, exactly once as seen in the thread (bot.outbox)."""
+        await self.outbox.deliver(interview, sweep=sweep)
 
-    async def _deliver_report(
-        self, interview: dict[str, Any], status: dict[str, Any], place: Place, key: str
-    ) -> str | None:
+    async def send_report(self, interview: dict[str, Any], status: dict[str, Any], key: str) -> str | None:
         """Post the report (a failure: edit the acknowledgement); the message id, None if it failed."""
-        iid = interview["id"]
+        iid, place = interview["id"], Place(interview["channel"], interview["thread"])
         ack = await self.db.posts.message(self.name, iid, "ack")
         if status["status"] == "failed":
             return await self._edit_or_post(
@@ -471,6 +441,9 @@ class ChatPlatform(ABC):
             await self.edit(place, ack, Message(say("done", self.lang)))
         return posted
 
+    async def find_report(self, channel: str, thread: str, key: str) -> str | None:
+        return await self.find_posted(Place(channel, thread), key)
+
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message in the thread carrying `key` (its marker), if the platform can say;
         raises LookupError when the platform would not answer. Without a lookup: None."""
@@ -483,14 +456,10 @@ class ChatPlatform(ABC):
 
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
-        event that was missed. The claims keep each report to one post. Inbox files stuck as long are
+        event that was missed (the outbox's claims keep each to one post). Inbox files stuck as long are
         taken in again."""
-        stale_s = self.service.settings.report_claim_stale_s
-        await self.resume_files(stale_s)
-        for row in await self.db.posts.unposted_reports(self.name, stale_s):
-            interview = await self.db.interviews.get(row["id"])
-            if interview:
-                await self.post_report(interview, sweep=bool(row["stale"]))
+        await self.resume_files(self.service.settings.report_claim_stale_s)
+        await self.outbox.sweep()
 
     async def _sweep_loop(self) -> None:
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
