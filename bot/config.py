@@ -73,6 +73,62 @@ class JobPolicy:
     backoff_s: float = 5.0
 
 
+ATS_TARGETS: tuple[str, ...] = ("feishu-hire", "greenhouse", "lever")  # handlers/ats/ has one module each
+_ATS_KEYS: dict[str, tuple[str, ...]] = {
+    "feishu-hire": ("FEISHU_APP_ID", "FEISHU_APP_SECRET"),
+    "greenhouse": ("IB_GREENHOUSE_CLIENT_ID", "IB_GREENHOUSE_CLIENT_SECRET", "IB_GREENHOUSE_USER_ID"),
+    "lever": ("IB_LEVER_API_KEY", "IB_LEVER_USER_ID"),
+}
+_ATS_URLS: dict[str, str] = {  # base URLs include the version path
+    "IB_GREENHOUSE_URL": "https://harvest.greenhouse.io/v3",
+    "IB_GREENHOUSE_TOKEN_URL": "https://auth.greenhouse.io/token",
+    "IB_LEVER_URL": "https://api.lever.co/v1",
+    "FEISHU_DOMAIN": "https://open.feishu.cn",
+}
+
+
+@dataclass(frozen=True)
+class AtsSettings:
+    """Where scorecard drafts go (bot.ats): the default target, and each ATS's credentials and base URL
+    as read from the environment (`values`, keyed by variable name)."""
+
+    default: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 20.0
+
+    def missing(self, target: str) -> list[str]:
+        """The variables still to set before `target` can be used."""
+        return [k for k in _ATS_KEYS[target] if not self.values.get(k)]
+
+    def configured(self) -> list[str]:
+        return [t for t in ATS_TARGETS if not self.missing(t)]
+
+    def target(self) -> str | None:
+        """Where a "Send to ATS" click goes: IB_ATS (None: reports show no such control). Never guessed
+        from credentials: a Feishu app's credentials are also Feishu Hire's, used or not."""
+        return self.default
+
+    def get(self, key: str) -> str:
+        return self.values.get(key) or _ATS_URLS.get(key, "")
+
+
+def ats_settings(src: ConfigSource) -> AtsSettings:
+    """IB_ATS and the credentials of each ATS, checked at start-up: an unknown target, a default target
+    without its credentials, or a base URL that is not http(s) is one line naming the variable."""
+    default = (src.text("IB_ATS") or "").strip().lower() or None
+    if default and default not in ATS_TARGETS:
+        raise ConfigError(f"IB_ATS must be one of {', '.join(ATS_TARGETS)}, got {default!r}")
+    keys = {k for ks in _ATS_KEYS.values() for k in ks} | set(_ATS_URLS)
+    values = {k: str(src.get(k)).strip() for k in keys if src.get(k) not in (None, "")}
+    for key in _ATS_URLS:
+        if key in values and not values[key].startswith(("http://", "https://")):
+            raise ConfigError(f"{key} must be an http(s) URL, got {values[key]!r}")
+    settings = AtsSettings(default, values, src.number("IB_ATS_TIMEOUT_S", 20.0))
+    if default and settings.missing(default):
+        raise ConfigError(f"IB_ATS={default} needs {', '.join(settings.missing(default))}")
+    return settings
+
+
 @dataclass
 class Settings:
     db_path: Path
@@ -104,6 +160,7 @@ class Settings:
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
     require_consent: bool = False  # IB_REQUIRE_CONSENT: a recording waits (held) for the candidate's consent
     consent_wait_days: float = 30.0  # a held recording without consent is deleted after this long
+    ats: AtsSettings = field(default_factory=AtsSettings)  # scorecard drafts (bot.ats, handlers/ats)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -190,6 +247,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
         require_consent=src.flag("IB_REQUIRE_CONSENT"),
         consent_wait_days=_positive(src.number("IB_CONSENT_WAIT_DAYS", 30.0), "IB_CONSENT_WAIT_DAYS"),
+        ats=ats_settings(src),
     )
 
 

@@ -23,6 +23,8 @@ class ReportContext:
     controls: bool = False  # verdict controls on each competency (a report posted in its thread)
     tally: dict[str, dict[str, int]] | None = None  # {competency: {verdict: count}} shown under each
     verdict_url: str | None = None  # the HTML page's verdict endpoint (relative): its controls post there
+    ats: str | None = None  # the ATS a "Send to ATS" control sends to (chat reports); None: no control
+    ats_url: str | None = None  # the HTML page's send-to-ATS endpoint (relative)
 
 
 def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[dict[str, Any]]:

@@ -66,6 +66,7 @@ class Service:
             max_bytes=settings.max_upload_bytes,
             max_seconds=settings.max_audio_seconds,
             require_consent=settings.require_consent,
+            on_created=lambda interview_id, status: self.bus.publish(Progress(interview_id, status)),
         )
         self.worker = Worker(
             self.db,
@@ -96,11 +97,8 @@ class Service:
 
     # ---- accepting work ------------------------------------------------------------------------------
     async def submit(self, sub: Submission) -> tuple[str, bool]:
-        interview_id, created = await self.intake.submit(sub)
-        if created:
-            status = await self.db.run(lambda s: (s.interviews.get(interview_id) or {}).get("status"))
-            self.bus.publish(Progress(interview_id, "held" if status == "held" else "queued"))
-        return interview_id, created
+        """A recording already staged and checked (tests, tools); edges call `intake.accept`."""
+        return await self.intake.submit(sub)
 
     # ---- reading -------------------------------------------------------------------------------------
     def report_url(self, interview_id: str) -> str:

@@ -182,7 +182,39 @@ HELP_LINES: list[Pair] = [
     ("帮助 — 显示本说明", "help — this help"),
 ]
 
-TEXTS: dict[str, Pair] = {**THREAD, **COMMAND}
+# ---- scorecard drafts sent to the ATS (bot.ats) -------------------------------------------------------
+ATS: dict[str, Pair] = {
+    "ats_sent": (
+        "已作为草稿笔记发送到 {0}（笔记 {1}），请在 ATS 中审阅。",
+        "Sent to {0} as a draft note ({1}) for a person to review.",
+    ),
+    "ats_already_sent": (
+        "这份分析已经发送到 {0}（笔记 {1}），此后没有变化，没有再发。",
+        "Already sent to {0} (note {1}); nothing changed since, so nothing was sent.",
+    ),
+    "ats_superseded": (
+        "已发送到 {0}（笔记 {1}），注明取代之前的笔记。",
+        "Sent to {0} (note {1}); it says it supersedes the earlier note.",
+    ),
+    "ats_failed": (
+        "发送到 ATS 没有成功：{0}。稍后再点一次即可，不会重复发送。",
+        "Sending to the ATS did not work: {0}. Click again later; nothing will be sent twice.",
+    ),
+    "ats_ask": (
+        "{0} 在 ATS 中有多个申请，请选择要发送到哪一个：",
+        "{0} has several applications in the ATS; pick the one to send the draft to:",
+    ),
+    "ats_not_member": (
+        "只有报告所在频道的成员可以把它发送到 ATS。",
+        "Only members of the channel this report was posted in can send it to the ATS.",
+    ),
+    "ats_pending": (
+        "正在发送到 ATS，结果稍后发在本话题。",
+        "Sending to the ATS; the outcome follows in this thread.",
+    ),
+}
+
+TEXTS: dict[str, Pair] = {**THREAD, **COMMAND, **ATS}
 
 
 def say(key: str, language: str, *args: Any) -> str:
@@ -228,6 +260,7 @@ REPORT: dict[str, Pair] = {
     "wrong_evidence": ("证据不对", "wrong evidence"),
     "missed": ("漏评", "missed"),
     "add_missed": ("补一项漏评的能力", "Add a competency it missed"),
+    "send_ats": ("发送到 ATS", "Send to ATS"),
     "verdicts": ("评价", "Verdicts"),
     "your_name": ("你的名字", "Your name"),
     "need_name": (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -128,23 +127,29 @@ async def create_interview(request: web.Request) -> web.Response:
     limit = service.settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         return error(413, f"the upload is larger than the limit of {limit} bytes")
-    tmp = service.intake.new_incoming()
+    received: list[Upload] = []
+
+    async def fill(tmp: Path) -> tuple[str, int]:
+        received.append(await _receive(request, service, tmp))
+        return received[0].sha256, received[0].size
+
+    async def describe(tmp: Path, sha: str, size: int) -> Submission:
+        return await _submission(request, service, tmp, received[0], actor)
+
     try:
-        upload = await _receive(request, service, tmp)
-        sub = await _submission(request, service, tmp, upload, actor)
         try:
-            interview_id, created = await service.submit(sub)
-        except AudioInputError as exc:  # e.g. an unknown profile: well-formed, but nothing to process
+            accepted = await service.intake.accept(fill, describe)
+        except AudioInputError as exc:  # not audio, an unknown profile: well-formed, nothing to process
             raise CallerError(422, str(exc)) from None
         except IdempotencyConflict as exc:
             raise CallerError(409, str(exc)) from None
+        assert accepted is not None  # describe never declines
+        interview_id, created = accepted
         status = await service.status(interview_id)
         state = status["status"] if status else "queued"
         return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
     except CallerError as exc:
         return error(exc.status, str(exc))
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
@@ -240,12 +245,6 @@ async def _submission(
             await check_destination(fields["callback_url"], service.fetch_policy)
         except FetchError as exc:  # well-formed, but not a destination this server will call
             raise CallerError(422, f"callback_url: {exc}") from None
-    try:
-        await asyncio.get_running_loop().run_in_executor(
-            None, service.intake.validate_audio, tmp, up.filename
-        )
-    except AudioInputError as exc:
-        raise CallerError(422, str(exc)) from None
     key = params(request).get("Idempotency-Key") or f"sha256:{up.sha256}"
     return Submission(
         path=tmp,
@@ -417,6 +416,7 @@ async def report_page(request: web.Request) -> web.Response:
             interview_id=interview_id,
             tally=tally,
             verdict_url=f"{token}/verdicts",
+            ats_url=f"{token}/ats" if service.settings.ats.target() else None,
         ),
     )
     return web.Response(
@@ -530,7 +530,9 @@ def setup(app: web.Application, service: Service) -> None:
 
 def routes_table() -> list[Route]:
     """Every route this application serves: the router and /openapi.json are both built from it."""
-    return [*API_ROUTES, *PAGE_ROUTES, *live.ROUTES]
+    from handlers.ats.routes import ROUTES as ATS_ROUTES  # POST /v1/interviews/{id}/ats, /r/{id}/{token}/ats
+
+    return [*API_ROUTES, *PAGE_ROUTES, *ATS_ROUTES, *live.ROUTES]
 
 
 # ---- the declarations ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,11 @@ class LiveConnection:
                 await self._error("no audio was received; there is nothing to report")
             return
         try:
-            interview_id, _created = await self.service.submit(sub)
+            accepted = await self.service.intake.accept(
+                self.service.intake.moved_file(sub.path), lambda tmp, sha, size: replace(sub, path=tmp)
+            )
+            assert accepted is not None  # describe never declines
+            interview_id = accepted[0]
         except (AudioInputError, IdempotencyConflict) as exc:
             await self._error(f"the recording could not be queued: {exc}")
             return

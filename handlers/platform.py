@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from bot import commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
+from bot.outbox import Outbox
 from bot.render import ReportContext, environment, render_history, render_stored
 from bot.service import Service, Submission
 from bot.storage import is_busy, is_disk_full
@@ -68,6 +70,7 @@ class Message:
     reply: commands.Reply | None = None
     digest: dict[str, Any] | None = None
     key: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (label, value) buttons: "Send to ATS"
 
     @property
     def public(self) -> bool:
@@ -103,6 +106,33 @@ def parse_vote_value(value: str | None, user: str | None, channel: str | None) -
 
 
 @dataclass
+class AtsClick:
+    """A "Send to ATS" click on a report (or on one of the applications the bot asked about)."""
+
+    interview_id: str
+    application: str | None
+    user: str | None
+    channel: str | None
+
+
+def parse_ats_value(value: str | None, user: str | None, channel: str | None) -> AtsClick | None:
+    """`interview` or `interview|application`, the value every Send to ATS control carries."""
+    iid, _, application = (value or "").partition("|")
+    return AtsClick(iid, application or None, user, channel) if iid else None
+
+
+def application_line(text: str | None) -> str | None:
+    """The application an upload's message names: a line `application: <id>` (申请: / 申请ID: too)."""
+    m = _APPLICATION_LINE.search(text or "")
+    return m.group(1) if m else None
+
+
+_APPLICATION_LINE = re.compile(
+    r"^\s*(?:application(?:\s*id)?|申请(?:\s*id)?)\s*[:：]\s*([\w.\-]+)\s*$", re.I | re.M
+)
+
+
+@dataclass
 class Upload:
     """A file a user shared, as the platform describes it."""
 
@@ -115,6 +145,7 @@ class Upload:
     size: int | None = None
     mimetype: str | None = None
     ref: dict[str, Any] = field(default_factory=dict)  # what `download` needs (URL, file key)
+    application: str | None = None  # the ATS application the message names (`application: <id>`)
 
 
 def render_reply(reply: commands.Reply, fmt: str) -> str:
@@ -185,6 +216,7 @@ class ChatPlatform(ABC):
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
         service.consent.retractors[self.name] = self._retract
+        self.outbox = Outbox(service, self)
 
     # ---- what a platform implements -----------------------------------------------------------------
     @abstractmethod
@@ -269,9 +301,12 @@ class ChatPlatform(ABC):
     async def accept(self, upload: Upload) -> None:
         """An upload event: into the inbox once (the other event or a retry finds it there), then taken in."""
         claim = self.db.posts.claim_file
-        if await patiently(
+        claimed = await patiently(
             lambda: claim(self.name, upload.file_id, upload.channel, upload.thread, upload.user)
-        ):
+        )
+        if upload.application:  # whichever event takes the file in, the message's hint is kept
+            await self.db.ats.remember_file_application(self.name, upload.file_id, upload.application)
+        if claimed:
             await self.take_in(upload, None)
 
     async def resume_files(self, older_than_s: float = 0.0) -> None:
@@ -323,42 +358,43 @@ class ChatPlatform(ABC):
         interview_id = await self._submit(upload, place, ack, limit)
         if interview_id:
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
+            if application := await self.db.ats.file_application(self.name, upload.file_id):
+                await self.db.ats.set_application(interview_id, application)
             interview = await self.db.interviews.get(interview_id)
             if ack and interview and interview["status"] == "held":  # the thread is told why it waits
                 await self.edit(place, ack, Message(say("held", self.lang)))
         await self._finish(upload.file_id, interview_id)
 
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:
-        intake, tmp = self.service.intake, self.service.intake.new_incoming()
-        try:
+        async def fill(tmp: Path) -> tuple[str, int]:
             try:
-                sha, size = await self.download(upload, tmp, limit)
+                return await self.download(upload, tmp, limit)
             except OSError as exc:
                 if not is_disk_full(exc):
                     raise
                 raise DiskFull(say("disk_full", self.lang)) from None
-            await asyncio.get_running_loop().run_in_executor(None, intake.validate_audio, tmp, upload.name)
-            interview_id, _created = await self.service.submit(
-                Submission(
-                    path=tmp,
-                    filename=upload.name,
-                    key=f"{self.name}:{upload.file_id}",
-                    sha256=sha,
-                    size_bytes=size,
-                    platform=self.name,
-                    channel=upload.channel,
-                    thread=upload.thread,
-                    uploader=upload.user,
-                    content_type=upload.mimetype,
-                )
+
+        def describe(tmp: Path, sha: str, size: int) -> Submission:
+            return Submission(
+                path=tmp,
+                filename=upload.name,
+                key=f"{self.name}:{upload.file_id}",
+                sha256=sha,
+                size_bytes=size,
+                platform=self.name,
+                channel=upload.channel,
+                thread=upload.thread,
+                uploader=upload.user,
+                content_type=upload.mimetype,
             )
-            return interview_id
+
+        try:
+            accepted = await self.service.intake.accept(fill, describe)
         except (AudioInputError, DownloadError, DiskFull) as exc:
             if ack:
                 await self.edit(place, ack, Message(say("failed", self.lang, exc)))
             return None
-        finally:
-            tmp.unlink(missing_ok=True)
+        return accepted[0] if accepted else None
 
     async def _finish(self, file_id: str, interview_id: str | None = None) -> None:
         """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
@@ -382,44 +418,12 @@ class ChatPlatform(ABC):
             await self.edit(Place(interview["channel"], interview["thread"]), ack, Message(text))
 
     async def post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        """The report in the interview's thread, exactly once as seen in the thread: claimed in the store
-        first; a claim left without a message (the poster died, the platform failed or answered too late)
-        is taken over by one sweep, which looks in the thread for the post carrying this interview's
-        marker and adopts it before it posts again. Until it is truly posted the report stays pending."""
-        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
-        if not (channel and thread):
-            return  # not uploaded in a thread of ours (imported history): nowhere it belongs
-        place, key, posts = Place(channel, thread), f"report-{iid}", self.db.posts
-        if not await posts.claim(self.name, channel, thread, iid, "report"):
-            stale_s = self.service.settings.report_claim_stale_s
-            if not sweep or not await posts.take_over(self.name, channel, thread, iid, "report", stale_s):
-                return
-            try:
-                found = await self.find_posted(place, key)
-            except LookupError as exc:  # cannot tell whether it went out: do not post blindly
-                log.warning("%s: report %s stays pending: %s", self.name, iid, exc)
-                return await posts.release(self.name, channel, thread, iid, "report")
-            if found:
-                await posts.set_message(self.name, channel, thread, iid, "report", found)
-                return await self.db.audit(self.name, "adopt-report", iid, {})
-        status = await self.service.status(iid)
-        if status is None:
-            return
-        posted = await self._deliver_report(interview, status, place, key)
-        (
-            self.service.metrics.reports_failed if posted is None else self.service.metrics.reports_posted
-        ).labels(self.name).inc()
-        if posted is None:
-            log.warning("%s: report %s not posted; it stays pending for the next sweep", self.name, iid)
-            return await posts.release(self.name, channel, thread, iid, "report")
-        await posts.set_message(self.name, channel, thread, iid, "report", posted)
-        await self.db.audit(self.name, "post-report", iid, {})
+        """The report in the interview's thread, exactly once as seen in the thread (bot.outbox)."""
+        await self.outbox.deliver(interview, sweep=sweep)
 
-    async def _deliver_report(
-        self, interview: dict[str, Any], status: dict[str, Any], place: Place, key: str
-    ) -> str | None:
+    async def send_report(self, interview: dict[str, Any], status: dict[str, Any], key: str) -> str | None:
         """Post the report (a failure: edit the acknowledgement); the message id, None if it failed."""
-        iid = interview["id"]
+        iid, place = interview["id"], Place(interview["channel"], interview["thread"])
         ack = await self.db.posts.message(self.name, iid, "ack")
         if status["status"] == "failed":
             return await self._edit_or_post(
@@ -430,11 +434,15 @@ class ChatPlatform(ABC):
             report_url=status["report_url"],
             interview_id=iid,
             controls=True,
+            ats=self.service.settings.ats.target(),
         )
         posted = await self.post(place, Message(report=status["analysis"], context=ctx, key=key))
         if posted and ack:
             await self.edit(place, ack, Message(say("done", self.lang)))
         return posted
+
+    async def find_report(self, channel: str, thread: str, key: str) -> str | None:
+        return await self.find_posted(Place(channel, thread), key)
 
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message in the thread carrying `key` (its marker), if the platform can say;
@@ -448,14 +456,10 @@ class ChatPlatform(ABC):
 
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
-        event that was missed. The claims keep each report to one post. Inbox files stuck as long are
+        event that was missed (the outbox's claims keep each to one post). Inbox files stuck as long are
         taken in again."""
-        stale_s = self.service.settings.report_claim_stale_s
-        await self.resume_files(stale_s)
-        for row in await self.db.posts.unposted_reports(self.name, stale_s):
-            interview = await self.db.interviews.get(row["id"])
-            if interview:
-                await self.post_report(interview, sweep=bool(row["stale"]))
+        await self.resume_files(self.service.settings.report_claim_stale_s)
+        await self.outbox.sweep()
 
     async def _sweep_loop(self) -> None:
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
@@ -516,8 +520,44 @@ class ChatPlatform(ABC):
             interview_id=iid,
             controls=True,
             tally=tally,
+            ats=self.service.settings.ats.target(),
         )
         return Message(report=analysis, context=ctx)
+
+    # ---- a scorecard draft in the ATS ------------------------------------------------------------------
+    async def user_name(self, user: str) -> str | None:
+        """A user's display name, where the platform says (the ATS note names who sent it)."""
+        return None
+
+    async def send_to_ats(self, click: AtsClick | None) -> tuple[str, bool]:
+        """Send the draft for a member of the report's channel; (what to tell the clicker alone, whether
+        it went out). Several applications: the bot asks in the thread, one button per application."""
+        from handlers.ats.sending import send_draft
+
+        if click is None:
+            return say("verdict_bad", self.lang), False
+        interview = await self.db.interviews.get(click.interview_id)
+        if interview is None:
+            return say("verdict_gone", self.lang), False
+        if (
+            interview.get("platform") != self.name
+            or interview.get("channel") != click.channel
+            or not await self.membership.is_member(click.channel, click.user)
+        ):
+            return say("ats_not_member", self.lang), False
+        name = await self.user_name(click.user) if click.user else None
+        who = f"{name} ({click.user})" if name else click.user or "?"
+        outcome = await send_draft(
+            self.service, click.interview_id, user=who, via=self.name, application=click.application
+        )
+        if outcome.applications:
+            choices = [(a.label, f"{click.interview_id}|{a.id}") for a in outcome.applications]
+            ask = outcome.said(self.lang)
+            await self.post(
+                Place(interview["channel"], interview.get("thread")), Message(ask, choices=choices)
+            )
+            return ask, False
+        return outcome.said(self.lang), outcome.result is not None
 
     # ---- digests (called by the scheduler) -----------------------------------------------------------
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:

@@ -49,6 +49,7 @@ class Database:
         "audit",
         "callbacks",
         "verdicts",
+        "ats",
     )
 
     def __init__(

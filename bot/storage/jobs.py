@@ -135,6 +135,34 @@ class JobQueue:
             )
         return interview_id, True
 
+    def record_done(
+        self, key: str, interview: dict[str, Any], write: Callable[[str], None]
+    ) -> tuple[str, bool]:
+        """An interview analysed elsewhere (imported minutes: no recording, no ASR): the interview, a job
+        already done under `key` and `write(interview_id)` (its results) in one transaction, so no worker
+        ever picks it up; (interview id, created) — the same key again changes nothing."""
+        conn = self.db.conn
+        with _immediate(conn):
+            row = conn.execute("select interview_id from jobs where idempotency_key = ?", [key]).fetchone()
+            if row:
+                return row[0], False
+            interview_id, stamp = interview.get("id") or uuid.uuid4().hex[:12], now()
+            upsert(
+                conn,
+                "interviews",
+                {**interview, "id": interview_id, "created_at": stamp, "status": "done"},
+                ("id",),
+            )
+            job = {
+                "id": uuid.uuid4().hex[:12], "interview_id": interview_id, "idempotency_key": key,
+                "status": "done", "attempts": 0, "max_attempts": 0, "lease_owner": None, "lease_until": 0.0,
+                "next_attempt_at": 0.0, "stage": "done", "done": 1, "total": 1, "error": None,
+                "created_at": stamp, "updated_at": stamp, "finished_at": stamp,
+            }  # fmt: skip
+            upsert(conn, "jobs", job, ("id",))
+            write(interview_id)
+        return interview_id, True
+
     def release_held(self, candidate_id: str) -> list[str]:
         """The candidate's held interviews, queued now (consent arrived); their ids."""
         conn = self.db.conn

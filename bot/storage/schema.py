@@ -187,7 +187,22 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["consents"].create(_columns("candidate_id state how note recorded_by at"), pk="candidate_id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    """Scorecard drafts sent to an applicant tracking system (bot.ats): one row per interview, target and
+    analysis digest, claimed before the note is posted (the primary key makes the claim atomic), the ATS's
+    note id stored after; the application an upload named (`application: <id>` in its message)."""
+    db["ats_sends"].create(
+        _columns(
+            "interview_id target digest application_id status external_id supersedes user claimed_by "
+            "claimed_at sent_at"
+        ),
+        pk=("interview_id", "target", "digest"),
+    )
+    db["interviews"].add_column("ats_application", str)
+    db["pending_files"].add_column("ats_application", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

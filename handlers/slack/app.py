@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,17 @@ from bot.render import render_history, render_stored
 from bot.service import Service
 from bot.texts import say
 
-from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, parse_vote_value, render_reply
+from ..platform import (
+    ChatPlatform,
+    DownloadError,
+    Message,
+    Place,
+    Upload,
+    application_line,
+    parse_ats_value,
+    parse_vote_value,
+    render_reply,
+)
 from .settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -80,6 +91,7 @@ class SlackPlatform(ChatPlatform):
         self.app.command("/interview")(self._on_command)
         self.app.action("verdict")(self._on_verdict)
         self.app.action("verdict_missed")(self._on_verdict)
+        self.app.action(re.compile(r"^ats_send(_\d+)?$"))(self._on_ats)  # the report's, or a choice's
         self._allowed_hosts = {urlsplit(self.settings.api_url).hostname}
         self._socket = None
 
@@ -114,8 +126,11 @@ class SlackPlatform(ChatPlatform):
         if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
             return
         thread = event.get("thread_ts") or event["ts"]
+        application = application_line(event.get("text"))  # `application: <id>` with the upload
         for file in event["files"]:
-            await self.accept(self._upload(file, event["channel"], thread, event.get("user")))
+            upload = self._upload(file, event["channel"], thread, event.get("user"))
+            upload.application = application
+            await self.accept(upload)
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if await self.seen(body.get("event_id")):
@@ -177,6 +192,23 @@ class SlackPlatform(ChatPlatform):
         if result.report is not None and channel and ts:
             await self.edit(Place(channel), ts, result.report)
 
+    async def _on_ats(self, ack, body: dict[str, Any], action: dict[str, Any], respond) -> None:
+        """ "Send to ATS" on a report (or an application button the bot asked with): acknowledged first,
+        then sent; the outcome (or the refusal, or the ATS's failure) goes to the clicker alone."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id")
+        click = parse_ats_value(action.get("value"), (body.get("user") or {}).get("id"), channel)
+        note, _ = await self.send_to_ats(click)
+        await respond(text=note, response_type="ephemeral", replace_original=False)
+
+    async def user_name(self, user: str) -> str | None:
+        try:
+            info = (await self.client.users_info(user=user))["user"]
+        except _failures() as exc:
+            log.warning("users.info failed: %s (request id %s)", *_api_error(exc))
+            return None
+        return (info.get("profile") or {}).get("real_name") or info.get("real_name") or info.get("name")
+
     # ---- the Web API ----------------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:
         if message.reply is not None:
@@ -185,6 +217,14 @@ class SlackPlatform(ChatPlatform):
             return json.loads(render_stored(message.report, "slack", message.context))
         if message.digest is not None:
             return {**json.loads(render_history("digest", message.digest, "slack")), "unfurl_links": False}
+        if message.choices:  # one button per choice, handled as a Send to ATS click
+            buttons = [
+                {"type": "button", "action_id": f"ats_send_{i}", "value": value,
+                 "text": {"type": "plain_text", "text": label[:75]}}
+                for i, (label, value) in enumerate(message.choices[:25])
+            ]  # fmt: skip
+            text = {"type": "section", "text": {"type": "plain_text", "text": message.text}}
+            return {"text": message.text, "blocks": [text, {"type": "actions", "elements": buttons}]}
         return {"text": message.text}
 
     async def post(self, to: Place, message: Message) -> str | None:

@@ -32,6 +32,10 @@ include-name = "POST /v1/interviews"
 checks.positive_data_acceptance.expected-statuses = ["2XX", "409", "422"]
 
 [[operations]]
+include-path-regex = "^/v1/interviews/[{]id[}]/ats$"
+checks.positive_data_acceptance.expected-statuses = ["2XX", "404", "409", "422", "502"]
+
+[[operations]]
 include-path-regex = "^/v1/(interviews|candidates)/"
 checks.positive_data_acceptance.expected-statuses = ["2XX", "404"]
 
@@ -39,6 +43,10 @@ checks.positive_data_acceptance.expected-statuses = ["2XX", "404"]
 include-path = "/v1/live"
 checks.positive_data_acceptance.expected-statuses = ["101", "422", "426"]
 checks.negative_data_rejection.expected-statuses = ["400", "401", "405", "422", "426"]
+
+[[operations]]
+include-path = "/v1/ask"
+checks.positive_data_acceptance.expected-statuses = ["2XX", "400"]
 
 [[operations]]
 include-path-regex = "^/r/[{]id[}]/"
