@@ -114,6 +114,8 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         "verdicts",
         "answers",
         "answer_index",
+        "consents",
+        "ats_sends",
     ):
         dst.execute(f"drop table {table}")
     for column in ("decision", "decided_at", "decided_by"):
