@@ -102,6 +102,8 @@ class Settings:
     report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
+    # whose law the interviewer-question flags cite (IB_JURISDICTIONS: cn, us); see docs/interviewer.md
+    jurisdictions: tuple[str, ...] = ("cn", "us")
 
     @property
     def max_upload_bytes(self) -> int:
@@ -186,7 +188,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
         health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
         report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
+        jurisdictions=_jurisdictions(src),
     )
+
+
+def _jurisdictions(src: ConfigSource) -> tuple[str, ...]:
+    from .analysis.flag_rules import parse_jurisdictions
+
+    raw = src.get("IB_JURISDICTIONS")
+    try:
+        return parse_jurisdictions(",".join(raw) if isinstance(raw, list) else raw)
+    except ValueError as exc:
+        raise ConfigError(f"IB_JURISDICTIONS: {exc}") from None
 
 
 def _analyst(src: ConfigSource) -> Any:

@@ -29,8 +29,15 @@ class Processed:
 
 
 class Pipeline:
-    def __init__(self, db: Database, engines: Engines, analyst: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engines: Engines,
+        analyst: Any = None,
+        jurisdictions: tuple[str, ...] = ("cn", "us"),
+    ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
+        self.jurisdictions = jurisdictions
 
     def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
         """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
@@ -43,7 +50,7 @@ class Pipeline:
         transcript = self._transcript(row, path, profile.hotwords, progress)
         if progress:
             progress("analysing", 0, 1)
-        analysis = analyze(transcript, profile, analyst=self.analyst)
+        analysis = analyze(transcript, profile, analyst=self.analyst, jurisdictions=self.jurisdictions)
         return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):

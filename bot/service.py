@@ -60,7 +60,7 @@ class Service:
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, analyst),
+            Pipeline(self.db, self.engines, analyst, settings.jurisdictions),
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,

@@ -1,0 +1,318 @@
+"""What an interviewer must not ask: one record per protected topic, with its exact cues (zh / en), the rule
+it falls under per jurisdiction, and a lawful way to ask for what the job really needs.
+
+A cue is precise on purpose: a question it misses is left to the learned head (bot/analysis/flags.py),
+while a cue that fires on a lawful question ("你有没有竞业限制协议") would be a false accusation. The
+`lawful` patterns veto a cue where a job-related question shares its words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+JURISDICTIONS = ("cn", "us")
+DEFAULT_JURISDICTIONS = ("cn", "us")
+
+
+@dataclass(frozen=True)
+class Citation:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class FlagRecord:
+    category: str
+    topic: tuple[str, str]  # what was asked about, zh / en, for the one-sentence reason
+    cue: re.Pattern[str]
+    rules: dict[str, Citation]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
+    alternative: tuple[str, str]
+
+
+def _re(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts), re.I)
+
+
+_WOMEN_43 = Citation("妇女权益保障法 第四十三条", "Women's Rights and Interests Protection Law art. 43")
+_EPL = {
+    n: Citation(f"就业促进法 第{zh}条", f"Employment Promotion Law art. {n}")
+    for n, zh in ((3, "三"), (27, "二十七"), (28, "二十八"), (29, "二十九"), (30, "三十"), (31, "三十一"))
+}
+_NOTICE_2019 = Citation("人社部等九部门通知（2019）", "2019 nine-ministry notice on women's employment")
+
+
+def _both(*cites: Citation) -> Citation:
+    return Citation("；".join(c.zh for c in cites), "; ".join(c.en for c in cites))
+
+
+def _us(text: str) -> Citation:
+    return Citation(text, text)
+
+
+RECORDS: tuple[FlagRecord, ...] = (
+    FlagRecord(
+        "sexual_orientation_gender",
+        ("性取向或性别", "sexual orientation or gender"),
+        _re(
+            r"同性恋|性取向|变性|(?<![a-z])gay(?![a-z])|喜欢男生还是女生|男朋友还是女朋友|男的还是女的|说话有点娘|一个女(生|孩子)",
+            r"女生做|\bare you (gay|straight|lesbian|bisexual|trans)\b|boyfriend or (a )?girlfriend",
+            r"born a (man|woman)|\bas a woman\b|sexual orientation|gender identity",
+        ),
+        {"cn": _both(_EPL[3], _EPL[27]), "us": _us("EEOC: pre-employment inquiries (sex, Title VII)")},
+        ("只问与岗位相关的能力和经验。", "Ask only about job-related skills and experience."),
+    ),
+    FlagRecord(
+        "pregnancy_children",
+        ("生育或子女", "pregnancy, children or childcare"),
+        _re(
+            r"怀孕|备孕|生育(计划|打算|安排)|生孩子|要孩子|要宝宝|二胎|三胎|休过?产假|哺乳期|生完孩子|当妈妈",
+            r"添个小|(孩子|小孩)多大|有了孩子|how many (kids|children)|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个孩子|家里有(小孩|孩子)",
+            r"\b(are you|you're|get|getting|become) pregnant\b|\b(your|have|any) (kids|children)\b",
+            r"start a family|grow your family|maternity leave|childcare|baby on the way|more children",
+        ),
+        {
+            "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
+            "us": _us("EEOC: pre-employment inquiries (pregnancy, children and childcare; Title VII, PDA)"),
+        },
+        (
+            "说明岗位的工作时间和出差要求，问候选人能否满足，不问生育计划或孩子。",
+            "State the role's hours and travel and ask whether the candidate can meet them; "
+            "do not ask about children or family plans.",
+        ),
+    ),
+    FlagRecord(
+        "marital_status",
+        ("婚姻状况", "marital status"),
+        _re(
+            r"结婚|已婚|未婚|单身|离过婚|婚姻状况|婚礼|男朋友|女朋友|你对象|另一半|你?老公|你?老婆|你爱人",
+            r"你先生|两口子|谈恋爱|个人问题解决|家那位|办了喜事",
+            r"\bare you (married|single|engaged|divorced)\b|\bmarital\b|\bmaiden name\b",
+            r"\byour (husband|wife|spouse|boyfriend|girlfriend|fianc[eé]e?)\b|\bmiss or mrs\b",
+            r"do you have a (partner|boyfriend|girlfriend|husband|wife)\b|\bis there a mrs\b",
+        ),
+        {
+            "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
+            "us": _us("EEOC: pre-employment inquiries (marital status, Title VII)"),
+        },
+        (
+            "问候选人能否满足岗位的出差和驻场要求，例如“这个岗位每周要去客户现场两天，你能安排吗？”",
+            "Ask whether the candidate can meet the role's travel and on-site needs, e.g. "
+            '"This role is at the client two days a week; can you do that?"',
+        ),
+    ),
+    FlagRecord(
+        "age",
+        ("年龄", "age"),
+        _re(
+            r"多大了|哪年出生|几几年的|你属什么|你的年龄|透露.{0,4}年龄|岁数|虚岁|[八九]零后|退休还有|(超|过)了?三十五",
+            r"快[四五]十了|你这个年纪|高中.{0,3}哪年毕业|生日是哪",
+            r"how old are you|what year were you born|date of birth|close are you to retirement",
+            r"before you retire",
+            r"graduate from high school|\bover (forty|fifty|sixty|[4-6]\d)\b|in your (forties|fifties",
+            r"sixties)",
+            r"young team",
+        ),
+        {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
+        (
+            "问与岗位相关的经验；需要核实法定最低年龄时只问“你是否年满十八周岁”。",
+            'Ask about relevant experience; where a minimum age applies, ask only "Are you at least 18?"',
+        ),
+    ),
+    FlagRecord(
+        "ethnicity_origin",
+        ("民族、种族或国籍", "race, ethnicity or national origin"),
+        _re(
+            r"(你|你们家|你家)(是|的)?(哪个|什么)?(少数)?(民族|汉族|回族|藏族|维吾尔族|蒙古族|壮族|满族)",
+            r"什么民族|哪个民族|民族写|不太像汉族|混血|哪国人|你的国籍|祖籍是哪个国家|你的母语",
+            r"where are you (originally )?from|nationality|first language|native language",
+            r"where were (you|your parents) born|born in this country|ethnic (background|origin)|what race",
+            r"where is (it|your name|your accent) from|your accent",
+        ),
+        {
+            "cn": _both(_EPL[3], _EPL[28]),
+            "us": _us("EEOC: pre-employment inquiries (race, national origin; Title VII)"),
+        },
+        (
+            "如岗位需要，问候选人是否具备合法工作资格或岗位所需的语言能力。",
+            "If the job needs it, ask about work authorisation or the languages the job uses.",
+        ),
+    ),
+    FlagRecord(
+        "regional_origin",
+        ("户籍或出身地", "household registration or regional origin"),
+        _re(
+            r"户口|户籍所在|籍贯|老家|农村出来|城里的还是乡下|本地人|外地来的|哪个省的|口音是|山沟",
+            r"你是(河南|河北|山东|山西|四川|东北|湖南|湖北|安徽|江西|广西|甘肃|贵州)人",
+            r"\bhukou\b|rural area|which province",
+        ),
+        {"cn": _EPL[31]},
+        (
+            "问候选人能否在岗位所在城市工作、按时入职。",
+            "Ask whether the candidate can work in the role's city and start on time.",
+        ),
+    ),
+    FlagRecord(
+        "religion",
+        ("宗教信仰", "religion"),
+        _re(
+            r"信教|宗教信仰|宗教原因|基督徒|穆斯林|教堂|信佛|斋月|做礼拜|寺庙|烧香|清真|信什么教",
+            r"\bchurch\b|what religion|are you religious|religious holidays do you|your religion|\bpray\b",
+            r"\bramadan\b|\b(are you|you're) (jewish|muslim|christian|catholic|hindu|buddhist)\b",
+        ),
+        {"cn": _EPL[3], "us": _us("EEOC: pre-employment inquiries (religion, Title VII)")},
+        (
+            "说明岗位的排班（如周末值班），问候选人能否满足；需要调整的可以协商。",
+            "Describe the schedule (e.g. weekend shifts) and ask whether the candidate can work it; "
+            "accommodation can be discussed.",
+        ),
+    ),
+    FlagRecord(
+        "health_disability",
+        ("健康状况或残疾", "health or disability"),
+        _re(
+            r"什么病|乙肝携带|有没有乙肝|没有乙肝|你有残疾|残疾吗|身体有没有|做过手术|抑郁|心理(方面的问题|医生)",
+            r"吃什么药|病假|慢性病|传染病|艾滋|遗传病|体检报告|住过院|经常生病|高血压|糖尿病|工伤|听力(是不是|不)|视力(有问题|不)",
+            r"(do you have|have you got) (a|any) disabilit|mental illness|sick days|on any medication",
+            r"workers' compensation|chronic condition|what happened to your|\brehab\b|\bhiv\b",
+            r"history of (cancer|heart disease|illness)|health problems",
+        ),
+        {
+            "cn": _both(_EPL[29], _EPL[30]),
+            "us": _us("ADA: disability-related inquiries before an offer (GINA: family medical history)"),
+        },
+        (
+            "说明岗位的基本职责（如需要搬运二十公斤设备），问候选人能否完成，或是否需要合理便利。",
+            "Describe the essential functions (e.g. lifting 20 kg) and ask whether the candidate can "
+            "perform them, with or without accommodation.",
+        ),
+    ),
+    FlagRecord(
+        "family_background",
+        ("家庭背景或照护责任", "family background or caregiving"),
+        _re(
+            r"父母是(做|农民)|爸妈|你爸|你妈|家里是做|兄弟姐妹|独生子女|家里条件|家里有人在|赡养|需要你照顾",
+            r"家里有没有人需要|家里.{0,6}背景",
+            r"your parents do|wealthy family|elderly parents|depends on you|siblings|your family approve",
+        ),
+        {"us": _us("EEOC: pre-employment inquiries (family and caregiver responsibilities, Title VII)")},
+        (
+            "问候选人能否满足岗位的工作时间、出差和入职时间要求。",
+            "Ask whether the candidate can meet the role's hours, travel and start date.",
+        ),
+    ),
+    FlagRecord(
+        "salary_history",
+        ("过往薪资", "salary history"),
+        _re(
+            r"(上一份|上份|之前|前公司|现在|目前|去年).{0,6}(月薪|年薪|工资|薪资|奖金|总包|到手|拿多少|开多少)",
+            r"工资流水|上家给你开|税前拿多少",
+            r"current (salary|base|pay|compensation)|were you making|compensation last year|pay stub",
+            r"bonus did you get|earning now|salary history",
+        ),
+        {
+            "us": _us(
+                "US state and city salary-history bans (e.g. Cal. Labor Code 432.3, NYC Admin. Code 8-107)"
+            )
+        },
+        (
+            "问期望薪资，或说明岗位的薪资范围。",
+            "Ask for salary expectations, or state the range for the role.",
+        ),
+    ),
+    FlagRecord(
+        "other_sensitive",
+        ("逮捕记录、工会、政治或信用", "arrests, union membership, politics or credit"),
+        _re(
+            r"被警察抓|拘留|工会|党派|征信|网贷|投票支持",
+            r"been arrested|member of a union|join a union|union member|credit score|who did you vote",
+            r"political party",
+        ),
+        {
+            "us": _us(
+                "EEOC (arrest records); NLRA 8(a)(1) (union); state and city fair-chance and credit laws"
+            )
+        },
+        (
+            "只问与岗位相关的资格，例如录用后背景调查的同意、岗位所需的证照。",
+            "Ask only about job-related qualifications, e.g. consent to a post-offer background check.",
+        ),
+    ),
+)
+
+CATEGORIES: tuple[str, ...] = (
+    "marital_status",
+    "pregnancy_children",
+    "age",
+    "ethnicity_origin",
+    "regional_origin",
+    "religion",
+    "health_disability",
+    "sexual_orientation_gender",
+    "family_background",
+    "salary_history",
+    "other_sensitive",
+)
+BY_CATEGORY = {r.category: r for r in RECORDS}
+assert set(BY_CATEGORY) == set(CATEGORIES)
+
+# Job-related questions that share a topic's words: never flagged, by a cue or by the head.
+LAWFUL = _re(
+    r"竞业|期望|预期|薪资范围|月薪范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
+    r"non-compete|authori[sz]ed to work|at least 18|accommodation|expectations?\b|range for this role",
+    r"\bbenefits\b|\blaws?\b|\bpolicy\b|\bpolicies\b",
+)
+# Words at least one of which any protected question uses; the head judges only sentences that have one,
+# so a short generic question ("你有没有带过新人？") is never flagged for sounding personal.
+TOPICAL = _re(
+    r"婚|恋|对象|老公|老婆|爱人|另一半|两口子|孩|宝宝|娃|生育|怀|育|产假|岁|年纪|年龄|出生|退休|属|[0-9零八九]+后",
+    r"民族|族|国籍|哪国|母语|口音|户|籍|老家|农村|乡下|本地|外地|省|哪里人|信|教|宗|佛|礼拜|斋|清真",
+    r"病|身体|残|药|手术|医|健康|心理|抑郁|体检|伤|视力|听力|性|男|女|娘|父|母|爸|妈|家|兄弟|姐妹|独生",
+    r"照顾|赡养|薪|工资|收入|奖金|总包|到手|税前|流水|警|拘|抓|工会|党|征信|贷|投票|政治",
+    r"marri|single|spouse|husband|wife|partner|boyfriend|girlfriend|engaged|maiden|\bmrs\b|\bkids?\b",
+    r"child|baby|pregnan|family|maternity|\bold\b|\bage\b|born|birth|retire|young|graduat|nationality",
+    r"origin|\bfrom\b|language|accent|\brace\b|ethnic|\bname\b|church|religio|pray|holiday|ramadan",
+    r"jewish|muslim|christian|health|sick|disab|medic|illness|condition|injur|rehab|\bhiv\b|cancer|\bgay\b",
+    r"straight|\bman\b|\bmen\b|woman|women|gender|\bsex|parent|sibling|depend|\bhome\b|salary|\bpay\b",
+    r"earn|compensation|bonus|making|arrest|union|credit|vote|politic|hukou|rural|province",
+)
+
+
+def cue_category(text: str) -> str | None:
+    """The first record whose cue matches (records are ordered most specific first), unless the text is a
+    job-related question that shares the cue's words."""
+    if LAWFUL.search(text):
+        return None
+    for record in RECORDS:
+        if record.cue.search(text):
+            return record.category
+    return None
+
+
+def parse_jurisdictions(raw: str | None) -> tuple[str, ...]:
+    """'cn,us' -> ('cn', 'us'); empty -> the default; an unknown name raises ValueError."""
+    names = [p.strip().lower() for p in (raw or "").split(",") if p.strip()]
+    if not names:
+        return DEFAULT_JURISDICTIONS
+    bad = [n for n in names if n not in JURISDICTIONS]
+    if bad:
+        raise ValueError(f"unknown jurisdiction {bad[0]!r}; use a comma list of {', '.join(JURISDICTIONS)}")
+    return tuple(dict.fromkeys(names))
+
+
+def citation(category: str, jurisdictions: tuple[str, ...], lang: str) -> str | None:
+    """The rules the category falls under in these jurisdictions; None when none applies."""
+    rules = BY_CATEGORY[category].rules
+    cites = [getattr(rules[j], "zh" if lang == "zh" else "en") for j in jurisdictions if j in rules]
+    return ("；" if lang == "zh" else "; ").join(cites) if cites else None
+
+
+def reason(category: str, rule: str, lang: str) -> str:
+    topic = BY_CATEGORY[category].topic
+    if lang == "zh":
+        return f"面试中询问{topic[0]}可能构成就业歧视，依据：{rule}。"
+    return f"Asking about {topic[1]} in an interview can be evidence of discrimination under {rule}."
+
+
+def alternative(category: str, lang: str) -> str:
+    return BY_CATEGORY[category].alternative[0 if lang == "zh" else 1]
