@@ -16,6 +16,8 @@ from typing import Any
 
 from asr_engine import EngineConfig, engine_names
 
+from .jurisdictions import DEFAULT_JURISDICTIONS, parse_jurisdictions
+
 
 class ConfigError(ValueError):
     pass
@@ -103,7 +105,7 @@ class Settings:
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
     # whose law the interviewer-question flags cite (IB_JURISDICTIONS: cn, us); see docs/interviewer.md
-    jurisdictions: tuple[str, ...] = ("cn", "us")
+    jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS
 
     @property
     def max_upload_bytes(self) -> int:
@@ -193,8 +195,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def _jurisdictions(src: ConfigSource) -> tuple[str, ...]:
-    from .analysis.flag_rules import parse_jurisdictions
-
     raw = src.get("IB_JURISDICTIONS")
     try:
         return parse_jurisdictions(",".join(raw) if isinstance(raw, list) else raw)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
+from ..jurisdictions import DEFAULT_JURISDICTIONS
 from .embed import ModelUnavailable
-from .flag_rules import DEFAULT_JURISDICTIONS
 from .flags import get_flag_model
 from .followups import VAGUE_REASON, suggest
 from .interviewer import interviewer_report

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 ARTEFACT = Path(__file__).parent / "data" / "flags_model.npz"
 # written by scripts/train_flags.py; a mismatch means the artefact is not the one this code was shipped with
-ARTEFACT_SHA256 = "c9cadd0497fb0d2d9fd9afb2f990ecc7ebd48ffbc0f75ba1cffd5b044b4dde80"
+ARTEFACT_SHA256 = "e33c3b406bd1e9b349d2333f5a62c605b950bda7e2d0baf66baff55f7b589310"
 
 
 @dataclass
@@ -94,8 +94,20 @@ class FlagModel:
         return self.heads.predict(features(texts, self.recipe, self.embedder))
 
     def classify(self, texts: Sequence[str]) -> list[str | None]:
-        probs = self.probs(texts) if texts else np.zeros((0, len(CATEGORIES) + 1))
-        return [decide(t, p, self.threshold) for t, p in zip(texts, probs)]
+        """`decide` for each text; only the sentences it leaves to the head are embedded (most of an
+        interview's questions are decided by the topic screen alone)."""
+        out: list[str | None] = [None] * len(texts)
+        pending = []
+        for i, text in enumerate(texts):
+            if LAWFUL.search(text):
+                continue
+            out[i] = cue_category(text)
+            if out[i] is None and TOPICAL.search(text):
+                pending.append(i)
+        if pending:
+            for i, p in zip(pending, self.probs([texts[i] for i in pending])):
+                out[i] = decide(texts[i], p, self.threshold)
+        return out
 
     def save(self, path: Path) -> None:
         meta = {**self.meta, "recipe": self.recipe.__dict__, "threshold": self.threshold}

@@ -28,7 +28,7 @@ _OPEN = re.compile(
     re.I,
 )
 _QUESTION = re.compile(
-    r"[吗呢么][\s。！!]*$|什么|为什么|怎么|如何|哪|多少|是否|有没有|能不能|可不可以|会不会|是不是|要不要"
+    r"[吗呢么][\s。！!]*$|什么|为什么|怎么|如何|哪(个|些|里|儿|一|位|种|年|家)|多少|是否|有没有|能不能|可不可以|会不会|是不是|要不要"
     r"|说说|讲讲|谈谈|聊聊|介绍一下|举个例子|描述一下"
     r"|^\s*(can|could|would|will|do|does|did|are|is|was|were|have|has|how|what|why|when|where|which|who"
     r"|tell me|walk me|describe|explain|give me)\b",
@@ -40,7 +40,7 @@ _LEADING = re.compile(
     r"|you must have|,\s*(right|correct)\s*\?\s*$|you'd agree",
     re.I,
 )
-_SELF = re.compile(r"^\s*(我|咱们|let me|let's|i|we)\b|^\s*(我|咱们)", re.I)
+_SELF = re.compile(r"^\s*(我|咱们|let me\b|let's\b|i\b|we\b)", re.I)
 # an acknowledgement while the other speaks is listening, not taking the turn
 _BACKCHANNEL = re.compile(
     r"^[\s,，.。!！]*(嗯+|对+|好+|哦+|是的?|明白|ok(ay)?|right|yeah|yes|mm+|uh-huh|sure)[\s,，.。!！]*$", re.I
@@ -91,12 +91,17 @@ def is_leading(text: str) -> bool:
 
 
 def _sentence_start(u: Utterance, offset: int) -> float:
-    """When the character at `offset` was said: from word times where there are, else interpolated."""
-    pos = 0
+    """When the character at `offset` was said: the first word found in the text that ends past it, else
+    interpolated (a word not found, e.g. after term correction, is skipped)."""
+    cursor = 0
     for w in u.words:
-        if pos >= offset:
+        token = str(w["text"]).strip()
+        at = u.text.find(token, cursor) if token else -1
+        if at < 0:
+            continue
+        if at + len(token) > offset:
             return round(float(w["start"]), 2)
-        pos += len(str(w["text"]).strip())
+        cursor = at + len(token)
     return round(u.start + (offset / max(len(u.text), 1)) * (u.end - u.start), 2)
 
 

@@ -102,3 +102,38 @@ def test_question_kinds(text, question, open_, leading):
     if question:
         assert is_open(text) is open_
         assert is_leading(text) is leading
+
+
+def test_stereo_sides_overlap_as_recorded_and_word_times_place_the_question():
+    from asr_engine import Segment, Transcript, Word
+    from bot.analysis import analyze
+
+    words = [Word(20.0, 20.4, "Okay."), Word(21.0, 21.3, "Why"), Word(21.3, 21.5, "that?")]
+    segments = [
+        Segment(0.0, 4.0, "Tell me about the migration you led.", channel=0),
+        Segment(4.5, 30.0, "I led the move of our billing data to Postgres over six months.", channel=1),
+        Segment(20.0, 21.5, "Okay. Why that?", words=words, channel=0),  # cuts in on the other side
+        Segment(31.0, 40.0, "Because we needed transactions across the ledger tables.", channel=1),
+    ]
+    t = Transcript(language="en", duration_s=40.0, segments=segments, engine="test", channels=2)
+    section = analyze(t).to_dict()["interviewer"]
+    assert section["interruptions"] == 1
+    assert section["questions"] == 2 and section["first_question_s"] == 0.0
+    assert section["talk_share"] == pytest.approx(5.5 / (5.5 + 34.5), abs=1e-3)
+
+
+def test_a_question_inside_an_utterance_starts_at_its_first_word():
+    from bot.analysis.interviewer import interviewer_sentences
+
+    words = [
+        {"start": 20.0, "text": "Okay."},
+        {"start": 21.0, "text": "Why"},
+        {"start": 21.3, "text": "that?"},
+    ]
+    u = Utterance(start=20.0, end=21.5, speaker=I, text="Okay. Why that?", words=words)
+    assert [(a.text, a.start) for a in interviewer_sentences([u], timed=True)] == [
+        ("Okay.", 20.0),
+        ("Why that?", 21.0),
+    ]
+    plain = Utterance(start=10.0, end=20.0, speaker=I, text="0123456789")  # no words: interpolated
+    assert interviewer_sentences([plain], timed=True)[0].start == 10.0

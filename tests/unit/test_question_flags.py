@@ -11,10 +11,10 @@ import pytest
 from asr_engine import Segment, Transcript
 from bot.analysis import analyze, transcript_from_text
 from bot.analysis.embed import ModelUnavailable
-from bot.analysis.flag_rules import parse_jurisdictions
 from bot.analysis.flags import ARTEFACT, FlagModel, classify, get_flag_model
 from bot.config import ConfigError, load_settings
 from bot.formats import ReportContext
+from bot.jurisdictions import parse_jurisdictions
 from bot.render import render
 
 
