@@ -93,6 +93,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"relationship status|significant other",
             r"\byour (husband|wife|spouse|boyfriend|girlfriend|fianc[eé]e?)\b",
             r"\bmiss or mrs\b|do you have a (partner|boyfriend|girlfriend|husband|wife)\b|\bis there a mrs\b",
+            r"someone special|有人等你",
         ),
         {
             "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
@@ -115,6 +116,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"close are you to retirement|before you retire|until you retire|\b(too|a bit) old\b|young team",
             r"graduate from high school|\bover (forty|fifty|sixty|[4-6]\d)\b",
             r"in your (forties|fifties|sixties)",
+            r"(有|得有|快)?[二三四五]十(岁)?了吧|出生年份|at your age|your age\b|[a-z]+ty-?ish\b|how old",
         ),
         {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
         (
@@ -132,6 +134,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"(native|mother) (language|tongue)|where were (you|your parents) born|born in this country",
             r"citizen by birth|ethnic (background|origin)|what race|your (heritage|ancestry)",
             r"where is (it|your name|your accent) from|your accent",
+            r"外国人|维族|where did you grow up|indian or pakistani|what part of (asia|africa|europe)",
         ),
         {
             "cn": _both(_EPL[3], _EPL[28]),
@@ -165,6 +168,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"\bchurch\b|what religion|are you religious|religious holidays do you|your religion|\bpray\b",
             r"\bramadan\b|sabbath|synagogue|mosque|\bworship\b",
             r"\b(are you|you're) (jewish|muslim|christian|catholic|hindu|buddhist)\b",
+            r"佛珠|猪肉.{0,10}(宗教|讲究)|your faith|\bfaith\b",
         ),
         {"cn": _EPL[3], "us": _us("EEOC: pre-employment inquiries (religion, Title VII)")},
         (
@@ -185,6 +189,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"hearing aid",
             r"workers' compensation|chronic condition|what happened to your|\brehab\b|\bhiv\b",
             r"history of (cancer|heart disease|illness)|health problems",
+            r"焦虑|症吗|症\？|prescription|depression|anxiety|your back|therap(y|ist)",
         ),
         {
             "cn": _both(_EPL[29], _EPL[30]),
@@ -219,6 +224,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"工资流水|税前拿多少|一个月拿多少",
             r"current (salary|base|pay|compensation)|were you making|compensation last year|pay stub",
             r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
+            r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
         ),
         {
             "us": _us(
@@ -237,6 +243,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"被警察抓|派出所|拘留|案底|坐过牢|前科|犯罪记录(?!证明)|工会|党派|征信|网贷|投票支持",
             r"been arrested|convicted|criminal record|felony|member of a union|join a union|union member",
             r"in a union|credit score|who did you vote|political party",
+            r"犯过事|犯过罪|党员|trouble with the (police|law)|\bpolice\b",
         ),
         {
             "us": _us(
@@ -269,7 +276,7 @@ assert set(BY_CATEGORY) == set(CATEGORIES)
 # Job-related questions that share a topic's words: never flagged, by a cue or by the head.
 LAWFUL = _re(
     r"竞业|期望|预期|薪资范围|月薪范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
-    r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|用户|产品|系统|算法|合规|流程|内容审核|分公司",
+    r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|用户|产品|系统|算法|合规|流程|内容审核|分公司|的项目",
     r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
     r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\busers?\b|\bproducts?\b|\bsystems?\b",
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
@@ -293,7 +300,7 @@ TOPICAL = _re(
     r"胎|孕|哺乳|多大|几几|大不少|[二三四五]十|生日|毕业|混血|人吗|那边的人|山沟|基督|穆斯林|寺|庙|乙肝|腿|眼睛",
     r"住过院|(?<![a-z])gay(?![a-z])|个人问题|先生|添个|forties|fifties|\bover (forty|fifty|sixty)|\barm\b|\bleg\b",
     r"blind|deaf|一个人|口子|喜酒|小朋友|造人|daycare|哪一届|还大|地方的人|小地方|弥撒|隐疾|哥哥|姐姐|弟弟|妹妹",
-    r"派出所|make right now",
+    r"派出所|make right now|焦虑|犯过|someone special|faith|prescription|depression|anxiety|police|\bback\b",
 )
 
 
