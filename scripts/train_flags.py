@@ -31,7 +31,7 @@ from bot.analysis.flags import FlagModel, FlagRecipe, decide, features, floors  
 from bot.analysis.linear import fit  # noqa: E402
 
 TRAIN = ROOT / "corpus" / "interviewer" / "questions_train.jsonl"
-L2_GRID = (0.3, 1.0, 3.0, 10.0)
+L2_GRID = (1.0, 3.0, 10.0, 30.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.96, 0.05))
 NEAR_MISS_TARGET = 0.98
 
