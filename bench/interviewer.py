@@ -2,12 +2,17 @@
 """Question flags measured on a labelled question file (issue 26).
 
     python bench/interviewer.py [FILE.jsonl]      # default: corpus/interviewer/questions_heldout.jsonl
+    python bench/interviewer.py --analysis-corpus # flags on the interviewer turns of corpus/analysis
 
 One JSON per line: {"id", "lang", "text", "category": str | null, "near_miss": bool (optional)}. A flag
 is right when its category is the labelled one. Prints precision and recall overall and per category,
 the share of lawful near-misses left unflagged, and the misses and false flags themselves. Targets
 (issue 26, on the held-out split written by another writer): precision and recall >= 0.90, near-misses
 unflagged >= 98%.
+
+`--analysis-corpus` runs every interviewer sentence of corpus/analysis/*.jsonl (ordinary interview
+questions by other writers, written for the candidate analysis) and lists what gets flagged: a false-flag
+rate on real interview talk, since almost none of it touches a protected topic.
 """
 
 from __future__ import annotations
@@ -89,19 +94,47 @@ def report(scores: Scores, title: str) -> None:
         print(f"{c:28} {p if p is not None else '-':>9} {r if r is not None else '-':>7} {n:>4}")
 
 
+def analysis_corpus_sentences() -> list[str]:
+    from bot.analysis.signals import sentences
+
+    found: set[str] = set()
+    for path in sorted((ROOT / "corpus" / "analysis").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for turn in json.loads(line).get("turns", []) if line.strip() else []:
+                if turn.get("speaker") == "interviewer":
+                    found.update(s.text.strip() for s in sentences(turn["text"]) if s.text.strip())
+    return sorted(found)
+
+
+def flag_analysis_corpus(model) -> int:
+    from bot.analysis.flags import classify
+
+    texts = analysis_corpus_sentences()
+    flagged = [(c, t) for c, t in zip(classify(texts, model), texts) if c]
+    print(f"== corpus/analysis interviewer sentences: {len(texts)}, flagged {len(flagged)}")
+    for category, text in flagged:
+        print(f"{category:28} {text}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("file", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--cues-only", action="store_true", help="the exact cues without the learned head")
     ap.add_argument("--errors", action="store_true", help="list every miss and false flag")
+    ap.add_argument(
+        "--analysis-corpus", action="store_true", help="flags on corpus/analysis interviewer turns"
+    )
     args = ap.parse_args(argv)
-    if not args.file.is_file():
+    if not args.analysis_corpus and not args.file.is_file():
         print(f"error: {args.file} does not exist (give a labelled question file)", file=sys.stderr)
         return 2
     from bot.analysis.flags import FlagModel, classify
 
-    questions = load_questions(args.file)
     model = None if args.cues_only else FlagModel.load()
+    if args.analysis_corpus:
+        return flag_analysis_corpus(model)
+    questions = load_questions(args.file)
     scores = evaluate(questions, classify([q.text for q in questions], model))
     title = f"{args.file.name}: {len(questions)} questions, {'cues only' if model is None else 'cues + head'}"
     report(scores, title)
