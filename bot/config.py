@@ -16,7 +16,7 @@ from typing import Any
 
 from asr_engine import EngineConfig, engine_names
 
-from .jurisdictions import DEFAULT_JURISDICTIONS, parse_jurisdictions
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions, parse_jurisdictions
 
 
 class ConfigError(ValueError):
@@ -105,7 +105,7 @@ class Settings:
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
     # whose law the interviewer-question flags cite (IB_JURISDICTIONS: cn, us); see docs/interviewer.md
-    jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS
+    jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS
 
     @property
     def max_upload_bytes(self) -> int:
@@ -194,7 +194,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _jurisdictions(src: ConfigSource) -> tuple[str, ...]:
+def _jurisdictions(src: ConfigSource) -> Jurisdictions:
     raw = src.get("IB_JURISDICTIONS")
     try:
         return parse_jurisdictions(",".join(raw) if isinstance(raw, list) else raw)

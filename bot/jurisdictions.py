@@ -3,11 +3,15 @@ analysis package so reading the settings does not load it."""
 
 from __future__ import annotations
 
-JURISDICTIONS = ("cn", "us")
-DEFAULT_JURISDICTIONS = ("cn", "us")
+from typing import Literal, cast, get_args
+
+Jurisdiction = Literal["cn", "us"]
+Jurisdictions = tuple[Jurisdiction, ...]
+JURISDICTIONS: tuple[str, ...] = get_args(Jurisdiction)
+DEFAULT_JURISDICTIONS: Jurisdictions = ("cn", "us")
 
 
-def parse_jurisdictions(raw: str | None) -> tuple[str, ...]:
+def parse_jurisdictions(raw: str | None) -> Jurisdictions:
     """'cn,us' -> ('cn', 'us'); empty -> the default; an unknown name raises ValueError."""
     names = [p.strip().lower() for p in (raw or "").split(",") if p.strip()]
     if not names:
@@ -15,4 +19,4 @@ def parse_jurisdictions(raw: str | None) -> tuple[str, ...]:
     bad = [n for n in names if n not in JURISDICTIONS]
     if bad:
         raise ValueError(f"unknown jurisdiction {bad[0]!r}; use a comma list of {', '.join(JURISDICTIONS)}")
-    return tuple(dict.fromkeys(names))
+    return cast(Jurisdictions, tuple(dict.fromkeys(names)))

@@ -15,7 +15,7 @@ from asr_engine import AudioInputError, Transcript
 from .analysis import analyze, load_profile
 from .analysis.model import Analysis
 from .asr import Engines
-from .jurisdictions import DEFAULT_JURISDICTIONS
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions
 from .storage import Database
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -35,7 +35,7 @@ class Pipeline:
         db: Database,
         engines: Engines,
         analyst: Any = None,
-        jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS,
+        jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS,
     ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
         self.jurisdictions = jurisdictions

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
-from ..jurisdictions import DEFAULT_JURISDICTIONS
+from ..jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions
 from .embed import ModelUnavailable
 from .flags import get_flag_model
 from .followups import VAGUE_REASON, suggest
@@ -141,7 +141,7 @@ def analyze(
     hotwords: Iterable[str] = (),
     known_roles: list[str | None] | None = None,
     analyst: Analyst | None = None,
-    jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS,
+    jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS,
 ) -> Analysis:
     """Transcript -> Analysis. `analyst` (see bot.analysis.llm) replaces the local model where it can;
     when it fails the local model answers and the analysis says so in `notes`. `jurisdictions` (cn, us)

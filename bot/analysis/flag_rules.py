@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..jurisdictions import Jurisdiction, Jurisdictions
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -23,7 +25,9 @@ class FlagRecord:
     category: str
     topic: tuple[str, str]  # what was asked about, zh / en, for the one-sentence reason
     cue: re.Pattern[str]
-    rules: dict[str, Citation]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
+    rules: dict[
+        Jurisdiction, Citation
+    ]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
     alternative: tuple[str, str]
 
 
@@ -351,7 +355,7 @@ def cue_category(text: str) -> str | None:
     return None
 
 
-def citation(category: str, jurisdictions: tuple[str, ...], lang: str) -> str | None:
+def citation(category: str, jurisdictions: Jurisdictions, lang: str) -> str | None:
     """The rules the category falls under in these jurisdictions; None when none applies."""
     rules = BY_CATEGORY[category].rules
     cites = [getattr(rules[j], "zh" if lang == "zh" else "en") for j in jurisdictions if j in rules]

@@ -22,6 +22,7 @@ import numpy as np
 
 from asr_engine.weights import sha256_of
 
+from ..jurisdictions import Jurisdictions
 from .embed import Embedder, ModelUnavailable, load_embedder
 from .flag_rules import CATEGORIES, LAWFUL, TOPICAL, alternative, citation, cue_category, reason
 from .linear import LinearHeads
@@ -171,7 +172,7 @@ def classify(texts: Sequence[str], model: FlagModel | None) -> list[str | None]:
     return model.classify(texts)
 
 
-def make_flag(category: str, quote: str, start: float | None, jurisdictions: tuple[str, ...], lang: str):
+def make_flag(category: str, quote: str, start: float | None, jurisdictions: Jurisdictions, lang: str):
     """A Flag, or None when no chosen jurisdiction has a rule for the category."""
     rule = citation(category, jurisdictions, lang)
     if rule is None:

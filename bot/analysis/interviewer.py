@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..jurisdictions import Jurisdictions
 from .flags import Flag, FlagModel, classify, make_flag
 from .model import CANDIDATE, INTERVIEWER, Utterance
 from .signals import sentences
@@ -173,7 +174,7 @@ def interviewer_report(
     language: str,
     *,
     timed: bool,
-    jurisdictions: tuple[str, ...],
+    jurisdictions: Jurisdictions,
     flag_model: Callable[[], FlagModel | None],
 ) -> InterviewerReport:
     """`timed`: the utterances carry real times. `flag_model` is called only when there is something to
