@@ -172,7 +172,9 @@ def classify(texts: Sequence[str], model: FlagModel | None) -> list[str | None]:
     return model.classify(texts)
 
 
-def make_flag(category: str, quote: str, start: float | None, jurisdictions: Jurisdictions, lang: str):
+def make_flag(
+    category: str, quote: str, start: float | None, jurisdictions: Jurisdictions, lang: str
+) -> Flag | None:
     """A Flag, or None when no chosen jurisdiction has a rule for the category."""
     rule = citation(category, jurisdictions, lang)
     if rule is None:

@@ -190,10 +190,11 @@ def interviewer_report(
         _timed_figures(report, utterances, asked)
     if asked and jurisdictions:
         lang = "zh" if language == "zh" else "en"
-        for a, category in zip(asked, classify([a.text for a in asked], flag_model())):
-            flag = (
-                make_flag(category, strip_fillers(a.text), a.start, jurisdictions, lang) if category else None
-            )
-            if flag is not None:
-                report.flags.append(flag)
+        judged = classify([a.text for a in asked], flag_model())
+        flags = (
+            make_flag(c, strip_fillers(a.text), a.start, jurisdictions, lang)
+            for a, c in zip(asked, judged)
+            if c
+        )
+        report.flags = [f for f in flags if f is not None]  # None: no chosen jurisdiction has a rule for it
     return report
