@@ -55,8 +55,17 @@ def test_the_artefact_is_small_and_refused_when_it_does_not_match_its_sha256(tmp
         FlagModel.load(bad)
 
 
-def test_jurisdictions_setting():
+def test_without_the_artefact_the_exact_cues_still_flag(tmp_path):
+    with pytest.raises(ModelUnavailable, match="missing"):
+        FlagModel.load(tmp_path / "flags_model.npz")
+    assert classify(["你结婚了吗？", "你有没有竞业限制协议？"], None) == ["marital_status", None]
+
+
+def test_jurisdictions_setting(tmp_path):
     assert load_settings({}).jurisdictions == ("cn", "us")
+    toml = tmp_path / "ib.toml"
+    toml.write_text('IB_JURISDICTIONS = ["us"]\n')
+    assert load_settings({"IB_CONFIG": str(toml)}).jurisdictions == ("us",)
     assert load_settings({"IB_JURISDICTIONS": " US "}).jurisdictions == ("us",)
     with pytest.raises(ConfigError, match="^IB_JURISDICTIONS: unknown jurisdiction 'eu'"):
         load_settings({"IB_JURISDICTIONS": "cn,eu"})
