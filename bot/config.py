@@ -16,6 +16,8 @@ from typing import Any
 
 from asr_engine import EngineConfig, engine_names
 
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions, parse_jurisdictions
+
 
 class ConfigError(ValueError):
     pass
@@ -161,6 +163,8 @@ class Settings:
     require_consent: bool = False  # IB_REQUIRE_CONSENT: a recording waits (held) for the candidate's consent
     consent_wait_days: float = 30.0  # a held recording without consent is deleted after this long
     ats: AtsSettings = field(default_factory=AtsSettings)  # scorecard drafts (bot.ats, handlers/ats)
+    # whose law the interviewer-question flags cite (IB_JURISDICTIONS: cn, us); see docs/interviewer.md
+    jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS
 
     @property
     def max_upload_bytes(self) -> int:
@@ -248,7 +252,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         require_consent=src.flag("IB_REQUIRE_CONSENT"),
         consent_wait_days=_positive(src.number("IB_CONSENT_WAIT_DAYS", 30.0), "IB_CONSENT_WAIT_DAYS"),
         ats=ats_settings(src),
+        jurisdictions=_jurisdictions(src),
     )
+
+
+def _jurisdictions(src: ConfigSource) -> Jurisdictions:
+    raw = src.get("IB_JURISDICTIONS")
+    try:
+        return parse_jurisdictions(",".join(raw) if isinstance(raw, list) else raw)
+    except ValueError as exc:
+        raise ConfigError(f"IB_JURISDICTIONS: {exc}") from None
 
 
 def _analyst(src: ConfigSource) -> Any:

@@ -16,6 +16,7 @@ from asr_engine import AudioInputError, Transcript
 from .analysis import analyze, load_profile
 from .analysis.results import Analysis
 from .asr import Engines
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions
 from .metrics import Metrics
 from .storage import Database
 from .storage.answers import StoredAnswer
@@ -35,10 +36,16 @@ class Processed:
 
 class Pipeline:
     def __init__(
-        self, db: Database, engines: Engines, analyst: Any = None, metrics: Metrics | None = None
+        self,
+        db: Database,
+        engines: Engines,
+        analyst: Any = None,
+        metrics: Metrics | None = None,
+        jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS,
     ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
         self.metrics = metrics or Metrics()
+        self.jurisdictions = jurisdictions
 
     def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
         """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
@@ -52,7 +59,7 @@ class Pipeline:
         if progress:
             progress("analysing", 0, 1)
         started = time.perf_counter()
-        analysis = analyze(transcript, profile, analyst=self.analyst)
+        analysis = analyze(transcript, profile, analyst=self.analyst, jurisdictions=self.jurisdictions)
         self.metrics.analysis_seconds.observe(time.perf_counter() - started)
         answers = _answers(analysis.to_dict())
         return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1, answers)

@@ -70,7 +70,13 @@ class Service:
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, settings.analyst, metrics=self.metrics),  # IB_ANALYST, every edge
+            Pipeline(  # IB_ANALYST and IB_JURISDICTIONS, for every edge
+                self.db,
+                self.engines,
+                settings.analyst,
+                metrics=self.metrics,
+                jurisdictions=settings.jurisdictions,
+            ),
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,

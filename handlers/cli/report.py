@@ -147,7 +147,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         transcript, roles = load_transcript_file(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
-    analysis = analyze(transcript, profile, known_roles=roles, analyst=settings.analyst)
+    analysis = analyze(
+        transcript, profile, known_roles=roles, analyst=settings.analyst, jurisdictions=settings.jurisdictions
+    )
     fmt = "json" if args.json else args.format
     write(render(analysis, fmt, ReportContext(title=path.stem)), args.output)
     return EXIT_OK

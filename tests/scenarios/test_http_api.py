@@ -90,6 +90,7 @@ async def test_upload_poll_and_fetch_the_analysis(api):
         done = await wait_done(s, server, body["id"])
         assert done["status"] == "done" and done["error"] is None
         assert done["analysis"]["language"] == "zh" and done["analysis"]["profile"] == "backend_engineer"
+        assert set(done["analysis"]["interviewer"]) >= {"talk_share", "questions", "flags"}  # issue 26
         assert done["report_url"].startswith(service.settings.public_url + "/r/" + body["id"] + "/")
         async with s.get(server.make_url("/v1/interviews?candidate=张三"), headers=AUTH) as r:
             listed = (await r.json())["interviews"]
