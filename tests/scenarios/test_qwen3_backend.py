@@ -13,6 +13,7 @@ import pytest
 from audiotools import write_audio
 from conftest import FIXTURES, run_together
 
+from asr_engine.backends.base import DecodeOptions
 from asr_engine.backends.qwen3 import MIN_WORD_S, fix_word_spans
 
 pytestmark = pytest.mark.qwen3
@@ -180,3 +181,55 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
     for events in finals:
         assert events, "each stream settles its captions"
         assert all(a.end <= b.start for a, b in zip(events, events[1:]))
+
+
+# ---- the static-cache decode (backends/qwen3_static.py): today's tokens, whatever the batch -------------
+
+
+@pytest.fixture(scope="module")
+def static_and_dynamic(tiny_qwen3):
+    """The tiny model loaded twice through the backend: the static decode (its step run eagerly, as on a
+    CPU) and transformers' generate."""
+    from asr_engine.backends.qwen3 import Qwen3Backend, Qwen3Settings
+
+    def load(decode: str) -> Qwen3Backend:
+        settings = Qwen3Settings(decode=decode, static_kv_tokens=4096)
+        return Qwen3Backend(str(tiny_qwen3[0]), None, batch_size=4, max_new_tokens=12, settings=settings)
+
+    return load("static"), load("dynamic")
+
+
+def clips(seconds: list[float]) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    return [rng.standard_normal(int(s * 16000)).astype(np.float32) * 0.1 for s in seconds]
+
+
+def prompt_batch(backend, audio: list[np.ndarray]):
+    """What qwen-asr hands `generate`: prompts left-padded to the longest clip's."""
+    model = backend.model
+    texts = [model._build_text_prompt(context="", force_language="Chinese") for _ in audio]
+    return model.processor(text=texts, audio=audio, return_tensors="pt", padding=True)
+
+
+@pytest.mark.parametrize("seconds", [[2.0], [1.0, 2.5, 0.6, 4.0]], ids=["batch1", "padded-batch4"])
+def test_static_decode_gives_the_dynamic_decodes_tokens(static_and_dynamic, seconds):
+    static, dynamic = static_and_dynamic
+    assert static.decode.startswith("static (none") and dynamic.decode == "dynamic"
+    inputs = prompt_batch(static, clips(seconds))
+    assert inputs["attention_mask"].all() == (len(seconds) == 1)  # the batch of 4 is padded
+    decoder = static.decoder
+    # 12 tokens; then stopping on ids the rows produce at different steps (finished rows are padded),
+    # and with those ids barred for the first 5 tokens
+    eos_cases = [{}, {"eos_token_id": [82, 3]}, {"eos_token_id": [82, 3], "min_new_tokens": 5}]
+    for extra in eos_cases:
+        before = decoder.stats["static_calls"]
+        want = decoder.original_generate(**inputs, max_new_tokens=12, **extra).sequences
+        got = static.model.model.generate(**inputs, max_new_tokens=12, **extra).sequences
+        assert decoder.stats["static_calls"] == before + 1  # decoded by the static path, not handed back
+        assert got.tolist() == want.tolist(), extra
+    # and the user-visible result: the same text from both backends
+    options = DecodeOptions(language="zh")
+    audio = clips(seconds)
+    assert [r.segments for r in static.transcribe_batch(audio, options)] == [
+        r.segments for r in dynamic.transcribe_batch(audio, options)
+    ]
