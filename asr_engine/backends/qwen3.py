@@ -3,6 +3,8 @@
 Two runtimes recognise the same way. vLLM (`Qwen3ASRModel.LLM`, continuous batching, bf16, CUDA only)
 is the production one; transformers (`Qwen3ASRModel.from_pretrained`) runs everywhere, including the
 CPU tests on a tiny random checkpoint. `qwen3_runtime(config)` says which one a machine gets and why.
+On transformers with CUDA, decoding uses a static KV cache with each token's step captured as a CUDA graph
+(qwen3_static.py; `qwen3_decode` / `qwen3_capture`, docs/gpu.md), captured when the backend loads.
 
 The forced aligner is a transformers model in both runtimes and we call it ourselves rather than through
 `transcribe(return_time_stamps=True)`: its batch is a single forward pass whose memory grows with

@@ -77,11 +77,11 @@ class Plan:
     max_batch: int
     kv_tokens: int = 65536
     lengths: tuple[int, ...] = LENGTHS
+    batches: tuple[int, ...] | None = None  # None: powers of two up to max_batch
 
     def shapes(self) -> list[tuple[int, int]]:
-        return [
-            (b, s) for b in batch_buckets(self.max_batch) for s in self.lengths if b * s <= self.kv_tokens
-        ]
+        batches = self.batches or batch_buckets(self.max_batch)
+        return [(b, s) for b in batches for s in self.lengths if b * s <= self.kv_tokens]
 
     def bucket(self, rows: int, length: int) -> tuple[int, int] | None:
         """The smallest shape holding `rows` sequences of `length` positions, or None."""
