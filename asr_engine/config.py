@@ -38,6 +38,7 @@ class EngineConfig:
     qwen3_aligner_batch_size: int | None = None
     qwen3_decode: str | None = None  # one of QWEN3_DECODES (None: static on CUDA, dynamic on CPU)
     qwen3_capture: str | None = None  # one of QWEN3_CAPTURES (None: graphs on CUDA, none on CPU)
+    qwen3_static_kv_tokens: int | None = None  # a static decode's cache slots (None: 65,536)
     remote_urls: list[str] = field(default_factory=list)
     remote_model: str = "Qwen/Qwen3-ASR-0.6B"
     remote_api_key: str | None = None

@@ -50,6 +50,10 @@ class Engines:
                 self._engine = engine
             return self._engine
 
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
     def warm_at_start(self) -> bool:
         """Whether this engine must be loaded (and its decode captured) before the service is ready."""
         if not self._configured:

@@ -135,6 +135,7 @@ def engine_config(src: ConfigSource, data_dir: Path) -> EngineConfig:
         qwen3_aligner_batch_size=_optional_int(src, "IB_QWEN3_ALIGNER_BATCH"),
         qwen3_decode=_choice(src, "IB_QWEN3_DECODE", QWEN3_DECODES),
         qwen3_capture=_choice(src, "IB_QWEN3_CAPTURE", QWEN3_CAPTURES),
+        qwen3_static_kv_tokens=_optional_int(src, "IB_QWEN3_STATIC_KV_TOKENS"),
         remote_urls=src.listing("IB_REMOTE_ASR_URLS"),
         remote_model=str(src.get("IB_REMOTE_ASR_MODEL", "Qwen/Qwen3-ASR-0.6B")),
         remote_api_key=src.text("IB_REMOTE_ASR_KEY"),

@@ -61,7 +61,8 @@ class Qwen3Settings:
     max_new_tokens: int | None = None  # None: EngineConfig.qwen3_max_new_tokens  IB_QWEN3_MAX_NEW_TOKENS
     aligner_batch_size: int = 16  # chunks per aligner forward pass      IB_QWEN3_ALIGNER_BATCH
     max_model_len: int = 4096  # a 180 s piece is ~2,340 audio tokens + prompt + 512 new ones
-    # transformers runtime only (backends/qwen3_static.py); from EngineConfig only, never the environment
+    # transformers runtime only (backends/qwen3_static.py), from EngineConfig only (never the environment):
+    # IB_QWEN3_DECODE, IB_QWEN3_CAPTURE and IB_QWEN3_STATIC_KV_TOKENS as bot/config.py reads them
     decode: str | None = None  # static | dynamic; None: static on CUDA, dynamic on CPU
     capture: str | None = None  # graphs | compile | none; None: graphs on CUDA, none on CPU
     static_kv_tokens: int = 65536  # cache slots shared by every static bucket (rows x positions)
@@ -90,6 +91,8 @@ class Qwen3Settings:
             if raw is not None and raw not in allowed:
                 raise EngineError(f"qwen3_{name} must be {' or '.join(allowed)}, not {raw!r}")
             values[name] = raw
+        if getattr(config, "qwen3_static_kv_tokens", None):
+            values["static_kv_tokens"] = int(config.qwen3_static_kv_tokens)
         settings = cls(**values)
         if settings.runtime not in ("auto", "vllm", "transformers"):
             raise EngineError(

@@ -233,3 +233,48 @@ def test_static_decode_gives_the_dynamic_decodes_tokens(static_and_dynamic, seco
     assert [r.segments for r in static.transcribe_batch(audio, options)] == [
         r.segments for r in dynamic.transcribe_batch(audio, options)
     ]
+
+
+async def test_a_static_decode_is_loaded_before_healthz_says_ok(tiny_qwen3, tmp_path):
+    """With IB_QWEN3_DECODE=static the service loads (and warms up) the engine at start-up, before any
+    job: /healthz answers 503 naming the warm-up until then, 200 after."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    from bot.config import load_settings
+    from bot.service import Service
+    from handlers.server import build_app
+
+    model, aligner = tiny_qwen3
+    env = {
+        "IB_DATA_DIR": str(tmp_path / "data"),
+        "IB_DB": str(tmp_path / "ib.db"),
+        "IB_ASR_ENGINE": "qwen3",
+        "IB_QWEN3_MODEL": str(model),
+        "IB_QWEN3_ALIGNER": str(aligner),
+        "IB_QWEN3_DECODE": "static",
+        "IB_QWEN3_BATCH_SIZE": "4",
+    }
+    service = Service(load_settings(env))
+    server = TestServer(build_app(service), host="127.0.0.1")
+    await server.start_server()
+    await service.start()
+    seen = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                async with session.get(server.make_url("/healthz")) as r:
+                    seen.append((r.status, (await r.json())["problems"]))
+                if r.status == 200:
+                    break
+                await asyncio.sleep(0.2)
+        assert seen[-1][0] == 200, seen[-1]
+        assert all("warming up" in " ".join(problems) for status, problems in seen if status == 503)
+        assert service.engines.loaded  # no job asked for it
+        backend = service.engines.get().backend.backend  # behind the cross-job batcher
+        assert backend.decode.startswith("static") and backend.decoder is not None
+    finally:
+        await service.stop()
+        await server.close()

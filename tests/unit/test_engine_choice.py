@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from asr_engine import EngineConfig, choose_engine
+from asr_engine.backends.qwen3 import Qwen3Settings
 from bot.config import ConfigError, load_settings
 
 
@@ -56,6 +57,8 @@ def test_qwen3_decode_settings_are_checked_at_start():
     engine = load_settings({"IB_QWEN3_DECODE": "Static", "IB_QWEN3_CAPTURE": "compile"}).engine
     assert (engine.qwen3_decode, engine.qwen3_capture) == ("static", "compile")
     assert load_settings({}).engine.qwen3_decode is None  # the backend picks: static on CUDA only
+    slots = load_settings({"IB_QWEN3_STATIC_KV_TOKENS": "16384"}).engine
+    assert Qwen3Settings.from_config(slots, {}).static_kv_tokens == 16384
     with pytest.raises(ConfigError, match=r"^IB_QWEN3_DECODE must be static or dynamic, got 'fast'$"):
         load_settings({"IB_QWEN3_DECODE": "fast"})
     with pytest.raises(ConfigError, match="^IB_QWEN3_CAPTURE must be graphs or compile or none"):
