@@ -135,6 +135,17 @@ def qwen3_runtime(config: Any, env: Mapping[str, str] | None = None) -> tuple[st
     return "vllm", f"vLLM {version} and a CUDA GPU{pin_note}"
 
 
+def qwen3_decode(config: Any) -> str:
+    """How the configured runtime will decode, for `doctor` (the backend decides for its own device)."""
+    if qwen3_runtime(config)[0] == "vllm":
+        return "vLLM's own (continuous batching, CUDA graphs)"
+    settings, cuda = Qwen3Settings.from_config(config), cuda_available()
+    if (settings.decode or ("static" if cuda else "dynamic")) == "dynamic":
+        return "dynamic (transformers' generate)"
+    capture = settings.capture or ("graphs" if cuda else "none")
+    return f"static ({capture}), warmed up at start-up: /healthz answers 503 until then"
+
+
 def _import_qwen_asr():
     try:
         import torch

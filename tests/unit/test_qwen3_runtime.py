@@ -164,5 +164,11 @@ def test_a_static_decode_is_loaded_before_serving_only_where_it_runs(machine):
     machine("0.14.0", True)
     assert not warm_at_start(config())  # vLLM captures its own graphs when it loads, lazily as before
     assert not warm_at_start(EngineConfig(engine="whisper"))
+    assert qwen3.qwen3_decode(config()).startswith("vLLM's own")
+    machine(None, True)
+    assert qwen3.qwen3_decode(config()).startswith("static (graphs), warmed up at start-up")
+    assert qwen3.qwen3_decode(config(qwen3_capture="compile")).startswith("static (compile)")
+    machine(None, False)
+    assert qwen3.qwen3_decode(config()).startswith("dynamic")
     with pytest.raises(EngineError, match="qwen3_decode must be static or dynamic"):
         Qwen3Settings.from_config(config(qwen3_decode="fast"), {})
