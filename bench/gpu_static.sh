@@ -37,7 +37,9 @@ else
   BATCHES="1 16 64" SESSIONS=${SESSIONS:-1 16 64} LIVE_S=${LIVE_S:-20} CONC="1 8 32" RECS=8 TOTAL_S=600
   COMPILE_BATCHES="1 64" STATIC=graphs SLOW=1
 fi
-export IB_ASR_ENGINE=qwen3 IB_QWEN3_MODEL=$MODEL IB_QWEN3_RUNTIME=transformers IB_QWEN3_DECODE=static
+# IB_QWEN3_DECODE=dynamic / IB_QWEN3_CAPTURE=compile set by the caller are kept (window, live, offline)
+export IB_ASR_ENGINE=qwen3 IB_QWEN3_MODEL=$MODEL IB_QWEN3_RUNTIME=transformers
+export IB_QWEN3_DECODE=${IB_QWEN3_DECODE:-static}
 export IB_QWEN3_MAX_NEW_TOKENS=32 IB_QWEN3_MAX_BATCH=64 IB_DATA_DIR=/tmp/ib-data
 ALIGNER=/tmp/ib-qwen3-$SIZE-aligner
 
@@ -66,7 +68,8 @@ run_part() {
       [ -f "$ALIGNER/config.json" ] || python3 bench/qwen3_checkpoint.py "$ALIGNER" --size "$SIZE" --aligner
       part offline 75 python3 bench/asr.py --workload --engine qwen3 --qwen3-model "$MODEL" \
         --qwen3-aligner "$ALIGNER" --fixed-tokens 100 --clips "$SAMPLES" --recordings $RECS \
-        --total-s $TOTAL_S --concurrency $CONC --decode static --cache /tmp/ib-bench ;;
+        --total-s $TOTAL_S --concurrency $CONC --decode "$IB_QWEN3_DECODE" ${IB_QWEN3_CAPTURE:+--capture $IB_QWEN3_CAPTURE} \
+        --cache /tmp/ib-bench ;;
     *) echo "unknown part $1 (step compile window live offline)" ;;
   esac
 }
