@@ -165,7 +165,8 @@ class _Bucket:
         torch.cuda.current_stream().wait_stream(side)
         self.reset_dummy()
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, pool=pool):
+        # thread_local: the service captures in a loader thread while other threads may touch CUDA
+        with torch.cuda.graph(graph, pool=pool, capture_error_mode="thread_local"):
             out = self.step()
 
         def replay():
