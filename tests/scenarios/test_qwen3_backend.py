@@ -187,14 +187,17 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
 
 
 @pytest.fixture(scope="module")
-def static_and_dynamic(tiny_qwen3):
-    """The tiny model loaded twice through the backend: the static decode (its step run eagerly, as on a
-    CPU) and transformers' generate."""
+def static_and_dynamic(tiny_qwen3, tmp_path_factory):
+    """A tiny model with three decoder layers (each layer's cache is its own) loaded twice through the
+    backend: the static decode (its step run eagerly, as on a CPU) and transformers' generate."""
     from asr_engine.backends.qwen3 import Qwen3Backend, Qwen3Settings
+    from bench.qwen3_checkpoint import build_checkpoint
+
+    model = build_checkpoint(tmp_path_factory.mktemp("qwen3-tiny-3-layers"), "tiny", layers=3)
 
     def load(decode: str) -> Qwen3Backend:
         settings = Qwen3Settings(decode=decode, static_kv_tokens=4096)
-        return Qwen3Backend(str(tiny_qwen3[0]), None, batch_size=4, max_new_tokens=12, settings=settings)
+        return Qwen3Backend(str(model), None, batch_size=4, max_new_tokens=12, settings=settings)
 
     return load("static"), load("dynamic")
 
@@ -211,22 +214,30 @@ def prompt_batch(backend, audio: list[np.ndarray]):
     return model.processor(text=texts, audio=audio, return_tensors="pt", padding=True)
 
 
-@pytest.mark.parametrize("seconds", [[2.0], [1.0, 2.5, 0.6, 4.0]], ids=["batch1", "padded-batch4"])
+@pytest.mark.parametrize(
+    "seconds",
+    [[2.0], [1.0, 2.5, 0.6, 4.0], [1.0, 3.0, 0.6]],
+    ids=["batch1", "padded-batch4", "batch3-in-a-bucket-of-4"],
+)
 def test_static_decode_gives_the_dynamic_decodes_tokens(static_and_dynamic, seconds):
     static, dynamic = static_and_dynamic
     assert static.decode.startswith("static (none") and dynamic.decode == "dynamic"
     inputs = prompt_batch(static, clips(seconds))
     assert inputs["attention_mask"].all() == (len(seconds) == 1)  # the batch of 4 is padded
-    decoder = static.decoder
-    # 12 tokens; then stopping on ids the rows produce at different steps (finished rows are padded),
-    # and with those ids barred for the first 5 tokens
-    eos_cases = [{}, {"eos_token_id": [82, 3]}, {"eos_token_id": [82, 3], "min_new_tokens": 5}]
+    decoder, prompt = static.decoder, inputs["input_ids"].shape[1]
+    # 12 tokens; then stopping on ids the first and last rows produce at different steps (finished rows
+    # are padded, the batch stops when all have finished), and with those ids barred for 5 tokens
+    new = decoder.original_generate(**inputs, max_new_tokens=12).sequences[:, prompt:]
+    stops = sorted({int(new[0, 3]), int(new[-1, 6])})
+    eos_cases = [{}, {"eos_token_id": stops}, {"eos_token_id": stops, "min_new_tokens": 5}]
     for extra in eos_cases:
         before = decoder.stats["static_calls"]
         want = decoder.original_generate(**inputs, max_new_tokens=12, **extra).sequences
         got = static.model.model.generate(**inputs, max_new_tokens=12, **extra).sequences
         assert decoder.stats["static_calls"] == before + 1  # decoded by the static path, not handed back
         assert got.tolist() == want.tolist(), extra
+        if extra and "min_new_tokens" not in extra:  # the stopping ids did stop rows
+            assert got.shape[1] < prompt + 12 or (got[:, prompt:] == decoder.pad_id).any()
     # and the user-visible result: the same text from both backends
     options = DecodeOptions(language="zh")
     audio = clips(seconds)
