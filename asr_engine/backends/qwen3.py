@@ -157,6 +157,16 @@ def _import_qwen_asr():
     return torch, Qwen3ASRModel, Qwen3ForcedAligner
 
 
+def _free_device_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
@@ -230,9 +240,15 @@ class Qwen3Backend:
         if capture != "none" and not cuda:
             raise EngineError(f"IB_QWEN3_CAPTURE={capture} needs a CUDA device; use none on {self.device}")
         plan = Plan(max_batch=self.batch_size, kv_tokens=self.settings.static_kv_tokens)
-        self.decoder = StaticDecoder(self.model.model, plan, capture)
-        seconds = self.decoder.warm_up()
-        self.decoder.install()
+        try:
+            decoder = StaticDecoder(self.model.model, plan, capture)
+            seconds = decoder.warm_up()
+        except RuntimeError as exc:  # out of memory, an op that cannot be captured: still recognise
+            log.exception("qwen3: static decode (%s) failed to warm up; decoding with generate", capture)
+            _free_device_memory()
+            return f"dynamic (static {capture} failed: {_first_line(exc)[:200]})"
+        decoder.install()
+        self.decoder = decoder
         return f"static ({capture}, {len(plan.shapes())} shapes, warm-up {seconds:.1f} s)"
 
     def _load_vllm(self, asr_model: Any, model: str, max_new_tokens: int) -> Any:

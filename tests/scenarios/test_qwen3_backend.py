@@ -289,3 +289,24 @@ async def test_a_static_decode_is_loaded_before_healthz_says_ok(tiny_qwen3, tmp_
     finally:
         await service.stop()
         await server.close()
+
+
+def test_a_decode_that_cannot_be_captured_falls_back_to_generate(tiny_qwen3, monkeypatch):
+    """A capture that fails at load (out of memory, an op CUDA graphs refuse) leaves the engine
+    recognising with transformers' generate, and says so, rather than failing to load."""
+    from asr_engine.backends import qwen3_static
+    from asr_engine.backends.qwen3 import Qwen3Backend, Qwen3Settings
+
+    def refuse(self):
+        raise RuntimeError("CUDA error: operation not permitted when stream is capturing\nstack")
+
+    monkeypatch.setattr(qwen3_static.StaticDecoder, "warm_up", refuse)
+    settings = Qwen3Settings(decode="static", static_kv_tokens=4096)
+    backend = Qwen3Backend(str(tiny_qwen3[0]), None, batch_size=2, max_new_tokens=4, settings=settings)
+    assert backend.decoder is None
+    assert (
+        backend.decode
+        == "dynamic (static none failed: CUDA error: operation not permitted when stream is capturing)"
+    )
+    (result,) = backend.transcribe_batch(clips([1.5]), DecodeOptions(language="zh"))
+    assert result.segments and result.segments[0].text
