@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from asr_engine import EngineConfig, engine_names
+from asr_engine import QWEN3_CAPTURES, QWEN3_DECODES, EngineConfig, engine_names
 
 from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions, parse_jurisdictions
 
@@ -196,12 +196,25 @@ def engine_config(src: ConfigSource, data_dir: Path) -> EngineConfig:
         qwen3_gpu_memory=src.optional_number("IB_QWEN3_GPU_MEMORY"),
         qwen3_max_batch=_optional_int(src, "IB_QWEN3_MAX_BATCH"),
         qwen3_aligner_batch_size=_optional_int(src, "IB_QWEN3_ALIGNER_BATCH"),
+        qwen3_decode=_choice(src, "IB_QWEN3_DECODE", QWEN3_DECODES),
+        qwen3_capture=_choice(src, "IB_QWEN3_CAPTURE", QWEN3_CAPTURES),
+        qwen3_static_kv_tokens=_optional_int(src, "IB_QWEN3_STATIC_KV_TOKENS"),
         remote_urls=src.listing("IB_REMOTE_ASR_URLS"),
         remote_model=str(src.get("IB_REMOTE_ASR_MODEL", "Qwen/Qwen3-ASR-0.6B")),
         remote_api_key=src.text("IB_REMOTE_ASR_KEY"),
         max_duration_s=src.number("IB_MAX_AUDIO_SECONDS", 4 * 3600.0),
         max_bytes=int(src.number("IB_MAX_UPLOAD_BYTES", 1024**3, int)),
     )
+
+
+def _choice(src: ConfigSource, key: str, allowed: tuple[str, ...]) -> str | None:
+    """One of `allowed` (case-insensitive), or None when unset."""
+    raw = src.text(key)
+    if raw is None or raw.strip() == "":
+        return None
+    if raw.strip().lower() not in allowed:
+        raise ConfigError(f"{key} must be {' or '.join(allowed)}, got {raw!r}")
+    return raw.strip().lower()
 
 
 def _optional_int(src: ConfigSource, key: str) -> int | None:

@@ -171,6 +171,9 @@ class Service:
             database = f"{type(exc).__name__}: {exc}"
         if database != "ok":
             problems.append(f"database: {database}")
+        engine = self.engines.readiness_problem()
+        if engine:
+            problems.append(engine)
         return {
             "status": "ok" if not problems else "unhealthy",
             "problems": problems,
@@ -185,6 +188,9 @@ class Service:
         self.bus.bind(asyncio.get_running_loop())
         self._stop.clear()
         await self.db.run(self.intake.sweep_orphans)
+        if self.engines.warm_at_start():  # /healthz answers 503 until the engine is loaded and warm
+            self.engines.preloading = True
+            self._spawn(asyncio.to_thread(self.engines.preload))
         for _ in range(self.settings.asr_workers):
             self._spawn(self.worker.run(self._stop))
         self._spawn(self.callbacks.run(self.liveness.beat("callbacks")))

@@ -120,9 +120,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     if name == "whisper":
         print(WHISPER_MANDARIN_WARNING, file=sys.stderr)
     if name == "qwen3":
-        from asr_engine.backends.qwen3 import qwen3_runtime
+        from asr_engine.backends.qwen3 import qwen3_decode, qwen3_runtime
 
         print("qwen3 runtime: {} ({})".format(*qwen3_runtime(settings.engine)))
+        print(f"qwen3 decode: {qwen3_decode(settings.engine)}")
     problems += _gpu_problems(name, settings)
     storage = storage_problems(settings)  # tried for real: a probe file, a write transaction
     for label, folder in (("data", settings.data_dir), ("database", settings.db_path.parent)):
