@@ -1,30 +1,14 @@
+"""Session fixtures every test may use; the plain helpers live in tests/helpers.py (imported by name,
+so the scenario folder can have a conftest of its own)."""
+
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
-SAMPLE = ROOT / "samples" / "interview_zh.m4a"
-sys.path.insert(0, str(ROOT))  # for bench.qwen3_checkpoint
-
-
-def run_together(work: Callable[[int], None], n: int, timeout_s: float = 120.0) -> None:
-    """`work(0)` .. `work(n - 1)` on n threads at once, as concurrent callers; every one must finish."""
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout_s)
-    assert not any(t.is_alive() for t in threads), "a concurrent caller never finished"
+from helpers import FIXTURES
 
 
 @pytest.fixture(scope="session")
@@ -55,25 +39,3 @@ def cli_env(data_dir, tmp_path) -> dict[str, str]:
     env.update(IB_DATA_DIR=str(data_dir), IB_DB=str(tmp_path / "ib.db"), IB_ASR_ENGINE="whisper")
     env.pop("IB_CONFIG", None)
     return env
-
-
-async def until(fn, timeout: float = 120.0):
-    """Poll `fn` until it returns something truthy (for asynchronous effects seen from outside)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
-
-
-async def eventually(afn, timeout: float = 120.0):
-    """`until` for an async probe: await `afn()` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await afn()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")

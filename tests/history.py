@@ -8,7 +8,7 @@ import uuid
 from contextlib import closing
 from datetime import datetime
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from bot.analysis import analyze, load_profile, transcript_from_text
 from bot.service import Service

@@ -10,7 +10,7 @@ import argparse
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """`env`: the settings' environment (default: os.environ), so a caller can run a command in-process."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.func(args, load_settings())
+        return args.func(args, load_settings(env))
     except (UserError, ConfigError, AudioInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

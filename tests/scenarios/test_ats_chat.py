@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 from ats_mocks import LEVER_KEY, LEVER_USER, FeishuHireMock, LeverMock
-from conftest import until
 from feishu_mock import APP_ID, APP_SECRET
 from feishu_mock import message_event as feishu_message
+from helpers import until
 from slack_mock import message_event, sign
 from test_feishu import CHAT, report_cards
 from test_feishu import Env as FeishuEnv

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import SAMPLE
+from helpers import SAMPLE
 
 pytestmark = pytest.mark.slow
 TOKEN = "crash-token"

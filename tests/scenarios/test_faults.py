@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 from audiotools import write_audio
-from conftest import FIXTURES, SAMPLE, eventually, until
+from helpers import FIXTURES, SAMPLE, eventually, until
 from slack_mock import BOT_TOKEN, SIGNING_SECRET, SlackMock, message_event, sign
 
 from bench.fake_asr import FakeASR

@@ -11,7 +11,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from audiotools import write_audio
-from conftest import FIXTURES, until
 from fakes import fake_engine_factory
 from feishu_mock import (
     APP_ID,
@@ -23,6 +22,7 @@ from feishu_mock import (
     message_event,
     signed,
 )
+from helpers import FIXTURES, until
 
 from asr_engine.audio import decode
 from bot import digest

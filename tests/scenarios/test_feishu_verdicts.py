@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import until
 from feishu_mock import APP_ID, VERIFICATION_TOKEN, message_event
+from helpers import until
 from test_feishu import CHAT, report_cards
 from test_feishu import feishu as feishu_env  # noqa: F401 (test_feishu's fixture, used as a parameter)
 from test_feishu import opus_clip as clip  # noqa: F401 (test_feishu's fixture, used as a parameter)

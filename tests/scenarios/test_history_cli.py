@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from history import store_round
 from slack_mock import BOT_TOKEN, SIGNING_SECRET, SlackMock
 from test_report_command import run_cli

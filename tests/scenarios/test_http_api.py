@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import FIXTURES, SAMPLE
 from fakes import fake_engine_factory
+from helpers import FIXTURES, SAMPLE
 
 from bot.config import load_settings
 from bot.service import Service

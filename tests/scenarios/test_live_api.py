@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import numpy as np
 import pytest
-from conftest import eventually
+from helpers import eventually
 from test_http_api import AUTH, TOKEN, api, wait_done  # noqa: F401  (api is a fixture)
 
 PCM_FRAME = 3200  # 100 ms of 16 kHz int16

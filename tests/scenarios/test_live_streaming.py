@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from audiotools import cer
-from conftest import FIXTURES, run_together
+from helpers import FIXTURES, run_together
 
 from asr_engine.audio import SAMPLE_RATE
 from asr_engine.streaming import StreamEvent, StreamOptions, open_session

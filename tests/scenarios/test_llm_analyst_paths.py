@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import FIXTURES, eventually
+from helpers import FIXTURES, eventually
 
 from bench.fake_asr import FakeASR
 from bench.server_process import ROOT, ServerProcess

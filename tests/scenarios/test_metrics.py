@@ -9,7 +9,7 @@ import sqlite3
 import time
 
 import aiohttp
-from conftest import FIXTURES, eventually
+from helpers import FIXTURES, eventually
 from prometheus_client.parser import text_string_to_metric_families
 from test_http_api import api, file_host, post_audio, wait_done  # noqa: F401  (fixtures)
 

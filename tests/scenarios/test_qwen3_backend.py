@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from audiotools import write_audio
-from conftest import FIXTURES, run_together
+from helpers import FIXTURES, run_together
 
 from asr_engine.backends.base import DecodeOptions
 from asr_engine.backends.qwen3 import MIN_WORD_S, fix_word_spans

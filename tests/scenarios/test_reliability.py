@@ -8,7 +8,7 @@ import aiohttp
 import test_http_api
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import FIXTURES, eventually
+from helpers import FIXTURES, eventually
 from test_http_api import AUTH, post_audio, wait_done
 
 api = test_http_api.api  # the fixture, shared

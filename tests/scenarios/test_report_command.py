@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SAMPLE
+from helpers import SAMPLE
 
 
 def run_cli(env, *args, timeout=600):

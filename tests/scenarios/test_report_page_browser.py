@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
+from helpers import SAMPLE
 
 from bot.analysis import analyze, transcript_from_text
 from bot.render import ReportContext, render

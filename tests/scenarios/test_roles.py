@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from audiotools import write_audio
-from conftest import FIXTURES, SAMPLE
+from helpers import FIXTURES, SAMPLE
 
 from asr_engine.audio import decode
 from bot.analysis import analyze, transcript_from_text

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from audiotools import write_audio
-from conftest import FIXTURES, until
 from fakes import fake_engine_factory
+from helpers import FIXTURES, until
 from slack_mock import (
     APP_TOKEN,
     BOT_TOKEN,

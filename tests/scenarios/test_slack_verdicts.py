@@ -12,7 +12,7 @@ import time
 from urllib.parse import urlencode
 
 import aiohttp
-from conftest import until
+from helpers import until
 from slack_mock import message_event, sign
 from test_slack import CHANNEL, add_recording, reports
 from test_slack import slack as slack_env  # noqa: F401 (test_slack's fixture, used as a parameter)

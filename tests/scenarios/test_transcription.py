@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 from audiotools import cer, wer, write_audio
-from conftest import FIXTURES, SAMPLE
+from helpers import FIXTURES, SAMPLE
 
 from asr_engine.engine import to_simplified
 

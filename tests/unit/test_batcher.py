@@ -6,7 +6,7 @@ import threading
 import time
 
 import numpy as np
-from conftest import run_together
+from helpers import run_together
 
 from asr_engine.backends.base import DecodeOptions
 from asr_engine.batcher import BatchingBackend

@@ -6,8 +6,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import FIXTURES
 from fakes import fake_engine_factory
+from helpers import FIXTURES
 
 from bot.candidates import from_filename
 from bot.config import load_settings

@@ -10,8 +10,8 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import FIXTURES
 from fakes import fake_engine_factory
+from helpers import FIXTURES
 
 from bot.config import load_settings
 from bot.consent import ConsentError, notice

@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import FIXTURES
 from fakes import fake_engine_factory
+from helpers import FIXTURES
 
 from bot.config import load_settings
 from bot.formats import ReportContext

@@ -8,7 +8,7 @@ import os
 import stat
 
 import pytest
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 import bot.intake as intake_module
 from bot.intake import Intake, Submission

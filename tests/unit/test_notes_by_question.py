@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from asr_engine import Segment, Transcript
 from bot.analysis import analyze

@@ -4,7 +4,7 @@ registered here is accepted by the configuration, chosen by name, and transcribe
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 from asr_engine import BACKENDS, BackendSpec, Engine, EngineConfig, choose_engine, engine_names, register
 from asr_engine.types import ChunkResult, Segment

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, until
 from fakes import fake_engine_factory
+from helpers import FIXTURES, until
 
 from asr_engine.audio import is_recording
 from bot.config import load_settings

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from history import SCORED_LINES, open_store, store_interview
 
 from bot.config import load_settings
