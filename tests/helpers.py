@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +46,16 @@ async def eventually(afn, timeout: float = 120.0):
             return value
         await asyncio.sleep(0.1)
     raise AssertionError("timed out waiting")
+
+
+def run_process(env: Mapping[str, str], *args: object, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m bot ARGS` in a child process: for the few tests about the installed program itself (the
+    rest run it in-process through the scenario conftest's `cli`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -3,16 +3,13 @@ and the three shipped sample rounds through `report` into a panorama that finds 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from datetime import UTC, datetime
 
 import pytest
 from helpers import ROOT
 from history import store_round
 from slack_mock import BOT_TOKEN, SIGNING_SECRET, SlackMock
-from test_report_command import run_cli
 
 from bot import digest
 from bot.config import load_settings
@@ -30,44 +27,44 @@ def history_env(cli_env, tmp_path):
     return cli_env
 
 
-def test_candidate_panorama_and_fixes_from_the_cli(history_env):
-    proc = run_cli(history_env, "candidate", "张伟")
+def test_candidate_panorama_and_fixes_from_the_cli(cli, history_env):
+    proc = cli(history_env, "candidate", "张伟")
     assert proc.returncode == 0, proc.stderr
     assert (
         "候选人全景图: 张伟" in proc.stdout
         and "前后矛盾的说法" in proc.stdout
         and "| 三面 | 2026-11-23 |" in proc.stdout
     )
-    data = json.loads(run_cli(history_env, "candidate", "张伟", "--json").stdout)
+    data = json.loads(cli(history_env, "candidate", "张伟", "--json").stdout)
     assert len(data["rounds"]) == 3 and len(data["contradictions"]) == 4
-    missing = run_cli(history_env, "candidate", "李四")
+    missing = cli(history_env, "candidate", "李四")
     assert (
         missing.returncode == 2
         and missing.stderr.strip() == "error: no candidate called 李四 with an analysed interview"
     )
-    assert run_cli(history_env, "candidate", "张伟", "--rename", "张伟明").returncode == 0
-    clash = run_cli(history_env, "candidate", "张伟明", "--merge-into", "张伟明")
+    assert cli(history_env, "candidate", "张伟", "--rename", "张伟明").returncode == 0
+    clash = cli(history_env, "candidate", "张伟明", "--merge-into", "张伟明")
     assert clash.returncode == 2 and "already the same candidate" in clash.stderr
-    assert run_cli(history_env, "candidate", "张伟明", "--decide", "offer").stdout.strip() == "张伟明: offer"
+    assert cli(history_env, "candidate", "张伟明", "--decide", "offer").stdout.strip() == "张伟明: offer"
 
 
-def test_search_and_digest_from_the_cli(history_env):
-    found = run_cli(history_env, "search", "幂等")
+def test_search_and_digest_from_the_cli(cli, history_env):
+    found = cli(history_env, "search", "幂等")
     assert found.returncode == 0 and "«幂等»" in found.stdout and "张伟" in found.stdout
-    proc = run_cli(history_env, "digest", "--date", "2026-11-23", "--tz", "Asia/Shanghai", "--json")
+    proc = cli(history_env, "digest", "--date", "2026-11-23", "--tz", "Asia/Shanghai", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [i["round_label"] for i in data["items"]] == ["三面"] and data["waiting"][0]["candidate"] == "张伟"
     assert json.loads(
-        run_cli(history_env, "digest", "--date", "2026-11-22", "--tz", "Asia/Shanghai", "--json").stdout
+        cli(history_env, "digest", "--date", "2026-11-22", "--tz", "Asia/Shanghai", "--json").stdout
     )["empty"]
-    bad = run_cli(history_env, "digest", "--tz", "Mars/Base")
+    bad = cli(history_env, "digest", "--tz", "Mars/Base")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-    nothing = run_cli(history_env, "digest", "--post")
+    nothing = cli(history_env, "digest", "--post")
     assert nothing.returncode == 2 and "no digest subscriptions" in nothing.stderr
 
 
-async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
+async def test_digest_post_by_hand_goes_out_once_per_day(acli, history_env):
     mock = await SlackMock().start()
     env = {
         **history_env,
@@ -89,18 +86,8 @@ async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
     )
 
     async def cli(*args):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            env=env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        return proc.returncode, out.decode(), err.decode()
+        ran = await acli(env, *args)
+        return ran.returncode, ran.stdout, ran.stderr
 
     try:
         code, out, err = await cli("digest", "--post", "--date", "2026-11-23")
@@ -118,13 +105,13 @@ async def test_digest_post_by_hand_goes_out_once_per_day(history_env):
 
 
 @pytest.mark.slow
-def test_the_three_shipped_rounds_make_a_panorama(cli_env):
+def test_the_three_shipped_rounds_make_a_panorama(cli, cli_env):
     for n, name in (
         ("1", "interview_zh.m4a"),
         ("2", "interview_zh_round2.m4a"),
         ("3", "interview_zh_round3.m4a"),
     ):
-        proc = run_cli(
+        proc = cli(
             cli_env,
             "report",
             ROOT / "samples" / name,
@@ -138,7 +125,7 @@ def test_the_three_shipped_rounds_make_a_panorama(cli_env):
             "json",
         )
         assert proc.returncode == 0, proc.stderr
-    data = json.loads(run_cli(cli_env, "candidate", "张伟", "--json").stdout)
+    data = json.loads(cli(cli_env, "candidate", "张伟", "--json").stdout)
     assert [r["label"] for r in data["rounds"]] == ["一面", "二面", "三面"]
     # heard through the real ASR engine: 订单系统 comes back as 电单系统 in round 2 and is still the same project
     assert {c["kind"] for c in data["contradictions"]} >= {"peak_requests", "years", "led_team", "role"}

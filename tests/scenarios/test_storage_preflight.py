@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,12 +11,6 @@ import pytest
 from helpers import FIXTURES
 
 from bot.storage import Store
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture
@@ -68,7 +61,7 @@ def read_only_folder(tmp_path):
         path.chmod(0o755)
 
 
-def one_error_line(proc: subprocess.CompletedProcess) -> str:
+def one_error_line(proc) -> str:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stdout == "", proc.stderr
     [line] = [x for x in proc.stderr.splitlines() if x.strip()]
     return line
@@ -88,18 +81,16 @@ def read_only_db(tmp_path):
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-def test_report_on_a_read_only_database_fails_in_one_line_before_transcribing(asr_env, read_only_db):
+def test_report_on_a_read_only_database_fails_in_one_line_before_transcribing(cli, asr_env, read_only_db):
     env, asked = asr_env
-    line = one_error_line(
-        run_cli({**env, "IB_DB": str(read_only_db)}, "report", str(FIXTURES / "zh_short.flac"))
-    )
+    line = one_error_line(cli({**env, "IB_DB": str(read_only_db)}, "report", str(FIXTURES / "zh_short.flac")))
     assert line.startswith("error: the database ") and "not writable" in line
     assert asked == []  # refused up front: no transcription was started
 
 
 @pytest.mark.parametrize("folder", ["", "audio", "incoming"])
 def test_report_on_a_read_only_data_folder_fails_in_one_line_before_transcribing(
-    asr_env, read_only_folder, tmp_path, folder
+    cli, asr_env, read_only_folder, tmp_path, folder
 ):
     """The data folder itself, or where recordings are kept (audio/) or arrive (incoming/)."""
     env, asked = asr_env
@@ -107,36 +98,34 @@ def test_report_on_a_read_only_data_folder_fails_in_one_line_before_transcribing
     if folder:
         data.mkdir()
     blocked = read_only_folder(data / folder if folder else data)
-    line = one_error_line(
-        run_cli({**env, "IB_DATA_DIR": str(data)}, "report", str(FIXTURES / "zh_short.flac"))
-    )
+    line = one_error_line(cli({**env, "IB_DATA_DIR": str(data)}, "report", str(FIXTURES / "zh_short.flac")))
     assert line.startswith("error: the ") and f"{blocked} is not writable: " in line, line
     assert asked == []
 
 
-def test_report_and_doctor_on_a_data_folder_that_is_a_file(cli_env, tmp_path):
+def test_report_and_doctor_on_a_data_folder_that_is_a_file(cli, cli_env, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     env = {**cli_env, "IB_DATA_DIR": str(blocker / "data")}
-    proc = run_cli(env, "report", str(FIXTURES / "zh_short.flac"))
+    proc = cli(env, "report", str(FIXTURES / "zh_short.flac"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     [line] = [x for x in proc.stderr.splitlines() if x.strip()]
     assert line.startswith("error: ") and str(blocker) in line
-    doctor = run_cli(env, "doctor")
+    doctor = cli(env, "doctor")
     assert doctor.returncode == 1 and "Traceback" not in doctor.stderr
     problems = [x for x in doctor.stderr.splitlines() if x.startswith("problem:")]
     assert problems == [f"problem: the data folder {blocker / 'data'} is not writable: Not a directory"]
 
 
-def test_doctor_on_a_read_only_database_says_so_in_one_line(cli_env, read_only_db):
-    proc = run_cli({**cli_env, "IB_DB": str(read_only_db)}, "doctor")
+def test_doctor_on_a_read_only_database_says_so_in_one_line(cli, cli_env, read_only_db):
+    proc = cli({**cli_env, "IB_DB": str(read_only_db)}, "doctor")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     problems = [x for x in proc.stderr.splitlines() if x.startswith("problem:")]
     assert len(problems) == 1 and "is not writable: attempt to write a readonly database" in problems[0]
     assert "schema version" in proc.stdout  # still readable, and says what it found
 
 
-def test_doctor_on_an_unwritable_data_folder(cli_env, tmp_path):
+def test_doctor_on_an_unwritable_data_folder(cli, cli_env, tmp_path):
     data = tmp_path / "ro-data"
     data.mkdir()
     data.chmod(0o555)
@@ -145,7 +134,7 @@ def test_doctor_on_an_unwritable_data_folder(cli_env, tmp_path):
         # root ignores the bits: an immutable folder instead
         if os.access(data, os.W_OK) and subprocess.run(chattr, capture_output=True).returncode != 0:
             pytest.skip("cannot make a folder read-only here")
-        proc = run_cli({**cli_env, "IB_DATA_DIR": str(data)}, "doctor")
+        proc = cli({**cli_env, "IB_DATA_DIR": str(data)}, "doctor")
     finally:
         subprocess.run(["chattr", "-i", str(data)], capture_output=True)
         data.chmod(0o755)

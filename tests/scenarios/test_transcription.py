@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -83,14 +81,8 @@ def test_long_file_timestamps_monotonic_and_cover_the_whole_recording(tmp_path, 
     assert done[-1][1] == done[-1][2] == transcript.timings["chunks"]
 
 
-def test_cli_json_output(cli_env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "--verbose", "transcribe", "--json", FIXTURES / "zh_short.flac"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_cli_json_output(cli, cli_env):
+    proc = cli(cli_env, "--verbose", "transcribe", "--json", FIXTURES / "zh_short.flac")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) >= {"language", "duration_s", "segments", "engine", "timings", "text"}
@@ -99,14 +91,8 @@ def test_cli_json_output(cli_env):
     assert "engine: whisper" in proc.stderr  # which engine ran is said with --verbose only
 
 
-def test_cli_text_output_has_timestamps(cli_env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "transcribe", "--language", "en", FIXTURES / "en_two_cities.ogg"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_cli_text_output_has_timestamps(cli, cli_env):
+    proc = cli(cli_env, "transcribe", "--language", "en", FIXTURES / "en_two_cities.ogg")
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert first.startswith("[00:0") and "best of times" in first
