@@ -16,17 +16,7 @@ from helpers import FIXTURES
 pytestmark = pytest.mark.slow
 
 
-def batch(env, *args, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "batch", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def test_good_duplicate_and_bad_files(cli_env, tmp_path):
+def test_good_duplicate_and_bad_files(cli, cli_env, tmp_path):
     inbox, out = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     shutil.copy(FIXTURES / "zh_short.flac", inbox / "张三_一面.flac")
@@ -34,7 +24,7 @@ def test_good_duplicate_and_bad_files(cli_env, tmp_path):
     (inbox / "broken.wav").write_text("this is not audio")
     (inbox / "notes.txt").write_text("ignored: not a recording")
 
-    proc = batch(cli_env, inbox, out, "--profile", "backend")
+    proc = cli(cli_env, "batch", inbox, out, "--profile", "backend")
     assert proc.returncode == 2, proc.stderr
     assert "done 1, skipped 1, failed 1" in proc.stderr
     assert "failed: broken.wav: broken.wav is not a readable audio" in proc.stderr
@@ -44,7 +34,7 @@ def test_good_duplicate_and_bad_files(cli_env, tmp_path):
     assert json.loads((out / f"{stem}.json").read_text())["profile"] == "backend_engineer"
     assert "broken.wav" in (out / "interview-bot-batch.log").read_text()
 
-    again = batch(cli_env, inbox, out)
+    again = cli(cli_env, "batch", inbox, out)
     assert "done 0, skipped 2, failed 1" in again.stderr  # nothing transcribed twice
 
 
@@ -59,6 +49,7 @@ def wait_for(condition, proc, timeout=600.0):
 
 
 def test_watch_picks_up_new_files(cli_env, tmp_path):
+    """In a process of its own: --watch runs until the user presses Ctrl-C (SIGINT)."""
     inbox, out = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     proc = subprocess.Popen(
