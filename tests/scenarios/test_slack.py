@@ -1,5 +1,6 @@
 """The Slack app with the real slack-bolt / slack_sdk against a local Slack: signed events, one threaded
-report per recording, commands, access control, rate limits, restarts and Socket Mode."""
+report per recording, commands, access control, rate limits and Socket Mode. What every platform owes
+(restarts, lost answers, failing edits) is in test_platform_contract.py."""
 
 from __future__ import annotations
 
@@ -206,34 +207,6 @@ async def test_message_file_shared_and_retries_make_one_report(slack, tmp_path):
     assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1
     assert len(mock.called("download")) == 1
     assert max(env.ack_ms) < 3000
-
-
-async def test_restart_in_the_middle_still_gives_one_report(slack):
-    mock, make = slack
-    first = await make()
-    file = mock.add_file(
-        "F3",
-        FIXTURES / "zh_short.flac",
-        name="李四_二面.flac",
-        mimetype="audio/flac",
-        filetype="flac",
-        channel=CHANNEL,
-        ts="1700000000.000003",
-    )
-    await first.post(message_event("Ev4", file, CHANNEL, "1700000000.000003"))
-    await until(lambda: mock.called("chat.postMessage"))  # acknowledged
-    await first.stop()  # the process goes away before the report is posted
-    second = await make()
-    resumed = await second.slack.describe(
-        {"file_id": "F3", "channel": CHANNEL, "thread": "1700000000.000003"}
-    )
-    assert resumed.recording and resumed.name == "李四_二面.flac" and resumed.ref["url"].endswith("/files/F3")
-    await until(lambda: reports(mock))
-    await second.post(message_event("Ev4", file, CHANNEL, "1700000000.000003"), retry=1)  # Slack retries too
-    await until(lambda: second.settled(1))
-    await second.slack.sweep()
-    assert len(reports(mock)) == 1
-    assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1  # one ack
 
 
 async def test_rate_limited_then_success(slack):
@@ -498,64 +471,3 @@ def add_recording(mock: SlackMock, file_id: str, ts: str) -> dict:
         channel=CHANNEL,
         ts=ts,
     )
-
-
-async def test_a_report_is_not_lost_when_slack_answers_500(slack):
-    mock, make = slack
-    env = await make()
-    mock.report_faults = [(500, False), (503, False)]  # two failed posts (not retried blindly)
-    mock.fail_next["chat.update"] = [500]  # an edit is retried by slack_sdk's server-error handler
-    ts = "1700000000.000015"
-    await env.post(message_event("Ev15", add_recording(mock, "F15", ts), CHANNEL, ts))
-    await until(lambda: reports(mock))  # pending until truly posted: the sweep tried again
-    assert [m for m, _ in mock.calls].count("chat.postMessage:500") == 1
-    assert len(reports(mock)) == 1 and len(mock.reports_in_thread(CHANNEL, ts)) == 1
-    posted = await until(lambda: env.count("select count(*) from platform_posts where message_id like '17%'"))
-    assert posted >= 1 and env.count("select count(*) from platform_posts where message_id = '-'") == 0
-    assert [m for m, _ in mock.calls].count("chat.update:500") == 1
-    await env.slack.sweep()
-    assert len(mock.reports_in_thread(CHANNEL, ts)) == 1
-
-
-async def test_a_report_posted_but_never_recorded_is_found_in_the_thread_not_posted_twice(slack):
-    mock, make = slack
-    env = await make()
-    mock.report_faults = [(500, True)]  # Slack posted it; the answer never reached the bot
-    ts = "1700000000.000016"
-    await env.post(message_event("Ev16", add_recording(mock, "F16", ts), CHANNEL, ts))
-    await until(lambda: mock.called("conversations.replies"))  # the sweep looked in the thread
-    [report] = mock.reports_in_thread(CHANNEL, ts)
-    sql = f"select count(*) from platform_posts where kind = 'report' and message_id = '{report['ts']}'"
-    await until(lambda: env.count(sql))  # adopted: the store knows the post that is in the thread
-    await env.slack.sweep()
-    assert len(mock.reports_in_thread(CHANNEL, ts)) == 1
-
-
-async def test_a_failure_notice_is_not_lost_when_slack_fails_the_update(slack):
-    """A failed interview's reason is edited into its acknowledgement: when Slack fails every try of
-    that edit, the notice stays pending and the sweep delivers it, instead of "transcribing" forever."""
-    from datetime import UTC, datetime
-
-    from history import store_round
-
-    mock, make = slack
-    env = await make()
-    ts = "1700000000.000017"
-    iid = store_round(env.service, "1", at=datetime.now(UTC), platform="slack", channel=CHANNEL)
-    with env.store.db.conn:
-        env.store.db.conn.execute(
-            "update interviews set status = 'failed', error = 'the recording is silent', thread = ? "
-            "where id = ?",
-            [ts, iid],
-        )
-    ack = "1700000001.000170"
-    env.store.posts.link_ack("slack", CHANNEL, iid, ack)
-    mock.fail_next["chat.update"] = [500] * 4  # the first try and slack_sdk's three retries
-    await env.slack.post_report(await env.service.db.interviews.get(iid))
-    assert [m for m, _ in mock.calls].count("chat.update:500") == 4
-    sql = "select message_id from platform_posts where platform = 'slack' and kind = 'report'"
-    assert env.store.db.execute(sql).fetchall() == [(None,)]  # not recorded as delivered: still pending
-    await env.slack.sweep()  # or the service's own sweep (every second here) is already delivering it
-    [notice] = await until(lambda: [a for a in mock.called("chat.update") if a["ts"] == ack])
-    assert "the recording is silent" in notice["text"]
-    await until(lambda: env.store.db.execute(sql).fetchall() == [(ack,)])
