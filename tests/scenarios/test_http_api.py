@@ -259,8 +259,7 @@ async def test_delete_removes_everything(api):
     assert db.execute("select count(*) from audit_log where action = 'delete'").fetchone()[0] == 1
 
 
-@pytest.mark.slow
-async def test_report_page_in_a_real_browser(api):
+async def test_report_page_in_a_real_browser(api):  # a browser, but the fake engine: not `slow`
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")

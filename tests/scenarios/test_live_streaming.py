@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from audiotools import cer
 from helpers import FIXTURES, run_together
 
 from asr_engine.audio import SAMPLE_RATE
 from asr_engine.streaming import StreamEvent, StreamOptions, open_session
+
+pytestmark = pytest.mark.slow
 
 
 def test_whisper_streaming_gives_stable_monotonic_finals(whisper_engine, zh_samples):
