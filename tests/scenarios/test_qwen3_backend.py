@@ -5,8 +5,6 @@ batching and timestamps are what is checked."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -101,27 +99,11 @@ def test_without_aligner_text_has_no_invented_word_times(tiny_qwen3):
         assert seg.words == [] and seg.end == pytest.approx(2.0)
 
 
-def test_cli_uses_the_configured_model(tiny_qwen3, cli_env):
+def test_cli_uses_the_configured_model(cli, tiny_qwen3, cli_env):
     env = dict(
         cli_env, IB_ASR_ENGINE="qwen3", IB_QWEN3_MODEL=str(tiny_qwen3[0]), IB_QWEN3_ALIGNER=str(tiny_qwen3[1])
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "-v",
-            "transcribe",
-            "--json",
-            "--language",
-            "zh",
-            FIXTURES / "zh_short.flac",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = cli(env, "-v", "transcribe", "--json", "--language", "zh", FIXTURES / "zh_short.flac")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["engine"] == "qwen3"
     assert "engine: qwen3 (chosen by configuration)" in proc.stderr
