@@ -70,24 +70,15 @@ async def test_a_card_action_is_stored_and_the_card_patched_with_the_tally(feish
     assert status == 200 and (time.perf_counter() - started) < 3
     assert body["toast"]["type"] == "success"
     await until(lambda: tally_patches(mock, mid))
-    status, body = await env.post(card_action("ca-2", f"{iid}|technical_depth|too_low", "ou_member", mid))
-    assert body["toast"]["type"] == "success"
-    rows = list(env.store.db.execute("select user, verdict, platform from verdicts"))
-    assert rows == [("ou_member", "too_low", "feishu")]  # the second click replaced the first
+    # the second click replacing the first, and refusals: test_platform_contract.py
 
 
-async def test_non_members_deleted_interviews_and_bad_signatures_are_refused(feishu_env, clip):
+async def test_a_tampered_card_action_is_refused(feishu_env, clip):
     mock, env = feishu_env
     mock.members[CHAT] = ["ou_member"]
     iid, mid = await reported(mock, env, clip)
-    status, body = await env.post(card_action("ca-3", f"{iid}|technical_depth|agree", "ou_stranger", mid))
-    assert status == 200 and body["toast"]["type"] == "error"
     status, _ = await env.post(
         card_action("ca-4", f"{iid}|technical_depth|agree", "ou_member", mid), tamper=True
     )
     assert status == 401
-    assert env.count("select count(*) from verdicts") == 0
-    await env.service.delete(iid, "test")
-    status, body = await env.post(card_action("ca-5", f"{iid}|technical_depth|agree", "ou_member", mid))
-    assert status == 200 and body["toast"]["type"] == "error"
     assert env.count("select count(*) from verdicts") == 0 and not tally_patches(mock, mid)

@@ -1,5 +1,6 @@
 """What every chat platform owes a team, tested once over Slack and Feishu: a report is delivered exactly
-once through a restart, server errors, a post whose answer was lost, and an edit that keeps failing.
+once through a restart, server errors, a post whose answer was lost, and an edit that keeps failing; a
+verdict click on a report is stored once per person, and refused for outsiders and deleted interviews.
 
 Each platform runs its real SDK against its local stand-in (tests/slack_mock.py, tests/feishu_mock.py); a
 `Side` says how this platform's events, faults and threads look. What only one platform has (signatures,
@@ -10,6 +11,7 @@ test_feishu.py.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,8 +28,10 @@ from slack_mock import SlackMock
 from slack_mock import message_event as slack_event
 from test_feishu import CHAT
 from test_feishu import Env as FeishuEnv
+from test_feishu_verdicts import card_action, tally_patches
 from test_slack import CHANNEL, add_recording
 from test_slack import Env as SlackEnv
+from test_slack_verdicts import click, updates_of
 
 from asr_engine.audio import decode
 
@@ -62,6 +66,14 @@ class Side:
     def settled(env: Any, files: int) -> bool:
         """Every one of `files` uploads is out of the inbox (queued, refused or ignored)."""
         return env.count("select count(*) from pending_files where finished = 1") == files
+
+    async def reported(self, env: Any, key: int) -> tuple[str, str]:
+        """Send one recording and wait for its report: (interview id, the report message's id)."""
+        thread = await self.send(env, key)
+        [report] = await until(lambda: self.reports_in_thread(thread))
+        message = self.message_id(report)
+        await until(lambda: self.report_rows(env) == [(message,)])
+        return env.store.db.execute("select id from interviews").fetchone()[0], message
 
     def report_rows(self, env: Any) -> list[tuple]:
         sql = f"select message_id from platform_posts where platform = '{self.name}' and kind = 'report'"
@@ -125,6 +137,22 @@ class Slack(Side):
     def ack_for(self, thread: str) -> str:
         return "1700000001.000170"  # an acknowledgement Slack holds in the thread
 
+    member, stranger = "U1", "USTRANGER"
+
+    async def vote(self, env: SlackEnv, value: str, user: str, message: str) -> None:
+        assert await click(env, value, user, message) == 200
+
+    async def refusal(self, env: SlackEnv, value: str, user: str, message: str) -> str:
+        """Refused with a note only the clicker sees (an ephemeral answer that leaves the report alone)."""
+        n = len(self.mock.responses)
+        assert await click(env, value, user, message) == 200
+        note = await until(lambda: self.mock.responses[n] if len(self.mock.responses) > n else None)
+        assert note["response_type"] == "ephemeral" and note.get("replace_original") is False
+        return note["text"]
+
+    def tally_updates(self, message: str) -> list:
+        return updates_of(self.mock, message)
+
     def edit_retries(self) -> int:
         return 4  # the first try and slack_sdk's three retries
 
@@ -135,6 +163,7 @@ class Feishu(Side):
 
     async def open(self) -> Feishu:
         self.mock = await FeishuMock().start()
+        self.actions = itertools.count(1)
         self.clip = write_audio(self.tmp_path / "voice.opus", decode(FIXTURES / "zh_short.flac").samples)
         return self
 
@@ -194,6 +223,21 @@ class Feishu(Side):
         return self.mock._reply({"to": thread, "uuid": f"ack-{thread}", "content": "transcribing"})[
             "message_id"
         ]
+
+    member, stranger = "ou_member", "ou_stranger"
+
+    async def vote(self, env: FeishuEnv, value: str, user: str, message: str) -> None:
+        status, body = await env.post(card_action(f"ca-{next(self.actions)}", value, user, message))
+        assert status == 200 and body["toast"]["type"] == "success"
+
+    async def refusal(self, env: FeishuEnv, value: str, user: str, message: str) -> str:
+        """Refused with a toast only the clicker sees."""
+        status, body = await env.post(card_action(f"ca-{next(self.actions)}", value, user, message))
+        assert status == 200 and body["toast"]["type"] == "error"
+        return body["toast"]["content"]
+
+    def tally_updates(self, message: str) -> list:
+        return tally_patches(self.mock, message)
 
     def edit_retries(self) -> int:
         return 4  # every try of the first delivery
@@ -275,3 +319,28 @@ async def test_a_failure_notice_is_not_lost_when_the_platform_fails_the_edit(sid
     [notice] = await until(lambda: side.edits_of(ack))
     assert "the recording is silent" in notice
     await until(lambda: side.report_rows(env) == [(ack,)])
+
+
+async def test_a_verdict_is_stored_once_per_person_and_the_report_shows_the_tally(side):
+    side.mock.members[side.channel] = [side.member]
+    env = await side.start()
+    iid, message = await side.reported(env, 21)
+    await side.vote(env, f"{iid}|technical_depth|agree", side.member, message)
+    await until(lambda: side.tally_updates(message))  # the report itself shows "1 同意"
+    await side.vote(env, f"{iid}|technical_depth|too_low", side.member, message)
+    await until(lambda: env.count("select count(*) from verdicts where verdict = 'too_low'"))
+    rows = list(env.store.db.execute("select platform, user, verdict, analysis_version from verdicts"))
+    assert [r[:3] for r in rows] == [
+        (side.name, side.member, "too_low")
+    ]  # the second click replaced the first
+    assert rows[0][3] is not None
+
+
+async def test_verdicts_from_outside_the_channel_or_on_a_deleted_interview_are_refused(side):
+    side.mock.members[side.channel] = [side.member]
+    env = await side.start()
+    iid, message = await side.reported(env, 22)
+    assert "成员" in await side.refusal(env, f"{iid}|technical_depth|agree", side.stranger, message)
+    await env.service.delete(iid, "test")
+    assert "删除" in await side.refusal(env, f"{iid}|technical_depth|agree", side.member, message)
+    assert env.count("select count(*) from verdicts") == 0 and not side.tally_updates(message)
