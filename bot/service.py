@@ -114,6 +114,16 @@ class Service:
     def verify_link(self, interview_id: str, token: str) -> bool:
         return links.verify(self._secret, interview_id, token)
 
+    def interviewer_url(self, interview_id: str) -> str:
+        """The interviewer's private page: signed for that purpose, so a report link never opens it."""
+        token = links.sign(
+            self._secret, f"interviewer:{interview_id}", self.settings.report_link_days * 86400
+        )
+        return f"{self.settings.public_url}/i/{interview_id}/{token}"
+
+    def verify_interviewer_link(self, interview_id: str, token: str) -> bool:
+        return links.verify(self._secret, f"interviewer:{interview_id}", token)
+
     async def status(self, interview_id: str) -> dict[str, Any] | None:
         """What the API, callbacks and chat reports show about one interview."""
 
