@@ -94,7 +94,8 @@ def private_note(
     lines.append(
         "这些数字只用于你的自我改进，不进入候选人评分，也不会发到招聘群。"
         if zh
-        else "These figures are for your own coaching: never part of the candidate's scores, never in the hiring thread."
+        else "These figures are for your own coaching: never part of the candidate's scores, never in the "
+        "hiring thread."
     )
     return head, lines
 
@@ -152,7 +153,8 @@ def trend_lines(t: dict[str, Any], language: str) -> list[str]:
         show = _SHOW["pct" if how == "pct" else "secs" if how in ("secs", "stamp") else "int"]
         team_text = show(team) if team is not None else "–"
         lines.append(
-            f"{name_zh if zh else name_en}: {show(round(mine, 1) if how == 'int' else mine)} ({'团队' if zh else 'team'} {team_text})"
+            f"{name_zh if zh else name_en}: {show(round(mine, 1) if how == 'int' else mine)} "
+            f"({'团队' if zh else 'team'} {team_text})"
         )
     mine, team = t["you"].get("flags"), t["team"].get("flags")
     lines.append(

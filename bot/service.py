@@ -70,13 +70,7 @@ class Service:
         )
         self.worker = Worker(
             self.db,
-            Pipeline(  # IB_ANALYST and IB_JURISDICTIONS, for every edge
-                self.db,
-                self.engines,
-                settings.analyst,
-                metrics=self.metrics,
-                jurisdictions=settings.jurisdictions,
-            ),
+            self._pipeline(),
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -100,6 +94,11 @@ class Service:
         self.consent = ConsentDesk(self)  # platform handlers register their message retractors
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
+
+    def _pipeline(self) -> Pipeline:
+        """The settings the pipeline honours (IB_ANALYST, IB_JURISDICTIONS) come from here, for every edge."""
+        s = self.settings
+        return Pipeline(self.db, self.engines, s.analyst, metrics=self.metrics, jurisdictions=s.jurisdictions)
 
     # ---- accepting work ------------------------------------------------------------------------------
     async def submit(self, sub: Submission) -> tuple[str, bool]:
