@@ -164,7 +164,8 @@ def reply_document(reply: commands.Reply) -> tuple[str, Any, ReportContext | Non
 
 def render_reply(reply: commands.Reply, fmt: str) -> str:
     """A command reply as a chat format's text (fmt: slack | feishu)."""
-    return render_document(*reply_document(reply), fmt)
+    kind, data, ctx = reply_document(reply)
+    return render_document(kind, data, fmt, ctx)
 
 
 def progress_text(event: Progress, lang: str) -> str | None:

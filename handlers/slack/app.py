@@ -213,7 +213,8 @@ class SlackPlatform(ChatPlatform):
     def render(self, message: Message) -> dict[str, Any]:
         """The message as Block Kit data; slack_sdk serialises it once, on the way out."""
         if message.reply is not None:
-            return build_payload(*reply_document(message.reply), "slack")
+            kind, data, ctx = reply_document(message.reply)
+            return build_payload(kind, data, "slack", ctx)
         if message.report is not None:
             return build_payload("report", message.report, "slack", message.context)
         if message.digest is not None:
