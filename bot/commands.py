@@ -36,6 +36,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "ask": ("ask", "提问"),
     "consent": ("consent", "同意"),
     "notice": ("notice", "告知"),
+    "coach": ("coach", "复盘"),
     "list": ("list", "ls", "列表"),
     "search": ("search", "find", "搜索"),
     "candidate": ("candidate", "候选人"),
@@ -301,6 +302,37 @@ async def _notice(cmd: Command, ctx: Context) -> Reply:
     text = notice(cmd.language, s.retention_audio_days, s.retention_text_days)
     title, *lines = text.splitlines()
     return Reply(title, lines, public=True, language=cmd.language)
+
+
+async def _coach(cmd: Command, ctx: Context) -> Reply:
+    """The caller's own interviewing over the last 30 days against the team's median (interviews the
+    caller may see); only to the caller."""
+    from . import coaching
+
+    visible = await ctx.visible()
+    rows = await ctx.service.db.run(lambda s: _coaching_rows(s, ctx.platform, visible))
+    t = coaching.trend(rows, ctx.user)
+    await ctx.audit("coach", None)
+    return Reply(
+        say("coach_title", cmd.language), coaching.trend_lines(t, cmd.language), language=cmd.language
+    )
+
+
+def _coaching_rows(store, platform: str, visible) -> list[dict[str, Any]]:
+    import json
+
+    from .storage import access_clause
+
+    where, args = access_clause(visible)
+    sql = (
+        "select i.uploader, i.created_at, a.body from interviews i join analyses a on a.interview_id = i.id "
+        f"where i.platform = ? and {where}"
+    )
+    rows = store.db.execute(sql, [platform, *args]).fetchall()
+    return [
+        {"uploader": u, "created_at": c, "interviewer": json.loads(b).get("interviewer") or {}}
+        for u, c, b in rows
+    ]
 
 
 def _row_line(r: InterviewRow) -> str:
@@ -622,6 +654,7 @@ HANDLERS: dict[str, Handler] = {
     "ask": _ask,
     "consent": _consent,
     "notice": _notice,
+    "coach": _coach,
     "list": _list,
     "search": _search,
     "candidate": _candidate,

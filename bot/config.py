@@ -160,6 +160,9 @@ class Settings:
     report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
+    compliance_channel: tuple[str, str] | None = (
+        None  # IB_COMPLIANCE_CHANNEL platform:channel, flagged questions
+    )
     require_consent: bool = False  # IB_REQUIRE_CONSENT: a recording waits (held) for the candidate's consent
     consent_wait_days: float = 30.0  # a held recording without consent is deleted after this long
     ats: AtsSettings = field(default_factory=AtsSettings)  # scorecard drafts (bot.ats, handlers/ats)
@@ -262,6 +265,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
         health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
         report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
+        compliance_channel=_place(src.text("IB_COMPLIANCE_CHANNEL"), "IB_COMPLIANCE_CHANNEL"),
         require_consent=src.flag("IB_REQUIRE_CONSENT"),
         consent_wait_days=_positive(src.number("IB_CONSENT_WAIT_DAYS", 30.0), "IB_CONSENT_WAIT_DAYS"),
         ats=ats_settings(src),
@@ -289,6 +293,16 @@ def _analyst(src: ConfigSource) -> Any:
         return analyst_from_env(values)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _place(value: str | None, key: str) -> tuple[str, str] | None:
+    """`slack:C0123` or `feishu:oc_abc` -> (platform, channel)."""
+    if not value:
+        return None
+    platform, _, channel = value.strip().partition(":")
+    if platform not in ("slack", "feishu") or not channel:
+        raise ConfigError(f"{key} must be PLATFORM:CHANNEL, e.g. slack:C0123 or feishu:oc_abc")
+    return platform, channel
 
 
 def _positive(value: float, key: str) -> float:

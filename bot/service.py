@@ -70,13 +70,7 @@ class Service:
         )
         self.worker = Worker(
             self.db,
-            Pipeline(  # IB_ANALYST and IB_JURISDICTIONS, for every edge
-                self.db,
-                self.engines,
-                settings.analyst,
-                metrics=self.metrics,
-                jurisdictions=settings.jurisdictions,
-            ),
+            self._pipeline(),
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -101,6 +95,11 @@ class Service:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
+    def _pipeline(self) -> Pipeline:
+        """The settings the pipeline honours (IB_ANALYST, IB_JURISDICTIONS) come from here, for every edge."""
+        s = self.settings
+        return Pipeline(self.db, self.engines, s.analyst, metrics=self.metrics, jurisdictions=s.jurisdictions)
+
     # ---- accepting work ------------------------------------------------------------------------------
     async def submit(self, sub: Submission) -> tuple[str, bool]:
         """A recording already staged and checked (tests, tools); edges call `intake.accept`."""
@@ -113,6 +112,16 @@ class Service:
 
     def verify_link(self, interview_id: str, token: str) -> bool:
         return links.verify(self._secret, interview_id, token)
+
+    def interviewer_url(self, interview_id: str) -> str:
+        """The interviewer's private page: signed for that purpose, so a report link never opens it."""
+        token = links.sign(
+            self._secret, f"interviewer:{interview_id}", self.settings.report_link_days * 86400
+        )
+        return f"{self.settings.public_url}/i/{interview_id}/{token}"
+
+    def verify_interviewer_link(self, interview_id: str, token: str) -> bool:
+        return links.verify(self._secret, f"interviewer:{interview_id}", token)
 
     async def status(self, interview_id: str) -> dict[str, Any] | None:
         """What the API, callbacks and chat reports show about one interview."""

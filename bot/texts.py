@@ -73,6 +73,11 @@ COMMAND: dict[str, Pair] = {
     "qa_title": ("按问题整理的笔记", "notes by question"),
     "no_answers": ("没有找到相关的回答。", "No answer matched."),
     "consent_title": ("候选人同意记录", "Candidate consent"),
+    "coach_dm_failed": (
+        "无法私信面试官 {0}，这些提醒只发到了这里。",
+        "The interviewer {0} could not be messaged privately; these notes reached only this channel.",
+    ),
+    "coach_title": ("你的面试趋势（仅你可见）", "Your interviewing trend (for you alone)"),
     "consent_granted": ("已记录：{0} 同意录音与分析。", "Recorded: {0} consents to recording and analysis."),
     "consent_refused": ("已记录：{0} 拒绝录音与分析。", "Recorded: {0} refuses recording and analysis."),
     "consent_withdrawn": ("已记录：{0} 撤回同意。", "Recorded: {0} withdraws consent."),
@@ -151,6 +156,10 @@ HELP_LINES: list[Pair] = [
         "consent <name> grant|refuse|withdraw — record a candidate's consent (refusal erases their data)",
     ),
     ("告知 — 给候选人的录音与分析告知", "notice — the recording and analysis notice for candidates"),
+    (
+        "复盘 — 你自己最近 30 天的面试方式，对比团队（仅你可见）",
+        "coach — your own interviewing over 30 days against the team (only you see it)",
+    ),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
     (

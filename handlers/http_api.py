@@ -393,6 +393,35 @@ async def metrics(request: web.Request) -> web.Response:
 _OWN_SCRIPT = re.compile(r'<script src="\.\./report\.js"')
 
 
+async def interviewer_page(request: web.Request) -> web.Response:
+    """The interviewer's private page: their own metrics and flagged questions, behind a link signed for
+    this page alone (sent only to them); never linked from the hiring report."""
+    from bot import coaching
+    from bot.render import environment
+
+    service: Service = request.app[SERVICE_KEY]
+    interview_id, token = request.match_info["id"], request.match_info["token"]
+    if not service.verify_interviewer_link(interview_id, token):
+        return error(404, "this link is invalid or has expired")
+    interview, analysis = await service.db.run(
+        lambda s: (s.interviews.get(interview_id), s.interviews.analysis(interview_id))
+    )
+    if not interview or not analysis:
+        return error(404, "this interview is not ready or was deleted")
+    await service.db.audit("link", "view-interviewer-page", interview_id, {})
+    view = coaching.page_view(
+        interview.get("title") or interview_id,
+        analysis.get("interviewer") or {},
+        analysis.get("language", "en"),
+    )
+    html = environment().get_template("interviewer.html.j2").render(**view)
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
 async def report_page(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
     interview_id, token = request.match_info["id"], request.match_info["token"]
@@ -761,6 +790,18 @@ API_ROUTES += [
     ),
 ]
 PAGE_ROUTES = [
+    Route(
+        "GET",
+        "/i/{id}/{token}",
+        interviewer_page,
+        "The interviewer's private page (a link signed for it alone, sent only to the interviewer)",
+        {
+            200: Reply("HTML", content_type="text/html", schema={"type": "string"}),
+            404: refusal("the link is invalid or expired, or the interview is not ready or was deleted"),
+        },
+        params=(_ID, Field("token", {"type": "string"}, where="path")),
+        security=(),
+    ),
     Route(
         "GET",
         "/v1/notice",

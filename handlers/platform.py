@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from asr_engine import AudioInputError
-from bot import commands
+from bot import coaching, commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
@@ -414,6 +414,8 @@ class ChatPlatform(ABC):
         if event.stage in ("done", "failed"):
             self._last_progress.pop(event.interview_id, None)
             await self.post_report(interview)
+            if event.stage == "done":
+                await self.deliver_coaching(interview)
             return
         text = progress_text(event, self.lang)
         if text is None or self._last_progress.get(event.interview_id) == text:
@@ -446,6 +448,47 @@ class ChatPlatform(ABC):
         if posted and ack:
             await self.edit(place, ack, Message(say("done", self.lang)))
         return posted
+
+    async def deliver_coaching(self, interview: dict[str, Any]) -> None:
+        """The interviewer's own metrics and flagged questions: privately to the uploader, and flagged
+        questions to the compliance channel when one is configured; never into the hiring thread. Each
+        once (claimed like a report). A DM the platform refuses is said in the compliance channel and the
+        log; the report has already gone out."""
+        iid = interview["id"]
+        analysis = await self.db.interviews.analysis(iid) or {}
+        block = analysis.get("interviewer") or {}
+        if not block:
+            return
+        lang, title = analysis.get("language", self.lang), interview.get("title") or iid
+        user, delivered = interview.get("uploader"), None
+        if user:
+            head, lines = coaching.private_note(title, block, lang, self.service.interviewer_url(iid))
+            note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"coach-{iid}")
+            delivered = await self._once(Place(user, dm=True), f"dm:{user}", iid, "coach", note)
+            if delivered is False:
+                log.warning("%s: could not message interviewer %s about interview %s", self.name, user, iid)
+        where = self.service.settings.compliance_channel
+        if where and where[0] == self.name and (block.get("flags") or delivered is False):
+            who = interview.get("interviewer") or user
+            head, lines = coaching.compliance_note(title, who, block.get("flags") or [], lang)
+            if delivered is False:
+                lines.append(say("coach_dm_failed", lang, who))
+            note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"compliance-{iid}")
+            await self._once(Place(where[1]), where[1], iid, "compliance", note)
+
+    async def _once(
+        self, place: Place, key: str, interview_id: str, kind: str, message: Message
+    ) -> bool | None:
+        """Post once per (place, interview, kind): None when it already went out (or is going out)."""
+        posts = self.db.posts
+        if not await posts.claim(self.name, key, "", interview_id, kind):
+            return None
+        posted = await self.post(place, message)
+        if posted is None:
+            await posts.release(self.name, key, "", interview_id, kind)
+            return False
+        await posts.set_message(self.name, key, "", interview_id, kind, posted)
+        return True
 
     async def find_report(self, channel: str, thread: str, key: str) -> str | None:
         return await self.find_posted(Place(channel, thread), key)

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from .interviews import Visible
 
 FTS = "answer_index"
-CREATE_FTS = f"create virtual table if not exists {FTS} using fts5(tokens, key unindexed, tokenize = 'porter unicode61')"
+CREATE_FTS = (
+    f"create virtual table if not exists {FTS} using fts5(tokens, key unindexed, "
+    "tokenize = 'porter unicode61')"
+)
 DIM = 384
 
 

@@ -147,6 +147,13 @@ class Interviews:
             "update recordings set duration_s = ? where interview_id = ?",
             [transcript.get("duration_s"), interview_id],
         )
+        self._write_segments(interview_id, analysis)
+        search.index(conn, interview_id, analysis)
+        if answers is not None:
+            write_answers(conn, interview_id, answers)
+
+    def _write_segments(self, interview_id: str, analysis: dict[str, Any]) -> None:
+        conn = self.db.conn
         conn.execute("delete from segments where interview_id = ?", [interview_id])
         conn.executemany(
             "insert into segments (interview_id, idx, start, [end], speaker, text) values (?, ?, ?, ?, ?, ?)",
@@ -155,9 +162,6 @@ class Interviews:
                 for i, s in enumerate(analysis.get("segments", []))
             ],
         )
-        search.index(conn, interview_id, analysis)
-        if answers is not None:
-            write_answers(conn, interview_id, answers)
 
     def save_report(self, interview_id: str, fmt: str, body: str) -> None:
         with self.db.conn:

@@ -110,30 +110,28 @@ class JobQueue:
                     {**recording, "interview_id": interview_id, "created_at": stamp},
                     ("interview_id",),
                 )
-            upsert(
-                conn,
-                "jobs",
-                {
-                    "id": uuid.uuid4().hex[:12],
-                    "interview_id": interview_id,
-                    "idempotency_key": key,
-                    "status": status,
-                    "attempts": 0,
-                    "max_attempts": self.policy.max_attempts,
-                    "lease_owner": None,
-                    "lease_until": 0.0,
-                    "next_attempt_at": 0.0,
-                    "stage": status,
-                    "done": 0,
-                    "total": 0,
-                    "error": None,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                    "finished_at": None,
-                },
-                ("id",),
-            )
+            upsert(conn, "jobs", self._new_job(interview_id, key, status, stamp), ("id",))
         return interview_id, True
+
+    def _new_job(self, interview_id: str, key: str, status: str, stamp: str) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4().hex[:12],
+            "interview_id": interview_id,
+            "idempotency_key": key,
+            "status": status,
+            "attempts": 0,
+            "max_attempts": self.policy.max_attempts,
+            "lease_owner": None,
+            "lease_until": 0.0,
+            "next_attempt_at": 0.0,
+            "stage": status,
+            "done": 0,
+            "total": 0,
+            "error": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "finished_at": None,
+        }
 
     def record_done(
         self, key: str, interview: dict[str, Any], write: Callable[[str], None]

@@ -17,7 +17,8 @@ _REFUSED = {"not_found": 404, "not_ready": 409, "no_application": 409}
 
 @dataclass
 class Outcome:
-    status: int  # 200 sent | 422 not configured or unknown target | 404 | 409 held, ambiguous, unready | 502 the ATS failed
+    # 200 sent, 422 not configured or unknown target, 404, 409 held / ambiguous / unready, 502 ATS failed
+    status: int
     message: str
     result: ats.SendResult | None = None
     applications: list[ats.Application] = field(default_factory=list)

@@ -49,6 +49,10 @@ include-path = "/v1/ask"
 checks.positive_data_acceptance.expected-statuses = ["2XX", "400"]
 
 [[operations]]
+include-path-regex = "^/i/[{]id[}]/"
+checks.positive_data_acceptance.expected-statuses = ["2XX", "404"]
+
+[[operations]]
 include-path-regex = "^/r/[{]id[}]/"
 checks.positive_data_acceptance.expected-statuses = ["2XX", "403", "404", "409", "410"]
 """
