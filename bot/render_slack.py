@@ -211,8 +211,8 @@ def _digest_lists(v: dict[str, Any]) -> list[Block]:
     if d["waiting"]:
         lines = [
             f"• *{_esc(w['candidate'])}* · {L['rounds'].format(w['rounds'])} · {_esc(w['last_round'])} "
-            f"{score(w['score'])} {v['icons'][w['recommendation']]} · {L['days'].format(w['waiting_days'])} · "
-            f"<{w['report_url']}|{L['report']}>"
+            f"{score(w['score'])} {v['icons'][w['recommendation']]} · "
+            f"{L['days'].format(w['waiting_days'])} · <{w['report_url']}|{L['report']}>"
             for w in d["waiting"]
         ]
         out += [DividerBlock(), titled(L["waiting"], lines)]
