@@ -31,7 +31,7 @@ from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
 from bot.outbox import Outbox
-from bot.render import ReportContext, environment, render_history, render_stored
+from bot.render import ReportContext, render_document
 from bot.service import Service, Submission
 from bot.storage import is_busy, is_disk_full
 from bot.texts import say
@@ -148,18 +148,24 @@ class Upload:
     application: str | None = None  # the ATS application the message names (`application: <id>`)
 
 
-def render_reply(reply: commands.Reply, fmt: str) -> str:
-    """A command reply in a platform template (fmt: slack | feishu): report, panorama, digest or lines."""
+def reply_document(reply: commands.Reply) -> tuple[str, Any, ReportContext | None]:
+    """What a command reply shows, as (kind, data, context): a report, panorama, digest or its lines."""
     if reply.analysis is not None:
         ctx = ReportContext(
             title=reply.title, report_url=reply.report_url, interview_id=(reply.interview or {}).get("id")
         )
-        return render_stored(reply.analysis, fmt, ctx)
+        return "report", reply.analysis, ctx
     if reply.panorama is not None:
-        return render_history("panorama", reply.panorama, fmt)
+        return "panorama", reply.panorama, None
     if reply.digest is not None:
-        return render_history("digest", reply.digest, fmt)
-    return environment().get_template(f"{fmt}_reply.json.j2").render(reply=reply)
+        return "digest", reply.digest, None
+    return "reply", reply, None
+
+
+def render_reply(reply: commands.Reply, fmt: str) -> str:
+    """A command reply as a chat format's text (fmt: slack | feishu)."""
+    kind, data, ctx = reply_document(reply)
+    return render_document(kind, data, fmt, ctx)
 
 
 def progress_text(event: Progress, lang: str) -> str | None:

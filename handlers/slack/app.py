@@ -9,7 +9,6 @@ download / members / user time zone.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -21,9 +20,10 @@ import aiohttp
 from aiohttp import web
 
 from asr_engine.audio import is_recording
+from bot import render_slack
 from bot.fetch import TooLarge, save_stream
 from bot.metrics import Metrics
-from bot.render import render_history, render_stored
+from bot.render import build_payload
 from bot.service import Service
 from bot.texts import say
 
@@ -36,7 +36,7 @@ from ..platform import (
     application_line,
     parse_ats_value,
     parse_vote_value,
-    render_reply,
+    reply_document,
 )
 from .settings import SlackSettings
 
@@ -211,20 +211,16 @@ class SlackPlatform(ChatPlatform):
 
     # ---- the Web API ----------------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:
+        """The message as Block Kit data; slack_sdk serialises it once, on the way out."""
         if message.reply is not None:
-            return json.loads(render_reply(message.reply, "slack"))
+            kind, data, ctx = reply_document(message.reply)
+            return build_payload(kind, data, "slack", ctx)
         if message.report is not None:
-            return json.loads(render_stored(message.report, "slack", message.context))
+            return build_payload("report", message.report, "slack", message.context)
         if message.digest is not None:
-            return {**json.loads(render_history("digest", message.digest, "slack")), "unfurl_links": False}
+            return {**build_payload("digest", message.digest, "slack"), "unfurl_links": False}
         if message.choices:  # one button per choice, handled as a Send to ATS click
-            buttons = [
-                {"type": "button", "action_id": f"ats_send_{i}", "value": value,
-                 "text": {"type": "plain_text", "text": label[:75]}}
-                for i, (label, value) in enumerate(message.choices[:25])
-            ]  # fmt: skip
-            text = {"type": "section", "text": {"type": "plain_text", "text": message.text}}
-            return {"text": message.text, "blocks": [text, {"type": "actions", "elements": buttons}]}
+            return render_slack.choices(message.text, message.choices)
         return {"text": message.text}
 
     async def post(self, to: Place, message: Message) -> str | None:

@@ -127,7 +127,13 @@ class Env:
 
 
 def reports(mock: SlackMock) -> list[dict]:
-    return [a for a in mock.called("chat.postMessage") if a.get("blocks")]
+    """Reports posted (their marker says so): not the interviewer's private note, not command answers."""
+    return [
+        a
+        for a in mock.called("chat.postMessage")
+        if a.get("blocks")
+        and str(((a.get("metadata") or {}).get("event_payload") or {}).get("key", "")).startswith("report-")
+    ]
 
 
 @pytest.fixture
