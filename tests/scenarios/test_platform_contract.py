@@ -59,10 +59,6 @@ class Side:
         await self.mock.close()
 
     @staticmethod
-    def platform(env: Any) -> Any:
-        return env.slack if hasattr(env, "slack") else env.feishu
-
-    @staticmethod
     def settled(env: Any, files: int) -> bool:
         """Every one of `files` uploads is out of the inbox (queued, refused or ignored)."""
         return env.count("select count(*) from pending_files where finished = 1") == files
@@ -90,6 +86,10 @@ class Slack(Side):
 
     async def _env(self) -> SlackEnv:
         return await SlackEnv(self.tmp_path, self.mock).start()
+
+    @staticmethod
+    def platform(env: SlackEnv) -> Any:
+        return env.slack
 
     def thread_of(self, key: int) -> str:
         return f"1700000000.{key:06d}"
@@ -171,6 +171,10 @@ class Feishu(Side):
         env = await FeishuEnv(self.tmp_path, self.mock).start()
         env.feishu.retry_base_s = 0.01  # the backoff between tries, shortened
         return env
+
+    @staticmethod
+    def platform(env: FeishuEnv) -> Any:
+        return env.feishu
 
     def thread_of(self, key: int) -> str:
         return f"om_rec{key}"
