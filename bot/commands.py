@@ -266,8 +266,10 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     name, state, note = cmd.args[0], CONSENT_WORDS[cmd.args[1].lower()], " ".join(cmd.args[2:]) or None
     visible = await ctx.visible()
     seen = await ctx.service.db.run(lambda s: _sees_candidate(s, name, visible))
-    if not seen:
+    if seen is None:
         return Reply(say("no_candidate", lang, name), language=lang)
+    if not seen:  # some of the person's interviews are in channels the caller is not in
+        return Reply(say("consent_not_all", lang, name), language=lang)
     try:
         outcome = await ctx.service.consent.record(name, state, how=ctx.platform, actor=ctx.actor, note=note)
     except ConsentError as exc:
@@ -281,18 +283,20 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     return Reply(say("consent_title", lang), lines, language=lang)
 
 
-def _sees_candidate(store, name: str, visible) -> bool:
-    """Whether the asker may act for this candidate: an admin, or a member of a channel one of the
-    candidate's interviews came from."""
+def _sees_candidate(store, name: str, visible) -> bool | None:
+    """Whether the asker may act for this candidate (consent acts on all of the person's interviews): an
+    admin, or a member of every channel they came from. None: the asker sees none of them (or no such
+    candidate), so nothing is said about the person."""
     found = store.candidates.find(name)
     if found is None:
-        return False
+        return None
     if visible is None:
         return True
     rows = store.db.execute(
         "select platform, channel from interviews where candidate_id = ?", [found["id"]]
     ).fetchall()
-    return any((p, c) in visible for p, c in rows)
+    seen = [(p, c) in visible for p, c in rows]
+    return None if not any(seen) else all(seen)
 
 
 async def _notice(cmd: Command, ctx: Context) -> Reply:

@@ -240,7 +240,9 @@ class ChatPlatform(ABC):
         return False
 
     async def _retract(self, channel: str, thread: str | None, message_id: str) -> bool:
-        return await self.retract(Place(channel, thread or ""), message_id)
+        if channel.startswith("dm:"):  # a private note, claimed under the user it went to
+            return await self.retract(Place(channel.removeprefix("dm:"), dm=True), message_id)
+        return await self.retract(Place(channel, thread or None), message_id)
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -480,9 +482,11 @@ class ChatPlatform(ABC):
         self, place: Place, key: str, interview_id: str, kind: str, message: Message
     ) -> bool | None:
         """Post once per (place, interview, kind): None when it already went out (or is going out)."""
-        posts = self.db.posts
-        if not await posts.claim(self.name, key, "", interview_id, kind):
-            return None
+        posts, stale_s = self.db.posts, self.service.settings.report_claim_stale_s
+        if not await posts.claim(self.name, key, "", interview_id, kind) and not await posts.take_over(
+            self.name, key, "", interview_id, kind, stale_s
+        ):
+            return None  # sent, or being sent (a claim left by a failed or dead poster is taken over)
         posted = await self.post(place, message)
         if posted is None:
             await posts.release(self.name, key, "", interview_id, kind)
@@ -509,6 +513,7 @@ class ChatPlatform(ABC):
         taken in again."""
         await self.resume_files(self.service.settings.report_claim_stale_s)
         await self.outbox.sweep()
+        await self.service.consent.retract_owed(self.name)  # an erasure's messages it could not delete then
 
     async def _sweep_loop(self) -> None:
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
