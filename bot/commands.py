@@ -70,6 +70,7 @@ class Reply:
     language: str = "zh"
     panorama: dict[str, Any] | None = None  # a candidate panorama to render
     digest: dict[str, Any] | None = None  # a digest preview to render
+    personal: bool = False  # for the asker alone (their own figures, quotes from all their channels)
 
 
 def parse(text: str, language_setting: str = "auto") -> Command:
@@ -242,7 +243,7 @@ async def _ask(cmd: Command, ctx: Context) -> Reply:
             shown = a["candidate"]
             lines.append(f"{shown or '?'}:")
         lines.append(f"    “{a['quote']}” [{stamp(a['start'])}] {a['url']}")
-    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang)
+    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang, personal=True)
 
 
 CONSENT_WORDS = {
@@ -317,9 +318,8 @@ async def _coach(cmd: Command, ctx: Context) -> Reply:
     rows = await ctx.service.db.run(lambda s: _coaching_rows(s, ctx.platform, visible))
     t = coaching.trend(rows, ctx.user)
     await ctx.audit("coach", None)
-    return Reply(
-        say("coach_title", cmd.language), coaching.trend_lines(t, cmd.language), language=cmd.language
-    )
+    lines = coaching.trend_lines(t, cmd.language)
+    return Reply(say("coach_title", cmd.language), lines, language=cmd.language, personal=True)
 
 
 def _coaching_rows(store, platform: str, visible) -> list[dict[str, Any]]:

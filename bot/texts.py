@@ -73,6 +73,7 @@ COMMAND: dict[str, Pair] = {
     "qa_title": ("按问题整理的笔记", "notes by question"),
     "no_answers": ("没有找到相关的回答。", "No answer matched."),
     "consent_title": ("候选人同意记录", "Candidate consent"),
+    "sent_privately": ("结果已私信发给你。", "Sent to you privately."),
     "consent_not_all": (
         "{0} 的部分面试在你不在的频道里，同意记录会影响全部面试：请管理员来记录。",
         "Some of {0}'s interviews are in channels you are not in, and consent acts on all of them: "

@@ -519,8 +519,12 @@ class ChatPlatform(ABC):
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
 
     # ---- commands ------------------------------------------------------------------------------------
-    async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:
-        """Parse, execute (bot.commands), render, answer where the platform said."""
+    async def command(
+        self, text: str, channel: str, user: str | None, answer: Place, key: str, private: Place | None = None
+    ) -> None:
+        """Parse, execute (bot.commands), render, answer where the platform said. `private`: where a personal
+        answer (the asker's own figures, quotes from all their channels) goes when `answer` is seen by
+        others (a group chat without ephemeral messages); a short pointer is left in the group."""
         cmd = commands.parse(text, self.service.settings.language)
         ctx = commands.Context(
             service=self.service,
@@ -533,6 +537,11 @@ class ChatPlatform(ABC):
             user_timezone=(lambda: self.user_timezone(user)) if user else None,
         )
         reply = await commands.execute(cmd, ctx)
+        if private is not None and reply.personal:
+            await self.post(private, Message(reply.title, reply=reply, key=key))
+            pointer = commands.Reply(say("sent_privately", reply.language), language=reply.language)
+            await self.post(answer, Message(pointer.title, reply=pointer, key=f"{key}-p"))
+            return
         await self.post(answer, Message(reply.title, reply=reply, key=key))
 
     # ---- verdicts on a report's scores ------------------------------------------------------------------
