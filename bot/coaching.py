@@ -14,6 +14,7 @@ from typing import Any
 from .analysis.summary import stamp
 
 TREND_DAYS = 30
+MIN_OTHERS = 3  # interviewers besides the caller before a team median is shown
 # (key, zh, en, how to show the value): the figures of one interview, in the order they are shown
 FIGURES: tuple[tuple[str, str, str, str], ...] = (
     ("talk_share", "面试官说话占比", "your share of the talking", "pct"),
@@ -130,8 +131,12 @@ def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) ->
         }
         for p, bs in by_person.items()
     }
+    # the others' median: the caller left out, none below MIN_OTHERS (else it gives a colleague away)
+    others = [m for p, m in per_person.items() if p != user]
     team = {
-        k: statistics.median(v) if (v := [m[k] for m in per_person.values() if m[k] is not None]) else None
+        k: statistics.median(v)
+        if len(v := [m[k] for m in others if m[k] is not None]) >= MIN_OTHERS
+        else None
         for k in keys
     }
     return {"interviews": len(by_person.get(user, [])), "you": per_person.get(user, {}), "team": team}
@@ -159,6 +164,6 @@ def trend_lines(t: dict[str, Any], language: str) -> list[str]:
     mine, team = t["you"].get("flags"), t["team"].get("flags")
     lines.append(
         ("每场被提醒的问题" if zh else "flagged questions per interview")
-        + f": {mine:.1f} ({'团队' if zh else 'team'} {team or 0:.1f})"
+        + f": {mine:.1f} ({'团队' if zh else 'team'} {f'{team:.1f}' if team is not None else '–'})"
     )
     return lines

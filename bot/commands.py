@@ -70,6 +70,7 @@ class Reply:
     language: str = "zh"
     panorama: dict[str, Any] | None = None  # a candidate panorama to render
     digest: dict[str, Any] | None = None  # a digest preview to render
+    personal: bool = False  # for the asker alone (their own figures, quotes from all their channels)
 
 
 def parse(text: str, language_setting: str = "auto") -> Command:
@@ -242,7 +243,7 @@ async def _ask(cmd: Command, ctx: Context) -> Reply:
             shown = a["candidate"]
             lines.append(f"{shown or '?'}:")
         lines.append(f"    “{a['quote']}” [{stamp(a['start'])}] {a['url']}")
-    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang)
+    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang, personal=True)
 
 
 CONSENT_WORDS = {
@@ -266,8 +267,10 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     name, state, note = cmd.args[0], CONSENT_WORDS[cmd.args[1].lower()], " ".join(cmd.args[2:]) or None
     visible = await ctx.visible()
     seen = await ctx.service.db.run(lambda s: _sees_candidate(s, name, visible))
-    if not seen:
+    if seen is None:
         return Reply(say("no_candidate", lang, name), language=lang)
+    if not seen:  # some of the person's interviews are in channels the caller is not in
+        return Reply(say("consent_not_all", lang, name), language=lang)
     try:
         outcome = await ctx.service.consent.record(name, state, how=ctx.platform, actor=ctx.actor, note=note)
     except ConsentError as exc:
@@ -281,18 +284,20 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     return Reply(say("consent_title", lang), lines, language=lang)
 
 
-def _sees_candidate(store, name: str, visible) -> bool:
-    """Whether the asker may act for this candidate: an admin, or a member of a channel one of the
-    candidate's interviews came from."""
+def _sees_candidate(store, name: str, visible) -> bool | None:
+    """Whether the asker may act for this candidate (consent acts on all of the person's interviews): an
+    admin, or a member of every channel they came from. None: the asker sees none of them (or no such
+    candidate), so nothing is said about the person."""
     found = store.candidates.find(name)
     if found is None:
-        return False
+        return None
     if visible is None:
         return True
     rows = store.db.execute(
         "select platform, channel from interviews where candidate_id = ?", [found["id"]]
     ).fetchall()
-    return any((p, c) in visible for p, c in rows)
+    seen = [(p, c) in visible for p, c in rows]
+    return None if not any(seen) else all(seen)
 
 
 async def _notice(cmd: Command, ctx: Context) -> Reply:
@@ -313,9 +318,8 @@ async def _coach(cmd: Command, ctx: Context) -> Reply:
     rows = await ctx.service.db.run(lambda s: _coaching_rows(s, ctx.platform, visible))
     t = coaching.trend(rows, ctx.user)
     await ctx.audit("coach", None)
-    return Reply(
-        say("coach_title", cmd.language), coaching.trend_lines(t, cmd.language), language=cmd.language
-    )
+    lines = coaching.trend_lines(t, cmd.language)
+    return Reply(say("coach_title", cmd.language), lines, language=cmd.language, personal=True)
 
 
 def _coaching_rows(store, platform: str, visible) -> list[dict[str, Any]]:

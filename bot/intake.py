@@ -173,6 +173,7 @@ class Intake:
             except ProfileError as exc:
                 raise AudioInputError(str(exc)) from None
         ref = from_filename(sub.filename)
+        self._refuse_without_consent(store, sub.candidate or ref.name)
         suffix = Path(sub.filename).suffix.lower()[:8] or ".audio"
         final = self.audio_dir / sub.sha256[:2] / f"{sub.sha256}{suffix}"
         placed = not final.exists()
@@ -225,6 +226,18 @@ class Intake:
         if removed:
             log.warning("removed %d orphaned upload file(s)", removed)
         return removed
+
+    @staticmethod
+    def _refuse_without_consent(store: Store, name: str | None) -> None:
+        """A person who refused or withdrew consent is not recorded again, whatever IB_REQUIRE_CONSENT says:
+        the file is not kept and the edge tells the uploader."""
+        found = store.candidates.find(name) if name else None
+        record = store.consents.get(found["id"]) if found else None
+        if record and record["state"] in ("refused", "withdrawn"):
+            raise AudioInputError(
+                f"{record['candidate']} {record['state']} consent to recording and analysis; "
+                "this recording was not kept"
+            )
 
     @staticmethod
     def _interview_row(store: Store, sub: Submission, ref) -> dict:

@@ -73,6 +73,12 @@ COMMAND: dict[str, Pair] = {
     "qa_title": ("按问题整理的笔记", "notes by question"),
     "no_answers": ("没有找到相关的回答。", "No answer matched."),
     "consent_title": ("候选人同意记录", "Candidate consent"),
+    "sent_privately": ("结果已私信发给你。", "Sent to you privately."),
+    "consent_not_all": (
+        "{0} 的部分面试在你不在的频道里，同意记录会影响全部面试：请管理员来记录。",
+        "Some of {0}'s interviews are in channels you are not in, and consent acts on all of them: "
+        "ask an admin.",
+    ),
     "coach_dm_failed": (
         "无法私信面试官 {0}，这些提醒只发到了这里。",
         "The interviewer {0} could not be messaged privately; these notes reached only this channel.",

@@ -240,7 +240,9 @@ class ChatPlatform(ABC):
         return False
 
     async def _retract(self, channel: str, thread: str | None, message_id: str) -> bool:
-        return await self.retract(Place(channel, thread or ""), message_id)
+        if channel.startswith("dm:"):  # a private note, claimed under the user it went to
+            return await self.retract(Place(channel.removeprefix("dm:"), dm=True), message_id)
+        return await self.retract(Place(channel, thread or None), message_id)
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -480,9 +482,11 @@ class ChatPlatform(ABC):
         self, place: Place, key: str, interview_id: str, kind: str, message: Message
     ) -> bool | None:
         """Post once per (place, interview, kind): None when it already went out (or is going out)."""
-        posts = self.db.posts
-        if not await posts.claim(self.name, key, "", interview_id, kind):
-            return None
+        posts, stale_s = self.db.posts, self.service.settings.report_claim_stale_s
+        if not await posts.claim(self.name, key, "", interview_id, kind) and not await posts.take_over(
+            self.name, key, "", interview_id, kind, stale_s
+        ):
+            return None  # sent, or being sent (a claim left by a failed or dead poster is taken over)
         posted = await self.post(place, message)
         if posted is None:
             await posts.release(self.name, key, "", interview_id, kind)
@@ -509,13 +513,18 @@ class ChatPlatform(ABC):
         taken in again."""
         await self.resume_files(self.service.settings.report_claim_stale_s)
         await self.outbox.sweep()
+        await self.service.consent.retract_owed(self.name)  # an erasure's messages it could not delete then
 
     async def _sweep_loop(self) -> None:
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
 
     # ---- commands ------------------------------------------------------------------------------------
-    async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:
-        """Parse, execute (bot.commands), render, answer where the platform said."""
+    async def command(
+        self, text: str, channel: str, user: str | None, answer: Place, key: str, private: Place | None = None
+    ) -> None:
+        """Parse, execute (bot.commands), render, answer where the platform said. `private`: where a personal
+        answer (the asker's own figures, quotes from all their channels) goes when `answer` is seen by
+        others (a group chat without ephemeral messages); a short pointer is left in the group."""
         cmd = commands.parse(text, self.service.settings.language)
         ctx = commands.Context(
             service=self.service,
@@ -528,6 +537,11 @@ class ChatPlatform(ABC):
             user_timezone=(lambda: self.user_timezone(user)) if user else None,
         )
         reply = await commands.execute(cmd, ctx)
+        if private is not None and reply.personal:
+            await self.post(private, Message(reply.title, reply=reply, key=key))
+            pointer = commands.Reply(say("sent_privately", reply.language), language=reply.language)
+            await self.post(answer, Message(pointer.title, reply=pointer, key=f"{key}-p"))
+            return
         await self.post(answer, Message(reply.title, reply=reply, key=key))
 
     # ---- verdicts on a report's scores ------------------------------------------------------------------

@@ -180,11 +180,20 @@ def _v7(db: sqlite_utils.Database) -> None:
     )
     db.execute("alter table answers add column vector blob")
     db.execute(answers.CREATE_FTS)
+    # bumped by every write and delete of answers: the in-memory matrix reloads when it moved (row ids
+    # are reused by SQLite, so counting rows cannot tell)
+    db.execute("create table answers_generation (n integer not null)")
+    db.execute("insert into answers_generation (n) values (0)")
 
 
 def _v8(db: sqlite_utils.Database) -> None:
     """Consent per candidate (bot.consent): granted, refused or withdrawn; how, by whom and when."""
     db["consents"].create(_columns("candidate_id state how note recorded_by at"), pk="candidate_id")
+    # messages an erasure could not delete at once (no platform in that process, or it failed): each
+    # platform's sweep deletes them later; no personal data, only where the message is
+    db["retractions"].create(
+        _columns("platform channel thread message_id at"), pk=("platform", "channel", "message_id")
+    )
 
 
 def _v9(db: sqlite_utils.Database) -> None:

@@ -2,7 +2,7 @@
 report page's `POST /r/{id}/{token}/ats` (the signed link and the clicker's name authorise it, as for
 verdicts). Both answer 200 {target, external_id, status, application_id}; 409 while another send holds
 the claim, when the interview has no analysis yet or the candidate has several applications (then with
-`applications` to pick from); 502 with one sentence when the ATS fails; 400 when no ATS is configured."""
+`applications` to pick from); 502 with one sentence when the ATS fails; 422 when no ATS is configured."""
 
 from __future__ import annotations
 

@@ -80,12 +80,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     audio = args.audio_days if args.audio_days is not None else settings.retention_audio_days
     text = args.text_days if args.text_days is not None else settings.retention_text_days
-    held = settings.consent_wait_days if settings.require_consent else None
-    if audio is None and text is None and held is None:
-        raise UserError(
-            "nothing to purge: give --audio-days/--text-days or set IB_RETENTION_AUDIO_DAYS/"
-            "IB_RETENTION_TEXT_DAYS"
-        )
+    held = settings.consent_wait_days
     removed = purge(Store(settings.db_path), audio_days=audio, text_days=text, held_days=held)
     print(
         f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews, "

@@ -228,7 +228,11 @@ class FeishuPlatform(ChatPlatform):
         elif mtype == "text":
             mentioned = any(m.get("name") for m in message.get("mentions") or [])
             if message.get("chat_type") == "p2p" or mentioned:
-                await self.command(content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}")
+                # Feishu has no ephemeral answers: in a group, what is for the asker alone goes by DM
+                private = None if message.get("chat_type") == "p2p" or not sender else Place(sender, dm=True)
+                await self.command(
+                    content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}", private
+                )
 
     def _card_action(self, data):
         """A verdict from a report card's controls (webhook or long connection; called in a thread of

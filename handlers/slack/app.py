@@ -266,7 +266,10 @@ class SlackPlatform(ChatPlatform):
 
     async def retract(self, to: Place, message_id: str) -> bool:
         try:
-            await self.client.chat_delete(channel=to.channel, ts=message_id)
+            channel = to.channel
+            if to.dm:  # the app's direct message with that user
+                channel = (await self.client.conversations_open(users=to.channel))["channel"]["id"]
+            await self.client.chat_delete(channel=channel, ts=message_id)
         except _failures() as exc:
             log.error("chat.delete failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
             return False

@@ -42,13 +42,17 @@ def test_the_trend_compares_the_last_30_days_with_the_team_median():
         row("U1", 45, block(0.9, 1, 3)),  # older than 30 days: left out
         row("U2", 3, block(0.3, 8)),
         row("U3", 4, block(0.2, 10)),
+        row("U4", 5, block(0.5, 9)),
     ]
     t = coaching.trend(rows, "U1", NOW)
     assert t["interviews"] == 2
     assert (
         abs(t["you"]["talk_share"] - 0.5) < 1e-9 and t["you"]["questions"] == 5 and t["you"]["flags"] == 0.5
     )
-    assert abs(t["team"]["talk_share"] - 0.3) < 1e-9 and t["team"]["questions"] == 8  # median of 5, 8, 10
+    # the others' median (U2, U3, U4): the caller is left out
+    assert abs(t["team"]["talk_share"] - 0.3) < 1e-9 and t["team"]["questions"] == 9
     text = "\n".join(coaching.trend_lines(t, "en"))
     assert "Your 2 interviews" in text and "your share of the talking: 50% (team 30%)" in text
     assert coaching.trend([], "U1", NOW)["interviews"] == 0
+    two = coaching.trend(rows[:4], "U1", NOW)  # two colleagues only: no median that would give one away
+    assert two["team"]["questions"] is None and "(team –)" in "\n".join(coaching.trend_lines(two, "en"))

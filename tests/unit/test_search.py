@@ -115,6 +115,8 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         "answers",
         "answer_index",
         "consents",
+        "retractions",
+        "answers_generation",
         "ats_sends",
     ):
         dst.execute(f"drop table {table}")
