@@ -8,6 +8,7 @@ then lower-cases and stems the English. A query is cut the same way and every to
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,10 +30,17 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    from ..analysis.lexicon import ZH_TERMS
-    from ..analysis.terms import jieba_tokenizer
+    """jieba with the tech lexicon's terms as words. A tokenizer of its own: adding them to jieba's shared
+    one would change how term correction cuts every transcript analysed after the first interview was
+    indexed (bot/analysis/terms.py), so one recording's analysis would depend on what the process did
+    before."""
+    import jieba
 
-    tokenizer = jieba_tokenizer()
+    from ..analysis.lexicon import ZH_TERMS
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
     for term in ZH_TERMS:
         tokenizer.add_word(term, freq=max(tokenizer.FREQ.get(term) or 0, 2000))
     return tokenizer

@@ -174,3 +174,19 @@ def test_percent_and_underscore_are_characters_not_wildcards(service):
 def test_fts_syntax_in_a_query_is_taken_as_words(service, fts):
     hits = search(service, fts)  # never an FTS5 syntax error, never an operator
     assert all(h.interview_id == service.ids["en"] for h in hits)
+
+
+def test_indexing_leaves_the_analysis_tokenizer_alone():
+    """Search cuts with the tech lexicon's terms as words; term correction must not see them, or the same
+    recording would be analysed differently once any interview had been indexed in the process."""
+    import jieba
+
+    from bot.analysis.lexicon import ZH_TERMS
+    from bot.analysis.terms import jieba_tokenizer
+    from bot.storage.search import tokens
+
+    assert "幂等" in tokens("接口要保证幂等", for_query=True)  # the search tokenizer is built and used
+    fresh = jieba.Tokenizer()
+    fresh.initialize()
+    shared = jieba_tokenizer()
+    assert [t for t in ZH_TERMS if shared.FREQ.get(t) != fresh.FREQ.get(t)] == []
