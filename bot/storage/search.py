@@ -29,10 +29,17 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def _tokenizer():
+    """A jieba tokenizer of search's own: the technical terms added here must not change the shared one
+    the analysis reads word frequencies from (an analysis would then depend on whether a search index was
+    written earlier in the same process)."""
+    import jieba
+
     from ..analysis.lexicon import ZH_TERMS
     from ..analysis.terms import jieba_tokenizer
 
-    tokenizer = jieba_tokenizer()
+    jieba_tokenizer()  # the shared one initialised first: its dictionary cache is then on disk
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
     for term in ZH_TERMS:
         tokenizer.add_word(term, freq=max(tokenizer.FREQ.get(term) or 0, 2000))
     return tokenizer

@@ -174,3 +174,15 @@ def test_percent_and_underscore_are_characters_not_wildcards(service):
 def test_fts_syntax_in_a_query_is_taken_as_words(service, fts):
     hits = search(service, fts)  # never an FTS5 syntax error, never an operator
     assert all(h.interview_id == service.ids["en"] for h in hits)
+
+
+def test_the_search_tokenizer_leaves_the_analysis_dictionary_alone():
+    """Search adds technical terms to a jieba tokenizer of its own: the shared one the analysis reads word
+    frequencies from is untouched, so an analysis never depends on whether an index was written first."""
+    from bot.analysis.lexicon import ZH_TERMS
+    from bot.analysis.terms import word_freq
+    from bot.storage.search import tokens
+
+    before = {t: word_freq(t) for t in ZH_TERMS}
+    assert tokens("我们用分库分表和幂等键") and any(v < 2000 for v in before.values())
+    assert {t: word_freq(t) for t in ZH_TERMS} == before
