@@ -70,7 +70,7 @@ class CachedEmbedder:
         if self._path.exists():
             with np.load(self._path) as npz:
                 self.table = dict(zip(npz["texts"].tolist(), npz["vectors"]))
-        self.dim = {"use": 512, "e5": 384, "use+e5": 896}[name]
+        self.dim = {"use": 512, "e5": 384, "use+e5": 896, "e5-lora": 384}[name]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if "+" in self.name:  # a combination: each part from its own cache, side by side
