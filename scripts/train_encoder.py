@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from e5_torch import E5Torch, pad  # noqa: E402
 
+from asr_engine.weights import sha256_of  # noqa: E402
 from bot.analysis import corpus  # noqa: E402
 from bot.analysis.embed import E5, verify  # noqa: E402
-from asr_engine.weights import sha256_of  # noqa: E402
 from bot.analysis.learned import e5_numpy  # noqa: E402
 from bot.analysis.learned.e5_adapted import DATA, LORA  # noqa: E402
 from bot.analysis.model import COMPETENCIES  # noqa: E402

@@ -245,10 +245,9 @@ class Encoder:
         order = sorted(range(len(wins)), key=lambda k: len(wins[k].ids))
         start = 0
         while start < len(order):  # batches of similar length, under a token budget
-            longest = len(wins[order[start]].ids)
-            stop = start + 1
+            stop = start + 1  # sorted by length: the last one is the longest, padding is to it
             while stop < len(order) and len(wins[order[stop]].ids) * (stop - start + 1) <= self.batch_tokens:
-                longest, stop = len(wins[order[stop]].ids), stop + 1
+                stop += 1
             batch = [wins[k] for k in order[start:stop]]
             pooled = self.pooled([b.ids for b in batch])
             for b, v in zip(batch, pooled):
