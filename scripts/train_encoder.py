@@ -102,16 +102,21 @@ def cache_states(model: E5Torch, tok, texts: list[str], first: int, work: Path) 
     path = work / f"states-{first}.pt"
     if path.exists():
         return torch.load(path)
-    seqs = [np.array([tok.bos, *tok.content_ids(PREFIX + t)[:510], tok.eos]) for t in texts]
+    lower = max((k for k in range(first) if (work / f"states-{k}.pt").exists()), default=None)
+    if lower is not None:  # start from the states of an earlier run, below this one's first layer
+        inputs, start = torch.load(work / f"states-{lower}.pt"), lower
+    else:
+        seqs = [np.array([tok.bos, *tok.content_ids(PREFIX + t)[:510], tok.eos]) for t in texts]
+        inputs, start = [model.embed(s) for s in seqs], 0
     states: list[torch.Tensor] = [None] * len(texts)  # type: ignore[list-item]
-    order = sorted(range(len(texts)), key=lambda i: len(seqs[i]))
+    order = sorted(range(len(texts)), key=lambda i: len(inputs[i]))
     with torch.no_grad():
-        for k in tqdm(range(0, len(order), 64), desc=f"states before layer {first}"):
+        for k in tqdm(range(0, len(order), 64), desc=f"states before layer {first} (from {start})"):
             idx = order[k : k + 64]
-            x, mask = pad([model.embed(seqs[i]) for i in idx])
-            h = model.run(x, mask, 0, first)
+            x, mask = pad([inputs[i] for i in idx])
+            h = model.run(x, mask, start, first)
             for b, i in enumerate(idx):
-                states[i] = h[b, : len(seqs[i])].clone()
+                states[i] = h[b, : len(inputs[i])].clone()
     torch.save(states, path)
     return states
 
@@ -158,11 +163,27 @@ def _prf(pred, y, m, name: str) -> dict[str, float]:
     return {f"{name}_P": p, f"{name}_R": r, f"{name}_F1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-def split(snippets: list[corpus.Snippet], dev_frac: float, seed: int):
+def split(snippets: list, dev_frac: float, seed: int):
     order = np.random.default_rng(seed).permutation(len(snippets))
     n_dev = int(round(dev_frac * len(snippets)))
     dev = set(order[:n_dev].tolist())
     return [s for i, s in enumerate(snippets) if i not in dev], [snippets[i] for i in sorted(dev)]
+
+
+def corpus_texts(args: argparse.Namespace) -> tuple[dict[str, int], list[Example], list[Example]]:
+    """Every text (in the order the cached states are stored), the training and the dev answers."""
+    train_s, dev_s = split(corpus.load(args.train), args.dev_frac, args.seed)
+    texts: dict[str, int] = {}
+    return texts, examples(train_s, texts), examples(dev_s, texts)
+
+
+def write_split(args: argparse.Namespace, folder: Path) -> None:
+    """The fine-tuning's training and dev snippets as JSON Lines (the same split, in the same order), so that
+    the heads can be fitted on the one and the whole analysis measured on the other."""
+    lines = [x for p in args.train for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
+    train, dev = split(lines, args.dev_frac, args.seed)
+    for name, part in (("finetune-train.jsonl", train), ("finetune-dev.jsonl", dev)):
+        (folder / name).write_text("\n".join(part) + "\n", encoding="utf-8")
 
 
 def lr_factor(step: int, total: int, warmup: int) -> float:
@@ -187,11 +208,40 @@ def export(path: Path) -> int:
     return 0
 
 
+def embed_corpus(args: argparse.Namespace) -> int:
+    """Every training text embedded by layers --first.. from the cached states, with an epoch's adapter (or
+    none: the frozen encoder), into the cache scripts/train_analysis.py reads (emb-<name>.npz)."""
+    torch.set_num_threads(args.threads)
+    weights, tok = e5_numpy.load(verify(E5) / LORA.base)
+    texts, _, _ = corpus_texts(args)
+    model = E5Torch(weights, args.first, 0, 1.0)
+    states = cache_states(model, tok, list(texts), args.first, args.work)
+    name = "e5"
+    if args.embed.name != "none":
+        with np.load(args.embed, allow_pickle=False) as npz:
+            adapter = {k: npz[k] for k in npz.files if k != "meta"}
+        e5_numpy.apply_adapter(weights, adapter)  # the merged weights, as the runtime runs them
+        model, name = E5Torch(weights, args.first, 0, 1.0), LORA.name
+    order = sorted(range(len(texts)), key=lambda i: len(states[i]))
+    vectors = np.zeros((len(texts), weights.dims["H"]), dtype=np.float32)
+    with torch.no_grad():
+        for k in tqdm(range(0, len(order), 64), desc=f"embedding for {name}"):
+            idx = order[k : k + 64]
+            vectors[idx] = model.pooled(*pad([states[i] for i in idx])).numpy()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    write_split(args, args.cache)
+    np.savez(args.cache / f"emb-{name}.npz", texts=np.array(list(texts)), vectors=vectors)
+    print(f"wrote {args.cache / f'emb-{name}.npz'} ({len(texts)} texts)")
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="*", type=Path)
     ap.add_argument("--work", type=Path, help="checkpoints, cached states, the adapters of every epoch")
     ap.add_argument("--export", type=Path, help="an epoch's adapter to copy into the package, then stop")
+    ap.add_argument("--embed", type=Path, help="an epoch's adapter ('none': frozen): embed the corpus, stop")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"), help="for --embed")
     ap.add_argument("--first", type=int, default=0, help="first layer with LoRA (earlier layers frozen)")
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--alpha", type=float, default=16.0)
@@ -213,13 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         return export(args.export)
     if not args.train or not args.work:
         raise SystemExit("give the training files and --work")
+    if args.embed:
+        return embed_corpus(args)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     args.work.mkdir(parents=True, exist_ok=True)
     weights, tok = e5_numpy.load(verify(E5) / "e5-small-q4.bin")
-    train_s, dev_s = split(corpus.load(args.train), args.dev_frac, args.seed)
-    texts: dict[str, int] = {}
-    train, dev = examples(train_s, texts), examples(dev_s, texts)
+    texts, train, dev = corpus_texts(args)
     print(f"{len(train)} training answers, {len(dev)} dev answers, {len(texts)} texts", flush=True)
     model = E5Torch(weights, args.first, args.rank, args.alpha)
     heads = Heads(weights.dims["H"])
