@@ -17,7 +17,7 @@ class EngineConfig:
     whisper_beam_size: int = 1
     whisper_temperatures: tuple[float, ...] = (0.0, 0.4)
     # Opt-in (e.g. MANDARIN_PROMPT): it helped the tune split and the long samples but not the held-out
-    # split, where it made Whisper invent text (see README, ASR engines). Mandarin windows only.
+    # split, where it made Whisper invent text (docs/benchmarks.md, CPU defaults). Mandarin windows only.
     whisper_prompt: str | None = None
     whisper_condition_on_previous_text: bool = False
     whisper_repetition_penalty: float = 1.0

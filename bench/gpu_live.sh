@@ -4,7 +4,7 @@
 # too big for the device transfer), the service's engine with every session's windows batched.
 #
 #   here:  python bench/live.py --save-samples .gpu/interview_zh.npy   # the dialogue without PyAV
-#          (.whl/: the [qwen3] extra's wheels the GPU image lacks; README "Live captions on a GPU")
+#          (.whl/: the [qwen3] extra's wheels the GPU image lacks; docs/benchmarks.md "Live captions on a GPU")
 #   there: bash bench/gpu_live.sh            # figures under $OUT (or /tmp/ib-gpu)
 #
 # Random weights never stop early, so each decode generates IB_QWEN3_MAX_NEW_TOKENS tokens (32 here: about

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by the GPU benchmarks (bench/gpu_live.sh; README "Live captions on a GPU"): on the lent GPU machine,
+# Sourced by the GPU benchmarks (bench/gpu_live.sh; docs/benchmarks.md "Live captions on a GPU"): on the lent GPU machine,
 # install the wheels carried in .whl/, put in stand-ins for PyAV and CTranslate2 where they are missing, and
 # build the full-size random Qwen3-ASR checkpoint. Leaves OUT, MODEL and PYTHONPATH set.
 OUT=${OUT:-/tmp/ib-gpu}

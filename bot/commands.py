@@ -1,6 +1,7 @@
 """One command grammar for every platform: Slack's `/interview …`, Feishu's @bot text, in English or Chinese.
 
-    report [id|latest|最新]   list [n]   search <words>   candidate <name> | rename/merge/assign …
+    report [id|latest|最新]   qa [id|latest]   ask <question>   consent <name> grant|refuse|withdraw
+    notice   list [n]   search <words>   candidate <name> | rename/merge/assign …
     decide <name> advance|reject|offer   digest [subscribe|unsubscribe|list] …   profile <name>
     delete <id>   verdicts   help
 
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import digest, panorama, texts
 from .analysis import ProfileError
-from .analysis.summary import stamp
+from .analysis.qa import notes_by_question
+from .analysis.summary import competency_name, stamp
 from .profile_input import named
 from .storage import CandidateError, Hit, InterviewRow, Visible
 from .texts import help_lines, localize, say
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 WORDS: dict[str, tuple[str, ...]] = {
     "report": ("report", "报告"),
+    "qa": ("qa", "notes", "笔记", "问答"),
+    "ask": ("ask", "提问"),
+    "consent": ("consent", "同意"),
+    "notice": ("notice", "告知"),
     "list": ("list", "ls", "列表"),
     "search": ("search", "find", "搜索"),
     "candidate": ("candidate", "候选人"),
@@ -149,7 +155,9 @@ async def _help(cmd: Command, ctx: Context) -> Reply:
     return Reply(say("help", cmd.language), help_lines(cmd.language), language=cmd.language)
 
 
-async def _report(cmd: Command, ctx: Context) -> Reply:
+async def _visible_analysis(cmd: Command, ctx: Context) -> tuple[str, dict, dict] | Reply:
+    """The interview a report-like command names (an id, or the channel's latest) with its analysis, or
+    the Reply that says why not (none, no access, not ready)."""
     db, lang = ctx.service.db, cmd.language
     target = cmd.args[0] if cmd.args else "latest"
     if target.lower() in ("latest", "最新"):
@@ -163,14 +171,136 @@ async def _report(cmd: Command, ctx: Context) -> Reply:
     analysis = await db.interviews.analysis(target)
     if analysis is None:
         return Reply(say("not_ready", lang, target, interview["status"]), language=lang)
+    return target, interview, analysis
+
+
+async def _report(cmd: Command, ctx: Context) -> Reply:
+    found = await _visible_analysis(cmd, ctx)
+    if isinstance(found, Reply):
+        return found
+    target, interview, analysis = found
     await ctx.audit("view-report", target)
     return Reply(
         interview.get("title") or target,
         analysis=analysis,
         interview=interview,
         report_url=ctx.report_url(target),
-        language=analysis.get("language", lang),
+        language=analysis.get("language", cmd.language),
     )
+
+
+QA_CHARS = 9000  # what one chat message shows of the notes; the report page has them all
+
+
+async def _qa(cmd: Command, ctx: Context) -> Reply:
+    found = await _visible_analysis(cmd, ctx)
+    if isinstance(found, Reply):
+        return found
+    target, interview, analysis = found
+    await ctx.audit("view-qa", target)
+    lang = analysis.get("language", cmd.language)
+    url = f"{ctx.report_url(target)}#qa"
+    lines = [say("qa_link", lang, url)]
+    qa = analysis.get("qa") or notes_by_question(analysis)
+    for i, note in enumerate(qa, 1):
+        block = qa_lines(i, note, lang)
+        if sum(map(len, lines + block)) > QA_CHARS:
+            lines.append(say("qa_more", lang, len(qa) - i + 1))
+            break
+        lines += block
+    title = f"{interview.get('title') or target} · {say('qa_title', lang)}"
+    return Reply(title, lines, report_url=url, language=lang)
+
+
+def qa_lines(index: int, note: dict[str, Any], lang: str) -> list[str]:
+    """One question's notes as plain lines (both platforms show command answers line by line)."""
+    q = note["question"]
+    when = f"[{stamp(q['start'])}] " if q.get("start") is not None else ""
+    lines = [f"{index}. {when}{q['text'] or '–'}"]
+    lines += [f"    “{s['text']}” [{stamp(s['start'])}]" for s in note["answer"]]
+    if note["competencies"]:
+        lines.append("    " + " · ".join(competency_name(k, lang) for k in note["competencies"]))
+    lines += [f"    ⚠ {c}" for c in note["caveats"]] + [f"    → {f}" for f in note["followups"]]
+    return lines
+
+
+async def _ask(cmd: Command, ctx: Context) -> Reply:
+    """Candidates' answers across the interviews the asker may see, grouped by candidate."""
+    from . import ask
+
+    lang = cmd.language
+    try:
+        result = await ask.answer(ctx.service, await ctx.visible(), cmd.rest)
+    except ask.AskError:
+        return _need(lang, "arg_question")
+    await ctx.audit("ask", None, answers=len(result["answers"]))
+    lines = [result["summary"]] if result["summary"] else []
+    shown = None
+    for a in result["answers"]:
+        if a["candidate"] != shown:
+            shown = a["candidate"]
+            lines.append(f"{shown or '?'}:")
+        lines.append(f"    “{a['quote']}” [{stamp(a['start'])}] {a['url']}")
+    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang)
+
+
+CONSENT_WORDS = {
+    "grant": "granted",
+    "同意": "granted",
+    "refuse": "refused",
+    "拒绝": "refused",
+    "withdraw": "withdrawn",
+    "撤回": "withdrawn",
+}
+
+
+async def _consent(cmd: Command, ctx: Context) -> Reply:
+    """`consent NAME grant|refuse|withdraw [note]`: by someone who can see one of the candidate's
+    interviews (or an admin). Refusal or withdrawal erases the person's data."""
+    from .consent import ConsentError
+
+    lang = cmd.language
+    if len(cmd.args) < 2 or cmd.args[1].lower() not in CONSENT_WORDS:
+        return _need(lang, "arg_consent")
+    name, state, note = cmd.args[0], CONSENT_WORDS[cmd.args[1].lower()], " ".join(cmd.args[2:]) or None
+    visible = await ctx.visible()
+    seen = await ctx.service.db.run(lambda s: _sees_candidate(s, name, visible))
+    if not seen:
+        return Reply(say("no_candidate", lang, name), language=lang)
+    try:
+        outcome = await ctx.service.consent.record(name, state, how=ctx.platform, actor=ctx.actor, note=note)
+    except ConsentError as exc:
+        return Reply(str(exc), language=lang)
+    lines = [say(f"consent_{state}", lang, name)]
+    if outcome.released:
+        lines.append(say("consent_released", lang, len(outcome.released)))
+    if state != "granted":
+        lines.append(say("consent_erased", lang, len(outcome.erased), outcome.messages_deleted))
+        lines += outcome.not_erased
+    return Reply(say("consent_title", lang), lines, language=lang)
+
+
+def _sees_candidate(store, name: str, visible) -> bool:
+    """Whether the asker may act for this candidate: an admin, or a member of a channel one of the
+    candidate's interviews came from."""
+    found = store.candidates.find(name)
+    if found is None:
+        return False
+    if visible is None:
+        return True
+    rows = store.db.execute(
+        "select platform, channel from interviews where candidate_id = ?", [found["id"]]
+    ).fetchall()
+    return any((p, c) in visible for p, c in rows)
+
+
+async def _notice(cmd: Command, ctx: Context) -> Reply:
+    from .consent import notice
+
+    s = ctx.service.settings
+    text = notice(cmd.language, s.retention_audio_days, s.retention_text_days)
+    title, *lines = text.splitlines()
+    return Reply(title, lines, public=True, language=cmd.language)
 
 
 def _row_line(r: InterviewRow) -> str:
@@ -488,6 +618,10 @@ async def _default_zone(ctx: Context, lang: str) -> str:
 HANDLERS: dict[str, Handler] = {
     "help": _help,
     "report": _report,
+    "qa": _qa,
+    "ask": _ask,
+    "consent": _consent,
+    "notice": _notice,
     "list": _list,
     "search": _search,
     "candidate": _candidate,

@@ -102,6 +102,8 @@ class Settings:
     report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
+    require_consent: bool = False  # IB_REQUIRE_CONSENT: a recording waits (held) for the candidate's consent
+    consent_wait_days: float = 30.0  # a held recording without consent is deleted after this long
 
     @property
     def max_upload_bytes(self) -> int:
@@ -186,6 +188,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
         health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
         report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
+        require_consent=src.flag("IB_REQUIRE_CONSENT"),
+        consent_wait_days=_positive(src.number("IB_CONSENT_WAIT_DAYS", 30.0), "IB_CONSENT_WAIT_DAYS"),
     )
 
 
@@ -201,6 +205,12 @@ def _analyst(src: ConfigSource) -> Any:
         return analyst_from_env(values)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _positive(value: float, key: str) -> float:
+    if value <= 0:
+        raise ConfigError(f"{key} must be a positive number")
+    return value
 
 
 def _timezone(name: str) -> str:

@@ -80,6 +80,7 @@ register_format(Format("md", "{kind}.md.j2"))
 register_format(Format("html", "{kind}.html.j2", kinds=("report",)))
 register_format(Format("json", None))
 register_format(Format("slack", "slack_{kind}.json.j2", _slack_payload))
+register_format(Format("qa", "qa.md.j2", kinds=("report",)))  # notes by question, Markdown
 register_format(Format("feishu", "feishu_{kind}.json.j2", lambda text, ctx: _as_json(text)))
 
 

@@ -80,8 +80,17 @@ class Submission:
 
 
 class Intake:
-    def __init__(self, db: Database, data_dir: Path, *, max_bytes: int, max_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        *,
+        max_bytes: int,
+        max_seconds: float,
+        require_consent: bool = False,
+    ) -> None:
         self.db, self.data_dir = db, data_dir
+        self.require_consent = require_consent  # without the candidate's consent a recording is held
         self.max_bytes, self.max_seconds = max_bytes, max_seconds
         self.audio_dir = data_dir / "audio"
         self.incoming_dir = data_dir / "incoming"
@@ -129,10 +138,12 @@ class Intake:
         placed = not final.exists()
         if placed:
             place(sub.path, final)
+        row = self._interview_row(store, sub, ref)
+        held = self.require_consent and not store.consents.granted(row["candidate_id"])
         try:
             interview_id, created = store.jobs.submit(
                 sub.key,
-                self._interview_row(store, sub, ref),
+                row,
                 {
                     "path": str(final),
                     "sha256": sub.sha256,
@@ -142,6 +153,7 @@ class Intake:
                     "duration_s": None,
                     "deleted_at": None,
                 },
+                held=held,
             )
         except IdempotencyConflict:
             if placed:
@@ -151,7 +163,7 @@ class Intake:
             sub.path.unlink(missing_ok=True)
         store.audit(
             sub.uploader or sub.platform,
-            "submit" if created else "submit-duplicate",
+            ("submit-held" if held else "submit") if created else "submit-duplicate",
             interview_id,
             {"platform": sub.platform, "channel": sub.channel},
         )

@@ -5,9 +5,10 @@ queue, so every entry point gets the same policy."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asr_engine import AudioInputError, Transcript
@@ -16,7 +17,9 @@ from .analysis import analyze, load_profile
 from .analysis.model import Analysis
 from .asr import Engines
 from .storage import Database
+from .storage.answers import StoredAnswer
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -26,6 +29,7 @@ class Processed:
     analysis: Analysis
     profile: str
     reused_transcript: bool
+    answers: list[StoredAnswer] = field(default_factory=list)  # for search across interviews (bot.ask)
 
 
 class Pipeline:
@@ -44,7 +48,8 @@ class Pipeline:
         if progress:
             progress("analysing", 0, 1)
         analysis = analyze(transcript, profile, analyst=self.analyst)
-        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1)
+        answers = _answers(analysis.to_dict())
+        return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1, answers)
 
     def _transcript(self, row: dict[str, Any], path, hotwords: list[str], progress: Progress | None):
         engine_name = self.engines.name
@@ -64,3 +69,15 @@ class Pipeline:
         )
         transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
         return transcript
+
+
+def _answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
+    """Each answer with its embedding; without the embedding model they are still found by their words."""
+    from .analysis.embed import ModelUnavailable
+    from .ask import embed_answers, plain_answers
+
+    try:
+        return embed_answers(analysis)
+    except ModelUnavailable as exc:
+        log.warning("answers stored without embeddings: %s", exc)
+        return plain_answers(analysis)

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import texts
 from .analysis.model import COMPETENCIES, Analysis
+from .analysis.qa import notes_by_question
 from .analysis.summary import competency_name, stamp
 from .formats import FORMATS, ReportContext, UnknownFormat, format_names
 
@@ -94,6 +95,7 @@ def environment():
         clip=clip,
         highlight=highlight,
         score=_score,
+        competency_name=competency_name,
     )
     env.globals.update(radar_points=radar_points, axis_end=axis_end)
     return env
@@ -137,6 +139,11 @@ def _view(data: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
         "rec_icon": rec[0],
         "lang": lang,
         "correction_lines": correction_lines,
+        "notes": data.get("notes") or [],
+        "qa": data.get("qa")
+        or notes_by_question(
+            data
+        ),  # stored before notes by question existed  # e.g. why the LLM analyst fell back to the local model
         "verdict_keys": ("agree", "too_high", "too_low", "wrong_evidence"),
     }
 

@@ -9,11 +9,23 @@ from .storage import Store
 
 
 def purge(
-    store: Store, *, audio_days: float | None, text_days: float | None, at: datetime | None = None
+    store: Store,
+    *,
+    audio_days: float | None,
+    text_days: float | None,
+    held_days: float | None = None,
+    at: datetime | None = None,
 ) -> dict[str, int]:
-    """Delete audio older than `audio_days` and whole interviews older than `text_days` (None: keep)."""
+    """Delete audio older than `audio_days`, whole interviews older than `text_days` and recordings held
+    for consent longer than `held_days` (None: keep)."""
     at = at or datetime.now(UTC)
-    removed = {"audio": 0, "interviews": 0}
+    removed = {"audio": 0, "interviews": 0, "held": 0}
+    if held_days is not None:
+        cutoff = (at - timedelta(days=held_days)).isoformat(timespec="seconds")
+        for interview_id in store.jobs.held_before(cutoff):
+            if store.interviews.delete(interview_id):
+                store.audit("retention", "delete-held", interview_id, {"days": held_days})
+                removed["held"] += 1
     if audio_days is not None:
         cutoff = (at - timedelta(days=audio_days)).isoformat(timespec="seconds")
         removed["audio"] = store.interviews.purge_audio_before(cutoff)

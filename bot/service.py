@@ -19,6 +19,7 @@ from . import links
 from .asr import Engines
 from .callbacks import Callbacks
 from .config import Settings
+from .consent import ConsentDesk
 from .digest import DigestScheduler
 from .events import Progress, ProgressBus
 from .fetch import FetchPolicy
@@ -38,7 +39,6 @@ class Service:
         *,
         engine_factory: Callable[[], Engine] | None = None,
         worker_id: str | None = None,
-        analyst: Any = None,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.db_path, settings.jobs, settings.db_busy_s)
@@ -57,10 +57,11 @@ class Service:
             settings.data_dir,
             max_bytes=settings.max_upload_bytes,
             max_seconds=settings.max_audio_seconds,
+            require_consent=settings.require_consent,
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, analyst),
+            Pipeline(self.db, self.engines, settings.analyst),  # IB_ANALYST, for every edge
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -79,6 +80,7 @@ class Service:
         )
         self._secret = links.load_secret(settings.data_dir, settings.link_secret)
         self.digests = DigestScheduler(self)  # platform handlers register their posters
+        self.consent = ConsentDesk(self)  # platform handlers register their message retractors
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
@@ -86,7 +88,8 @@ class Service:
     async def submit(self, sub: Submission) -> tuple[str, bool]:
         interview_id, created = await self.intake.submit(sub)
         if created:
-            self.bus.publish(Progress(interview_id, "queued"))
+            status = await self.db.run(lambda s: (s.interviews.get(interview_id) or {}).get("status"))
+            self.bus.publish(Progress(interview_id, "held" if status == "held" else "queued"))
         return interview_id, created
 
     # ---- reading -------------------------------------------------------------------------------------

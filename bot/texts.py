@@ -22,6 +22,12 @@ THREAD: dict[str, Pair] = {
     "decoding": ("正在解码音频…", "Decoding audio…"),
     "transcribing": ("正在转写：{0}/{1} 段", "Transcribing: {0}/{1} chunks"),
     "analysing": ("正在分析…", "Analysing…"),
+    "held": (
+        "录音已暂存，尚未转写：还没有候选人同意录音分析的记录。记录同意后（consent 姓名 grant）会自动开始处理；"
+        "超过等待期未同意将删除。",
+        "Recording held, not transcribed: the candidate's consent is not recorded. It starts by itself once "
+        "consent is recorded (consent NAME grant); without consent it is deleted after the waiting period.",
+    ),
     "done": ("✅ 报告已生成（见本话题）", "✅ Report ready (in this thread)"),
     "failed": ("⚠️ 无法处理这段录音：{0}", "⚠️ Could not process this recording: {0}"),
     "retrying": ("转写暂时失败，稍后自动重试。", "Transcription failed for now; retrying automatically."),
@@ -64,6 +70,20 @@ COMMAND: dict[str, Pair] = {
         "Unknown command: {0}. Send help for usage.",
     ),
     "need_arg": ("请给出{0}。", "Please give {0}."),
+    "qa_title": ("按问题整理的笔记", "notes by question"),
+    "no_answers": ("没有找到相关的回答。", "No answer matched."),
+    "consent_title": ("候选人同意记录", "Candidate consent"),
+    "consent_granted": ("已记录：{0} 同意录音与分析。", "Recorded: {0} consents to recording and analysis."),
+    "consent_refused": ("已记录：{0} 拒绝录音与分析。", "Recorded: {0} refuses recording and analysis."),
+    "consent_withdrawn": ("已记录：{0} 撤回同意。", "Recorded: {0} withdraws consent."),
+    "consent_released": ("{0} 段暂存的录音开始处理。", "{0} held recording(s) released for processing."),
+    "consent_erased": (
+        "已删除 {0} 场面试的录音、转写、分析、评价和搜索记录；删除了机器人发过的 {1} 条消息。",
+        "Erased {0} interview(s): audio, transcripts, analyses, verdicts and search entries; deleted {1} "
+        "of the bot's messages.",
+    ),
+    "qa_link": ("完整笔记（可点时间跳转录音）：{0}", "All notes, with the recording at each time: {0}"),
+    "qa_more": ("……还有 {0} 个问题，见完整笔记。", "… {0} more questions: see all notes."),
     "deleted": (
         "已删除 {0}：录音、转写、分析、报告和搜索记录。",
         "Deleted {0}: audio, transcript, analysis, reports and search entries.",
@@ -99,6 +119,14 @@ COMMAND: dict[str, Pair] = {
     "lang_en": ("英文", "English"),
     # what a command is missing ("请给出…" / "Please give …")
     "arg_words": ("关键词", "search words"),
+    "arg_question": (
+        "一个问题（最多 300 字），例如：提问 谁做过支付幂等？",
+        "a question (at most 300 characters), e.g. ask who has built payment idempotency?",
+    ),
+    "arg_consent": (
+        "候选人姓名和 同意|拒绝|撤回（grant|refuse|withdraw），例如：同意 张伟 grant",
+        "the candidate's name and grant|refuse|withdraw, e.g. consent Jane grant",
+    ),
     "arg_profile": ("岗位名", "a profile name"),
     "arg_interview": ("面试 id", "an interview id"),
     "arg_candidate": ("候选人姓名", "a candidate name"),
@@ -113,6 +141,16 @@ DIGEST_HELP: Pair = (
 )
 HELP_LINES: list[Pair] = [
     ("报告 [id|最新] — 查看面试报告", "report [id|latest] — show an interview report"),
+    (
+        "笔记 [id|最新] — 按问题整理的笔记（问题、回答要点、能力、追问）",
+        "qa [id|latest] — notes by question (answers' key sentences, competencies, follow-ups)",
+    ),
+    ("提问 <问题> — 跨面试查找候选人的回答", "ask <question> — candidates' answers across interviews"),
+    (
+        "同意 <姓名> grant|refuse|withdraw — 记录候选人是否同意录音分析（拒绝或撤回会删除其数据）",
+        "consent <name> grant|refuse|withdraw — record a candidate's consent (refusal erases their data)",
+    ),
+    ("告知 — 给候选人的录音与分析告知", "notice — the recording and analysis notice for candidates"),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
     (
@@ -169,6 +207,12 @@ REPORT: dict[str, Pair] = {
     "overall": ("综合", "Overall"),
     "no_evidence": ("无证据", "no evidence"),
     "full_report": ("查看完整报告", "Open the full report"),
+    "qa": ("按问题整理的笔记", "Notes by question"),
+    "human_decision": (
+        "本报告辅助招聘团队作决定，不是自动化决定。",
+        "This report supports a human decision; it is not an automated one.",
+    ),
+    "report_tab": ("报告", "Report"),
     "evidence": ("证据", "Evidence"),
     "original": ("原始识别", "heard"),
     "corrected": ("上下文修正", "corrected to"),

@@ -73,7 +73,8 @@ class Worker:
 
     async def finish(self, interview_ids: Collection[str]) -> dict[str, str]:
         """Work these interviews' jobs (retries included, by the queue's policy) until each is done or
-        failed: what the command line and batch mode wait for. Returns each one's final status."""
+        failed, or held for consent: what the command line and batch mode wait for. Returns each one's final
+        status."""
         pending, final = set(interview_ids), {}
         while pending:
             worked = await self.work_one(only=pending)
@@ -81,7 +82,7 @@ class Worker:
                 lambda s: {i: (s.interviews.get(i) or {}).get("status") for i in pending}
             )
             for interview_id, state in states.items():
-                if state in ("done", "failed", None):
+                if state in ("done", "failed", "held", None):
                     final[interview_id] = state or "deleted"
                     pending.discard(interview_id)
             if pending and not worked:  # waiting for a retry's backoff, or another process has the job
@@ -151,7 +152,11 @@ class Worker:
     def _complete(self, store, job: Job, result: Processed) -> bool:
         def write() -> None:
             store.interviews.write_results(
-                job.interview_id, result.transcript.to_dict(), result.analysis.to_dict(), result.profile
+                job.interview_id,
+                result.transcript.to_dict(),
+                result.analysis.to_dict(),
+                result.profile,
+                result.answers,
             )
 
         return store.jobs.complete(job, self.worker_id, write)

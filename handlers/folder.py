@@ -113,6 +113,11 @@ class Batch:
 
     async def _record(self, interview_id: str, state: str, path: Path, sha: str, result: BatchResult) -> None:
         status = await self.service.status(interview_id)
+        if state == "held":  # IB_REQUIRE_CONSENT: stored, waiting; a later run reports it once released
+            self._fail(
+                path, sha, "held for consent: record it with `interview-bot consent NAME grant`", result
+            )
+            return
         if state != "done" or not status or not status["analysis"]:
             error = (status or {}).get("error") or state
             self._fail(path, sha, error, result, internal=error.startswith("internal error"))

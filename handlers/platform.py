@@ -184,6 +184,7 @@ class ChatPlatform(ABC):
         self._tasks: set[asyncio.Task] = set()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
+        service.consent.retractors[self.name] = self._retract
 
     # ---- what a platform implements -----------------------------------------------------------------
     @abstractmethod
@@ -194,6 +195,14 @@ class ChatPlatform(ABC):
     async def edit(self, to: Place, message_id: str, message: Message) -> bool | None:
         """Replace a message the bot posted (status lines). False when the platform refused (logged by
         the platform): a failure notice edited into the acknowledgement then stays pending."""
+
+    async def retract(self, to: Place, message_id: str) -> bool:
+        """Delete a message the bot posted (a candidate withdrew consent); False where the platform does
+        not allow it. A platform that can delete overrides this."""
+        return False
+
+    async def _retract(self, channel: str, thread: str | None, message_id: str) -> bool:
+        return await self.retract(Place(channel, thread or ""), message_id)
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -314,6 +323,9 @@ class ChatPlatform(ABC):
         interview_id = await self._submit(upload, place, ack, limit)
         if interview_id:
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
+            interview = await self.db.interviews.get(interview_id)
+            if ack and interview and interview["status"] == "held":  # the thread is told why it waits
+                await self.edit(place, ack, Message(say("held", self.lang)))
         await self._finish(upload.file_id, interview_id)
 
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:

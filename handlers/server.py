@@ -93,13 +93,17 @@ async def _stop(service: Service, chats: list[ChatPlatform], retention: asyncio.
 
 
 async def retention_loop(service: Service, every_s: float = RETENTION_EVERY_S) -> None:
-    """Recordings and then whole interviews past their configured age go, once an hour."""
+    """Recordings and then whole interviews past their configured age go, once an hour; so do recordings
+    held for consent past IB_CONSENT_WAIT_DAYS."""
     audio_days, text_days = service.settings.retention_audio_days, service.settings.retention_text_days
-    if audio_days is None and text_days is None:
+    held_days = service.settings.consent_wait_days if service.settings.require_consent else None
+    if audio_days is None and text_days is None and held_days is None:
         return
 
     async def step() -> None:
-        removed = await service.db.run(lambda s: purge(s, audio_days=audio_days, text_days=text_days))
+        removed = await service.db.run(
+            lambda s: purge(s, audio_days=audio_days, text_days=text_days, held_days=held_days)
+        )
         if any(removed.values()):
             log.warning("retention: %s", removed)
 

@@ -5,7 +5,10 @@ promises: per language, per competency, negatives, multi-turn, qualifiers, vague
     python scripts/check_corpus.py corpus/analysis/train.jsonl [--quota train|heldout]
 
 Exit 1 with one line per problem when a snippet is malformed (spans must be exact substrings of a
-candidate turn) or, with --quota, when a count is under the issue's minimum.
+candidate turn) or, with --quota, when a count is under the issue's minimum. Span rules of GUIDELINES.md
+that can be checked mechanically (no qualifiers on a negative snippet, spans of 2-40 characters, no two
+overlapping qualifier spans) are printed as warnings; --strict makes them problems (for new labels: the
+older files predate these rules).
 """
 
 from __future__ import annotations
@@ -100,7 +103,29 @@ def problems_of(item: dict, where: str) -> list[str]:
     return out
 
 
-def load(path: Path) -> tuple[list[dict], list[str]]:
+def warnings_of(item: dict, where: str) -> list[str]:
+    """GUIDELINES.md span rules a script can check; older files break some of them."""
+    out: list[str] = []
+    quals = [q.get("span", "") for q in item.get("qualifiers", [])]
+    if item.get("negative") and quals:
+        out.append(f"{where}: qualifiers on a negative snippet (nothing credited, nothing to qualify)")
+    for field in ("qualifiers", "vague"):
+        out += [
+            f"{where}: {field} span {x.get('span')!r} is not 2-40 characters"
+            for x in item.get(field, [])
+            if not 2 <= len(x.get("span", "")) <= 40
+        ]
+    out += [
+        f"{where}: qualifier spans {a!r} and {b!r} overlap (one qualifier per claim)"
+        for i, a in enumerate(quals)
+        for b in quals[i + 1 :]
+        if a in b or b in a
+    ]
+    return out
+
+
+def load(path: Path, warnings: list[str] | None = None) -> tuple[list[dict], list[str]]:
+    """Items and problems; span-rule warnings are appended to `warnings` when given."""
     items, problems = [], []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -110,7 +135,10 @@ def load(path: Path) -> tuple[list[dict], list[str]]:
         except json.JSONDecodeError as exc:
             problems.append(f"{path.name}:{n}: not JSON ({exc.msg})")
             continue
-        problems += problems_of(item, f"{path.name}:{n} ({item.get('id')})")
+        where = f"{path.name}:{n} ({item.get('id')})"
+        problems += problems_of(item, where)
+        if warnings is not None:
+            warnings += warnings_of(item, where)
         items.append(item)
     ids = Counter(i.get("id") for i in items)
     problems += [f"{path.name}: duplicate id {k}" for k, c in ids.items() if c > 1]
@@ -152,16 +180,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--quota", choices=sorted(QUOTAS))
+    parser.add_argument("--strict", action="store_true", help="span-rule warnings count as problems")
     args = parser.parse_args()
-    items, problems = [], []
+    items, problems, warnings = [], [], []
     for path in args.files:
-        got, bad = load(path)
+        got, bad = load(path, warnings)
         items += got
         problems += bad
     c = counts(items)
     print(json.dumps(c, ensure_ascii=False, indent=1, default=dict))
     if args.quota:
         problems += quota_problems(c, QUOTAS[args.quota])
+    if args.strict:
+        problems += warnings
+    else:
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
     for p in problems:
         print(p, file=sys.stderr)
     return 1 if problems else 0

@@ -45,6 +45,7 @@ class FeishuMock(LocalServer):
         app.router.add_post("/open-apis/im/v1/messages", self.create)
         app.router.add_get("/open-apis/im/v1/messages", self.list_messages)
         app.router.add_patch("/open-apis/im/v1/messages/{mid}", self.patch)
+        app.router.add_delete("/open-apis/im/v1/messages/{mid}", self.delete)
         app.router.add_get("/open-apis/im/v1/messages/{mid}", self.get_message)
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
         app.router.add_get("/open-apis/im/v1/chats/{chat}/members", self.chat_members)
@@ -182,6 +183,12 @@ class FeishuMock(LocalServer):
         if (fault := self._fault("patch", args)) is not None:
             return fault
         self.calls.append(("PATCH", "patch", args))
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def delete(self, request: web.Request) -> web.Response:
+        mid = request.match_info["mid"]
+        self.calls.append(("DELETE", "message", {"mid": mid}))
+        self.messages.pop(mid, None)
         return web.json_response({"code": 0, "msg": "success", "data": {}})
 
     async def get_message(self, request: web.Request) -> web.Response:

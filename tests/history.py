@@ -43,7 +43,10 @@ def store_interview(
     at: datetime,
     interviewer: str | None = None,
     profile: str = "backend",
+    answers: bool = False,
 ) -> str:
+    """`answers`: also store its answers with their embeddings, as the worker does (search across
+    interviews)."""
     transcript, roles = transcript_from_text("\n".join(f"{who}: {text}" for who, text in lines))
     analysis = analyze(transcript, load_profile(profile), known_roles=roles)
     stamp, iid = at.isoformat(timespec="seconds"), uuid.uuid4().hex[:12]
@@ -64,7 +67,12 @@ def store_interview(
             "channel": channel,
         }
         upsert(store.db.conn, "interviews", row, ("id",))
-        store.interviews.write_results(iid, transcript.to_dict(), analysis.to_dict(), profile)
+        stored = None
+        if answers:
+            from bot.ask import embed_answers
+
+            stored = embed_answers(analysis.to_dict())
+        store.interviews.write_results(iid, transcript.to_dict(), analysis.to_dict(), profile, stored)
         store.db.conn.execute("update analyses set created_at = ? where interview_id = ?", [stamp, iid])
     return iid
 

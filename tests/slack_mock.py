@@ -131,6 +131,11 @@ class SlackMock(LocalServer):
             )
         ]
 
+    def m_chat_delete(self, args):
+        for messages in self.threads.values():
+            messages[:] = [m for m in messages if m.get("ts") != args["ts"]]
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+
     def m_chat_update(self, args):
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
 

@@ -23,7 +23,7 @@ from .whisper import MEAN_WORD_PROB_FLOOR, NO_SPEECH_DOUBT, plausible
 MAX_FRAMES = 3000  # Whisper's 30 s frame: the encoder's positions end there
 FRAME_QUANTUM = 100  # encode lengths round up to whole seconds: fewer shapes
 TAIL_FRAMES = 300  # padding after the audio, as in the 30 s frame: without it Whisper loops on short windows
-BEAM_TAIL_FRAMES = 1000  # a beam decode's padding: 10 s brought finals closer to offline than 3 s (README)
+BEAM_TAIL_FRAMES = 1000  # a beam decode's padding: 10 s brought finals closer to offline than 3 s (docs/)
 CONTEXT_TOKENS = 64  # the settled text before the window, as a prompt
 TOKENS_PER_S = 10  # above fast Mandarin (~6 tokens/s); bounds a looping decode
 _LOOP = re.compile(r"(.{3,}?)\1{2,}", re.S)  # a phrase said three times in a row

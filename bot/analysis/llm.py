@@ -130,19 +130,31 @@ class LLMAnalyst:
 
     def complete(self, lines: str) -> dict[str, Any]:
         """One chat completion -> the parsed JSON object (AnalystError on any failure)."""
+        schema_format = {
+            "type": "json_schema",
+            "json_schema": {"name": "interview_analysis", "schema": schema(), "strict": True},
+        }
+        content = self._chat(system_prompt(), f"Transcript, one line per turn:\n{lines}", schema_format)
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise AnalystError("the server's answer was not the JSON asked for") from None
+        return _validated(data)
+
+    def chat(self, system: str, user: str) -> str:
+        """A plain chat completion's text (AnalystError on any failure): e.g. the synthesis above the
+        quotes of an `ask` answer."""
+        return self._chat(system, user, None)
+
+    def _chat(self, system: str, user: str, response_format: dict[str, Any] | None) -> str:
         s = self.settings
-        body = {
+        body: dict[str, Any] = {
             "model": s.model,
             "temperature": 0,
-            "messages": [
-                {"role": "system", "content": system_prompt()},
-                {"role": "user", "content": f"Transcript, one line per turn:\n{lines}"},
-            ],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "interview_analysis", "schema": schema(), "strict": True},
-            },
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
         }
+        if response_format is not None:
+            body["response_format"] = response_format
         headers = {"Content-Type": "application/json"}
         if s.key:
             headers["Authorization"] = f"Bearer {s.key}"
@@ -153,7 +165,9 @@ class LLMAnalyst:
             with urllib.request.urlopen(req, timeout=s.timeout_s) as resp:
                 payload = json.loads(resp.read().decode("utf-8"))
             content = payload["choices"][0]["message"]["content"]
-            data = json.loads(content)
+            if not isinstance(content, str):
+                raise TypeError
+            return content
         except TimeoutError:
             raise AnalystError(f"no answer within {s.timeout_s:g} s") from None
         except urllib.error.HTTPError as exc:
@@ -163,7 +177,6 @@ class LLMAnalyst:
             raise AnalystError(f"the server is {reason}") from None
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             raise AnalystError("the server's answer was not the JSON asked for") from None
-        return _validated(data)
 
     def analyse(self, utterances: list[Utterance], language: str) -> Any:
         from .local import Findings

@@ -117,6 +117,13 @@ class Analysis:
     notes: list[str] = field(default_factory=list)  # e.g. why the LLM analyst fell back to local
 
     def to_dict(self) -> dict[str, Any]:
+        from .qa import notes_by_question  # built from the JSON itself, so stored analyses get it too
+
+        out = self._fields()
+        out["qa"] = notes_by_question(out)
+        return out
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "language": self.language,
             "duration_s": self.duration_s,

@@ -14,6 +14,8 @@ from typing import Any
 import sqlite_utils
 
 from . import search
+from .answers import StoredAnswer
+from .answers import write as write_answers
 from .schema import now, tables_with_column, upsert
 
 Visible = set[tuple[str, str]] | None
@@ -96,10 +98,15 @@ class Interviews:
         return {r[0] for r in self.db.execute("select path from recordings where deleted_at is null")}
 
     def write_results(
-        self, interview_id: str, transcript: dict[str, Any], analysis: dict[str, Any], profile: str
+        self,
+        interview_id: str,
+        transcript: dict[str, Any],
+        analysis: dict[str, Any],
+        profile: str,
+        answers: list[StoredAnswer] | None = None,
     ) -> None:
-        """Transcript, analysis and searchable segments of one interview; no commit (the caller's
-        transaction: a job's completion)."""
+        """Transcript, analysis, searchable segments and answers of one interview; no commit (the caller's
+        transaction: a job's completion). `answers` None keeps what is stored."""
         conn = self.db.conn
         body = json.dumps(transcript, ensure_ascii=False)
         upsert(
@@ -149,6 +156,8 @@ class Interviews:
             ],
         )
         search.index(conn, interview_id, analysis)
+        if answers is not None:
+            write_answers(conn, interview_id, answers)
 
     def save_report(self, interview_id: str, fmt: str, body: str) -> None:
         with self.db.conn:
@@ -189,6 +198,8 @@ class Interviews:
             or self.db.execute(
                 "select 1 from interviews where candidate_id = ? limit 1", [candidate_id]
             ).fetchone()
+            # a consent record is kept (a refusal must still hold for the next recording), and its name
+            or self.db.execute("select 1 from consents where candidate_id = ?", [candidate_id]).fetchone()
         ):
             return
         names = [r[0] for r in self.db.execute("select name from candidates where id = ?", [candidate_id])]

@@ -68,9 +68,16 @@ class JobQueue:
         return self.policy.lease_s
 
     def submit(
-        self, key: str, interview: dict[str, Any], recording: dict[str, Any] | None = None
+        self,
+        key: str,
+        interview: dict[str, Any],
+        recording: dict[str, Any] | None = None,
+        *,
+        held: bool = False,
     ) -> tuple[str, bool]:
-        """Store the interview, its recording and a queued job atomically; (interview id, created)."""
+        """Store the interview, its recording and a queued job atomically; (interview id, created). A held
+        job (consent required and not given) waits, untouched by workers, until `release_held`."""
+        status = "held" if held else "queued"
         conn = self.db.conn
         with _immediate(conn):
             row = conn.execute(
@@ -90,7 +97,7 @@ class JobQueue:
             upsert(
                 conn,
                 "interviews",
-                {**interview, "id": interview_id, "created_at": stamp, "status": "queued"},
+                {**interview, "id": interview_id, "created_at": stamp, "status": status},
                 ("id",),
             )
             if recording:
@@ -107,13 +114,13 @@ class JobQueue:
                     "id": uuid.uuid4().hex[:12],
                     "interview_id": interview_id,
                     "idempotency_key": key,
-                    "status": "queued",
+                    "status": status,
                     "attempts": 0,
                     "max_attempts": self.policy.max_attempts,
                     "lease_owner": None,
                     "lease_until": 0.0,
                     "next_attempt_at": 0.0,
-                    "stage": "queued",
+                    "stage": status,
                     "done": 0,
                     "total": 0,
                     "error": None,
@@ -124,6 +131,34 @@ class JobQueue:
                 ("id",),
             )
         return interview_id, True
+
+    def release_held(self, candidate_id: str) -> list[str]:
+        """The candidate's held interviews, queued now (consent arrived); their ids."""
+        conn = self.db.conn
+        with _immediate(conn):
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "select id from interviews where candidate_id = ? and status = 'held'", [candidate_id]
+                )
+            ]
+            for interview_id in ids:
+                conn.execute(
+                    "update jobs set status = 'queued', stage = 'queued', updated_at = ? "
+                    "where interview_id = ? and status = 'held'",
+                    [now(), interview_id],
+                )
+                conn.execute("update interviews set status = 'queued' where id = ?", [interview_id])
+        return ids
+
+    def held_before(self, cutoff: str) -> list[str]:
+        """Interviews held for consent since before `cutoff` (ISO time): deleted by the retention sweep."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "select id from interviews where status = 'held' and created_at < ?", [cutoff]
+            )
+        ]
 
     def requeue(self, interview_id: str, **interview: Any) -> bool:
         """Run a finished or failed interview's job again (the same audio submitted again, e.g. with

@@ -169,7 +169,25 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["verdicts"].create_index(["at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    """Answers for search across interviews (bot.ask): each answer's text, timed sentences and e5 passage
+    embedding, plus their own FTS5 index. Interviews analysed before this get theirs from
+    `interview-bot ask --reindex` (embedding needs the model, which a migration must not load)."""
+    from . import answers
+
+    db["answers"].create(
+        _columns("interview_id idx:int start:float question text sentences"), pk=("interview_id", "idx")
+    )
+    db.execute("alter table answers add column vector blob")
+    db.execute(answers.CREATE_FTS)
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    """Consent per candidate (bot.consent): granted, refused or withdrawn; how, by whom and when."""
+    db["consents"].create(_columns("candidate_id state how note recorded_by at"), pk="candidate_id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .answers import Answers
 from .audit import Audit
 from .callbacks import CallbackQueue
 from .candidates import Candidates
+from .consent import Consents
 from .digests import Digests
 from .interviews import Interviews
 from .jobs import JobPolicy, JobQueue
@@ -45,6 +47,8 @@ class Store:
         self.audit = Audit(self.db)
         self.callbacks = CallbackQueue(self.db)
         self.verdicts = Verdicts(self.db)
+        self.answers = Answers(self.db)
+        self.consents = Consents(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

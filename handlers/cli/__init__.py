@@ -15,10 +15,17 @@ from collections.abc import Sequence
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
 
-from . import admin, history, report, verdicts
+from . import admin, ask, consent, history, report, verdicts
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, Command, UserError
 
-COMMANDS: list[Command] = [*report.COMMANDS, *admin.COMMANDS, *history.COMMANDS, *verdicts.COMMANDS]
+COMMANDS: list[Command] = [
+    *report.COMMANDS,
+    *admin.COMMANDS,
+    *history.COMMANDS,
+    *ask.COMMANDS,
+    *consent.COMMANDS,
+    *verdicts.COMMANDS,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

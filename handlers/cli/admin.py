@@ -16,7 +16,7 @@ WHISPER_MANDARIN_WARNING = (
     "warning: Mandarin on the CPU engine (whisper base) gets about 1 character in 7 wrong on clean speech "
     "(CER 0.135 on bench/devset's held-out split, 0.10 after term correction), more on noisy or phone audio, "
     "and loses some English terms; for reports you quote use IB_ASR_ENGINE=qwen3 on a GPU or a Qwen3-ASR "
-    "server (IB_ASR_ENGINE=remote IB_REMOTE_ASR_URLS=http://host:8000/v1), see README, ASR engines"
+    "server (IB_ASR_ENGINE=remote IB_REMOTE_ASR_URLS=http://host:8000/v1), see docs/engines.md"
 )
 
 
@@ -80,13 +80,17 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     audio = args.audio_days if args.audio_days is not None else settings.retention_audio_days
     text = args.text_days if args.text_days is not None else settings.retention_text_days
-    if audio is None and text is None:
+    held = settings.consent_wait_days if settings.require_consent else None
+    if audio is None and text is None and held is None:
         raise UserError(
             "nothing to purge: give --audio-days/--text-days or set IB_RETENTION_AUDIO_DAYS/"
             "IB_RETENTION_TEXT_DAYS"
         )
-    removed = purge(Store(settings.db_path), audio_days=audio, text_days=text)
-    print(f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews")
+    removed = purge(Store(settings.db_path), audio_days=audio, text_days=text, held_days=held)
+    print(
+        f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews, "
+        f"{removed['held']} recordings held for consent past {held} days"
+    )
     return EXIT_OK
 
 

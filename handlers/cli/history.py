@@ -25,6 +25,8 @@ def cmd_candidate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import CandidateError
 
     service = _service(settings)
+    if args.export:
+        return _export(service, args)
     try:
         for flag, change in CANDIDATE_CHANGES.items():
             if getattr(args, flag):
@@ -39,6 +41,24 @@ def cmd_candidate(args: argparse.Namespace, settings: Settings) -> int:
     if pano is None:
         raise UserError(f"no candidate called {args.name} with an analysed interview")
     print(render_history("panorama", pano.to_dict(), "json" if args.json else args.format))
+    return EXIT_OK
+
+
+def _export(service, args: argparse.Namespace) -> int:
+    """An access request: everything held about the person, JSON plus audio, in one zip."""
+    import asyncio
+    from pathlib import Path
+
+    from bot.consent import ConsentError
+
+    if not args.output or not args.output.endswith(".zip"):
+        raise UserError("--export needs -o FILE.zip")
+    try:
+        path = asyncio.run(service.consent.export(args.name, Path(args.output)))
+    except ConsentError as exc:
+        raise UserError(str(exc)) from None
+    service.db.blocking(lambda store: store.audit("cli", "export-candidate", None, {}))
+    print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -70,6 +90,10 @@ def _candidate_args(p: argparse.ArgumentParser) -> None:
         "--merge-into", metavar="OTHER", help="move all of NAME's interviews to OTHER (one person)"
     )
     p.add_argument("--decide", choices=["advance", "reject", "offer"], help="record the hiring decision")
+    p.add_argument(
+        "--export", action="store_true", help="write all that is held about the person (-o FILE.zip)"
+    )
+    p.add_argument("-o", "--output", help="with --export: the zip to write")
     p.add_argument("--json", action="store_true")
     p.add_argument("--format", default="md", choices=format_names("digest"))
     p.add_argument("--language", choices=["zh", "en"])

@@ -115,6 +115,12 @@ async def _report(args: argparse.Namespace, settings: Settings, path: Path) -> t
         close()
         service.worker.close()
     status = await service.status(interview_id)
+    if final.get(interview_id) == "held":
+        who = args.candidate or "the candidate"
+        raise UserError(
+            f"held, not transcribed: IB_REQUIRE_CONSENT is on and {who} has no recorded consent; "
+            f"record it with `interview-bot consent NAME grant` and the recording is processed"
+        )
     if final.get(interview_id) != "done" or status is None or status["analysis"] is None:
         raise AudioInputError((status or {}).get("error") or "the recording could not be processed")
     transcript = await service.db.interviews.transcript(interview_id)

@@ -371,6 +371,16 @@ class FeishuPlatform(ChatPlatform):
             return False
         return True
 
+    async def retract(self, to: Place, message_id: str) -> bool:
+        from lark_oapi.api.im.v1 import DeleteMessageRequest
+
+        request = DeleteMessageRequest.builder().message_id(message_id).build()
+        resp = await self._api(lambda: self.client.im.v1.message.delete(request))
+        if resp is None or not resp.success():
+            log.error("Feishu message delete %s failed: %s", message_id, _describe(resp))
+            return False
+        return True
+
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         """message_resource.get, streamed so the size limit holds before the file is all in memory
         (lark-oapi's own call reads the whole body); the tenant token comes from lark-oapi."""

@@ -227,6 +227,14 @@ class SlackPlatform(ChatPlatform):
             return False  # a failure notice edited in stays pending for the sweep
         return True
 
+    async def retract(self, to: Place, message_id: str) -> bool:
+        try:
+            await self.client.chat_delete(channel=to.channel, ts=message_id)
+        except _failures() as exc:
+            log.error("chat.delete failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
+            return False
+        return True
+
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
         url = upload.ref.get("url") or await self._download_url(upload.file_id)
         host = urlsplit(url).hostname or ""

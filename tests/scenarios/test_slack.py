@@ -327,6 +327,11 @@ async def test_every_interview_command_and_access_control(slack):
     assert latest["blocks"][0]["type"] == "header" and "/r/" in text(latest)
     by_id = await env.command(f"report {interview_id}")
     assert by_id["blocks"][0] == latest["blocks"][0] and by_id["blocks"][0]["type"] == "header"
+    assert any(b.get("action_id") == "open_qa" for b in latest["blocks"][-1].get("elements", []))
+    notes = await env.command("qa latest")  # notes by question: quotes with times, and the page's tab
+    assert "按问题整理的笔记" in text(notes) and "“" in text(notes) and "#qa" in text(notes)
+    asked = await env.command("ask 谁做过分库分表？")  # answers across interviews, quoted with a link
+    assert "王五" in text(asked) and "分库分表" in text(asked) and "/r/" in text(asked)
     listed = await env.command("list 5")
     assert interview_id in text(listed) and "王五" in text(listed)
     found = await env.command("search 分库分表")
@@ -340,6 +345,8 @@ async def test_every_interview_command_and_access_control(slack):
     # U2 is not in the channel the recording was uploaded to
     denied = await env.command(f"report {interview_id}", user="U2", channel="C0OTHER")
     assert "没有找到这个面试" in text(denied)
+    assert "没有找到这个面试" in text(await env.command(f"qa {interview_id}", user="U2", channel="C0OTHER"))
+    assert "王五" not in text(await env.command("ask 谁做过分库分表？", user="U2", channel="C0OTHER"))
     assert interview_id not in text(await env.command("list", user="U2", channel="C0OTHER"))
     assert "«分库分表»" not in text(await env.command("search 分库分表", user="U2", channel="C0OTHER"))
     assert "没有找到这个面试" in text(
@@ -354,6 +361,37 @@ async def test_every_interview_command_and_access_control(slack):
     audit = env.store.audit.actions()
     assert "command:report" in audit and "view-report" in audit and "delete" in audit
     assert max(env.ack_ms) < 3000
+
+
+async def test_withdrawn_consent_erases_the_candidate_and_the_bots_messages(slack):
+    mock, make = slack
+    env = await make(IB_REQUIRE_CONSENT="1")
+    mock.members[CHANNEL] = ["U1"]
+    file = mock.add_file(
+        "F11",
+        FIXTURES / "zh_short.flac",
+        name="赵六_一面.flac",
+        mimetype="audio/flac",
+        filetype="flac",
+        channel=CHANNEL,
+        ts="5.1",
+    )
+    await env.post(message_event("Ev11", file, CHANNEL, "5.1"))
+    await until(lambda: any("尚未转写" in (a.get("text") or "") for a in mock.called("chat.update")))
+    assert not reports(mock)  # held: nothing transcribed before consent
+
+    def text(resp):
+        return json.dumps(resp, ensure_ascii=False)
+
+    assert "赵六" in text(await env.command("consent 赵六 grant"))
+    await until(lambda: reports(mock))
+    notice = await env.command("notice")
+    assert notice["response_type"] == "in_channel" and "撤回" in text(notice)
+    assert "没有找到候选人" in text(await env.command("consent 赵六 withdraw", user="U2", channel="C0OTHER"))
+    gone = await env.command("consent 赵六 withdraw 候选人邮件")
+    assert "已删除 1 场面试" in text(gone)
+    assert mock.called("chat.delete") and env.count("select count(*) from interviews") == 0
+    assert "erase-candidate" in env.store.audit.actions()
 
 
 async def test_socket_mode(slack):

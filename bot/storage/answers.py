@@ -1,0 +1,171 @@
+"""Every candidate answer, stored for search across interviews (bot.ask): its text in an FTS5 index of its
+own (the transcript search keeps its own rows) and its e5 passage embedding as float16 bytes.
+
+The embeddings of every answer are held in memory as one matrix, reloaded only when the table changed,
+so a question over thousands of interviews costs one matrix product, not thousands of row reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlite_utils
+
+from .search import tokens
+
+if TYPE_CHECKING:
+    from .interviews import Visible
+
+FTS = "answer_index"
+CREATE_FTS = f"create virtual table if not exists {FTS} using fts5(tokens, key unindexed, tokenize = 'porter unicode61')"
+DIM = 384
+
+
+@dataclass
+class StoredAnswer:
+    """One answer with its passage embedding (float16 bytes of DIM values)."""
+
+    idx: int
+    start: float
+    question: str
+    text: str
+    sentences: list[dict[str, Any]]
+    vector: bytes | None  # None: found by its words only
+
+
+@dataclass
+class _Matrix:
+    stamp: tuple[int, int]
+    keys: list[tuple[str, int]]
+    places: list[tuple[str | None, str | None]]
+    candidates: list[str | None]
+    vectors: np.ndarray
+
+
+def _key(interview_id: str, idx: int) -> str:
+    return f"{interview_id}:{idx}"
+
+
+def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
+    """Replace an interview's answers; no commit (the caller's transaction)."""
+    conn.execute("delete from answers where interview_id = ?", [interview_id])
+    conn.execute(f"delete from {FTS} where key like ?", [f"{interview_id}:%"])
+    conn.executemany(
+        "insert into answers (interview_id, idx, start, question, text, sentences, vector) "
+        "values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                interview_id,
+                a.idx,
+                a.start,
+                a.question,
+                a.text,
+                json.dumps(a.sentences, ensure_ascii=False),
+                a.vector,
+            )
+            for a in answers
+        ],
+    )
+    conn.executemany(
+        f"insert into {FTS} (tokens, key) values (?, ?)",
+        [(" ".join(tokens(a.text)), _key(interview_id, a.idx)) for a in answers],
+    )
+
+
+def _visible_mask(places: list[tuple[str | None, str | None]], visible: Visible) -> np.ndarray:
+    if visible is None:
+        return np.ones(len(places), dtype=bool)
+    return np.array([p in visible for p in places], dtype=bool)
+
+
+class Answers:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._matrix: _Matrix | None = None
+
+    def _load(self) -> _Matrix:
+        stamp = tuple(self.db.execute("select count(*), coalesce(max(rowid), 0) from answers").fetchone())
+        if self._matrix is not None and self._matrix.stamp == stamp:
+            return self._matrix
+        rows = self.db.execute(
+            "select a.interview_id, a.idx, a.vector, i.platform, i.channel, c.name from answers a "
+            "join interviews i on i.id = a.interview_id left join candidates c on c.id = i.candidate_id "
+            "where a.vector is not null order by a.rowid"
+        ).fetchall()
+        vectors = np.zeros((len(rows), DIM), dtype=np.float32)
+        for n, r in enumerate(rows):
+            vectors[n] = np.frombuffer(r[2], dtype=np.float16)
+        self._matrix = _Matrix(
+            stamp, [(r[0], r[1]) for r in rows], [(r[3], r[4]) for r in rows], [r[5] for r in rows], vectors
+        )
+        return self._matrix
+
+    def semantic(
+        self, visible: Visible, query: np.ndarray, candidate: str | None, limit: int
+    ) -> list[tuple[tuple[str, int], float]]:
+        """The answers closest to the query embedding, with their cosines, among those the asker may see."""
+        m = self._load()
+        if not m.keys:
+            return []
+        mask = _visible_mask(m.places, visible)
+        if candidate is not None:
+            mask &= np.array([c == candidate for c in m.candidates], dtype=bool)
+        scores = np.where(mask, m.vectors @ query.astype(np.float32), -np.inf)
+        order = np.argsort(-scores)[:limit]
+        return [(m.keys[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
+
+    def lexical(
+        self, visible: Visible, question: str, candidate: str | None, limit: int
+    ) -> list[tuple[str, int]]:
+        """BM25 over the answers' tokens; any of the question's words may match (a question is prose)."""
+        from .interviews import access_clause
+
+        words = [t for t in dict.fromkeys(tokens(question, for_query=True)) if len(t) > 1 or t.isalnum()]
+        if not words:
+            return []
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        where, args = access_clause(visible)
+        if candidate is not None:
+            where, args = f"{where} and c.name = ?", [*args, candidate]
+        rows = self.db.execute(
+            f"select f.key from {FTS} f join interviews i on i.id = substr(f.key, 1, instr(f.key, ':') - 1) "
+            f"left join candidates c on c.id = i.candidate_id where {FTS} match ? and {where} "
+            f"order by bm25({FTS}) limit ?",
+            [expression, *args, limit],
+        ).fetchall()
+        return [(k.rsplit(":", 1)[0], int(k.rsplit(":", 1)[1])) for (k,) in rows]
+
+    def write(self, interview_id: str, answers: list[StoredAnswer]) -> None:
+        """Replace an interview's answers; no commit."""
+        write(self.db.conn, interview_id, answers)
+
+    def details(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """Text, sentences, candidate and place of the given answers."""
+        out: dict[tuple[str, int], dict[str, Any]] = {}
+        for interview_id, idx in keys:
+            row = self.db.execute(
+                "select a.start, a.question, a.text, a.sentences, c.name, i.source from answers a "
+                "join interviews i on i.id = a.interview_id left join candidates c on c.id = i.candidate_id "
+                "where a.interview_id = ? and a.idx = ?",
+                [interview_id, idx],
+            ).fetchone()
+            if row:
+                out[(interview_id, idx)] = {
+                    "start": row[0],
+                    "question": row[1],
+                    "text": row[2],
+                    "sentences": json.loads(row[3] or "[]"),
+                    "candidate": row[4] or row[5],
+                }
+        return out
+
+    def missing(self) -> list[str]:
+        """Interviews analysed before answers were stored (to embed with `interview-bot ask --reindex`)."""
+        rows = self.db.execute(
+            "select a.interview_id from analyses a where not exists "
+            "(select 1 from answers x where x.interview_id = a.interview_id)"
+        ).fetchall()
+        return [r[0] for r in rows]

@@ -1,0 +1,41 @@
+"""Candidates' consent to recording and analysis (PIPL: a recording is personal information processed on
+consent). One current record per candidate, keyed like the candidate history (candidates.id); every change
+also goes to the audit log, so the history of who recorded what stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from .schema import now, upsert
+
+STATES = ("granted", "refused", "withdrawn")
+
+
+class Consents:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def get(self, candidate_id: str | None) -> dict[str, Any] | None:
+        if not candidate_id:
+            return None
+        row = self.db.execute(
+            "select c.name, x.state, x.how, x.note, x.recorded_by, x.at from consents x "
+            "join candidates c on c.id = x.candidate_id where x.candidate_id = ?",
+            [candidate_id],
+        ).fetchone()
+        keys = ("candidate", "state", "how", "note", "recorded_by", "at")
+        return dict(zip(keys, row)) if row else None
+
+    def granted(self, candidate_id: str | None) -> bool:
+        record = self.get(candidate_id)
+        return bool(record and record["state"] == "granted")
+
+    def record(self, candidate_id: str, state: str, *, how: str, by: str, note: str | None) -> dict[str, Any]:
+        """The candidate's consent is now `state`; no commit (the caller's transaction)."""
+        if state not in STATES:
+            raise ValueError(f"consent state must be one of {', '.join(STATES)}")
+        row = {"candidate_id": candidate_id, "state": state, "how": how, "note": note, "recorded_by": by}
+        upsert(self.db.conn, "consents", {**row, "at": now()}, ("candidate_id",))
+        return self.get(candidate_id) or {}

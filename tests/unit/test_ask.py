@@ -1,0 +1,134 @@
+"""Answers across interviews (`ask`): candidates' own answers to a question, found by their words and by
+their meaning, quoted with time and link, grouped by candidate, never from a channel the asker is not in;
+with an LLM configured, a synthesis above them that cites only them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+from history import store_interview, store_round
+
+from bot import ask
+from bot.config import load_settings
+from bot.service import Service
+
+AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+BACKEND = {("slack", "C-BACKEND")}
+EN = [
+    ("interviewer", "How did you make the payment API safe to retry?"),
+    (
+        "candidate",
+        "I gave every request an idempotency key stored in Redis, so a duplicate returns the first result.",
+    ),
+    ("interviewer", "How do you bring new engineers up to speed?"),
+    (
+        "candidate",
+        "I pair with each new hire for their first two weeks and we review their first three changes together.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ask")
+    svc = Service(load_settings({"IB_DATA_DIR": str(tmp / "data"), "IB_DB": str(tmp / "ib.db")}))
+    svc.ids = {
+        "zh": store_round(svc, "1", at=AT, channel="C-BACKEND", answers=True),
+        "en": store_interview(
+            svc, lines=EN, candidate="Jane Doe", round_="1", at=AT, channel="C-BACKEND", answers=True
+        ),
+        "secret": store_interview(
+            svc,
+            lines=[
+                ("interviewer", "幂等怎么做？"),
+                ("candidate", "我们的幂等方案是数据库唯一索引，冲突就返回。"),
+            ],
+            candidate="王五",
+            round_="1",
+            at=AT,
+            channel="C-EXEC",
+            answers=True,
+        ),
+    }
+    yield svc
+    svc.db.close()
+
+
+def run(service, question, visible=None, **kw):
+    return asyncio.run(ask.answer(service, visible, question, **kw))
+
+
+def test_the_answer_keeps_its_contract_and_quotes_what_was_said(service):
+    result = run(service, "支付接口的幂等是怎么保证的？")
+    assert set(result) == {"question", "answers", "summary"} and result["summary"] is None
+    first = result["answers"][0]
+    assert set(first) == {"interview_id", "candidate", "quote", "start", "score", "url"}
+    assert first["candidate"] in ("张伟", "王五") and "幂等" in first["quote"]
+    assert first["url"].endswith(f"#t={first['start']}") and f"/r/{first['interview_id']}/" in first["url"]
+    scores = [a["score"] for a in result["answers"]]
+    assert all(s > 0 for s in scores)
+
+
+def test_a_paraphrase_without_the_words_finds_the_answer_by_meaning(service):
+    result = run(service, "Who has mentored junior developers?")
+    assert result["answers"][0]["candidate"] == "Jane Doe"
+    assert "pair with each new hire" in result["answers"][0]["quote"]
+
+
+def test_quotes_are_grouped_by_candidate(service):
+    result = run(service, "幂等 idempotency", limit=10)
+    names = [a["candidate"] for a in result["answers"]]
+    assert names == sorted(names, key=names.index)  # each candidate's quotes together
+    assert len(set(names)) >= 2
+
+
+def test_nobody_sees_answers_from_a_channel_they_are_not_in(service):
+    everyone = {a["interview_id"] for a in run(service, "数据库唯一索引")["answers"]}
+    assert service.ids["secret"] in everyone
+    mine = {a["interview_id"] for a in run(service, "数据库唯一索引", visible=BACKEND)["answers"]}
+    assert service.ids["secret"] not in mine
+    assert run(service, "数据库唯一索引", visible=set())["answers"] == []
+
+
+def test_one_candidate_only(service):
+    result = run(service, "幂等", candidate="张伟")
+    assert result["answers"] and {a["candidate"] for a in result["answers"]} == {"张伟"}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "问" * 301])
+def test_an_empty_or_overlong_question_is_refused_in_one_line(service, question):
+    with pytest.raises(ask.AskError) as err:
+        run(service, question)
+    assert "\n" not in str(err.value)
+
+
+def test_a_synthesis_keeps_only_sentences_that_cite_the_quotes():
+    quotes = [
+        ask.Quote("i1", "张伟", "请求号做幂等键", 36.0, 0.03, "u"),
+        ask.Quote("i2", "Jane", "key", 1.0, 0.02, "u"),
+    ]
+    said = "张伟用请求号做幂等键 [1]。Jane 也用了幂等键 [2]。两人都很资深。第三个人 [7] 也是。"
+    assert ask.summarise("谁做过幂等？", quotes, lambda system, user: said) == (
+        "张伟用请求号做幂等键 [1]。 Jane 也用了幂等键 [2]。"
+    )
+    assert ask.summarise("q", quotes, lambda system, user: "No sources here.") is None
+
+    def down(system, user):
+        raise RuntimeError("unreachable")
+
+    assert ask.summarise("q", quotes, down) is None
+
+
+def test_the_command_line_prints_json_and_refuses_an_empty_question(service, monkeypatch, capsys):
+    from handlers.cli import main
+
+    monkeypatch.setenv("IB_DB", str(service.settings.db_path))
+    monkeypatch.setenv("IB_DATA_DIR", str(service.settings.data_dir))
+    assert main(["ask", "Who", "mentored", "new", "hires?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["question"] == "Who mentored new hires?" and out["answers"][0]["candidate"] == "Jane Doe"
+    assert main(["ask"]) == 2
+    assert "ask needs a question" in capsys.readouterr().err
