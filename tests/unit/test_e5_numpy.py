@@ -126,3 +126,11 @@ def test_the_runtime_encoder_never_imports_torch():
     code = "import sys, bot.analysis.learned.e5_adapted, bot.analysis.embed; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_shipped_adapter_is_small_and_matches_its_pin():
+    from bot.analysis.learned.e5_adapted import DATA
+
+    assert (DATA / LORA.file).stat().st_size <= 5_000_000
+    arrays = load_adapter(LORA)
+    assert arrays and all(k.endswith((".A", ".B")) for k in arrays)

@@ -32,7 +32,7 @@ class Adapter:
 LORA = Adapter(
     "e5-lora",
     "e5_lora.npz",
-    "0000000000000000000000000000000000000000000000000000000000000000",
+    "e6356c4c08ffe5d4a3a66e62ac151c627d30ec397830a926f118757cbb8f4141",
     "e5-small-q4.bin",
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
