@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bot.analysis import corpus  # noqa: E402
 from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_missing  # noqa: E402
 from bot.analysis.embed import load_embedder  # noqa: E402
+from bot.analysis.learned.e5_adapted import LORA  # noqa: E402
 from bot.analysis.linear import LinearHeads, fit  # noqa: E402
 from bot.analysis.local import _pleasantry, quote  # noqa: E402
 from bot.analysis.mlp import MlpHeads, MlpOptions, fit_mlp  # noqa: E402
@@ -424,6 +425,8 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     meta.update(min_precision=MIN_PRECISION, vague_floor=VAGUE_FLOOR)
     meta["mlp"] = MLP.__dict__
     meta["train_files"] = [Path(f).name for f in files]
+    if recipe.embedder == LORA.name:  # the adapter the cached embeddings were made with (exported first)
+        meta["adapter_sha256"] = LORA.sha256
     meta["clause_rules"] = decision_rules([snippets[i] for i in sel], [coof[i] for i in sel], ct)
     meta["calibrated_on"] = len(sel)
     model.save(out, meta)

