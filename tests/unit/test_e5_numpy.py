@@ -37,7 +37,8 @@ def rebuilt():
 
 @pytest.fixture(scope="module")
 def texts():
-    return [*corpus_sentences(), "", "a", "  two   spaces  ", "Ｆｕｌｌ　width，😀", "<s> literal </s>"]
+    edge = ["", "a", "  two   spaces  ", "Ｆｕｌｌ　width，😀", "<s> literal </s>"]
+    return [*corpus_sentences(), *edge, "".join(corpus_sentences()[:150])]  # the last: over 512 tokens
 
 
 def engine_ids(texts: list[str], tmp: Path) -> list[list[int]] | None:
