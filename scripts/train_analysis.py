@@ -409,6 +409,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
             "mlp": MLP.__dict__,
             "recipe": recipe.__dict__,
             "calibrated_on": len(sel),
+            "adapter": LORA.sha256 if recipe.embedder == LORA.name else None,
         },
     )
     model = LocalModel(

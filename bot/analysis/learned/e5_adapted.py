@@ -32,7 +32,7 @@ class Adapter:
 LORA = Adapter(
     "e5-lora",
     "e5_lora.npz",
-    "e6356c4c08ffe5d4a3a66e62ac151c627d30ec397830a926f118757cbb8f4141",
+    "0d16a9cced56041d8f6aa40dac79582208a9e2e4433874d863ced3de1bee8561",
     "e5-small-q4.bin",
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
