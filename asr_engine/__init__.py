@@ -10,6 +10,8 @@ _EXPORTS = {
     "AudioInputError": ".errors",
     "EngineError": ".errors",
     "EngineConfig": ".config",
+    "QWEN3_CAPTURES": ".config",
+    "QWEN3_DECODES": ".config",
     "Engine": ".engine",
     "choose_engine": ".engine",
     "Segment": ".types",
@@ -19,6 +21,7 @@ _EXPORTS = {
     "BackendSpec": ".registry",
     "engine_names": ".registry",
     "register": ".registry",
+    "warm_at_start": ".registry",
 }
 __all__ = sorted(_EXPORTS)
 

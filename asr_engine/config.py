@@ -7,6 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# How the qwen3 engine decodes on transformers (backends/qwen3_static.py): a static KV cache with captured
+# steps, or transformers' own generate. None in EngineConfig: static on CUDA, dynamic on CPU.
+QWEN3_DECODES = ("static", "dynamic")
+# How a static decode's step runs: CUDA graphs, torch.compile(mode="reduce-overhead"), or eagerly.
+# None: graphs on CUDA, none on CPU.
+QWEN3_CAPTURES = ("graphs", "compile", "none")
+
 
 @dataclass
 class EngineConfig:
@@ -29,6 +36,9 @@ class EngineConfig:
     qwen3_gpu_memory: float | None = None  # vLLM's share of the card
     qwen3_max_batch: int | None = None  # chunks per model call
     qwen3_aligner_batch_size: int | None = None
+    qwen3_decode: str | None = None  # one of QWEN3_DECODES (None: static on CUDA, dynamic on CPU)
+    qwen3_capture: str | None = None  # one of QWEN3_CAPTURES (None: graphs on CUDA, none on CPU)
+    qwen3_static_kv_tokens: int | None = None  # a static decode's cache slots (None: 65,536)
     remote_urls: list[str] = field(default_factory=list)
     remote_model: str = "Qwen/Qwen3-ASR-0.6B"
     remote_api_key: str | None = None

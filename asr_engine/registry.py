@@ -24,6 +24,9 @@ class BackendSpec:
     # (can run here, why) for `auto`; None: never chosen automatically (remote needs URLs to be asked for)
     auto_check: Callable[[EngineConfig], tuple[bool, str]] | None = None
     auto_rank: int = 100  # lower is asked first
+    # whether loading also compiles or captures something a first request must not wait for: the service
+    # then loads the engine at start-up and /healthz says ready only once it has (see warm_at_start)
+    warm_at_start: Callable[[EngineConfig], bool] | None = None
 
 
 BACKENDS: dict[str, BackendSpec] = {}
@@ -64,6 +67,12 @@ def choose(config: EngineConfig) -> tuple[str, str]:
             return spec.name, "auto: " + "; ".join([*reasons, why])
         reasons.append(why)
     raise RuntimeError("no ASR backend can run automatically")  # whisper always can
+
+
+def warm_at_start(config: EngineConfig) -> bool:
+    """Whether the engine `config` chooses should be loaded and warmed up before serving."""
+    spec = spec_of(choose(config)[0])
+    return bool(spec.warm_at_start and spec.warm_at_start(config))
 
 
 def _load_builtin() -> None:

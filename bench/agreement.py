@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from analysis import Prediction, print_tally, score, tally  # noqa: E402
 
 from bot.analysis import corpus  # noqa: E402
-from bot.analysis.semantic import LocalModel  # noqa: E402
+from bot.analysis.learned import LocalModel  # noqa: E402
 
 
 def as_prediction(s: corpus.Snippet, with_allowed: bool) -> Prediction:
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--model", type=Path, default=None, help="the artefact to compare (default: the shipped one)"
     )
+    ap.add_argument("--no-model", action="store_true", help="people only (a held-out split read once)")
     args = ap.parse_args(argv)
     second = {s.id: s for s in corpus.load([args.second])}
     first = [s for s in corpus.load([args.first]) if s.id in second]
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     for with_allowed in (False, True):
         name = "second annotator, " + ("required + allowed" if with_allowed else "required only")
         print_tally(name, tally(first, lambda s, w=with_allowed: as_prediction(second[s.id], w)))
+    if args.no_model:
+        return 0
     model = LocalModel.load(args.model) if args.model else LocalModel.load()
     trained_on = set(model.meta.get("train_files", []))
     if args.first.name in trained_on:

@@ -27,12 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bot.analysis import analyze, competencies, corpus, transcript_from_text  # noqa: E402
+from bot.analysis import analyze, competencies, corpus, transcript_from_text, utterances_of  # noqa: E402
 from bot.analysis.corpus import overlaps  # noqa: E402
+from bot.analysis.detectors import QUALIFIER_CUES  # noqa: E402
+from bot.analysis.learned import ARTEFACT, LocalModel, Recipe, Unit, use_model  # noqa: E402
 from bot.analysis.learned.e5_adapted import LORA  # noqa: E402
-from bot.analysis.model import COMPETENCIES  # noqa: E402
-from bot.analysis.semantic import ARTEFACT, LocalModel, Recipe  # noqa: E402
-from bot.analysis.signals import QUALIFIER_CUES, clauses  # noqa: E402
+from bot.analysis.results import COMPETENCIES  # noqa: E402
+from bot.analysis.spans import clauses  # noqa: E402
 
 KEYS = COMPETENCIES  # the corpus labels the built-in competencies
 
@@ -61,9 +62,7 @@ def snippet_text(s: corpus.Snippet) -> str:
 def rules_only(s: corpus.Snippet) -> tuple[set[str], list[tuple[str, str]], list[str]]:
     """The pre-model analysis: regex cues, cue-word qualifiers, and the rules' vague-claim check."""
     transcript, roles = transcript_from_text(snippet_text(s))
-    from bot.analysis import _utterances
-
-    utts = _utterances(transcript, roles)
+    utts = utterances_of(transcript, roles)
     claims, _ = competencies.find_claims(utts, "zh" if s.lang != "en" else "en")
     quals = [
         (t, c.text)
@@ -83,7 +82,7 @@ class Memo:
     tables: dict[str, dict[str, object]] = {}
 
     def __init__(self, name: str) -> None:
-        from bot.analysis.embed import load_embedder
+        from bot.analysis.learned.embed import load_embedder
 
         self.name = name
         self.parts = [load_embedder(p) for p in name.split("+")]
@@ -105,9 +104,7 @@ class Memo:
 def predict(s: corpus.Snippet, model: LocalModel | None):
     if model is None:
         return rules_only(s)
-    import bot.analysis.semantic as semantic
-
-    semantic._model = model
+    use_model(model)
     transcript, roles = transcript_from_text(snippet_text(s))
     d = analyze(transcript, known_roles=roles).to_dict()
     got = {k for k, c in d["competencies"].items() if c["score"] is not None}
@@ -217,13 +214,11 @@ def installed_size_mb(dist: str) -> float:
 
 def cost_child(artefact: Path, eval_path: Path) -> None:
     """Run in a fresh process so that load time and RSS are this model's alone."""
-    import bot.analysis.semantic as semantic
-
     t0 = time.perf_counter()
     model = LocalModel.load(artefact)
-    model.score([semantic.Unit("", ["热身"])])
+    model.score([Unit("", ["热身"])])
     load_s = time.perf_counter() - t0
-    semantic._model = model
+    use_model(model)
     snippets = corpus.load([eval_path])
     n_utt, t0 = 0, time.perf_counter()
     for s in snippets[:60]:  # enough for a per-utterance figure

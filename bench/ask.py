@@ -76,13 +76,22 @@ def lines_of(interview: dict) -> str:
     )
 
 
-def snippet_of(interview: dict, answer_text: str) -> str | None:
-    head = answer_text.strip()[:24]
+def _bigrams(text: str) -> set[str]:
+    text = "".join(text.split()).lower()
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def snippet_of(interview: dict, quote: str) -> str | None:
+    """The snippet whose candidate turns the quote came from: the most shared character pairs (the quote
+    may carry a term correction, 秘等 -> 幂等, so exact containment is not enough)."""
+    want = _bigrams(quote)
+    best, best_share = None, 0.0
     for s in interview["snippets"]:
-        said = " ".join(" ".join(t["text"].split()) for t in s["turns"] if t["speaker"] == "candidate")
-        if head and head in said:
-            return s["id"]
-    return None
+        said = _bigrams(" ".join(t["text"] for t in s["turns"] if t["speaker"] == "candidate"))
+        share = len(want & said) / max(1, len(want))
+        if share > best_share:
+            best, best_share = s["id"], share
+    return best if best_share >= 0.6 else None
 
 
 def build(db: Path, interviews: list[dict]) -> tuple[object, dict[str, dict]]:
@@ -124,6 +133,14 @@ def build(db: Path, interviews: list[dict]) -> tuple[object, dict[str, dict]]:
     return service, by_id
 
 
+def _reopen(db: Path, interviews: list[dict]) -> tuple[object, dict[str, dict]]:
+    from bot.config import load_settings
+    from bot.service import Service
+
+    service = Service(load_settings({"IB_DB": str(db), "IB_DATA_DIR": str(db.parent / "data")}))
+    return service, {iv["id"]: iv for iv in interviews}
+
+
 def copy_up_to(db: Path, total: int) -> None:
     """Copies of the stored interviews (answers, embeddings, index rows) under new ids, up to `total`."""
     import sqlite3
@@ -158,10 +175,10 @@ def copy_up_to(db: Path, total: int) -> None:
     conn.close()
 
 
-def evaluate(service, by_id: dict[str, dict], questions: list[dict]) -> tuple[float, float, list[str]]:
+def evaluate(service, by_id: dict[str, dict], questions: list[dict]) -> tuple[float, float, float, list[str]]:
     from bot.ask import answer
 
-    recalls, rranks, misses = [], [], []
+    recalls, hits, rranks, misses = [], [], [], []
     for q in questions:
         relevant = set(q["relevant"])
         result = asyncio.run(answer(service, None, q["question"], limit=10))
@@ -171,11 +188,12 @@ def evaluate(service, by_id: dict[str, dict], questions: list[dict]) -> tuple[fl
             found.append(snippet_of(iv, a["quote"]) if iv else None)
         hits5 = len(relevant & set(found[:5]))
         recalls.append(hits5 / min(5, len(relevant)))
+        hits.append(1.0 if hits5 else 0.0)
         first = next((i for i, f in enumerate(found) if f in relevant), None)
         rranks.append(0.0 if first is None else 1.0 / (first + 1))
         if hits5 == 0:
             misses.append(q["question"])
-    return statistics.mean(recalls), statistics.mean(rranks), misses
+    return statistics.mean(recalls), statistics.mean(hits), statistics.mean(rranks), misses
 
 
 def main() -> None:
@@ -183,6 +201,7 @@ def main() -> None:
     p.add_argument("--seed", action="store_true", help="write bench/ask_data/interviews.jsonl and stop")
     p.add_argument("--questions", default=str(DATA / "questions.jsonl"))
     p.add_argument("--total", type=int, default=2000, help="interviews in the store for the latency figure")
+    p.add_argument("--db", help="keep the built store here and reuse it on the next run (the build is slow)")
     args = p.parse_args()
     if args.seed:
         DATA.mkdir(exist_ok=True)
@@ -201,9 +220,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "ask.db"
         started = time.perf_counter()
-        service, by_id = build(db, interviews)
+        if args.db and Path(args.db).exists():
+            import shutil
+
+            shutil.copy(args.db, db)
+            service, by_id = _reopen(db, interviews)
+        else:
+            service, by_id = build(db, interviews)
+            if args.db:
+                import shutil
+
+                shutil.copy(db, args.db)
         build_s = time.perf_counter() - started
-        recall, mrr, misses = evaluate(service, by_id, questions)
+        recall, hit, mrr, misses = evaluate(service, by_id, questions)
         size = os.path.getsize(db)
         answers = service.db.blocking(lambda s: s.db.execute("select count(*) from answers").fetchone()[0])
         copy_up_to(db, args.total)
@@ -214,7 +243,7 @@ def main() -> None:
             latencies.append(time.perf_counter() - t)
         service.db.close()
     print(f"questions: {len(questions)} over {len(interviews)} interviews ({answers} answers)")
-    print(f"recall@5: {recall:.3f}   MRR: {mrr:.3f}")
+    print(f"recall@5: {recall:.3f}   hit@5 (a relevant answer in the top 5): {hit:.3f}   MRR: {mrr:.3f}")
     print(
         f"latency over {args.total} interviews: median {statistics.median(latencies) * 1000:.0f} ms, "
         f"max {max(latencies) * 1000:.0f} ms"

@@ -103,11 +103,14 @@ def workload_main(args: argparse.Namespace) -> None:
         if args.fixed_tokens is None:
             args.fixed_tokens = 100
     total = args.total_s if args.total_s else workload.TOTAL_S
-    recs = workload.build(cache / f"workload-{args.recordings}x{int(total)}", args.recordings, total)
+    name = f"workload-{args.recordings}x{int(total)}" + ("-npy" if args.clips else "")
+    recs = workload.build(cache / name, args.recordings, total, clips=args.clips)
     asr_workload.run(args, recs, cache / "data")
 
 
 def main() -> None:
+    from asr_engine.config import QWEN3_CAPTURES, QWEN3_DECODES
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engine", default="whisper", choices=["whisper", "qwen3", "remote"])
     ap.add_argument("--durations", type=float, nargs="+", default=[60, 600])
@@ -120,6 +123,9 @@ def main() -> None:
     ap.add_argument("--total-s", type=float, help="workload length in seconds (default 3 h 42 min)")
     ap.add_argument("--fixed-tokens", type=int, help="decode exactly this many tokens per chunk")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "ib-bench"))
+    ap.add_argument("--clips", type=Path, nargs="+", help=".npy sources for a machine without PyAV")
+    ap.add_argument("--decode", choices=QWEN3_DECODES, help="qwen3 on transformers (default: static on CUDA)")
+    ap.add_argument("--capture", choices=QWEN3_CAPTURES, help="how a static decode's steps run")
     args = ap.parse_args()
     if args.workload:
         workload_main(args)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.workload import GpuMemory, Recording, card_name
+from bench.workload import GpuMemory, Recording, card_name, transcribe
 
 
 def set_generation(model: Any, tokens: int | None, fixed: bool) -> None:
@@ -98,7 +98,7 @@ def run_level(config: Any, backend: Any, recs: list[Recording], n: int) -> dict[
     def one(rec: Recording):
         if not hasattr(local, "engine"):
             local.engine = Engine(config, backend=batching)
-        return local.engine.transcribe(rec.path, language="zh")
+        return transcribe(local.engine, rec)
 
     stats = getattr(backend, "stats", None)
     before = stats.snapshot() if stats else {}
@@ -137,6 +137,8 @@ def load(args: Any, data_dir: Path) -> tuple[Any, Any, str]:
         qwen3_model=args.qwen3_model,
         qwen3_aligner=args.qwen3_aligner,
         qwen3_batch_size=max(args.concurrency),
+        qwen3_decode=getattr(args, "decode", None),
+        qwen3_capture=getattr(args, "capture", None),
     )
     t0 = time.perf_counter()
     backend, reason = load_backend(config)
@@ -145,7 +147,8 @@ def load(args: Any, data_dir: Path) -> tuple[Any, Any, str]:
         from asr_engine.backends.qwen3 import qwen3_runtime
 
         runtime, why = qwen3_runtime(config)
-        line += f", runtime {runtime} ({why}), aligner {'yes' if backend.has_aligner else 'no'}"
+        line += f", runtime {runtime} ({why}), decode {getattr(backend, 'decode', '-')}"
+        line += f", aligner {'yes' if backend.has_aligner else 'no'}"
         if args.fixed_tokens:
             set_generation(backend.model, args.fixed_tokens, fixed=True)
     return config, backend, f"{line}; loaded in {time.perf_counter() - t0:.1f} s on {card_name()}"
@@ -179,7 +182,7 @@ def run(args: Any, recs: list[Recording], data_dir: Path) -> None:
     warm = Recording(recs[0].path, recs[0].seconds)
     from asr_engine import Engine
 
-    Engine(config, backend=backend).transcribe(warm.path, language="zh")  # warm-up, off the clock
+    transcribe(Engine(config, backend=backend), warm)  # warm-up, off the clock
     rows, ttft = [], {}
     for n in args.concurrency:
         rows.append(run_level(config, backend, recs, n))

@@ -32,7 +32,11 @@ class _Absent:
 
 models = types.SimpleNamespace(Whisper=_Absent, WhisperGenerationResult=_Absent)
 StorageView = _Absent'
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+if command -v nvidia-smi > /dev/null; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+else
+  echo "no nvidia-smi: a CPU rehearsal" | tee "$OUT/gpu.txt"
+fi
 python3 -c "import torch, transformers as t; print('torch', torch.__version__, 'transformers', t.__version__)"
 export MODEL=/tmp/ib-qwen3-$SIZE
 [ -f "$MODEL/config.json" ] || python3 bench/qwen3_checkpoint.py "$MODEL" --size "$SIZE" --untied

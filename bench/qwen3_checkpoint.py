@@ -205,11 +205,18 @@ def model_config(size: str, aligner: bool, ids: dict[str, int] | None = None, vo
 
 
 def build_checkpoint(
-    out: str | Path, size: str = "tiny", *, aligner: bool = False, seed: int = 0, untied: bool = False
+    out: str | Path,
+    size: str = "tiny",
+    *,
+    aligner: bool = False,
+    seed: int = 0,
+    untied: bool = False,
+    layers: int | None = None,
 ) -> Path:
     """Write a random checkpoint folder to `out` and return it. `untied` gives a full-size ASR model its
     own LM head: the same compute, 155 M more parameters, and a random model that does not just echo its
-    prompt (the benchmarks want text to align and analyse)."""
+    prompt (the benchmarks want text to align and analyse). `layers`: that many decoder layers instead
+    (a test of per-layer cache handling needs more than the tiny model's one)."""
     import torch
     from qwen_asr.core.transformers_backend import Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor
     from transformers import WhisperFeatureExtractor
@@ -220,6 +227,8 @@ def build_checkpoint(
     tok = build_tokenizer(out, pad_to=full)
     ids = {t: tok.convert_tokens_to_ids(t) for t in SPECIAL}
     config = model_config(size, aligner, ids, vocab=len(tok))
+    if layers:
+        config.thinker_config.text_config.num_hidden_layers = layers
     if untied:
         config.thinker_config.text_config.tie_word_embeddings = False
         config.tie_word_embeddings = False

@@ -31,10 +31,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_analysis as ta  # noqa: E402
 
-import bot.analysis.semantic as semantic  # noqa: E402
 from bench.analysis import prf, score, snippet_text  # noqa: E402
 from bot.analysis import analyze, corpus, transcript_from_text  # noqa: E402
-from bot.analysis.semantic import LocalModel  # noqa: E402
+from bot.analysis.learned import LocalModel, use_model  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.storage.schema import now, upsert  # noqa: E402
 
@@ -63,7 +62,7 @@ def simulate(
     """Analyse each snippet with `model`, store it as an interview, record the verdicts, export them.
     missed_answers: a missed verdict cites the candidate's answer (what a control that asked "where?"
     would give; the shipped controls cite none)."""
-    semantic._model = model
+    use_model(model)
     store, answers = Store(db_path), {}
     try:
         for s in snippets:

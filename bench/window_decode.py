@@ -51,7 +51,7 @@ def main() -> None:
     backend, model = engine.backend, getattr(engine.backend, "model", None)
     samples = load_audio(args.audio).samples
     options = DecodeOptions(language="zh")
-    print(f"engine {engine.name} ({engine.reason})", flush=True)
+    print(f"engine {engine.name} ({engine.reason}), decode {getattr(backend, 'decode', '-')}", flush=True)
     for tokens in args.tokens:
         if model is not None and hasattr(model, "max_new_tokens"):
             model.max_new_tokens = tokens

@@ -58,18 +58,34 @@ def _perturb(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out + noise, -1, 1)
 
 
-def build(folder: Path, n: int = RECORDINGS, total_s: float = TOTAL_S, seed: int = 17) -> list[Recording]:
-    """Write the workload as 16 kHz FLAC files into `folder` (reused if already there)."""
-    from audiotools import write_audio
-
-    from asr_engine.audio import decode
-
+def build(
+    folder: Path,
+    n: int = RECORDINGS,
+    total_s: float = TOTAL_S,
+    seed: int = 17,
+    clips: list[Path] | None = None,
+) -> list[Recording]:
+    """Write the workload as 16 kHz FLAC files into `folder` (reused if already there). With `clips`
+    (.npy files of 16 kHz samples, e.g. from `bench/live.py --save-samples`) the sources are those and
+    the recordings are .npy files: a machine without PyAV (the lent GPU) can build and read them."""
     folder.mkdir(parents=True, exist_ok=True)
-    clips = [decode(p).samples for p in SOURCES]
+    if clips:
+        sources = [np.load(p).astype(np.float32) for p in clips]
+        write, suffix = (lambda path, samples: np.save(path, samples.astype(np.float32))), "npy"
+    else:
+        from audiotools import write_audio
+
+        from asr_engine.audio import decode
+
+        sources, write, suffix = [decode(p).samples for p in SOURCES], write_audio, "flac"
+    return _write_recordings(folder, n, total_s, seed, sources, write, suffix)
+
+
+def _write_recordings(folder, n, total_s, seed, clips, write, suffix) -> list[Recording]:
     rng = np.random.default_rng(seed)
     out = []
     for i, seconds in enumerate(durations(n, total_s)):
-        path = folder / f"interview_{i:02d}_{int(seconds)}s.flac"
+        path = folder / f"interview_{i:02d}_{int(seconds)}s.{suffix}"
         if not path.exists():
             parts, length = [], 0
             while length < seconds * SR:
@@ -77,9 +93,19 @@ def build(folder: Path, n: int = RECORDINGS, total_s: float = TOTAL_S, seed: int
                 gap = np.zeros(int(rng.uniform(0.3, 1.5) * SR), np.float32)
                 parts += [clip, gap]
                 length += len(clip) + len(gap)
-            write_audio(path, np.concatenate(parts)[: int(seconds * SR)])
+            write(path, np.concatenate(parts)[: int(seconds * SR)])
         out.append(Recording(path, seconds))
     return out
+
+
+def transcribe(engine, rec: Recording, language: str = "zh"):
+    """A workload recording through `engine`; a .npy one as samples (no container to decode)."""
+    if rec.path.suffix == ".npy":
+        from asr_engine.audio import DecodedAudio
+
+        audio = DecodedAudio(np.load(rec.path).astype(np.float32), 1, None, "npy")
+        return engine.transcribe_audio(audio, language=language)
+    return engine.transcribe(rec.path, language=language)
 
 
 class GpuMemory:

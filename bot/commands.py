@@ -36,6 +36,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "ask": ("ask", "提问"),
     "consent": ("consent", "同意"),
     "notice": ("notice", "告知"),
+    "coach": ("coach", "复盘"),
     "list": ("list", "ls", "列表"),
     "search": ("search", "find", "搜索"),
     "candidate": ("candidate", "候选人"),
@@ -69,6 +70,7 @@ class Reply:
     language: str = "zh"
     panorama: dict[str, Any] | None = None  # a candidate panorama to render
     digest: dict[str, Any] | None = None  # a digest preview to render
+    personal: bool = False  # for the asker alone (their own figures, quotes from all their channels)
 
 
 def parse(text: str, language_setting: str = "auto") -> Command:
@@ -241,7 +243,7 @@ async def _ask(cmd: Command, ctx: Context) -> Reply:
             shown = a["candidate"]
             lines.append(f"{shown or '?'}:")
         lines.append(f"    “{a['quote']}” [{stamp(a['start'])}] {a['url']}")
-    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang)
+    return Reply(result["question"], lines or [say("no_answers", lang)], language=lang, personal=True)
 
 
 CONSENT_WORDS = {
@@ -265,8 +267,10 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     name, state, note = cmd.args[0], CONSENT_WORDS[cmd.args[1].lower()], " ".join(cmd.args[2:]) or None
     visible = await ctx.visible()
     seen = await ctx.service.db.run(lambda s: _sees_candidate(s, name, visible))
-    if not seen:
+    if seen is None:
         return Reply(say("no_candidate", lang, name), language=lang)
+    if not seen:  # some of the person's interviews are in channels the caller is not in
+        return Reply(say("consent_not_all", lang, name), language=lang)
     try:
         outcome = await ctx.service.consent.record(name, state, how=ctx.platform, actor=ctx.actor, note=note)
     except ConsentError as exc:
@@ -280,18 +284,20 @@ async def _consent(cmd: Command, ctx: Context) -> Reply:
     return Reply(say("consent_title", lang), lines, language=lang)
 
 
-def _sees_candidate(store, name: str, visible) -> bool:
-    """Whether the asker may act for this candidate: an admin, or a member of a channel one of the
-    candidate's interviews came from."""
+def _sees_candidate(store, name: str, visible) -> bool | None:
+    """Whether the asker may act for this candidate (consent acts on all of the person's interviews): an
+    admin, or a member of every channel they came from. None: the asker sees none of them (or no such
+    candidate), so nothing is said about the person."""
     found = store.candidates.find(name)
     if found is None:
-        return False
+        return None
     if visible is None:
         return True
     rows = store.db.execute(
         "select platform, channel from interviews where candidate_id = ?", [found["id"]]
     ).fetchall()
-    return any((p, c) in visible for p, c in rows)
+    seen = [(p, c) in visible for p, c in rows]
+    return None if not any(seen) else all(seen)
 
 
 async def _notice(cmd: Command, ctx: Context) -> Reply:
@@ -301,6 +307,36 @@ async def _notice(cmd: Command, ctx: Context) -> Reply:
     text = notice(cmd.language, s.retention_audio_days, s.retention_text_days)
     title, *lines = text.splitlines()
     return Reply(title, lines, public=True, language=cmd.language)
+
+
+async def _coach(cmd: Command, ctx: Context) -> Reply:
+    """The caller's own interviewing over the last 30 days against the team's median (interviews the
+    caller may see); only to the caller."""
+    from . import coaching
+
+    visible = await ctx.visible()
+    rows = await ctx.service.db.run(lambda s: _coaching_rows(s, ctx.platform, visible))
+    t = coaching.trend(rows, ctx.user)
+    await ctx.audit("coach", None)
+    lines = coaching.trend_lines(t, cmd.language)
+    return Reply(say("coach_title", cmd.language), lines, language=cmd.language, personal=True)
+
+
+def _coaching_rows(store, platform: str, visible) -> list[dict[str, Any]]:
+    import json
+
+    from .storage import access_clause
+
+    where, args = access_clause(visible)
+    sql = (
+        "select i.uploader, i.created_at, a.body from interviews i join analyses a on a.interview_id = i.id "
+        f"where i.platform = ? and {where}"
+    )
+    rows = store.db.execute(sql, [platform, *args]).fetchall()
+    return [
+        {"uploader": u, "created_at": c, "interviewer": json.loads(b).get("interviewer") or {}}
+        for u, c, b in rows
+    ]
 
 
 def _row_line(r: InterviewRow) -> str:
@@ -622,6 +658,7 @@ HANDLERS: dict[str, Handler] = {
     "ask": _ask,
     "consent": _consent,
     "notice": _notice,
+    "coach": _coach,
     "list": _list,
     "search": _search,
     "candidate": _candidate,

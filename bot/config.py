@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from asr_engine import EngineConfig, engine_names
+from asr_engine import QWEN3_CAPTURES, QWEN3_DECODES, EngineConfig, engine_names
+
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions, parse_jurisdictions
 
 
 class ConfigError(ValueError):
@@ -73,6 +75,62 @@ class JobPolicy:
     backoff_s: float = 5.0
 
 
+ATS_TARGETS: tuple[str, ...] = ("feishu-hire", "greenhouse", "lever")  # handlers/ats/ has one module each
+_ATS_KEYS: dict[str, tuple[str, ...]] = {
+    "feishu-hire": ("FEISHU_APP_ID", "FEISHU_APP_SECRET"),
+    "greenhouse": ("IB_GREENHOUSE_CLIENT_ID", "IB_GREENHOUSE_CLIENT_SECRET", "IB_GREENHOUSE_USER_ID"),
+    "lever": ("IB_LEVER_API_KEY", "IB_LEVER_USER_ID"),
+}
+_ATS_URLS: dict[str, str] = {  # base URLs include the version path
+    "IB_GREENHOUSE_URL": "https://harvest.greenhouse.io/v3",
+    "IB_GREENHOUSE_TOKEN_URL": "https://auth.greenhouse.io/token",
+    "IB_LEVER_URL": "https://api.lever.co/v1",
+    "FEISHU_DOMAIN": "https://open.feishu.cn",
+}
+
+
+@dataclass(frozen=True)
+class AtsSettings:
+    """Where scorecard drafts go (bot.ats): the default target, and each ATS's credentials and base URL
+    as read from the environment (`values`, keyed by variable name)."""
+
+    default: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 20.0
+
+    def missing(self, target: str) -> list[str]:
+        """The variables still to set before `target` can be used."""
+        return [k for k in _ATS_KEYS[target] if not self.values.get(k)]
+
+    def configured(self) -> list[str]:
+        return [t for t in ATS_TARGETS if not self.missing(t)]
+
+    def target(self) -> str | None:
+        """Where a "Send to ATS" click goes: IB_ATS (None: reports show no such control). Never guessed
+        from credentials: a Feishu app's credentials are also Feishu Hire's, used or not."""
+        return self.default
+
+    def get(self, key: str) -> str:
+        return self.values.get(key) or _ATS_URLS.get(key, "")
+
+
+def ats_settings(src: ConfigSource) -> AtsSettings:
+    """IB_ATS and the credentials of each ATS, checked at start-up: an unknown target, a default target
+    without its credentials, or a base URL that is not http(s) is one line naming the variable."""
+    default = (src.text("IB_ATS") or "").strip().lower() or None
+    if default and default not in ATS_TARGETS:
+        raise ConfigError(f"IB_ATS must be one of {', '.join(ATS_TARGETS)}, got {default!r}")
+    keys = {k for ks in _ATS_KEYS.values() for k in ks} | set(_ATS_URLS)
+    values = {k: str(src.get(k)).strip() for k in keys if src.get(k) not in (None, "")}
+    for key in _ATS_URLS:
+        if key in values and not values[key].startswith(("http://", "https://")):
+            raise ConfigError(f"{key} must be an http(s) URL, got {values[key]!r}")
+    settings = AtsSettings(default, values, src.number("IB_ATS_TIMEOUT_S", 20.0))
+    if default and settings.missing(default):
+        raise ConfigError(f"IB_ATS={default} needs {', '.join(settings.missing(default))}")
+    return settings
+
+
 @dataclass
 class Settings:
     db_path: Path
@@ -102,8 +160,14 @@ class Settings:
     report_claim_stale_s: float = 120.0  # a report claim without a message this old is taken over
     health_stale_s: float = 120.0  # /healthz answers 503 when the worker has not ticked for this long
     live_max_sessions: int = 2  # concurrent /v1/live streams; more are refused with an error frame
+    compliance_channel: tuple[str, str] | None = (
+        None  # IB_COMPLIANCE_CHANNEL platform:channel, flagged questions
+    )
     require_consent: bool = False  # IB_REQUIRE_CONSENT: a recording waits (held) for the candidate's consent
     consent_wait_days: float = 30.0  # a held recording without consent is deleted after this long
+    ats: AtsSettings = field(default_factory=AtsSettings)  # scorecard drafts (bot.ats, handlers/ats)
+    # whose law the interviewer-question flags cite (IB_JURISDICTIONS: cn, us); see docs/interviewer.md
+    jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS
 
     @property
     def max_upload_bytes(self) -> int:
@@ -135,12 +199,25 @@ def engine_config(src: ConfigSource, data_dir: Path) -> EngineConfig:
         qwen3_gpu_memory=src.optional_number("IB_QWEN3_GPU_MEMORY"),
         qwen3_max_batch=_optional_int(src, "IB_QWEN3_MAX_BATCH"),
         qwen3_aligner_batch_size=_optional_int(src, "IB_QWEN3_ALIGNER_BATCH"),
+        qwen3_decode=_choice(src, "IB_QWEN3_DECODE", QWEN3_DECODES),
+        qwen3_capture=_choice(src, "IB_QWEN3_CAPTURE", QWEN3_CAPTURES),
+        qwen3_static_kv_tokens=_optional_int(src, "IB_QWEN3_STATIC_KV_TOKENS"),
         remote_urls=src.listing("IB_REMOTE_ASR_URLS"),
         remote_model=str(src.get("IB_REMOTE_ASR_MODEL", "Qwen/Qwen3-ASR-0.6B")),
         remote_api_key=src.text("IB_REMOTE_ASR_KEY"),
         max_duration_s=src.number("IB_MAX_AUDIO_SECONDS", 4 * 3600.0),
         max_bytes=int(src.number("IB_MAX_UPLOAD_BYTES", 1024**3, int)),
     )
+
+
+def _choice(src: ConfigSource, key: str, allowed: tuple[str, ...]) -> str | None:
+    """One of `allowed` (case-insensitive), or None when unset."""
+    raw = src.text(key)
+    if raw is None or raw.strip() == "":
+        return None
+    if raw.strip().lower() not in allowed:
+        raise ConfigError(f"{key} must be {' or '.join(allowed)}, got {raw!r}")
+    return raw.strip().lower()
 
 
 def _optional_int(src: ConfigSource, key: str) -> int | None:
@@ -188,9 +265,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_busy_s=src.number("IB_DB_BUSY_S", 30.0),
         health_stale_s=src.number("IB_HEALTH_STALE_S", 120.0),
         report_claim_stale_s=src.number("IB_REPORT_CLAIM_STALE_S", 120.0),
+        compliance_channel=_place(src.text("IB_COMPLIANCE_CHANNEL"), "IB_COMPLIANCE_CHANNEL"),
         require_consent=src.flag("IB_REQUIRE_CONSENT"),
         consent_wait_days=_positive(src.number("IB_CONSENT_WAIT_DAYS", 30.0), "IB_CONSENT_WAIT_DAYS"),
+        ats=ats_settings(src),
+        jurisdictions=_jurisdictions(src),
     )
+
+
+def _jurisdictions(src: ConfigSource) -> Jurisdictions:
+    raw = src.get("IB_JURISDICTIONS")
+    try:
+        return parse_jurisdictions(",".join(raw) if isinstance(raw, list) else raw)
+    except ValueError as exc:
+        raise ConfigError(f"IB_JURISDICTIONS: {exc}") from None
 
 
 def _analyst(src: ConfigSource) -> Any:
@@ -205,6 +293,16 @@ def _analyst(src: ConfigSource) -> Any:
         return analyst_from_env(values)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _place(value: str | None, key: str) -> tuple[str, str] | None:
+    """`slack:C0123` or `feishu:oc_abc` -> (platform, channel)."""
+    if not value:
+        return None
+    platform, _, channel = value.strip().partition(":")
+    if platform not in ("slack", "feishu") or not channel:
+        raise ConfigError(f"{key} must be PLATFORM:CHANNEL, e.g. slack:C0123 or feishu:oc_abc")
+    return platform, channel
 
 
 def _positive(value: float, key: str) -> float:

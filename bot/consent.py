@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import Progress
 from .storage.consent import STATES
-from .storage.schema import tables_with_column
+from .storage.schema import now, tables_with_column
 
 if TYPE_CHECKING:
     from .service import Service
@@ -125,18 +125,16 @@ class ConsentDesk:
                 outcome.erased.append(interview_id)
         kept: dict[str, int] = {}
         for post in posts:
-            retract = self.retractors.get(post["platform"])
-            deleted = False
-            if retract is not None and post.get("message_id"):
-                try:
-                    deleted = await retract(post["channel"], post.get("thread"), post["message_id"])
-                except Exception as exc:
-                    log.warning("could not delete a %s message: %s", post["platform"], exc)
-            outcome.messages_deleted += deleted
-            if not deleted:
-                kept[post["platform"]] = kept.get(post["platform"], 0) + 1
+            if not post.get("message_id"):
+                continue
+            if await self.retract(post["platform"], post["channel"], post.get("thread"), post["message_id"]):
+                outcome.messages_deleted += 1
+                continue
+            kept[post["platform"]] = kept.get(post["platform"], 0) + 1
+            await self.service.db.run(lambda s, p=post: _owe_retraction(s, p))
         outcome.not_erased += [
-            f"{n} message(s) on {platform} the bot could not delete" for platform, n in kept.items()
+            f"{n} message(s) on {platform} not deleted yet: the service retries them on its next sweep"
+            for platform, n in kept.items()
         ]
         if ats_notes:
             outcome.not_erased.append(
@@ -146,10 +144,52 @@ class ConsentDesk:
         detail = {"reason": why, "interviews": len(outcome.erased), "messages": outcome.messages_deleted}
         await self.service.db.audit(actor, "erase-candidate", None, detail)
 
+    async def retract(self, platform: str, channel: str, thread: str | None, message_id: str) -> bool:
+        """Delete one of the bot's messages through its platform (registered by the running chat app)."""
+        retract = self.retractors.get(platform)
+        if retract is None:
+            return False
+        try:
+            return bool(await retract(channel, thread, message_id))
+        except Exception as exc:  # a platform refusing is retried later, never fatal
+            log.warning("could not delete a %s message: %s", platform, exc)
+            return False
+
+    async def retract_owed(self, platform: str) -> int:
+        """The platform's messages an earlier erasure could not delete: tried again; how many went."""
+        owed = await self.service.db.run(
+            lambda s: [
+                dict(r) for r in s.db.query("select * from retractions where platform = ?", [platform])
+            ]
+        )
+        done = 0
+        for row in owed:
+            if await self.retract(platform, row["channel"], row["thread"], row["message_id"]):
+                done += 1
+                await self.service.db.run(lambda s, r=row: _paid(s, r))
+        return done
+
     async def export(self, name: str, dest: Path) -> Path:
         """Everything held about the person (JSON) plus their recordings, in one zip at `dest`."""
         data, audio = await self.service.db.run(lambda store: _collect(store, name))
         return await asyncio.to_thread(_write_zip, dest, data, audio)
+
+
+def _owe_retraction(store, post: dict[str, Any]) -> None:
+    with store.db.conn:
+        store.db.conn.execute(
+            "insert or ignore into retractions (platform, channel, thread, message_id, at) "
+            "values (?, ?, ?, ?, ?)",
+            [post["platform"], post["channel"], post.get("thread"), post["message_id"], now()],
+        )
+
+
+def _paid(store, row: dict[str, Any]) -> None:
+    with store.db.conn:
+        store.db.conn.execute(
+            "delete from retractions where platform = ? and channel = ? and message_id = ?",
+            [row["platform"], row["channel"], row["message_id"]],
+        )
 
 
 def _ats_notes(store, ids: list[str]) -> int:

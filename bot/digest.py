@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import panorama
 from .analysis.profiles import ProfileError, load_profile
-from .analysis.summary import competency_name, without_evidence
+from .analysis.summary import competency_name, summary_items
 from .liveness import supervise
 from .storage import Store, Visible, now
 from .texts import DIGEST, localize
@@ -233,9 +233,10 @@ def _profile_title(name: str | None) -> str:
     return profile.title or profile.name
 
 
-def _first_doubt(lines: list[str]) -> str | None:
-    """A doubt about something said beats a note that a competency had no evidence."""
-    return next((line for line in lines if not without_evidence(line)), lines[0] if lines else None)
+def _first(items: list[dict[str, Any]], *kinds: str) -> str | None:
+    """The first item of the first kind that has one: a doubt about something said beats a note that a
+    competency had no evidence."""
+    return next((i["text"] for kind in kinds for i in items if i["kind"] == kind), None)
 
 
 def build(
@@ -289,7 +290,7 @@ def agreement_line(counts: dict[str, dict[str, int]], language: str) -> str | No
 
 def _item(r: dict[str, Any], idx: int, language: str, report_url: Callable[[str], str]) -> Item:
     a = json.loads(r["body"])
-    summary = a.get("summary") or {}
+    items = summary_items(a)
     return Item(
         interview_id=r["id"],
         candidate=r["candidate"] or r["source"],
@@ -297,8 +298,8 @@ def _item(r: dict[str, Any], idx: int, language: str, report_url: Callable[[str]
         profile=_profile_title(r["profile"]),
         score=a["overall"]["score"],
         recommendation=a["overall"]["recommendation"],
-        strength=(summary.get("strengths") or [None])[0],
-        to_verify=_first_doubt(summary.get("to_verify") or []),
+        strength=_first(items, "strength"),
+        to_verify=_first(items, "to_verify", "no_evidence"),
         report_url=report_url(r["id"]),
     )
 

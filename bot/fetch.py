@@ -116,7 +116,7 @@ class _CheckingResolver(AbstractResolver):
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=socket.AF_UNSPEC)
-        except socket.gaierror:
+        except (socket.gaierror, UnicodeError):  # UnicodeError: a name IDNA cannot encode
             raise FetchError(f"cannot resolve host {host!r}") from None
         results: list[ResolveResult] = []
         for fam, _type, proto, _canon, sockaddr in infos:
@@ -144,10 +144,14 @@ class _CheckingResolver(AbstractResolver):
 
 
 def check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # .port raises for a port out of range
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise FetchError(f"the URL is malformed: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs can be fetched, not {parts.scheme or 'a bare path'}")
-    if not parts.hostname:
+    if not host:
         raise FetchError("the URL has no host")
 
 
@@ -180,6 +184,8 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, policy:
             raise FetchError(f"cannot connect to {urlsplit(url).hostname}: {exc.strerror or exc}") from None
         except FetchError:
             raise
+        except ValueError as exc:  # yarl and IDNA refuse what urlsplit let through (UnicodeError too)
+            raise FetchError(f"the URL is malformed ({type(exc).__name__})") from None
         if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
             url = str(resp.url.join(aiohttp.client.URL(resp.headers["Location"])))
             resp.release()

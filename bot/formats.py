@@ -1,17 +1,13 @@
 """The output formats, by name: a report, a digest or a panorama as Markdown, an HTML page, Slack Block
-Kit, a Feishu card or JSON. A format is one record plus its templates in report_templates/; rendering
-itself is bot/render.py. This module stays light: the command line reads the names for its --help."""
+Kit, a Feishu card or JSON. A format is one record: its templates in report_templates/, or the module that
+builds its payload as data (Slack Block Kit, bot/render_slack.py); rendering itself is bot/render.py. This
+module stays light (the command line reads the names for its --help): a builder is named, not imported."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-SLACK_MAX_BLOCKS = 50
-SLACK_MAX_SECTION = 3000
-SLACK_MAX_TOTAL = 12000  # Slack rejects long block messages somewhere above ~13k characters
 
 
 @dataclass
@@ -23,49 +19,27 @@ class ReportContext:
     controls: bool = False  # verdict controls on each competency (a report posted in its thread)
     tally: dict[str, dict[str, int]] | None = None  # {competency: {verdict: count}} shown under each
     verdict_url: str | None = None  # the HTML page's verdict endpoint (relative): its controls post there
-
-
-def fit_slack_blocks(blocks: list[dict[str, Any]], ctx: ReportContext) -> list[dict[str, Any]]:
-    """Stay inside Slack's limits: section text, block count, total size; the full report is linked."""
-    for b in blocks:
-        text = b.get("text")
-        if isinstance(text, dict) and len(text.get("text", "")) > SLACK_MAX_SECTION:
-            text["text"] = text["text"][: SLACK_MAX_SECTION - 1] + "…"
-        for el in b.get("elements", []):
-            if isinstance(el, dict) and len(el.get("text", "")) > SLACK_MAX_SECTION:
-                el["text"] = el["text"][: SLACK_MAX_SECTION - 1] + "…"
-    footer = blocks[-1:] if ctx.report_url else []
-    body = blocks[: len(blocks) - len(footer)]
-    while body and (
-        len(body) + len(footer) > SLACK_MAX_BLOCKS
-        or len(json.dumps(body + footer, ensure_ascii=False)) > SLACK_MAX_TOTAL
-    ):
-        body.pop()
-    return body + footer
+    ats: str | None = None  # the ATS a "Send to ATS" control sends to (chat reports); None: no control
+    ats_url: str | None = None  # the HTML page's send-to-ATS endpoint (relative)
 
 
 def _as_json(text: str) -> str:
     return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
 
 
-def _slack_payload(text: str, ctx: ReportContext | None) -> str:
-    payload = json.loads(text)
-    payload["blocks"] = (
-        fit_slack_blocks(payload["blocks"], ctx) if ctx else payload["blocks"][:SLACK_MAX_BLOCKS]
-    )
-    return json.dumps(payload, ensure_ascii=False, indent=2)
-
-
 @dataclass(frozen=True)
 class Format:
-    """One output format: a template per kind of document (report, digest, panorama) under
-    report_templates/, "{kind}" filled in; None renders the data itself as JSON. `finish` post-processes
-    the rendered text (a platform's size limits). Adding a format is one record plus its templates."""
+    """One output format: a template per kind of document (report, digest, panorama; a chat command's
+    `reply`) under report_templates/, "{kind}" filled in, or `build`, "module:function" taking the kind and
+    the same view a template gets and returning the payload as data (serialised once, by its sender). With
+    neither, the data itself is rendered as JSON. `finish` post-processes a template's text. Adding a
+    format is one record plus its templates or its builder."""
 
     name: str
     template: str | None
     finish: Callable[[str, ReportContext | None], str] = lambda text, ctx: text
     kinds: tuple[str, ...] = ("report", "digest", "panorama")
+    build: str | None = None
 
 
 FORMATS: dict[str, Format] = {}
@@ -79,9 +53,11 @@ def register_format(fmt: Format) -> Format:
 register_format(Format("md", "{kind}.md.j2"))
 register_format(Format("html", "{kind}.html.j2", kinds=("report",)))
 register_format(Format("json", None))
-register_format(Format("slack", "slack_{kind}.json.j2", _slack_payload))
+CHAT_KINDS = ("report", "digest", "panorama", "reply")
+register_format(Format("slack", None, kinds=CHAT_KINDS, build="bot.render_slack:build"))
 register_format(Format("qa", "qa.md.j2", kinds=("report",)))  # notes by question, Markdown
-register_format(Format("feishu", "feishu_{kind}.json.j2", lambda text, ctx: _as_json(text)))
+# Feishu cards stay Jinja templates for now (the Slack format's builder is the pattern to follow)
+register_format(Format("feishu", "feishu_{kind}.json.j2", lambda text, ctx: _as_json(text), CHAT_KINDS))
 
 
 class UnknownFormat(ValueError):

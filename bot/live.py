@@ -24,12 +24,6 @@ from asr_engine.streaming import Resampler, StreamEvent, StreamOptions, as_float
 from .intake import Submission
 
 HINT_EVERY_S = 30.0
-# a number with nothing saying what it counts: "降到了200", "about 300"
-_BARE_NUMBER = re.compile(
-    r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?!\.?\d|\s*(?:%|ms|s\b|qps|tps|rps|毫秒|秒|分钟|小时|天|周|月|年|万|亿|千|百|个|人|台|"
-    r"倍|笔|次|条|元|块|gb|mb|tb|kb|k\b|m\b|percent|users?|requests?|servers?|nodes?|people|times))",
-    re.I,
-)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -63,7 +57,8 @@ class Hints:
 
     def question(self, final: StreamEvent) -> str | None:
         from .analysis import followups
-        from .analysis.model import CANDIDATE, Utterance
+        from .analysis.detectors import BARE_NUMBER
+        from .analysis.results import CANDIDATE, Utterance
 
         zh = self.language == "zh" or (self.language is None and bool(_CJK.search(final.text)))
         found = followups.suggest(
@@ -71,7 +66,7 @@ class Hints:
         )
         if found:
             return found[0].question
-        m = _BARE_NUMBER.search(final.text)
+        m = BARE_NUMBER.search(final.text)
         if m is None:
             return None
         quote = final.text.strip()[:40]

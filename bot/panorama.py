@@ -11,9 +11,9 @@ from typing import Any
 
 from . import texts
 from .analysis.consistency import Conflict, conflicts, extract_facts, was_asked
-from .analysis.model import COMPETENCIES
 from .analysis.profiles import ProfileError, load_profile
-from .analysis.summary import competency_name, moment_of, without_evidence
+from .analysis.results import COMPETENCIES
+from .analysis.summary import competency_name, summary_items
 from .storage import Store, Visible
 from .texts import localize
 
@@ -98,14 +98,11 @@ def _link(url: str, start: float | None) -> str:
 def _caveated(analysis: dict[str, Any]) -> list[tuple[str, str, float | None]]:
     """(competency, line, start) of each doubt a round left about something said: its summary's to-verify
     lines, less those that only note a competency without evidence."""
-    language = "zh" if analysis.get("language") == "zh" else "en"
-    names = {competency_name(k, language): k for k in COMPETENCIES}
-    out = []
-    for line in (analysis.get("summary") or {}).get("to_verify") or []:
-        key = next((k for name, k in names.items() if line.startswith(name)), None)
-        if key and not without_evidence(line):
-            out.append((key, line, moment_of(line)))
-    return out
+    return [
+        (i["competency"], i["text"], i["start"])
+        for i in summary_items(analysis)
+        if i["kind"] == "to_verify" and i["competency"]
+    ]
 
 
 def _settled(analysis: dict[str, Any], key: str) -> bool:

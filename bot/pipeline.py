@@ -14,8 +14,10 @@ from typing import Any
 from asr_engine import AudioInputError, Transcript
 
 from .analysis import analyze, load_profile
-from .analysis.model import Analysis
+from .analysis.results import Analysis
 from .asr import Engines
+from .jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions
+from .metrics import Metrics
 from .storage import Database
 from .storage.answers import StoredAnswer
 
@@ -33,8 +35,17 @@ class Processed:
 
 
 class Pipeline:
-    def __init__(self, db: Database, engines: Engines, analyst: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engines: Engines,
+        analyst: Any = None,
+        metrics: Metrics | None = None,
+        jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS,
+    ) -> None:
         self.db, self.engines, self.analyst = db, engines, analyst
+        self.metrics = metrics or Metrics()
+        self.jurisdictions = jurisdictions
 
     def process(self, interview_id: str, progress: Progress | None = None) -> Processed:
         """Runs on a worker thread. Raises AudioInputError / ProfileError for what retrying cannot fix."""
@@ -47,7 +58,9 @@ class Pipeline:
         transcript = self._transcript(row, path, profile.hotwords, progress)
         if progress:
             progress("analysing", 0, 1)
-        analysis = analyze(transcript, profile, analyst=self.analyst)
+        started = time.perf_counter()
+        analysis = analyze(transcript, profile, analyst=self.analyst, jurisdictions=self.jurisdictions)
+        self.metrics.analysis_seconds.observe(time.perf_counter() - started)
         answers = _answers(analysis.to_dict())
         return Processed(transcript, analysis, profile.name, transcript.timings.get("reused") == 1, answers)
 
@@ -68,12 +81,13 @@ class Pipeline:
             name=row.get("source"),
         )
         transcript.timings["wall_s"] = round(time.perf_counter() - started, 3)
+        self.metrics.transcribed(transcript.duration_s, time.perf_counter() - started)
         return transcript
 
 
 def _answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
     """Each answer with its embedding; without the embedding model they are still found by their words."""
-    from .analysis.embed import ModelUnavailable
+    from .analysis.learned.embed import ModelUnavailable
     from .ask import embed_answers, plain_answers
 
     try:

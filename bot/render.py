@@ -1,4 +1,5 @@
-"""Analysis -> Markdown, HTML page, Slack Block Kit, Feishu card or JSON, all through jinja2 templates.
+"""Analysis -> Markdown, HTML page, Slack Block Kit, Feishu card or JSON: jinja2 templates, or a builder
+that makes the payload as data (Slack Block Kit: bot/render_slack.py), both fed the same view.
 
 User text (a transcript can hold `<`, `*`, `@channel`, Slack mrkdwn or Feishu markup) is escaped for the
 target on the way in, by the filters below, never trusted.
@@ -6,18 +7,19 @@ target on the way in, by the filters below, never trusted.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from . import texts
-from .analysis.model import COMPETENCIES, Analysis
 from .analysis.qa import notes_by_question
+from .analysis.results import COMPETENCIES, Analysis
 from .analysis.summary import competency_name, stamp
-from .formats import FORMATS, ReportContext, UnknownFormat, format_names
+from .formats import FORMATS, Format, ReportContext, UnknownFormat, format_names
 
 ZWSP = "\u200b"
 
@@ -173,17 +175,45 @@ def _history_view(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _render(
-    kind: str, data: dict[str, Any], fmt: str, view: Callable[[], dict[str, Any]], ctx: ReportContext | None
-) -> str:
+_VIEWS: dict[str, Callable[[Any, ReportContext | None], dict[str, Any]]] = {
+    "report": lambda data, ctx: _view(data, ctx or ReportContext(title="")),
+    "digest": lambda data, ctx: _history_view("digest", data),
+    "panorama": lambda data, ctx: _history_view("panorama", data),
+    "reply": lambda reply, ctx: {"reply": reply},  # a chat command's answer (bot.commands.Reply)
+}
+
+
+def _spec(kind: str, fmt: str) -> Format:
     spec = FORMATS.get(fmt)
     if spec is None or kind not in spec.kinds:
         raise UnknownFormat(
             f"unknown format {fmt!r} for a {kind}; choose one of {', '.join(format_names(kind))}"
         )
+    return spec
+
+
+@cache
+def _builder(path: str) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_payload(kind: str, data: Any, fmt: str, ctx: ReportContext | None = None) -> dict[str, Any]:
+    """A document as the payload a chat platform's client sends (a format built as data: Slack)."""
+    spec = _spec(kind, fmt)
+    if spec.build is None:
+        raise UnknownFormat(f"format {fmt!r} is rendered as text, not built as data")
+    return _builder(spec.build)(kind, _VIEWS[kind](data, ctx))
+
+
+def render_document(kind: str, data: Any, fmt: str, ctx: ReportContext | None = None) -> str:
+    """A report, digest, panorama or command reply as text in one of the formats that has it."""
+    spec = _spec(kind, fmt)
+    if spec.build is not None:
+        return json.dumps(build_payload(kind, data, fmt, ctx), ensure_ascii=False, indent=2)
     if spec.template is None:
         return json.dumps(data, ensure_ascii=False, indent=2)
-    text = environment().get_template(spec.template.format(kind=kind)).render(view())
+    text = environment().get_template(spec.template.format(kind=kind)).render(_VIEWS[kind](data, ctx))
     return spec.finish(text, ctx)
 
 
@@ -193,9 +223,9 @@ def render(analysis: Analysis, fmt: str, ctx: ReportContext) -> str:
 
 def render_stored(data: dict[str, Any], fmt: str, ctx: ReportContext) -> str:
     """Render an analysis JSON (as stored) in one of the report formats."""
-    return _render("report", data, fmt, lambda: _view(data, ctx), ctx)
+    return render_document("report", data, fmt, ctx)
 
 
 def render_history(kind: str, data: dict[str, Any], fmt: str) -> str:
     """A digest or a panorama (their `to_dict()`) in one of the formats that has a template for it."""
-    return _render(kind, data, fmt, lambda: _history_view(kind, data), None)
+    return render_document(kind, data, fmt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from .events import Progress, ProgressBus
 from .fetch import FetchPolicy
 from .intake import Intake, Submission
 from .liveness import Liveness
+from .metrics import Metrics, Snapshot
 from .pipeline import Pipeline
 from .storage import Database
 from .worker import Outcome, Worker
@@ -41,8 +43,14 @@ class Service:
         worker_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.db = Database(settings.db_path, settings.jobs, settings.db_busy_s)
+        self.metrics = Metrics()
+        self.db = Database(
+            settings.db_path, settings.jobs, settings.db_busy_s, on_busy=self.metrics.db_busy.inc
+        )
         self.liveness = Liveness()
+        self.metrics.loops = lambda: {
+            name: beat["last_ok_s_ago"] for name, beat in self.liveness.report().items()
+        }
         self.bus = ProgressBus()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.engines = Engines(
@@ -58,10 +66,11 @@ class Service:
             max_bytes=settings.max_upload_bytes,
             max_seconds=settings.max_audio_seconds,
             require_consent=settings.require_consent,
+            on_created=lambda interview_id, status: self.bus.publish(Progress(interview_id, status)),
         )
         self.worker = Worker(
             self.db,
-            Pipeline(self.db, self.engines, settings.analyst),  # IB_ANALYST, for every edge
+            self._pipeline(),
             self.bus,
             worker_id=self.worker_id,
             threads=settings.asr_workers,
@@ -69,6 +78,7 @@ class Service:
             lease_s=settings.jobs.lease_s,
             on_finished=self._finished,
             beat=self.liveness.beat("worker"),
+            metrics=self.metrics,
         )
         self.fetch_policy = FetchPolicy.from_settings(settings.fetch_allow_nets, settings.max_upload_bytes)
         self.callbacks = Callbacks(
@@ -77,6 +87,7 @@ class Service:
             self.status,
             retries=settings.callback_retries,
             backoff_s=settings.callback_backoff_s,
+            metrics=self.metrics,
         )
         self._secret = links.load_secret(settings.data_dir, settings.link_secret)
         self.digests = DigestScheduler(self)  # platform handlers register their posters
@@ -84,13 +95,15 @@ class Service:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
+    def _pipeline(self) -> Pipeline:
+        """The settings the pipeline honours (IB_ANALYST, IB_JURISDICTIONS) come from here, for every edge."""
+        s = self.settings
+        return Pipeline(self.db, self.engines, s.analyst, metrics=self.metrics, jurisdictions=s.jurisdictions)
+
     # ---- accepting work ------------------------------------------------------------------------------
     async def submit(self, sub: Submission) -> tuple[str, bool]:
-        interview_id, created = await self.intake.submit(sub)
-        if created:
-            status = await self.db.run(lambda s: (s.interviews.get(interview_id) or {}).get("status"))
-            self.bus.publish(Progress(interview_id, "held" if status == "held" else "queued"))
-        return interview_id, created
+        """A recording already staged and checked (tests, tools); edges call `intake.accept`."""
+        return await self.intake.submit(sub)
 
     # ---- reading -------------------------------------------------------------------------------------
     def report_url(self, interview_id: str) -> str:
@@ -99,6 +112,16 @@ class Service:
 
     def verify_link(self, interview_id: str, token: str) -> bool:
         return links.verify(self._secret, interview_id, token)
+
+    def interviewer_url(self, interview_id: str) -> str:
+        """The interviewer's private page: signed for that purpose, so a report link never opens it."""
+        token = links.sign(
+            self._secret, f"interviewer:{interview_id}", self.settings.report_link_days * 86400
+        )
+        return f"{self.settings.public_url}/i/{interview_id}/{token}"
+
+    def verify_interviewer_link(self, interview_id: str, token: str) -> bool:
+        return links.verify(self._secret, f"interviewer:{interview_id}", token)
 
     async def status(self, interview_id: str) -> dict[str, Any] | None:
         """What the API, callbacks and chat reports show about one interview."""
@@ -120,6 +143,16 @@ class Service:
             "source": row.get("source"),
             "created_at": row.get("created_at"),
         }
+
+    async def scrape(self) -> bytes:
+        """/metrics: the store's counts if the database answers at once, else the last ones; never waits."""
+
+        def read(store) -> Snapshot:
+            totals = store.interviews.asr_totals()
+            return Snapshot(store.jobs.counts(), totals["audio"], totals["wall"], time.monotonic())
+
+        await self.metrics.refresh(lambda: self.db.run(read))
+        return self.metrics.exposition()
 
     async def delete(self, interview_id: str, actor: str) -> bool:
         """Everything about one interview goes: audio, transcript, analysis, reports, search, job, posts."""
@@ -147,6 +180,9 @@ class Service:
             database = f"{type(exc).__name__}: {exc}"
         if database != "ok":
             problems.append(f"database: {database}")
+        engine = self.engines.readiness_problem()
+        if engine:
+            problems.append(engine)
         return {
             "status": "ok" if not problems else "unhealthy",
             "problems": problems,
@@ -161,6 +197,9 @@ class Service:
         self.bus.bind(asyncio.get_running_loop())
         self._stop.clear()
         await self.db.run(self.intake.sweep_orphans)
+        if self.engines.warm_at_start():  # /healthz answers 503 until the engine is loaded and warm
+            self.engines.preloading = True
+            self._spawn(asyncio.to_thread(self.engines.preload))
         for _ in range(self.settings.asr_workers):
             self._spawn(self.worker.run(self._stop))
         self._spawn(self.callbacks.run(self.liveness.beat("callbacks")))

@@ -73,6 +73,17 @@ COMMAND: dict[str, Pair] = {
     "qa_title": ("按问题整理的笔记", "notes by question"),
     "no_answers": ("没有找到相关的回答。", "No answer matched."),
     "consent_title": ("候选人同意记录", "Candidate consent"),
+    "sent_privately": ("结果已私信发给你。", "Sent to you privately."),
+    "consent_not_all": (
+        "{0} 的部分面试在你不在的频道里，同意记录会影响全部面试：请管理员来记录。",
+        "Some of {0}'s interviews are in channels you are not in, and consent acts on all of them: "
+        "ask an admin.",
+    ),
+    "coach_dm_failed": (
+        "无法私信面试官 {0}，这些提醒只发到了这里。",
+        "The interviewer {0} could not be messaged privately; these notes reached only this channel.",
+    ),
+    "coach_title": ("你的面试趋势（仅你可见）", "Your interviewing trend (for you alone)"),
     "consent_granted": ("已记录：{0} 同意录音与分析。", "Recorded: {0} consents to recording and analysis."),
     "consent_refused": ("已记录：{0} 拒绝录音与分析。", "Recorded: {0} refuses recording and analysis."),
     "consent_withdrawn": ("已记录：{0} 撤回同意。", "Recorded: {0} withdraws consent."),
@@ -151,6 +162,10 @@ HELP_LINES: list[Pair] = [
         "consent <name> grant|refuse|withdraw — record a candidate's consent (refusal erases their data)",
     ),
     ("告知 — 给候选人的录音与分析告知", "notice — the recording and analysis notice for candidates"),
+    (
+        "复盘 — 你自己最近 30 天的面试方式，对比团队（仅你可见）",
+        "coach — your own interviewing over 30 days against the team (only you see it)",
+    ),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),
     (
@@ -182,7 +197,39 @@ HELP_LINES: list[Pair] = [
     ("帮助 — 显示本说明", "help — this help"),
 ]
 
-TEXTS: dict[str, Pair] = {**THREAD, **COMMAND}
+# ---- scorecard drafts sent to the ATS (bot.ats) -------------------------------------------------------
+ATS: dict[str, Pair] = {
+    "ats_sent": (
+        "已作为草稿笔记发送到 {0}（笔记 {1}），请在 ATS 中审阅。",
+        "Sent to {0} as a draft note ({1}) for a person to review.",
+    ),
+    "ats_already_sent": (
+        "这份分析已经发送到 {0}（笔记 {1}），此后没有变化，没有再发。",
+        "Already sent to {0} (note {1}); nothing changed since, so nothing was sent.",
+    ),
+    "ats_superseded": (
+        "已发送到 {0}（笔记 {1}），注明取代之前的笔记。",
+        "Sent to {0} (note {1}); it says it supersedes the earlier note.",
+    ),
+    "ats_failed": (
+        "发送到 ATS 没有成功：{0}。稍后再点一次即可，不会重复发送。",
+        "Sending to the ATS did not work: {0}. Click again later; nothing will be sent twice.",
+    ),
+    "ats_ask": (
+        "{0} 在 ATS 中有多个申请，请选择要发送到哪一个：",
+        "{0} has several applications in the ATS; pick the one to send the draft to:",
+    ),
+    "ats_not_member": (
+        "只有报告所在频道的成员可以把它发送到 ATS。",
+        "Only members of the channel this report was posted in can send it to the ATS.",
+    ),
+    "ats_pending": (
+        "正在发送到 ATS，结果稍后发在本话题。",
+        "Sending to the ATS; the outcome follows in this thread.",
+    ),
+}
+
+TEXTS: dict[str, Pair] = {**THREAD, **COMMAND, **ATS}
 
 
 def say(key: str, language: str, *args: Any) -> str:
@@ -228,6 +275,7 @@ REPORT: dict[str, Pair] = {
     "wrong_evidence": ("证据不对", "wrong evidence"),
     "missed": ("漏评", "missed"),
     "add_missed": ("补一项漏评的能力", "Add a competency it missed"),
+    "send_ats": ("发送到 ATS", "Send to ATS"),
     "verdicts": ("评价", "Verdicts"),
     "your_name": ("你的名字", "Your name"),
     "need_name": (

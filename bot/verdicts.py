@@ -18,7 +18,7 @@ import hashlib
 import re
 from typing import Any
 
-from .analysis.model import COMPETENCIES
+from .analysis.results import COMPETENCIES
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORDS = re.compile(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{2,}){2,}")  # a Latin phrase, not one tech word

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from asr_engine import AudioInputError
 from .analysis.profiles import ProfileError
 from .events import Progress, ProgressBus
 from .liveness import Beat, backoff
+from .metrics import Metrics
 from .pipeline import Pipeline, Processed
 from .storage import Database, Job
 
@@ -47,11 +49,13 @@ class Worker:
         lease_s: float = 60.0,
         on_finished: Callable[[str, Outcome], Awaitable[None]] | None = None,
         beat: Beat | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.pipeline, self.bus = db, pipeline, bus
         self.worker_id, self.threads, self.poll_s, self.lease_s = worker_id, threads, poll_s, lease_s
         self.on_finished = on_finished
         self.beat = beat or Beat("worker")
+        self.metrics = metrics or Metrics()
         self._asr = ThreadPoolExecutor(threads, thread_name_prefix="ib-asr")
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -93,6 +97,7 @@ class Worker:
     async def work_one(self, only: Collection[str] = ()) -> bool:
         """Claim and run one job (of `only`, if given); False when there was none."""
         for interview_id in await self.db.jobs.give_up_expired():
+            self.metrics.jobs_finished.labels("unknown", "gave_up").inc()
             error = (await self.db.interviews.get(interview_id) or {}).get("error")
             log.error("interview %s failed: %s", interview_id, error)
             self.bus.publish(Progress(interview_id, "failed", error=error))
@@ -101,7 +106,13 @@ class Worker:
         job = await self.db.jobs.claim(self.worker_id, only)
         if job is None:
             return False
+        if job.due_at is not None:
+            self.metrics.queue_wait_seconds.labels(job.source or "unknown").observe(
+                max(0.0, time.time() - job.due_at)
+            )
+        started = time.perf_counter()
         outcome = await self.run_job(job)
+        self.metrics.job_ended(job.source, outcome.state, time.perf_counter() - started)
         self.bus.publish(Progress(job.interview_id, outcome.state, error=outcome.error))
         if self.on_finished and outcome.state in ("done", "failed"):
             await self.on_finished(job.interview_id, outcome)

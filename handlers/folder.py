@@ -83,33 +83,37 @@ class Batch:
 
     async def _submit(self, path: Path, result: BatchResult) -> tuple[str, str] | None:
         """Queue one file unless it is a duplicate by content; (interview id, sha256)."""
-        intake = self.service.intake
+        seen_sha: list[str] = []
+
+        def describe(tmp: Path, sha: str, size: int) -> Submission | None:
+            seen_sha.append(sha)
+            seen = self.manifest.get(sha)
+            if seen and seen.get("status") == "done" and (self.out_dir / f"{seen['name']}.json").exists():
+                result.skipped.append(path.name)
+                log.info("skip %s: already processed as %s", path.name, seen["name"])
+                return None
+            return Submission(
+                path=tmp,
+                filename=path.name,
+                key=f"batch:{sha}",
+                sha256=sha,
+                size_bytes=size,
+                platform="batch",
+                profile=self.profile,
+                local_profile=True,
+            )
+
         try:
-            intake.validate_audio(path, path.name)
+            accepted = await self.service.intake.accept(self.service.intake.local_file(path), describe)
         except AudioInputError as exc:
             self._fail(path, None, str(exc), result)
             return None
-        tmp, sha, size = intake.stage_copy(path)
-        seen = self.manifest.get(sha)
-        if seen and seen.get("status") == "done" and (self.out_dir / f"{seen['name']}.json").exists():
-            tmp.unlink(missing_ok=True)
-            result.skipped.append(path.name)
-            log.info("skip %s: already processed as %s", path.name, seen["name"])
+        if accepted is None:
             return None
-        sub = Submission(
-            path=tmp,
-            filename=path.name,
-            key=f"batch:{sha}",
-            sha256=sha,
-            size_bytes=size,
-            platform="batch",
-            profile=self.profile,
-            local_profile=True,
-        )
-        interview_id, created = await self.service.submit(sub)
+        interview_id, created = accepted
         if not created:
             await self.service.db.jobs.requeue(interview_id, profile=self.profile or "general")
-        return interview_id, sha
+        return interview_id, seen_sha[0]
 
     async def _record(self, interview_id: str, state: str, path: Path, sha: str, result: BatchResult) -> None:
         status = await self.service.status(interview_id)

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
+from aiohttp import http_exceptions, web
 
 from asr_engine import AudioInputError
 from bot import panorama, texts
 from bot.analysis.profiles import ProfileError
+from bot.analysis.results import COMPETENCIES
 from bot.analysis.summary import competency_name
 from bot.fetch import FetchError, TooLarge, check_destination, download, save_stream
+from bot.metrics import CONTENT_TYPE
 from bot.profile_input import MAX_PROFILE_BYTES, store_uploaded
 from bot.render import ReportContext, render_stored
 from bot.service import Service, Submission
 from bot.storage import IdempotencyConflict, is_busy, is_disk_full
+from bot.storage.verdicts import VERDICTS
 from handlers import live
 from handlers.page_headers import page_headers
+from handlers.routes import (
+    ACTOR_KEY,
+    Body,
+    CallerError,
+    Field,
+    Reply,
+    Route,
+    add_routes,
+    check_body,
+    document,
+    error,
+    params,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 MAX_FIELD_BYTES = 4096
@@ -40,8 +55,21 @@ def reply(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
 
 
-def error(status: int, message: str) -> web.Response:
-    return reply({"error": message}, status)
+def _framework_refusal(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """aiohttp's own 4xx (no such route, a method the route has not) as one JSON sentence, keeping its
+    headers: a 405 must say in Allow what the resource does support (RFC 9110)."""
+    if exc.status == 405:
+        allowed = exc.headers.get("Allow", "")
+        message = f"{request.method} is not allowed here; allowed: {allowed.replace(',', ', ')}"
+    elif exc.status == 404:
+        message = "there is nothing at this address"
+    else:
+        message = (exc.reason or "the request was refused").lower()
+    response = error(exc.status, message)
+    for name in ("Allow", "Retry-After"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
 
 
 @web.middleware
@@ -51,7 +79,7 @@ async def errors_as_json(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        return error(exc.status, exc.reason or "request failed")
+        return _framework_refusal(request, exc)
     except Exception as exc:  # never a text/plain 500 with a traceback's worth of detail
         if is_busy(exc):
             response = error(503, "the database is busy; try again shortly")
@@ -66,34 +94,22 @@ async def errors_as_json(request: web.Request, handler):
         return error(500, "internal error")
 
 
-def _auth(request: web.Request) -> str | None:
-    """The caller's identity for the audit log, or None when the bearer token is wrong."""
+def _auth(request: web.Request, schemes: tuple[str, ...]) -> str | None:
+    """The caller's identity for the audit log, or None when no accepted credential is right: a bearer
+    token, or (for browsers, where a route accepts it) `?token=`."""
     tokens = request.app[SERVICE_KEY].settings.api_tokens
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if header.startswith("Bearer "):
+        given = header[7:].strip()
+    elif "query_token" in schemes:
+        given = request.query.get("token", "")
+    else:
         return None
-    given = header[7:].strip().encode("utf-8", "replace")  # bytes: a non-ASCII token is wrong, not a 500
+    raw = given.encode("utf-8", "replace")  # bytes: a non-ASCII token is wrong, not a 500
     for i, token in enumerate(tokens):
-        if hmac.compare_digest(given, token.encode()):
+        if given and hmac.compare_digest(raw, token.encode()):
             return f"api-token-{i}"
     return None
-
-
-def _require_auth(request: web.Request) -> str:
-    actor = _auth(request)
-    if actor is None:
-        raise web.HTTPUnauthorized(
-            text=json.dumps({"error": "missing or invalid bearer token"}), content_type="application/json"
-        )
-    return actor
-
-
-class CallerError(Exception):
-    """Something the caller got wrong: a 4xx with one sentence."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -106,28 +122,34 @@ class Upload:
 
 
 async def create_interview(request: web.Request) -> web.Response:
-    actor = _require_auth(request)
+    actor = request[ACTOR_KEY]
     service: Service = request.app[SERVICE_KEY]
     limit = service.settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         return error(413, f"the upload is larger than the limit of {limit} bytes")
-    tmp = service.intake.new_incoming()
+    received: list[Upload] = []
+
+    async def fill(tmp: Path) -> tuple[str, int]:
+        received.append(await _receive(request, service, tmp))
+        return received[0].sha256, received[0].size
+
+    async def describe(tmp: Path, sha: str, size: int) -> Submission:
+        return await _submission(request, service, tmp, received[0], actor)
+
     try:
-        upload = await _receive(request, service, tmp)
-        sub = await _submission(request, service, tmp, upload, actor)
         try:
-            interview_id, created = await service.submit(sub)
-        except AudioInputError as exc:  # e.g. an unknown profile
-            raise CallerError(400, str(exc)) from None
+            accepted = await service.intake.accept(fill, describe)
+        except AudioInputError as exc:  # not audio, an unknown profile: well-formed, nothing to process
+            raise CallerError(422, str(exc)) from None
         except IdempotencyConflict as exc:
             raise CallerError(409, str(exc)) from None
+        assert accepted is not None  # describe never declines
+        interview_id, created = accepted
         status = await service.status(interview_id)
         state = status["status"] if status else "queued"
         return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
     except CallerError as exc:
         return error(exc.status, str(exc))
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
@@ -140,17 +162,29 @@ async def _receive(request: web.Request, service: Service, tmp: Path) -> Upload:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise CallerError(400, "the request body is not valid JSON") from None
-    if not isinstance(body, dict) or not isinstance(body.get("audio_url"), str):
-        raise CallerError(400, "JSON requests need an 'audio_url' string")
-    fields = {k: str(v) for k, v in body.items() if k != "audio_url" and v is not None}
+    if not isinstance(body, dict):
+        raise CallerError(400, "the JSON body must be an object with an 'audio_url'")
+    body = check_body(JSON_BODY, body, from_text=False)
+    fields = {k: v for k, v in body.items() if k != "audio_url" and isinstance(v, str)}
     url = body["audio_url"]
     try:
         sha, size, content_type = await download(url, tmp, service.fetch_policy)
-    except FetchError as exc:
-        raise CallerError(400, str(exc)) from None
+    except FetchError as exc:  # a well-formed URL this server will not or cannot fetch
+        raise CallerError(422, f"audio_url: {exc}") from None
     return Upload(
         Path(url.split("?")[0].rstrip("/")).name or "download.audio", sha, size, content_type, fields
     )
+
+
+# aiohttp's reader says "malformed multipart" in several ways (garbage part headers raise its
+# InvalidHeader, an HttpProcessingError); all of them are the caller's
+_MALFORMED = (
+    ValueError,
+    AssertionError,
+    aiohttp.ClientError,
+    UnicodeDecodeError,
+    http_exceptions.HttpProcessingError,
+)
 
 
 async def _multipart(request: web.Request, tmp: Path, service: Service) -> Upload:
@@ -172,17 +206,24 @@ async def _multipart(request: web.Request, tmp: Path, service: Service) -> Uploa
                 try:
                     fields["profile"] = store_uploaded(data, part.filename, service.settings.data_dir)
                 except ProfileError as exc:
-                    raise CallerError(400, f"profile: {exc}") from None
+                    raise CallerError(422, f"profile: {exc}") from None
             elif part.name:
                 value = await _read_capped(part, MAX_FIELD_BYTES, part.name)
-                fields[part.name] = value.decode("utf-8", "replace")
-    except (ValueError, AssertionError, aiohttp.ClientError, UnicodeDecodeError) as exc:
-        # aiohttp's reader says "malformed multipart" in several ways; all are the caller's
+                fields[part.name] = _form_field(part.name, value.decode("utf-8", "replace"))
+    except _MALFORMED as exc:
         log.info("malformed multipart upload: %s", exc)
         raise CallerError(400, "the multipart body is malformed") from None
     if upload is None:
         raise CallerError(400, "multipart upload needs a file field named 'audio'")
     return upload
+
+
+def _form_field(name: str, value: str) -> str:
+    """A text field of the form, checked against its declaration (CallerError for an undeclared one)."""
+    declared = MULTIPART_BODY.field(name)
+    if declared is None or declared.schema.get("format") == "binary":
+        raise CallerError(400, f"{name} must be a file part")
+    return declared.check(value, from_text=True)
 
 
 async def _read_capped(part, cap: int, name: str) -> bytes:
@@ -202,17 +243,9 @@ async def _submission(
     if fields.get("callback_url"):
         try:
             await check_destination(fields["callback_url"], service.fetch_policy)
-        except FetchError as exc:
-            raise CallerError(400, f"callback_url: {exc}") from None
-    if fields.get("language") and fields["language"] not in ("zh", "en", "auto"):
-        raise CallerError(400, "language must be zh, en or auto")
-    try:
-        await asyncio.get_running_loop().run_in_executor(
-            None, service.intake.validate_audio, tmp, up.filename
-        )
-    except AudioInputError as exc:
-        raise CallerError(422, str(exc)) from None
-    key = request.headers.get("Idempotency-Key") or f"sha256:{up.sha256}"
+        except FetchError as exc:  # well-formed, but not a destination this server will call
+            raise CallerError(422, f"callback_url: {exc}") from None
+    key = params(request).get("Idempotency-Key") or f"sha256:{up.sha256}"
     return Submission(
         path=tmp,
         filename=up.filename,
@@ -221,17 +254,16 @@ async def _submission(
         size_bytes=up.size,
         platform="api",
         uploader=actor,
-        candidate=fields.get("candidate"),
-        interviewer=fields.get("interviewer"),
-        profile=fields.get("profile"),
-        callback_url=fields.get("callback_url"),
+        candidate=fields.get("candidate") or None,
+        interviewer=fields.get("interviewer") or None,
+        profile=fields.get("profile") or None,
+        callback_url=fields.get("callback_url") or None,
         content_type=up.content_type,
-        language=None if fields.get("language") in (None, "auto") else fields.get("language"),
+        language=None if fields.get("language") in (None, "", "auto") else fields.get("language"),
     )
 
 
 async def get_interview(request: web.Request) -> web.Response:
-    _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
     status = await service.status(request.match_info["id"])
     if status is None:
@@ -240,29 +272,17 @@ async def get_interview(request: web.Request) -> web.Response:
 
 
 async def list_interviews(request: web.Request) -> web.Response:
-    _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
-    candidate, since = request.query.get("candidate"), request.query.get("since")
-    if since:
-        try:
-            datetime.fromisoformat(since)
-        except ValueError:
-            return error(400, "since must be an ISO date such as 2026-11-01")
-    try:
-        limit = min(500, int(request.query.get("limit", "100")))
-    except ValueError:
-        return error(400, "limit must be a number")
-
+    given = params(request)
+    candidate, since = given.get("candidate"), given.get("since")
+    limit = min(500, given.get("limit", 100))
     return reply({"interviews": await service.db.interviews.listing(candidate, since, limit)})
 
 
 async def get_candidate(request: web.Request) -> web.Response:
     """The candidate panorama as JSON (API tokens see every channel)."""
-    _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
-    language = request.query.get("language", "zh")
-    if language not in ("zh", "en"):
-        return error(400, "language must be zh or en")
+    language = params(request).get("language", "zh")
     name = request.match_info["name"]
     pano = await service.db.run(
         lambda store: panorama.build(store, None, name, language=language, report_url=service.report_url)
@@ -273,16 +293,10 @@ async def get_candidate(request: web.Request) -> web.Response:
 
 
 async def search_interviews(request: web.Request) -> web.Response:
-    _require_auth(request)
     service: Service = request.app[SERVICE_KEY]
-    words = request.query.get("q", "").strip()
-    if not words:
-        return error(400, "give the words to search for as ?q=")
-    try:
-        limit = min(200, int(request.query.get("limit", "20")))
-    except ValueError:
-        return error(400, "limit must be a number")
-    hits = await service.db.search(None, words, limit=limit)
+    given = params(request)
+    words, limit = given["q"].strip(), min(200, given.get("limit", 20))
+    hits = await service.db.search(None, words, limit=limit) if words and limit else []
     return reply(
         {
             "hits": [
@@ -297,8 +311,65 @@ async def search_interviews(request: web.Request) -> web.Response:
     )
 
 
+async def ask_answers(request: web.Request) -> web.Response:
+    """Candidates' answers across every interview (an API token sees all): bot.ask."""
+    from bot import ask
+
+    service: Service = request.app[SERVICE_KEY]
+    given = params(request)
+    try:
+        result = await ask.answer(
+            service, None, given["q"], candidate=given.get("candidate"), limit=min(50, given.get("limit", 10))
+        )
+    except ask.AskError as exc:
+        return error(400, str(exc))
+    return reply(result)
+
+
+async def put_consent(request: web.Request) -> web.Response:
+    from bot.consent import ConsentError
+
+    service: Service = request.app[SERVICE_KEY]
+    try:
+        body = await _json_body(request, CONSENT_BODY)
+        outcome = await service.consent.record(
+            request.match_info["name"],
+            body["state"],
+            how="api",
+            actor=request[ACTOR_KEY],
+            note=body.get("note"),
+            create=bool(body.get("create")),
+        )
+    except CallerError as exc:
+        return error(exc.status, str(exc))
+    except ConsentError as exc:
+        return error(404, str(exc))
+    return reply(outcome.to_dict())
+
+
+async def _json_body(request: web.Request, form: Body) -> dict[str, Any]:
+    """A JSON object body checked against its declared form; CallerError (400 / 415) otherwise."""
+    if request.content_type != "application/json":
+        raise CallerError(415, "send JSON")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CallerError(400, "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise CallerError(400, "the JSON body must be an object")
+    return check_body(form, body, from_text=False)
+
+
+async def get_notice(request: web.Request) -> web.Response:
+    from bot.consent import notice
+
+    s = request.app[SERVICE_KEY].settings
+    lang = params(request).get("lang", "zh")
+    return reply({"lang": lang, "text": notice(lang, s.retention_audio_days, s.retention_text_days)})
+
+
 async def delete_interview(request: web.Request) -> web.Response:
-    actor = _require_auth(request)
+    actor = request[ACTOR_KEY]
     service: Service = request.app[SERVICE_KEY]
     if not await service.delete(request.match_info["id"], actor):
         return error(404, "no interview with that id")
@@ -312,45 +383,50 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    service: Service = request.app[SERVICE_KEY]
-
-    def collect(store) -> dict[str, Any]:
-        return {"counts": store.jobs.counts(), **store.interviews.asr_totals()}
-
-    m = await service.db.run(collect)
-    lines = [
-        "# HELP ib_queue_depth Jobs waiting to be worked on.",
-        "# TYPE ib_queue_depth gauge",
-        f"ib_queue_depth {m['counts'].get('queued', 0)}",
-        "# HELP ib_jobs Jobs by state.",
-        "# TYPE ib_jobs gauge",
-        *(f'ib_jobs{{state="{s}"}} {m["counts"].get(s, 0)}' for s in ("queued", "running", "done", "failed")),
-        "# HELP ib_audio_seconds_total Seconds of audio transcribed.",
-        "# TYPE ib_audio_seconds_total counter",
-        f"ib_audio_seconds_total {m['audio']:.3f}",
-        "# HELP ib_asr_wall_seconds_total Wall seconds spent transcribing.",
-        "# TYPE ib_asr_wall_seconds_total counter",
-        f"ib_asr_wall_seconds_total {m['wall']:.3f}",
-        "# HELP ib_x_real_time Audio seconds per wall second, over all jobs.",
-        "# TYPE ib_x_real_time gauge",
-        f"ib_x_real_time {m['audio'] / m['wall'] if m['wall'] else 0:.3f}",
-    ]
+    """Prometheus text format from the service's own registry; a locked database never delays it."""
+    body = await request.app[SERVICE_KEY].scrape()
     return web.Response(
-        text="\n".join(lines) + "\n",
-        content_type="text/plain",
-        charset="utf-8",
-        headers={"X-Content-Type-Options": "nosniff"},
+        body=body, headers={"Content-Type": CONTENT_TYPE, "X-Content-Type-Options": "nosniff"}
     )
 
 
 _OWN_SCRIPT = re.compile(r'<script src="\.\./report\.js"')
 
 
+async def interviewer_page(request: web.Request) -> web.Response:
+    """The interviewer's private page: their own metrics and flagged questions, behind a link signed for
+    this page alone (sent only to them); never linked from the hiring report."""
+    from bot import coaching
+    from bot.render import environment
+
+    service: Service = request.app[SERVICE_KEY]
+    interview_id, token = request.match_info["id"], request.match_info["token"]
+    if not service.verify_interviewer_link(interview_id, token):
+        return error(404, "this link is invalid or has expired")
+    interview, analysis = await service.db.run(
+        lambda s: (s.interviews.get(interview_id), s.interviews.analysis(interview_id))
+    )
+    if not interview or not analysis:
+        return error(404, "this interview is not ready or was deleted")
+    await service.db.audit("link", "view-interviewer-page", interview_id, {})
+    view = coaching.page_view(
+        interview.get("title") or interview_id,
+        analysis.get("interviewer") or {},
+        analysis.get("language", "en"),
+    )
+    html = environment().get_template("interviewer.html.j2").render(**view)
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
 async def report_page(request: web.Request) -> web.Response:
     service: Service = request.app[SERVICE_KEY]
     interview_id, token = request.match_info["id"], request.match_info["token"]
     if not service.verify_link(interview_id, token):
-        return web.Response(status=404, text="This report link is invalid or has expired.")
+        return error(404, "this report link is invalid or has expired")
 
     def load(store) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any]]:
         iid = interview_id
@@ -358,7 +434,7 @@ async def report_page(request: web.Request) -> web.Response:
 
     interview, analysis, tally = await service.db.run(load)
     if not interview or not analysis:
-        return web.Response(status=404, text="This report is not ready or was deleted.")
+        return error(404, "this report is not ready or was deleted")
     await service.db.audit("link", "view-report", interview_id, {})
     html = render_stored(
         analysis,
@@ -369,6 +445,7 @@ async def report_page(request: web.Request) -> web.Response:
             interview_id=interview_id,
             tally=tally,
             verdict_url=f"{token}/verdicts",
+            ats_url=f"{token}/ats" if service.settings.ats.target() else None,
         ),
     )
     return web.Response(
@@ -409,11 +486,10 @@ async def _vote_of(request: web.Request) -> tuple[str, str, str]:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise CallerError(400, "the request body is not valid JSON") from None
-    fields = [body.get(k) if isinstance(body, dict) else None for k in ("competency", "verdict", "user")]
-    if not all(isinstance(f, str) for f in fields):
-        raise CallerError(400, "competency, verdict and user must be strings")
-    competency, verdict, user = fields
-    user = " ".join(user.split())
+    if not isinstance(body, dict):
+        raise CallerError(400, "the JSON body must be an object: {competency, verdict, user}")
+    body = check_body(VERDICT_BODY, body, from_text=False)
+    competency, verdict, user = body["competency"], body["verdict"], " ".join(body["user"].split())
     if not user or len(user) > MAX_VOTER_CHARS or not user.isprintable():
         raise CallerError(400, f"user must be a name of 1 to {MAX_VOTER_CHARS} characters")
     return competency, verdict, user
@@ -455,212 +531,364 @@ async def report_audio(request: web.Request) -> web.StreamResponse:
     service: Service = request.app[SERVICE_KEY]
     interview_id, token = request.match_info["id"], request.match_info["token"]
     if not service.verify_link(interview_id, token):
-        return web.Response(status=404, text="This report link is invalid or has expired.")
+        return error(404, "this report link is invalid or has expired")
     path = await service.db.interviews.recording_path(interview_id)
     if path is None:
-        return web.Response(status=404, text="The recording was deleted under the retention policy.")
+        return error(404, "the recording was deleted under the retention policy")
     return web.FileResponse(
         path, headers={"Cache-Control": "private, no-store"}
     )  # supports Range: seeking works
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return reply(OPENAPI)
+    return reply(request.app[OPENAPI_KEY])
+
+
+OPENAPI_KEY = web.AppKey("openapi", dict)
 
 
 def setup(app: web.Application, service: Service) -> None:
     app[SERVICE_KEY] = service
     app[REPORT_JS_KEY] = REPORT_JS.read_bytes()
     app.middlewares.append(errors_as_json)
-    app.router.add_post("/v1/interviews", create_interview)
-    app.router.add_get("/v1/interviews", list_interviews)
-    app.router.add_get("/v1/interviews/{id}", get_interview)
-    app.router.add_delete("/v1/interviews/{id}", delete_interview)
-    app.router.add_get("/v1/candidates/{name}", get_candidate)
-    app.router.add_get("/v1/search", search_interviews)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/openapi.json", openapi)
-    app.router.add_get("/r/{id}/{token}", report_page)
-    app.router.add_get("/r/{id}/{token}/audio", report_audio)
-    app.router.add_post("/r/{id}/{token}/verdicts", report_verdict)
-    app.router.add_get("/r/report.js", report_script)
+    table = routes_table()
+    add_routes(app, table, _auth)
+    app[OPENAPI_KEY] = document(table, "interview-bot API", "1")
     live.setup(app, service)
 
 
-_ERR = {
-    "description": "caller error",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "interview-bot API", "version": "1"},
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-            "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
-        },
-    },
-    "security": [{"bearer": []}],
-    "paths": {
-        "/v1/interviews": {
-            "post": {
-                "summary": "Submit a recording (multipart field 'audio', or JSON with 'audio_url')",
-                "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["audio"],
-                                "properties": {
-                                    "audio": {"type": "string", "format": "binary"},
-                                    "profile": {
-                                        "description": "a built-in profile name, or a .toml/.json/.txt "
-                                        "file part (at most 64 KiB)",
-                                        "type": "string",
-                                    },
-                                    "candidate": {"type": "string"},
-                                    "interviewer": {"type": "string"},
-                                    "language": {"type": "string", "enum": ["zh", "en", "auto"]},
-                                    "callback_url": {"type": "string"},
-                                },
-                            }
-                        },
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["audio_url"],
-                                "properties": {
-                                    "audio_url": {"type": "string"},
-                                    "profile": {"type": "string"},
-                                    "candidate": {"type": "string"},
-                                    "interviewer": {"type": "string"},
-                                    "language": {"type": "string"},
-                                    "callback_url": {"type": "string"},
-                                },
-                            }
-                        },
-                    }
-                },
-                "responses": {
-                    "202": {
-                        "description": "queued (the same id again for a repeated key and the same audio)"
-                    },
-                    "409": {"description": "the Idempotency-Key was used before for different audio"},
-                    "400": _ERR,
-                    "401": _ERR,
-                    "413": _ERR,
-                    "415": _ERR,
-                    "422": _ERR,
-                },
+def routes_table() -> list[Route]:
+    """Every route this application serves: the router and /openapi.json are both built from it."""
+    from handlers.ats.routes import ROUTES as ATS_ROUTES  # POST /v1/interviews/{id}/ats, /r/{id}/{token}/ats
+
+    return [*API_ROUTES, *PAGE_ROUTES, *ATS_ROUTES, *live.ROUTES]
+
+
+# ---- the declarations ---------------------------------------------------------------------------------
+# 422: well-formed (the schema holds) but not processable: bytes that are not audio, a profile that does
+# not exist, a URL this server will not or cannot fetch. 404 / 409: an unknown id, a reused key.
+_TEXT = {"type": "string", "maxLength": 1024}  # a form field is at most MAX_FIELD_BYTES of UTF-8
+_URL = {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/?#]"}
+_URL_HINT = "only http and https URLs with a host (at most 2048 characters) can be fetched"
+_CALLBACK = Field(
+    "callback_url",
+    {**_URL, "pattern": "^$|^https?://[^/?#]"},
+    description="POSTed the job's status when it ends",
+    hint="callback_url: only http and https URLs with a host (at most 2048 characters) can be called",
+)
+_LANGUAGE = {"type": "string", "enum": ["zh", "en", "auto"]}
+_META = (
+    Field("profile", _TEXT, description="a built-in profile name, or a .toml/.json/.txt file part (64 KiB)"),
+    Field("candidate", _TEXT),
+    Field("interviewer", _TEXT),
+    Field("language", _LANGUAGE),
+    _CALLBACK,
+)
+MULTIPART_BODY = Body(
+    "multipart/form-data",
+    (Field("audio", {"type": "string", "format": "binary"}, required=True), *_META),
+    closed=True,  # a misspelt field is told, not ignored
+)
+JSON_BODY = Body(
+    "application/json",
+    (
+        Field("audio_url", _URL, required=True, hint=f"audio_url: {_URL_HINT}"),
+        *(
+            Field(f.name, {**f.schema, "nullable": True}, description=f.description, hint=f.hint)
+            for f in _META
+        ),
+    ),
+)
+VERDICT_BODY = Body(
+    "application/json",
+    (
+        Field(
+            "competency",
+            {"type": "string", "enum": list(COMPETENCIES)},
+            required=True,
+            hint=f"unknown competency: use one of {', '.join(COMPETENCIES)}",
+        ),
+        Field(
+            "verdict",
+            {"type": "string", "enum": list(VERDICTS)},
+            required=True,
+            hint=_REFUSED["bad_verdict"][1],
+        ),
+        Field(
+            "user",
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_VOTER_CHARS,
+                "pattern": "^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x1f\\x7f]*$",
             },
-            "get": {
-                "summary": "List interviews",
-                "parameters": [
-                    {"name": "candidate", "in": "query", "schema": {"type": "string"}},
-                    {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                ],
-                "responses": {"200": {"description": "interviews"}, "400": _ERR, "401": _ERR},
-            },
-        },
-        "/v1/interviews/{id}": {
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "get": {
-                "summary": "Status, analysis and report link",
-                "responses": {"200": {"description": "status"}, "401": _ERR, "404": _ERR},
-            },
-            "delete": {
-                "summary": "Delete an interview and everything derived from it",
-                "responses": {"204": {"description": "deleted"}, "401": _ERR, "404": _ERR},
-            },
-        },
-        "/v1/candidates/{name}": {
-            "parameters": [
-                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "language", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
-            ],
-            "get": {
-                "summary": "The candidate panorama: rounds, trends, contradictions, open points, next-round "
-                "focus",
-                "responses": {"200": {"description": "panorama"}, "400": _ERR, "401": _ERR, "404": _ERR},
-            },
-        },
-        "/v1/search": {
-            "get": {
-                "summary": "Full-text search in transcripts and summaries",
-                "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                ],
-                "responses": {
-                    "200": {"description": "hits with snippets and timestamped links"},
-                    "400": _ERR,
-                    "401": _ERR,
-                },
-            }
-        },
-        "/v1/live": {
-            "get": {
-                "summary": "Live captions (WebSocket). Client: binary frames of PCM s16le mono 16 kHz, "
-                'optional first text frame {"type": "start", "sample_rate": N}, then {"type": "stop"}. '
-                'Server: JSON text frames {"type": "partial"|"final", "text", "start", "end"}, '
-                '{"type": "hint", "question", '
-                '"anchor": {"text", "start"}} (at most one per 30 s), {"type": "done", "interview_id", '
-                '"report_url"}, {"type": "error", "message"}. The recording is queued like an upload on stop '
-                "or when the connection drops. Auth: Bearer, or ?token= for browsers.",
-                "parameters": [
-                    {"name": "token", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "language",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["zh", "en", "auto"]},
-                    },
-                    {"name": "candidate", "in": "query", "schema": {"type": "string"}},
-                    {"name": "round", "in": "query", "schema": {"type": "string"}},
-                    {"name": "profile", "in": "query", "schema": {"type": "string"}},
-                    {"name": "interviewer", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {"101": {"description": "switching to WebSocket"}, "400": _ERR, "401": _ERR},
-            }
-        },
-        "/live": {
-            "get": {
-                "summary": "The live captions page (microphone -> /v1/live); open as /live?token=...",
-                "parameters": [{"name": "token", "in": "query", "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "HTML"}, "401": {"description": "no valid token"}},
-            }
-        },
-        "/r/{id}/{token}/verdicts": {
-            "post": {
-                "security": [],
-                "summary": "A verdict from the report page (the signed report link authorises it): JSON "
-                "{competency, verdict: agree|too_high|too_low|wrong_evidence|missed, user: a name}; "
-                "answers {tally, tally_text, label}; one per name per competency, the latest wins",
-                "responses": {
-                    "200": {"description": "stored (platform web)"},
-                    "400": _ERR,
-                    "403": _ERR,
-                    "409": _ERR,
-                    "410": _ERR,
-                    "415": _ERR,
-                },
-            }
-        },
-        "/healthz": {
-            "get": {
-                "security": [],
-                "summary": "Liveness and queue",
-                "responses": {"200": {"description": "ok"}},
-            }
-        },
-        "/metrics": {
-            "get": {
-                "security": [],
-                "summary": "Prometheus metrics",
-                "responses": {"200": {"description": "text"}},
-            }
-        },
+            required=True,
+            description="the voter's name as typed (printable, not blank)",
+            hint=f"user must be a name of 1 to {MAX_VOTER_CHARS} characters",
+        ),
+    ),
+)
+_LIMIT = {"type": "integer", "minimum": 0}
+_ID = Field("id", {"type": "string"}, where="path")
+_OBJECT = {"type": "object"}
+_NULLABLE_TEXT = {"type": "string", "nullable": True}
+STATUS_SCHEMA = {
+    "type": "object",
+    "required": ["id", "status", "error", "analysis", "report_url"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "held"]},
+        "error": _NULLABLE_TEXT,
+        "analysis": {**_OBJECT, "nullable": True},
+        "report_url": _NULLABLE_TEXT,
+        "progress": _OBJECT,
+        "source": _NULLABLE_TEXT,
+        "created_at": _NULLABLE_TEXT,
     },
 }
+
+
+def _list_of(key: str) -> dict[str, Any]:
+    return {"type": "object", "required": [key], "properties": {key: {"type": "array", "items": _OBJECT}}}
+
+
+_BUSY = refusal("the database is busy (Retry-After)", "Retry-After")
+API_ROUTES = [
+    Route(
+        "POST",
+        "/v1/interviews",
+        create_interview,
+        "Submit a recording: multipart field 'audio', or JSON with 'audio_url'",
+        {
+            202: Reply(
+                "queued (the same id again, duplicate true, for a repeated key and the same audio)",
+                schema={
+                    "type": "object",
+                    "required": ["id", "status", "duplicate"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"type": "string"},
+                        "duplicate": {"type": "boolean"},
+                    },
+                },
+            ),
+            400: refusal("the body breaks its schema, or the multipart body is malformed"),
+            409: refusal("the Idempotency-Key was used before for a different recording"),
+            413: refusal("larger than the upload limit"),
+            415: refusal("neither multipart/form-data nor application/json"),
+            422: refusal("not audio, an unknown profile, or a URL that cannot be fetched or called"),
+            503: _BUSY,
+        },
+        params=(Field("Idempotency-Key", {"type": "string"}, where="header"),),
+        bodies=(MULTIPART_BODY, JSON_BODY),
+    ),
+    Route(
+        "GET",
+        "/v1/interviews",
+        list_interviews,
+        "List interviews, newest first",
+        {200: Reply("interviews", schema=_list_of("interviews")), 503: _BUSY},
+        params=(
+            Field("candidate", {"type": "string"}),
+            Field("since", {"type": "string", "format": "date"}, description="created on or after"),
+            Field("limit", _LIMIT, description="at most 500 are returned (default 100)"),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/interviews/{id}",
+        get_interview,
+        "Status, analysis and report link",
+        {200: Reply("status", schema=STATUS_SCHEMA), 404: refusal("no interview with that id"), 503: _BUSY},
+        params=(_ID,),
+    ),
+    Route(
+        "DELETE",
+        "/v1/interviews/{id}",
+        delete_interview,
+        "Delete an interview and everything derived from it",
+        {204: Reply("deleted", content_type=None), 404: refusal("no interview with that id"), 503: _BUSY},
+        params=(_ID,),
+    ),
+    Route(
+        "GET",
+        "/v1/candidates/{name}",
+        get_candidate,
+        "The candidate panorama: rounds, trends, contradictions, open points, next-round focus",
+        {
+            200: Reply("panorama", schema=_OBJECT),
+            404: refusal("no candidate with that name and an analysed interview"),
+            503: _BUSY,
+        },
+        params=(
+            Field("name", {"type": "string"}, where="path"),
+            Field("language", {"type": "string", "enum": ["zh", "en"]}),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/search",
+        search_interviews,
+        "Full-text search in transcripts and summaries",
+        {200: Reply("hits with snippets and timestamped links", schema=_list_of("hits")), 503: _BUSY},
+        params=(
+            Field("q", {"type": "string", "minLength": 1}, required=True, description="the words"),
+            Field("limit", _LIMIT, description="at most 200 are returned (default 20)"),
+        ),
+    ),
+]
+CONSENT_BODY = Body(
+    "application/json",
+    (
+        Field("state", {"type": "string", "enum": ["granted", "refused", "withdrawn"]}, required=True),
+        Field("note", {"type": "string", "maxLength": 500}, description="how consent was given or refused"),
+        Field("create", {"type": "boolean"}, description="record it before the candidate's first recording"),
+    ),
+    closed=True,
+)
+API_ROUTES += [
+    Route(
+        "GET",
+        "/v1/ask",
+        ask_answers,
+        "Candidates' answers to a question across interviews, grouped by candidate (docs/history.md)",
+        {
+            200: Reply(
+                "quotes with time and link; summary only with the LLM analyst",
+                schema={
+                    "type": "object",
+                    "required": ["question", "answers", "summary"],
+                    "properties": {
+                        "question": {"type": "string"},
+                        "answers": {"type": "array", "items": _OBJECT},
+                        "summary": _NULLABLE_TEXT,
+                    },
+                },
+            ),
+            503: _BUSY,
+        },
+        params=(
+            Field("q", {"type": "string", "minLength": 1, "maxLength": 300, "pattern": "\\S"}, required=True),
+            Field("candidate", {"type": "string"}, description="only this candidate's answers"),
+            Field("limit", _LIMIT, description="at most 50 quotes (default 10)"),
+        ),
+    ),
+    Route(
+        "PUT",
+        "/v1/candidates/{name}/consent",
+        put_consent,
+        "Record a candidate's consent; refusal or withdrawal erases their data (docs/privacy.md)",
+        {
+            200: Reply("the consent record, what was released, erased and not erased", schema=_OBJECT),
+            400: refusal("the body breaks its schema"),
+            404: refusal("no candidate with that name (send create: true to record consent first)"),
+            415: refusal("not JSON"),
+            503: _BUSY,
+        },
+        params=(Field("name", {"type": "string"}, where="path"),),
+        bodies=(CONSENT_BODY,),
+    ),
+]
+PAGE_ROUTES = [
+    Route(
+        "GET",
+        "/i/{id}/{token}",
+        interviewer_page,
+        "The interviewer's private page (a link signed for it alone, sent only to the interviewer)",
+        {
+            200: Reply("HTML", content_type="text/html", schema={"type": "string"}),
+            404: refusal("the link is invalid or expired, or the interview is not ready or was deleted"),
+        },
+        params=(_ID, Field("token", {"type": "string"}, where="path")),
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/v1/notice",
+        get_notice,
+        "The recording and analysis notice for candidates (zh or en)",
+        {200: Reply("the notice", schema=_OBJECT)},
+        params=(Field("lang", {"type": "string", "enum": ["zh", "en"]}),),
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/healthz",
+        healthz,
+        "Liveness: the database answers, every loop ticks, the queue",
+        {
+            200: Reply("ok", schema=_OBJECT),
+            503: Reply("unhealthy (the problems say why)", schema=_OBJECT),
+        },
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/metrics",
+        metrics,
+        "Prometheus metrics (text exposition format 0.0.4); docs/operations.md says what each means",
+        {200: Reply("metrics", content_type="text/plain", schema={"type": "string"})},
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/openapi.json",
+        openapi,
+        "This document",
+        {200: Reply("the OpenAPI document", schema=_OBJECT)},
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/r/{id}/{token}",
+        report_page,
+        "The report page (the signed link is the authority)",
+        {
+            200: Reply("HTML", content_type="text/html", schema={"type": "string"}),
+            404: refusal("the link is invalid or expired, or the report is not ready or was deleted"),
+        },
+        params=(_ID, Field("token", {"type": "string"}, where="path")),
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/r/{id}/{token}/audio",
+        report_audio,
+        "The recording of a report page (Range requests answered with 206)",
+        {
+            200: Reply(
+                "the recording", content_type="audio/*", schema={"type": "string", "format": "binary"}
+            ),
+            206: Reply("part of it", content_type="audio/*", schema={"type": "string", "format": "binary"}),
+            404: refusal("the link is invalid or expired, or the recording was deleted"),
+        },
+        params=(_ID, Field("token", {"type": "string"}, where="path")),
+        security=(),
+    ),
+    Route(
+        "POST",
+        "/r/{id}/{token}/verdicts",
+        report_verdict,
+        "A verdict from the report page (the signed link authorises it); answers {tally, tally_text, "
+        "label}; one per name per competency, the latest wins",
+        {
+            200: Reply("stored (platform web)", schema=_OBJECT),
+            400: refusal("the body breaks its schema"),
+            403: refusal("the report link is invalid or has expired"),
+            409: refusal("the interview has no analysis yet"),
+            410: refusal("the interview was deleted"),
+            415: refusal("not JSON"),
+        },
+        params=(_ID, Field("token", {"type": "string"}, where="path")),
+        bodies=(VERDICT_BODY,),
+        security=(),
+    ),
+    Route(
+        "GET",
+        "/r/report.js",
+        report_script,
+        "The report page's script",
+        {200: Reply("JavaScript", content_type="text/javascript", schema={"type": "string"})},
+        security=(),
+    ),
+]

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from bot.service import Service
 from bot.storage import IdempotencyConflict
 
 from .page_headers import page_headers
+from .routes import ACTOR_KEY, Field, Reply, Route, params, refusal
 
 log = logging.getLogger(__name__)
 PAGE = (Path(__file__).resolve().parent.parent / "report_templates" / "live.html").read_text(encoding="utf-8")
@@ -40,45 +40,27 @@ class LiveState:
 LIVE_KEY = web.AppKey("live", LiveState)
 
 
-def caller(request: web.Request, service: Service) -> str | None:
-    """The API token's name from `Authorization: Bearer` or, for browsers, `?token=`; None if wrong."""
-    header = request.headers.get("Authorization", "")
-    given = header[7:].strip() if header.startswith("Bearer ") else request.query.get("token", "")
-    raw = given.encode("utf-8", "replace")
-    for i, token in enumerate(service.settings.api_tokens):
-        if given and hmac.compare_digest(raw, token.encode()):
-            return f"api-token-{i}"
-    return None
-
-
 def _refuse(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _meta(query: Any, actor: str) -> LiveMeta | str:
-    language = query.get("language", "auto")
-    if language not in ("zh", "en", "auto"):
-        return "language must be zh, en or auto"
-    fields = {k: (query.get(k) or None) for k in ("candidate", "round", "profile", "interviewer")}
-    if any(v and len(v) > 200 for v in fields.values()):
-        return "query values are limited to 200 characters"
-    return LiveMeta(language=None if language == "auto" else language, uploader=actor, **fields)
-
-
 async def live_socket(request: web.Request) -> web.StreamResponse:
+    """The credentials and the query are checked by the route's declaration (handlers.routes) first."""
     state = request.app[LIVE_KEY]
-    actor = caller(request, state.service)
-    if actor is None:
-        return _refuse(401, "missing or invalid API token (Authorization: Bearer, or ?token=)")
-    meta = _meta(request.query, actor)
-    if isinstance(meta, str):
-        return _refuse(400, meta)
+    query = params(request)
+    language = query.get("language", "auto")
+    fields = {k: (query.get(k) or None) for k in ("candidate", "round", "profile", "interviewer")}
+    meta = LiveMeta(language=None if language == "auto" else language, uploader=request[ACTOR_KEY], **fields)
     if meta.profile:
         try:
             await asyncio.get_running_loop().run_in_executor(None, named, meta.profile)
         except ProfileError as exc:
-            return _refuse(400, f"profile: {exc}")
+            return _refuse(422, f"profile: {exc}")
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_FRAME_BYTES)
+    if not ws.can_prepare(request).ok:  # a plain GET, not a WebSocket handshake (RFC 9110: 426 + Upgrade)
+        response = _refuse(426, "this is a WebSocket endpoint: connect with a WebSocket client")
+        response.headers["Upgrade"] = "websocket"
+        return response
     await ws.prepare(request)
     limit = state.service.settings.live_max_sessions
     if len(state.active) >= limit:
@@ -93,16 +75,16 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         return ws
     live = LiveConnection(state.service, ws, meta)
     state.active.add(live.id)
+    state.service.metrics.live_sessions.inc()
     try:
         await live.run()
     finally:
         state.active.discard(live.id)
+        state.service.metrics.live_sessions.dec()
     return ws
 
 
 async def live_page(request: web.Request) -> web.Response:
-    if caller(request, request.app[LIVE_KEY].service) is None:
-        return web.Response(status=401, text="Open this page as /live?token=<your API token>.")
     return web.Response(
         text=PAGE,
         content_type="text/html",
@@ -112,9 +94,43 @@ async def live_page(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application, service: Service) -> None:
+    """The routes themselves are in ROUTES (added with the rest of the API's table)."""
     app[LIVE_KEY] = LiveState(service)
-    app.router.add_get("/v1/live", live_socket)
-    app.router.add_get("/live", live_page)
+
+
+_BROWSER = ("bearer", "query_token")  # Authorization: Bearer, or ?token= (a browser cannot set headers)
+_SHORT = {"type": "string", "maxLength": 200}
+ROUTES = [
+    Route(
+        "GET",
+        "/v1/live",
+        live_socket,
+        "Live captions (WebSocket). Client: binary frames of PCM s16le mono 16 kHz, "
+        'optional first text frame {"type": "start", "sample_rate": N}, then {"type": "stop"}. '
+        'Server: JSON text frames {"type": "partial"|"final", "text", "start", "end"}, '
+        '{"type": "hint", "question", "anchor": {"text", "start"}} (at most one per 30 s), '
+        '{"type": "done", "interview_id", "report_url"}, {"type": "error", "message"}. The recording is '
+        "queued like an upload on stop or when the connection drops. Auth: Bearer, or ?token= for browsers.",
+        {
+            101: Reply("switching to WebSocket", content_type=None),
+            422: refusal("an unknown profile"),
+            426: refusal("not a WebSocket handshake (a plain HTTP request)", "Upgrade"),
+        },
+        params=(
+            Field("language", {"type": "string", "enum": ["zh", "en", "auto"]}),
+            *(Field(name, _SHORT) for name in ("candidate", "round", "profile", "interviewer")),
+        ),
+        security=_BROWSER,
+    ),
+    Route(
+        "GET",
+        "/live",
+        live_page,
+        "The live captions page (microphone -> /v1/live); open as /live?token=...",
+        {200: Reply("HTML", content_type="text/html", schema={"type": "string"})},
+        security=_BROWSER,
+    ),
+]
 
 
 class LiveConnection:
@@ -221,6 +237,8 @@ class LiveConnection:
             self.failed = True
             return
         for event in events:
+            if event.get("type") in ("partial", "final") and isinstance(event.get("end"), int | float):
+                self.service.metrics.caption_lag_seconds.observe(max(0.0, self.received_s - event["end"]))
             await self._send(event)
 
     async def _end(self, consumer: asyncio.Task) -> None:
@@ -244,7 +262,11 @@ class LiveConnection:
                 await self._error("no audio was received; there is nothing to report")
             return
         try:
-            interview_id, _created = await self.service.submit(sub)
+            accepted = await self.service.intake.accept(
+                self.service.intake.moved_file(sub.path), lambda tmp, sha, size: replace(sub, path=tmp)
+            )
+            assert accepted is not None  # describe never declines
+            interview_id = accepted[0]
         except (AudioInputError, IdempotencyConflict) as exc:
             await self._error(f"the recording could not be queued: {exc}")
             return

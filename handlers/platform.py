@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -25,11 +26,12 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from asr_engine import AudioInputError
-from bot import commands
+from bot import coaching, commands
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
-from bot.render import ReportContext, environment, render_history, render_stored
+from bot.outbox import Outbox
+from bot.render import ReportContext, render_document
 from bot.service import Service, Submission
 from bot.storage import is_busy, is_disk_full
 from bot.texts import say
@@ -68,6 +70,7 @@ class Message:
     reply: commands.Reply | None = None
     digest: dict[str, Any] | None = None
     key: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (label, value) buttons: "Send to ATS"
 
     @property
     def public(self) -> bool:
@@ -103,6 +106,33 @@ def parse_vote_value(value: str | None, user: str | None, channel: str | None) -
 
 
 @dataclass
+class AtsClick:
+    """A "Send to ATS" click on a report (or on one of the applications the bot asked about)."""
+
+    interview_id: str
+    application: str | None
+    user: str | None
+    channel: str | None
+
+
+def parse_ats_value(value: str | None, user: str | None, channel: str | None) -> AtsClick | None:
+    """`interview` or `interview|application`, the value every Send to ATS control carries."""
+    iid, _, application = (value or "").partition("|")
+    return AtsClick(iid, application or None, user, channel) if iid else None
+
+
+def application_line(text: str | None) -> str | None:
+    """The application an upload's message names: a line `application: <id>` (申请: / 申请ID: too)."""
+    m = _APPLICATION_LINE.search(text or "")
+    return m.group(1) if m else None
+
+
+_APPLICATION_LINE = re.compile(
+    r"^\s*(?:application(?:\s*id)?|申请(?:\s*id)?)\s*[:：]\s*([\w.\-]+)\s*$", re.I | re.M
+)
+
+
+@dataclass
 class Upload:
     """A file a user shared, as the platform describes it."""
 
@@ -115,20 +145,27 @@ class Upload:
     size: int | None = None
     mimetype: str | None = None
     ref: dict[str, Any] = field(default_factory=dict)  # what `download` needs (URL, file key)
+    application: str | None = None  # the ATS application the message names (`application: <id>`)
 
 
-def render_reply(reply: commands.Reply, fmt: str) -> str:
-    """A command reply in a platform template (fmt: slack | feishu): report, panorama, digest or lines."""
+def reply_document(reply: commands.Reply) -> tuple[str, Any, ReportContext | None]:
+    """What a command reply shows, as (kind, data, context): a report, panorama, digest or its lines."""
     if reply.analysis is not None:
         ctx = ReportContext(
             title=reply.title, report_url=reply.report_url, interview_id=(reply.interview or {}).get("id")
         )
-        return render_stored(reply.analysis, fmt, ctx)
+        return "report", reply.analysis, ctx
     if reply.panorama is not None:
-        return render_history("panorama", reply.panorama, fmt)
+        return "panorama", reply.panorama, None
     if reply.digest is not None:
-        return render_history("digest", reply.digest, fmt)
-    return environment().get_template(f"{fmt}_reply.json.j2").render(reply=reply)
+        return "digest", reply.digest, None
+    return "reply", reply, None
+
+
+def render_reply(reply: commands.Reply, fmt: str) -> str:
+    """A command reply as a chat format's text (fmt: slack | feishu)."""
+    kind, data, ctx = reply_document(reply)
+    return render_document(kind, data, fmt, ctx)
 
 
 def progress_text(event: Progress, lang: str) -> str | None:
@@ -185,6 +222,7 @@ class ChatPlatform(ABC):
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
         service.consent.retractors[self.name] = self._retract
+        self.outbox = Outbox(service, self)
 
     # ---- what a platform implements -----------------------------------------------------------------
     @abstractmethod
@@ -202,7 +240,9 @@ class ChatPlatform(ABC):
         return False
 
     async def _retract(self, channel: str, thread: str | None, message_id: str) -> bool:
-        return await self.retract(Place(channel, thread or ""), message_id)
+        if channel.startswith("dm:"):  # a private note, claimed under the user it went to
+            return await self.retract(Place(channel.removeprefix("dm:"), dm=True), message_id)
+        return await self.retract(Place(channel, thread or None), message_id)
 
     @abstractmethod
     async def download(self, upload: Upload, dest: Path, limit: int) -> tuple[str, int]:
@@ -269,9 +309,12 @@ class ChatPlatform(ABC):
     async def accept(self, upload: Upload) -> None:
         """An upload event: into the inbox once (the other event or a retry finds it there), then taken in."""
         claim = self.db.posts.claim_file
-        if await patiently(
+        claimed = await patiently(
             lambda: claim(self.name, upload.file_id, upload.channel, upload.thread, upload.user)
-        ):
+        )
+        if upload.application:  # whichever event takes the file in, the message's hint is kept
+            await self.db.ats.remember_file_application(self.name, upload.file_id, upload.application)
+        if claimed:
             await self.take_in(upload, None)
 
     async def resume_files(self, older_than_s: float = 0.0) -> None:
@@ -323,42 +366,43 @@ class ChatPlatform(ABC):
         interview_id = await self._submit(upload, place, ack, limit)
         if interview_id:
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
+            if application := await self.db.ats.file_application(self.name, upload.file_id):
+                await self.db.ats.set_application(interview_id, application)
             interview = await self.db.interviews.get(interview_id)
             if ack and interview and interview["status"] == "held":  # the thread is told why it waits
                 await self.edit(place, ack, Message(say("held", self.lang)))
         await self._finish(upload.file_id, interview_id)
 
     async def _submit(self, upload: Upload, place: Place, ack: str | None, limit: int) -> str | None:
-        intake, tmp = self.service.intake, self.service.intake.new_incoming()
-        try:
+        async def fill(tmp: Path) -> tuple[str, int]:
             try:
-                sha, size = await self.download(upload, tmp, limit)
+                return await self.download(upload, tmp, limit)
             except OSError as exc:
                 if not is_disk_full(exc):
                     raise
                 raise DiskFull(say("disk_full", self.lang)) from None
-            await asyncio.get_running_loop().run_in_executor(None, intake.validate_audio, tmp, upload.name)
-            interview_id, _created = await self.service.submit(
-                Submission(
-                    path=tmp,
-                    filename=upload.name,
-                    key=f"{self.name}:{upload.file_id}",
-                    sha256=sha,
-                    size_bytes=size,
-                    platform=self.name,
-                    channel=upload.channel,
-                    thread=upload.thread,
-                    uploader=upload.user,
-                    content_type=upload.mimetype,
-                )
+
+        def describe(tmp: Path, sha: str, size: int) -> Submission:
+            return Submission(
+                path=tmp,
+                filename=upload.name,
+                key=f"{self.name}:{upload.file_id}",
+                sha256=sha,
+                size_bytes=size,
+                platform=self.name,
+                channel=upload.channel,
+                thread=upload.thread,
+                uploader=upload.user,
+                content_type=upload.mimetype,
             )
-            return interview_id
+
+        try:
+            accepted = await self.service.intake.accept(fill, describe)
         except (AudioInputError, DownloadError, DiskFull) as exc:
             if ack:
                 await self.edit(place, ack, Message(say("failed", self.lang, exc)))
             return None
-        finally:
-            tmp.unlink(missing_ok=True)
+        return accepted[0] if accepted else None
 
     async def _finish(self, file_id: str, interview_id: str | None = None) -> None:
         """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
@@ -372,6 +416,8 @@ class ChatPlatform(ABC):
         if event.stage in ("done", "failed"):
             self._last_progress.pop(event.interview_id, None)
             await self.post_report(interview)
+            if event.stage == "done":
+                await self.deliver_coaching(interview)
             return
         text = progress_text(event, self.lang)
         if text is None or self._last_progress.get(event.interview_id) == text:
@@ -382,41 +428,12 @@ class ChatPlatform(ABC):
             await self.edit(Place(interview["channel"], interview["thread"]), ack, Message(text))
 
     async def post_report(self, interview: dict[str, Any], *, sweep: bool = False) -> None:
-        """The report in the interview's thread, exactly once as seen in the thread: claimed in the store
-        first; a claim left without a message (the poster died, the platform failed or answered too late)
-        is taken over by one sweep, which looks in the thread for the post carrying this interview's
-        marker and adopts it before it posts again. Until it is truly posted the report stays pending."""
-        iid, channel, thread = interview["id"], interview["channel"], interview["thread"]
-        if not (channel and thread):
-            return  # not uploaded in a thread of ours (imported history): nowhere it belongs
-        place, key, posts = Place(channel, thread), f"report-{iid}", self.db.posts
-        if not await posts.claim(self.name, channel, thread, iid, "report"):
-            stale_s = self.service.settings.report_claim_stale_s
-            if not sweep or not await posts.take_over(self.name, channel, thread, iid, "report", stale_s):
-                return
-            try:
-                found = await self.find_posted(place, key)
-            except LookupError as exc:  # cannot tell whether it went out: do not post blindly
-                log.warning("%s: report %s stays pending: %s", self.name, iid, exc)
-                return await posts.release(self.name, channel, thread, iid, "report")
-            if found:
-                await posts.set_message(self.name, channel, thread, iid, "report", found)
-                return await self.db.audit(self.name, "adopt-report", iid, {})
-        status = await self.service.status(iid)
-        if status is None:
-            return
-        posted = await self._deliver_report(interview, status, place, key)
-        if posted is None:
-            log.warning("%s: report %s not posted; it stays pending for the next sweep", self.name, iid)
-            return await posts.release(self.name, channel, thread, iid, "report")
-        await posts.set_message(self.name, channel, thread, iid, "report", posted)
-        await self.db.audit(self.name, "post-report", iid, {})
+        """The report in the interview's thread, exactly once as seen in the thread (bot.outbox)."""
+        await self.outbox.deliver(interview, sweep=sweep)
 
-    async def _deliver_report(
-        self, interview: dict[str, Any], status: dict[str, Any], place: Place, key: str
-    ) -> str | None:
+    async def send_report(self, interview: dict[str, Any], status: dict[str, Any], key: str) -> str | None:
         """Post the report (a failure: edit the acknowledgement); the message id, None if it failed."""
-        iid = interview["id"]
+        iid, place = interview["id"], Place(interview["channel"], interview["thread"])
         ack = await self.db.posts.message(self.name, iid, "ack")
         if status["status"] == "failed":
             return await self._edit_or_post(
@@ -427,11 +444,58 @@ class ChatPlatform(ABC):
             report_url=status["report_url"],
             interview_id=iid,
             controls=True,
+            ats=self.service.settings.ats.target(),
         )
         posted = await self.post(place, Message(report=status["analysis"], context=ctx, key=key))
         if posted and ack:
             await self.edit(place, ack, Message(say("done", self.lang)))
         return posted
+
+    async def deliver_coaching(self, interview: dict[str, Any]) -> None:
+        """The interviewer's own metrics and flagged questions: privately to the uploader, and flagged
+        questions to the compliance channel when one is configured; never into the hiring thread. Each
+        once (claimed like a report). A DM the platform refuses is said in the compliance channel and the
+        log; the report has already gone out."""
+        iid = interview["id"]
+        analysis = await self.db.interviews.analysis(iid) or {}
+        block = analysis.get("interviewer") or {}
+        if not block:
+            return
+        lang, title = analysis.get("language", self.lang), interview.get("title") or iid
+        user, delivered = interview.get("uploader"), None
+        if user:
+            head, lines = coaching.private_note(title, block, lang, self.service.interviewer_url(iid))
+            note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"coach-{iid}")
+            delivered = await self._once(Place(user, dm=True), f"dm:{user}", iid, "coach", note)
+            if delivered is False:
+                log.warning("%s: could not message interviewer %s about interview %s", self.name, user, iid)
+        where = self.service.settings.compliance_channel
+        if where and where[0] == self.name and (block.get("flags") or delivered is False):
+            who = interview.get("interviewer") or user
+            head, lines = coaching.compliance_note(title, who, block.get("flags") or [], lang)
+            if delivered is False:
+                lines.append(say("coach_dm_failed", lang, who))
+            note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"compliance-{iid}")
+            await self._once(Place(where[1]), where[1], iid, "compliance", note)
+
+    async def _once(
+        self, place: Place, key: str, interview_id: str, kind: str, message: Message
+    ) -> bool | None:
+        """Post once per (place, interview, kind): None when it already went out (or is going out)."""
+        posts, stale_s = self.db.posts, self.service.settings.report_claim_stale_s
+        if not await posts.claim(self.name, key, "", interview_id, kind) and not await posts.take_over(
+            self.name, key, "", interview_id, kind, stale_s
+        ):
+            return None  # sent, or being sent (a claim left by a failed or dead poster is taken over)
+        posted = await self.post(place, message)
+        if posted is None:
+            await posts.release(self.name, key, "", interview_id, kind)
+            return False
+        await posts.set_message(self.name, key, "", interview_id, kind, posted)
+        return True
+
+    async def find_report(self, channel: str, thread: str, key: str) -> str | None:
+        return await self.find_posted(Place(channel, thread), key)
 
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message in the thread carrying `key` (its marker), if the platform can say;
@@ -445,21 +509,22 @@ class ChatPlatform(ABC):
 
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
-        event that was missed. The claims keep each report to one post. Inbox files stuck as long are
+        event that was missed (the outbox's claims keep each to one post). Inbox files stuck as long are
         taken in again."""
-        stale_s = self.service.settings.report_claim_stale_s
-        await self.resume_files(stale_s)
-        for row in await self.db.posts.unposted_reports(self.name, stale_s):
-            interview = await self.db.interviews.get(row["id"])
-            if interview:
-                await self.post_report(interview, sweep=bool(row["stale"]))
+        await self.resume_files(self.service.settings.report_claim_stale_s)
+        await self.outbox.sweep()
+        await self.service.consent.retract_owed(self.name)  # an erasure's messages it could not delete then
 
     async def _sweep_loop(self) -> None:
         await supervise(self.service.liveness.beat(f"{self.name}-sweep"), self.sweep, self.sweep_s)
 
     # ---- commands ------------------------------------------------------------------------------------
-    async def command(self, text: str, channel: str, user: str | None, answer: Place, key: str) -> None:
-        """Parse, execute (bot.commands), render, answer where the platform said."""
+    async def command(
+        self, text: str, channel: str, user: str | None, answer: Place, key: str, private: Place | None = None
+    ) -> None:
+        """Parse, execute (bot.commands), render, answer where the platform said. `private`: where a personal
+        answer (the asker's own figures, quotes from all their channels) goes when `answer` is seen by
+        others (a group chat without ephemeral messages); a short pointer is left in the group."""
         cmd = commands.parse(text, self.service.settings.language)
         ctx = commands.Context(
             service=self.service,
@@ -472,6 +537,11 @@ class ChatPlatform(ABC):
             user_timezone=(lambda: self.user_timezone(user)) if user else None,
         )
         reply = await commands.execute(cmd, ctx)
+        if private is not None and reply.personal:
+            await self.post(private, Message(reply.title, reply=reply, key=key))
+            pointer = commands.Reply(say("sent_privately", reply.language), language=reply.language)
+            await self.post(answer, Message(pointer.title, reply=pointer, key=f"{key}-p"))
+            return
         await self.post(answer, Message(reply.title, reply=reply, key=key))
 
     # ---- verdicts on a report's scores ------------------------------------------------------------------
@@ -513,8 +583,44 @@ class ChatPlatform(ABC):
             interview_id=iid,
             controls=True,
             tally=tally,
+            ats=self.service.settings.ats.target(),
         )
         return Message(report=analysis, context=ctx)
+
+    # ---- a scorecard draft in the ATS ------------------------------------------------------------------
+    async def user_name(self, user: str) -> str | None:
+        """A user's display name, where the platform says (the ATS note names who sent it)."""
+        return None
+
+    async def send_to_ats(self, click: AtsClick | None) -> tuple[str, bool]:
+        """Send the draft for a member of the report's channel; (what to tell the clicker alone, whether
+        it went out). Several applications: the bot asks in the thread, one button per application."""
+        from handlers.ats.sending import send_draft
+
+        if click is None:
+            return say("verdict_bad", self.lang), False
+        interview = await self.db.interviews.get(click.interview_id)
+        if interview is None:
+            return say("verdict_gone", self.lang), False
+        if (
+            interview.get("platform") != self.name
+            or interview.get("channel") != click.channel
+            or not await self.membership.is_member(click.channel, click.user)
+        ):
+            return say("ats_not_member", self.lang), False
+        name = await self.user_name(click.user) if click.user else None
+        who = f"{name} ({click.user})" if name else click.user or "?"
+        outcome = await send_draft(
+            self.service, click.interview_id, user=who, via=self.name, application=click.application
+        )
+        if outcome.applications:
+            choices = [(a.label, f"{click.interview_id}|{a.id}") for a in outcome.applications]
+            ask = outcome.said(self.lang)
+            await self.post(
+                Place(interview["channel"], interview.get("thread")), Message(ask, choices=choices)
+            )
+            return ask, False
+        return outcome.said(self.lang), outcome.result is not None
 
     # ---- digests (called by the scheduler) -----------------------------------------------------------
     async def post_digest(self, sub: Subscription, digest: Digest) -> str | None:

@@ -96,9 +96,7 @@ async def retention_loop(service: Service, every_s: float = RETENTION_EVERY_S) -
     """Recordings and then whole interviews past their configured age go, once an hour; so do recordings
     held for consent past IB_CONSENT_WAIT_DAYS."""
     audio_days, text_days = service.settings.retention_audio_days, service.settings.retention_text_days
-    held_days = service.settings.consent_wait_days if service.settings.require_consent else None
-    if audio_days is None and text_days is None and held_days is None:
-        return
+    held_days = service.settings.consent_wait_days  # held rows exist only because of consent, flag on or off
 
     async def step() -> None:
         removed = await service.db.run(

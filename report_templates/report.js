@@ -57,6 +57,40 @@
       .catch(function () { say(bar.dataset.failed, true); });
   }
 
+  // "Send to ATS": the draft goes to the ATS under the same name; several applications: pick one
+  var ats = document.getElementById("send-ats");
+  var choices = document.getElementById("ats-choices");
+
+  function sendToAts(application) {
+    var name = voter.value.trim();
+    if (!name) { say(bar.dataset.needName, true); voter.focus(); return; }
+    remember(name);
+    ats.disabled = true;
+    var body = { user: name };
+    if (application) body.application = application;
+    fetch(ats.dataset.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          choices.textContent = "";
+          say(body.message || body.error || bar.dataset.failed, !r.ok);
+          (body.applications || []).forEach(function (a) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.textContent = a.label;
+            b.addEventListener("click", function () { sendToAts(a.id); });
+            choices.appendChild(b);
+          });
+        });
+      })
+      .catch(function () { say(bar.dataset.failed, true); })
+      .then(function () { ats.disabled = false; });
+  }
+  if (ats) ats.addEventListener("click", function () { sendToAts(null); });
+
   bar.hidden = false;
   document.querySelectorAll(".vote[data-competency]").forEach(function (el) { el.hidden = false; });
   voter.addEventListener("change", function () { remember(voter.value.trim()); });

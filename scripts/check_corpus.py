@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# The label vocabularies are spelled out here, not imported from bot.analysis.model: the validator runs
+# The label vocabularies are spelled out here, not imported from bot.analysis.results: the validator runs
 # with a bare python3 (the people writing snippets have no project environment). tests/unit/
 # test_corpus_labels.py keeps them equal to the model's.
 COMPETENCIES = (

@@ -34,21 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot.analysis import corpus  # noqa: E402
 from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_missing  # noqa: E402
-from bot.analysis.embed import load_embedder  # noqa: E402
+from bot.analysis.learned import ARTEFACT, CLAUSE_LABELS, RULES_VERSION, LocalModel, Recipe  # noqa: E402
 from bot.analysis.learned.e5_adapted import LORA  # noqa: E402
-from bot.analysis.linear import LinearHeads, fit  # noqa: E402
-from bot.analysis.local import _pleasantry, quote  # noqa: E402
-from bot.analysis.mlp import MlpHeads, MlpOptions, fit_mlp  # noqa: E402
-from bot.analysis.model import COMPETENCIES  # noqa: E402
-from bot.analysis.semantic import (  # noqa: E402
-    ARTEFACT,
-    CLAUSE_LABELS,
-    QUALIFIER_TYPES,
-    RULES_VERSION,
-    Featurizer,
-    LocalModel,
-    Recipe,
-)
+from bot.analysis.learned.embed import load_embedder  # noqa: E402
+from bot.analysis.learned.features import Featurizer  # noqa: E402
+from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
+from bot.analysis.learned.mlp import MlpHeads, MlpOptions, fit_mlp  # noqa: E402
+from bot.analysis.local import pleasantry, quote  # noqa: E402
+from bot.analysis.results import COMPETENCIES, QUALIFIER_TYPES  # noqa: E402
 from bot.verdicts import language_of  # noqa: E402
 
 KEYS = COMPETENCIES  # the corpus labels the built-in competencies
@@ -213,7 +206,7 @@ def clause_rows(snippets: list[corpus.Snippet], coof: list[np.ndarray], ct: np.n
     rows = []
     for i, (s, p) in enumerate(zip(snippets, coof)):
         for row, (_, c) in enumerate(s.unit().clauses):
-            if len(p) and not _pleasantry(c.text):
+            if len(p) and not pleasantry(c.text):
                 rows.append(ClauseRow(i, quote(c.text), c.text, p[row] - ct + 0.5, qualifier_cues(c.text)))
     return rows
 

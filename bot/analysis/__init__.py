@@ -9,15 +9,18 @@ from pathlib import Path
 
 from asr_engine import Segment, Transcript
 
-from .embed import ModelUnavailable
-from .followups import VAGUE_REASON, suggest
+from ..jurisdictions import DEFAULT_JURISDICTIONS, Jurisdictions
+from .flags import get_flag_model
+from .followups import suggest
+from .interviewer import interviewer_report
+from .learned import ModelUnavailable
 from .llm import Analyst, AnalystError
 from .local import Findings, analyse_local
-from .model import CANDIDATE, Analysis, Correction, Utterance
 from .profiles import BUILT_IN, Profile, ProfileError, load_profile, profile_from_jd
+from .results import CANDIDATE, Analysis, Correction, Utterance
 from .roles import assign_roles, parse_speaker_prefix
 from .speech import annotate
-from .summary import build_summary, overall, recommend, stamp
+from .summary import build_summary, overall, recommend
 from .terms import TermCorrector
 
 __all__ = [
@@ -45,7 +48,7 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
     prefix. Lines without times are spaced by their length so pauses are not invented."""
     segments: list[Segment] = []
     roles: list[str | None] = []
-    t = 0.0
+    t, stamped = 0.0, False
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -53,6 +56,7 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
         m = _TIME.match(line)
         if m:
             t = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+            stamped = True
             line = line[m.end() :]
         role, body = parse_speaker_prefix(line)
         if not body.strip():
@@ -67,6 +71,8 @@ def transcript_from_text(text: str, source: str | None = None) -> tuple[Transcri
     transcript = Transcript(
         language=language, duration_s=segments[-1].end, segments=segments, engine="text", source=source
     )
+    if not stamped:  # times spaced by length are no measure of talk time (interviewer metrics say None)
+        transcript.timings["estimated_times"] = 1.0
     return transcript, roles
 
 
@@ -82,7 +88,8 @@ def _correction_time(u: Utterance, offset: int) -> float:
     return round(u.start + share * (u.end - u.start), 2)
 
 
-def _utterances(transcript: Transcript, known_roles: list[str | None] | None) -> list[Utterance]:
+def utterances_of(transcript: Transcript, known_roles: list[str | None] | None) -> list[Utterance]:
+    """The transcript's non-empty segments as utterances, each with its role (known roles win)."""
     segs = [s for s in transcript.segments if s.text.strip()]
     detected = assign_roles(
         [s.text for s in segs],
@@ -135,28 +142,23 @@ def analyze(
     hotwords: Iterable[str] = (),
     known_roles: list[str | None] | None = None,
     analyst: Analyst | None = None,
+    jurisdictions: Jurisdictions = DEFAULT_JURISDICTIONS,
 ) -> Analysis:
     """Transcript -> Analysis. `analyst` (see bot.analysis.llm) replaces the local model where it can;
-    when it fails the local model answers and the analysis says so in `notes`."""
+    when it fails the local model answers and the analysis says so in `notes`. `jurisdictions` (cn, us)
+    decide which interviewer questions are flagged and which rule a flag names."""
     profile = profile or BUILT_IN["general"]
     language = transcript.language if transcript.language in ("zh", "en") else _language_of(transcript.text)
-    utterances = _utterances(transcript, known_roles)
+    utterances = utterances_of(transcript, known_roles)
     corrections = _correct_terms(utterances, TermCorrector([*profile.hotwords, *hotwords]), language)
     speech = annotate(utterances)
     findings, used, notes = _findings(utterances, language, analyst)
     competencies = findings.competencies
     score, coverage, missing = overall(competencies, profile)
     recommendation = recommend(score, coverage)
-    summary = build_summary(competencies, score, coverage, missing, recommendation, language, profile)
-    for v in findings.vague:
-        reason = VAGUE_REASON[v.missing][0 if language == "zh" else 1]
-        line = (
-            f"“{v.text}”（{stamp(v.start)}）— {reason}"
-            if language == "zh"
-            else f'"{v.text}" ({stamp(v.start)}) - {reason}'
-        )
-
-        summary["to_verify"].append(line)
+    summary = build_summary(
+        competencies, score, coverage, missing, recommendation, language, profile, findings.vague
+    )
     return Analysis(
         language=language,
         duration_s=transcript.duration_s,
@@ -174,7 +176,19 @@ def analyze(
         analysis_version=findings.version,
         analyst=used,
         notes=notes,
+        interviewer=interviewer_report(
+            utterances,
+            language,
+            timed=_timed(transcript),
+            jurisdictions=jurisdictions,
+            flag_model=get_flag_model,
+        ).to_dict(),
     )
+
+
+def _timed(transcript: Transcript) -> bool:
+    """Real times: not estimated from text length, and not all zero."""
+    return not transcript.timings.get("estimated_times") and any(s.end > 0 for s in transcript.segments)
 
 
 def _findings(

@@ -13,110 +13,35 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .model import CANDIDATE, COMPETENCIES, CompetencyResult, Evidence, Utterance
+from .detectors import (
+    COMPETENCY_CUES,
+    CONTRAST,
+    EXPLAINS,
+    HEDGE,
+    NEGATED_BEFORE,
+    NOT_SHIPPED_NAMED,
+    NUMBER,
+    PARTIAL_ROLE,
+    SMALL_TALK,
+    STAGING_NAMED,
+    VAGUE_WORDING,
+    Detector,
+)
+from .results import CANDIDATE, Utterance
 from .speech import strip_fillers, units
 
-_NUM = r"[\d一二两三四五六七八九十百千万]+(\.\d+)?"
-CUES: dict[str, tuple[str, ...]] = {
-    "leadership": (
-        r"主导|带领|带过|带了|领导|牵头|推动|负责人|组建|管理.{0,4}(团队|小组)|带.{0,4}(团队|小组|人)",
-        r"\b(led|lead|managed|mentored|drove|headed|owned)\b",
-    ),
-    "system_design": (
-        r"架构|拆(成|分)|微服务|分库分表|削峰|高可用|扩展性|可扩展|一致性|限流|降级|熔断|负载均衡|分片|读写分离|消息队列|设计了|异步化",
-        r"\b(architect\w*|designed|microservices?|shard\w*|scalab\w*|partition\w*|message queue|high "
-        r"availability|load balanc\w*)\b",
-    ),
-    # a technical term and a mechanism in the same clause: explaining how, not naming
-    "technical_depth": (
-        r"^(?=.*(幂等|锁|索引|事务|线程|缓存|队列|一致性|协议|算法|内存|哈希|分片|分库分表|Redis|Kafka|MySQL|JVM|GC))"
-        r"(?=.*(通过|基于|根据|利用|借助|用|作|做|保证|实现|原理|机制|因为|来调|设置))",
-        r"^(?=.*\b(lock|index|transaction|thread|cache|queue|consisten\w*|protocol|algorithm|memory|hash|"
-        r"shard|redis|kafka|mysql|jvm|gc)\b)"
-        r"(?=.*\b(because|by using|using|under the hood|mechanism|so that|implemented|guarantee\w*|based "
-        r"on)\b)",
-    ),
-    "problem_solving": (
-        r"排查|定位|瓶颈|根因|复现|压测|调优|优化|解决了|分析了|诊断|监控发现|火焰图",
-        r"\b(debug\w*|root cause|bottleneck|profil\w*|investigat\w*|troubleshoot\w*|diagnos\w*|reproduc\w*|"
-        r"load test\w*|optimi[sz]\w*)\b",
-    ),
-    # a number is a result only next to a change or a throughput: "核数的两倍" is a setting, not an outcome
-    "result_orientation": (
-        rf"(提升|提高|降低|减少|增长|节省|缩短|降到|提到|翻了|达到|支撑|承载).{{0,12}}{_NUM}\s*(%|％|倍|毫秒|ms|秒|万|千|个|笔)"
-        rf"|(每秒|每天|峰值|高峰期).{{0,10}}{_NUM}\s*(万|千)?(个|笔|次)?(请求|订单|交易|QPS|TPS)"
-        r"|从.{1,15}(降|提|减|增|涨|缩短).{0,3}到|提升|降低|减少|增长|节省|缩短|效果(很|挺|还|比较)?好",
-        r"\d+(\.\d+)?\s*(%|x|ms|qps|tps|seconds|users|requests)|\bfrom .{1,30} to\b|\b(improved|reduced|"
-        r"increased|cut|saved|grew|doubled|halved)\b",
-    ),
-    "collaboration": (
-        r"配合|沟通|协作|跨团队|跨部门|对齐|协调|合作|和.{1,8}一起",
-        r"\b(worked with|cross-team|collaborat\w*|aligned with|partnered|together with|coordinated)\b",
-    ),
-    "communication": (
-        r"首先|其次|第一[,，、]|第二[,，、]|最后[,，]|总结一下|简单来说|举个例子|具体来说",
-        r"\b(first(ly)?,|second(ly)?,|finally,|for example|to summari[sz]e|in short|specifically)\b",
-    ),
-    "learning": (
-        r"自学|学会|学了|啃|官方文档|教程|复盘|吸取|教训|从那以后|之后我(们)?就",
-        r"\b(learn\w*|picked up|taught myself|post-?mortem|lessons?|since then|ever since)\b",
-    ),
-}
-CUE_RE = {k: [re.compile(p, re.I) for p in v] for k, v in CUES.items()}
-
-NEGATION = re.compile(
-    r"(没有|没|不曾|从未|从来没|并未|未曾|不是我)\s*$|\b(never|didn't|did not|haven't|have not|hasn't|not|no)\s+(\w+\s+){0,"
-    r"2}$",
-    re.I,
-)
-SMALL_TALK = re.compile(
-    r"^(你好|您好|谢谢|感谢|再见|辛苦|不客气|好的|嗯|是的|对|hello|hi|thanks?( you)?|bye|nice to meet you|ok(ay)?|sure|yes)[\s,，"
-    r".。!！]*",
-    re.I,
-)
-QUANTIFIED = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(个|倍|毫秒|秒|万|千|人)|percent", re.I)
-VAGUE = re.compile(
-    r"很多|挺好|不错|一些|比较好|效果好|大幅|显著|\b(a lot|pretty good|some|significant(ly)?|various|stuff)\b",
-    re.I,
-)
-HEDGE = re.compile(
-    r"大概|可能|应该|好像|差不多|估计|左右|\b(probably|maybe|i think|roughly|about|around|i guess)\b", re.I
-)
-QUALIFIERS: tuple[tuple[re.Pattern[str], float, str, str], ...] = (
+# What weakens a rule claim, and by how much: (detector, factor, zh caveat, en caveat).
+QUALIFIERS: tuple[tuple[Detector, float, str, str], ...] = (
     (
-        re.compile(
-            r"没上线|未上线|没有上线|没能上线|没落地|没有落地|被砍|搁置|\b(never (shipped|launched|went live)|didn't (ship|launch)|"
-            r"was cancel+ed|got cancel+ed)\b",
-            re.I,
-        ),
+        NOT_SHIPPED_NAMED,
         0.5,
         "项目未上线，实际影响待核实",
         "did not ship: real impact unverified",
     ),
-    (
-        re.compile(
-            r"测试环境|预发|压测环境|本地环境|线下环境|实验环境|\b(staging|test environment|in a benchmark|on my laptop|in a "
-            r"sandbox)\b",
-            re.I,
-        ),
-        0.5,
-        "需要生产环境证据",
-        "needs production evidence",
-    ),
-    (
-        re.compile(r"参与了?|协助|帮忙|打下手|\b(assisted|helped( with)?|was part of|participated)\b", re.I),
-        0.7,
-        "个人贡献不明确",
-        "individual contribution unclear",
-    ),
-)
-EXPLAINS = re.compile(
-    r"通过|基于|根据|借助|保证|原理|机制|因为|所以|来调|先.{1,12}再|之前先|\b(because|by using|so that|guarantee\w*|mechanism|based "
-    r"on|which means)\b",
-    re.I,
+    (STAGING_NAMED, 0.5, "需要生产环境证据", "needs production evidence"),
+    (PARTIAL_ROLE, 0.7, "个人贡献不明确", "individual contribution unclear"),
 )
 _CLAUSE = re.compile(r"[^,，。.!！?？;；]+[,，。.!！?？;；]*")
-_CONTRAST = re.compile(r"^\s*(不过|但是|但|可是|只是|然而|however|but|although|though)", re.I)
 
 
 @dataclass
@@ -133,7 +58,7 @@ def _clauses(text: str) -> list[str]:
 
 
 def _negated(clause: str, match: re.Match[str]) -> bool:
-    return bool(NEGATION.search(clause[: match.start()][-12:]))
+    return bool(NEGATED_BEFORE.search(clause[: match.start()][-12:]))
 
 
 def answers(utterances: list[Utterance]) -> list[list[Utterance]]:
@@ -164,10 +89,10 @@ def find_claims(utterances: list[Utterance], language: str) -> tuple[list[Claim]
                 continue
             # a qualifier binds to the claim it follows: "…, 不过/but …" within the next two clauses
             later = [c for _, c in clauses[idx + 1 : idx + 3]]
-            for key in CUE_RE:
+            for key, cue in COMPETENCY_CUES.items():
                 if key == "technical_depth":
                     continue  # judged on whole utterances below: an explanation spans clauses
-                match = next((m for rx in CUE_RE[key] if (m := rx.search(body))), None)
+                match = cue.search(body)
                 if match is None:
                     continue
                 claim = Claim(key, u.start, body, 1.0)
@@ -178,7 +103,8 @@ def find_claims(utterances: list[Utterance], language: str) -> tuple[list[Claim]
                 claims.append(claim)
         for u in answer:
             body = strip_fillers(u.text)
-            if any(rx.search(body) for rx in CUE_RE["technical_depth"]) and not NEGATION.search(body[:12]):
+            depth = COMPETENCY_CUES["technical_depth"].search(body)
+            if depth and not NEGATED_BEFORE.search(body[:12]):
                 claim = Claim("technical_depth", u.start, body, 1.0)
                 if not EXPLAINS.search(body) and (units(body) < 20 or len(_clauses(body)) < 2):
                     claim.weight = 0.6  # names the technology, does not explain it
@@ -193,15 +119,15 @@ def find_claims(utterances: list[Utterance], language: str) -> tuple[list[Claim]
 
 
 def _weigh(claim: Claim, body: str, later: list[str], zh: bool) -> None:
-    if QUANTIFIED.search(body):
+    if NUMBER.search(body):
         claim.weight += 0.4
-    elif VAGUE.search(body) or claim.competency == "result_orientation" and not QUANTIFIED.search(body):
+    elif VAGUE_WORDING.search(body) or claim.competency == "result_orientation" and not NUMBER.search(body):
         claim.weight *= 0.6
         claim.caveats.append("说法笼统，缺少数据" if zh else "vague: no numbers")
     if HEDGE.search(body):
         claim.weight *= 0.8
         claim.caveats.append("表述不确定" if zh else "stated with uncertainty")
-    contrast = " ".join(c for c in later if _CONTRAST.search(c))
+    contrast = " ".join(c for c in later if CONTRAST.search(c))
     for rx, factor, zh_note, en_note in QUALIFIERS:
         if rx.search(body) or (contrast and rx.search(contrast)):
             claim.weight *= factor
@@ -215,30 +141,3 @@ def score(weights: list[float]) -> float | None:
         return None
     total = sum(sorted(weights, reverse=True)[:5])
     return round(5 * (1 - math.exp(-0.4 * total)), 1)
-
-
-def score_competencies(
-    claims: list[Claim], negated: list[Claim], language: str
-) -> dict[str, CompetencyResult]:
-    zh = language == "zh"
-    out: dict[str, CompetencyResult] = {}
-    for key in COMPETENCIES:
-        mine = sorted((c for c in claims if c.competency == key), key=lambda c: -c.weight)
-        caveats: list[str] = []
-        for c in mine:
-            for note in c.caveats:
-                if note not in caveats:
-                    caveats.append(note)
-        for n in (c for c in negated if c.competency == key):
-            caveats.append(
-                f"候选人表示没有相关经历：“{n.text}”" if zh else f'candidate says they have not: "{n.text}"'
-            )
-        out[key] = CompetencyResult(
-            score=score([c.weight for c in mine]),
-            evidence=[
-                Evidence(start=c.start, text=c.text, weight=c.weight, caveats=list(c.caveats))
-                for c in mine[:3]
-            ],
-            caveats=caveats,
-        )
-    return out

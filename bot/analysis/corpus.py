@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .semantic import CLAUSE_LABELS, Unit
+from .learned import CLAUSE_LABELS, Unit
 
 
 @dataclass

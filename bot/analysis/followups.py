@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .competencies import QUALIFIERS, QUANTIFIED, answers
-from .model import CANDIDATE, Followup, Utterance, VagueClaim
+from .competencies import answers
+from .detectors import LEAD_CLAIM, NOT_SHIPPED_NAMED, NUMBER, PARTIAL_ROLE, STAGING_NAMED, Detector
+from .results import CANDIDATE, Followup, Utterance, VagueClaim
 from .speech import strip_fillers
 
 
@@ -21,7 +22,7 @@ from .speech import strip_fillers
 class Rule:
     name: str
     priority: int  # lower first
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | Detector
     zh: tuple[str, str]  # question, reason; {q} is the quote
     en: tuple[str, str]
     needs_no_number: bool = False
@@ -52,7 +53,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "not_shipped",
         1,
-        QUALIFIERS[0][0],
+        NOT_SHIPPED_NAMED,
         (
             "你提到“{q}”，项目最后没有上线的原因是什么？这个过程中哪些决定是你做的？",
             "主导的项目未上线，个人影响需要核实",
@@ -65,7 +66,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "staging_only",
         1,
-        QUALIFIERS[1][0],
+        STAGING_NAMED,
         ("“{q}”是在测试环境得到的，生产环境的数据是多少？上线后有没有回归？", "结果只在测试环境验证"),
         (
             '"{q}" was measured outside production. What did production show, and did it hold after release?',
@@ -191,8 +192,6 @@ VAGUE_REASON = {
     "mechanism": ("只有概念，没有说明怎么做", "a buzzword without the mechanism"),
     "specifics": ("说法笼统，缺少具体例子", "no concrete specifics"),
 }
-_LEAD = re.compile(r"主导|负责人|牵头|\b(led|owned)\b", re.I)
-_PARTIAL = QUALIFIERS[2][0]
 
 
 def _quote(text: str, limit: int = 40) -> str:
@@ -216,7 +215,7 @@ def _rule_followups(
                 clauses = [(c.start(), c.group()) for c in _CLAUSE.finditer(u.text)]
                 i = max((k for k, (pos, _c) in enumerate(clauses) if pos <= m.start()), default=0)
                 clause = clauses[i][1] if clauses else u.text
-                if rule.needs_no_number and QUANTIFIED.search(clause):
+                if rule.needs_no_number and NUMBER.search(clause):
                     continue
                 # Quote the claim the question is about: for a qualifier, the clause it qualifies too.
                 quote = clauses[i - 1][1] + "，" + clause if rule.priority == 1 and i > 0 else clause
@@ -234,9 +233,10 @@ def _rule_followups(
 
 def _contradiction(utterances: list[Utterance], zh: bool) -> Followup | None:
     """ "主导/led" in one place, "参与/helped" in another."""
-    lead = next((u for u in utterances if u.speaker == CANDIDATE and _LEAD.search(u.text)), None)
+    lead = next((u for u in utterances if u.speaker == CANDIDATE and LEAD_CLAIM.search(u.text)), None)
     partial = next(
-        (u for u in utterances if u.speaker == CANDIDATE and _PARTIAL.search(u.text) and u is not lead), None
+        (u for u in utterances if u.speaker == CANDIDATE and PARTIAL_ROLE.search(u.text) and u is not lead),
+        None,
     )
     if not (lead and partial):
         return None

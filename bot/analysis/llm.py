@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import records
-from .model import CANDIDATE, QUALIFIER_TYPES, VAGUE_TYPES, Evidence, Qualifier, Utterance, VagueClaim
+from .results import CANDIDATE, QUALIFIER_TYPES, VAGUE_TYPES, Evidence, Qualifier, Utterance, VagueClaim
 
 MISSING = VAGUE_TYPES
 
@@ -124,7 +124,7 @@ class LLMAnalyst:
 
     @property
     def version(self) -> str:
-        from .semantic import RULES_VERSION
+        from .learned import RULES_VERSION
 
         return f"llm:{self.settings.model}+{RULES_VERSION}"
 
@@ -202,9 +202,11 @@ class LLMAnalyst:
                 if zh
                 else f"{dropped} quotes from the LLM were not in the transcript and were dropped"
             )
-        from .local import _results
+        from .local import competency_results
 
-        return Findings(_results(found, [], zh, records.competency_keys()), quals, vague, self.version, notes)
+        return Findings(
+            competency_results(found, [], zh, records.competency_keys()), quals, vague, self.version, notes
+        )
 
 
 def _validated(data: Any) -> dict[str, list[dict[str, Any]]]:
@@ -247,8 +249,8 @@ def _find(quote_text: str, utterances: list[Utterance]) -> tuple[int, int] | Non
 
 
 def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], zh: bool) -> _Grounded:
-    from .local import _PERF, QUALIFIER_EFFECT, QUESTIONS, VAGUE_NOTE, quote, time_at
-    from .signals import NUMBER
+    from .detectors import NUMBER, PERFORMANCE
+    from .local import QUALIFIER_EFFECT, QUESTIONS, VAGUE_NOTE, quote, time_at
 
     answer_of, n = [], 0
     for u in utterances:
@@ -271,7 +273,7 @@ def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], 
             g.qualifiers.append(Qualifier(item["type"], time_at(u, pos), text, note))
             qualifier_answer.append(answer_of[i])
         elif field == "vague" and not (item["missing"] == "number" and NUMBER.search(text)):
-            perf = item["missing"] in ("number", "mechanism") and _PERF.search(text)
+            perf = item["missing"] in ("number", "mechanism") and PERFORMANCE.search(text)
             template = "perf" if perf else item["missing"]
             question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
             g.vague.append(VagueClaim(time_at(u, pos), text, item["missing"], question))

@@ -12,11 +12,21 @@ import re
 from dataclasses import dataclass, field
 
 from . import records
-from .competencies import CUE_RE, find_claims, score
+from .competencies import find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
-from .model import CANDIDATE, INTERVIEWER, CompetencyResult, Evidence, Qualifier, Utterance, VagueClaim
-from .semantic import QUALIFIER_TYPES, LocalModel, Unit, UnitScores, get_model
-from .signals import CLOSING, NUMBER, SMALL_TALK, Span
+from .detectors import CLOSING, COMPETENCY_CUES, NUMBER, PERFORMANCE, SMALL_TALK
+from .learned import LocalModel, Unit, UnitScores, get_model
+from .results import (
+    CANDIDATE,
+    INTERVIEWER,
+    QUALIFIER_TYPES,
+    CompetencyResult,
+    Evidence,
+    Qualifier,
+    Utterance,
+    VagueClaim,
+)
+from .spans import Span
 from .speech import strip_fillers
 
 QUOTE_LIMIT = 90
@@ -31,7 +41,6 @@ QUALIFIER_EFFECT: dict[str, tuple[float, str, str]] = {
     "hedge": (0.8, "表述不确定", "stated with uncertainty"),
 }
 VAGUE_NOTE = {"zh": "说法笼统，缺少数据", "en": "vague: no numbers"}
-_PERF = re.compile(r"性能|优化|快|延迟|响应|performance|optimi[sz]|faster|latency|speed", re.I)
 QUESTIONS = {
     "perf": (
         "你提到“{q}”，能给出优化前后的具体数据吗（QPS、P99 延迟、资源占用）？瓶颈是怎么定位到的？",
@@ -68,7 +77,7 @@ class Findings:
     notes: list[str] = field(default_factory=list)
 
 
-def _pleasantry(text: str) -> bool:
+def pleasantry(text: str) -> bool:
     body = strip_fillers(text)
     return len(body) < 4 or bool(SMALL_TALK.fullmatch(body)) or (bool(CLOSING.match(body)) and len(body) < 24)
 
@@ -84,7 +93,7 @@ def answers_of(utterances: list[Utterance]) -> list[Answer]:
             current = []
             if u is not None:
                 question = u.text
-        elif u.speaker == CANDIDATE and not _pleasantry(u.text):
+        elif u.speaker == CANDIDATE and not pleasantry(u.text):
             current.append(u)
     return out
 
@@ -105,7 +114,8 @@ def quote(text: str, key: str | None = None) -> str:
     body = strip_fillers(text).strip(" ,，、")
     if len(body) <= QUOTE_LIMIT:
         return body
-    hit = next((m.start() for rx in CUE_RE.get(key or "", []) if (m := rx.search(body))), 0)
+    cue = COMPETENCY_CUES[key].search(body) if key in COMPETENCY_CUES else None
+    hit = cue.start() if cue else 0
     start = max(0, min(hit - 20, len(body) - QUOTE_LIMIT + 1))
     piece = body[start : start + QUOTE_LIMIT - 1].strip()
     return piece + "…"
@@ -116,7 +126,7 @@ def _sentence_quote(answer: Answer, scores: UnitScores, key: str) -> tuple[Utter
     ranked = sorted(range(len(answer.unit.sentences)), key=lambda i: -scores.sentence_logits[i, col])
     for i in ranked:
         turn, span = answer.unit.sentences[i]
-        if not _pleasantry(span.text):
+        if not pleasantry(span.text):
             return answer.utterances[turn], span
     turn, span = answer.unit.sentences[ranked[0]]
     return answer.utterances[turn], span
@@ -147,7 +157,7 @@ def _clause_findings(
     vague: list[VagueClaim] = []
     nq = len(QUALIFIER_TYPES)
     for row, (turn, c) in enumerate(answer.unit.clauses):
-        if _pleasantry(c.text):
+        if pleasantry(c.text):
             continue
         u, probs, text = answer.utterances[turn], scores.clause_probs[row], quote(c.text)
         cues = qualifier_cues(c.text)
@@ -162,7 +172,7 @@ def _clause_findings(
             continue
         # a vague performance claim, whatever piece the model says it misses, is best probed by numbers
         # before and after and how the bottleneck was found
-        template = "perf" if _PERF.search(text) else missing
+        template = "perf" if PERFORMANCE.search(text) else missing
         question = QUESTIONS[template][0 if zh else 1].format(q=text.rstrip("，,。. "))
         vague.append(VagueClaim(time_at(u, c.start), text, missing, question))
     return quals, vague
@@ -240,13 +250,15 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
         vague_all += vague
         for key, ev in _claims(answer, scores, quals, vague, negated, zh):
             found.setdefault(key, []).append(ev)
-    results = _results(found, denied, zh, records.competency_keys())
+    results = competency_results(found, denied, zh, records.competency_keys())
     return Findings(results, quals_all, vague_all, model.analysis_version)
 
 
-def _results(
+def competency_results(
     found: dict[str, list[Evidence]], denied: list, zh: bool, keys: tuple[str, ...]
 ) -> dict[str, CompetencyResult]:
+    """Each competency's score from its evidence (best first, three kept), the caveats of that evidence and
+    the candidate's own denials (shared by the local and the LLM analyst)."""
     out: dict[str, CompetencyResult] = {}
     for key in keys:
         mine = sorted(found.get(key, []), key=lambda e: -e.weight)

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .local import _pleasantry
-from .signals import sentences
+from .local import pleasantry
+from .spans import sentences
 
 KEY_SENTENCES = 3  # at most this many sentences of one answer
 _FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(个|倍|次|人|毫秒|秒|分钟|小时|天|周|月|年|%)")
@@ -32,9 +32,9 @@ def exchanges(segments: list[dict[str, Any]]) -> list[Exchange]:
     out: list[Exchange] = [Exchange()]
     for seg in segments:
         if seg["speaker"] == "candidate":
-            if not _pleasantry(seg["text"]):  # "谢谢" / "thank you" is no answer
+            if not pleasantry(seg["text"]):  # "谢谢" / "thank you" is no answer
                 out[-1].answer.append(seg)
-        elif not (out[-1].answer and _pleasantry(seg["text"])):
+        elif not (out[-1].answer and pleasantry(seg["text"])):
             if out[-1].answer:
                 out.append(Exchange())
             out[-1].question.append(seg)

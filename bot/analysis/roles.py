@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .model import CANDIDATE, INTERVIEWER
+from .results import CANDIDATE, INTERVIEWER
 
 _ZH_QUESTION_END = re.compile(r"(吗|呢|吧|么|没有)[\s,，。.!！]*$")
 _ZH_PROMPTS = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from .model import CANDIDATE, Utterance
+from .results import CANDIDATE, Utterance
 
 THINKING_PAUSE_S = 2.0  # silence before an answer
 INNER_PAUSE_S = 1.5  # silence between two words of one utterance

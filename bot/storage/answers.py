@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from .interviews import Visible
 
 FTS = "answer_index"
-CREATE_FTS = f"create virtual table if not exists {FTS} using fts5(tokens, key unindexed, tokenize = 'porter unicode61')"
+CREATE_FTS = (
+    f"create virtual table if not exists {FTS} using fts5(tokens, key unindexed, "
+    "tokenize = 'porter unicode61')"
+)
 DIM = 384
 
 
@@ -49,10 +52,17 @@ def _key(interview_id: str, idx: int) -> str:
     return f"{interview_id}:{idx}"
 
 
+def forget(conn, interview_id: str) -> None:
+    """An interview's answers, their index rows and (through the generation) their cached embeddings
+    go; no commit. The FTS table has no interview_id column, so a delete by column does not reach it."""
+    conn.execute("delete from answers where interview_id = ?", [interview_id])
+    conn.execute(f"delete from {FTS} where key >= ? and key < ?", [f"{interview_id}:", f"{interview_id};"])
+    conn.execute("update answers_generation set n = n + 1")
+
+
 def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
     """Replace an interview's answers; no commit (the caller's transaction)."""
-    conn.execute("delete from answers where interview_id = ?", [interview_id])
-    conn.execute(f"delete from {FTS} where key like ?", [f"{interview_id}:%"])
+    forget(conn, interview_id)
     conn.executemany(
         "insert into answers (interview_id, idx, start, question, text, sentences, vector) "
         "values (?, ?, ?, ?, ?, ?, ?)",
@@ -87,7 +97,7 @@ class Answers:
         self._matrix: _Matrix | None = None
 
     def _load(self) -> _Matrix:
-        stamp = tuple(self.db.execute("select count(*), coalesce(max(rowid), 0) from answers").fetchone())
+        stamp = tuple(self.db.execute("select n, 0 from answers_generation").fetchone())
         if self._matrix is not None and self._matrix.stamp == stamp:
             return self._matrix
         rows = self.db.execute(

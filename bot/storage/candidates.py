@@ -97,8 +97,29 @@ class Candidates:
                 "insert or replace into candidate_aliases (name, candidate_id, created_at) values (?, ?, ?)",
                 [src["name"], dst["id"], now()],
             )
+            self._merge_consent(src["id"], dst["id"])
             self.db.conn.execute("delete from candidates where id = ?", [src["id"]])
         return dst, moved
+
+    def _merge_consent(self, source_id: str, target_id: str) -> None:
+        """One person, one consent: the stricter record wins (a refusal or withdrawal over a grant), so a
+        merge never lifts a refusal; the other record goes."""
+        rows = {
+            r[0]: r[1]
+            for r in self.db.conn.execute(
+                "select candidate_id, state from consents where candidate_id in (?, ?)",
+                [source_id, target_id],
+            )
+        }
+        if source_id not in rows:
+            return
+        if target_id not in rows or (rows[target_id] == "granted" and rows[source_id] != "granted"):
+            self.db.conn.execute("delete from consents where candidate_id = ?", [target_id])
+            self.db.conn.execute(
+                "update consents set candidate_id = ? where candidate_id = ?", [target_id, source_id]
+            )
+        else:
+            self.db.conn.execute("delete from consents where candidate_id = ?", [source_id])
 
     def assign(self, interview_id: str, name: str) -> str:
         """One interview linked to the wrong person: give it to `name` (created if new)."""

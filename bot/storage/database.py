@@ -9,6 +9,7 @@ in one go; worker threads (ASR) call `db.blocking(fn)`.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,11 +49,19 @@ class Database:
         "audit",
         "callbacks",
         "verdicts",
+        "ats",
     )
 
-    def __init__(self, path: Path | str, jobs: JobPolicy | None = None, busy_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        jobs: JobPolicy | None = None,
+        busy_s: float = 30.0,
+        on_busy: Callable[[], None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.policy, self.busy_s = jobs, busy_s
+        self.on_busy = on_busy  # told of every call that failed on another writer's lock (a metric)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ib-db")
         self._store: Store | None = None
         self._thread_id: int | None = None
@@ -64,7 +73,14 @@ class Database:
         if self._store is None:
             self._store = Store(self.path, self.policy, self.busy_s)
             self._thread_id = threading.get_ident()
-        return fn(self._store)
+        try:
+            return fn(self._store)
+        except sqlite3.OperationalError as exc:
+            from . import is_busy
+
+            if self.on_busy is not None and is_busy(exc):
+                self.on_busy()
+            raise
 
     async def run(self, fn: Callable[[Store], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from . import search
 from .answers import StoredAnswer
+from .answers import forget as forget_answers
 from .answers import write as write_answers
 from .schema import now, tables_with_column, upsert
 
@@ -147,6 +148,13 @@ class Interviews:
             "update recordings set duration_s = ? where interview_id = ?",
             [transcript.get("duration_s"), interview_id],
         )
+        self._write_segments(interview_id, analysis)
+        search.index(conn, interview_id, analysis)
+        if answers is not None:
+            write_answers(conn, interview_id, answers)
+
+    def _write_segments(self, interview_id: str, analysis: dict[str, Any]) -> None:
+        conn = self.db.conn
         conn.execute("delete from segments where interview_id = ?", [interview_id])
         conn.executemany(
             "insert into segments (interview_id, idx, start, [end], speaker, text) values (?, ?, ?, ?, ?, ?)",
@@ -155,9 +163,6 @@ class Interviews:
                 for i, s in enumerate(analysis.get("segments", []))
             ],
         )
-        search.index(conn, interview_id, analysis)
-        if answers is not None:
-            write_answers(conn, interview_id, answers)
 
     def save_report(self, interview_id: str, fmt: str, body: str) -> None:
         with self.db.conn:
@@ -179,12 +184,18 @@ class Interviews:
         with self.db.conn:
             for table in set(tables_with_column(self.db, "interview_id")) - {"audit_log"}:  # the trail stays
                 self.db.conn.execute(f"delete from [{table}] where interview_id = ?", [interview_id])
+            forget_answers(self.db.conn, interview_id)  # their FTS rows are keyed, not by column
             self.db.conn.execute("delete from interviews where id = ?", [interview_id])
             # the trail keeps who did what when, without personal data
             self.db.conn.execute("update audit_log set detail = '{}' where interview_id = ?", [interview_id])
             self._forget_candidate(row.get("candidate_id"))
         if rec and rec["path"]:
-            shared = next(self.db.query("select 1 from recordings where path = ?", [rec["path"]]), None)
+            shared = next(
+                self.db.query(
+                    "select 1 from recordings where path = ? and deleted_at is null", [rec["path"]]
+                ),
+                None,
+            )
             if not shared:
                 Path(rec["path"]).unlink(missing_ok=True)
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # deleted text leaves the WAL file too

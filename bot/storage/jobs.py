@@ -37,6 +37,8 @@ class Job:
     lease_owner: str | None
     stage: str | None
     error: str | None
+    due_at: float | None = None  # when it became runnable (the clock's seconds): queue wait = claim - due
+    source: str | None = None  # the interview's platform (api, slack, feishu, cli, batch, live), if known
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -49,6 +51,7 @@ class Job:
             row["lease_owner"],
             row["stage"],
             row["error"],
+            row.get("next_attempt_at"),
         )
 
 
@@ -107,29 +110,55 @@ class JobQueue:
                     {**recording, "interview_id": interview_id, "created_at": stamp},
                     ("interview_id",),
                 )
+            upsert(conn, "jobs", self._new_job(interview_id, key, status, stamp), ("id",))
+        return interview_id, True
+
+    def _new_job(self, interview_id: str, key: str, status: str, stamp: str) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4().hex[:12],
+            "interview_id": interview_id,
+            "idempotency_key": key,
+            "status": status,
+            "attempts": 0,
+            "max_attempts": self.policy.max_attempts,
+            "lease_owner": None,
+            "lease_until": 0.0,
+            "next_attempt_at": 0.0,
+            "stage": status,
+            "done": 0,
+            "total": 0,
+            "error": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "finished_at": None,
+        }
+
+    def record_done(
+        self, key: str, interview: dict[str, Any], write: Callable[[str], None]
+    ) -> tuple[str, bool]:
+        """An interview analysed elsewhere (imported minutes: no recording, no ASR): the interview, a job
+        already done under `key` and `write(interview_id)` (its results) in one transaction, so no worker
+        ever picks it up; (interview id, created) — the same key again changes nothing."""
+        conn = self.db.conn
+        with _immediate(conn):
+            row = conn.execute("select interview_id from jobs where idempotency_key = ?", [key]).fetchone()
+            if row:
+                return row[0], False
+            interview_id, stamp = interview.get("id") or uuid.uuid4().hex[:12], now()
             upsert(
                 conn,
-                "jobs",
-                {
-                    "id": uuid.uuid4().hex[:12],
-                    "interview_id": interview_id,
-                    "idempotency_key": key,
-                    "status": status,
-                    "attempts": 0,
-                    "max_attempts": self.policy.max_attempts,
-                    "lease_owner": None,
-                    "lease_until": 0.0,
-                    "next_attempt_at": 0.0,
-                    "stage": status,
-                    "done": 0,
-                    "total": 0,
-                    "error": None,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                    "finished_at": None,
-                },
+                "interviews",
+                {**interview, "id": interview_id, "created_at": stamp, "status": "done"},
                 ("id",),
             )
+            job = {
+                "id": uuid.uuid4().hex[:12], "interview_id": interview_id, "idempotency_key": key,
+                "status": "done", "attempts": 0, "max_attempts": 0, "lease_owner": None, "lease_until": 0.0,
+                "next_attempt_at": 0.0, "stage": "done", "done": 1, "total": 1, "error": None,
+                "created_at": stamp, "updated_at": stamp, "finished_at": stamp,
+            }  # fmt: skip
+            upsert(conn, "jobs", job, ("id",))
+            write(interview_id)
         return interview_id, True
 
     def release_held(self, candidate_id: str) -> list[str]:
@@ -200,7 +229,10 @@ class JobQueue:
             if row is None:
                 return None
             job = Job.from_row(dict(zip([d[0] for d in cur.description], row)))
-            conn.execute("update interviews set status = 'running' where id = ?", [job.interview_id])
+            source = conn.execute(
+                "update interviews set status = 'running' where id = ? returning platform", [job.interview_id]
+            ).fetchone()
+        job.source = source[0] if source else None
         return job
 
     def give_up_expired(self) -> list[str]:

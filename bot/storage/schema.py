@@ -180,14 +180,38 @@ def _v7(db: sqlite_utils.Database) -> None:
     )
     db.execute("alter table answers add column vector blob")
     db.execute(answers.CREATE_FTS)
+    # bumped by every write and delete of answers: the in-memory matrix reloads when it moved (row ids
+    # are reused by SQLite, so counting rows cannot tell)
+    db.execute("create table answers_generation (n integer not null)")
+    db.execute("insert into answers_generation (n) values (0)")
 
 
 def _v8(db: sqlite_utils.Database) -> None:
     """Consent per candidate (bot.consent): granted, refused or withdrawn; how, by whom and when."""
     db["consents"].create(_columns("candidate_id state how note recorded_by at"), pk="candidate_id")
+    # messages an erasure could not delete at once (no platform in that process, or it failed): each
+    # platform's sweep deletes them later; no personal data, only where the message is
+    db["retractions"].create(
+        _columns("platform channel thread message_id at"), pk=("platform", "channel", "message_id")
+    )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    """Scorecard drafts sent to an applicant tracking system (bot.ats): one row per interview, target and
+    analysis digest, claimed before the note is posted (the primary key makes the claim atomic), the ATS's
+    note id stored after; the application an upload named (`application: <id>` in its message)."""
+    db["ats_sends"].create(
+        _columns(
+            "interview_id target digest application_id status external_id supersedes user claimed_by "
+            "claimed_at sent_at"
+        ),
+        pk=("interview_id", "target", "digest"),
+    )
+    db["interviews"].add_column("ats_application", str)
+    db["pending_files"].add_column("ats_application", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..analysis.summary import moment_of
+from ..analysis.summary import summary_items
 
 TABLE = "search_index"
 CREATE = (
@@ -53,11 +53,8 @@ def rows_for(interview_id: str, analysis: dict[str, Any]) -> list[tuple[str, str
         if s.get("text")
     ]
     summary = analysis.get("summary") or {}
-    # a summary line that quotes evidence links to its moment too
-    lines: list[tuple[str, float | None]] = [
-        (line, moment_of(line)) for line in (summary.get("strengths") or [])
-    ]
-    lines += [(line, moment_of(line)) for line in (summary.get("to_verify") or [])]
+    # a summary point that quotes evidence links to its moment too
+    lines: list[tuple[str, float | None]] = [(i["text"], i["start"]) for i in summary_items(analysis)]
     if summary.get("recommendation"):
         lines.append((summary["recommendation"], None))
     lines += [(f["question"], (f.get("anchor") or {}).get("start")) for f in analysis.get("followups") or []]

@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .answers import Answers
+from .ats import AtsSends
 from .audit import Audit
 from .callbacks import CallbackQueue
 from .candidates import Candidates
@@ -49,6 +50,7 @@ class Store:
         self.verdicts = Verdicts(self.db)
         self.answers = Answers(self.db)
         self.consents = Consents(self.db)
+        self.ats = AtsSends(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -92,7 +92,7 @@ class Verdicts:
         self, interview_id: str, competency: str, verdict: str, user: str, platform: str
     ) -> dict[str, dict[str, int]]:
         """Store (or replace) one person's verdict; the interview's tally afterwards. Raises VerdictError."""
-        from ..analysis.model import COMPETENCIES
+        from ..analysis.results import COMPETENCIES
 
         if verdict not in VERDICTS:
             raise VerdictError("bad_verdict")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
 
-from . import admin, ask, consent, history, report, verdicts
+from . import admin, ask, ats, consent, history, report, verdicts
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, Command, UserError
 
 COMMANDS: list[Command] = [
@@ -25,6 +25,7 @@ COMMANDS: list[Command] = [
     *ask.COMMANDS,
     *consent.COMMANDS,
     *verdicts.COMMANDS,
+    *ats.COMMANDS,
 ]
 
 

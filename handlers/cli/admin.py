@@ -80,12 +80,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     audio = args.audio_days if args.audio_days is not None else settings.retention_audio_days
     text = args.text_days if args.text_days is not None else settings.retention_text_days
-    held = settings.consent_wait_days if settings.require_consent else None
-    if audio is None and text is None and held is None:
-        raise UserError(
-            "nothing to purge: give --audio-days/--text-days or set IB_RETENTION_AUDIO_DAYS/"
-            "IB_RETENTION_TEXT_DAYS"
-        )
+    held = settings.consent_wait_days
     removed = purge(Store(settings.db_path), audio_days=audio, text_days=text, held_days=held)
     print(
         f"removed audio of {removed['audio']} interviews, {removed['interviews']} whole interviews, "
@@ -120,9 +115,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     if name == "whisper":
         print(WHISPER_MANDARIN_WARNING, file=sys.stderr)
     if name == "qwen3":
-        from asr_engine.backends.qwen3 import qwen3_runtime
+        from asr_engine.backends.qwen3 import qwen3_decode, qwen3_runtime
 
         print("qwen3 runtime: {} ({})".format(*qwen3_runtime(settings.engine)))
+        print(f"qwen3 decode: {qwen3_decode(settings.engine)}")
     problems += _gpu_problems(name, settings)
     storage = storage_problems(settings)  # tried for real: a probe file, a write transaction
     for label, folder in (("data", settings.data_dir), ("database", settings.db_path.parent)):

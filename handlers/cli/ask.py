@@ -25,7 +25,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
     try:
         result = asyncio.run(
-            ask.answer(service, None, " ".join(args.question), candidate=args.candidate, limit=args.limit)
+            ask.answer(
+                service,
+                None,
+                " ".join(args.question),
+                candidate=args.candidate,
+                limit=max(1, min(50, args.limit)),
+            )
         )
     except ask.AskError as exc:
         raise UserError(str(exc)) from None

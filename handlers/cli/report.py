@@ -85,30 +85,34 @@ async def _report(args: argparse.Namespace, settings: Settings, path: Path) -> t
     from bot.service import Service, Submission
 
     service = Service(settings)
-    service.intake.validate_audio(path, path.name)
+    service.intake.validate_audio(path, path.name)  # before any progress bar: a bad file fails at once
     update, close = progress_bar(path.name)
     service.bus.bind(asyncio.get_running_loop())
     service.bus.subscribe(lambda event: _show(update, event))
-    tmp, sha, size = service.intake.stage_copy(path)
     language = None if args.language in (None, "auto") else args.language
-    sub = Submission(
-        path=tmp,
-        filename=path.name,
-        key=f"cli:{sha}",
-        sha256=sha,
-        size_bytes=size,
-        platform="cli",
-        candidate=args.candidate,
-        round=args.round,
-        interviewer=args.interviewer,
-        profile=profile_spec(args.profile),
-        local_profile=True,
-        language=language,
-    )
+
+    def describe(tmp: Path, sha: str, size: int) -> Submission:
+        return Submission(
+            path=tmp,
+            filename=path.name,
+            key=f"cli:{sha}",
+            sha256=sha,
+            size_bytes=size,
+            platform="cli",
+            candidate=args.candidate,
+            round=args.round,
+            interviewer=args.interviewer,
+            profile=profile_spec(args.profile),
+            local_profile=True,
+            language=language,
+        )
+
     try:
-        interview_id, created = await service.submit(sub)
+        accepted = await service.intake.accept(service.intake.local_file(path), describe)
+        assert accepted is not None  # describe never declines
+        interview_id, created = accepted
         if not created:  # the same audio again: the same interview, analysed again as asked now
-            changes = {"profile": sub.profile or "general", "language": language}
+            changes = {"profile": profile_spec(args.profile) or "general", "language": language}
             await service.db.jobs.requeue(interview_id, **changes)
         final = await service.worker.finish([interview_id])
     finally:
@@ -143,7 +147,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         transcript, roles = load_transcript_file(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
-    analysis = analyze(transcript, profile, known_roles=roles, analyst=settings.analyst)
+    analysis = analyze(
+        transcript, profile, known_roles=roles, analyst=settings.analyst, jurisdictions=settings.jurisdictions
+    )
     fmt = "json" if args.json else args.format
     write(render(analysis, fmt, ReportContext(title=path.stem)), args.output)
     return EXIT_OK

@@ -28,7 +28,16 @@ from bot.render import render_history, render_stored
 from bot.service import Service
 from bot.texts import say
 
-from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, parse_vote_value, render_reply
+from ..platform import (
+    ChatPlatform,
+    DownloadError,
+    Message,
+    Place,
+    Upload,
+    parse_ats_value,
+    parse_vote_value,
+    render_reply,
+)
 from .settings import FeishuSettings
 from .supervisor import Supervisor
 
@@ -47,6 +56,26 @@ def status_card(text: str) -> str:
     )
 
 
+def choices_card(text: str, choices: list[tuple[str, str]]) -> str:
+    """A question with one button per answer (each a Send to ATS click with its application)."""
+    buttons = [
+        {
+            "tag": "button",
+            "type": "default",
+            "text": {"tag": "plain_text", "content": label},
+            "value": {"ats": value},
+        }
+        for label, value in choices
+    ]
+    elements = [
+        {"tag": "div", "text": {"tag": "plain_text", "content": text}},
+        {"tag": "action", "actions": buttons},
+    ]
+    return json.dumps(
+        {"config": {"wide_screen_mode": True, "update_multi": True}, "elements": elements}, ensure_ascii=False
+    )
+
+
 class FeishuError(DownloadError):
     """An Open API call failed; the message carries Feishu's code, message and log id."""
 
@@ -59,6 +88,12 @@ def _transient(resp) -> bool:
     return resp.code in (99991400, 230020, 99991663, 1254290, 1254607) or (
         (resp.code or 0) >= 99991000 and resp.code not in (99991672, 99991668, 99991401)
     )
+
+
+def _rate_limited(resp) -> bool:
+    """HTTP 429, or Feishu's own "too many requests" code in a 200 or 400 answer."""
+    status = getattr(resp.raw, "status_code", 200) if resp.raw is not None else 200
+    return status == 429 or resp.code == 99991400
 
 
 def _wait_s(resp, attempt: int, base_s: float) -> float:
@@ -193,7 +228,11 @@ class FeishuPlatform(ChatPlatform):
         elif mtype == "text":
             mentioned = any(m.get("name") for m in message.get("mentions") or [])
             if message.get("chat_type") == "p2p" or mentioned:
-                await self.command(content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}")
+                # Feishu has no ephemeral answers: in a group, what is for the asker alone goes by DM
+                private = None if message.get("chat_type") == "p2p" or not sender else Place(sender, dm=True)
+                await self.command(
+                    content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}", private
+                )
 
     def _card_action(self, data):
         """A verdict from a report card's controls (webhook or long connection; called in a thread of
@@ -202,6 +241,9 @@ class FeishuPlatform(ChatPlatform):
         from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 
         event = data.event
+        value = getattr(event.action, "value", None)
+        if isinstance(value, dict) and value.get("ats"):
+            return self._ats_action(value["ats"], event)
         vote = parse_vote_value(
             getattr(event.action, "option", None), event.operator.open_id, event.context.open_chat_id
         )
@@ -215,6 +257,45 @@ class FeishuPlatform(ChatPlatform):
             except TimeoutError:
                 text, kind = "…", "info"  # stored and patched in the background
         return P2CardActionTriggerResponse({"toast": {"type": kind, "content": text}})
+
+    def _ats_action(self, value: str, event):
+        """ "Send to ATS" on a report card (or an application button the bot asked with), in lark-oapi's
+        thread: the toast says how it went; a send that takes longer than Feishu waits (3 s) says so, and
+        its outcome follows in the report's thread."""
+        from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
+
+        click = parse_ats_value(value, event.operator.open_id, event.context.open_chat_id)
+        text, kind = say("verdict_bad", self.lang), "error"
+        if self.loop is not None:
+            future = asyncio.run_coroutine_threadsafe(self.send_to_ats(click), self.loop)
+            try:
+                text, sent = future.result(timeout=2.5)
+                kind = "success" if sent else "error"
+            except TimeoutError:
+                text = say("ats_pending", self.lang)
+                future.add_done_callback(lambda f: self._ats_late(f, click))
+        return P2CardActionTriggerResponse({"toast": {"type": kind, "content": text}})
+
+    def _ats_late(self, future, click) -> None:
+        """The outcome of a send that outlasted the toast, posted in the interview's thread."""
+        if future.cancelled() or future.exception() is not None or self.loop is None:
+            return _log_failure(future)
+
+        async def tell() -> None:
+            interview = await self.db.interviews.get(click.interview_id) or {}
+            if interview.get("thread"):
+                await self.post(Place(interview["channel"], interview["thread"]), Message(future.result()[0]))
+
+        asyncio.run_coroutine_threadsafe(tell(), self.loop).add_done_callback(_log_failure)
+
+    async def user_name(self, user: str) -> str | None:
+        from lark_oapi.api.contact.v3 import GetUserRequest
+
+        request = GetUserRequest.builder().user_id(user).user_id_type("open_id").build()
+        resp = await self._api(lambda: self.client.contact.v3.user.get(request))
+        if resp is None or not resp.success() or resp.data is None or resp.data.user is None:
+            return None
+        return resp.data.user.name or None
 
     async def _vote(self, vote, message_id: str | None) -> tuple[str, str]:
         result = await self.vote(vote)
@@ -264,6 +345,8 @@ class FeishuPlatform(ChatPlatform):
             return render_stored(message.report, "feishu", message.context)
         if message.digest is not None:
             return render_history("digest", message.digest, "feishu")
+        if message.choices:
+            return choices_card(message.text, message.choices)
         return status_card(message.text)
 
     async def post(self, to: Place, message: Message) -> str | None:
@@ -315,7 +398,10 @@ class FeishuPlatform(ChatPlatform):
             else:
                 if resp.success() or not _transient(resp):
                     return resp
+                if _rate_limited(resp):
+                    self.service.metrics.platform_rate_limited.labels(self.name).inc()
             if attempt < attempts - 1:
+                self.service.metrics.platform_retries.labels(self.name).inc()
                 await asyncio.sleep(_wait_s(resp, attempt, self.retry_base_s))
         return resp
 

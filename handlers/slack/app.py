@@ -9,8 +9,8 @@ download / members / user time zone.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,24 @@ import aiohttp
 from aiohttp import web
 
 from asr_engine.audio import is_recording
+from bot import render_slack
 from bot.fetch import TooLarge, save_stream
-from bot.render import render_history, render_stored
+from bot.metrics import Metrics
+from bot.render import build_payload
 from bot.service import Service
 from bot.texts import say
 
-from ..platform import ChatPlatform, DownloadError, Message, Place, Upload, parse_vote_value, render_reply
+from ..platform import (
+    ChatPlatform,
+    DownloadError,
+    Message,
+    Place,
+    Upload,
+    application_line,
+    parse_ats_value,
+    parse_vote_value,
+    reply_document,
+)
 from .settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -64,9 +76,9 @@ class SlackPlatform(ChatPlatform):
             base_url=self.settings.api_url,
             timeout=self.settings.timeout_s,
             retry_handlers=[
-                _not_for_posts(AsyncConnectionErrorRetryHandler, 2),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                _not_for_posts(AsyncServerErrorRetryHandler, 3),
+                _retrying(AsyncConnectionErrorRetryHandler, 2, service.metrics, posts=False),
+                _retrying(AsyncRateLimitErrorRetryHandler, 5, service.metrics, posts=True),
+                _retrying(AsyncServerErrorRetryHandler, 3, service.metrics, posts=False),
             ],
         )
         self.app = AsyncApp(
@@ -79,6 +91,7 @@ class SlackPlatform(ChatPlatform):
         self.app.command("/interview")(self._on_command)
         self.app.action("verdict")(self._on_verdict)
         self.app.action("verdict_missed")(self._on_verdict)
+        self.app.action(re.compile(r"^ats_send(_\d+)?$"))(self._on_ats)  # the report's, or a choice's
         self._allowed_hosts = {urlsplit(self.settings.api_url).hostname}
         self._socket = None
 
@@ -113,8 +126,11 @@ class SlackPlatform(ChatPlatform):
         if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
             return
         thread = event.get("thread_ts") or event["ts"]
+        application = application_line(event.get("text"))  # `application: <id>` with the upload
         for file in event["files"]:
-            await self.accept(self._upload(file, event["channel"], thread, event.get("user")))
+            upload = self._upload(file, event["channel"], thread, event.get("user"))
+            upload.application = application
+            await self.accept(upload)
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if await self.seen(body.get("event_id")):
@@ -176,14 +192,35 @@ class SlackPlatform(ChatPlatform):
         if result.report is not None and channel and ts:
             await self.edit(Place(channel), ts, result.report)
 
+    async def _on_ats(self, ack, body: dict[str, Any], action: dict[str, Any], respond) -> None:
+        """ "Send to ATS" on a report (or an application button the bot asked with): acknowledged first,
+        then sent; the outcome (or the refusal, or the ATS's failure) goes to the clicker alone."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id")
+        click = parse_ats_value(action.get("value"), (body.get("user") or {}).get("id"), channel)
+        note, _ = await self.send_to_ats(click)
+        await respond(text=note, response_type="ephemeral", replace_original=False)
+
+    async def user_name(self, user: str) -> str | None:
+        try:
+            info = (await self.client.users_info(user=user))["user"]
+        except _failures() as exc:
+            log.warning("users.info failed: %s (request id %s)", *_api_error(exc))
+            return None
+        return (info.get("profile") or {}).get("real_name") or info.get("real_name") or info.get("name")
+
     # ---- the Web API ----------------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:
+        """The message as Block Kit data; slack_sdk serialises it once, on the way out."""
         if message.reply is not None:
-            return json.loads(render_reply(message.reply, "slack"))
+            kind, data, ctx = reply_document(message.reply)
+            return build_payload(kind, data, "slack", ctx)
         if message.report is not None:
-            return json.loads(render_stored(message.report, "slack", message.context))
+            return build_payload("report", message.report, "slack", message.context)
         if message.digest is not None:
-            return {**json.loads(render_history("digest", message.digest, "slack")), "unfurl_links": False}
+            return {**build_payload("digest", message.digest, "slack"), "unfurl_links": False}
+        if message.choices:  # one button per choice, handled as a Send to ATS click
+            return render_slack.choices(message.text, message.choices)
         return {"text": message.text}
 
     async def post(self, to: Place, message: Message) -> str | None:
@@ -229,7 +266,10 @@ class SlackPlatform(ChatPlatform):
 
     async def retract(self, to: Place, message_id: str) -> bool:
         try:
-            await self.client.chat_delete(channel=to.channel, ts=message_id)
+            channel = to.channel
+            if to.dm:  # the app's direct message with that user
+                channel = (await self.client.conversations_open(users=to.channel))["channel"]["id"]
+            await self.client.chat_delete(channel=channel, ts=message_id)
         except _failures() as exc:
             log.error("chat.delete failed in %s: %s (request id %s)", to.channel, *_api_error(exc))
             return False
@@ -278,17 +318,23 @@ class SlackPlatform(ChatPlatform):
 MARKER = "interview_bot_post"
 
 
-def _not_for_posts(base: type, max_retry_count: int):
-    """One of slack_sdk's retry handlers, but never for chat.postMessage: after a 5xx or a broken
-    connection the message may be in the channel, and the report flow looks before it posts again."""
+def _retrying(base: type, max_retry_count: int, metrics: Metrics, *, posts: bool):
+    """One of slack_sdk's retry handlers, counted (ib_platform_retries, ib_platform_rate_limited).
+    `posts` False: never for chat.postMessage: after a 5xx or a broken connection the message may be in
+    the channel, and the report flow looks before it posts again."""
 
     class Handler(base):
         async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-            if request.url.rstrip("/").endswith("chat.postMessage"):
+            if not posts and request.url.rstrip("/").endswith("chat.postMessage"):
                 return False
-            return await super()._can_retry_async(
+            if response is not None and response.status_code == 429 and base.__name__.startswith("AsyncRate"):
+                metrics.platform_rate_limited.labels("slack").inc()
+            retry = await super()._can_retry_async(
                 state=state, request=request, response=response, error=error
             )
+            if retry:
+                metrics.platform_retries.labels("slack").inc()
+            return retry
 
     return Handler(max_retry_count=max_retry_count)
 

@@ -204,6 +204,10 @@ async def test_file_message_with_m4a_and_commands_with_access_control(feishu, tm
     assert "«分库分表»" in await ask("搜索 分库分表")
     assert interview_id in await ask("候选人 张三")
     assert "后端工程师" in await ask("岗位 backend")
+    # answers across interviews are personal (quotes from every chat the asker is in): by DM, not in the group
+    assert "私信" in await ask("提问 谁做过分库分表？")
+    [dm] = [c for c in mock.called("create") if c["receive_id_type"] == "open_id"][-1:]
+    assert dm["receive_id"] == "ou_member" and "分库分表" in dm["content"]
     assert "Usage" in await ask("help")  # answered in the language typed (IB_LANGUAGE=auto)
     # someone outside the chat, in a private chat with the bot
     denied = await ask(f"报告 {interview_id}", user="ou_stranger", chat="oc_p2p", chat_type="p2p")
@@ -354,6 +358,11 @@ async def test_a_report_is_not_lost_when_feishu_answers_5xx_or_rate_limits(feish
     assert ("FAULT", "patch:502-html") in [c[:2] for c in mock.calls]
     await env.feishu.sweep()
     assert len(mock.reports_in_thread("om_f5xx")) == 1 and len(report_cards(mock)) == 1
+    counted = env.feishu.service.metrics.registry.get_sample_value
+    assert counted("ib_reports_failed_total", {"platform": "feishu"}) == 1  # four tries, then pending
+    assert counted("ib_reports_posted_total", {"platform": "feishu"}) == 1
+    assert counted("ib_platform_rate_limited_total", {"platform": "feishu"}) == 1
+    assert counted("ib_platform_retries_total", {"platform": "feishu"}) >= 4
 
 
 async def test_a_rate_limited_report_waits_for_feishus_reset_before_it_tries_again(feishu, opus_clip):

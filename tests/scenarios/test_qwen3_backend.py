@@ -13,6 +13,7 @@ import pytest
 from audiotools import write_audio
 from conftest import FIXTURES, run_together
 
+from asr_engine.backends.base import DecodeOptions
 from asr_engine.backends.qwen3 import MIN_WORD_S, fix_word_spans
 
 pytestmark = pytest.mark.qwen3
@@ -180,3 +181,132 @@ def test_live_streams_on_the_gpu_engine_share_its_batches(tiny_qwen3, data_dir, 
     for events in finals:
         assert events, "each stream settles its captions"
         assert all(a.end <= b.start for a, b in zip(events, events[1:]))
+
+
+# ---- the static-cache decode (backends/qwen3_static.py): today's tokens, whatever the batch -------------
+
+
+@pytest.fixture(scope="module")
+def static_and_dynamic(tiny_qwen3, tmp_path_factory):
+    """A tiny model with three decoder layers (each layer's cache is its own) loaded twice through the
+    backend: the static decode (its step run eagerly, as on a CPU) and transformers' generate."""
+    from asr_engine.backends.qwen3 import Qwen3Backend, Qwen3Settings
+    from bench.qwen3_checkpoint import build_checkpoint
+
+    model = build_checkpoint(tmp_path_factory.mktemp("qwen3-tiny-3-layers"), "tiny", layers=3)
+
+    def load(decode: str) -> Qwen3Backend:
+        settings = Qwen3Settings(decode=decode, static_kv_tokens=4096)
+        return Qwen3Backend(str(model), None, batch_size=4, max_new_tokens=12, settings=settings)
+
+    return load("static"), load("dynamic")
+
+
+def clips(seconds: list[float]) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    return [rng.standard_normal(int(s * 16000)).astype(np.float32) * 0.1 for s in seconds]
+
+
+def prompt_batch(backend, audio: list[np.ndarray]):
+    """What qwen-asr hands `generate`: prompts left-padded to the longest clip's."""
+    model = backend.model
+    texts = [model._build_text_prompt(context="", force_language="Chinese") for _ in audio]
+    return model.processor(text=texts, audio=audio, return_tensors="pt", padding=True)
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [[2.0], [1.0, 2.5, 0.6, 4.0], [1.0, 3.0, 0.6]],
+    ids=["batch1", "padded-batch4", "batch3-in-a-bucket-of-4"],
+)
+def test_static_decode_gives_the_dynamic_decodes_tokens(static_and_dynamic, seconds):
+    static, dynamic = static_and_dynamic
+    assert static.decode.startswith("static (none") and dynamic.decode == "dynamic"
+    inputs = prompt_batch(static, clips(seconds))
+    assert inputs["attention_mask"].all() == (len(seconds) == 1)  # the batch of 4 is padded
+    decoder, prompt = static.decoder, inputs["input_ids"].shape[1]
+    # 12 tokens; then stopping on ids the first and last rows produce at different steps (finished rows
+    # are padded, the batch stops when all have finished), and with those ids barred for 5 tokens
+    new = decoder.original_generate(**inputs, max_new_tokens=12).sequences[:, prompt:]
+    stops = sorted({int(new[0, 3]), int(new[-1, 6])})
+    eos_cases = [{}, {"eos_token_id": stops}, {"eos_token_id": stops, "min_new_tokens": 5}]
+    for extra in eos_cases:
+        before = decoder.stats["static_calls"]
+        want = decoder.original_generate(**inputs, max_new_tokens=12, **extra).sequences
+        got = static.model.model.generate(**inputs, max_new_tokens=12, **extra).sequences
+        assert decoder.stats["static_calls"] == before + 1  # decoded by the static path, not handed back
+        assert got.tolist() == want.tolist(), extra
+        if extra and "min_new_tokens" not in extra:  # the stopping ids did stop rows
+            assert got.shape[1] < prompt + 12 or (got[:, prompt:] == decoder.pad_id).any()
+    # and the user-visible result: the same text from both backends
+    options = DecodeOptions(language="zh")
+    audio = clips(seconds)
+    assert [r.segments for r in static.transcribe_batch(audio, options)] == [
+        r.segments for r in dynamic.transcribe_batch(audio, options)
+    ]
+
+
+async def test_a_static_decode_is_loaded_before_healthz_says_ok(tiny_qwen3, tmp_path):
+    """With IB_QWEN3_DECODE=static the service loads (and warms up) the engine at start-up, before any
+    job: /healthz answers 503 naming the warm-up until then, 200 after."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    from bot.config import load_settings
+    from bot.service import Service
+    from handlers.server import build_app
+
+    model, aligner = tiny_qwen3
+    env = {
+        "IB_DATA_DIR": str(tmp_path / "data"),
+        "IB_DB": str(tmp_path / "ib.db"),
+        "IB_ASR_ENGINE": "qwen3",
+        "IB_QWEN3_MODEL": str(model),
+        "IB_QWEN3_ALIGNER": str(aligner),
+        "IB_QWEN3_DECODE": "static",
+        "IB_QWEN3_BATCH_SIZE": "4",
+    }
+    service = Service(load_settings(env))
+    server = TestServer(build_app(service), host="127.0.0.1")
+    await server.start_server()
+    await service.start()
+    seen = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                async with session.get(server.make_url("/healthz")) as r:
+                    seen.append((r.status, (await r.json())["problems"]))
+                if r.status == 200:
+                    break
+                await asyncio.sleep(0.2)
+        assert seen[-1][0] == 200, seen[-1]
+        assert all("warming up" in " ".join(problems) for status, problems in seen if status == 503)
+        assert service.engines.loaded  # no job asked for it
+        backend = service.engines.get().backend.backend  # behind the cross-job batcher
+        assert backend.decode.startswith("static") and backend.decoder is not None
+    finally:
+        await service.stop()
+        await server.close()
+
+
+def test_a_decode_that_cannot_be_captured_falls_back_to_generate(tiny_qwen3, monkeypatch):
+    """A capture that fails at load (out of memory, an op CUDA graphs refuse) leaves the engine
+    recognising with transformers' generate, and says so, rather than failing to load."""
+    from asr_engine.backends import qwen3_static
+    from asr_engine.backends.qwen3 import Qwen3Backend, Qwen3Settings
+
+    def refuse(self):
+        raise RuntimeError("CUDA error: operation not permitted when stream is capturing\nstack")
+
+    monkeypatch.setattr(qwen3_static.StaticDecoder, "warm_up", refuse)
+    settings = Qwen3Settings(decode="static", static_kv_tokens=4096)
+    backend = Qwen3Backend(str(tiny_qwen3[0]), None, batch_size=2, max_new_tokens=4, settings=settings)
+    assert backend.decoder is None
+    assert (
+        backend.decode
+        == "dynamic (static none failed: CUDA error: operation not permitted when stream is capturing)"
+    )
+    (result,) = backend.transcribe_batch(clips([1.5]), DecodeOptions(language="zh"))
+    assert result.segments and result.segments[0].text

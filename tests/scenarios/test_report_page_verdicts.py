@@ -140,8 +140,9 @@ async def test_bad_votes_get_one_sentence_and_store_nothing(site):
         ({"competency": "charisma", "verdict": "agree", "user": "Li"}, "unknown competency"),
         ({"competency": comp, "verdict": "agree", "user": "   "}, "user must be a name"),
         ({"competency": comp, "verdict": "agree", "user": "x" * 41}, "user must be a name"),
-        ({"competency": comp, "verdict": "agree"}, "must be strings"),
-        (["agree"], "must be strings"),
+        ({"competency": comp, "verdict": "agree"}, "user is required"),
+        ({"competency": comp, "verdict": "agree", "user": 7}, "user must be a name"),
+        (["agree"], "must be an object"),
     ):
         status, _, answer = await post(session, url, body)
         assert status == 400 and needle in answer["error"], (body, answer)

@@ -126,7 +126,13 @@ class Env:
 
 
 def reports(mock: SlackMock) -> list[dict]:
-    return [a for a in mock.called("chat.postMessage") if a.get("blocks")]
+    """Reports posted (their marker says so): not the interviewer's private note, not command answers."""
+    return [
+        a
+        for a in mock.called("chat.postMessage")
+        if a.get("blocks")
+        and str(((a.get("metadata") or {}).get("event_payload") or {}).get("key", "")).startswith("report-")
+    ]
 
 
 @pytest.fixture
@@ -253,6 +259,10 @@ async def test_rate_limited_then_success(slack):
     await until(lambda: reports(mock))
     assert [m for m, _ in mock.calls].count("chat.postMessage:429") == 1
     assert len([a for a in mock.called("chat.postMessage") if not a.get("blocks")]) == 1  # retried, not lost
+    counted = env.service.metrics.registry.get_sample_value
+    assert counted("ib_platform_rate_limited_total", {"platform": "slack"}) == 1
+    assert counted("ib_platform_retries_total", {"platform": "slack"}) == 1
+    await until(lambda: counted("ib_reports_posted_total", {"platform": "slack"}) == 1)
 
 
 async def test_forged_and_stale_signatures_are_refused(slack):
@@ -555,3 +565,44 @@ async def test_a_failure_notice_is_not_lost_when_slack_fails_the_update(slack):
     [notice] = await until(lambda: [a for a in mock.called("chat.update") if a["ts"] == ack])
     assert "the recording is silent" in notice["text"]
     await until(lambda: env.store.db.execute(sql).fetchall() == [(ack,)])
+
+
+async def test_the_interviewer_alone_gets_their_metrics_and_flags_and_compliance_the_flags(slack):
+    from history import store_interview
+
+    mock, make = slack
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    mock.members[CHANNEL] = ["U1"]
+    lines = [
+        ("interviewer", "先简单介绍一下你自己吧。"),
+        ("candidate", "我在上一家公司做支付系统，负责幂等和对账，把重复扣款降到了零。"),
+        ("interviewer", "你结婚了吗？打算什么时候要孩子？"),
+        ("candidate", "这个和工作有关系吗？"),
+    ]
+    at = __import__("datetime").datetime.now(__import__("datetime").UTC)
+    iid = store_interview(env.service, lines=lines, candidate="周七", at=at, channel=CHANNEL)
+    with env.store.db.conn:
+        env.store.db.execute("update interviews set uploader = 'U1', thread = '9.1' where id = ?", [iid])
+    interview = env.store.interviews.get(iid)
+    await env.slack.deliver_coaching(interview)
+    await env.slack.deliver_coaching(interview)  # once only
+
+    posts = mock.called("chat.postMessage")
+    dm = [p for p in posts if p["channel"].startswith("D")]  # the app's direct message with U1
+    compliance = [p for p in posts if p["channel"] == "C0COMPLIANCE"]
+    assert len(dm) == 1 and len(compliance) == 1 and mock.called("conversations.open")[0]["users"] == "U1"
+    text = json.dumps(dm[0], ensure_ascii=False)
+    assert "仅你可见" in text and "/i/" + iid in text and "结婚" in text and "妇女权益保障法" in text
+    assert "结婚" in json.dumps(compliance[0], ensure_ascii=False)
+    assert not [p for p in posts if p["channel"] == CHANNEL]  # never into the hiring thread
+
+    async with aiohttp.ClientSession() as s:  # the private page opens with its own link only
+        page = env.service.interviewer_url(iid)
+        async with s.get(page) as r:
+            assert r.status == 200 and "结婚" in await r.text()
+        report_token = env.service.report_url(iid).rsplit("/", 1)[1]
+        async with s.get(env.server.make_url(f"/i/{iid}/{report_token}")) as r:
+            assert r.status == 404  # a report link does not open the interviewer's page
+    coach = await env.command("coach")  # the caller's own trend, to the caller alone
+    said = json.dumps(coach, ensure_ascii=False)
+    assert coach["response_type"] == "ephemeral" and "1 场面试" in said and "提问数: 3 (团队 –)" in said

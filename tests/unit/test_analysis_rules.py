@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.analysis import analyze, transcript_from_text
-from bot.analysis.model import COMPETENCIES
+from bot.analysis.results import COMPETENCIES
 
 
 def run(text: str, profile=None):

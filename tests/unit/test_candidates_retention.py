@@ -68,11 +68,11 @@ async def test_purge_removes_old_audio_then_old_interviews(service, tmp_path):
     path = store.interviews.recording_path(interview_id)
     assert path and path.exists()
     later = datetime.now(UTC) + timedelta(days=31)
-    assert purge(store, audio_days=30, text_days=None, at=later) == {"audio": 1, "interviews": 0}
+    assert purge(store, audio_days=30, text_days=None, at=later) == {"audio": 1, "interviews": 0, "held": 0}
     assert not path.exists() and store.interviews.recording_path(interview_id) is None
     assert store.interviews.get(interview_id) is not None  # transcript and analysis kept
     removed = purge(store, audio_days=None, text_days=90, at=later + timedelta(days=90))
-    assert removed == {"audio": 0, "interviews": 1}
+    assert removed == {"audio": 0, "interviews": 1, "held": 0}
     assert store.interviews.get(interview_id) is None
 
 

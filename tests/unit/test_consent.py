@@ -13,6 +13,7 @@ import pytest
 from conftest import FIXTURES
 from fakes import fake_engine_factory
 
+from asr_engine import AudioInputError
 from bot.config import load_settings
 from bot.consent import ConsentError, notice
 from bot.retention import purge
@@ -71,6 +72,7 @@ async def test_refusal_erases_the_person_and_says_what_it_could_not(service, tmp
 
     outcome = await service.consent.record("王五", "withdrawn", how="slack", actor="slack:U1")
     assert outcome.erased == [interview_id]
+    assert count(service, "select count(*) from answer_index where key like ?", f"{interview_id}:%") == 0
     for table in ("interviews", "transcripts", "analyses", "segments", "answers", "search_index", "jobs"):
         assert (
             count(
@@ -82,7 +84,7 @@ async def test_refusal_erases_the_person_and_says_what_it_could_not(service, tmp
         )
     assert count(service, "select count(*) from interviews where id = ?", other) == 1  # nobody else's
     assert any("could not" in line or "outside the bot" in line for line in outcome.not_erased)
-    # the refusal itself stays, so the next recording of this person is held again
+    # the refusal itself stays, so the next recording of this person is not even kept
     assert (
         service.own_store.consents.get(service.own_store.candidates.find("王五")["id"])["state"]
         == "withdrawn"
@@ -91,8 +93,9 @@ async def test_refusal_erases_the_person_and_says_what_it_could_not(service, tmp
         service.own_store.db.query("select actor, action from audit_log where action = 'erase-candidate'")
     )
     assert audit == [{"actor": "slack:U1", "action": "erase-candidate"}]
-    again = await submit(service, tmp_path, "王五_二面.flac", "d")
-    assert (await service.status(again))["status"] == "held"
+    with pytest.raises(AudioInputError, match="withdrawn consent"):
+        await submit(service, tmp_path, "王五_二面.flac", "d")
+    assert count(service, "select count(*) from interviews") == 1  # only 赵六's
 
 
 async def test_consent_for_an_unknown_name_creates_nothing_unless_asked(service):
@@ -147,3 +150,36 @@ def test_command_line_consent_and_export(tmp_path, monkeypatch, capsys):
     assert main(["candidate", "Nobody", "--export", "-o", str(tmp_path / "n.zip")]) == 2
     assert "no candidate called Nobody" in capsys.readouterr().err
     assert not (tmp_path / "n.zip").exists()
+
+
+async def test_messages_an_erasure_cannot_delete_now_are_owed_to_the_platforms_sweep(service, tmp_path):
+    await service.consent.record("王五", "granted", how="cli", actor="cli", create=True)
+    interview_id = await submit(service, tmp_path, "王五_一面.flac", "a")
+    with service.own_store.db.conn:  # the report a Slack app posted earlier (no Slack app in this process)
+        service.own_store.db.execute(
+            "insert into platform_posts (platform, channel, thread, interview_id, kind, message_id, created_at) "
+            "values ('slack', 'C1', '1.1', ?, 'report', '1.2', 'x')",
+            [interview_id],
+        )
+    outcome = await service.consent.record("王五", "withdrawn", how="cli", actor="cli")
+    assert any("retries them" in line for line in outcome.not_erased)
+    owed = list(service.own_store.db.query("select platform, channel, message_id from retractions"))
+    assert owed == [{"platform": "slack", "channel": "C1", "message_id": "1.2"}]
+    deleted = []
+
+    async def slack_retract(channel, thread, message_id):
+        deleted.append((channel, message_id))
+        return True
+
+    service.consent.retractors["slack"] = slack_retract  # a running Slack app registers this
+    assert await service.consent.retract_owed("slack") == 1 and deleted == [("C1", "1.2")]
+    assert count(service, "select count(*) from retractions") == 0
+
+
+async def test_merging_two_records_of_one_person_keeps_the_refusal(service, tmp_path):
+    await service.consent.record("Wang Wu", "granted", how="cli", actor="cli", create=True)
+    await service.consent.record("王五", "refused", how="cli", actor="cli", create=True)
+    service.own_store.candidates.merge("王五", "Wang Wu")
+    merged = service.own_store.candidates.find("Wang Wu")
+    assert service.own_store.consents.get(merged["id"])["state"] == "refused"
+    assert count(service, "select count(*) from consents") == 1

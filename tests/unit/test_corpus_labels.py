@@ -7,7 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from bot.analysis.model import COMPETENCIES, QUALIFIER_TYPES, VAGUE_TYPES
+from bot.analysis.results import COMPETENCIES, QUALIFIER_TYPES, VAGUE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.analysis.embed import E5, ModelUnavailable, verify
 from bot.analysis.learned import e5_numpy
 from bot.analysis.learned.e5_adapted import LORA, Adapter, load_adapter
-from bot.analysis.signals import sentences
+from bot.analysis.learned.embed import E5, ModelUnavailable, verify
+from bot.analysis.spans import sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,7 +124,7 @@ def test_an_adapter_for_other_base_weights_is_refused(tmp_path):
 
 
 def test_the_runtime_encoder_never_imports_torch():
-    code = "import sys, bot.analysis.learned.e5_adapted, bot.analysis.embed; print('torch' in sys.modules)"
+    code = "import sys, bot.analysis.learned.e5_adapted, bot.analysis.learned.embed; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -138,7 +138,7 @@ def test_the_shipped_adapter_is_small_and_matches_its_pin():
 
 
 def test_an_artefact_fitted_on_another_adapter_is_refused(tmp_path):
-    from bot.analysis.semantic import LocalModel
+    from bot.analysis.learned import LocalModel
 
     model = LocalModel.load(ROOT / "bench/models/analysis_model_e5lora.npz")  # the e5-lora heads load
     assert model.embedder is not None and model.embedder.name == LORA.name

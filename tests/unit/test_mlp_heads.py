@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.analysis.linear import fit
-from bot.analysis.mlp import MlpOptions, fit_mlp
-from bot.analysis.semantic import ARTEFACT, LocalModel
+from bot.analysis.learned import ARTEFACT, LocalModel
+from bot.analysis.learned.linear import fit
+from bot.analysis.learned.mlp import MlpOptions, fit_mlp
 
 
 def xor_data(n: int = 400) -> tuple[np.ndarray, np.ndarray]:

@@ -145,3 +145,30 @@ def test_aligner_gets_pieces_within_its_limit_in_small_batches_and_times_land_on
     assert short_result.segments[0].end <= 20.0
     stats = backend.stats.snapshot()
     assert stats["calls"] == 1 and stats["inputs"] == 5 and stats["audio_s"] == pytest.approx(425.0)
+
+
+def test_a_static_decode_is_loaded_before_serving_only_where_it_runs(machine):
+    """The service loads the engine at start-up (and /healthz waits) when loading captures a static
+    decode: the transformers runtime with IB_QWEN3_DECODE=static, or unset on a CUDA machine."""
+    from asr_engine import EngineConfig, warm_at_start
+
+    def config(**fields) -> EngineConfig:
+        return EngineConfig(engine="qwen3", qwen3_model="/models/qwen3", **fields)
+
+    machine(None, False)
+    assert not warm_at_start(config())  # CPU: dynamic unless asked
+    assert warm_at_start(config(qwen3_decode="static"))
+    machine(None, True)
+    assert warm_at_start(config())
+    assert not warm_at_start(config(qwen3_decode="dynamic"))
+    machine("0.14.0", True)
+    assert not warm_at_start(config())  # vLLM captures its own graphs when it loads, lazily as before
+    assert not warm_at_start(EngineConfig(engine="whisper"))
+    assert qwen3.qwen3_decode(config()).startswith("vLLM's own")
+    machine(None, True)
+    assert qwen3.qwen3_decode(config()).startswith("static (graphs), warmed up at start-up")
+    assert qwen3.qwen3_decode(config(qwen3_capture="compile")).startswith("static (compile)")
+    machine(None, False)
+    assert qwen3.qwen3_decode(config()).startswith("dynamic")
+    with pytest.raises(EngineError, match="qwen3_decode must be static or dynamic"):
+        Qwen3Settings.from_config(config(qwen3_decode="fast"), {})

@@ -114,10 +114,16 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         "verdicts",
         "answers",
         "answer_index",
+        "consents",
+        "retractions",
+        "answers_generation",
+        "ats_sends",
     ):
         dst.execute(f"drop table {table}")
     for column in ("decision", "decided_at", "decided_by"):
         dst.execute(f"alter table candidates drop column {column}")
+    for table in ("interviews", "pending_files"):  # added by v9
+        dst.execute(f"alter table {table} drop column ats_application")
     dst.commit()
     dst.close()
     upgraded = Store(old)

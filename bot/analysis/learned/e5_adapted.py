@@ -17,8 +17,8 @@ import numpy as np
 
 from asr_engine.weights import sha256_of
 
-from ..embed import E5, ModelUnavailable, verify
 from . import e5_numpy
+from .embed import E5, ModelUnavailable, verify
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def load_adapter(adapter: Adapter, folder: Path = DATA) -> dict[str, np.ndarray]
 
 
 class AdaptedE5:
-    """The Embedder (bot/analysis/embed.py) of an artefact whose recipe names `e5-lora`."""
+    """The Embedder (embed.py) of an artefact whose recipe names `e5-lora`."""
 
     name, dim = LORA.name, E5.dim
 

@@ -115,6 +115,8 @@ class Analysis:
     analysis_version: str = ""
     analyst: str = "local"  # local | llm
     notes: list[str] = field(default_factory=list)  # e.g. why the LLM analyst fell back to local
+    # how the interviewer ran it (bot/analysis/interviewer.py): private, never on the report, never scored
+    interviewer: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from .qa import notes_by_question  # built from the JSON itself, so stored analyses get it too
@@ -167,4 +169,5 @@ class Analysis:
             "analysis_version": self.analysis_version,
             "analyst": self.analyst,
             "notes": list(self.notes),
+            "interviewer": self.interviewer,
         }

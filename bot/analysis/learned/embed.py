@@ -155,8 +155,8 @@ class _Both:
 
 
 def _e5_lora() -> Embedder:
-    """e5 fine-tuned on the analysis corpus (a LoRA adapter run by a numpy forward, bot/analysis/learned)."""
-    from .learned.e5_adapted import AdaptedE5
+    """e5 fine-tuned on the analysis corpus (a LoRA adapter run by a numpy forward, e5_adapted.py)."""
+    from .e5_adapted import AdaptedE5
 
     return AdaptedE5()
 

@@ -16,46 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import records
+from .. import records
+from ..results import QUALIFIER_TYPES, VAGUE_TYPES
 from .embed import Embedder, ModelUnavailable, load_embedder
+from .features import Featurizer, Recipe, Unit, feature_fingerprint
 from .linear import LinearHeads
 from .mlp import MlpHeads
-from .model import QUALIFIER_TYPES, VAGUE_TYPES
-from .signals import SIGNAL_NAMES, Span, clauses, ngram_vector, sentences, signal_vector
 
-ARTEFACT = Path(__file__).parent / "data" / "analysis_model.npz"
+ARTEFACT = Path(__file__).parent.parent / "data" / "analysis_model.npz"
 # The rules in code (signals, cues, evidence rules in local.py): an analysis names the artefact it scored
 # with and these; rules-5 adds the hypothetical and third-person evidence rules.
 RULES_VERSION = "rules-5"
 CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
-
-
-@dataclass(frozen=True)
-class Recipe:
-    embedder: str = "use"
-    ngram_dim: int = 2048
-    signals: bool = True
-    question: bool = True
-    embeddings: bool = True
-    maxpool: bool = False  # the element-wise max of the sentence embeddings next to their mean
-
-
-@dataclass
-class Unit:
-    """One answer. `turns` are the candidate's texts; spans index into them."""
-
-    question: str
-    turns: list[str]
-    sentences: list[tuple[int, Span]] = field(default_factory=list)
-    clauses: list[tuple[int, Span]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.sentences = [(i, s) for i, t in enumerate(self.turns) for s in sentences(t)]
-        self.clauses = [(i, c) for i, t in enumerate(self.turns) for c in clauses(t)]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.turns)
 
 
 @dataclass
@@ -64,88 +36,6 @@ class UnitScores:
     sentence_logits: np.ndarray  # (sentences, competencies in `keys` order)
     keys: tuple[str, ...]
     clause_probs: np.ndarray  # (clauses, CLAUSE_LABELS)
-
-
-def _pad(v: np.ndarray, dim: int) -> np.ndarray:
-    return v if v.shape[0] else np.zeros((0, dim), dtype=np.float32)
-
-
-class Featurizer:
-    def __init__(self, recipe: Recipe, embedder: Embedder | None) -> None:
-        self.recipe, self.embedder = recipe, embedder
-
-    def floors(self, clause: bool = False, ngram_floor: float = 0.1) -> np.ndarray:
-        """Per-column floors on the standardising scale: n-gram columns are sparse and rare, and at unit
-        variance they would outvote the embedding (measured by cross-validation, see train_analysis)."""
-        dim = self.embedder.dim if self.recipe.embeddings and self.embedder is not None else 0
-        n_sig = len(SIGNAL_NAMES)
-        if clause:
-            sizes = [(dim, 1e-3), (self.recipe.ngram_dim, ngram_floor), (2 * n_sig, 1e-3)]
-        else:
-            q = dim if self.recipe.question else 0
-            mx = dim if self.recipe.maxpool else 0
-            sizes = [
-                (dim + q + mx, 1e-3),
-                (self.recipe.ngram_dim, ngram_floor),
-                (n_sig if self.recipe.signals else 0, 1e-3),
-            ]
-        return np.concatenate([np.full(n, f, dtype=np.float32) for n, f in sizes])
-
-    def embed_units(self, units: list[Unit]) -> dict[str, np.ndarray]:
-        if not self.recipe.embeddings or self.embedder is None:
-            return {}
-        texts = sorted({u.question for u in units} | {s.text for u in units for _, s in u.sentences})
-        vectors = self.embedder.encode(texts)
-        return dict(zip(texts, vectors))
-
-    def _emb(self, table: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
-        if not self.recipe.embeddings or self.embedder is None:
-            return np.zeros((0,), dtype=np.float32)
-        vs = [table[t] for t in texts if t in table]
-        if not vs:
-            return np.zeros(self.embedder.dim, dtype=np.float32)
-        mean = np.mean(vs, axis=0)
-        return mean / (np.linalg.norm(mean) or 1.0)
-
-    def _max(self, table: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
-        """One strong sentence in a long answer is diluted in the mean; the max keeps it."""
-        vs = [table[t] for t in texts if t in table]
-        return np.max(vs, axis=0) if vs else np.zeros(self.embedder.dim, dtype=np.float32)
-
-    def text_features(self, table: dict[str, np.ndarray], text: str, parts: list[str], question: str):
-        r = self.recipe
-        out = [self._emb(table, parts)]
-        if r.question and r.embeddings and self.embedder is not None:
-            out.append(self._emb(table, [question]) if question else np.zeros(self.embedder.dim, np.float32))
-        if r.maxpool and r.embeddings and self.embedder is not None:
-            out.append(self._max(table, parts))
-        out.append(ngram_vector(text, r.ngram_dim))
-        if r.signals:
-            out.append(signal_vector(text))
-        return np.concatenate(out).astype(np.float32)
-
-    def unit_matrix(self, units: list[Unit], table: dict[str, np.ndarray]) -> np.ndarray:
-        rows = [
-            self.text_features(table, u.text, [s.text for _, s in u.sentences], u.question) for u in units
-        ]
-        return np.stack(rows)
-
-    def sentence_matrix(self, unit: Unit, table: dict[str, np.ndarray]) -> np.ndarray:
-        rows = [self.text_features(table, s.text, [s.text], unit.question) for _, s in unit.sentences]
-        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
-
-    def clause_matrix(self, unit: Unit, table: dict[str, np.ndarray]) -> np.ndarray:
-        rows = []
-        for turn, c in unit.clauses:
-            host = next((s for t, s in unit.sentences if t == turn and s.start <= c.start < s.end), c)
-            parts = [self._emb(table, [host.text])]
-            parts += [
-                ngram_vector(c.text, self.recipe.ngram_dim),
-                signal_vector(c.text),
-                signal_vector(host.text),
-            ]
-            rows.append(np.concatenate(parts).astype(np.float32))
-        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
 
 
 def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
@@ -158,6 +48,19 @@ def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
     if "mlp_w1" not in data:  # an artefact from before the network half
         return None
     return MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
+
+
+def _check_fingerprint(model: LocalModel, path: Path) -> None:
+    """Refuse an artefact trained on other features than this code computes (a detector edited since)."""
+    expected = feature_fingerprint(model.recipe)
+    found = model.meta.get("feature_fingerprint")
+    if found != expected:
+        raise ModelUnavailable(
+            f"the analysis model artefact {path.name} was trained on other features (fingerprint "
+            f"{found or 'none'}, this code computes {expected}: a detector in bot/analysis/detectors.py or "
+            "the feature recipe changed); retrain it (python scripts/train_analysis.py) or reinstall "
+            "interview-bot"
+        )
 
 
 @dataclass
@@ -187,7 +90,9 @@ class LocalModel:
         if self.comp_mlp is not None:
             arrays.update({f"mlp_{k}": v.astype(np.float16) for k, v in self.comp_mlp.arrays().items()})
         info = {"version": self.version, "recipe": self.recipe.__dict__, "comp_keys": list(self.comp_keys)}
-        arrays["meta"] = np.array(json.dumps({**info, **meta}, ensure_ascii=False))
+        # the fingerprint of the features as this code computes them, whatever `meta` carried
+        info = {**info, **meta, "feature_fingerprint": feature_fingerprint(self.recipe)}
+        arrays["meta"] = np.array(json.dumps(info, ensure_ascii=False))
         arrays["comp_thresholds"] = self.comp_thresholds.astype(np.float32)
         arrays["clause_thresholds"] = self.clause_thresholds.astype(np.float32)
         np.savez_compressed(path, **arrays)
@@ -216,6 +121,7 @@ class LocalModel:
             raise ModelUnavailable(
                 f"the analysis model artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"
             ) from None
+        _check_fingerprint(model, path)
         if model.recipe.embeddings:
             model.embedder = load_embedder(model.recipe.embedder)
             # an encoder with an adapter: the heads were fitted on that adapter's embeddings, no other's
@@ -281,9 +187,17 @@ _lock = threading.Lock()
 
 
 def get_model() -> LocalModel:
-    """The shipped model, loaded on first use."""
+    """The shipped model, loaded on first use (or the one `use_model` set)."""
     global _model
     with _lock:
         if _model is None:
             _model = LocalModel.load()
         return _model
+
+
+def use_model(model: LocalModel | None) -> None:
+    """Score every later analysis with `model` (a bench comparing artefacts); None goes back to the shipped
+    one."""
+    global _model
+    with _lock:
+        _model = model

@@ -1,0 +1,373 @@
+"""What an interviewer must not ask: one record per protected topic, with its exact cues (zh / en), the rule
+it falls under per jurisdiction, and a lawful way to ask for what the job really needs.
+
+A cue is precise on purpose: a question it misses is left to the learned head (bot/analysis/flags.py),
+while a cue that fires on a lawful question ("你有没有竞业限制协议") would be a false accusation. The
+`lawful` patterns veto a cue where a job-related question shares its words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..jurisdictions import Jurisdiction, Jurisdictions
+
+
+@dataclass(frozen=True)
+class Citation:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class FlagRecord:
+    category: str
+    topic: tuple[str, str]  # what was asked about, zh / en, for the one-sentence reason
+    cue: re.Pattern[str]
+    rules: dict[
+        Jurisdiction, Citation
+    ]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
+    alternative: tuple[str, str]
+
+
+def _re(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts), re.I)
+
+
+_WOMEN_43 = Citation("妇女权益保障法 第四十三条", "Women's Rights and Interests Protection Law art. 43")
+_EPL = {
+    n: Citation(f"就业促进法 第{zh}条", f"Employment Promotion Law art. {n}")
+    for n, zh in ((3, "三"), (27, "二十七"), (28, "二十八"), (29, "二十九"), (30, "三十"), (31, "三十一"))
+}
+_NOTICE_2019 = Citation("人社部等九部门通知（2019）", "2019 nine-ministry notice on women's employment")
+
+
+def _both(*cites: Citation) -> Citation:
+    return Citation("；".join(c.zh for c in cites), "; ".join(c.en for c in cites))
+
+
+def _us(text: str) -> Citation:
+    return Citation(text, text)
+
+
+RECORDS: tuple[FlagRecord, ...] = (
+    FlagRecord(
+        "sexual_orientation_gender",
+        ("性取向或性别", "sexual orientation or gender"),
+        _re(
+            r"同性恋|性取向|变性|(?<![a-z])gay(?![a-z])|拉拉|喜欢同性|喜欢男生还是女生|男朋友还是女朋友",
+            r"男的还是女的|说话有点娘|一个女(生|孩子)|女生做",
+            r"\bare you (a )?(gay|straight|lesbian|bisexual|trans|transgender|queer)\b",
+            r"boyfriend or (a )?girlfriend|born a (man|woman)|\bas a woman\b|sexual (orientation|preference)",
+            r"gender identity",
+            r"直男|弯的|跨性别|\blgbtq?\b|\btrans(gender)?\b",
+        ),
+        {"cn": _both(_EPL[3], _EPL[27]), "us": _us("EEOC: pre-employment inquiries (sex, Title VII)")},
+        ("只问与岗位相关的能力和经验。", "Ask only about job-related skills and experience."),
+    ),
+    FlagRecord(
+        "pregnancy_children",
+        ("生育或子女", "pregnancy, children or childcare"),
+        _re(
+            r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
+            r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
+            r"家里有(小孩|孩子)",
+            r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*\?",
+            r"\b(your|have|any) (kids|children)\b",
+            r"how many (kids|children)|having (kids|children)|family plans|start a family|grow your family",
+            r"maternity leave|childcare|baby on the way|more children",
+            r"什么时候生[？?]|打算.{0,4}生(孩子|娃|小孩|宝宝|二胎)?[？?]|谁(在|来)?带(孩子|小孩)?[？?]|new baby",
+        ),
+        {
+            "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
+            "us": _us("EEOC: pre-employment inquiries (pregnancy, children and childcare; Title VII, PDA)"),
+        },
+        (
+            "说明岗位的工作时间和出差要求，问候选人能否满足，不问生育计划或孩子。",
+            "State the role's hours and travel and ask whether the candidate can meet them; "
+            "do not ask about children or family plans.",
+        ),
+    ),
+    FlagRecord(
+        "marital_status",
+        ("婚姻状况", "marital status"),
+        _re(
+            r"结婚|已婚|未婚|婚否|成家|家室|单身|离过婚|婚姻状况|婚礼|男朋友|女朋友|你对象|另一半|你?老公|你?老婆|你爱人",
+            r"你先生|办喜酒|配偶|伴侣|感情(关系|状况|生活)|稳定的感情|脱单|两口子|谈恋爱|个人问题解决|家那位|办了喜事",
+            r"\bare you (married|single|engaged|divorced|seeing anyone)\b|\bmarital\b|\bmaiden name\b",
+            r"relationship status|significant other",
+            r"\byour (husband|wife|spouse|boyfriend|girlfriend|fianc[eé]e?)\b",
+            r"\bmiss or mrs\b|do you have a (partner|boyfriend|girlfriend|husband|wife)\b|\bis there a mrs\b",
+            r"someone special|有人等你",
+            r"丈夫|妻子|太太|媳妇|男友|女友|相亲|订婚|tie the knot",
+        ),
+        {
+            "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
+            "us": _us("EEOC: pre-employment inquiries (marital status, Title VII)"),
+        },
+        (
+            "问候选人能否满足岗位的出差和驻场要求，例如“这个岗位每周要去客户现场两天，你能安排吗？”",
+            "Ask whether the candidate can meet the role's travel and on-site needs, e.g. "
+            '"This role is at the client two days a week; can you do that?"',
+        ),
+    ),
+    FlagRecord(
+        "age",
+        ("年龄", "age"),
+        _re(
+            r"多大了|多少岁|几岁|年纪多大|哪一?年(出生|生的)|几几年的|你属什么|生肖|你的年龄|透露.{0,4}年龄|岁数|虚岁",
+            r"[八九零0]0?后还是|[八九]零后|退休还有|(超|过)了?三十五|[二三四五]十(几|多岁)|快[四五]十了|你这个年纪",
+            r"高中.{0,3}哪年毕业|生日是哪",
+            r"how old are you|what('s| is) your age|when were you born|what year were you born|date of birth",
+            r"close are you to retirement|before you retire|until you retire|\b(too|a bit) old\b|young team",
+            r"graduate from high school|\bover (forty|fifty|sixty|[4-6]\d)\b",
+            r"in your (forties|fifties|sixties)",
+            r"(有|得有|快)?[二三四五]十(岁)?了吧|出生年份|at your age|your age\b|[a-z]+ty-?ish\b|how old",
+            r"贵庚|年龄段|[五六七]零后|stage of life|in their (twenties|thirties)|year did you (finish|graduate)",
+        ),
+        {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
+        (
+            "问与岗位相关的经验；需要核实法定最低年龄时只问“你是否年满十八周岁”。",
+            'Ask about relevant experience; where a minimum age applies, ask only "Are you at least 18?"',
+        ),
+    ),
+    FlagRecord(
+        "ethnicity_origin",
+        ("民族、种族或国籍", "race, ethnicity or national origin"),
+        _re(
+            r"(你|你们家|你家)(是|的)?(哪个|什么)?(少数)?(民族|汉族|回族|藏族|维吾尔族|蒙古族|壮族|满族)",
+            r"什么(民)?族的|哪个民族|民族写|不太像汉族|混血|哪国人|外国人吗|是中国人吗|不像中国人|从国外来|你的国籍|祖籍是哪个国家|你的母语",
+            r"where are you (originally )?from|what country are you from|nationality|first language",
+            r"(native|mother) (language|tongue)|where were (you|your parents) born|born in this country",
+            r"citizen by birth|ethnic (background|origin)|what race|your (heritage|ancestry)",
+            r"where is (it|your name|your accent) from|your accent",
+            r"外国人|维族|where did you grow up|indian or pakistani|what part of (asia|africa|europe)",
+            r"(朝鲜|苗|彝|土家|侗|瑶|哈萨克|傣|黎|白|布依)族|像(新疆|西藏|外国|少数民族)人|immigrants?\b|speak at home",
+        ),
+        {
+            "cn": _both(_EPL[3], _EPL[28]),
+            "us": _us("EEOC: pre-employment inquiries (race, national origin; Title VII)"),
+        },
+        (
+            "如岗位需要，问候选人是否具备合法工作资格或岗位所需的语言能力。",
+            "If the job needs it, ask about work authorisation or the languages the job uses.",
+        ),
+    ),
+    FlagRecord(
+        "regional_origin",
+        ("户籍或出身地", "household registration or regional origin"),
+        _re(
+            r"户口|户籍所在|籍贯|老家|(农村|乡下)(出来|来)|城里的还是乡下|本地人|外地(来|人)|哪(里|儿)人|哪个(省|县)",
+            r"口音是|山沟",
+            r"你是(河南|河北|山东|山西|四川|东北|湖南|湖北|安徽|江西|广西|甘肃|贵州)人",
+            r"\bhukou\b|rural area|which province",
+        ),
+        {"cn": _EPL[31]},
+        (
+            "问候选人能否在岗位所在城市工作、按时入职。",
+            "Ask whether the candidate can work in the role's city and start on time.",
+        ),
+    ),
+    FlagRecord(
+        "religion",
+        ("宗教信仰", "religion"),
+        _re(
+            r"信教|宗教|信仰|弥撒|基督徒|穆斯林|教堂|信佛|信不信上帝|斋月|开斋|做礼拜|寺庙|烧香|清真|信什么教",
+            r"\bchurch\b|what religion|are you religious|religious holidays do you|your religion|\bpray\b",
+            r"\bramadan\b|sabbath|synagogue|mosque|\bworship\b",
+            r"\b(are you|you're) (jewish|muslim|christian|catholic|hindu|buddhist)\b",
+            r"佛珠|猪肉.{0,10}(宗教|讲究)|your faith|\bfaith\b",
+            r"congregation|\bobservant\b|宗教节日",
+        ),
+        {"cn": _EPL[3], "us": _us("EEOC: pre-employment inquiries (religion, Title VII)")},
+        (
+            "说明岗位的排班（如周末值班），问候选人能否满足；需要调整的可以协商。",
+            "Describe the schedule (e.g. weekend shifts) and ask whether the candidate can work it; "
+            "accommodation can be discussed.",
+        ),
+    ),
+    FlagRecord(
+        "health_disability",
+        ("健康状况或残疾", "health or disability"),
+        _re(
+            r"什么病|隐疾|病史|乙肝携带|有没有乙肝|没有乙肝|你有残疾|残疾吗|身体(有没有|健康吗|怎么样)|做过手术|抑郁",
+            r"心理(方面的问题|医生|疾病)|吃什么药|病假|慢性病|传染病|艾滋|遗传病|体检报告|住过院|经常生病|高血压|糖尿病",
+            r"工伤|听力(是不是|不)|视力(有问题|不)|看(几次)?医生|助听器|轮椅",
+            r"(do you have|have you got) (a|any) disabilit|mental illness|sick days|on any medication",
+            r"medical (condition|history)|serious illness|been diagnosed|\badhd\b|autis|wheelchair",
+            r"hearing aid",
+            r"workers' compensation|chronic condition|what happened to your|\brehab\b|\bhiv\b",
+            r"history of (cancer|heart disease|illness)|health problems",
+            r"焦虑|症吗|症\？|prescription|depression|anxiety|is your back|back (pain|injur)|therap(y|ist)",
+            r"心理咨询|走路.{0,4}不方便|腿脚|大病|过敏|在吃.{0,4}药|hospitali[sz]ed|good health|injur(y|ies)",
+        ),
+        {
+            "cn": _both(_EPL[29], _EPL[30]),
+            "us": _us("ADA: disability-related inquiries before an offer (GINA: family medical history)"),
+        },
+        (
+            "说明岗位的基本职责（如需要搬运二十公斤设备），问候选人能否完成，或是否需要合理便利。",
+            "Describe the essential functions (e.g. lifting 20 kg) and ask whether the candidate can "
+            "perform them, with or without accommodation.",
+        ),
+    ),
+    FlagRecord(
+        "family_background",
+        ("家庭背景或照护责任", "family background or caregiving"),
+        _re(
+            r"父母是(做|农民)|你父母|你父亲|你母亲|爸妈|你爸|你妈|家里是做|家里几口人|兄弟姐妹|哥哥姐姐|独生子女|家里条件",
+            r"家里有人在|赡养|需要你照顾|家里有没有人需要|家里.{0,6}背景",
+            r"your parents do|your (mom|dad|mother|father)\b|mom and dad|wealthy family|elderly parents",
+            r"depends on you|siblings|your family approve|breadwinner",
+            r"干部家庭|养家|父母知道|take care of your (mother|father|mom|dad)",
+        ),
+        {"us": _us("EEOC: pre-employment inquiries (family and caregiver responsibilities, Title VII)")},
+        (
+            "问候选人能否满足岗位的工作时间、出差和入职时间要求。",
+            "Ask whether the candidate can meet the role's hours, travel and start date.",
+        ),
+    ),
+    FlagRecord(
+        "salary_history",
+        ("过往薪资", "salary history"),
+        _re(
+            r"(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少|开多少)",
+            r"工资流水|税前拿多少|一个月拿多少",
+            r"current (salary|base|pay|compensation)|were you making|compensation last year|pay stub",
+            r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
+            r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
+            r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
+        ),
+        {
+            "us": _us(
+                "US state and city salary-history bans (e.g. Cal. Labor Code 432.3, NYC Admin. Code 8-107)"
+            )
+        },
+        (
+            "问期望薪资，或说明岗位的薪资范围。",
+            "Ask for salary expectations, or state the range for the role.",
+        ),
+    ),
+    FlagRecord(
+        "other_sensitive",
+        ("逮捕记录、工会、政治或信用", "arrests, union membership, politics or credit"),
+        _re(
+            r"被警察抓|派出所|拘留|案底|坐过牢|前科|犯罪记录(?!证明)|工会|党派|征信|网贷|投票支持",
+            r"been arrested|convicted|criminal record|felony|member of a union|join a union|union member",
+            r"in a union|credit score|who did you vote|political party",
+            r"犯过事|犯过罪|党员|trouble with the (police|law)|\bpolice\b",
+            r"游行|维权|上访|判过?刑|服刑|bankrupt|\bprotests?\b|support unions",
+        ),
+        {
+            "us": _us(
+                "EEOC (arrest records); NLRA 8(a)(1) (union); state and city fair-chance and credit laws"
+            )
+        },
+        (
+            "只问与岗位相关的资格，例如录用后背景调查的同意、岗位所需的证照。",
+            "Ask only about job-related qualifications, e.g. consent to a post-offer background check.",
+        ),
+    ),
+)
+
+CATEGORIES: tuple[str, ...] = (
+    "marital_status",
+    "pregnancy_children",
+    "age",
+    "ethnicity_origin",
+    "regional_origin",
+    "religion",
+    "health_disability",
+    "sexual_orientation_gender",
+    "family_background",
+    "salary_history",
+    "other_sensitive",
+)
+BY_CATEGORY = {r.category: r for r in RECORDS}
+assert set(BY_CATEGORY) == set(CATEGORIES)
+
+# Job-related questions that share a topic's words: never flagged, by a cue or by the head.
+LAWFUL = _re(
+    r"竞业|期望|预期|薪资范围|月薪范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
+    r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|用户|产品|系统|算法|合规|流程|内容审核|分公司|的项目",
+    r"(在|去).{0,10}(工作过|任职|实习)|平台|\bapps?\b",
+    r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
+    r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\busers?\b|\bproducts?\b|\bsystems?\b",
+    r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
+)
+# Words at least one of which any protected question uses; the head judges only sentences that have one,
+# so a short generic question ("你有没有带过新人？") is never flagged for sounding personal. Each word is
+# narrowed where an interview uses it for work (用户, 上家, 性能, 信息, 教育, 判断, race condition, back end).
+TOPICAL = _re(
+    # family, marriage, children
+    r"婚|恋|你对象|对象是|有对象|找对象|老公|老婆|爱人|另一半|两口子|口子|配偶|伴侣|感情|单身|丈夫|妻子|太太|媳妇",
+    r"男友|女友|情侣|订婚|相亲|彩礼|喜酒|嫁|娶|家里|家人|你家|老家|家庭|成家|家属|家室|家乡|家那|家长|家族|全家",
+    r"在家|养家|家境|孩|娃|宝宝|宝妈|小朋友|生育|育儿|养育|怀孕|怀上|胎|孕|哺乳|产假|造人|添个|父|母亲|父母|爸|妈",
+    r"兄弟|姐妹|哥哥|姐姐|弟弟|妹妹|独生|照顾|赡养|干部|有钱|富裕|富二代|穷|家庭经济|经济条件|个人问题",
+    # age
+    r"岁|年纪|年龄|贵庚|多大了|多大年纪|出生|哪年生的|几几年|属什么|属相|生肖|[0-9零五六七八九]+后|退休|生日",
+    r"[二三四五]十(岁|了|多岁|出头|几)|大不少|还大|老了|年轻|毕业|哪一届",
+    # origin
+    r"民族|族的|族吗|国籍|哪国|外国|中国人|外籍|移民|华侨|母语|口音|户口|户籍|籍贯|农村|乡下|山沟|小地方|本地|外地",
+    r"哪个省|外省|省份|县城|哪个县|哪里人|哪儿人|地方的人|那边的人|混血|长相|长得|相貌|肤色|新疆|西藏",
+    # religion
+    r"宗教|信教|信仰|信佛|信不信|信什么|信奉|教会|天主|伊斯兰|基督|穆斯林|佛|上帝|圣诞|礼拜|拜佛|拜神|斋|清真|寺|庙",
+    r"弥撒|节日",
+    # health
+    r"生病|病史|疾病|什么病|病假|大病|病了|身体|残|药|手术|医生|医院|就医|看病|健康|心理|抑郁|焦虑|体检|受伤|伤病",
+    r"工伤|伤残|视力|听力|助听|轮椅|腿|眼睛|乙肝|隐疾|过敏|治疗|康复|瘸|聋|哑|盲|精神|癌|住院|开刀|走路",
+    r"行动不便|不方便走",
+    # sex, orientation
+    r"性别|性取向|同性|异性|变性|跨性|男|女|娘|拉拉|直男|弯的|(?<![a-z])gay(?![a-z])",
+    # pay
+    r"薪|工资|收入|奖金|总包|到手|税前|流水|拿多少|多少钱|挣钱|赚钱",
+    # police, politics, credit
+    r"警察|派出所|拘留|被抓|抓过|坐牢|牢|监狱|案底|前科|犯罪|犯过事|判刑|被判|服刑|工会|党|征信|网贷|借钱|欠款|欠钱",
+    r"投票|政治|游行|维权|上访|破产",
+    r"一个人(在|住|生活)|还是一个人|你们家|差不多大|年包|信用卡|欠.{0,4}钱|回家|在谈",
+    # English
+    r"marri|\bsingle\b(?! (point|source|page|sign|thread|node|file))|spouse|husband|wife|partner|boyfriend",
+    r"girlfriend|engaged|maiden|\bmrs\b|seeing anyone|someone special|relationship|fianc|wedding|dating",
+    r"romantic|\bkids?\b|child|baby|pregnan|expecting|family|maternity|daycare|\bold\b|\bage\b|born|birth",
+    r"retire|young|graduat|twenties|thirties|forties|fifties|stage of life|millennial|boomer|college",
+    r"\bover (forty|fifty|sixty)|nationality|citizen|country|heritage|origin|tongue|accent",
+    r"\brace\b(?! condition)|ethnic|last name|your name|immigra|skin|church|religio|pray|holiday|ramadan",
+    r"sabbath|worship|jewish|muslim|christian|congregation|observant|spiritual|temple|faith|\bhealth\b",
+    r"sick|disab|medic|illness|diagnos|adhd|injur|rehab|\bhiv\b|cancer|wheelchair|hearing|blind|deaf|walking",
+    r"hospital|surgery|allerg|therap|counsel|mental|psychiatr|limp|depression|anxiety|prescription|\barm\b",
+    r"\bleg\b|your back\b|back (pain|injur)|\bgay\b|lesbian|straight|lgbt|queer|\btrans(gender)?\b|\bman\b",
+    r"\bmen\b|woman|women|gender|\bsex|parent|\bmom\b|\bdad\b|mother|father|sibling|depends? on you",
+    r"dependents|\bhome\b|breadwinner|salary|\bpay\b|\bpaid\b|earn|compensation|bonus|make right now",
+    r"arrest|convict|crime|criminal|felony|jail|prison|police|union|credit|vote|politic|protest|activis",
+    r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment",
+)
+
+
+def cue_category(text: str) -> str | None:
+    """The first record whose cue matches (records are ordered most specific first), unless the text is a
+    job-related question that shares the cue's words."""
+    if LAWFUL.search(text):
+        return None
+    for record in RECORDS:
+        if record.cue.search(text):
+            return record.category
+    return None
+
+
+def citation(category: str, jurisdictions: Jurisdictions, lang: str) -> str | None:
+    """The rules the category falls under in these jurisdictions; None when none applies."""
+    rules = BY_CATEGORY[category].rules
+    cites = [getattr(rules[j], "zh" if lang == "zh" else "en") for j in jurisdictions if j in rules]
+    return ("；" if lang == "zh" else "; ").join(cites) if cites else None
+
+
+def reason(category: str, rule: str, lang: str) -> str:
+    topic = BY_CATEGORY[category].topic
+    if lang == "zh":
+        return f"面试中询问{topic[0]}可能构成就业歧视，依据：{rule}。"
+    return f"Asking about {topic[1]} in an interview can be evidence of discrimination under {rule}."
+
+
+def alternative(category: str, lang: str) -> str:
+    return BY_CATEGORY[category].alternative[0 if lang == "zh" else 1]

@@ -1,0 +1,133 @@
+"""Question flags (issue 26): what is flagged, under which rule, and that the interviewer's section never
+reaches the hiring thread's report nor the candidate's scores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from asr_engine import Segment, Transcript
+from bot.analysis import analyze, transcript_from_text
+from bot.analysis.flags import ARTEFACT, FlagModel, classify, get_flag_model
+from bot.analysis.learned.embed import ModelUnavailable
+from bot.config import ConfigError, load_settings
+from bot.formats import ReportContext
+from bot.jurisdictions import parse_jurisdictions
+from bot.render import render
+
+
+@pytest.fixture(scope="module")
+def model() -> FlagModel:
+    m = get_flag_model()
+    assert m is not None, "the shipped question-flag artefact must load"
+    return m
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("你有没有竞业限制协议？", None),
+        ("This job means lifting 20 kg boxes; can you do that?", None),
+        ("你的期望薪资是多少？", None),
+        ("Are you legally authorized to work in the United States?", None),
+        ("你结婚了吗？", "marital_status"),
+        ("你打算什么时候要宝宝？", "pregnancy_children"),
+        ("家里人支持你出差吗？", "marital_status"),
+        ("Do you have anyone at home who depends on you?", "family_background"),
+        ("你是农村户口还是城镇户口？", "regional_origin"),
+        ("How old are you?", "age"),
+    ],
+)
+def test_lawful_questions_pass_and_protected_ones_are_named(model, text, category):
+    assert classify([text], model) == [category]
+
+
+def test_the_artefact_is_small_and_refused_when_it_does_not_match_its_sha256(tmp_path):
+    assert ARTEFACT.stat().st_size < 1_000_000
+    FlagModel.load()  # the shipped file matches the recorded sha256
+    bad = tmp_path / "flags_model.npz"
+    shutil.copy(ARTEFACT, bad)
+    with bad.open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelUnavailable, match="sha256"):
+        FlagModel.load(bad)
+
+
+def test_without_the_artefact_the_exact_cues_still_flag(tmp_path):
+    with pytest.raises(ModelUnavailable, match="missing"):
+        FlagModel.load(tmp_path / "flags_model.npz")
+    assert classify(["你结婚了吗？", "你有没有竞业限制协议？"], None) == ["marital_status", None]
+
+
+def test_jurisdictions_setting(tmp_path):
+    assert load_settings({}).jurisdictions == ("cn", "us")
+    toml = tmp_path / "ib.toml"
+    toml.write_text('IB_JURISDICTIONS = ["us"]\n')
+    assert load_settings({"IB_CONFIG": str(toml)}).jurisdictions == ("us",)
+    assert load_settings({"IB_JURISDICTIONS": " US "}).jurisdictions == ("us",)
+    with pytest.raises(ConfigError, match="^IB_JURISDICTIONS: unknown jurisdiction 'eu'"):
+        load_settings({"IB_JURISDICTIONS": "cn,eu"})
+    assert parse_jurisdictions("") == ("cn", "us")
+
+
+INTERVIEW = """[00:00.0] interviewer: 你好，请先介绍一下你最近负责的项目吧？
+[00:05.0] candidate: 我在上一家公司负责支付网关的重构，把下单接口的延迟从八百毫秒降到了两百毫秒。
+[00:20.0] interviewer: 你上一份工作月薪多少？
+[00:24.0] candidate: 这个我更想聊一下对这个岗位的期望。
+[00:30.0] interviewer: 你结婚了吗？有孩子吗？
+[00:34.0] candidate: 这和工作有关系吗？
+[00:38.0] interviewer: 好的。你是怎么定位那次线上故障的？
+[00:42.0] candidate: 我先看了监控，发现连接池被打满，然后用压测复现，最后把超时时间调小并加了熔断。
+"""
+
+
+def _analysis(jurisdictions):
+    transcript, roles = transcript_from_text(INTERVIEW)
+    return analyze(transcript, known_roles=roles, jurisdictions=jurisdictions).to_dict()
+
+
+def test_flags_follow_the_jurisdictions_and_never_touch_the_candidates_scores():
+    both, cn, none = _analysis(("cn", "us")), _analysis(("cn",)), _analysis(())
+    cats = [f["category"] for f in both["interviewer"]["flags"]]
+    assert cats == ["salary_history", "marital_status", "pregnancy_children"]
+    first_marital = both["interviewer"]["flags"][1]
+    assert first_marital["start"] == 30.0 and "妇女权益保障法 第四十三条" in first_marital["rule"]
+    # salary-history bans are US state and city laws: no rule, no flag, under Chinese law alone
+    assert [f["category"] for f in cn["interviewer"]["flags"]] == ["marital_status", "pregnancy_children"]
+    assert none["interviewer"]["flags"] == []
+    strip = lambda a: {k: v for k, v in a.items() if k != "interviewer"}  # noqa: E731
+    assert strip(both) == strip(cn) == strip(none)
+
+
+def test_the_interviewer_section_is_in_the_json_and_never_on_the_hiring_report():
+    transcript, roles = transcript_from_text(INTERVIEW)
+    analysis = analyze(transcript, known_roles=roles)
+    data = json.loads(render(analysis, "json", ReportContext(title="t")))
+    assert data["interviewer"]["questions"] >= 4 and data["interviewer"]["talk_share"] is not None
+    private = [f["rule"] for f in data["interviewer"]["flags"]] + [
+        f["alternative"] for f in data["interviewer"]["flags"]
+    ]
+    for fmt in ("md", "html", "slack", "feishu"):
+        shown = render(analysis, fmt, ReportContext(title="t", report_url="https://example.test/r"))
+        for text in (*private, "妇女权益保障法", "EEOC", "talk_share", "longest_monologue"):
+            assert text not in shown, (fmt, text)
+
+
+def test_a_text_transcript_without_times_gives_no_time_figures():
+    transcript, roles = transcript_from_text("interviewer: 你结婚了吗？\ncandidate: 没有。\n")
+    section = analyze(transcript, known_roles=roles).to_dict()["interviewer"]
+    assert section["talk_share"] is None and section["first_question_s"] is None
+    assert section["questions"] == 1 and section["flags"][0]["start"] is None
+
+
+def test_a_transcript_with_segments_carries_real_times():
+    segments = [
+        Segment(start=1.0, end=4.0, text="Are you married?"),
+        Segment(start=4.5, end=9.0, text="I'd rather talk about the role."),
+    ]
+    t = Transcript(language="en", duration_s=9.0, segments=segments, engine="test")
+    section = analyze(t, known_roles=["interviewer", "candidate"]).to_dict()["interviewer"]
+    assert section["first_question_s"] == 1.0 and section["flags"][0]["start"] == 1.0
+    assert section["talk_share"] == pytest.approx(3 / 7.5, abs=1e-3)
