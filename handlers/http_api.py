@@ -331,7 +331,7 @@ async def put_consent(request: web.Request) -> web.Response:
 
     service: Service = request.app[SERVICE_KEY]
     try:
-        body = await _json_body(request, CONSENT_BODY)
+        body = await json_body(request, CONSENT_BODY)
         outcome = await service.consent.record(
             request.match_info["name"],
             body["state"],
@@ -347,8 +347,11 @@ async def put_consent(request: web.Request) -> web.Response:
     return reply(outcome.to_dict())
 
 
-async def _json_body(request: web.Request, form: Body) -> dict[str, Any]:
-    """A JSON object body checked against its declared form; CallerError (400 / 415) otherwise."""
+async def json_body(request: web.Request, form: Body) -> dict[str, Any]:
+    """A JSON object body checked against its declared form (an optional one may be absent: {});
+    CallerError (400 / 415) otherwise."""
+    if form.optional and not request.can_read_body:
+        return {}
     if request.content_type != "application/json":
         raise CallerError(415, "send JSON")
     try:

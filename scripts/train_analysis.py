@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bot.analysis import corpus  # noqa: E402
 from bot.analysis.cues import VAGUE_ORDER, qualifier_cues, qualifier_hit, vague_missing  # noqa: E402
 from bot.analysis.learned import ARTEFACT, CLAUSE_LABELS, RULES_VERSION, LocalModel, Recipe  # noqa: E402
+from bot.analysis.learned.e5_adapted import LORA  # noqa: E402
 from bot.analysis.learned.embed import load_embedder  # noqa: E402
 from bot.analysis.learned.features import Featurizer  # noqa: E402
 from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
@@ -63,7 +64,7 @@ class CachedEmbedder:
         if self._path.exists():
             with np.load(self._path) as npz:
                 self.table = dict(zip(npz["texts"].tolist(), npz["vectors"]))
-        self.dim = {"use": 512, "e5": 384, "use+e5": 896}[name]
+        self.dim = {"use": 512, "e5": 384, "use+e5": 896, "e5-lora": 384}[name]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if "+" in self.name:  # a combination: each part from its own cache, side by side
@@ -374,11 +375,18 @@ def model_version(recipe: Recipe, data_digest: str, settings: dict) -> str:
     return f"{embedder}-{heads}-{date.today():%Y%m%d}-{tuned}+{RULES_VERSION}"
 
 
+# Snippets whose out-of-fold scores set the thresholds and decision rules (all when empty). An encoder
+# fine-tuned on part of the corpus (scripts/train_encoder.py) has seen the labels of that part: its
+# out-of-fold scores there are too confident, so only the fine-tuning's dev split calibrates.
+CALIBRATE: set[str] = set()
+
+
 def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, out: Path, files) -> None:
     d = featurise(snippets, recipe, cache)
     oof, coof = crossval(d, l2, cl2)
-    cy = np.concatenate([c for c in d.cy if len(c)])
-    cp = np.concatenate([c for c, x in zip(coof, d.cy) if len(x)])
+    sel = [i for i, s in enumerate(snippets) if not CALIBRATE or s.id in CALIBRATE]
+    cy = np.concatenate([d.cy[i] for i in sel if len(d.cy[i])])
+    cp = np.concatenate([coof[i] for i in sel if len(d.cy[i])])
     fitted = fit_heads(d, np.arange(len(d.x)), l2, cl2)
     ct = thresholds(cp, cy, np.ones_like(cy), CLAUSE_BETA, 0.3)
     digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()[:8]
@@ -393,6 +401,8 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
             "vague": VAGUE_FLOOR,
             "mlp": MLP.__dict__,
             "recipe": recipe.__dict__,
+            "calibrated_on": len(sel),
+            "adapter": LORA.sha256 if recipe.embedder == LORA.name else None,
         },
     )
     model = LocalModel(
@@ -400,7 +410,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
         recipe,
         KEYS,
         fitted.comp,
-        thresholds(oof, d.y, d.mask, 1.0, MIN_PRECISION),
+        thresholds(oof[sel], d.y[sel], d.mask[sel], 1.0, MIN_PRECISION),
         fitted.clause,
         ct,
         comp_mlp=fitted.mlp,
@@ -409,14 +419,21 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
     meta.update(min_precision=MIN_PRECISION, vague_floor=VAGUE_FLOOR)
     meta["mlp"] = MLP.__dict__
     meta["train_files"] = [Path(f).name for f in files]
-    meta["clause_rules"] = decision_rules(snippets, coof, ct)
+    if recipe.embedder == LORA.name:  # the adapter the cached embeddings were made with (exported first)
+        meta["adapter_sha256"] = LORA.sha256
+    meta["clause_rules"] = decision_rules([snippets[i] for i in sel], [coof[i] for i in sel], ct)
+    meta["calibrated_on"] = len(sel)
     model.save(out, meta)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB), version {version}")
     print("CV at the shipped thresholds:", {k: round(v, 3) for k, v in report(d, oof, coof).items()})
+    if CALIBRATE:
+        part = Data(d.x[sel], d.y[sel], d.mask[sel], [d.cx[i] for i in sel], [d.cy[i] for i in sel])
+        cv = {k: round(v, 3) for k, v in report(part, oof[sel], [coof[i] for i in sel]).items()}
+        print(f"CV on the {len(sel)} calibration snippets:", cv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    global MLP, MIN_PRECISION, VAGUE_FLOOR
+    global MLP, MIN_PRECISION, VAGUE_FLOOR, CALIBRATE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="+", type=Path)
     ap.add_argument(
@@ -435,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
         default=MIN_PRECISION,
         help="each competency head's precision floor in CV",
     )
+    ap.add_argument(
+        "--calibrate",
+        type=Path,
+        help="set thresholds and rules on these snippets only (a JSONL of the corpus)",
+    )
     ap.add_argument("--no-cv", action="store_true", help="fit the first recipe and first l2 values directly")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-analysis-cache"))
     ap.add_argument("--out", type=Path, default=ARTEFACT)
@@ -452,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--mlp-seeds must be at least 1")
     MLP = MlpOptions(hidden=args.mlp_hidden, seeds=args.mlp_seeds)
     MIN_PRECISION, VAGUE_FLOOR = args.min_precision, args.vague_floor
+    CALIBRATE = {s.id for s in corpus.load([args.calibrate])} if args.calibrate else set()
     recipes = [parse_recipe(r) for r in (args.recipe or ["e5,2048,1,1,1", "use,2048,1,1,1"])]
     l2s = [float(x) for x in args.l2.split(",")]
     cl2s = [float(x) for x in args.clause_l2.split(",")]

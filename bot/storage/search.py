@@ -8,7 +8,6 @@ then lower-cases and stems the English. A query is cut the same way and every to
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,15 +29,15 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    """jieba with the tech lexicon's terms as words. A tokenizer of its own: adding them to jieba's shared
-    one would change how term correction cuts every transcript analysed after the first interview was
-    indexed (bot/analysis/terms.py), so one recording's analysis would depend on what the process did
-    before."""
+    """A jieba tokenizer of search's own: the technical terms added here must not change the shared one
+    the analysis reads word frequencies from (an analysis would then depend on whether a search index was
+    written earlier in the same process)."""
     import jieba
 
     from ..analysis.lexicon import ZH_TERMS
+    from ..analysis.terms import jieba_tokenizer
 
-    jieba.setLogLevel(logging.WARNING)
+    jieba_tokenizer()  # the shared one initialised first: its dictionary cache is then on disk
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for term in ZH_TERMS:

@@ -6,13 +6,12 @@ the claim, when the interview has no analysis yet or the candidate has several a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from handlers.http_api import MAX_VOTER_CHARS, SERVICE_KEY, reply
-from handlers.routes import ACTOR_KEY, Body, CallerError, Field, Reply, Route, check_body, error, refusal
+from handlers.http_api import MAX_VOTER_CHARS, SERVICE_KEY, json_body, reply
+from handlers.routes import ACTOR_KEY, Body, CallerError, Field, Reply, Route, error, refusal
 
 from .sending import Outcome, send_draft
 
@@ -39,18 +38,8 @@ PAGE_BODY = Body(
 
 
 async def _body(request: web.Request, form: Body) -> dict[str, Any]:
-    """The JSON body checked against its form (an optional body may be absent); CallerError otherwise."""
-    if not request.can_read_body and form.optional:
-        return {}
-    if request.content_type != "application/json":
-        raise CallerError(415, "send JSON")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CallerError(400, "the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise CallerError(400, "the JSON body must be an object")
-    checked = check_body(form, body, from_text=False)
+    """The declared JSON body, its text fields stripped (an empty one is none)."""
+    checked = await json_body(request, form)
     return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in checked.items()}
 
 

@@ -55,7 +55,7 @@ E5 = WeightPackage(
     {"e5-small-q4.bin": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"},
     384,
 )
-PACKAGES = {p.name: p for p in (USE, E5)}
+PACKAGES = {p.name: p for p in (USE, E5)} | {"e5-lora": E5}
 
 
 class Embedder(Protocol):
@@ -154,7 +154,14 @@ class _Both:
         return np.concatenate([p.encode(texts) for p in self._parts], axis=1)
 
 
-_FACTORIES = {"use": _Use, "e5": _E5, "use+e5": _Both}
+def _e5_lora() -> Embedder:
+    """e5 fine-tuned on the analysis corpus (a LoRA adapter run by a numpy forward, e5_adapted.py)."""
+    from .e5_adapted import AdaptedE5
+
+    return AdaptedE5()
+
+
+_FACTORIES = {"use": _Use, "e5": _E5, "use+e5": _Both, "e5-lora": _e5_lora}
 _loaded: dict[str, Embedder] = {}
 _lock = threading.Lock()
 

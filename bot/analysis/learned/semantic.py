@@ -124,6 +124,13 @@ class LocalModel:
         _check_fingerprint(model, path)
         if model.recipe.embeddings:
             model.embedder = load_embedder(model.recipe.embedder)
+            # an encoder with an adapter: the heads were fitted on that adapter's embeddings, no other's
+            trained_on = meta.get("adapter_sha256")
+            if trained_on and trained_on != getattr(model.embedder, "adapter_sha256", trained_on):
+                raise ModelUnavailable(
+                    f"the analysis model artefact {path.name} was trained with another encoder adapter than "
+                    f"the installed one; {hint}"
+                )
         return model
 
     @property
