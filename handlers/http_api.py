@@ -147,6 +147,8 @@ async def create_interview(request: web.Request) -> web.Response:
         interview_id, created = accepted
         status = await service.status(interview_id)
         state = status["status"] if status else "queued"
+        if created and state != "held":  # as accepted: the worker may already have claimed it
+            state = "queued"
         return reply({"id": interview_id, "status": state, "duplicate": not created}, status=202)
     except CallerError as exc:
         return error(exc.status, str(exc))
