@@ -204,34 +204,76 @@ def _ats_notes(store, ids: list[str]) -> int:
     return count
 
 
+# What an access request withholds: other people's data (GDPR art. 15(4), PIPL art. 45 give the person
+# their own information, not colleagues'). Interview fields naming staff, the interviewer's own coaching
+# figures, who voted a verdict and who did what in the audit log are left out or replaced by a role.
+_STAFF_FIELDS = ("uploader", "interviewer", "interviewer_user", "channel", "thread", "platform", "callback_url")
+WITHHELD = (
+    "the names and platform ids of the people who uploaded, interviewed, voted verdicts or read the report "
+    "(replaced by a role and a number)",
+    "the interviewer's own coaching figures and flagged questions (the interviewer's data)",
+    "the chat channel and thread ids",
+)
+
+
+class _Pseudonyms:
+    """The same person gets the same label throughout one export: "reviewer 1", "staff 2"."""
+
+    def __init__(self) -> None:
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def __call__(self, role: str, who: Any) -> str | None:
+        if who in (None, ""):
+            return None
+        key = (role, str(who))
+        if key not in self.labels:
+            n = sum(1 for r, _ in self.labels if r == role) + 1
+            self.labels[key] = f"{role} {n}"
+        return self.labels[key]
+
+
+def _own_view(store, interview_id: str, alias: _Pseudonyms) -> dict[str, Any]:
+    """One interview as the candidate may have it: their recording, transcript and analysis; staff
+    pseudonymised, the interviewer block out."""
+    interview = {k: v for k, v in (store.interviews.get(interview_id) or {}).items() if k not in _STAFF_FIELDS}
+    analysis = store.interviews.analysis(interview_id)
+    if analysis is not None:
+        analysis = {k: v for k, v in analysis.items() if k != "interviewer"}
+    verdicts = [
+        {**{k: v for k, v in dict(r).items() if k not in ("user", "platform")}, "by": alias("reviewer", r["user"])}
+        for r in store.db.query("select * from verdicts where interview_id = ?", [interview_id])
+    ]
+    audit = [
+        {"at": r["at"], "action": r["action"], "by": alias("staff", r["actor"])}
+        for r in store.db.query(
+            "select at, actor, action from audit_log where interview_id = ?", [interview_id]
+        )
+    ]
+    rec = store.interviews.recording(interview_id) or {}
+    return {
+        "interview": interview,
+        "recording": {k: v for k, v in rec.items() if k != "path"},
+        "transcript": store.interviews.transcript(interview_id),
+        "analysis": analysis,
+        "verdicts": verdicts,
+        "audit": audit,
+    }
+
+
 def _collect(store, name: str) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
     found = store.candidates.find(name)
     if found is None:
         raise ConsentError(f"no candidate called {name}")
-    interviews, audio = [], []
+    interviews, audio, alias = [], [], _Pseudonyms()
     for interview_id in _candidate_interviews(store, found["id"]):
+        interviews.append(_own_view(store, interview_id, alias))
         rec = store.interviews.recording(interview_id) or {}
-        interviews.append(
-            {
-                "interview": store.interviews.get(interview_id),
-                "recording": rec,
-                "transcript": store.interviews.transcript(interview_id),
-                "analysis": store.interviews.analysis(interview_id),
-                "verdicts": [
-                    dict(r)
-                    for r in store.db.query("select * from verdicts where interview_id = ?", [interview_id])
-                ],
-                "audit": [
-                    dict(r)
-                    for r in store.db.query(
-                        "select at, actor, action from audit_log where interview_id = ?", [interview_id]
-                    )
-                ],
-            }
-        )
         if rec.get("path") and Path(rec["path"]).is_file():
             audio.append((f"audio/{interview_id}{Path(rec['path']).suffix}", Path(rec["path"])))
-    data = {"candidate": found, "consent": store.consents.get(found["id"]), "interviews": interviews}
+    consent = store.consents.get(found["id"])
+    if consent and consent.get("recorded_by"):
+        consent = {**consent, "recorded_by": alias("staff", consent["recorded_by"])}
+    data = {"candidate": found, "consent": consent, "interviews": interviews, "withheld": list(WITHHELD)}
     return data, audio
 
 

@@ -123,6 +123,30 @@ async def test_an_access_request_exports_everything_held_about_the_person(servic
         await service.consent.export("Nobody", tmp_path / "x.zip")
 
 
+async def test_an_access_request_withholds_other_peoples_data(service, tmp_path):
+    """Colleagues' ids (who voted, who read the report, who uploaded) and the interviewer's own coaching
+    figures are not the candidate's: they are replaced by a role or left out, and the export says so."""
+    await service.consent.record("王五", "granted", how="slack", actor="U-RECRUITER-1", create=True)
+    interview_id = await submit(service, tmp_path, "王五_一面.flac", "a")
+    await service.worker.finish([interview_id])
+    analysis = service.own_store.interviews.analysis(interview_id)
+    competency = next(iter(analysis["competencies"]))
+    service.own_store.verdicts.record(interview_id, competency, "agree", "U-REVIEWER-7", "slack")
+    service.own_store.audit("U-MANAGER-3", "view", interview_id)
+    path = await service.consent.export("王五", tmp_path / "wangwu.zip")
+    with zipfile.ZipFile(path) as z:
+        raw = z.read("person.json").decode()
+    person = json.loads(raw)
+    for staff in ("U-REVIEWER-7", "U-MANAGER-3", "U-RECRUITER-1"):
+        assert staff not in raw
+    held = person["interviews"][0]
+    assert "interviewer" not in held["analysis"] and held["analysis"]["competencies"]
+    assert held["verdicts"][0]["by"] == "reviewer 1" and held["verdicts"][0]["verdict"] == "agree"
+    viewed = next(a for a in held["audit"] if a["action"] == "view")
+    assert viewed["by"].startswith("staff ") and person["consent"]["recorded_by"].startswith("staff ")
+    assert viewed["by"] != person["consent"]["recorded_by"] and person["withheld"]
+
+
 async def test_a_held_recording_is_deleted_after_the_waiting_period(service, tmp_path):
     interview_id = await submit(service, tmp_path, "王五_一面.flac", "a")
     later = datetime.now(UTC) + timedelta(days=31)
