@@ -207,7 +207,15 @@ def _ats_notes(store, ids: list[str]) -> int:
 # What an access request withholds: other people's data (GDPR art. 15(4), PIPL art. 45 give the person
 # their own information, not colleagues'). Interview fields naming staff, the interviewer's own coaching
 # figures, who voted a verdict and who did what in the audit log are left out or replaced by a role.
-_STAFF_FIELDS = ("uploader", "interviewer", "interviewer_user", "channel", "thread", "platform", "callback_url")
+_STAFF_FIELDS = (
+    "uploader",
+    "interviewer",
+    "interviewer_user",
+    "channel",
+    "thread",
+    "platform",
+    "callback_url",
+)
 WITHHELD = (
     "the names and platform ids of the people who uploaded, interviewed, voted verdicts or read the report "
     "(replaced by a role and a number)",
@@ -235,12 +243,17 @@ class _Pseudonyms:
 def _own_view(store, interview_id: str, alias: _Pseudonyms) -> dict[str, Any]:
     """One interview as the candidate may have it: their recording, transcript and analysis; staff
     pseudonymised, the interviewer block out."""
-    interview = {k: v for k, v in (store.interviews.get(interview_id) or {}).items() if k not in _STAFF_FIELDS}
+    interview = {
+        k: v for k, v in (store.interviews.get(interview_id) or {}).items() if k not in _STAFF_FIELDS
+    }
     analysis = store.interviews.analysis(interview_id)
     if analysis is not None:
         analysis = {k: v for k, v in analysis.items() if k != "interviewer"}
     verdicts = [
-        {**{k: v for k, v in dict(r).items() if k not in ("user", "platform")}, "by": alias("reviewer", r["user"])}
+        {
+            **{k: v for k, v in dict(r).items() if k not in ("user", "platform")},
+            "by": alias("reviewer", r["user"]),
+        }
         for r in store.db.query("select * from verdicts where interview_id = ?", [interview_id])
     ]
     audit = [

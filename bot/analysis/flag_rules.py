@@ -72,7 +72,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
-            r"家里有(小孩|孩子)",
+            r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
             r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*\?",
             r"\b(your|have|any) (kids|children)\b",
             r"how many (kids|children)|having (kids|children)|family plans|start a family|grow your family",
@@ -118,7 +118,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"多大了|多少岁|几岁|年纪多大|哪一?年(出生|生的)|几几年的|你属什么|生肖|你的年龄|透露.{0,4}年龄|岁数|虚岁",
             r"[八九零0]0?后还是|[八九]零后|退休还有|(超|过)了?三十五|[二三四五]十(几|多岁)|快[四五]十了|你这个年纪",
-            r"高中.{0,3}哪年毕业|生日是哪",
+            r"高中.{0,3}哪年毕业|生日是哪|你是[八九零]几年的|[二三四五]十[一二三四五六七八九]?还是[二三四五]十",
             r"how old are you|what('s| is) your age|when were you born|what year were you born|date of birth",
             r"close are you to retirement|before you retire|until you retire|\b(too|a bit) old\b|young team",
             r"graduate from high school|\bover (forty|fifty|sixty|[4-6]\d)\b",
@@ -238,6 +238,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
             r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
+            r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少|薪资包",
+            r"what are you making|total comp(ensation)? at|what (did|do) they pay you",
         ),
         {
             "us": _us(
@@ -258,6 +260,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"in a union|credit score|who did you vote|political party",
             r"犯过事|犯过罪|党员|trouble with the (police|law)|\bpolice\b",
             r"游行|维权|上访|判过?刑|服刑|bankrupt|\bprotests?\b|support unions",
+            r"血型|身高.{0,6}体重|劳动仲裁|仲裁过|告过(公司|单位|老板)|discharge did you get|type of discharge",
+            r"blood type|sued (a|your) (former )?employer",
         ),
         {
             "us": _us(
@@ -295,6 +299,8 @@ LAWFUL = _re(
     r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
     r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\busers?\b|\bproducts?\b|\bsystems?\b",
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
+    r"因为薪资还是|这个研究|的研究[，,？?]|论文|客户是做",
+    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b",
 )
 # Words at least one of which any protected question uses; the head judges only sentences that have one,
 # so a short generic question ("你有没有带过新人？") is never flagged for sounding personal. Each word is
@@ -324,7 +330,8 @@ TOPICAL = _re(
     r"薪|工资|收入|奖金|总包|到手|税前|流水|拿多少|多少钱|挣钱|赚钱",
     # police, politics, credit
     r"警察|派出所|拘留|被抓|抓过|坐牢|牢|监狱|案底|前科|犯罪|犯过事|判刑|被判|服刑|工会|党|征信|网贷|借钱|欠款|欠钱",
-    r"投票|政治|游行|维权|上访|破产",
+    r"投票|政治|游行|维权|上访|破产|血型|身高|体重|仲裁|试管|开多少|薪资包",
+    r"安定|二宝|[八九零]几年|三十[一二三四五六七八九]|回族|汉族|姓氏|年终奖|公安|负债|住在一起|同住|一起住|哪里的",
     r"一个人(在|住|生活)|还是一个人|你们家|差不多大|年包|信用卡|欠.{0,4}钱|回家|在谈",
     # English
     r"marri|\bsingle\b(?! (point|source|page|sign|thread|node|file))|spouse|husband|wife|partner|boyfriend",
@@ -340,7 +347,9 @@ TOPICAL = _re(
     r"\bmen\b|woman|women|gender|\bsex|parent|\bmom\b|\bdad\b|mother|father|sibling|depends? on you",
     r"dependents|\bhome\b|breadwinner|salary|\bpay\b|\bpaid\b|earn|compensation|bonus|make right now",
     r"arrest|convict|crime|criminal|felony|jail|prison|police|union|credit|vote|politic|protest|activis",
-    r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment",
+    r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment|blood type|discharge",
+    r"military|total comp|making now|sued|ivf|transitioning|other half|living with|surname|paying you",
+    r"\bdebts?\b|in debt",
 )
 
 
