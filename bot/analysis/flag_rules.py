@@ -56,6 +56,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "sexual_orientation_gender",
         ("性取向或性别", "sexual orientation or gender"),
         _re(
+            r"其实喜欢(男|女)生|打扮.{0,4}中性",
             r"同性恋|性取向|变性|(?<![a-z])gay(?![a-z])|拉拉|喜欢同性|喜欢男生还是女生|男朋友还是女朋友",
             r"男的还是女的|说话有点娘|一个女(生|孩子)|女生做",
             r"\bare you (a )?(gay|straight|lesbian|bisexual|trans|transgender|queer)\b",
@@ -70,6 +71,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "pregnancy_children",
         ("生育或子女", "pregnancy, children or childcare"),
         _re(
+            r"big life events|一般女生都会考虑家庭",
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
             r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
@@ -93,6 +95,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "marital_status",
         ("婚姻状况", "marital status"),
         _re(
+            r"离异|离过婚|离婚了|家里没催|\bdivorced\b",
             r"结婚|已婚|未婚|婚否|成家|家室|单身|离过婚|婚姻状况|婚礼|男朋友|女朋友|你对象|另一半|你?老公|你?老婆|你爱人",
             r"你先生|办喜酒|配偶|伴侣|感情(关系|状况|生活)|稳定的感情|脱单|两口子|谈恋爱|个人问题解决|家那位|办了喜事",
             r"\bare you (married|single|engaged|divorced|seeing anyone)\b|\bmarital\b|\bmaiden name\b",
@@ -116,6 +119,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "age",
         ("年龄", "age"),
         _re(
+            r"digital native",
             r"多大了|多少岁|几岁|年纪多大|哪一?年(出生|生的)|几几年的|你属什么|生肖|你的年龄|透露.{0,4}年龄|岁数|虚岁",
             r"[八九零0]0?后还是|[八九]零后|退休还有|(超|过)了?三十五|[二三四五]十(几|多岁)|快[四五]十了|你这个年纪",
             r"高中.{0,3}哪年毕业|生日是哪|你是[八九零]几年的|[二三四五]十[一二三四五六七八九]?还是[二三四五]十",
@@ -158,6 +162,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "regional_origin",
         ("户籍或出身地", "household registration or regional origin"),
         _re(
+            r"哪个村|本村|what state did you grow up|are you a local|from the south\b",
             r"户口|户籍所在|籍贯|老家|(农村|乡下)(出来|来)|城里的还是乡下|本地人|外地(来|人)|哪(里|儿)人|哪个(省|县)",
             r"口音是|山沟",
             r"你是(河南|河北|山东|山西|四川|东北|湖南|湖北|安徽|江西|广西|甘肃|贵州)人",
@@ -191,6 +196,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "health_disability",
         ("健康状况或残疾", "health or disability"),
         _re(
+            r"health-wise|肝功能|乙肝|两对半|近视多少度",
             r"什么病|隐疾|病史|乙肝携带|有没有乙肝|没有乙肝|你有残疾|残疾吗|身体(有没有|健康吗|怎么样)|做过手术|抑郁",
             r"心理(方面的问题|医生|疾病)|吃什么药|病假|慢性病|传染病|艾滋|遗传病|体检报告|住过院|经常生病|高血压|糖尿病",
             r"工伤|听力(是不是|不)|视力(有问题|不)|看(几次)?医生|助听器|轮椅",
@@ -232,6 +238,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "salary_history",
         ("过往薪资", "salary history"),
         _re(
+            r"(大厂|之前|上家).{0,4}的?包.{0,4}多少",
             r"(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
             r"current (salary|base|pay|compensation)|were you making|compensation last year|pay stub",
@@ -255,6 +262,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "other_sensitive",
         ("逮捕记录、工会、政治或信用", "arrests, union membership, politics or credit"),
         _re(
+            r"纹身|tattoos?\b|星座|how much do you weigh|身高多少|你多高",
             r"被警察抓|派出所|拘留|案底|坐过牢|前科|犯罪记录(?!证明)|工会|党派|征信|网贷|投票支持",
             r"been arrested|convicted|criminal record|felony|member of a union|join a union|union member",
             r"in a union|credit score|who did you vote|political party",
@@ -300,7 +308,8 @@ LAWFUL = _re(
     r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\busers?\b|\bproducts?\b|\bsystems?\b",
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
     r"因为薪资还是|这个研究|的研究[，,？?]|论文|客户是做",
-    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b",
+    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bcustomers?\b|\bplatform\b",
+    r"nonprofits?",
 )
 # Words at least one of which any protected question uses; the head judges only sentences that have one,
 # so a short generic question ("你有没有带过新人？") is never flagged for sounding personal. Each word is
@@ -349,7 +358,8 @@ TOPICAL = _re(
     r"arrest|convict|crime|criminal|felony|jail|prison|police|union|credit|vote|politic|protest|activis",
     r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment|blood type|discharge",
     r"military|total comp|making now|sued|ivf|transitioning|other half|living with|surname|paying you",
-    r"\bdebts?\b|in debt",
+    r"\bdebts?\b|in debt|health-wise|digital native|life events|grow up|a local\b|tattoo|weigh",
+    r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包.{0,4}多少|哪个村|本村",
 )
 
 
