@@ -679,7 +679,7 @@ async def _coaching(cmd: Command, ctx: Context) -> Reply:
     lang = cmd.language
     verb, rest = _sub_verb(cmd.rest, COACHING_VERBS)
     if verb in ("on", "off") and not ctx.is_admin and not await ctx.member_of(ctx.channel):
-        return Reply(say("no_access", lang), language=lang)
+        return Reply(say("coaching_not_member", lang), language=lang)
     if verb == "off":
         gone = await ctx.service.db.coaching.opt_out(ctx.platform, ctx.channel)
         await ctx.audit("coaching-off")

@@ -97,6 +97,10 @@ COMMAND: dict[str, Pair] = {
         "本频道的辅导周报：{0}，私信发给每位面试官。关闭：辅导周报 关",
         "This channel's weekly coaching digest: {0}, privately to each interviewer. To stop: coaching off",
     ),
+    "coaching_not_member": (
+        "只有本频道的成员可以开关本频道的辅导周报。",
+        "Only members of this channel can switch its weekly coaching digest on or off.",
+    ),
     "coaching_off": ("本频道已关闭辅导周报。", "This channel no longer has the weekly coaching digest."),
     "coaching_was_off": (
         "本频道没有开启辅导周报。开启：辅导周报 开 [周一] [09:00] [时区]",
