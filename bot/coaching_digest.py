@@ -331,6 +331,9 @@ class CoachingScheduler:
 
         def build(store: Store) -> list[WeeklyDigest]:
             settled = store.coaching.settled(platform, week, stale)
+            windows = [(c.channel, *map(_iso, c.window(monday))) for c in due_here]
+            if not set().union(*(store.coaching.interviewers(platform, *w) for w in windows)) - settled:
+                return []  # every tick of the week after comes here: no analysis bodies read for nothing
             wanted = {c.channel for c in due_here}
             url = self.service.interviewer_url
             return build_week(store, platform, channels, monday, url, recipients_from=wanted, skip=settled)

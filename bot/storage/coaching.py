@@ -54,6 +54,15 @@ class CoachingDigests:
         )
         return [dict(r) for r in self.db.query(sql, [platform, channel, start, end])]
 
+    def interviewers(self, platform: str, channel: str, start: str, end: str) -> set[str]:
+        """Who uploaded an interview of the channel analysed in [start, end): a cheap look before building."""
+        sql = (
+            "select distinct i.uploader from interviews i join analyses a on a.interview_id = i.id "
+            "where i.platform = ? and i.channel = ? and i.status = 'done' and i.uploader is not null "
+            "and a.created_at >= ? and a.created_at < ?"
+        )
+        return {r["uploader"] for r in self.db.query(sql, [platform, channel, start, end])}
+
     # ---- one private message per interviewer and week ----------------------------------------------
     def settled(self, platform: str, week: str, stale_before: str) -> set[str]:
         """Interviewers whose digest of the week went out, was refused, or is being sent now."""
