@@ -202,7 +202,7 @@ def week_title(week: str, language: str) -> str:
 
 
 def _week_figure(key: str, d: WeeklyDigest, zh: bool) -> tuple[str, str, str] | None:
-    """(what, yours, team; last week) for one figure, or None when you have no value for it."""
+    """(yours, the team's, last week's with the change) for one figure; None when you have no value."""
     mine, team = d.you.get(key), d.team.get(key)
     if mine is None:
         return None
@@ -228,7 +228,7 @@ def week_lines(d: WeeklyDigest) -> list[str]:
     )
     names = {k: (name_zh if zh else name_en) for k, name_zh, name_en, _ in FIGURES}
     names["flags"] = "每场被提醒的问题" if zh else "flagged questions per interview"
-    for key in [*names]:
+    for key in names:
         shown = _week_figure(key, d, zh)
         if shown:
             mine, team, last = shown
