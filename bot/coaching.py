@@ -8,10 +8,14 @@ and words them.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .analysis.summary import stamp
+
+if TYPE_CHECKING:
+    from .coaching_digest import WeeklyDigest
 
 TREND_DAYS = 30
 MIN_OTHERS = 3  # interviewers besides the caller before a team median is shown
@@ -110,14 +114,13 @@ def compliance_note(
     return head, flag_lines(flags, zh)
 
 
-def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) -> dict[str, Any]:
-    """The caller's averages over the last 30 days against the team's median of per-interviewer averages.
-    `rows`: {"uploader", "created_at", "interviewer": block} of the interviews the caller may see."""
-    since = ((now or datetime.now(UTC)) - timedelta(days=TREND_DAYS)).isoformat(timespec="seconds")
-    recent = [r for r in rows if r["created_at"] >= since and r.get("interviewer")]
+def compare(rows: list[dict[str, Any]], user: str) -> dict[str, Any]:
+    """The user's averages over `rows` against the median of the other interviewers' averages, none below
+    MIN_OTHERS (else it gives a colleague away). `rows`: {"uploader", "interviewer": block}."""
     by_person: dict[str, list[dict[str, Any]]] = {}
-    for r in recent:
-        by_person.setdefault(r["uploader"] or "?", []).append(r["interviewer"])
+    for r in rows:
+        if r.get("interviewer"):
+            by_person.setdefault(r["uploader"] or "?", []).append(r["interviewer"])
 
     def mean_of(blocks: list[dict[str, Any]], key: str) -> float | None:
         values = [b[key] for b in blocks if b.get(key) is not None]
@@ -131,7 +134,6 @@ def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) ->
         }
         for p, bs in by_person.items()
     }
-    # the others' median: the caller left out, none below MIN_OTHERS (else it gives a colleague away)
     others = [m for p, m in per_person.items() if p != user]
     team = {
         k: statistics.median(v)
@@ -140,6 +142,30 @@ def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) ->
         for k in keys
     }
     return {"interviews": len(by_person.get(user, [])), "you": per_person.get(user, {}), "team": team}
+
+
+def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) -> dict[str, Any]:
+    """The caller's averages over the last 30 days against the team's median of per-interviewer averages.
+    `rows`: {"uploader", "created_at", "interviewer": block} of the interviews the caller may see."""
+    since = ((now or datetime.now(UTC)) - timedelta(days=TREND_DAYS)).isoformat(timespec="seconds")
+    return compare([r for r in rows if r["created_at"] >= since], user)
+
+
+def _average_shown(how: str) -> Callable[[float], str]:
+    """An average of a figure: a share in percent, a time in seconds, a count with one decimal."""
+    if how == "pct":
+        return _SHOW["pct"]
+    if how in ("secs", "stamp"):
+        return _SHOW["secs"]
+    return lambda v: f"{round(v, 1):g}"
+
+
+def _change(delta: float, how: str, zh: bool) -> str:
+    if how == "pct":
+        return f"{delta * 100:+.0f}" + (" 个百分点" if zh else " pts")
+    if how in ("secs", "stamp"):
+        return f"{delta:+.0f} s"
+    return f"{delta:+.1f}"
 
 
 def trend_lines(t: dict[str, Any], language: str) -> list[str]:
@@ -155,15 +181,72 @@ def trend_lines(t: dict[str, Any], language: str) -> list[str]:
         mine, team = t["you"].get(key), t["team"].get(key)
         if mine is None:
             continue
-        show = _SHOW["pct" if how == "pct" else "secs" if how in ("secs", "stamp") else "int"]
+        show = _average_shown(how)
         team_text = show(team) if team is not None else "–"
-        lines.append(
-            f"{name_zh if zh else name_en}: {show(round(mine, 1) if how == 'int' else mine)} "
-            f"({'团队' if zh else 'team'} {team_text})"
-        )
+        lines.append(f"{name_zh if zh else name_en}: {show(mine)} ({'团队' if zh else 'team'} {team_text})")
     mine, team = t["you"].get("flags"), t["team"].get("flags")
     lines.append(
         ("每场被提醒的问题" if zh else "flagged questions per interview")
         + f": {mine:.1f} ({'团队' if zh else 'team'} {f'{team:.1f}' if team is not None else '–'})"
+    )
+    return lines
+
+
+# ---- the weekly digest (bot.coaching_digest builds it; these are its words) --------------------------------
+
+
+def week_title(week: str, language: str) -> str:
+    if language == "zh":
+        return f"你的面试周报 · {week}（仅你可见）"
+    return f"Your interviewing week · {week} (for you alone)"
+
+
+def _week_figure(key: str, d: WeeklyDigest, zh: bool) -> tuple[str, str, str] | None:
+    """(yours, the team's, last week's with the change) for one figure; None when you have no value."""
+    mine, team = d.you.get(key), d.team.get(key)
+    if mine is None:
+        return None
+    how = next((h for k, *_, h in FIGURES if k == key), "flags")
+    show = _average_shown(how) if how != "flags" else (lambda v: f"{v:.1f}")
+    before = (d.last_week or {}).get(key)
+    last = "–" if before is None else f"{show(before)}{'，' if zh else ', '}{_change(mine - before, how, zh)}"
+    team_text = show(team) if team is not None else "–"
+    return show(mine), team_text, last
+
+
+def week_lines(d: WeeklyDigest) -> list[str]:
+    """The private weekly note: the week's interviews, averages against the team's median and the week
+    before, and every flagged question with a link to that interview's private page."""
+    zh = d.language == "zh"
+    titles = ("、" if zh else ", ").join(i.title for i in d.interviews)
+    n = len(d.interviews)
+    lines = [f"本周 {n} 场面试：{titles}" if zh else f"{n} interview{'s' * (n != 1)} this week: {titles}"]
+    lines.append(
+        "你的平均值，对比团队中位数和你的上一周："
+        if zh
+        else "Your averages, against the team's median and your week before:"
+    )
+    names = {k: (name_zh if zh else name_en) for k, name_zh, name_en, _ in FIGURES}
+    names["flags"] = "每场被提醒的问题" if zh else "flagged questions per interview"
+    for key in names:
+        shown = _week_figure(key, d, zh)
+        if shown:
+            mine, team, last = shown
+            lines.append(
+                f"{names[key]}: {mine} (团队 {team}；上周 {last})"
+                if zh
+                else f"{names[key]}: {mine} (team {team}; last week {last})"
+            )
+    if d.flags:
+        lines.append("本周被提醒的问题：" if zh else "Questions flagged this week:")
+        for f in d.flags:
+            when = f" [{stamp(f.start)}]" if f.start is not None else ""
+            lines.append(f"⚠ {f.title}{when} · {f.topic} “{f.quote}” {f.link}")
+    if d.late and d.due:
+        lines.append(f"这份周报晚发了：原定 {d.due}。" if zh else f"This digest is late: it was due {d.due}.")
+    lines.append(
+        "只发给你本人，不进入候选人评分，也不会发到招聘群。"
+        if zh
+        else "For you alone: never part of any candidate's scores, never in a hiring channel."
     )
     return lines

@@ -3,6 +3,7 @@
     report [id|latest|最新]   qa [id|latest]   ask <question>   consent <name> grant|refuse|withdraw
     notice   list [n]   search <words>   candidate <name> | rename/merge/assign …
     decide <name> advance|reject|offer   digest [subscribe|unsubscribe|list] …   profile <name>
+    coach   coaching on [weekday] [HH:MM] [zone] | off | status
     delete <id>   verdicts   help
 
 Execution is platform-neutral: `execute(parse(text), ctx)` returns a Reply that each platform renders with
@@ -37,6 +38,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "consent": ("consent", "同意"),
     "notice": ("notice", "告知"),
     "coach": ("coach", "复盘"),
+    "coaching": ("coaching", "辅导周报", "辅导"),
     "list": ("list", "ls", "列表"),
     "search": ("search", "find", "搜索"),
     "candidate": ("candidate", "候选人"),
@@ -49,6 +51,14 @@ WORDS: dict[str, tuple[str, ...]] = {
 }
 _LOOKUP = {w: name for name, words in WORDS.items() for w in words}
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _han_prefix(text: str, words: dict[str, str]) -> tuple[str, str] | None:
+    """(meaning, the rest) for the longest Chinese word `text` starts with: Chinese needs no space
+    ("报告最新", "辅导周报开"), and the longest word wins ("辅导周报" over "辅导")."""
+    han = sorted((w for w in words if _HAN_WORD.fullmatch(w)), key=len, reverse=True)
+    word = next((w for w in han if text.startswith(w)), None)
+    return (words[word], text[len(word) :]) if word else None
 
 
 @dataclass
@@ -84,11 +94,8 @@ def parse(text: str, language_setting: str = "auto") -> Command:
         return Command("help", [], "", language)
     head, _, rest = text.partition(" ")
     name = _LOOKUP.get(head.lower())
-    if name is None:
-        for word, cmd in _LOOKUP.items():  # Chinese needs no space: "报告最新", "搜索幂等"
-            if _HAN_WORD.fullmatch(word) and text.startswith(word):
-                name, rest = cmd, text[len(word) :]
-                break
+    if name is None and (found := _han_prefix(text, _LOOKUP)):
+        name, rest = found
     if name is None:
         return Command("unknown", [head], text, language)
     rest = rest.strip()
@@ -430,9 +437,8 @@ def _sub_verb(rest: str, verbs: dict[str, str]) -> tuple[str | None, str]:
     head, _, tail = rest.partition(" ")
     if head.lower() in verbs:
         return verbs[head.lower()], tail.strip()
-    for word, verb in verbs.items():
-        if _HAN_WORD.fullmatch(word) and rest.startswith(word):
-            return verb, rest[len(word) :].strip()
+    if found := _han_prefix(rest, verbs):
+        return found[0], found[1].strip()
     return None, rest
 
 
@@ -651,6 +657,58 @@ async def _default_zone(ctx: Context, lang: str) -> str:
     return "Asia/Shanghai" if lang == "zh" else ctx.service.settings.timezone
 
 
+# ---- coaching on | off | status: the weekly coaching digest of this channel ----------------------------
+COACHING_VERBS = {
+    "on": "on",
+    "开": "on",
+    "开启": "on",
+    "打开": "on",
+    "off": "off",
+    "关": "off",
+    "关闭": "off",
+    "status": "status",
+    "状态": "status",
+}
+
+
+async def _coaching(cmd: Command, ctx: Context) -> Reply:
+    """Opt the channel in or out of the weekly coaching digest (its members or an admin), or say whether
+    it is in. Each interviewer gets their week privately; nothing is posted in the channel."""
+    from . import coaching_digest as weekly
+
+    lang = cmd.language
+    verb, rest = _sub_verb(cmd.rest, COACHING_VERBS)
+    if verb in ("on", "off") and not ctx.is_admin and not await ctx.member_of(ctx.channel):
+        return Reply(say("coaching_not_member", lang), language=lang)
+    if verb == "off":
+        gone = await ctx.service.db.coaching.opt_out(ctx.platform, ctx.channel)
+        await ctx.audit("coaching-off")
+        return Reply(say("coaching_off" if gone else "coaching_was_off", lang), public=gone, language=lang)
+    if verb == "on":
+        try:
+            weekday, at, tz = weekly.schedule(rest.split())
+            tz_name = tz or await _default_zone(ctx, lang)
+            setting = await ctx.service.db.run(
+                lambda s: weekly.opt_in(
+                    s,
+                    platform=ctx.platform,
+                    channel=ctx.channel,
+                    weekday=weekday,
+                    at_time=at,
+                    timezone_name=tz_name,
+                    user=ctx.user,
+                )
+            )
+        except digest.DigestError as exc:
+            return Reply(exc.say(lang), language=lang)
+        await ctx.audit("coaching-on", weekday=weekday, at=setting.at_time, tz=setting.timezone)
+        return Reply(say("coaching_on", lang, setting.describe(lang)), public=True, language=lang)
+    setting = await ctx.service.db.run(lambda s: weekly.channel_of(s, ctx.platform, ctx.channel))
+    if setting is None:
+        return Reply(say("coaching_was_off", lang), language=lang)
+    return Reply(say("coaching_status", lang, setting.describe(lang)), language=lang)
+
+
 HANDLERS: dict[str, Handler] = {
     "help": _help,
     "report": _report,
@@ -659,6 +717,7 @@ HANDLERS: dict[str, Handler] = {
     "consent": _consent,
     "notice": _notice,
     "coach": _coach,
+    "coaching": _coaching,
     "list": _list,
     "search": _search,
     "candidate": _candidate,

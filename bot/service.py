@@ -1,5 +1,5 @@
 """The running core, composed: storage, intake, the worker and its pipeline, report links, callbacks,
-the digest scheduler. Edges (handlers/) hold a Service and call it; nothing here knows a platform.
+the digest schedulers. Edges (handlers/) hold a Service and call it; nothing here knows a platform.
 
 Threads: the event loop never touches SQLite or the ASR engine directly. The database has its own thread
 (storage.Database); ASR runs on the worker's thread(s) with the model loaded once.
@@ -19,6 +19,7 @@ from asr_engine import Engine
 from . import links
 from .asr import Engines
 from .callbacks import Callbacks
+from .coaching_digest import CoachingScheduler
 from .config import Settings
 from .consent import ConsentDesk
 from .digest import DigestScheduler
@@ -91,6 +92,7 @@ class Service:
         )
         self._secret = links.load_secret(settings.data_dir, settings.link_secret)
         self.digests = DigestScheduler(self)  # platform handlers register their posters
+        self.coaching = CoachingScheduler(self)  # the weekly coaching digest, the same way
         self.consent = ConsentDesk(self)  # platform handlers register their message retractors
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()

@@ -83,6 +83,29 @@ COMMAND: dict[str, Pair] = {
         "无法私信面试官 {0}，这些提醒只发到了这里。",
         "The interviewer {0} could not be messaged privately; these notes reached only this channel.",
     ),
+    "coaching_dm_failed": (
+        "无法私信面试官 {0}：{1} 的辅导周报（{2} 场面试）没有送达。",
+        "The interviewer {0} could not be messaged privately: their coaching digest of {1} ({2} "
+        "interviews) was not delivered.",
+    ),
+    "coaching_on": (
+        "本频道已开启辅导周报：{0}，每位本周在本频道有面试的面试官私信收到自己的一周复盘（不发到本频道）。",
+        "This channel now has the weekly coaching digest: {0}, each interviewer with an interview here that "
+        "week gets their own week privately (nothing is posted in this channel).",
+    ),
+    "coaching_status": (
+        "本频道的辅导周报：{0}，私信发给每位面试官。关闭：辅导周报 关",
+        "This channel's weekly coaching digest: {0}, privately to each interviewer. To stop: coaching off",
+    ),
+    "coaching_not_member": (
+        "只有本频道的成员可以开关本频道的辅导周报。",
+        "Only members of this channel can switch its weekly coaching digest on or off.",
+    ),
+    "coaching_off": ("本频道已关闭辅导周报。", "This channel no longer has the weekly coaching digest."),
+    "coaching_was_off": (
+        "本频道没有开启辅导周报。开启：辅导周报 开 [周一] [09:00] [时区]",
+        "This channel has no weekly coaching digest. To start one: coaching on [monday] [09:00] [zone]",
+    ),
     "coach_title": ("你的面试趋势（仅你可见）", "Your interviewing trend (for you alone)"),
     "consent_granted": ("已记录：{0} 同意录音与分析。", "Recorded: {0} consents to recording and analysis."),
     "consent_refused": ("已记录：{0} 拒绝录音与分析。", "Recorded: {0} refuses recording and analysis."),
@@ -165,6 +188,10 @@ HELP_LINES: list[Pair] = [
     (
         "复盘 — 你自己最近 30 天的面试方式，对比团队（仅你可见）",
         "coach — your own interviewing over 30 days against the team (only you see it)",
+    ),
+    (
+        "辅导周报 开 [周一] [09:00] [时区] | 关 | 状态 — 每周私信每位面试官自己的一周复盘（本频道）",
+        "coaching on [monday] [09:00] [zone] | off | status — each interviewer's week, privately, weekly",
     ),
     ("列表 [n] — 最近的面试", "list [n] — recent interviews"),
     ("搜索 <关键词> — 搜索逐字稿", "search <words> — search transcripts"),

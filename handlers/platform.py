@@ -14,6 +14,7 @@ A platform implements only how to talk to it: `post`, `edit`, `download`, `membe
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -27,6 +28,7 @@ from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import coaching, commands
+from bot.coaching_digest import WeeklyDigest
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
@@ -221,6 +223,7 @@ class ChatPlatform(ABC):
         self._tasks: set[asyncio.Task] = set()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
+        service.coaching.register(self.name, self)
         service.consent.retractors[self.name] = self._retract
         self.outbox = Outbox(service, self)
 
@@ -632,6 +635,31 @@ class ChatPlatform(ABC):
     async def may_receive(self, sub: Subscription) -> bool:
         """A personal digest goes only to someone still in the channel it summarises."""
         return await self.membership.is_member(sub.channel, sub.target)
+
+    # ---- the weekly coaching digest (called by its scheduler) -----------------------------------------
+    async def send_coaching(self, digest: WeeklyDigest) -> str | None:
+        """To the interviewer alone, a message of its own; never in a channel."""
+        reply = commands.Reply(digest.title, digest.lines(), language=digest.language)
+        key = _coaching_key("coaching", digest)
+        return await self.post(Place(digest.user, dm=True), Message(digest.title, reply=reply, key=key))
+
+    async def coaching_refused(self, digest: WeeklyDigest) -> None:
+        """The compliance channel (when configured on this platform) is told, once, that the interviewer
+        could not be reached; their figures stay private."""
+        where = self.service.settings.compliance_channel
+        if not where or where[0] != self.name:
+            return
+        lang = digest.language
+        text = say("coaching_dm_failed", lang, digest.user, digest.week, len(digest.interviews))
+        note = Message(
+            text, reply=commands.Reply(text, language=lang), key=_coaching_key("coaching-refused", digest)
+        )
+        await self._once(Place(where[1]), where[1], f"coaching:{digest.week}:{digest.user}", "coaching", note)
+
+
+def _coaching_key(kind: str, digest: WeeklyDigest) -> str:
+    """A post key per interviewer and week, short enough for Feishu's 50-character uuid whatever the id."""
+    return f"{kind}-{digest.week}-{hashlib.sha256(digest.user.encode()).hexdigest()[:12]}"
 
 
 async def patiently(step: Callable[[], Awaitable[Any]], limit_s: float = BUSY_WAIT_S) -> Any:

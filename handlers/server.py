@@ -1,6 +1,6 @@
 """`interview-bot serve`: one aiohttp server for the HTTP API, report pages and platform endpoints, plus the
-durable worker, the digest scheduler and retention. The CLI imports this lazily: it is the composition root,
-the one place edges meet the core."""
+durable worker, the digest schedulers (daily, weekly coaching) and retention. The CLI imports this lazily:
+it is the composition root, the one place edges meet the core."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ async def serve(
         for chat in chats:
             await chat.start()
         service.digests.start(settings.digest_tick_s)
+        service.coaching.start(settings.digest_tick_s)
         retention = asyncio.get_running_loop().create_task(retention_loop(service))
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -87,6 +88,7 @@ async def _stop(service: Service, chats: list[ChatPlatform], retention: asyncio.
         with contextlib.suppress(asyncio.CancelledError):
             await retention
     service.digests.stop()
+    service.coaching.stop()
     for chat in chats:
         await chat.stop()
     await service.stop()

@@ -45,6 +45,7 @@ class Database:
         "candidates",
         "posts",
         "digests",
+        "coaching",
         "search",
         "audit",
         "callbacks",

@@ -211,7 +211,35 @@ def _v9(db: sqlite_utils.Database) -> None:
     db["pending_files"].add_column("ats_application", str)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(db: sqlite_utils.Database) -> None:
+    """The weekly coaching digest (bot.coaching_digest): the channels that opted in, with their weekday, time
+    and zone; one row per (platform, interviewer, ISO week), claimed before the private message is sent
+    (the primary key is what makes it go out once, however many channels and replicas)."""
+    db["coaching_channels"].create(
+        _columns("platform channel weekday:int at_time timezone created_by created_at"),
+        pk=("platform", "channel"),
+    )
+    db["coaching_digests"].create(
+        _columns(
+            "platform user week status channels interviews:int late:int message_id claimed_by claimed_at "
+            "posted_at"
+        ),
+        pk=("platform", "user", "week"),
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

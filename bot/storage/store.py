@@ -17,6 +17,7 @@ from .ats import AtsSends
 from .audit import Audit
 from .callbacks import CallbackQueue
 from .candidates import Candidates
+from .coaching import CoachingDigests
 from .consent import Consents
 from .digests import Digests
 from .interviews import Interviews
@@ -44,6 +45,7 @@ class Store:
         self.candidates = Candidates(self.db)
         self.posts = Posts(self.db)
         self.digests = Digests(self.db)
+        self.coaching = CoachingDigests(self.db)
         self.search = Search(self.db)
         self.audit = Audit(self.db)
         self.callbacks = CallbackQueue(self.db)

@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from asr_engine import AudioInputError, EngineError
 from bot.config import ConfigError, load_settings
 
-from . import admin, ask, ats, consent, history, report, verdicts
+from . import admin, ask, ats, coaching, consent, history, report, verdicts
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, Command, UserError
 
 COMMANDS: list[Command] = [
     *report.COMMANDS,
     *admin.COMMANDS,
     *history.COMMANDS,
+    *coaching.COMMANDS,
     *ask.COMMANDS,
     *consent.COMMANDS,
     *verdicts.COMMANDS,

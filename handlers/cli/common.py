@@ -80,6 +80,14 @@ class Command:
     run: Callable[[argparse.Namespace, Settings], int]
 
 
+def platform_channel(text: str) -> tuple[str, str]:
+    """`--channel PLATFORM:CHANNEL` as (platform, channel)."""
+    platform, _, name = text.partition(":")
+    if not platform or not name:
+        raise UserError("--channel must be PLATFORM:CHANNEL, for example slack:C0123 or feishu:oc_abc")
+    return platform, name
+
+
 def stamp(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
 

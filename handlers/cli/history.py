@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.config import Settings
 from bot.formats import format_names
 
-from .common import EXIT_INTERNAL, EXIT_OK, Command, UserError, language, stamp
+from .common import EXIT_INTERNAL, EXIT_OK, Command, UserError, language, platform_channel, stamp
 
 
 def _service(settings: Settings):
@@ -160,12 +160,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scope(channel: str | None) -> set[tuple[str, str]] | None:
-    if not channel:
-        return None
-    platform, _, name = channel.partition(":")
-    if not name:
-        raise UserError("--channel must be PLATFORM:CHANNEL, for example slack:C0123 or feishu:oc_abc")
-    return {(platform, name)}
+    return {platform_channel(channel)} if channel else None
 
 
 def _post_digests(service, day: date, scope, force: bool) -> int:

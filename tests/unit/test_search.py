@@ -118,6 +118,8 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         "retractions",
         "answers_generation",
         "ats_sends",
+        "coaching_channels",
+        "coaching_digests",
     ):
         dst.execute(f"drop table {table}")
     for column in ("decision", "decided_at", "decided_by"):

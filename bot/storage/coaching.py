@@ -1,0 +1,107 @@
+"""The weekly coaching digest's rows: which channels opted in (and when it goes out there), one claim per
+(platform, interviewer, ISO week) so the private message goes out once, and the analysed interviews a week
+covers. Times are ISO strings in UTC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from .schema import now, upsert
+
+
+class CoachingDigests:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # ---- the channels that opted in ----------------------------------------------------------------
+    def opt_in(self, row: dict[str, Any]) -> None:
+        with self.db.conn:
+            upsert(self.db.conn, "coaching_channels", row, ("platform", "channel"))
+
+    def opt_out(self, platform: str, channel: str) -> bool:
+        sql = "delete from coaching_channels where platform = ? and channel = ?"
+        with self.db.conn:
+            return self.db.conn.execute(sql, [platform, channel]).rowcount > 0
+
+    def channel(self, platform: str, channel: str) -> dict[str, Any] | None:
+        sql = "select * from coaching_channels where platform = ? and channel = ?"
+        row = next(self.db.query(sql, [platform, channel]), None)
+        return dict(row) if row else None
+
+    def channels(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.query("select * from coaching_channels order by platform, channel")]
+
+    def known_channel(self, platform: str, channel: str) -> bool:
+        """The store has heard of the channel: an interview from it, or its opt-in."""
+        sql = (
+            "select 1 from interviews where platform = ? and channel = ? union all "
+            "select 1 from coaching_channels where platform = ? and channel = ? limit 1"
+        )
+        return next(self.db.query(sql, [platform, channel, platform, channel]), None) is not None
+
+    # ---- what a week covers ------------------------------------------------------------------------
+    def analysed(self, platform: str, channel: str, start: str, end: str) -> list[dict[str, Any]]:
+        """Interviews of the channel analysed in [start, end) with their uploader and the analysis'
+        interviewer block (JSON text) and language; SQLite picks them out of the stored body."""
+        sql = (
+            "select i.id, i.title, i.uploader, i.channel, a.created_at, "
+            "json_extract(a.body, '$.interviewer') as interviewer, "
+            "json_extract(a.body, '$.language') as language from interviews i "
+            "join analyses a on a.interview_id = i.id where i.platform = ? and i.channel = ? "
+            "and i.status = 'done' and a.created_at >= ? and a.created_at < ? order by a.created_at"
+        )
+        return [dict(r) for r in self.db.query(sql, [platform, channel, start, end])]
+
+    def interviewers(self, platform: str, channel: str, start: str, end: str) -> set[str]:
+        """Who uploaded an interview of the channel analysed in [start, end): a cheap look before building."""
+        sql = (
+            "select distinct i.uploader from interviews i join analyses a on a.interview_id = i.id "
+            "where i.platform = ? and i.channel = ? and i.status = 'done' and i.uploader is not null "
+            "and a.created_at >= ? and a.created_at < ?"
+        )
+        return {r["uploader"] for r in self.db.query(sql, [platform, channel, start, end])}
+
+    # ---- one private message per interviewer and week ----------------------------------------------
+    def settled(self, platform: str, week: str, stale_before: str) -> set[str]:
+        """Interviewers whose digest of the week went out, was refused, or is being sent now."""
+        sql = (
+            "select user from coaching_digests where platform = ? and week = ? and "
+            "(status != 'claimed' or claimed_at >= ?)"
+        )
+        return {r["user"] for r in self.db.query(sql, [platform, week, stale_before])}
+
+    def claim(self, platform: str, user: str, week: str, owner: str, at: str, stale_before: str) -> bool:
+        """Take the (platform, user, week) row: new, or a claim older than `stale_before` (its poster
+        died or failed). False when someone else has it or it is settled."""
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "insert or ignore into coaching_digests (platform, user, week, status, claimed_by, "
+                "claimed_at) values (?, ?, ?, 'claimed', ?, ?)",
+                [platform, user, week, owner, at],
+            )
+            if cur.rowcount == 1:
+                return True
+            cur = self.db.conn.execute(
+                "update coaching_digests set claimed_by = ?, claimed_at = ? where platform = ? and user = ? "
+                "and week = ? and status = 'claimed' and claimed_at < ?",
+                [owner, at, platform, user, week, stale_before],
+            )
+            return cur.rowcount == 1
+
+    def finish(self, platform: str, user: str, week: str, **values: Any) -> None:
+        """status (posted | refused), channels, interviews, late, message_id; posted_at is now."""
+        values["posted_at"] = now()
+        sets = ", ".join(f"[{k}] = ?" for k in values)
+        with self.db.conn:
+            self.db.conn.execute(
+                f"update coaching_digests set {sets} where platform = ? and user = ? and week = ?",
+                [*values.values(), platform, user, week],
+            )
+
+    def outcomes(self, platform: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "select * from coaching_digests", []
+        if platform:
+            sql, args = sql + " where platform = ?", [platform]
+        return [dict(r) for r in self.db.query(sql + " order by week, user", args)]

@@ -1,0 +1,294 @@
+# ruff: noqa: F811 (the tests take the imported fixtures `slack_env`, `feishu_env` as their parameter)
+"""The weekly coaching digest as a team uses it: a channel opts in with `/interview coaching on` (Feishu:
+`@bot 辅导周报 开`), and once a week each interviewer who ran an analysed interview there gets one private
+message about their own week (never in the channel), once however many channels, ticks and restarts; a
+private message the platform refuses is said in the compliance channel; `serve` runs the schedule and a
+week missed while it was down goes out late, once; operators preview a week with `coaching-digest`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import time
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+
+from helpers import until
+from history import store_interview
+from slack_mock import BOT_TOKEN, SIGNING_SECRET, SlackMock
+from test_feishu import BOT_MENTION, CHAT
+from test_feishu import feishu as feishu_env  # noqa: F401 (test_feishu's fixture, used as a parameter)
+from test_slack import CHANNEL
+from test_slack import slack as slack_env  # noqa: F401 (test_slack's fixture, used as a parameter)
+
+from bot import coaching_digest as weekly
+from bot.config import load_settings
+from bot.storage import Store
+
+FLAGGED = [
+    ("interviewer", "先简单介绍一下你自己吧。"),
+    ("candidate", "我在上一家公司做支付系统，负责幂等和对账，把重复扣款降到了零。"),
+    ("interviewer", "你结婚了吗？打算什么时候要孩子？"),
+    ("candidate", "这个和工作有关系吗？"),
+]
+PLAIN = [
+    ("interviewer", "说说你做过最难的项目？"),
+    ("candidate", "我做过支付对账系统，把差错率从千分之三降到了零。"),
+    ("interviewer", "你是怎么定位问题的？"),
+    ("candidate", "先看日志，再在测试环境复现。"),
+]
+ENGLISH = [
+    ("interviewer", "Walk me through the hardest incident you handled."),
+    ("candidate", "A payment double charge: I added an idempotency key and reconciled hourly."),
+    ("interviewer", "How did you find the root cause?"),
+    ("candidate", "From the logs, then I reproduced it in staging."),
+]
+
+
+def interview(service, user: str, at: datetime, *, lines=PLAIN, channel=CHANNEL, platform="slack") -> str:
+    """An analysed interview uploaded by `user` (the interviewer the private messages go to)."""
+    iid = store_interview(
+        service, lines=lines, candidate=f"候选人{user}", at=at, channel=channel, platform=platform
+    )
+    with contextlib.closing(Store(service.settings.db_path)) as store, store.db.conn:
+        store.db.execute("update interviews set uploader = ? where id = ?", [user, iid])
+    return iid
+
+
+def this_monday(setting: weekly.CoachingChannel) -> date:
+    today = datetime.now(setting.tz).date()
+    return today - timedelta(days=today.weekday())
+
+
+def slack_dms(mock: SlackMock) -> list[dict]:
+    """Private messages the bot sent (the app's direct message with a user is D + the user's id)."""
+    return [p for p in mock.called("chat.postMessage") if p["channel"].startswith("D")]
+
+
+def said(message: dict) -> str:
+    """A message as text, without the zero-width spaces Slack's mrkdwn escaping puts in `Los_Angeles`."""
+    return json.dumps(message, ensure_ascii=False).replace("\u200b", "")
+
+
+async def test_an_opted_in_week_gives_each_interviewer_one_private_message_and_the_channel_none(slack_env):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1", "U2", "U3", "U4"]
+    mock.members["C0OTHER"] = ["U1"]
+    on = await env.command("coaching on monday 9:00 Asia/Shanghai")
+    assert on["response_type"] == "in_channel" and "每周一 09:00（Asia/Shanghai）" in said(on)
+    other = await env.command("辅导周报 开", channel="C0OTHER")  # defaults: Monday 09:00, the profile's zone
+    assert "每周一 09:00（America/Los_Angeles）" in said(other)
+    status = await env.command("coaching status")
+    assert status["response_type"] == "ephemeral" and "每周一 09:00" in said(status)
+
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    start, _ = setting.window(monday)
+    flagged = interview(env.service, "U1", start + timedelta(hours=30), lines=FLAGGED)
+    interview(env.service, "U1", start + timedelta(hours=31))
+    interview(env.service, "U1", start + timedelta(hours=40), channel="C0OTHER")
+    interview(env.service, "U1", start - timedelta(days=2))  # the week before: for the change
+    interview(env.service, "U2", start + timedelta(hours=32), lines=ENGLISH)
+    interview(env.service, "U3", start + timedelta(hours=33))
+    interview(env.service, "U4", start + timedelta(hours=34))
+    interview(env.service, "U5", start + timedelta(hours=35), channel="C0QUIET")  # never opted in
+    interview(env.service, "U6", start - timedelta(days=3))  # only the week before: nothing to say
+
+    due = setting.send_at(monday)
+    assert setting.due(due - timedelta(minutes=1)) != monday  # not before its time
+    outcomes = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    assert sorted((o.user, o.status, o.late) for o in outcomes) == [
+        (u, "posted", False) for u in ("U1", "U2", "U3", "U4")
+    ]
+    dms = slack_dms(mock)
+    assert sorted(p["channel"] for p in dms) == ["DU1", "DU2", "DU3", "DU4"]  # one each, merged channels
+    assert not [p for p in mock.called("chat.postMessage") if not p["channel"].startswith("D")]
+    mine = said(next(p for p in dms if p["channel"] == "DU1"))
+    week = weekly.week_name(monday)
+    assert f"你的面试周报 · {week}（仅你可见）" in mine and "本周 3 场面试" in mine
+    # a team median (three others) and the change against the week before
+    assert re.search(r"提问数: [\d.]+ \(团队 [\d.]+；上周 [\d.]+，[+-][\d.]+\)", mine)
+    assert "婚姻状况 “你结婚了吗？" in mine and f"/i/{flagged}/" in mine  # the flag, its private page
+    assert "Your interviewing week" in said(next(p for p in dms if p["channel"] == "DU2"))  # English
+
+    # later ticks, and a restart, send nothing more
+    assert await env.service.coaching.run_due(due + timedelta(minutes=30)) == []
+    await env.stop()
+    env = await make()
+    assert await env.service.coaching.run_due(due + timedelta(hours=2)) == []
+    assert len(slack_dms(mock)) == 4
+    off = await env.command("coaching off", channel="C0OTHER")
+    assert off["response_type"] == "in_channel" and "已关闭" in said(off)
+
+
+async def test_a_channel_that_is_not_opted_in_gets_nothing_and_strangers_cannot_opt_it_in(slack_env):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    refused = await env.command("coaching on", user="USTRANGER")
+    assert "只有本频道的成员" in said(refused)
+    assert weekly.channel_of(env.store, "slack", CHANNEL) is None
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    assert "已关闭" in said(await env.command("辅导周报 关"))
+    assert "没有开启辅导周报" in said(await env.command("coaching"))
+    monday = this_monday(setting)
+    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3))
+    assert await env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5)) == []
+    assert slack_dms(mock) == []
+
+
+async def test_a_refused_private_message_is_said_in_the_compliance_channel_once(slack_env):
+    mock, make = slack_env
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    mock.fail_next["conversations.open"] = [400]  # Slack will not open a DM with U1
+    due = setting.send_at(monday)
+    [outcome] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    assert outcome.status == "refused"
+    assert await env.service.coaching.run_due(due + timedelta(hours=1)) == []  # not retried every tick
+    [notice] = [p for p in mock.called("chat.postMessage") if p["channel"] == "C0COMPLIANCE"]
+    assert "U1" in said(notice) and weekly.week_name(monday) in said(notice)
+    assert "结婚" not in said(notice)  # the interviewer's week stays private
+    assert not [p for p in mock.called("chat.postMessage") if p["channel"] == CHANNEL]
+
+
+async def test_feishu_chats_opt_in_in_chinese_and_interviewers_get_their_week_by_open_id(feishu_env):
+    mock, env = feishu_env
+    mock.members[CHAT] = ["ou_member"]
+
+    async def ask(text: str) -> str:
+        n = len(mock.called("reply"))
+        mid = f"om_cmd_{time.monotonic_ns()}"
+        await env.post(_event(mid, text))
+        return said(json.loads((await until(lambda: mock.called("reply")[n:]))[0]["content"]))
+
+    assert "每周五 17:00（Asia/Shanghai）" in await ask("辅导周报开 周五 17:00")
+    assert "辅导周报" in await ask("帮助")
+    setting = weekly.channel_of(env.store, "feishu", CHAT)
+    monday = this_monday(setting)
+    interview(
+        env.service,
+        "ou_member",
+        setting.window(monday)[0] + timedelta(hours=5),
+        channel=CHAT,
+        platform="feishu",
+    )
+    due = setting.send_at(monday)
+    assert due.astimezone(setting.tz).weekday() == 4
+    for tick in range(3):
+        await env.service.coaching.run_due(due + timedelta(seconds=5 + 30 * tick))
+    created = mock.called("create")
+    assert [(c["receive_id_type"], c["receive_id"]) for c in created] == [("open_id", "ou_member")]
+    assert "你的面试周报" in created[0]["content"] and "本周 1 场面试" in created[0]["content"]
+
+
+def _event(mid: str, text: str) -> dict:
+    from feishu_mock import message_event
+
+    return message_event(f"ev-{mid}", mid, CHAT, "text", {"text": f"@_user_1 {text}"}, mentions=BOT_MENTION)
+
+
+async def test_operators_preview_a_week_from_the_command_line(slack_env, acli):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    flagged = interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    cli_env = {
+        "IB_DATA_DIR": str(env.settings.data_dir),
+        "IB_DB": str(env.settings.db_path),
+        "IB_PUBLIC_URL": env.settings.public_url,
+    }
+    week = weekly.week_name(monday)
+
+    text = await acli(cli_env, "coaching-digest", "--week", week)
+    assert (
+        text.returncode == 0
+        and f"slack:U1 · 你的面试周报 · {week}" in text.stdout
+        and "你结婚了吗" in text.stdout
+    )
+    shown = await acli(cli_env, "coaching-digest", "--week", week, "--channel", f"slack:{CHANNEL}", "--json")
+    [digest] = json.loads(shown.stdout)
+    link = digest["flags"][0]["link"]
+    assert digest["user"] == "U1" and link.startswith(f"{env.settings.public_url}/i/{flagged}/")
+    assert env.service.verify_interviewer_link(flagged, link.rsplit("/", 1)[1])  # the server opens it
+    assert slack_dms(mock) == []  # a preview sends nothing
+    for args, says in (
+        (["--week", "2026-W60"], "is not an ISO week"),
+        (["--week", "last week"], "is not an ISO week"),
+        (["--week", week, "--channel", "slack:CNOBODY"], "unknown channel slack:CNOBODY"),
+        (["--week", week, "--channel", "CNOBODY"], "PLATFORM:CHANNEL"),
+    ):
+        bad = await acli(cli_env, "coaching-digest", *args)
+        assert bad.returncode == 2 and says in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_serve_sends_a_week_missed_while_it_was_down_late_and_once(tmp_path):
+    from handlers.server import serve
+
+    mock = await SlackMock().start()
+    settings = load_settings(
+        {
+            "IB_DATA_DIR": str(tmp_path / "data"),
+            "IB_DB": str(tmp_path / "ib.db"),
+            "IB_HTTP_PORT": str(_free_port()),
+            "IB_HTTP_HOST": "127.0.0.1",
+            "IB_DIGEST_TICK_S": "0.2",
+            "IB_ASR_ENGINE": "whisper",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": mock.api_url,
+        }
+    )
+    # opted in a month ago; its time came yesterday, while nothing was running
+    now = datetime.now(UTC)
+    at = (now - timedelta(days=1)).weekday()
+    with contextlib.closing(Store(settings.db_path)) as store:
+        setting = weekly.opt_in(
+            store,
+            platform="slack",
+            channel=CHANNEL,
+            weekday=at,
+            at_time="00:00",
+            timezone_name="UTC",
+            user="U1",
+        )
+        with store.db.conn:
+            store.db.execute(
+                "update coaching_channels set created_at = ?", [(now - timedelta(days=30)).isoformat()]
+            )
+    setting.created_at = (now - timedelta(days=30)).isoformat()
+    monday = setting.due(now)
+    interview(SimpleNamespace(settings=settings), "U1", setting.window(monday)[0] + timedelta(hours=2))
+    ready = asyncio.Event()
+    server = asyncio.create_task(serve(settings, http=False, platforms=["slack"], ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 60)
+        [dm] = await until(lambda: slack_dms(mock))
+        assert dm["channel"] == "DU1" and "晚发了" in said(dm)
+        with contextlib.closing(Store(settings.db_path)) as store:
+            [row] = store.coaching.outcomes("slack")
+        assert row["status"] == "posted" and row["late"] == 1 and row["week"] == weekly.week_name(monday)
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        await mock.close()
+    assert len(slack_dms(mock)) == 1
