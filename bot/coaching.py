@@ -39,6 +39,21 @@ _SHOW = {
 }
 
 
+def recipient(interview: dict[str, Any]) -> str | None:
+    """The platform user who interviewed, who alone gets the private note: the one named with the upload;
+    else the uploader, unless a free-text name says someone else interviewed (no platform user to reach).
+    """
+    if interview.get("interviewer_user"):
+        return interview["interviewer_user"]
+    return None if interview.get("interviewer") else interview.get("uploader")
+
+
+def interviewer_key(interview: dict[str, Any]) -> str | None:
+    """Whose interview it is, for trends: the platform user, else the free-text name (never a user id)."""
+    who = recipient(interview)
+    return who or (f"name:{interview['interviewer']}" if interview.get("interviewer") else None)
+
+
 def _figure_lines(block: dict[str, Any], zh: bool) -> list[str]:
     lines = []
     for key, name_zh, name_en, how in FIGURES:
@@ -112,12 +127,13 @@ def compliance_note(
 
 def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) -> dict[str, Any]:
     """The caller's averages over the last 30 days against the team's median of per-interviewer averages.
-    `rows`: {"uploader", "created_at", "interviewer": block} of the interviews the caller may see."""
+    `rows`: {"person" (interviewer_key), "created_at", "interviewer": block} of the interviews the caller
+    may see."""
     since = ((now or datetime.now(UTC)) - timedelta(days=TREND_DAYS)).isoformat(timespec="seconds")
     recent = [r for r in rows if r["created_at"] >= since and r.get("interviewer")]
     by_person: dict[str, list[dict[str, Any]]] = {}
     for r in recent:
-        by_person.setdefault(r["uploader"] or "?", []).append(r["interviewer"])
+        by_person.setdefault(r["person"] or "?", []).append(r["interviewer"])
 
     def mean_of(blocks: list[dict[str, Any]], key: str) -> float | None:
         values = [b[key] for b in blocks if b.get(key) is not None]
@@ -145,7 +161,7 @@ def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) ->
 def trend_lines(t: dict[str, Any], language: str) -> list[str]:
     zh = language == "zh"
     if not t["interviews"]:
-        return ["最近 30 天没有你上传的面试。" if zh else "No interview of yours in the last 30 days."]
+        return ["最近 30 天没有你做面试官的面试。" if zh else "No interview of yours in the last 30 days."]
     lines = [
         f"最近 30 天你的 {t['interviews']} 场面试，对比团队中位数："
         if zh
