@@ -592,6 +592,9 @@ class ChatPlatform(ABC):
         the platform refused for good (a platform that can tell overrides this)."""
         return await self.post(to, message)
 
+    async def follow_up(self, interview: dict[str, Any]) -> None:
+        await self.deliver_coaching(interview)
+
     async def sweep_notes(self) -> None:
         """Private and compliance notes still owed (their post failed, or their poster died)."""
         stale_s = self.service.settings.report_claim_stale_s

@@ -40,7 +40,9 @@ class FeishuMock(LocalServer):
         self.report_faults: list[tuple[str, bool]] = []
         self.threads: dict[str, list[dict[str, Any]]] = {}  # root message id -> replies in its thread
         self.replied_at: list[tuple[str, float]] = []  # ("FAULT" or "ok", monotonic time) of each reply
-        self.unreachable: dict[str, int] = {}  # receive_id -> the code a new message to it answers, every time
+        self.unreachable: dict[
+            str, int
+        ] = {}  # receive_id -> the code a new message to it answers, every time
         self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
 
     def routes(self, app: web.Application) -> None:
@@ -167,7 +169,9 @@ class FeishuMock(LocalServer):
             return fault
         if (code := self.unreachable.get(body.get("receive_id"))) is not None:
             self.calls.append(("REFUSED", "create", args))
-            return web.json_response({"code": code, "msg": "Bot has NO availability to this user."}, status=400)
+            return web.json_response(
+                {"code": code, "msg": "Bot has NO availability to this user."}, status=400
+            )
         self.calls.append(("POST", "create", args))
         uuid = body.get("uuid")
         if uuid and uuid in self.uuids:
