@@ -43,6 +43,21 @@ _SHOW = {
 }
 
 
+def recipient(interview: dict[str, Any]) -> str | None:
+    """The platform user who interviewed, who alone gets the private note: the one named with the upload;
+    else the uploader, unless a free-text name says someone else interviewed (no platform user to reach).
+    """
+    if interview.get("interviewer_user"):
+        return interview["interviewer_user"]
+    return None if interview.get("interviewer") else interview.get("uploader")
+
+
+def interviewer_key(interview: dict[str, Any]) -> str | None:
+    """Whose interview it is, for trends: the platform user, else the free-text name (never a user id)."""
+    who = recipient(interview)
+    return who or (f"name:{interview['interviewer']}" if interview.get("interviewer") else None)
+
+
 def _figure_lines(block: dict[str, Any], zh: bool) -> list[str]:
     lines = []
     for key, name_zh, name_en, how in FIGURES:
@@ -116,11 +131,11 @@ def compliance_note(
 
 def compare(rows: list[dict[str, Any]], user: str) -> dict[str, Any]:
     """The user's averages over `rows` against the median of the other interviewers' averages, none below
-    MIN_OTHERS (else it gives a colleague away). `rows`: {"uploader", "interviewer": block}."""
+    MIN_OTHERS (else it gives a colleague away). `rows`: {"person" (interviewer_key), "interviewer": block}."""
     by_person: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r.get("interviewer"):
-            by_person.setdefault(r["uploader"] or "?", []).append(r["interviewer"])
+            by_person.setdefault(r["person"] or "?", []).append(r["interviewer"])
 
     def mean_of(blocks: list[dict[str, Any]], key: str) -> float | None:
         values = [b[key] for b in blocks if b.get(key) is not None]
@@ -146,7 +161,7 @@ def compare(rows: list[dict[str, Any]], user: str) -> dict[str, Any]:
 
 def trend(rows: list[dict[str, Any]], user: str, now: datetime | None = None) -> dict[str, Any]:
     """The caller's averages over the last 30 days against the team's median of per-interviewer averages.
-    `rows`: {"uploader", "created_at", "interviewer": block} of the interviews the caller may see."""
+    `rows`: {"person", "created_at", "interviewer": block} of the interviews the caller may see."""
     since = ((now or datetime.now(UTC)) - timedelta(days=TREND_DAYS)).isoformat(timespec="seconds")
     return compare([r for r in rows if r["created_at"] >= since], user)
 
@@ -171,7 +186,7 @@ def _change(delta: float, how: str, zh: bool) -> str:
 def trend_lines(t: dict[str, Any], language: str) -> list[str]:
     zh = language == "zh"
     if not t["interviews"]:
-        return ["最近 30 天没有你上传的面试。" if zh else "No interview of yours in the last 30 days."]
+        return ["最近 30 天没有你做面试官的面试。" if zh else "No interview of yours in the last 30 days."]
     lines = [
         f"最近 30 天你的 {t['interviews']} 场面试，对比团队中位数："
         if zh

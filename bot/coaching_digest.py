@@ -204,6 +204,8 @@ def _rows(store: Store, platform: str, ch: CoachingChannel, monday: date) -> tup
     rows = store.coaching.analysed(platform, ch.channel, _iso(start - WEEK), _iso(end))
     for r in rows:
         r["interviewer"] = json.loads(r["interviewer"]) if r["interviewer"] else {}
+        who = {"uploader": r["uploader"], "interviewer": r["named"], "interviewer_user": r["interviewer_user"]}
+        r["person"], r["recipient"] = coaching.interviewer_key(who), coaching.recipient(who)
     this = [r for r in rows if r["created_at"] >= _iso(start)]
     return this, [r for r in rows if r["created_at"] < _iso(start)]
 
@@ -248,13 +250,13 @@ def build_week(
         now_rows, prev_rows = _rows(store, platform, ch, monday)
         this, before = this + now_rows, before + prev_rows
     wanted = recipients_from if recipients_from is not None else {c.channel for c in channels}
-    users = {r["uploader"] for r in this if r["uploader"] and r["channel"] in wanted} - set(skip)
+    users = {r["recipient"] for r in this if r["recipient"] and r["channel"] in wanted} - set(skip)
     digests = []
     for user in sorted(users):
-        mine = [r for r in this if r["uploader"] == user]
+        mine = [r for r in this if r["person"] == user]
         where = {r["channel"] for r in mine}
         now_cmp = coaching.compare([r for r in this if r["channel"] in where], user)
-        prev = [r for r in before if r["uploader"] == user and r["channel"] in where]
+        prev = [r for r in before if r["person"] == user and r["channel"] in where]
         language = _language(mine)
         digests.append(
             WeeklyDigest(

@@ -332,17 +332,22 @@ async def _coach(cmd: Command, ctx: Context) -> Reply:
 def _coaching_rows(store, platform: str, visible) -> list[dict[str, Any]]:
     import json
 
+    from . import coaching
     from .storage import access_clause
 
     where, args = access_clause(visible)
     sql = (
-        "select i.uploader, i.created_at, a.body from interviews i join analyses a on a.interview_id = i.id "
-        f"where i.platform = ? and {where}"
+        "select i.uploader, i.interviewer, i.interviewer_user, i.created_at, a.body from interviews i "
+        f"join analyses a on a.interview_id = i.id where i.platform = ? and {where}"
     )
-    rows = store.db.execute(sql, [platform, *args]).fetchall()
+    rows = store.db.query(sql, [platform, *args])
     return [
-        {"uploader": u, "created_at": c, "interviewer": json.loads(b).get("interviewer") or {}}
-        for u, c, b in rows
+        {
+            "person": coaching.interviewer_key(r),  # the interviewer, not whoever uploaded
+            "created_at": r["created_at"],
+            "interviewer": json.loads(r["body"]).get("interviewer") or {},
+        }
+        for r in rows
     ]
 
 

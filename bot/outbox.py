@@ -29,6 +29,10 @@ class Courier(Protocol):
         """The bot's message in the thread carrying `key`, if the platform can say; LookupError when the
         platform would not answer."""
 
+    async def follow_up(self, interview: dict[str, Any]) -> None:
+        """What else a finished interview owes once the sweep found its report owed (a missed done event
+        missed them too): the interviewer's private notes, each claimed, so never twice."""
+
 
 class Outbox:
     def __init__(self, service: Service, courier: Courier) -> None:
@@ -72,3 +76,4 @@ class Outbox:
             interview = await self.db.interviews.get(row["id"])
             if interview:
                 await self.deliver(interview, sweep=bool(row["stale"]))
+                await self.courier.follow_up(interview)

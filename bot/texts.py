@@ -106,6 +106,24 @@ COMMAND: dict[str, Pair] = {
         "本频道没有开启辅导周报。开启：辅导周报 开 [周一] [09:00] [时区]",
         "This channel has no weekly coaching digest. To start one: coaching on [monday] [09:00] [zone]",
     ),
+    "coach_no_dm": (
+        "面试官 {0} 不是可以私信的平台用户，没有私信可发：这些提醒只发到了这里。",
+        "The interviewer {0} is not a platform user the bot can message: no private delivery was possible; "
+        "these notes reached only this channel.",
+    ),
+    "interviewer_named": (
+        "已记下面试官：{0}。复盘将私信发给面试官本人。",
+        "Interviewer noted: {0}. The coaching note goes to them privately.",
+    ),
+    "interviewer_named_text": (
+        "已记下面试官：{0}。不是平台用户，无法私信：复盘提醒只发到合规频道。",
+        "Interviewer noted: {0}. Not a platform user, so nothing can go to them privately: the notes go only "
+        "to the compliance channel.",
+    ),
+    "interviewer_late": (
+        "面试复盘已经发出，面试官不能再改为 {0}。",
+        "The coaching note has already gone out; the interviewer can no longer be changed to {0}.",
+    ),
     "coach_title": ("你的面试趋势（仅你可见）", "Your interviewing trend (for you alone)"),
     "consent_granted": ("已记录：{0} 同意录音与分析。", "Recorded: {0} consents to recording and analysis."),
     "consent_refused": ("已记录：{0} 拒绝录音与分析。", "Recorded: {0} refuses recording and analysis."),

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +40,14 @@ from bot.texts import say
 
 log = logging.getLogger(__name__)
 BUSY_WAIT_S = 900.0  # how long an event's first write waits out a database locked by another process
+
+
+NOTE_KINDS = ("coach", "compliance")  # the interviewer's private note, and the compliance channel's
+
+
+class Refused(Exception):
+    """The platform refused a message for good (no such user, a bot, no permission): trying again
+    cannot help."""
 
 
 class DownloadError(Exception):
@@ -135,6 +143,38 @@ _APPLICATION_LINE = re.compile(
 
 
 @dataclass
+class Interviewer:
+    """Who interviewed, as an upload's message named them: a platform user (who gets the private coaching
+    note) or a free-text name (no one to reach privately: it goes only to the compliance channel)."""
+
+    user: str | None = None
+    name: str | None = None
+
+
+def interviewer_line(
+    text: str | None,
+    mention: Callable[[str], tuple[str, str | None] | None],
+    bots: Collection[str | None] = (),
+) -> Interviewer | None:
+    """The interviewer a message names: a line `interviewer: <someone>` (面试官：). `mention` finds a
+    platform mention in the value and says (user id, display name or None); without one the value is a
+    free-text name. A mention of the bot itself names no one."""
+    m = _INTERVIEWER_LINE.search(text or "")
+    if not m:
+        return None
+    value = m.group(1)
+    if found := mention(value):
+        return None if found[0] in bots else Interviewer(found[0], found[1])
+    return Interviewer(name=value[:80])
+
+
+# mentions may lead the line (`@bot 面试官：@someone`, as a Feishu reply must mention the bot to reach it)
+_INTERVIEWER_LINE = re.compile(
+    r"^[ \t]*(?:(?:<@[^>]+>|@\S+)[ \t]+)*(?:interviewer|面试官)[ \t]*[:：][ \t]*(\S.*?)[ \t]*$", re.I | re.M
+)
+
+
+@dataclass
 class Upload:
     """A file a user shared, as the platform describes it."""
 
@@ -148,6 +188,7 @@ class Upload:
     mimetype: str | None = None
     ref: dict[str, Any] = field(default_factory=dict)  # what `download` needs (URL, file key)
     application: str | None = None  # the ATS application the message names (`application: <id>`)
+    interviewer: Interviewer | None = None  # who interviewed, where the message names them
 
 
 def reply_document(reply: commands.Reply) -> tuple[str, Any, ReportContext | None]:
@@ -317,6 +358,8 @@ class ChatPlatform(ABC):
         )
         if upload.application:  # whichever event takes the file in, the message's hint is kept
             await self.db.ats.remember_file_application(self.name, upload.file_id, upload.application)
+        if named := upload.interviewer:
+            await self.db.posts.remember_file_interviewer(self.name, upload.file_id, named.user, named.name)
         if claimed:
             await self.take_in(upload, None)
 
@@ -371,6 +414,8 @@ class ChatPlatform(ABC):
             await self.db.posts.link_ack(self.name, upload.channel, interview_id, ack)
             if application := await self.db.ats.file_application(self.name, upload.file_id):
                 await self.db.ats.set_application(interview_id, application)
+            if named := await self.db.posts.file_interviewer(self.name, upload.file_id):
+                await self.db.interviews.set_interviewer(interview_id, named["user"], named["name"])
             interview = await self.db.interviews.get(interview_id)
             if ack and interview and interview["status"] == "held":  # the thread is told why it waits
                 await self.edit(place, ack, Message(say("held", self.lang)))
@@ -410,6 +455,25 @@ class ChatPlatform(ABC):
     async def _finish(self, file_id: str, interview_id: str | None = None) -> None:
         """Take an upload out of the inbox: queued as `interview_id`, refused, or not a recording at all."""
         await self.db.posts.update_file(self.name, file_id, finished=1, interview_id=interview_id)
+
+    async def name_interviewer(
+        self, file_ids: list[str], user: str | None, named: Interviewer, answer: Place
+    ) -> bool:
+        """A message after the upload that names its interviewer (a reply in the recording's thread, where
+        the file itself carries no text): taken from the uploader alone, while the private note has not
+        gone out; the answer says so in the thread. False: not about an upload of `user`'s."""
+        file_id = await self.db.posts.upload_of(self.name, file_ids, user)
+        if file_id is None:
+            return False
+        iid = await self.db.posts.file_interview(self.name, file_id)
+        who = named.name or named.user or "?"
+        if iid and await self.db.posts.claimed(self.name, iid, "coach"):  # sent, refused or being sent
+            said = say("interviewer_late", self.lang, who)
+        else:
+            await self.db.posts.remember_file_interviewer(self.name, file_id, named.user, named.name)
+            said = say("interviewer_named" if named.user else "interviewer_named_text", self.lang, who)
+        await self.post(answer, Message(said))
+        return True
 
     # ---- progress and reports ------------------------------------------------------------------------
     async def _on_progress(self, event: Progress) -> None:
@@ -455,47 +519,91 @@ class ChatPlatform(ABC):
         return posted
 
     async def deliver_coaching(self, interview: dict[str, Any]) -> None:
-        """The interviewer's own metrics and flagged questions: privately to the uploader, and flagged
-        questions to the compliance channel when one is configured; never into the hiring thread. Each
-        once (claimed like a report). A DM the platform refuses is said in the compliance channel and the
-        log; the report has already gone out."""
+        """The interviewer's own metrics and flagged questions: privately to the interviewer (the platform
+        user named with the upload, else the uploader: bot.coaching.recipient), and to the compliance
+        channel, when one is configured, the flagged questions, or that no private message could reach the
+        interviewer (a free-text name, or a DM the platform refused for good); never into the hiring thread.
+        Each exactly once: claimed like a report, a failed post stays owed and the sweep retries it; the
+        compliance note waits until the private one is settled (sent or refused)."""
         iid = interview["id"]
         analysis = await self.db.interviews.analysis(iid) or {}
         block = analysis.get("interviewer") or {}
         if not block:
             return
         lang, title = analysis.get("language", self.lang), interview.get("title") or iid
-        user, delivered = interview.get("uploader"), None
-        if user:
+        person, unreached = coaching.recipient(interview), None
+        if person:
             head, lines = coaching.private_note(title, block, lang, self.service.interviewer_url(iid))
             note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"coach-{iid}")
-            delivered = await self._once(Place(user, dm=True), f"dm:{user}", iid, "coach", note)
-            if delivered is False:
-                log.warning("%s: could not message interviewer %s about interview %s", self.name, user, iid)
-        where = self.service.settings.compliance_channel
-        if where and where[0] == self.name and (block.get("flags") or delivered is False):
-            who = interview.get("interviewer") or user
-            head, lines = coaching.compliance_note(title, who, block.get("flags") or [], lang)
-            if delivered is False:
-                lines.append(say("coach_dm_failed", lang, who))
-            note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"compliance-{iid}")
-            await self._once(Place(where[1]), where[1], iid, "compliance", note)
+            await self._once(Place(person, dm=True), f"dm:{person}", iid, "coach", note)
+            sent = await self.db.posts.message(self.name, iid, "coach")
+            if sent is None:
+                return  # still owed (the sweep tries again): compliance hears once it is settled
+            unreached = "coach_dm_failed" if sent == "" else None
+        else:
+            unreached = "coach_no_dm"
+        if block.get("flags") or unreached:
+            await self._tell_compliance(interview, person, block.get("flags") or [], unreached, lang)
 
-    async def _once(
-        self, place: Place, key: str, interview_id: str, kind: str, message: Message
-    ) -> bool | None:
-        """Post once per (place, interview, kind): None when it already went out (or is going out)."""
+    async def _tell_compliance(
+        self, interview: dict[str, Any], person: str | None, flags: list, unreached: str | None, lang: str
+    ) -> None:
+        iid, title = interview["id"], interview.get("title") or interview["id"]
+        who = interview.get("interviewer") or (person and await self.user_name(person)) or person
+        where = self.service.settings.compliance_channel
+        if not (where and where[0] == self.name):
+            if unreached:
+                log.warning(
+                    "%s: interviewer %s of %s has no private note: %s", self.name, who, iid, unreached
+                )
+            return
+        head, lines = coaching.compliance_note(title, who, flags, lang)
+        if unreached:
+            lines.append(say(unreached, lang, who or "?"))
+        note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"compliance-{iid}")
+        await self._once(Place(where[1]), where[1], iid, "compliance", note)
+
+    async def _once(self, place: Place, key: str, interview_id: str, kind: str, message: Message) -> None:
+        """Post once per (place, interview, kind). A claim left without a message (a failed post, a dead
+        poster) is taken over: first looked for where it would be, then posted again. A transient failure
+        leaves it owed for the sweep; a refusal for good settles it (the caller reads which)."""
         posts, stale_s = self.db.posts, self.service.settings.report_claim_stale_s
-        if not await posts.claim(self.name, key, "", interview_id, kind) and not await posts.take_over(
-            self.name, key, "", interview_id, kind, stale_s
-        ):
-            return None  # sent, or being sent (a claim left by a failed or dead poster is taken over)
-        posted = await self.post(place, message)
+        if not await posts.claim(self.name, key, "", interview_id, kind):
+            if not await posts.take_over(self.name, key, "", interview_id, kind, stale_s):
+                return  # sent, refused, or being sent
+            try:
+                found = await self.find_posted(place, message.key or "")
+            except LookupError as exc:  # cannot tell whether it went out: do not post blindly
+                log.warning("%s: %s note for %s stays owed: %s", self.name, kind, interview_id, exc)
+                return await posts.release(self.name, key, "", interview_id, kind)
+            if found:
+                return await posts.set_message(self.name, key, "", interview_id, kind, found)
+        try:
+            posted = await self.post_note(place, message)
+        except Refused as exc:
+            log.warning("%s: %s note for %s refused for good: %s", self.name, kind, interview_id, exc)
+            return await posts.settle(self.name, key, "", interview_id, kind)
         if posted is None:
-            await posts.release(self.name, key, "", interview_id, kind)
-            return False
+            log.warning(
+                "%s: %s note for %s not posted; it stays owed for the sweep", self.name, kind, interview_id
+            )
+            return await posts.release(self.name, key, "", interview_id, kind)
         await posts.set_message(self.name, key, "", interview_id, kind, posted)
-        return True
+
+    async def post_note(self, to: Place, message: Message) -> str | None:
+        """`post` for a private or compliance note: None when it may go through later; raises Refused when
+        the platform refused for good (a platform that can tell overrides this)."""
+        return await self.post(to, message)
+
+    async def follow_up(self, interview: dict[str, Any]) -> None:
+        await self.deliver_coaching(interview)
+
+    async def sweep_notes(self) -> None:
+        """Private and compliance notes still owed (their post failed, or their poster died)."""
+        stale_s = self.service.settings.report_claim_stale_s
+        for iid in await self.db.posts.owed_notes(self.name, NOTE_KINDS, stale_s):
+            if interview := await self.db.interviews.get(iid):
+                await self.deliver_coaching(interview)
 
     async def find_report(self, channel: str, thread: str, key: str) -> str | None:
         return await self.find_posted(Place(channel, thread), key)
@@ -512,10 +620,11 @@ class ChatPlatform(ABC):
 
     async def sweep(self) -> None:
         """Reports of finished interviews that never reached the platform: after a restart, or a done
-        event that was missed (the outbox's claims keep each to one post). Inbox files stuck as long are
-        taken in again."""
+        event that was missed (the outbox's claims keep each to one post); private and compliance notes
+        still owed. Inbox files stuck as long are taken in again."""
         await self.resume_files(self.service.settings.report_claim_stale_s)
         await self.outbox.sweep()
+        await self.sweep_notes()
         await self.service.consent.retract_owed(self.name)  # an erasure's messages it could not delete then
 
     async def _sweep_loop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -16,6 +17,7 @@ from local_server import LocalServer
 APP_ID, APP_SECRET = "cli_test_app", "test-app-secret"
 VERIFICATION_TOKEN = "v-token-123"
 ENCRYPT_KEY = "e-key-456"
+BOT_OPEN_ID = "ou_bot"  # the app's own open_id (bot/v3/info; the tests' @bot mention)
 
 
 class FeishuMock(LocalServer):
@@ -38,6 +40,10 @@ class FeishuMock(LocalServer):
         self.report_faults: list[tuple[str, bool]] = []
         self.threads: dict[str, list[dict[str, Any]]] = {}  # root message id -> replies in its thread
         self.replied_at: list[tuple[str, float]] = []  # ("FAULT" or "ok", monotonic time) of each reply
+        self.unreachable: dict[
+            str, int
+        ] = {}  # receive_id -> the code a new message to it answers, every time
+        self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
@@ -50,6 +56,7 @@ class FeishuMock(LocalServer):
         app.router.add_get("/open-apis/im/v1/messages/{mid}/resources/{key}", self.resource)
         app.router.add_get("/open-apis/im/v1/chats/{chat}/members", self.chat_members)
         app.router.add_get("/open-apis/contact/v3/users/{user}", self.user)
+        app.router.add_get("/open-apis/bot/v3/info", self.bot_info)
 
     @property
     def domain(self) -> str:
@@ -157,7 +164,15 @@ class FeishuMock(LocalServer):
                 {"code": 99992402, "msg": "field validation failed: receive_id_type"}, status=400
             )
         body = await request.json()
-        self.calls.append(("POST", "create", {"receive_id_type": id_type, **body}))
+        args = {"receive_id_type": id_type, **body}
+        if (fault := self._fault("create", args)) is not None:
+            return fault
+        if (code := self.unreachable.get(body.get("receive_id"))) is not None:
+            self.calls.append(("REFUSED", "create", args))
+            return web.json_response(
+                {"code": code, "msg": "Bot has NO availability to this user."}, status=400
+            )
+        self.calls.append(("POST", "create", args))
         uuid = body.get("uuid")
         if uuid and uuid in self.uuids:
             return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self.uuids[uuid]}})
@@ -208,6 +223,8 @@ class FeishuMock(LocalServer):
     async def resource(self, request: web.Request) -> web.Response:
         if not self._auth(request) or request.query.get("type") != "file":
             return web.json_response({"code": 99991663, "msg": "bad request"}, status=400)
+        if self.gate is not None:
+            await self.gate.wait()
         key = (request.match_info["mid"], request.match_info["key"])
         self.calls.append(("GET", "resource", {"mid": key[0], "key": key[1]}))
         return web.Response(body=self.resources[key], content_type="application/octet-stream")
@@ -235,6 +252,13 @@ class FeishuMock(LocalServer):
                 "data": {"user": {"open_id": user, "name": user, "time_zone": self.timezones[user]}},
             }
         )
+
+    async def bot_info(self, request: web.Request) -> web.Response:
+        if not self._auth(request):
+            return web.json_response({"code": 99991663, "msg": "invalid token"}, status=400)
+        self.calls.append(("GET", "bot_info", {}))
+        bot = {"open_id": BOT_OPEN_ID, "app_name": "interview-bot", "activate_status": 2}
+        return web.json_response({"code": 0, "msg": "ok", "bot": bot})
 
     def called(self, what: str) -> list[dict[str, Any]]:
         return [a for _m, w, a in self.calls if w == what]
@@ -277,7 +301,9 @@ def message_event(
     chat_type: str = "group",
     mentions: list | None = None,
     token: str = VERIFICATION_TOKEN,
+    root: str = "",
 ) -> dict[str, Any]:
+    """`root`: the message this one replies to, in its thread."""
     return {
         "schema": "2.0",
         "header": {
@@ -296,8 +322,8 @@ def message_event(
             },
             "message": {
                 "message_id": message_id,
-                "root_id": "",
-                "parent_id": "",
+                "root_id": root,
+                "parent_id": root,
                 "create_time": str(int(time.time() * 1000)),
                 "chat_id": chat,
                 "chat_type": chat_type,

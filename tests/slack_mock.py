@@ -34,6 +34,9 @@ class SlackMock(LocalServer):
         # Slack took the message but the answer was lost, as after a crash or a timeout)
         self.report_faults: list[tuple[int, bool]] = []
         self.fail_next: dict[str, list[int]] = {}  # method -> HTTP statuses to answer first
+        # faults for posts to one channel (a DM's is "D" + the user), in order: (HTTP status, posted anyway)
+        self.channel_faults: dict[str, list[tuple[int, bool]]] = {}
+        self.unreachable: dict[str, str] = {}  # user -> the error conversations.open answers, every time
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
@@ -67,6 +70,15 @@ class SlackMock(LocalServer):
             )
         if self.fail_next.get(method):
             status = self.fail_next[method].pop(0)
+            self.calls.append((f"{method}:{status}", args))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        if method == "conversations.open" and args.get("users") in self.unreachable:
+            self.calls.append((method, args))
+            return web.json_response({"ok": False, "error": self.unreachable[args["users"]]})
+        if method == "chat.postMessage" and self.channel_faults.get(args.get("channel")):
+            status, posted = self.channel_faults[args["channel"]].pop(0)
+            if posted:
+                self.m_chat_postMessage(args)
             self.calls.append((f"{method}:{status}", args))
             return web.json_response({"ok": False, "error": "internal_error"}, status=status)
         if method == "chat.postMessage" and args.get("blocks") and self.report_faults:
@@ -121,6 +133,23 @@ class SlackMock(LocalServer):
             for m in self.threads.get((args["channel"], args["ts"]), [])
         ]
         return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def m_conversations_history(self, args):
+        """A channel's (or direct message's) own messages, newest first; metadata as in replies."""
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for (channel, root), thread in self.threads.items()
+            if channel == args["channel"]
+            for m in thread
+            if m["ts"] == root
+        ]
+        messages.sort(key=lambda m: m["ts"], reverse=True)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def posted_to(self, channel: str) -> list[dict[str, Any]]:
+        """What is in a channel or direct message now (each message once, whatever the attempts)."""
+        return [m for (c, _), thread in self.threads.items() if c == channel for m in thread]
 
     def reports_in_thread(self, channel: str, thread: str) -> list[dict[str, Any]]:
         return [
@@ -229,7 +258,7 @@ def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) 
 
 
 def message_event(
-    event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1"
+    event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1", text: str = ""
 ) -> dict[str, Any]:
     return {
         "token": "x",
@@ -244,7 +273,7 @@ def message_event(
             "channel": channel,
             "user": user,
             "ts": ts,
-            "text": "",
+            "text": text,
             "files": [file],
             "event_ts": ts,
             "channel_type": "channel",

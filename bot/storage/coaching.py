@@ -43,10 +43,12 @@ class CoachingDigests:
 
     # ---- what a week covers ------------------------------------------------------------------------
     def analysed(self, platform: str, channel: str, start: str, end: str) -> list[dict[str, Any]]:
-        """Interviews of the channel analysed in [start, end) with their uploader and the analysis'
-        interviewer block (JSON text) and language; SQLite picks them out of the stored body."""
+        """Interviews of the channel analysed in [start, end) with who uploaded and who interviewed
+        (`named`, `interviewer_user`) and the analysis' interviewer block (JSON text) and language; SQLite
+        picks them out of the stored body."""
         sql = (
-            "select i.id, i.title, i.uploader, i.channel, a.created_at, "
+            "select i.id, i.title, i.uploader, i.interviewer as named, i.interviewer_user, i.channel, "
+            "a.created_at, "
             "json_extract(a.body, '$.interviewer') as interviewer, "
             "json_extract(a.body, '$.language') as language from interviews i "
             "join analyses a on a.interview_id = i.id where i.platform = ? and i.channel = ? "
@@ -55,13 +57,17 @@ class CoachingDigests:
         return [dict(r) for r in self.db.query(sql, [platform, channel, start, end])]
 
     def interviewers(self, platform: str, channel: str, start: str, end: str) -> set[str]:
-        """Who uploaded an interview of the channel analysed in [start, end): a cheap look before building."""
+        """Who interviewed in the channel (platform users, as bot.coaching.recipient names them) in
+        [start, end): a cheap look before building."""
+        from ..coaching import recipient
+
         sql = (
-            "select distinct i.uploader from interviews i join analyses a on a.interview_id = i.id "
-            "where i.platform = ? and i.channel = ? and i.status = 'done' and i.uploader is not null "
-            "and a.created_at >= ? and a.created_at < ?"
+            "select distinct i.uploader, i.interviewer, i.interviewer_user from interviews i "
+            "join analyses a on a.interview_id = i.id where i.platform = ? and i.channel = ? "
+            "and i.status = 'done' and a.created_at >= ? and a.created_at < ?"
         )
-        return {r["uploader"] for r in self.db.query(sql, [platform, channel, start, end])}
+        found = {recipient(dict(r)) for r in self.db.query(sql, [platform, channel, start, end])}
+        return found - {None}
 
     # ---- one private message per interviewer and week ----------------------------------------------
     def settled(self, platform: str, week: str, stale_before: str) -> set[str]:

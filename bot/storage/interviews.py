@@ -319,6 +319,14 @@ class Interviews:
     def created_before(self, cutoff: str) -> list[str]:
         return [r["id"] for r in self.db.query("select id from interviews where created_at < ?", [cutoff])]
 
+    def set_interviewer(self, interview_id: str, user: str | None, name: str | None) -> None:
+        """Who interviewed: a platform user (`interviewer_user`, who gets the private note) and/or a name."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "update interviews set interviewer_user = ?, interviewer = ? where id = ?",
+                [user, name, interview_id],
+            )
+
     # ---- per-channel settings ----------------------------------------------------------------------
     def channel_profile(self, platform: str, channel: str) -> str | None:
         sql = "select profile from channel_settings where platform = ? and channel = ?"

@@ -46,6 +46,51 @@ class Posts:
         sql = "select * from pending_files where platform = ? and finished = 0 and received_at <= ?"
         return [dict(r) for r in self.db.query(sql, [platform, before])]
 
+    def remember_file_interviewer(
+        self, platform: str, file_id: str, user: str | None, name: str | None
+    ) -> str | None:
+        """The interviewer an upload's message named (a platform user, or a free-text name), kept with the
+        inbox row (the message and the file event race); the interview it became, if any, gets it at once.
+        The interview's id, if there is one."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "update pending_files set interviewer_user = ?, interviewer = ? where platform = ? "
+                "and file_id = ?",
+                [user, name, platform, file_id],
+            )
+            row = self.db.conn.execute(
+                "select interview_id from pending_files where platform = ? and file_id = ?",
+                [platform, file_id],
+            ).fetchone()
+            if row and row[0]:
+                self.db.conn.execute(
+                    "update interviews set interviewer_user = ?, interviewer = ? where id = ?",
+                    [user, name, row[0]],
+                )
+        return row[0] if row else None
+
+    def file_interviewer(self, platform: str, file_id: str) -> dict[str, Any] | None:
+        """{"user", "name"} an upload's message named, if it named one."""
+        sql = "select interviewer_user, interviewer from pending_files where platform = ? and file_id = ?"
+        row = next(self.db.query(sql, [platform, file_id]), None)
+        if not row or not (row["interviewer_user"] or row["interviewer"]):
+            return None
+        return {"user": row["interviewer_user"], "name": row["interviewer"]}
+
+    def file_interview(self, platform: str, file_id: str) -> str | None:
+        """The interview an inbox file became, once it did."""
+        sql = "select interview_id from pending_files where platform = ? and file_id = ?"
+        row = next(self.db.query(sql, [platform, file_id]), None)
+        return row["interview_id"] if row else None
+
+    def upload_of(self, platform: str, file_ids: list[str], user: str | None) -> str | None:
+        """The first of `file_ids` that is an upload of `user`'s in the inbox (what a reply refers to)."""
+        for file_id in file_ids:
+            sql = "select 1 from pending_files where platform = ? and file_id = ? and user = ?"
+            if file_id and user and next(self.db.query(sql, [platform, file_id, user]), None):
+                return file_id
+        return None
+
     # ---- posts in threads --------------------------------------------------------------------------
     def claim(self, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> bool:
         """Reserve the right to post `kind` for this interview in this thread; False if taken."""
@@ -84,6 +129,26 @@ class Posts:
             "and interview_id = ? and kind = ? and message_id is null"
         )
         self._write(sql, [platform, channel, thread, interview_key, kind])
+
+    def claimed(self, platform: str, interview_key: str, kind: str) -> bool:
+        """Whether `kind` was claimed for this interview: posted, refused for good, or under way."""
+        sql = "select 1 from platform_posts where platform = ? and interview_id = ? and kind = ?"
+        return next(self.db.query(sql, [platform, interview_key, kind]), None) is not None
+
+    def settle(self, platform: str, channel: str, thread: str, interview_key: str, kind: str) -> None:
+        """A claim whose post the platform refused for good (no such user, a bot, no permission): kept
+        with an empty message id, so it is neither pending nor retried (and nothing is there to delete)."""
+        self.set_message(platform, channel, thread, interview_key, kind, "")
+
+    def owed_notes(self, platform: str, kinds: tuple[str, ...], stale_after_s: float) -> list[str]:
+        """Interviews with a private or compliance note (`kinds`) claimed and not posted for
+        `stale_after_s`: its post failed (released at once) or its poster died."""
+        stale = (datetime.now(UTC) - timedelta(seconds=stale_after_s)).isoformat(timespec="seconds")
+        sql = (
+            f"select distinct interview_id from platform_posts where platform = ? and kind in "
+            f"({', '.join('?' * len(kinds))}) and message_id is null and created_at < ?"
+        )
+        return [r["interview_id"] for r in self.db.query(sql, [platform, *kinds, stale])]
 
     def link_ack(self, platform: str, channel: str, interview_id: str, message_id: str | None) -> None:
         """The acknowledgement posted for a file now belongs to its interview: progress edits it."""

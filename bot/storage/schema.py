@@ -228,6 +228,16 @@ def _v10(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    """The interviewer named with an upload (`interviewer: @someone`): `interviewer_user` is the platform
+    user (on the interview's platform) who gets the private coaching note; `interviewer` stays the name
+    as written (a free-text name has no platform user). Kept with the inbox row too, as the application
+    is: the message and the file event race."""
+    db["interviews"].add_column("interviewer_user", str)
+    for column in ("interviewer", "interviewer_user"):
+        db["pending_files"].add_column(column, str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -239,6 +249,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8,
     _v9,
     _v10,
+    _v11,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

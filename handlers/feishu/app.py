@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +34,9 @@ from ..platform import (
     DownloadError,
     Message,
     Place,
+    Refused,
     Upload,
+    interviewer_line,
     parse_ats_value,
     parse_vote_value,
     render_reply,
@@ -43,6 +46,11 @@ from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 RECORDING_TYPES = {"audio", "file", "media"}
+_MENTION_KEY = re.compile(r"@_user_\d+")
+# what Feishu answers when a message can never reach that user or chat (retrying cannot help): the bot is
+# not in the chat, not available to the user, lacks the permission, the user stopped it, or another
+# app's or tenant's id
+REFUSALS = frozenset({230002, 230006, 230013, 230027, 230035, 230053, 99992361, 99992364})
 _REFUSED = ("signature", "verification_token", "PKCS7", "padding", "encrypt_key")
 
 
@@ -143,6 +151,7 @@ class FeishuPlatform(ChatPlatform):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.retry_base_s = 0.5  # backoff of a transient Open API failure: 0.5, 1, 2 s
         self.supervisor: Supervisor | None = None
+        self._bot_id: str | None = None
 
     # ---- wiring ---------------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -226,6 +235,8 @@ class FeishuPlatform(ChatPlatform):
             if upload.recording:  # a document is ignored silently
                 await self.accept(upload)
         elif mtype == "text":
+            if await self._names_interviewer(message, content.get("text"), sender):
+                return
             mentioned = any(m.get("name") for m in message.get("mentions") or [])
             if message.get("chat_type") == "p2p" or mentioned:
                 # Feishu has no ephemeral answers: in a group, what is for the asker alone goes by DM
@@ -233,6 +244,43 @@ class FeishuPlatform(ChatPlatform):
                 await self.command(
                     content.get("text", ""), chat, sender, Place(chat, mid), f"cmd-{mid}", private
                 )
+
+    async def _names_interviewer(self, message: dict[str, Any], text: str | None, sender: str | None) -> bool:
+        """`@bot 面试官：@someone` (or a free-text name) replying in a recording's thread: a file message carries
+        no text, so the uploader names the interviewer in a reply. False: not such a message."""
+        refs = [r for r in (message.get("parent_id"), message.get("root_id")) if r]
+        if not refs or not interviewer_line(text, lambda _: None):
+            return False
+        mentions = {m.get("key"): m for m in message.get("mentions") or []}
+
+        def mentioned(value: str) -> tuple[str, str | None] | None:
+            m = _MENTION_KEY.search(value)  # Feishu writes a mention as `@_user_N`, described in `mentions`
+            found = mentions.get(m.group(0)) if m else None
+            return ((found.get("id") or {}).get("open_id"), found.get("name")) if found else None
+
+        named = interviewer_line(text, mentioned, {await self._bot_open_id()})
+        if named is None:
+            return False
+        answer = Place(message.get("chat_id"), message.get("message_id"))
+        return await self.name_interviewer(refs, sender, named, answer)
+
+    async def _bot_open_id(self) -> str | None:
+        """The app's own open_id (bot/v3/info), asked once: a mention of it names no interviewer."""
+        if self._bot_id is None:
+            from lark_oapi.core.enum import AccessTokenType, HttpMethod
+            from lark_oapi.core.model import BaseRequest
+
+            request = (
+                BaseRequest.builder()
+                .http_method(HttpMethod.GET)
+                .uri("/open-apis/bot/v3/info")
+                .token_types({AccessTokenType.TENANT})
+                .build()
+            )
+            resp = await self._api(lambda: self.client.request(request))
+            if resp is not None and resp.success() and resp.raw is not None:
+                self._bot_id = (json.loads(resp.raw.content).get("bot") or {}).get("open_id")
+        return self._bot_id
 
     def _card_action(self, data):
         """A verdict from a report card's controls (webhook or long connection; called in a thread of
@@ -352,6 +400,20 @@ class FeishuPlatform(ChatPlatform):
     async def post(self, to: Place, message: Message) -> str | None:
         """A reply in the thread of `to.thread`, or a new message to a chat or (dm) a user; the uuid makes
         a retried post within Feishu's dedup hour a no-op."""
+        return await self._send(self._request(to, message), to.thread or to.channel)
+
+    async def post_note(self, to: Place, message: Message) -> str | None:
+        resp = await self._api(self._request(to, message))
+        if resp is not None and resp.success():
+            return resp.data.message_id
+        log.error("Feishu post to %s failed: %s", to.channel, _describe(resp))
+        if resp is not None and resp.code in REFUSALS:
+            raise Refused(_describe(resp))
+        return None
+
+    def _request(self, to: Place, message: Message) -> Callable[[], Any]:
+        """The Open API call that posts `message`: a reply in the thread of `to.thread`, or a new message
+        to a chat or (dm) a user."""
         from lark_oapi.api.im.v1 import (
             CreateMessageRequest,
             CreateMessageRequestBody,
@@ -371,7 +433,7 @@ class FeishuPlatform(ChatPlatform):
             id_type = "open_id" if to.dm else "chat_id"
             request = CreateMessageRequest.builder().receive_id_type(id_type).request_body(body).build()
             send = lambda: self.client.im.v1.message.create(request)  # noqa: E731
-        return await self._send(send, to.thread or to.channel)
+        return send
 
     async def _send(self, send: Callable[[], Any], where: str) -> str | None:
         """The post's message id, or None when Feishu would not take it after the retries (the report

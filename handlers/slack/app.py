@@ -32,8 +32,10 @@ from ..platform import (
     DownloadError,
     Message,
     Place,
+    Refused,
     Upload,
     application_line,
+    interviewer_line,
     parse_ats_value,
     parse_vote_value,
     reply_document,
@@ -41,6 +43,28 @@ from ..platform import (
 from .settings import SlackSettings
 
 log = logging.getLogger(__name__)
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+# what Slack answers when a message can never reach that user or channel (retrying cannot help)
+REFUSALS = frozenset(
+    {
+        "cannot_dm_bot",
+        "user_not_found",
+        "user_disabled",
+        "user_not_visible",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "messages_tab_disabled",
+    }
+)
+
+
+def mention(text: str) -> tuple[str, str | None] | None:
+    """A user mention in message text (`<@U123>`, `<@U123|name>`): (user id, name if written)."""
+    m = _MENTION.search(text)
+    return (m.group(1), m.group(2) or None) if m else None
 
 
 def recording(file: dict[str, Any]) -> bool:
@@ -122,14 +146,16 @@ class SlackPlatform(ChatPlatform):
             await self._socket.close_async()
 
     # ---- events ---------------------------------------------------------------------------------------
-    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any], context) -> None:
         if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
             return
         thread = event.get("thread_ts") or event["ts"]
         application = application_line(event.get("text"))  # `application: <id>` with the upload
+        # `interviewer: <@U123>` with the upload: that user gets the coaching note (not the bot itself)
+        named = interviewer_line(event.get("text"), mention, {context.get("bot_user_id")})
         for file in event["files"]:
             upload = self._upload(file, event["channel"], thread, event.get("user"))
-            upload.application = application
+            upload.application, upload.interviewer = application, named
             await self.accept(upload)
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -230,31 +256,53 @@ class SlackPlatform(ChatPlatform):
             await to.handle(text=payload["text"], blocks=payload.get("blocks"), response_type=kind)
             return None
         try:
-            channel = to.channel
-            if to.dm:
-                channel = (await self.client.conversations_open(users=to.channel))["channel"]["id"]
-            if message.key:  # the marker that lets a later attempt find this post in the thread
-                payload["metadata"] = {"event_type": MARKER, "event_payload": {"key": message.key}}
-            resp = await self.client.chat_postMessage(channel=channel, thread_ts=to.thread, **payload)
-            return resp["ts"]
+            return await self._post(to, message, payload)
         except _failures() as exc:
             log.error("posting to %s failed: %s (request id %s)", to.channel, *_api_error(exc))
             return None
 
-    async def find_posted(self, to: Place, key: str) -> str | None:
-        """The bot's own message in the thread carrying `key` in its metadata (conversations.replies)."""
+    async def post_note(self, to: Place, message: Message) -> str | None:
         try:
-            pages = await self.client.conversations_replies(
-                channel=to.channel, ts=to.thread, include_all_metadata=True, limit=200
-            )
-            async for page in pages:
-                for msg in page.get("messages", []):
-                    payload = (msg.get("metadata") or {}).get("event_payload") or {}
-                    if msg.get("bot_id") and payload.get("key") == key:
-                        return msg["ts"]
+            return await self._post(to, message, self.render(message))
         except _failures() as exc:
-            raise LookupError(f"conversations.replies failed: {_api_error(exc)[0]}") from None
-        return None
+            code, request_id = _api_error(exc)
+            log.error("posting to %s failed: %s (request id %s)", to.channel, code, request_id)
+            if not _transient(exc) and code in REFUSALS:
+                raise Refused(code) from None
+            return None
+
+    async def _post(self, to: Place, message: Message, payload: dict[str, Any]) -> str:
+        channel = await self._channel(to)
+        if message.key:  # the marker that lets a later attempt find this post
+            payload["metadata"] = {"event_type": MARKER, "event_payload": {"key": message.key}}
+        resp = await self.client.chat_postMessage(channel=channel, thread_ts=to.thread, **payload)
+        return resp["ts"]
+
+    async def _channel(self, to: Place) -> str:
+        """The channel id of a place: a direct message is the app's conversation with that user."""
+        if to.dm:
+            return (await self.client.conversations_open(users=to.channel))["channel"]["id"]
+        return to.channel
+
+    async def find_posted(self, to: Place, key: str) -> str | None:
+        """The bot's own message carrying `key` in its metadata: in the thread (conversations.replies), or
+        among the latest 200 of a channel or direct message (conversations.history: a note owed is
+        retried within minutes, so it would be recent)."""
+        try:
+            if to.thread:
+                pages = await self.client.conversations_replies(
+                    channel=to.channel, ts=to.thread, include_all_metadata=True, limit=200
+                )
+                async for page in pages:
+                    if found := _marked(page.get("messages", []), key):
+                        return found
+                return None
+            latest = await self.client.conversations_history(
+                channel=await self._channel(to), include_all_metadata=True, limit=200
+            )
+            return _marked(latest.get("messages", []), key)
+        except _failures() as exc:
+            raise LookupError(f"looking for the bot's post failed: {_api_error(exc)[0]}") from None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         try:
@@ -337,6 +385,15 @@ def _retrying(base: type, max_retry_count: int, metrics: Metrics, *, posts: bool
             return retry
 
     return Handler(max_retry_count=max_retry_count)
+
+
+def _marked(messages: list[dict[str, Any]], key: str) -> str | None:
+    """The ts of the bot's message carrying `key` in its metadata."""
+    for msg in messages:
+        payload = (msg.get("metadata") or {}).get("event_payload") or {}
+        if msg.get("bot_id") and payload.get("key") == key:
+            return msg["ts"]
+    return None
 
 
 def _failures() -> tuple[type[BaseException], ...]:

@@ -34,7 +34,7 @@ def test_the_private_note_gives_figures_flags_and_a_lawful_alternative():
 
 def test_the_trend_compares_the_last_30_days_with_the_team_median():
     def row(who, days_ago, b):
-        return {"uploader": who, "created_at": (NOW - timedelta(days=days_ago)).isoformat(), "interviewer": b}
+        return {"person": who, "created_at": (NOW - timedelta(days=days_ago)).isoformat(), "interviewer": b}
 
     rows = [
         row("U1", 1, block(0.6, 4, 1)),
@@ -56,3 +56,25 @@ def test_the_trend_compares_the_last_30_days_with_the_team_median():
     assert coaching.trend([], "U1", NOW)["interviews"] == 0
     two = coaching.trend(rows[:4], "U1", NOW)  # two colleagues only: no median that would give one away
     assert two["team"]["questions"] is None and "(team –)" in "\n".join(coaching.trend_lines(two, "en"))
+
+
+def test_the_interviewer_is_the_named_user_else_the_uploader_unless_a_name_says_otherwise():
+    uploaded = {"uploader": "U1", "interviewer": None, "interviewer_user": None}
+    assert coaching.recipient(uploaded) == "U1"
+    assert coaching.recipient({**uploaded, "interviewer_user": "U2"}) == "U2"
+    free_text = {**uploaded, "interviewer": "王伟"}  # no platform user to reach: not the uploader either
+    assert coaching.recipient(free_text) is None and coaching.interviewer_key(free_text) == "name:王伟"
+
+
+def test_an_upload_message_names_a_platform_user_a_free_text_name_or_no_one():
+    from handlers.platform import Interviewer, interviewer_line
+    from handlers.slack.app import mention
+
+    def named(text: str) -> Interviewer | None:
+        return interviewer_line(text, mention, {"UBOT"})
+
+    assert named("张三 一面\ninterviewer: <@U123ABC>") == Interviewer("U123ABC")
+    assert named("面试官：<@U9|wang>") == Interviewer("U9", "wang")
+    assert named("<@UBOT> Interviewer: 王伟") == Interviewer(name="王伟")
+    assert named("interviewer: <@UBOT>") is None  # the bot itself interviews no one
+    assert named("the interviewer was great") is None and named("interviewer:") is None

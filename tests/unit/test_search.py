@@ -126,6 +126,9 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         dst.execute(f"alter table candidates drop column {column}")
     for table in ("interviews", "pending_files"):  # added by v9
         dst.execute(f"alter table {table} drop column ats_application")
+    dst.execute("alter table interviews drop column interviewer_user")  # added by v10
+    for column in ("interviewer", "interviewer_user"):
+        dst.execute(f"alter table pending_files drop column {column}")
     dst.commit()
     dst.close()
     upgraded = Store(old)
