@@ -64,8 +64,14 @@ def this_monday(setting: weekly.CoachingChannel) -> date:
 
 
 def slack_dms(mock: SlackMock) -> list[dict]:
-    """Private messages the bot sent (the app's direct message with a user is D + the user's id)."""
-    return [p for p in mock.called("chat.postMessage") if p["channel"].startswith("D")]
+    """Weekly digests the bot sent privately (the app's direct message with a user is D + the user's id);
+    each interview's own private note (keyed coach-<id>, sent when its report is) is left out."""
+    return [
+        p
+        for p in mock.called("chat.postMessage")
+        if p["channel"].startswith("D")
+        and not (p.get("metadata") or {}).get("event_payload", {}).get("key", "").startswith("coach-")
+    ]
 
 
 def said(message: dict) -> str:
