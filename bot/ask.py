@@ -23,6 +23,10 @@ from .analysis.qa import answer_passages
 from .storage.answers import StoredAnswer
 from .storage.search import tokens
 
+from .analysis.learned.e5_adapted import Adapter
+
+# the retrieval adapter (scripts/train_retrieval.py): e5-small fine-tuned so questions land near answers
+ASK_LORA = Adapter("e5-ask", "ask_lora.npz", "", "e5-small-q4.bin")
 MAX_QUESTION_CHARS = 300
 RRF_K = 60  # reciprocal-rank fusion: 1 / (k + rank); 60 is the usual constant
 POOL = 50  # candidates taken from each ranking before fusion
@@ -96,11 +100,16 @@ def plain_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
     ]
 
 
+def passage_text(question: str, answer: str) -> str:
+    """What an answer is embedded as. The question goes in with the answer: "两周" means little without
+    "how long did the migration take"."""
+    return f"{question}\n{answer}".strip()
+
+
 def embed_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
-    """The analysis' answers with their embeddings: computed once, on the worker, next to the analysis.
-    The question goes in with the answer: "两周" means little without "how long did the migration take"."""
+    """The analysis' answers with their embeddings: computed once, on the worker, next to the analysis."""
     answers = plain_answers(analysis)
-    vectors = encoder().passages([f"{a.question}\n{a.text}".strip() for a in answers])
+    vectors = encoder().passages([passage_text(a.question, a.text) for a in answers])
     for a, v in zip(answers, vectors):
         a.vector = v.astype(np.float16).tobytes()
     return answers

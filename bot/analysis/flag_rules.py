@@ -56,6 +56,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "sexual_orientation_gender",
         ("性取向或性别", "sexual orientation or gender"),
         _re(
+            r"是不是同志|have you,? (um,? )?transitioned|做过(变性)?手术吗|认同是哪个",
             r"其实喜欢(男|女)生|打扮.{0,4}中性",
             r"同性恋|性取向|变性|(?<![a-z])gay(?![a-z])|拉拉|喜欢同性|喜欢男生还是女生|男朋友还是女朋友",
             r"男的还是女的|说话有点娘|一个女(生|孩子)|女生做",
@@ -71,6 +72,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "pregnancy_children",
         ("生育或子女", "pregnancy, children or childcare"),
         _re(
+            r"little ones on the way|生了没有|就怀上了|不会也这样吧",
             r"big life events|一般女生都会考虑家庭",
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
@@ -119,6 +121,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "age",
         ("年龄", "age"),
         _re(
+            r"几年次|oldest person on|你这个年纪还",
             r"digital native",
             r"多大了|多少岁|几岁|年纪多大|哪一?年(出生|生的)|几几年的|你属什么|生肖|你的年龄|透露.{0,4}年龄|岁数|虚岁",
             r"[八九零0]0?后还是|[八九]零后|退休还有|(超|过)了?三十五|[二三四五]十(几|多岁)|快[四五]十了|你这个年纪",
@@ -140,6 +143,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "ethnicity_origin",
         ("民族、种族或国籍", "race, ethnicity or national origin"),
         _re(
+            r"is that name (hispanic|latino|arabic|jewish|indian|korean|chinese)|name sounds? (hispanic|foreign)",
             r"(你|你们家|你家)(是|的)?(哪个|什么)?(少数)?(民族|汉族|回族|藏族|维吾尔族|蒙古族|壮族|满族)",
             r"什么(民)?族的|哪个民族|民族写|不太像汉族|混血|哪国人|外国人吗|是中国人吗|不像中国人|从国外来|你的国籍|祖籍是哪个国家|你的母语",
             r"where are you (originally )?from|what country are you from|nationality|first language",
@@ -162,6 +166,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "regional_origin",
         ("户籍或出身地", "household registration or regional origin"),
         _re(
+            r"(你们|你)那个省的人|where\'s home for you|not from around here",
             r"哪个村|本村|what state did you grow up|are you a local|from the south\b",
             r"户口|户籍所在|籍贯|老家|(农村|乡下)(出来|来)|城里的还是乡下|本地人|外地(来|人)|哪(里|儿)人|哪个(省|县)",
             r"口音是|山沟",
@@ -196,6 +201,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "health_disability",
         ("健康状况或残疾", "health or disability"),
         _re(
+            r"身子骨|有啥毛病|受过伤|workers\'? comp(ensation)? claim",
             r"health-wise|肝功能|乙肝|两对半|近视多少度",
             r"什么病|隐疾|病史|乙肝携带|有没有乙肝|没有乙肝|你有残疾|残疾吗|身体(有没有|健康吗|怎么样)|做过手术|抑郁",
             r"心理(方面的问题|医生|疾病)|吃什么药|病假|慢性病|传染病|艾滋|遗传病|体检报告|住过院|经常生病|高血压|糖尿病",
@@ -222,6 +228,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "family_background",
         ("家庭背景或照护责任", "family background or caregiving"),
         _re(
+            r"anyone in your family work|who do you live with",
             r"父母是(做|农民)|你父母|你父亲|你母亲|爸妈|你爸|你妈|家里是做|家里几口人|兄弟姐妹|哥哥姐姐|独生子女|家里条件",
             r"家里有人在|赡养|需要你照顾|家里有没有人需要|家里.{0,6}背景",
             r"your parents do|your (mom|dad|mother|father)\b|mom and dad|wealthy family|elderly parents",
@@ -238,6 +245,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "salary_history",
         ("过往薪资", "salary history"),
         _re(
+            r"以前份工几多钱|(社保|公积金).{0,6}基数|base at the (previous|last)|hourly rate (at|over at)|your last salary|先说说你现在拿多少",
             r"(大厂|之前|上家).{0,4}的?包.{0,4}多少",
             r"(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
@@ -262,6 +270,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "other_sensitive",
         ("逮捕记录、工会、政治或信用", "arrests, union membership, politics or credit"),
         _re(
+            r"整过容|what\'s your sign|a lot of debt",
             r"纹身|tattoos?\b|星座|how much do you weigh|身高多少|你多高",
             r"被警察抓|派出所|拘留|案底|坐过牢|前科|犯罪记录(?!证明)|工会|党派|征信|网贷|投票支持",
             r"been arrested|convicted|criminal record|felony|member of a union|join a union|union member",
@@ -309,7 +318,9 @@ LAWFUL = _re(
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
     r"因为薪资还是|这个研究|的研究[，,？?]|论文|客户是做",
     r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bcustomers?\b|\bplatform\b",
-    r"nonprofits?",
+    r"nonprofits?|按规定|规定要|健康证|院感要求|录用(通知)?(发了)?(以|之)后|上岗前|入职体检是统一|题材|风格吗",
+    r"服务对象|客户都是|接待很多|banquet hall|\bpatients\b|\bpractice\b|after (an|the) offer|执业证",
+    r"未成年人|清真标准|饮食禁忌",
 )
 # Words at least one of which any protected question uses; the head judges only sentences that have one,
 # so a short generic question ("你有没有带过新人？") is never flagged for sounding personal. Each word is
@@ -359,7 +370,9 @@ TOPICAL = _re(
     r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment|blood type|discharge",
     r"military|total comp|making now|sued|ivf|transitioning|other half|living with|surname|paying you",
     r"\bdebts?\b|in debt|health-wise|digital native|life events|grow up|a local\b|tattoo|weigh",
-    r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包.{0,4}多少|哪个村|本村",
+    r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包.{0,4}多少|哪个村|本村|同志|身子骨|毛病|受过伤|整过容",
+    r"几年次|份工|基数|那个省|生了没|怀上|your sign|hispanic|transitioned|workers'? comp|hourly rate",
+    r"oldest|little ones|from around here|where's home|last salary|base at",
 )
 
 
