@@ -3,8 +3,8 @@ quoted and timed, grouped by candidate.
 
 Every answer (an interviewer's question and the candidate's reply, bot.analysis.qa) is stored at analysis
 time with its text in the full-text index and an e5 embedding ("passage: ..."). A question is matched
-both ways (BM25 over the jieba tokens, cosine to its "query: ..." embedding) and the two rankings are fused
-by reciprocal rank, so a paraphrase and an exact term both find their answer. With the LLM analyst
+by meaning (cosine of its "query: ..." embedding to each answer's), and BM25 over the jieba tokens adds a
+small bonus, so a paraphrase finds its answer and the exact term asked orders near-ties. With the LLM analyst
 configured, one short synthesis sits above the quotes, each of its sentences citing them; a sentence that
 cites nothing is dropped.
 """
@@ -23,13 +23,14 @@ from .analysis.qa import answer_passages
 from .storage.answers import StoredAnswer
 from .storage.search import tokens
 
-from .analysis.learned.e5_adapted import Adapter
-
-# the retrieval adapter (scripts/train_retrieval.py): e5-small fine-tuned so questions land near answers
-ASK_LORA = Adapter("e5-ask", "ask_lora.npz", "", "e5-small-q4.bin")
 MAX_QUESTION_CHARS = 300
-RRF_K = 60  # reciprocal-rank fusion: 1 / (k + rank); 60 is the usual constant
-POOL = 50  # candidates taken from each ranking before fusion
+SEMANTIC_POOL = 200  # answers taken by meaning before the words add their bonus
+LEXICAL_POOL = 50
+# The ranking is by meaning; a BM25 rank adds a small bonus, LEXICAL_WEIGHT for the first hit decaying as
+# 1 / (LEXICAL_K + rank): enough to order near-ties by the exact term asked, too little to pull a
+# keyword-only match over a paraphrase. Chosen on bench/ask.py's tuning questions (docs/ask.md).
+LEXICAL_WEIGHT = 0.01
+LEXICAL_K = 5
 
 
 class AskError(ValueError):
@@ -125,12 +126,14 @@ def check_question(question: str) -> str:
     return text
 
 
-def fuse(*rankings: Sequence[Any]) -> dict[Any, float]:
-    """Reciprocal-rank fusion of ranked lists of keys."""
-    scores: dict[Any, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(ranking):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+def rank(semantic: Sequence[tuple[Any, float]], lexical: Sequence[Any]) -> dict[Any, float]:
+    """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. An answer found
+    only by its words scores as the weakest meaning match in the pool."""
+    scores = dict(semantic)
+    floor = min(scores.values(), default=0.0)
+    for r, key in enumerate(lexical):
+        bonus = LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
+        scores[key] = scores.get(key, floor) + bonus
     return scores
 
 
@@ -187,21 +190,6 @@ def group_by_candidate(quotes: list[Quote]) -> list[Quote]:
     return sorted(quotes, key=lambda q: (-best[q.candidate], q.candidate, -q.score))
 
 
-# e5-small's cosines are compressed (unrelated question/answer pairs sit at 0.70-0.85, the right answer a few
-# hundredths above the rest), so a meaning match counts when it is near the best one and above a floor.
-MIN_COSINE = 0.72
-NEAR_BEST = 0.06
-
-
-def near_matches(scored: list[tuple[Any, float]]) -> list[Any]:
-    """The semantic ranking cut to what is close to its best match (an absolute floor alone cannot tell
-    a paraphrase from a neighbour's topic)."""
-    if not scored:
-        return []
-    floor = max(MIN_COSINE, scored[0][1] - NEAR_BEST)
-    return [key for key, cos in scored if cos >= floor]
-
-
 async def answer(
     service: Any,
     visible: Any,
@@ -223,9 +211,8 @@ async def answer(
         query = None  # the words still find answers
 
     def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
-        scored = store.answers.semantic(visible, query, candidate, POOL) if query is not None else []
-        near = near_matches(scored)
-        scores = fuse(store.answers.lexical(visible, question, candidate, POOL), near)
+        scored = store.answers.semantic(visible, query, candidate, SEMANTIC_POOL) if query is not None else []
+        scores = rank(scored, store.answers.lexical(visible, question, candidate, LEXICAL_POOL))
         top = sorted(scores, key=lambda k: -scores[k])[:limit]
         return scores, store.answers.details(top)
 

@@ -131,7 +131,8 @@ def compliance_note(
 
 def compare(rows: list[dict[str, Any]], user: str) -> dict[str, Any]:
     """The user's averages over `rows` against the median of the other interviewers' averages, none below
-    MIN_OTHERS (else it gives a colleague away). `rows`: {"person" (interviewer_key), "interviewer": block}."""
+    MIN_OTHERS (else it gives a colleague away). `rows`: {"person" (interviewer_key), "interviewer":
+    block}."""
     by_person: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r.get("interviewer"):

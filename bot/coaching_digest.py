@@ -204,7 +204,8 @@ def _rows(store: Store, platform: str, ch: CoachingChannel, monday: date) -> tup
     rows = store.coaching.analysed(platform, ch.channel, _iso(start - WEEK), _iso(end))
     for r in rows:
         r["interviewer"] = json.loads(r["interviewer"]) if r["interviewer"] else {}
-        who = {"uploader": r["uploader"], "interviewer": r["named"], "interviewer_user": r["interviewer_user"]}
+        who = {"uploader": r["uploader"], "interviewer": r["named"]}
+        who["interviewer_user"] = r["interviewer_user"]
         r["person"], r["recipient"] = coaching.interviewer_key(who), coaching.recipient(who)
     this = [r for r in rows if r["created_at"] >= _iso(start)]
     return this, [r for r in rows if r["created_at"] < _iso(start)]

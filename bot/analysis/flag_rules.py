@@ -143,7 +143,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         "ethnicity_origin",
         ("民族、种族或国籍", "race, ethnicity or national origin"),
         _re(
-            r"is that name (hispanic|latino|arabic|jewish|indian|korean|chinese)|name sounds? (hispanic|foreign)",
+            r"is that name (hispanic|latino|arabic|jewish|indian|korean|chinese)",
+            r"name sounds? (hispanic|foreign)",
             r"(你|你们家|你家)(是|的)?(哪个|什么)?(少数)?(民族|汉族|回族|藏族|维吾尔族|蒙古族|壮族|满族)",
             r"什么(民)?族的|哪个民族|民族写|不太像汉族|混血|哪国人|外国人吗|是中国人吗|不像中国人|从国外来|你的国籍|祖籍是哪个国家|你的母语",
             r"where are you (originally )?from|what country are you from|nationality|first language",
@@ -245,7 +246,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         "salary_history",
         ("过往薪资", "salary history"),
         _re(
-            r"以前份工几多钱|(社保|公积金).{0,6}基数|base at the (previous|last)|hourly rate (at|over at)|your last salary|先说说你现在拿多少",
+            r"以前份工几多钱|(社保|公积金).{0,6}基数|先说说你现在拿多少",
+            r"base at the (previous|last)|hourly rate (at|over at)|your last salary",
             r"(大厂|之前|上家).{0,4}的?包.{0,4}多少",
             r"(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
