@@ -72,6 +72,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "pregnancy_children",
         ("生育或子女", "pregnancy, children or childcare"),
         _re(
+            r"还没(孩子|小孩)|近期应该要了|有小孩了吗|newborn at home|with a newborn",
             r"little ones on the way|生了没有|就怀上了|不会也这样吧",
             r"big life events|一般女生都会考虑家庭",
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
@@ -121,6 +122,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "age",
         ("年龄", "age"),
         _re(
+            r"快[3-6]0了|中年转行|年轻一点的|年龄上有优势",
             r"几年次|oldest person on|你这个年纪还",
             r"digital native",
             r"多大了|多少岁|几岁|年纪多大|哪一?年(出生|生的)|几几年的|你属什么|生肖|你的年龄|透露.{0,4}年龄|岁数|虚岁",
@@ -143,6 +145,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "ethnicity_origin",
         ("民族、种族或国籍", "race, ethnicity or national origin"),
         _re(
+            r"祖上是|华裔吗|what kind of name is that|老家原来是哪个国家",
             r"is that name (hispanic|latino|arabic|jewish|indian|korean|chinese)",
             r"name sounds? (hispanic|foreign)",
             r"(你|你们家|你家)(是|的)?(哪个|什么)?(少数)?(民族|汉族|回族|藏族|维吾尔族|蒙古族|壮族|满族)",
@@ -167,6 +170,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "regional_origin",
         ("户籍或出身地", "household registration or regional origin"),
         _re(
+            r"身份证开头|what part of the country is your family",
             r"(你们|你)那个省的人|where\'s home for you|not from around here",
             r"哪个村|本村|what state did you grow up|are you a local|from the south\b",
             r"户口|户籍所在|籍贯|老家|(农村|乡下)(出来|来)|城里的还是乡下|本地人|外地(来|人)|哪(里|儿)人|哪个(省|县)",
@@ -184,6 +188,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "religion",
         ("宗教信仰", "religion"),
         _re(
+            r"拜关公|你信这个吗",
             r"信教|宗教|信仰|弥撒|基督徒|穆斯林|教堂|信佛|信不信上帝|斋月|开斋|做礼拜|寺庙|烧香|清真|信什么教",
             r"\bchurch\b|what religion|are you religious|religious holidays do you|your religion|\bpray\b",
             r"\bramadan\b|sabbath|synagogue|mosque|\bworship\b",
@@ -229,6 +234,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "family_background",
         ("家庭背景或照护责任", "family background or caregiving"),
         _re(
+            r"爸妈身体|父母身体",
             r"anyone in your family work|who do you live with",
             r"父母是(做|农民)|你父母|你父亲|你母亲|爸妈|你爸|你妈|家里是做|家里几口人|兄弟姐妹|哥哥姐姐|独生子女|家里条件",
             r"家里有人在|赡养|需要你照顾|家里有没有人需要|家里.{0,6}背景",
@@ -246,6 +252,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "salary_history",
         ("过往薪资", "salary history"),
         _re(
+            r"个税\s?app|去年的收入|收入证明",
             r"以前份工几多钱|(社保|公积金).{0,6}基数|先说说你现在拿多少",
             r"base at the (previous|last)|hourly rate (at|over at)|your last salary",
             r"(大厂|之前|上家).{0,4}的?包.{0,4}多少",
@@ -272,6 +279,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         "other_sensitive",
         ("逮捕记录、工会、政治或信用", "arrests, union membership, politics or credit"),
         _re(
+            r"房贷|车贷|每个月要还多少",
             r"整过容|what\'s your sign|a lot of debt",
             r"纹身|tattoos?\b|星座|how much do you weigh|身高多少|你多高",
             r"被警察抓|派出所|拘留|案底|坐过牢|前科|犯罪记录(?!证明)|工会|党派|征信|网贷|投票支持",
@@ -322,7 +330,10 @@ LAWFUL = _re(
     r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bcustomers?\b|\bplatform\b",
     r"nonprofits?|按规定|规定要|健康证|院感要求|录用(通知)?(发了)?(以|之)后|上岗前|入职体检是统一|题材|风格吗",
     r"服务对象|客户都是|接待很多|banquet hall|\bpatients\b|\bpractice\b|after (an|the) offer|执业证",
-    r"未成年人|清真标准|饮食禁忌",
+    r"未成年人|清真标准|饮食禁忌|计件",
+    # the candidate's own past work in a sensitive domain ("你做过家族信托的业务吗")
+    r"你做过.{0,24}(业务|项目|模型|运营|营销|供应链|系统|产品)吗|(做|负责)过.{0,12}(项目|业务)",
+    r"have you (built|worked on|designed|run|led|done).{0,40}(project|product|campaign|platform|model)",
 )
 # Words at least one of which any protected question uses; the head judges only sentences that have one,
 # so a short generic question ("你有没有带过新人？") is never flagged for sounding personal. Each word is
@@ -374,7 +385,8 @@ TOPICAL = _re(
     r"\bdebts?\b|in debt|health-wise|digital native|life events|grow up|a local\b|tattoo|weigh",
     r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包.{0,4}多少|哪个村|本村|同志|身子骨|毛病|受过伤|整过容",
     r"几年次|份工|基数|那个省|生了没|怀上|your sign|hispanic|transitioned|workers'? comp|hourly rate",
-    r"oldest|little ones|from around here|where's home|last salary|base at",
+    r"oldest|little ones|from around here|where's home|last salary|base at|祖上|华裔|房贷|车贷|个税|拜关公",
+    r"信这个|中年|年轻一点|身份证开头|newborn|what kind of name|part of the country|去年的收入",
 )
 
 
