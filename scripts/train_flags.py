@@ -4,7 +4,7 @@
     python scripts/train_flags.py [--train FILE ...] [--folds 5] [--out bot/analysis/data/flags_model.npz]
 
 By default it trains on every labelled file but the held-out split now used for figures
-(questions_heldout5.jsonl): train, dev, and the first four held-out splits, each read once for a previous
+(questions_heldout6.jsonl): train, dev, and the first five held-out splits, each read once for a previous
 model's figures and training data since.
 
 The L2 strength and the threshold are chosen by stratified k-fold cross-validation on the training file
@@ -35,7 +35,7 @@ from bot.analysis.learned.embed import load_embedder  # noqa: E402
 from bot.analysis.learned.linear import fit  # noqa: E402
 
 CORPUS = ROOT / "corpus" / "interviewer"
-SPLITS = ("train", "dev", "heldout", "heldout2", "heldout3", "heldout4")
+SPLITS = ("train", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 TRAIN = tuple(CORPUS / f"questions_{n}.jsonl" for n in SPLITS)
 L2_GRID = (1.0, 3.0, 10.0, 30.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.96, 0.05))
