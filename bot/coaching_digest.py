@@ -281,6 +281,11 @@ def build_week(
 # ---- the scheduler -----------------------------------------------------------------------------------------
 
 
+class NotYet(Exception):
+    """The platform did not take the digest this time (down, an error) but may later: the claim is left
+    to go stale and the digest is sent again then; nobody is told it was refused."""
+
+
 class CoachingPoster(Protocol):
     async def send_coaching(self, digest: WeeklyDigest) -> str | None: ...
     async def coaching_refused(self, digest: WeeklyDigest) -> None: ...
@@ -365,6 +370,11 @@ class CoachingScheduler:
         done = {"channels": ",".join(d.channels), "interviews": len(d.interviews), "late": int(d.late)}
         try:
             message_id = await poster.send_coaching(d)
+        except NotYet as exc:
+            log.warning(
+                "coaching digest %s for %s not sent (%s); retried after %s", d.week, d.user, exc, STALE_CLAIM
+            )
+            return Outcome(d.platform, d.user, d.week, "failed", d.late)
         except Exception:
             log.exception(
                 "coaching digest %s for %s failed; it is retried after %s", d.week, d.user, STALE_CLAIM

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from asr_engine import AudioInputError
 from bot import coaching, commands
-from bot.coaching_digest import WeeklyDigest
+from bot.coaching_digest import NotYet, WeeklyDigest
 from bot.digest import Digest, Subscription
 from bot.events import Progress
 from bot.liveness import supervise
@@ -747,10 +747,19 @@ class ChatPlatform(ABC):
 
     # ---- the weekly coaching digest (called by its scheduler) -----------------------------------------
     async def send_coaching(self, digest: WeeklyDigest) -> str | None:
-        """To the interviewer alone, a message of its own; never in a channel."""
+        """To the interviewer alone, a message of its own; never in a channel. None: refused for good;
+        NotYet: the platform failed this time (the scheduler tries again)."""
         reply = commands.Reply(digest.title, digest.lines(), language=digest.language)
         key = _coaching_key("coaching", digest)
-        return await self.post(Place(digest.user, dm=True), Message(digest.title, reply=reply, key=key))
+        try:
+            posted = await self.post_note(
+                Place(digest.user, dm=True), Message(digest.title, reply=reply, key=key)
+            )
+        except Refused:
+            return None
+        if posted is None:
+            raise NotYet(f"{self.name} did not take the private message")
+        return posted
 
     async def coaching_refused(self, digest: WeeklyDigest) -> None:
         """The compliance channel (when configured on this platform) is told, once, that the interviewer

@@ -156,7 +156,7 @@ async def test_a_refused_private_message_is_said_in_the_compliance_channel_once(
     setting = weekly.channel_of(env.store, "slack", CHANNEL)
     monday = this_monday(setting)
     interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
-    mock.fail_next["conversations.open"] = [400]  # Slack will not open a DM with U1
+    mock.unreachable["U1"] = "cannot_dm_bot"  # Slack will never open a DM with U1
     due = setting.send_at(monday)
     [outcome] = await env.service.coaching.run_due(due + timedelta(seconds=5))
     assert outcome.status == "refused"
@@ -165,6 +165,27 @@ async def test_a_refused_private_message_is_said_in_the_compliance_channel_once(
     assert "U1" in said(notice) and weekly.week_name(monday) in said(notice)
     assert "结婚" not in said(notice)  # the interviewer's week stays private
     assert not [p for p in mock.called("chat.postMessage") if p["channel"] == CHANNEL]
+
+
+async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused(slack_env):
+    mock, make = slack_env
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    await env.service.coaching.run_due(setting.send_at(monday) - timedelta(days=1))  # nothing due yet
+    before = len(mock.called("chat.postMessage"))
+    mock.fail_next["chat.postMessage"] = [500, 500, 500, 500]  # Slack down while the week is due
+    due = setting.send_at(monday)
+    [outcome] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    assert outcome.status == "failed" and slack_dms(mock) == []
+    compliance = [p for p in mock.called("chat.postMessage")[before:] if p["channel"] == "C0COMPLIANCE"]
+    assert compliance == []  # not "could not be reached": it will be
+    mock.fail_next["chat.postMessage"] = []  # Slack is back
+    [later] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
+    assert later.status == "posted" and [d["channel"] for d in slack_dms(mock)] == ["DU1"]
 
 
 async def test_feishu_chats_opt_in_in_chinese_and_interviewers_get_their_week_by_open_id(feishu_env):
