@@ -23,7 +23,7 @@ import numpy as np
 from asr_engine.weights import sha256_of
 
 from ..jurisdictions import Jurisdictions
-from .flag_rules import CATEGORIES, LAWFUL, TOPICAL, alternative, citation, cue_category, reason
+from .flag_rules import CATEGORIES, alternative, citation, cue_category, on_topic, reason
 from .learned.embed import Embedder, ModelUnavailable, load_embedder
 from .learned.features import ngram_vector
 from .learned.linear import LinearHeads
@@ -69,15 +69,13 @@ def floors(recipe: FlagRecipe, embed_dim: int) -> np.ndarray:
 
 def decide(text: str, probs: np.ndarray | None, threshold: float, use_cues: bool = True) -> str | None:
     """The one decision rule, shared by the analysis, the training script's cross-validation and the
-    bench. A job-related question is never flagged; a cue names its category; otherwise, when the sentence
-    is on a protected topic at all and the head's "protected" column (the last of `probs`, after one per
-    category) clears the threshold, the head's best category."""
-    if LAWFUL.search(text):
-        return None
+    bench. A clause in a job-related context is never flagged; a cue in another clause names its category;
+    otherwise, when an open clause is on a protected topic at all and the head's "protected" column (the
+    last of `probs`, after one per category) clears the threshold, the head's best category."""
     cue = cue_category(text) if use_cues else None
     if cue is not None:
         return cue
-    if probs is None or not len(probs) or probs[-1] < threshold or not TOPICAL.search(text):
+    if probs is None or not len(probs) or probs[-1] < threshold or not on_topic(text):
         return None
     return CATEGORIES[int(np.argmax(probs[: len(CATEGORIES)]))]
 
@@ -100,10 +98,8 @@ class FlagModel:
         out: list[str | None] = [None] * len(texts)
         pending = []
         for i, text in enumerate(texts):
-            if LAWFUL.search(text):
-                continue
             out[i] = cue_category(text)
-            if out[i] is None and TOPICAL.search(text):
+            if out[i] is None and on_topic(text):
                 pending.append(i)
         if pending:
             for i, p in zip(pending, self.probs([texts[i] for i in pending])):

@@ -44,6 +44,52 @@ def test_lawful_questions_pass_and_protected_ones_are_named(model, text, categor
     assert classify([text], model) == [category]
 
 
+# A lawful context in one clause never excuses the question in the next (found by review).
+EXCUSED_BY_CONTEXT = [
+    "按规定我们要问一下，你结婚了吗？",
+    "上岗前问一下，你有怀孕的打算吗？",
+    "你做过电商项目吗？结婚了没有？",
+    "你是哪里人？我们客户都是本地的。",
+    "Do you have kids? The role has a lot of customer travel.",
+    "Are you married? Asking because of the platform team's hours.",
+    "After the offer, are you planning to get pregnant?",
+    "Are you religious? We have a lot of customers in the Middle East.",
+]
+# Ordinary interview questions that share a word with a cue (found by review).
+ORDINARY = [
+    "你觉得这段代码有啥毛病？",
+    "上一个同事入职一个月就走了，你不会也这样吧？",
+    "What big life events in the industry shaped your view of AI?",
+    "有人说微服务一定比单体好，你信这个吗？",
+    "你负责的业务去年的收入大概多少？",
+    "你之前优化过的包体积是多少？",
+    "你觉得目前拿多少offer比较合适？",
+    "What are you making progress on right now?",
+    "讲讲房贷风控模型的设计思路。",
+    "等额本息每个月要还多少怎么算？",
+    "你处理过劳动仲裁案件吗？",
+    "The project had a lot of debt; how did you handle it?",
+    "What's your sign-up flow conversion?",
+    "How much do you weigh the trade-offs between speed and quality?",
+    "你们团队现在快30了吧？",
+    "团队规模是二十还是三十人？",
+    "Are you a local hire, or would you need relocation?",
+    "Most of our traffic comes from the south, how would you place the CDN?",
+    "Does anyone in your family work for this company?",
+    "你更认同是哪个方案？",
+]
+
+
+@pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
+def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
+    assert classify([text], model) != [None]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_questions_sharing_a_cue_word_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
 def test_the_artefact_is_small_and_refused_when_it_does_not_match_its_sha256(tmp_path):
     assert ARTEFACT.stat().st_size < 1_000_000
     FlagModel.load()  # the shipped file matches the recorded sha256
