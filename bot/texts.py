@@ -106,6 +106,11 @@ COMMAND: dict[str, Pair] = {
         "本频道没有开启辅导周报。开启：辅导周报 开 [周一] [09:00] [时区]",
         "This channel has no weekly coaching digest. To start one: coaching on [monday] [09:00] [zone]",
     ),
+    "coach_not_member": (
+        "面试官 {0} 不是本次面试所在频道的成员，私信没有发出：这些提醒只发到了这里。",
+        "The interviewer {0} is not a member of the interview's channel, so nothing went to them privately; "
+        "these notes reached only this channel.",
+    ),
     "coach_no_dm": (
         "面试官 {0} 不是可以私信的平台用户，没有私信可发：这些提醒只发到了这里。",
         "The interviewer {0} is not a platform user the bot can message: no private delivery was possible; "

@@ -532,6 +532,8 @@ class ChatPlatform(ABC):
             return
         lang, title = analysis.get("language", self.lang), interview.get("title") or iid
         person, unreached = coaching.recipient(interview), None
+        if person and person == interview.get("interviewer_user") and not await self._may_coach(interview):
+            person, unreached = None, "coach_not_member"  # a mistyped or stray mention gets nothing
         if person:
             head, lines = coaching.private_note(title, block, lang, self.service.interviewer_url(iid))
             note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"coach-{iid}")
@@ -540,10 +542,19 @@ class ChatPlatform(ABC):
             if sent is None:
                 return  # still owed (the sweep tries again): compliance hears once it is settled
             unreached = "coach_dm_failed" if sent == "" else None
-        else:
+        elif unreached is None:
             unreached = "coach_no_dm"
         if block.get("flags") or unreached:
             await self._tell_compliance(interview, person, block.get("flags") or [], unreached, lang)
+
+    async def _may_coach(self, interview: dict[str, Any]) -> bool:
+        """A platform user named as the interviewer gets the private note only as a member of the channel the
+        recording was shared in (the note names the candidate and quotes the interview)."""
+        try:
+            return await self.membership.is_member(interview["channel"], interview["interviewer_user"])
+        except Exception:
+            log.warning("%s: could not check %s's membership", self.name, interview["interviewer_user"])
+            return False
 
     async def _tell_compliance(
         self, interview: dict[str, Any], person: str | None, flags: list, unreached: str | None, lang: str
@@ -747,10 +758,14 @@ class ChatPlatform(ABC):
 
     # ---- the weekly coaching digest (called by its scheduler) -----------------------------------------
     async def send_coaching(self, digest: WeeklyDigest) -> str | None:
-        """To the interviewer alone, a message of its own; never in a channel. None: refused for good;
-        NotYet: the platform failed this time (the scheduler tries again)."""
+        """To the interviewer alone, a message of its own; never in a channel; only to a member of one of the
+        week's channels. None: refused for good; NotYet: the platform failed this time (the scheduler tries
+        again)."""
         reply = commands.Reply(digest.title, digest.lines(), language=digest.language)
         key = _coaching_key("coaching", digest)
+        if not any([await self.membership.is_member(c, digest.user) for c in digest.channels]):
+            log.warning("%s: %s is in none of %s: no weekly digest", self.name, digest.user, digest.channels)
+            return None  # someone named by mistake, or who left: their week names candidates
         try:
             posted = await self.post_note(
                 Place(digest.user, dm=True), Message(digest.title, reply=reply, key=key)

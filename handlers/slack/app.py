@@ -57,6 +57,12 @@ REFUSALS = frozenset(
         "not_in_channel",
         "is_archived",
         "messages_tab_disabled",
+        # the app itself cannot (an install without im:write, a token of the wrong kind, an inactive
+        # workspace): retrying every sweep would never end
+        "missing_scope",
+        "not_allowed_token_type",
+        "account_inactive",
+        "restricted_action",
     }
 )
 

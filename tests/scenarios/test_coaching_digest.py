@@ -271,6 +271,7 @@ async def test_serve_sends_a_week_missed_while_it_was_down_late_and_once(tmp_pat
     from handlers.server import serve
 
     mock = await SlackMock().start()
+    mock.members[CHANNEL] = ["U1"]
     settings = load_settings(
         {
             "IB_DATA_DIR": str(tmp_path / "data"),

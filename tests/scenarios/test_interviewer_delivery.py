@@ -61,6 +61,17 @@ async def test_a_named_slack_user_gets_the_note_and_the_uploader_does_not(slack_
     assert "没有你做面试官的面试" in json.dumps(await env.command("coach", user="U1"), ensure_ascii=False)
 
 
+async def test_a_named_user_outside_the_channel_gets_nothing_and_compliance_is_told(slack_env):
+    """The note names the candidate and quotes the interview: a mistyped or stray mention must not leak it."""
+    mock, make = slack_env
+    mock.members[CHANNEL] = ["U1"]
+    env = await make(IB_COMPLIANCE_CHANNEL=f"slack:{COMPLIANCE}")
+    await slack_upload(env, mock, "interviewer: <@U9OUTSIDER>")
+    await until(lambda: mock.posted_to(COMPLIANCE))
+    assert "不是本次面试所在频道的成员" in compliance_said(mock)
+    assert mock.called("conversations.open") == []  # neither the outsider nor the uploader
+
+
 async def test_a_free_text_name_reaches_only_the_compliance_channel(slack_env):
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL=f"slack:{COMPLIANCE}")
@@ -113,6 +124,7 @@ async def test_a_note_refused_for_good_is_told_to_compliance_once_and_not_retrie
 
 async def test_a_feishu_mention_in_the_recordings_thread_names_the_interviewer(feishu_env, clip):
     mock, env = feishu_env
+    mock.members[CHAT] = ["ou_member", "ou_wang"]
     mock.gate = asyncio.Event()  # the recording is still downloading when the uploader names the interviewer
     mock.resources[("om_rec", "file_r")] = clip.read_bytes()
     await env.post(feishu_message("ev-r1", "om_rec", CHAT, "audio", {"file_key": "file_r", "duration": 5600}))
