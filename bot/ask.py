@@ -31,6 +31,7 @@ LEXICAL_POOL = 50
 # keyword-only match over a paraphrase. Chosen on bench/ask.py's tuning questions (docs/ask.md).
 LEXICAL_WEIGHT = 0.01
 LEXICAL_K = 5
+NEAR_BEST = 0.10  # how far below the best meaning match an answer found only by meaning may be
 
 
 class AskError(ValueError):
@@ -126,14 +127,20 @@ def check_question(question: str) -> str:
     return text
 
 
-def rank(semantic: Sequence[tuple[Any, float]], lexical: Sequence[Any]) -> dict[Any, float]:
-    """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. An answer found
-    only by its words scores as the weakest meaning match in the pool."""
-    scores = dict(semantic)
-    floor = min(scores.values(), default=0.0)
+def rank(
+    semantic: Sequence[tuple[Any, float]], lexical: Sequence[Any], cosines: dict[Any, float]
+) -> dict[Any, float]:
+    """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. A meaning match
+    far below the best one is left out (e5-small puts unrelated answers at 0.70-0.85, the right one a few
+    hundredths above them). An answer found by its words keeps its own cosine (`cosines`, for those
+    outside the semantic pool); one stored without an embedding (the model was down when it was analysed)
+    competes as if it were the best meaning match, so its words alone can still bring it up."""
+    best = max((c for _, c in semantic), default=0.0)
+    scores = {k: c for k, c in semantic if c >= best - NEAR_BEST}
     for r, key in enumerate(lexical):
         bonus = LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
-        scores[key] = scores.get(key, floor) + bonus
+        base = dict(semantic).get(key, cosines.get(key, best))
+        scores[key] = base + bonus
     return scores
 
 
@@ -212,7 +219,11 @@ async def answer(
 
     def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
         scored = store.answers.semantic(visible, query, candidate, SEMANTIC_POOL) if query is not None else []
-        scores = rank(scored, store.answers.lexical(visible, question, candidate, LEXICAL_POOL))
+        words = store.answers.lexical(visible, question, candidate, LEXICAL_POOL)
+        pooled = {k for k, _ in scored}
+        outside = [k for k in words if k not in pooled]
+        cosines = store.answers.cosines(outside, query) if query is not None and outside else {}
+        scores = rank(scored, words, cosines)
         top = sorted(scores, key=lambda k: -scores[k])[:limit]
         return scores, store.answers.details(top)
 

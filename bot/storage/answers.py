@@ -127,6 +127,16 @@ class Answers:
         order = np.argsort(-scores)[:limit]
         return [(m.keys[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
 
+    def cosines(self, keys: list[tuple[str, int]], query: np.ndarray) -> dict[tuple[str, int], float]:
+        """The cosine to the query of those of `keys` that have an embedding (the others are left out)."""
+        m = self._load()
+        where = {k: i for i, k in enumerate(m.keys)}
+        rows = [(k, where[k]) for k in keys if k in where]
+        if not rows:
+            return {}
+        values = m.vectors[[i for _, i in rows]] @ query.astype(np.float32)
+        return {k: float(v) for (k, _), v in zip(rows, values)}
+
     def lexical(
         self, visible: Visible, question: str, candidate: str | None, limit: int
     ) -> list[tuple[str, int]]:
@@ -173,9 +183,11 @@ class Answers:
         return out
 
     def missing(self) -> list[str]:
-        """Interviews analysed before answers were stored (to embed with `interview-bot ask --reindex`)."""
+        """Interviews whose answers have no embedding: analysed before answers were stored, or while the
+        model could not be loaded (to embed with `interview-bot ask --reindex`)."""
         rows = self.db.execute(
             "select a.interview_id from analyses a where not exists "
-            "(select 1 from answers x where x.interview_id = a.interview_id)"
+            "(select 1 from answers x where x.interview_id = a.interview_id) "
+            "union select distinct interview_id from answers where vector is null"
         ).fetchall()
         return [r[0] for r in rows]

@@ -93,6 +93,31 @@ def test_nobody_sees_answers_from_a_channel_they_are_not_in(service):
     assert run(service, "数据库唯一索引", visible=set())["answers"] == []
 
 
+def test_an_answer_stored_without_an_embedding_is_still_found_by_its_words(tmp_path):
+    """The model was down when it was analysed: its exact words still bring it up among answers that have
+    embeddings, rather than below every one of them."""
+    svc = Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")}))
+    for n in range(8):
+        store_interview(svc, lines=EN, candidate=f"Embedded {n}", at=AT, channel="C-BACKEND", answers=True)
+    plain = [
+        ("interviewer", "Tell me about the ledger work."),
+        ("candidate", "I rebuilt the Quetzalcoatl ledger reconciliation so month-end closes in a day."),
+    ]
+    iid = store_interview(svc, lines=plain, candidate="Plain Person", at=AT, channel="C-BACKEND")
+    analysis = svc.db.blocking(lambda s: s.interviews.analysis(iid))
+
+    def write(store) -> None:
+        with store.db.conn:
+            store.answers.write(iid, ask.plain_answers(analysis))
+
+    svc.db.blocking(write)
+    found = run(svc, "Quetzalcoatl ledger reconciliation")["answers"]
+    assert found[0]["interview_id"] == iid and "Quetzalcoatl" in found[0]["quote"]
+    assert ask.reindex(svc.db) == 1  # `ask --reindex` embeds it once the model is back
+    assert svc.db.blocking(lambda s: s.answers.missing()) == []
+    svc.db.close()
+
+
 def test_one_candidate_only(service):
     result = run(service, "幂等", candidate="张伟")
     assert result["answers"] and {a["candidate"] for a in result["answers"]} == {"张伟"}
