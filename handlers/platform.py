@@ -473,6 +473,9 @@ class ChatPlatform(ABC):
             await self.db.posts.remember_file_interviewer(self.name, file_id, named.user, named.name)
             said = say("interviewer_named" if named.user else "interviewer_named_text", self.lang, who)
         await self.post(answer, Message(said))
+        interview = await self.db.interviews.get(iid) if iid else None
+        if interview and interview.get("status") == "done":  # analysed already: its note goes out now
+            await self.deliver_coaching(interview)
         return True
 
     # ---- progress and reports ------------------------------------------------------------------------

@@ -218,6 +218,7 @@ def _v10(db: sqlite_utils.Database) -> None:
     db["coaching_channels"].create(
         _columns("platform channel weekday:int at_time timezone created_by created_at"),
         pk=("platform", "channel"),
+        if_not_exists=True,
     )
     db["coaching_digests"].create(
         _columns(
@@ -225,6 +226,7 @@ def _v10(db: sqlite_utils.Database) -> None:
             "posted_at"
         ),
         pk=("platform", "user", "week"),
+        if_not_exists=True,
     )
 
 
@@ -233,9 +235,14 @@ def _v11(db: sqlite_utils.Database) -> None:
     user (on the interview's platform) who gets the private coaching note; `interviewer` stays the name
     as written (a free-text name has no platform user). Kept with the inbox row too, as the application
     is: the message and the file event race."""
-    db["interviews"].add_column("interviewer_user", str)
-    for column in ("interviewer", "interviewer_user"):
-        db["pending_files"].add_column(column, str)
+    # tolerant of a development build that shipped these as v10 (the columns may be there already)
+    for table, column in (
+        ("interviews", "interviewer_user"),
+        ("pending_files", "interviewer"),
+        ("pending_files", "interviewer_user"),
+    ):
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, str)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
