@@ -381,7 +381,10 @@ class CoachingScheduler:
             )
             return Outcome(d.platform, d.user, d.week, "failed", d.late)
         status = "posted" if message_id else "refused"
-        await db.coaching.finish(d.platform, d.user, d.week, status=status, message_id=message_id, **done)
+        covers = [i.id for i in d.interviews]
+        await db.coaching.finish(
+            d.platform, d.user, d.week, covers, status=status, message_id=message_id, **done
+        )
         detail = {"platform": d.platform, "user": d.user, "week": d.week, "status": status, **done}
         await db.audit("scheduler", "coaching-digest", None, detail)
         if message_id is None:

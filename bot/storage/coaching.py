@@ -96,8 +96,10 @@ class CoachingDigests:
             )
             return cur.rowcount == 1
 
-    def finish(self, platform: str, user: str, week: str, **values: Any) -> None:
-        """status (posted | refused), channels, interviews, late, message_id; posted_at is now."""
+    def finish(self, platform: str, user: str, week: str, covers: list[str] = (), **values: Any) -> None:
+        """status (posted | refused), channels, interviews, late, message_id; posted_at is now. A posted
+        digest is also recorded against every interview it `covers` (as their own private notes are), so
+        erasing a candidate retracts the digest that named them."""
         values["posted_at"] = now()
         sets = ", ".join(f"[{k}] = ?" for k in values)
         with self.db.conn:
@@ -105,6 +107,15 @@ class CoachingDigests:
                 f"update coaching_digests set {sets} where platform = ? and user = ? and week = ?",
                 [*values.values(), platform, user, week],
             )
+            if values.get("message_id"):
+                self.db.conn.executemany(
+                    "insert or ignore into platform_posts (platform, channel, thread, interview_id, kind, "
+                    "message_id, created_at) values (?, ?, '', ?, ?, ?, ?)",
+                    [
+                        (platform, f"dm:{user}", iid, f"coaching-{week}", values["message_id"], now())
+                        for iid in covers
+                    ],
+                )
 
     def outcomes(self, platform: str | None = None) -> list[dict[str, Any]]:
         sql, args = "select * from coaching_digests", []

@@ -188,6 +188,21 @@ async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused
     assert later.status == "posted" and [d["channel"] for d in slack_dms(mock)] == ["DU1"]
 
 
+async def test_erasing_a_candidate_retracts_the_weekly_digest_that_named_them(slack_env):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    [outcome] = await env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
+    assert outcome.status == "posted"
+    erased = await env.service.consent.record("候选人U1", "refused", how="cli", actor="cli")
+    assert outcome.message_id in {d["ts"] for d in mock.called("chat.delete")}
+    assert erased.messages_deleted >= 1
+
+
 async def test_feishu_chats_opt_in_in_chinese_and_interviewers_get_their_week_by_open_id(feishu_env):
     mock, env = feishu_env
     mock.members[CHAT] = ["ou_member"]
