@@ -21,6 +21,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 BUSY_WAIT_S = 900.0  # how long an event's first write waits out a database locked by another process
 
 
+NOTE_GIVE_UP = timedelta(hours=24)  # a private or compliance note still failing this long after upload
 NOTE_KINDS = ("coach", "compliance")  # the interviewer's private note, and the compliance channel's
 
 
@@ -598,11 +600,28 @@ class ChatPlatform(ABC):
             log.warning("%s: %s note for %s refused for good: %s", self.name, kind, interview_id, exc)
             return await posts.settle(self.name, key, "", interview_id, kind)
         if posted is None:
+            if await self._past_retrying(interview_id):
+                log.warning(
+                    "%s: %s note for %s given up after %s", self.name, kind, interview_id, NOTE_GIVE_UP
+                )
+                return await posts.settle(
+                    self.name, key, "", interview_id, kind
+                )  # compliance hears it failed
             log.warning(
                 "%s: %s note for %s not posted; it stays owed for the sweep", self.name, kind, interview_id
             )
             return await posts.release(self.name, key, "", interview_id, kind)
         await posts.set_message(self.name, key, "", interview_id, kind, posted)
+
+    async def _past_retrying(self, interview_id: str) -> bool:
+        """A note still failing NOTE_GIVE_UP after its recording came in is given up (settled like a
+        refusal, so the compliance note goes out saying the interviewer was not reached)."""
+        interview = await self.db.interviews.get(interview_id) or {}
+        try:
+            since = datetime.fromisoformat(interview.get("created_at") or "")
+        except ValueError:
+            return False
+        return datetime.now(UTC) - since.astimezone(UTC) > NOTE_GIVE_UP
 
     async def post_note(self, to: Place, message: Message) -> str | None:
         """`post` for a private or compliance note: None when it may go through later; raises Refused when

@@ -110,6 +110,25 @@ def _coach_ts(env, iid: str) -> str | None:
     return row[0] if row else None
 
 
+async def test_a_note_still_failing_a_day_after_the_upload_is_given_up_and_compliance_told(slack_env):
+    mock, make = slack_env
+    mock.channel_faults["DU1"] = [(500, False)] * 20  # Slack keeps failing this DM
+    env = await make(IB_COMPLIANCE_CHANNEL=f"slack:{COMPLIANCE}")
+    iid = await slack_upload(env, mock, "")
+    await until(lambda: [m for m, a in mock.calls if a.get("channel") == "DU1"])
+    assert not mock.posted_to(COMPLIANCE)  # still owed: compliance waits to say whether it arrived
+    with env.store.db.conn:  # the recording came in two days ago
+        env.store.db.execute(
+            "update interviews set created_at = '2026-01-01T00:00:00+00:00' where id = ?", [iid]
+        )
+    await env.slack.sweep()
+    await until(lambda: mock.posted_to(COMPLIANCE))
+    assert "无法私信面试官" in compliance_said(mock)
+    tries = len([m for m, a in mock.calls if a.get("channel") == "DU1"])
+    await env.slack.sweep()
+    assert len([m for m, a in mock.calls if a.get("channel") == "DU1"]) == tries  # no more retries
+
+
 async def test_a_note_refused_for_good_is_told_to_compliance_once_and_not_retried(slack_env):
     mock, make = slack_env
     mock.unreachable["U1"] = "cannot_dm_bot"
