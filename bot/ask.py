@@ -135,12 +135,11 @@ def rank(
     hundredths above them). An answer found by its words keeps its own cosine (`cosines`, for those
     outside the semantic pool); one stored without an embedding (the model was down when it was analysed)
     competes as if it were the best meaning match, so its words alone can still bring it up."""
+    cosine = {**cosines, **dict(semantic)}
     best = max((c for _, c in semantic), default=0.0)
     scores = {k: c for k, c in semantic if c >= best - NEAR_BEST}
     for r, key in enumerate(lexical):
-        bonus = LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
-        base = dict(semantic).get(key, cosines.get(key, best))
-        scores[key] = base + bonus
+        scores[key] = cosine.get(key, best) + LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
     return scores
 
 

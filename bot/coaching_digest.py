@@ -340,7 +340,8 @@ class CoachingScheduler:
         def build(store: Store) -> list[WeeklyDigest]:
             settled = store.coaching.settled(platform, week, stale)
             windows = [(c.channel, *map(_iso, c.window(monday))) for c in due_here]
-            if not set().union(*(store.coaching.interviewers(platform, *w) for w in windows)) - settled:
+            rows = [r for w in windows for r in store.coaching.interviewers(platform, *w)]
+            if not {coaching.recipient(r) for r in rows} - {None} - settled:
                 return []  # every tick of the week after comes here: no analysis bodies read for nothing
             wanted = {c.channel for c in due_here}
             url = self.service.interviewer_url

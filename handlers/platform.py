@@ -555,11 +555,7 @@ class ChatPlatform(ABC):
     async def _may_coach(self, interview: dict[str, Any]) -> bool:
         """A platform user named as the interviewer gets the private note only as a member of the channel the
         recording was shared in (the note names the candidate and quotes the interview)."""
-        try:
-            return await self.membership.is_member(interview["channel"], interview["interviewer_user"])
-        except Exception:
-            log.warning("%s: could not check %s's membership", self.name, interview["interviewer_user"])
-            return False
+        return await self.membership.is_member(interview["channel"], interview["interviewer_user"])
 
     async def _tell_compliance(
         self, interview: dict[str, Any], person: str | None, flags: list, unreached: str | None, lang: str

@@ -3,7 +3,6 @@ from (recipe embedder `e5-flags`). Multi-label loss over the 11 categories plus 
 columns scripts/train_flags.py fits; only the adapter is kept (the heads are refitted by train_flags.py).
 
     python scripts/train_flags_encoder.py --work /tmp/flagenc --compare corpus/interviewer/questions_heldout4.jsonl
-    python scripts/train_flags_encoder.py --work /tmp/flagenc --export /tmp/flagenc/adapter-epoch4.npz
 
 `--compare FILE`: train on the other labelled files (never FILE), then fit the flag heads on the frozen and
 on the adapted embeddings alike (train_flags.py's L2 and threshold search, 5-fold CV) and print both models'
@@ -14,7 +13,6 @@ Deterministic from --seed; layers below --first are frozen and their output cach
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -37,7 +35,7 @@ from train_retrieval import save_adapter, states_of  # noqa: E402
 from bot.analysis.flag_rules import cue_category  # noqa: E402
 from bot.analysis.flags import FlagRecipe, decide, features, floors  # noqa: E402
 from bot.analysis.learned import e5_numpy  # noqa: E402
-from bot.analysis.learned.e5_adapted import DATA, Adapter  # noqa: E402
+from bot.analysis.learned.e5_adapted import Adapter  # noqa: E402
 from bot.analysis.learned.embed import E5, load_embedder, verify  # noqa: E402
 from bot.analysis.learned.linear import fit  # noqa: E402
 
@@ -110,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--compare", type=Path, help="a labelled file kept out of training, scored once")
-    ap.add_argument("--export", type=Path, help="an adapter to copy into the package, then stop")
     ap.add_argument("--first", type=int, default=8)
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--alpha", type=float, default=16.0)
@@ -120,15 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    if args.export:
-        from asr_engine.weights import sha256_of
-
-        with np.load(args.export, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("meta")))
-        save_adapter(arrays, DATA / FLAGS_LORA.file, {k: v for k, v in meta.items() if k != "base_sha256"})
-        print(f"wrote {DATA / FLAGS_LORA.file} sha256 {sha256_of(DATA / FLAGS_LORA.file)}")
-        return 0
     files = [p for p in TRAIN if not args.compare or p.resolve() != args.compare.resolve()]
     train = [q for p in files for q in load_questions(p)]
     print(f"training on {' + '.join(p.name for p in files)}: {len(train)} questions", flush=True)

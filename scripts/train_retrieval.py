@@ -12,7 +12,6 @@ Deterministic from --seed, resumable (checkpoint per epoch in --work). Layers be
 output cached once, which makes CPU training affordable.
 
     nohup python scripts/train_retrieval.py --work /tmp/ask-r1 --first 8 --epochs 4 > /tmp/ask-r1.log 2>&1 &
-    python scripts/train_retrieval.py --export /tmp/ask-r1/adapter-epoch4.npz   # into the package
 """
 
 from __future__ import annotations
@@ -34,14 +33,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from e5_torch import E5Torch, pad  # noqa: E402
 
-from asr_engine.weights import sha256_of  # noqa: E402
 from bot.analysis.learned import e5_numpy  # noqa: E402
-from bot.analysis.learned.e5_adapted import DATA, Adapter  # noqa: E402
+from bot.analysis.learned.e5_adapted import Adapter  # noqa: E402
 from bot.analysis.learned.embed import E5, verify  # noqa: E402
 from bot.ask import passage_text  # noqa: E402
 
-# Not shipped: on bench/ask.py's tuning questions no epoch beat the frozen encoder (docs/ask.md); --export
-# writes here for a runtime that would load it as it loads the analysis adapter (e5_adapted.AdaptedE5).
+# Not shipped: on bench/ask.py's tuning questions no epoch beat the frozen encoder (docs/benchmarks.md), so
+# the adapters stay in --work; a runtime would load one as it loads the analysis adapter (e5_adapted).
 ASK_LORA = Adapter("e5-ask", "ask_lora.npz", "", "e5-small-q4.bin")
 
 QUERIES = ROOT / "corpus" / "ask" / "queries.jsonl"
@@ -110,22 +108,10 @@ def save_adapter(arrays: dict[str, np.ndarray], path: Path, meta: dict) -> None:
     np.savez_compressed(path, **arrays)
 
 
-def export(path: Path) -> int:
-    with np.load(path, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    meta = json.loads(str(arrays.pop("meta")))
-    meta.pop("base_sha256", None)
-    out = DATA / ASK_LORA.file
-    save_adapter(arrays, out, meta)
-    print(f"wrote {out} ({out.stat().st_size // 1024} KB) sha256 {sha256_of(out)}")
-    return 0
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--queries", type=Path, default=QUERIES)
     ap.add_argument("--work", type=Path)
-    ap.add_argument("--export", type=Path, help="an epoch's adapter to copy into the package, then stop")
     ap.add_argument("--first", type=int, default=8, help="first layer with LoRA (earlier layers frozen)")
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--alpha", type=float, default=16.0)
@@ -141,8 +127,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.export:
-        return export(args.export)
     if not args.work:
         raise SystemExit("give --work")
     torch.set_num_threads(args.threads)

@@ -404,18 +404,19 @@ def open_clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE_END.split(text) if c.strip() and not LAWFUL.search(c)]
 
 
-def cue_category(text: str) -> str | None:
-    """The first record whose cue matches an open clause (records are ordered most specific first)."""
-    clauses = open_clauses(text)
+def cue_category(text: str, clauses: list[str] | None = None) -> str | None:
+    """The first record whose cue matches an open clause (records are ordered most specific first);
+    `clauses`: open_clauses(text) when the caller has them already."""
+    clauses = open_clauses(text) if clauses is None else clauses
     for record in RECORDS:
         if any(record.cue.search(c) for c in clauses):
             return record.category
     return None
 
 
-def on_topic(text: str) -> bool:
+def on_topic(clauses: list[str]) -> bool:
     """Whether an open clause touches a protected topic at all (what the learned head may judge)."""
-    return any(TOPICAL.search(c) for c in open_clauses(text))
+    return any(TOPICAL.search(c) for c in clauses)
 
 
 def citation(category: str, jurisdictions: Jurisdictions, lang: str) -> str | None:

@@ -23,7 +23,7 @@ import numpy as np
 from asr_engine.weights import sha256_of
 
 from ..jurisdictions import Jurisdictions
-from .flag_rules import CATEGORIES, alternative, citation, cue_category, on_topic, reason
+from .flag_rules import CATEGORIES, alternative, citation, cue_category, on_topic, open_clauses, reason
 from .learned.embed import Embedder, ModelUnavailable, load_embedder
 from .learned.features import ngram_vector
 from .learned.linear import LinearHeads
@@ -72,10 +72,11 @@ def decide(text: str, probs: np.ndarray | None, threshold: float, use_cues: bool
     bench. A clause in a job-related context is never flagged; a cue in another clause names its category;
     otherwise, when an open clause is on a protected topic at all and the head's "protected" column (the
     last of `probs`, after one per category) clears the threshold, the head's best category."""
-    cue = cue_category(text) if use_cues else None
+    clauses = open_clauses(text)
+    cue = cue_category(text, clauses) if use_cues else None
     if cue is not None:
         return cue
-    if probs is None or not len(probs) or probs[-1] < threshold or not on_topic(text):
+    if probs is None or not len(probs) or probs[-1] < threshold or not on_topic(clauses):
         return None
     return CATEGORIES[int(np.argmax(probs[: len(CATEGORIES)]))]
 
@@ -98,8 +99,9 @@ class FlagModel:
         out: list[str | None] = [None] * len(texts)
         pending = []
         for i, text in enumerate(texts):
-            out[i] = cue_category(text)
-            if out[i] is None and on_topic(text):
+            clauses = open_clauses(text)
+            out[i] = cue_category(text, clauses)
+            if out[i] is None and on_topic(clauses):
                 pending.append(i)
         if pending:
             for i, p in zip(pending, self.probs([texts[i] for i in pending])):

@@ -56,18 +56,15 @@ class CoachingDigests:
         )
         return [dict(r) for r in self.db.query(sql, [platform, channel, start, end])]
 
-    def interviewers(self, platform: str, channel: str, start: str, end: str) -> set[str]:
-        """Who interviewed in the channel (platform users, as bot.coaching.recipient names them) in
-        [start, end): a cheap look before building."""
-        from ..coaching import recipient
-
+    def interviewers(self, platform: str, channel: str, start: str, end: str) -> list[dict[str, Any]]:
+        """Who uploaded and who was named as interviewer of the channel's interviews analysed in [start, end):
+        a cheap look before building (bot.coaching.recipient says who that is)."""
         sql = (
             "select distinct i.uploader, i.interviewer, i.interviewer_user from interviews i "
             "join analyses a on a.interview_id = i.id where i.platform = ? and i.channel = ? "
             "and i.status = 'done' and a.created_at >= ? and a.created_at < ?"
         )
-        found = {recipient(dict(r)) for r in self.db.query(sql, [platform, channel, start, end])}
-        return found - {None}
+        return [dict(r) for r in self.db.query(sql, [platform, channel, start, end])]
 
     # ---- one private message per interviewer and week ----------------------------------------------
     def settled(self, platform: str, week: str, stale_before: str) -> set[str]:

@@ -63,6 +63,17 @@ def this_monday(setting: weekly.CoachingChannel) -> date:
     return today - timedelta(days=today.weekday())
 
 
+async def flagged_week(env, mock: SlackMock) -> tuple[weekly.CoachingChannel, date, str]:
+    """The channel opted in, and U1 (its one member) interviewed this week asking a flagged question:
+    (the channel's setting, this week's Monday, the interview)."""
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    iid = interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    return setting, monday, iid
+
+
 def slack_dms(mock: SlackMock) -> list[dict]:
     """Weekly digests the bot sent privately (the app's direct message with a user is D + the user's id);
     each interview's own private note (keyed coach-<id>, sent when its report is) is left out."""
@@ -151,11 +162,7 @@ async def test_a_channel_that_is_not_opted_in_gets_nothing_and_strangers_cannot_
 async def test_a_refused_private_message_is_said_in_the_compliance_channel_once(slack_env):
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
-    mock.members[CHANNEL] = ["U1"]
-    await env.command("coaching on")
-    setting = weekly.channel_of(env.store, "slack", CHANNEL)
-    monday = this_monday(setting)
-    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    setting, monday, _ = await flagged_week(env, mock)
     mock.unreachable["U1"] = "cannot_dm_bot"  # Slack will never open a DM with U1
     due = setting.send_at(monday)
     [outcome] = await env.service.coaching.run_due(due + timedelta(seconds=5))
@@ -170,11 +177,7 @@ async def test_a_refused_private_message_is_said_in_the_compliance_channel_once(
 async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused(slack_env):
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
-    mock.members[CHANNEL] = ["U1"]
-    await env.command("coaching on")
-    setting = weekly.channel_of(env.store, "slack", CHANNEL)
-    monday = this_monday(setting)
-    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    setting, monday, _ = await flagged_week(env, mock)
     await env.service.coaching.run_due(setting.send_at(monday) - timedelta(days=1))  # nothing due yet
     before = len(mock.called("chat.postMessage"))
     mock.fail_next["chat.postMessage"] = [500, 500, 500, 500]  # Slack down while the week is due
@@ -191,11 +194,7 @@ async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused
 async def test_erasing_a_candidate_retracts_the_weekly_digest_that_named_them(slack_env):
     mock, make = slack_env
     env = await make()
-    mock.members[CHANNEL] = ["U1"]
-    await env.command("coaching on")
-    setting = weekly.channel_of(env.store, "slack", CHANNEL)
-    monday = this_monday(setting)
-    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    setting, monday, _ = await flagged_week(env, mock)
     [outcome] = await env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
     assert outcome.status == "posted"
     erased = await env.service.consent.record("候选人U1", "refused", how="cli", actor="cli")
@@ -242,11 +241,7 @@ def _event(mid: str, text: str) -> dict:
 async def test_operators_preview_a_week_from_the_command_line(slack_env, acli):
     mock, make = slack_env
     env = await make()
-    mock.members[CHANNEL] = ["U1"]
-    await env.command("coaching on")
-    setting = weekly.channel_of(env.store, "slack", CHANNEL)
-    monday = this_monday(setting)
-    flagged = interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    setting, monday, flagged = await flagged_week(env, mock)
     cli_env = {
         "IB_DATA_DIR": str(env.settings.data_dir),
         "IB_DB": str(env.settings.db_path),
