@@ -162,17 +162,23 @@ def _prf(pred, y, m, name: str) -> dict[str, float]:
     return {f"{name}_P": p, f"{name}_R": r, f"{name}_F1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-def split(snippets: list, dev_frac: float, seed: int):
+def split(snippets: list, dev_frac: float, seed: int, fold: tuple[int, int] | None = None):
+    """Training and dev snippets: the first --dev-frac of a seeded permutation, or with --fold K/N every
+    N-th snippet of it from the K-th (cross-fitting: N runs leave every snippet out once)."""
     order = np.random.default_rng(seed).permutation(len(snippets))
-    n_dev = int(round(dev_frac * len(snippets)))
-    dev = set(order[:n_dev].tolist())
+    if fold is not None:
+        dev = {int(j) for i, j in enumerate(order) if i % fold[1] == fold[0]}
+    else:
+        dev = set(order[: int(round(dev_frac * len(snippets)))].tolist())
     return [s for i, s in enumerate(snippets) if i not in dev], [snippets[i] for i in sorted(dev)]
 
 
 def corpus_texts(args: argparse.Namespace) -> tuple[dict[str, int], list[Example], list[Example]]:
     """Every text (in the order the cached states are stored), the training and the dev answers."""
-    train_s, dev_s = split(corpus.load(args.train), args.dev_frac, args.seed)
+    snippets = corpus.load(args.train)
     texts: dict[str, int] = {}
+    examples(snippets, texts)  # the text order follows the corpus, so every split shares the cached states
+    train_s, dev_s = split(snippets, args.dev_frac, args.seed, args.fold)
     return texts, examples(train_s, texts), examples(dev_s, texts)
 
 
@@ -180,7 +186,7 @@ def write_split(args: argparse.Namespace, folder: Path) -> None:
     """The fine-tuning's training and dev snippets as JSON Lines (the same split, in the same order), so that
     the heads can be fitted on the one and the whole analysis measured on the other."""
     lines = [x for p in args.train for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
-    train, dev = split(lines, args.dev_frac, args.seed)
+    train, dev = split(lines, args.dev_frac, args.seed, args.fold)
     for name, part in (("finetune-train.jsonl", train), ("finetune-dev.jsonl", dev)):
         (folder / name).write_text("\n".join(part) + "\n", encoding="utf-8")
 
@@ -234,6 +240,13 @@ def embed_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fold(text: str) -> tuple[int, int]:
+    k, n = (int(x) for x in text.split("/"))
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"--fold {text}: K must be 0..N-1")
+    return k, n
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="*", type=Path)
@@ -249,6 +262,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=5e-4, help="LoRA learning rate (heads: 4x)")
     ap.add_argument("--sent-weight", type=float, default=1.0, help="weight of the clause-label loss")
     ap.add_argument("--dev-frac", type=float, default=0.15)
+    ap.add_argument("--fold", type=_fold, help="K/N: dev is the K-th of N folds (cross-fitting), not --dev-frac")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=40, help="steps between checkpoints")
@@ -318,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
         state["epoch"], state["step"] = state["epoch"] + 1, 0
         t0 = time.time()
-        scores = evaluate(model, heads, states, dev, 32)
+        scores = evaluate(model, heads, states, dev, 32) if dev else {}
         state["history"].append({"epoch": state["epoch"], **scores})
         print(f"epoch {state['epoch']} dev ({time.time() - t0:.0f}s): {json.dumps(scores)}", flush=True)
         checkpoint()
