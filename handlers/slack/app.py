@@ -293,7 +293,7 @@ class SlackPlatform(ChatPlatform):
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message carrying `key` in its metadata: in the thread (conversations.replies), or
         among the latest 200 of a channel or direct message (conversations.history: a note owed is
-        retried within minutes, so it would be recent)."""
+        retried within minutes, so it would be recent). LookupError when Slack would not answer this time."""
         try:
             if to.thread:
                 pages = await self.client.conversations_replies(
@@ -308,7 +308,10 @@ class SlackPlatform(ChatPlatform):
             )
             return _marked(latest.get("messages", []), key)
         except _failures() as exc:
-            raise LookupError(f"looking for the bot's post failed: {_api_error(exc)[0]}") from None
+            code = _api_error(exc)[0]
+            if not _transient(exc) and code in REFUSALS:
+                return None  # no DM or channel to look in, for good: posting again is refused and settles it
+            raise LookupError(f"looking for the bot's post failed: {code}") from None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         try:

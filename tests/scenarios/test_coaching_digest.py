@@ -241,6 +241,21 @@ async def test_a_digest_slack_took_before_the_sender_died_is_found_and_not_sent_
     assert await env.service.coaching.run_due(due + timedelta(hours=2)) == []
 
 
+async def test_a_week_retried_after_the_interviewer_became_unreachable_is_refused_not_retried(slack_env):
+    mock, make = slack_env
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    setting, monday, _ = await flagged_week(env, mock)
+    await until(lambda: weekly_in(mock, "DU1", "coach-"))
+    mock.channel_faults["DU1"] = [(500, False)]
+    due = setting.send_at(monday)
+    [failed] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    mock.unreachable["U1"] = "user_disabled"  # meanwhile the account was deactivated
+    [again] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
+    assert (failed.status, again.status) == ("failed", "refused")  # no DM to look in: settled, told
+    await until(lambda: weekly_in(mock, "C0COMPLIANCE", "coaching-refused-"))
+    assert await env.service.coaching.run_due(due + 3 * weekly.STALE_CLAIM) == []
+
+
 async def test_a_refused_digests_compliance_notice_that_fails_to_post_is_retried_and_said_once(slack_env):
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
