@@ -153,7 +153,11 @@ class SlackPlatform(ChatPlatform):
 
     # ---- events ---------------------------------------------------------------------------------------
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any], context) -> None:
-        if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
+        if event.get("bot_id"):
+            return
+        if not event.get("files"):
+            return await self._names_interviewer(event, body, context)
+        if await self.seen(body.get("event_id")):
             return
         thread = event.get("thread_ts") or event["ts"]
         application = application_line(event.get("text"))  # `application: <id>` with the upload
@@ -163,6 +167,18 @@ class SlackPlatform(ChatPlatform):
             upload = self._upload(file, event["channel"], thread, event.get("user"))
             upload.application, upload.interviewer = application, named
             await self.accept(upload)
+
+    async def _names_interviewer(self, event: dict[str, Any], body: dict[str, Any], context) -> None:
+        """`interviewer: @someone` (面试官：) replying in a recording's thread, as on Feishu: taken from the
+        uploader while the private note has not gone out (ChatPlatform.name_interviewer)."""
+        thread, text = event.get("thread_ts"), event.get("text")
+        if event.get("subtype") or not thread or thread == event.get("ts"):
+            return  # an edit, a join, a message of its own: names no one
+        named = interviewer_line(text, mention, {context.get("bot_user_id")})
+        if named is None or await self.seen(body.get("event_id")):
+            return
+        files = await self.db.posts.thread_files(self.name, event["channel"], thread)
+        await self.name_interviewer(files, event.get("user"), named, Place(event["channel"], thread))
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if await self.seen(body.get("event_id")):
