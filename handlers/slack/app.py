@@ -325,8 +325,8 @@ class SlackPlatform(ChatPlatform):
             return _marked(latest.get("messages", []), key)
         except _failures() as exc:
             code = _api_error(exc)[0]
-            if not _transient(exc) and code in REFUSALS:
-                return None  # no DM or channel to look in, for good: posting again is refused and settles it
+            if to.dm and not _transient(exc) and code in REFUSALS:
+                return None  # no DM with that user, for good: posting again is refused and settles it
             raise LookupError(f"looking for the bot's post failed: {code}") from None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> bool:
