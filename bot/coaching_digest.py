@@ -5,9 +5,11 @@ A week is an ISO week, Monday 00:00 to Monday 00:00 in the channel's zone. Its d
 channel's weekday and time in the week after (default Monday 09:00). An interviewer in several opted-in
 channels of a platform gets one message covering all of them, at the first of their times. Exactly once:
 the (platform, interviewer, week) row is claimed in SQLite before the message is sent; a claim whose
-sender died is taken over after STALE_CLAIM; a week missed while the service was down goes out late,
-once, and says so. A private message the platform refuses is final: logged and said in the compliance
-channel (the figures stay private), not retried every tick.
+sender died is taken over after STALE_CLAIM, and the poster first looks for the message it may have sent
+before sending it again; weeks missed while the service was down go out late, once each, oldest first (up
+to LOOK_BACK_WEEKS), and say so. A private message the platform refuses is final: logged and said in the
+compliance channel (the figures stay private; a notice that fails to post is owed and retried by the
+platform's sweep), not retried every tick.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=10)
 STALE_CLAIM = timedelta(minutes=10)
 WEEK = timedelta(days=7)
+# Weeks missed during an outage go out up to this far back: older coaching is stale advice (a month on,
+# the interviewer has run other interviews since), and every tick looks at each of these weeks.
+LOOK_BACK_WEEKS = 4
 _DAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS: dict[str, int] = {
     **{name: i for i, name in enumerate(_DAYS_EN)},
@@ -107,11 +112,19 @@ class CoachingChannel:
 
     def due(self, moment: datetime) -> date | None:
         """The newest week whose time has come, if that time came after the channel opted in."""
+        weeks = self.weeks_due(moment)
+        return weeks[-1] if weeks else None
+
+    def weeks_due(self, moment: datetime) -> list[date]:
+        """The weeks whose time has come after the channel opted in, oldest first: the newest and up to
+        LOOK_BACK_WEEKS - 1 before it (those missed while the service was down)."""
         local = moment.astimezone(self.tz).date()
-        monday = local - timedelta(days=local.weekday()) - WEEK
-        if self.send_at(monday) > moment:
-            monday -= WEEK
-        return monday if self.send_at(monday) >= datetime.fromisoformat(self.created_at) else None
+        newest = local - timedelta(days=local.weekday()) - WEEK
+        if self.send_at(newest) > moment:
+            newest -= WEEK
+        opted_in = datetime.fromisoformat(self.created_at)
+        weeks = (newest - WEEK * back for back in reversed(range(LOOK_BACK_WEEKS)))
+        return [monday for monday in weeks if self.send_at(monday) >= opted_in]
 
     def describe(self, language: str) -> str:
         day = "一二三四五六日"[self.weekday] if language == "zh" else _DAYS_EN[self.weekday].title()
@@ -287,7 +300,11 @@ class NotYet(Exception):
 
 
 class CoachingPoster(Protocol):
-    async def send_coaching(self, digest: WeeklyDigest) -> str | None: ...
+    async def send_coaching(self, digest: WeeklyDigest, *, again: bool = False) -> str | None:
+        """The message id; None: refused for good; raises NotYet. `again`: a claim taken over, so the
+        digest may be out already: the poster looks for it first where it can."""
+        ...
+
     async def coaching_refused(self, digest: WeeklyDigest) -> None: ...
 
 
@@ -318,11 +335,10 @@ class CoachingScheduler:
         channels = await self.service.db.run(opted_in)
         due: dict[tuple[str, date], list[CoachingChannel]] = {}
         for ch in channels:
-            monday = ch.due(moment) if ch.platform in self.posters else None
-            if monday is not None:
+            for monday in ch.weeks_due(moment) if ch.platform in self.posters else []:
                 due.setdefault((ch.platform, monday), []).append(ch)
         out: list[Outcome] = []
-        for (platform, monday), due_here in sorted(due.items()):
+        for (platform, monday), due_here in sorted(due.items()):  # oldest week first
             mine = [c for c in channels if c.platform == platform]
             out += await self._week(platform, monday, due_here, mine, moment)
         return out
@@ -364,13 +380,19 @@ class CoachingScheduler:
         """Send one interviewer's week unless it went out, was refused, or is being sent."""
         db, poster = self.service.db, self.posters[d.platform]
         stale = _iso(moment - STALE_CLAIM)
-        if not await db.coaching.claim(
+        claimed = await db.coaching.claim(
             d.platform, d.user, d.week, self.service.worker_id, _iso(moment), stale
-        ):
+        )
+        if claimed is None:
             return None
-        done = {"channels": ",".join(d.channels), "interviews": len(d.interviews), "late": int(d.late)}
+        done = {
+            "channels": ",".join(d.channels),
+            "interviews": len(d.interviews),
+            "late": int(d.late),
+            "language": d.language,
+        }
         try:
-            message_id = await poster.send_coaching(d)
+            message_id = await poster.send_coaching(d, again=claimed == "again")
         except NotYet as exc:
             log.warning(
                 "coaching digest %s for %s not sent (%s); retried after %s", d.week, d.user, exc, STALE_CLAIM

@@ -37,6 +37,7 @@ from bot.outbox import Outbox
 from bot.render import ReportContext, render_document
 from bot.service import Service, Submission
 from bot.storage import is_busy, is_disk_full
+from bot.storage.coaching import notice_key
 from bot.texts import say
 
 log = logging.getLogger(__name__)
@@ -575,10 +576,13 @@ class ChatPlatform(ABC):
         note = Message(head, reply=commands.Reply(head, lines, language=lang), key=f"compliance-{iid}")
         await self._once(Place(where[1]), where[1], iid, "compliance", note)
 
-    async def _once(self, place: Place, key: str, interview_id: str, kind: str, message: Message) -> None:
+    async def _once(
+        self, place: Place, key: str, interview_id: str, kind: str, message: Message, since: str | None = None
+    ) -> None:
         """Post once per (place, interview, kind). A claim left without a message (a failed post, a dead
         poster) is taken over: first looked for where it would be, then posted again. A transient failure
-        leaves it owed for the sweep; a refusal for good settles it (the caller reads which)."""
+        leaves it owed for the sweep, until NOTE_GIVE_UP after `since` (default: the upload); a refusal for
+        good settles it (the caller reads which)."""
         posts, stale_s = self.db.posts, self.service.settings.report_claim_stale_s
         if not await posts.claim(self.name, key, "", interview_id, kind):
             if not await posts.take_over(self.name, key, "", interview_id, kind, stale_s):
@@ -596,7 +600,7 @@ class ChatPlatform(ABC):
             log.warning("%s: %s note for %s refused for good: %s", self.name, kind, interview_id, exc)
             return await posts.settle(self.name, key, "", interview_id, kind)
         if posted is None:
-            if await self._past_retrying(interview_id):
+            if await self._past_retrying(interview_id, since):
                 log.warning(
                     "%s: %s note for %s given up after %s", self.name, kind, interview_id, NOTE_GIVE_UP
                 )
@@ -609,15 +613,16 @@ class ChatPlatform(ABC):
             return await posts.release(self.name, key, "", interview_id, kind)
         await posts.set_message(self.name, key, "", interview_id, kind, posted)
 
-    async def _past_retrying(self, interview_id: str) -> bool:
-        """A note still failing NOTE_GIVE_UP after its recording came in is given up (settled like a
-        refusal, so the compliance note goes out saying the interviewer was not reached)."""
-        interview = await self.db.interviews.get(interview_id) or {}
+    async def _past_retrying(self, interview_id: str, since: str | None = None) -> bool:
+        """A note still failing NOTE_GIVE_UP after its recording came in (or `since`) is given up (settled
+        like a refusal, so the compliance note goes out saying the interviewer was not reached)."""
+        if since is None:
+            since = (await self.db.interviews.get(interview_id) or {}).get("created_at")
         try:
-            since = datetime.fromisoformat(interview.get("created_at") or "")
+            began = datetime.fromisoformat(since or "")
         except ValueError:
             return False
-        return datetime.now(UTC) - since.astimezone(UTC) > NOTE_GIVE_UP
+        return datetime.now(UTC) - began.astimezone(UTC) > NOTE_GIVE_UP
 
     async def post_note(self, to: Place, message: Message) -> str | None:
         """`post` for a private or compliance note: None when it may go through later; raises Refused when
@@ -628,11 +633,24 @@ class ChatPlatform(ABC):
         await self.deliver_coaching(interview)
 
     async def sweep_notes(self) -> None:
-        """Private and compliance notes still owed (their post failed, or their poster died)."""
+        """Private and compliance notes still owed (their post failed, or their poster died), and compliance
+        notices about refused weekly digests."""
         stale_s = self.service.settings.report_claim_stale_s
         for iid in await self.db.posts.owed_notes(self.name, NOTE_KINDS, stale_s):
             if interview := await self.db.interviews.get(iid):
                 await self.deliver_coaching(interview)
+        where = self.service.settings.compliance_channel
+        if not where or where[0] != self.name:
+            return
+        moment = datetime.now(UTC)
+        since, stale = (
+            (moment - gap).isoformat(timespec="seconds") for gap in (NOTE_GIVE_UP, timedelta(seconds=stale_s))
+        )
+        for row in await self.db.coaching.owed_notices(self.name, since, stale):
+            lang = row["language"] or self.lang
+            await self._coaching_notice(
+                row["user"], row["week"], lang, row["interviews"] or 0, row["posted_at"]
+            )
 
     async def find_report(self, channel: str, thread: str, key: str) -> str | None:
         return await self.find_posted(Place(channel, thread), key)
@@ -775,19 +793,27 @@ class ChatPlatform(ABC):
         return await self.membership.is_member(sub.channel, sub.target)
 
     # ---- the weekly coaching digest (called by its scheduler) -----------------------------------------
-    async def send_coaching(self, digest: WeeklyDigest) -> str | None:
+    async def send_coaching(self, digest: WeeklyDigest, *, again: bool = False) -> str | None:
         """To the interviewer alone, a message of its own; never in a channel; only to a member of one of the
         week's channels. None: refused for good; NotYet: the platform failed this time (the scheduler tries
-        again)."""
+        again). `again` (a claim taken over): first looked for in the direct message by its marker, as a
+        private note is; one found is the one sent."""
         reply = commands.Reply(digest.title, digest.lines(), language=digest.language)
-        key = _coaching_key("coaching", digest)
+        key, place = _coaching_key("coaching", digest.week, digest.user), Place(digest.user, dm=True)
+        if again:
+            try:
+                if found := await self.find_posted(place, key):
+                    log.info(
+                        "%s: weekly digest %s to %s was sent already", self.name, digest.week, digest.user
+                    )
+                    return found
+            except LookupError as exc:  # cannot tell whether it went out: do not send blindly
+                raise NotYet(str(exc)) from None
         if not any([await self.membership.is_member(c, digest.user) for c in digest.channels]):
             log.warning("%s: %s is in none of %s: no weekly digest", self.name, digest.user, digest.channels)
             return None  # someone named by mistake, or who left: their week names candidates
         try:
-            posted = await self.post_note(
-                Place(digest.user, dm=True), Message(digest.title, reply=reply, key=key)
-            )
+            posted = await self.post_note(place, Message(digest.title, reply=reply, key=key))
         except Refused:
             return None
         if posted is None:
@@ -796,21 +822,27 @@ class ChatPlatform(ABC):
 
     async def coaching_refused(self, digest: WeeklyDigest) -> None:
         """The compliance channel (when configured on this platform) is told, once, that the interviewer
-        could not be reached; their figures stay private."""
+        could not be reached; their figures stay private. A notice that fails to post is owed: the sweep
+        posts it (sweep_notes), until NOTE_GIVE_UP after the refusal."""
+        await self._coaching_notice(digest.user, digest.week, digest.language, len(digest.interviews))
+
+    async def _coaching_notice(
+        self, user: str, week: str, lang: str, interviews: int, since: str | None = None
+    ) -> None:
         where = self.service.settings.compliance_channel
         if not where or where[0] != self.name:
             return
-        lang = digest.language
-        text = say("coaching_dm_failed", lang, digest.user, digest.week, len(digest.interviews))
-        note = Message(
-            text, reply=commands.Reply(text, language=lang), key=_coaching_key("coaching-refused", digest)
-        )
-        await self._once(Place(where[1]), where[1], f"coaching:{digest.week}:{digest.user}", "coaching", note)
+        text = say("coaching_dm_failed", lang, user, week, interviews)
+        key = _coaching_key("coaching-refused", week, user)
+        note = Message(text, reply=commands.Reply(text, language=lang), key=key)
+        since = since or datetime.now(UTC).isoformat(timespec="seconds")
+        await self._once(Place(where[1]), where[1], notice_key(week, user), "coaching", note, since)
 
 
-def _coaching_key(kind: str, digest: WeeklyDigest) -> str:
-    """A post key per interviewer and week, short enough for Feishu's 50-character uuid whatever the id."""
-    return f"{kind}-{digest.week}-{hashlib.sha256(digest.user.encode()).hexdigest()[:12]}"
+def _coaching_key(kind: str, week: str, user: str) -> str:
+    """A post key per interviewer and week, short enough for Feishu's 50-character uuid whatever the id;
+    the same on every attempt (Feishu drops a repeated uuid within its dedup hour; Slack's marker)."""
+    return f"{kind}-{week}-{hashlib.sha256(user.encode()).hexdigest()[:12]}"
 
 
 async def patiently(step: Callable[[], Awaitable[Any]], limit_s: float = BUSY_WAIT_S) -> Any:

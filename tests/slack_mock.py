@@ -37,6 +37,7 @@ class SlackMock(LocalServer):
         # faults for posts to one channel (a DM's is "D" + the user), in order: (HTTP status, posted anyway)
         self.channel_faults: dict[str, list[tuple[int, bool]]] = {}
         self.unreachable: dict[str, str] = {}  # user -> the error conversations.open answers, every time
+        self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
@@ -195,6 +196,8 @@ class SlackMock(LocalServer):
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             return web.Response(status=403)
         self.calls.append(("download", {"id": request.match_info["id"]}))
+        if self.gate is not None:
+            await self.gate.wait()
         return web.Response(body=self.blobs[request.match_info["id"]])
 
     async def respond(self, request: web.Request) -> web.Response:
@@ -275,6 +278,30 @@ def message_event(
             "ts": ts,
             "text": text,
             "files": [file],
+            "event_ts": ts,
+            "channel_type": "channel",
+        },
+    }
+
+
+def thread_reply_event(
+    event_id: str, channel: str, thread: str, ts: str, text: str, user: str = "U1"
+) -> dict[str, Any]:
+    """A plain message replying in a thread (no file, no subtype), as Slack sends it to a member app."""
+    return {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "ts": ts,
+            "thread_ts": thread,
+            "text": text,
             "event_ts": ts,
             "channel_type": "channel",
         },

@@ -11,6 +11,11 @@ import sqlite_utils
 from .schema import now, upsert
 
 
+def notice_key(week: str, user: str) -> str:
+    """The platform_posts key of the compliance notice about a refused digest (owed_notices joins on it)."""
+    return f"coaching:{week}:{user}"
+
+
 class CoachingDigests:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
@@ -75,9 +80,12 @@ class CoachingDigests:
         )
         return {r["user"] for r in self.db.query(sql, [platform, week, stale_before])}
 
-    def claim(self, platform: str, user: str, week: str, owner: str, at: str, stale_before: str) -> bool:
-        """Take the (platform, user, week) row: new, or a claim older than `stale_before` (its poster
-        died or failed). False when someone else has it or it is settled."""
+    def claim(
+        self, platform: str, user: str, week: str, owner: str, at: str, stale_before: str
+    ) -> str | None:
+        """Take the (platform, user, week) row: "new", or "again" for a claim older than `stale_before` (its
+        poster died or failed: the message may be out already). None when someone else has it or it is
+        settled."""
         with self.db.conn:
             cur = self.db.conn.execute(
                 "insert or ignore into coaching_digests (platform, user, week, status, claimed_by, "
@@ -85,18 +93,18 @@ class CoachingDigests:
                 [platform, user, week, owner, at],
             )
             if cur.rowcount == 1:
-                return True
+                return "new"
             cur = self.db.conn.execute(
                 "update coaching_digests set claimed_by = ?, claimed_at = ? where platform = ? and user = ? "
                 "and week = ? and status = 'claimed' and claimed_at < ?",
                 [owner, at, platform, user, week, stale_before],
             )
-            return cur.rowcount == 1
+            return "again" if cur.rowcount == 1 else None
 
     def finish(self, platform: str, user: str, week: str, covers: list[str] = (), **values: Any) -> None:
-        """status (posted | refused), channels, interviews, late, message_id; posted_at is now. A posted
-        digest is also recorded against every interview it `covers` (as their own private notes are), so
-        erasing a candidate retracts the digest that named them."""
+        """status (posted | refused), channels, interviews, late, language, message_id; posted_at is now.
+        A posted digest is also recorded against every interview it `covers` (as their own private notes
+        are), so erasing a candidate retracts the digest that named them."""
         values["posted_at"] = now()
         sets = ", ".join(f"[{k}] = ?" for k in values)
         with self.db.conn:
@@ -113,6 +121,18 @@ class CoachingDigests:
                         for iid in covers
                     ],
                 )
+
+    def owed_notices(self, platform: str, since: str, stale_before: str) -> list[dict[str, Any]]:
+        """Refused digests whose compliance notice (platform_posts kind 'coaching', keyed by notice_key) has
+        not gone out: claimed and left without a message before `stale_before` (its post failed, or its
+        poster died), or never claimed (the sender died first) and refused at or after `since`."""
+        sql = (
+            "select d.* from coaching_digests d left join platform_posts p on p.platform = d.platform "
+            "and p.kind = 'coaching' and p.interview_id = 'coaching:' || d.week || ':' || d.user "
+            "where d.platform = ? and d.status = 'refused' and ((p.interview_id is null and "
+            "d.posted_at >= ?) or (p.message_id is null and p.created_at < ?)) order by d.week, d.user"
+        )
+        return [dict(r) for r in self.db.query(sql, [platform, since, stale_before])]
 
     def outcomes(self, platform: str | None = None) -> list[dict[str, Any]]:
         sql, args = "select * from coaching_digests", []

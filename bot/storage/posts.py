@@ -83,6 +83,14 @@ class Posts:
         row = next(self.db.query(sql, [platform, file_id]), None)
         return row["interview_id"] if row else None
 
+    def thread_files(self, platform: str, channel: str, thread: str) -> list[str]:
+        """The inbox files posted in a thread, oldest first (what a reply in it refers to)."""
+        sql = (
+            "select file_id from pending_files where platform = ? and channel = ? and thread = ? "
+            "order by received_at"
+        )
+        return [r["file_id"] for r in self.db.query(sql, [platform, channel, thread])]
+
     def upload_of(self, platform: str, file_ids: list[str], user: str | None) -> str | None:
         """The first of `file_ids` that is an upload of `user`'s in the inbox (what a reply refers to)."""
         for file_id in file_ids:

@@ -245,6 +245,13 @@ def _v11(db: sqlite_utils.Database) -> None:
             db[table].add_column(column, str)
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    """The language a weekly coaching digest was written in: a refused digest's compliance notice, retried
+    by the sweep, is said in it as the first attempt was."""
+    if "language" not in db["coaching_digests"].columns_dict:
+        db["coaching_digests"].add_column("language", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -257,6 +264,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v9,
     _v10,
     _v11,
+    _v12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

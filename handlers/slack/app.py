@@ -153,7 +153,11 @@ class SlackPlatform(ChatPlatform):
 
     # ---- events ---------------------------------------------------------------------------------------
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any], context) -> None:
-        if event.get("bot_id") or not event.get("files") or await self.seen(body.get("event_id")):
+        if event.get("bot_id"):
+            return
+        if not event.get("files"):
+            return await self._names_interviewer(event, body, context)
+        if await self.seen(body.get("event_id")):
             return
         thread = event.get("thread_ts") or event["ts"]
         application = application_line(event.get("text"))  # `application: <id>` with the upload
@@ -163,6 +167,18 @@ class SlackPlatform(ChatPlatform):
             upload = self._upload(file, event["channel"], thread, event.get("user"))
             upload.application, upload.interviewer = application, named
             await self.accept(upload)
+
+    async def _names_interviewer(self, event: dict[str, Any], body: dict[str, Any], context) -> None:
+        """`interviewer: @someone` (面试官：) replying in a recording's thread, as on Feishu: taken from the
+        uploader while the private note has not gone out (ChatPlatform.name_interviewer)."""
+        thread, text = event.get("thread_ts"), event.get("text")
+        if event.get("subtype") or not thread or thread == event.get("ts"):
+            return  # an edit, a join, a message of its own: names no one
+        named = interviewer_line(text, mention, {context.get("bot_user_id")})
+        if named is None or await self.seen(body.get("event_id")):
+            return
+        files = await self.db.posts.thread_files(self.name, event["channel"], thread)
+        await self.name_interviewer(files, event.get("user"), named, Place(event["channel"], thread))
 
     async def _on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if await self.seen(body.get("event_id")):
@@ -293,7 +309,7 @@ class SlackPlatform(ChatPlatform):
     async def find_posted(self, to: Place, key: str) -> str | None:
         """The bot's own message carrying `key` in its metadata: in the thread (conversations.replies), or
         among the latest 200 of a channel or direct message (conversations.history: a note owed is
-        retried within minutes, so it would be recent)."""
+        retried within minutes, so it would be recent). LookupError when Slack would not answer this time."""
         try:
             if to.thread:
                 pages = await self.client.conversations_replies(
@@ -308,7 +324,10 @@ class SlackPlatform(ChatPlatform):
             )
             return _marked(latest.get("messages", []), key)
         except _failures() as exc:
-            raise LookupError(f"looking for the bot's post failed: {_api_error(exc)[0]}") from None
+            code = _api_error(exc)[0]
+            if to.dm and not _transient(exc) and code in REFUSALS:
+                return None  # no DM with that user, for good: posting again is refused and settles it
+            raise LookupError(f"looking for the bot's post failed: {code}") from None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         try:

@@ -58,6 +58,12 @@ def interview(service, user: str, at: datetime, *, lines=PLAIN, channel=CHANNEL,
     return iid
 
 
+def opted_in_at(env, moment: datetime) -> None:
+    """Date every channel's opt-in back (or on) to `moment`: which weeks are owed depends on it."""
+    with env.store.db.conn:
+        env.store.db.execute("update coaching_channels set created_at = ?", [moment.isoformat()])
+
+
 def this_monday(setting: weekly.CoachingChannel) -> date:
     today = datetime.now(setting.tz).date()
     return today - timedelta(days=today.weekday())
@@ -74,6 +80,11 @@ async def flagged_week(env, mock: SlackMock) -> tuple[weekly.CoachingChannel, da
     return setting, monday, iid
 
 
+def weekly_in(mock: SlackMock, channel: str, key: str = "coaching-") -> list[dict]:
+    """What is in a channel or direct message now with a marker key starting `key`, each message once."""
+    return [m for m in mock.posted_to(channel) if key_of(m).startswith(key)]
+
+
 def slack_dms(mock: SlackMock) -> list[dict]:
     """Weekly digests the bot sent privately (the app's direct message with a user is D + the user's id);
     each interview's own private note (keyed coach-<id>, sent when its report is) is left out."""
@@ -82,6 +93,20 @@ def slack_dms(mock: SlackMock) -> list[dict]:
         for p in mock.called("chat.postMessage")
         if p["channel"].startswith("D")
         and not (p.get("metadata") or {}).get("event_payload", {}).get("key", "").startswith("coach-")
+    ]
+
+
+def key_of(message: dict) -> str:
+    """The marker key the bot put on a message (a post's arguments, or the message as stored)."""
+    return str(((message.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
+
+
+def tries(mock: SlackMock, channel: str, key: str) -> list[str]:
+    """The calls made for messages keyed `key...` in a channel: posts, and looks for them."""
+    return [
+        m
+        for m, a in mock.calls
+        if a.get("channel") == channel and (m == "conversations.history" or key_of(a).startswith(key))
     ]
 
 
@@ -105,6 +130,8 @@ async def test_an_opted_in_week_gives_each_interviewer_one_private_message_and_t
     setting = weekly.channel_of(env.store, "slack", CHANNEL)
     monday = this_monday(setting)
     start, _ = setting.window(monday)
+    # opted in after the week before went out (whatever the time now): only this week is owed
+    opted_in_at(env, setting.send_at(monday - weekly.WEEK) + timedelta(minutes=1))
     flagged = interview(env.service, "U1", start + timedelta(hours=30), lines=FLAGGED)
     interview(env.service, "U1", start + timedelta(hours=31))
     interview(env.service, "U1", start + timedelta(hours=40), channel="C0OTHER")
@@ -189,6 +216,123 @@ async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused
     mock.fail_next["chat.postMessage"] = []  # Slack is back
     [later] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
     assert later.status == "posted" and [d["channel"] for d in slack_dms(mock)] == ["DU1"]
+
+
+async def test_a_digest_slack_took_before_the_sender_died_is_found_and_not_sent_again(slack_env):
+    mock, make = slack_env
+    env = await make()
+    setting, monday, _ = await flagged_week(env, mock)
+    await until(lambda: weekly_in(mock, "DU1", "coach-"))  # the interview's own note is out first
+    mock.channel_faults["DU1"] = [(500, True)]  # Slack took the DM; the answer never came back
+    due = setting.send_at(monday)
+    [outcome] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    assert outcome.status == "failed" and len(weekly_in(mock, "DU1")) == 1
+    await env.stop()  # the sender is gone; its claim goes stale
+    env = await make()
+    [again] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
+    [digest] = weekly_in(mock, "DU1")
+    assert again.status == "posted" and again.message_id == digest["ts"]  # found by its marker, recorded
+    assert tries(mock, "DU1", "coaching-") == [
+        "chat.postMessage:500",
+        "conversations.history",  # looked before sending again, and found it
+    ]
+    [row] = env.store.coaching.outcomes("slack")
+    assert (row["status"], row["message_id"]) == ("posted", digest["ts"])
+    assert await env.service.coaching.run_due(due + timedelta(hours=2)) == []
+
+
+async def test_a_week_retried_after_the_interviewer_became_unreachable_is_refused_not_retried(slack_env):
+    mock, make = slack_env
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    setting, monday, _ = await flagged_week(env, mock)
+    await until(lambda: weekly_in(mock, "DU1", "coach-"))
+    mock.channel_faults["DU1"] = [(500, False)]
+    due = setting.send_at(monday)
+    [failed] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    mock.unreachable["U1"] = "user_disabled"  # meanwhile the account was deactivated
+    [again] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
+    assert (failed.status, again.status) == ("failed", "refused")  # no DM to look in: settled, told
+    await until(lambda: weekly_in(mock, "C0COMPLIANCE", "coaching-refused-"))
+    assert await env.service.coaching.run_due(due + 3 * weekly.STALE_CLAIM) == []
+
+
+async def test_a_refused_digests_compliance_notice_that_fails_to_post_is_retried_and_said_once(slack_env):
+    mock, make = slack_env
+    env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
+    mock.unreachable["U1"] = "cannot_dm_bot"
+    setting, monday, _ = await flagged_week(env, mock)
+    await until(lambda: weekly_in(mock, "C0COMPLIANCE", "compliance-"))  # the interview's own notice
+    # the compliance channel fails twice: a 500 with nothing posted, then a 500 although it did post
+    mock.channel_faults["C0COMPLIANCE"] = [(500, False), (500, True)]
+    [outcome] = await env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
+    assert outcome.status == "refused"
+    # the sweep (every second here) takes the owed notice over, looks, posts; then looks and finds it
+    await until(lambda: env.store.posts.message("slack", _notice(monday), "coaching"))
+    [notice] = weekly_in(mock, "C0COMPLIANCE", "coaching-refused-")
+    assert "U1" in notice["text"] and weekly.week_name(monday) in notice["text"]
+    assert env.store.posts.message("slack", _notice(monday), "coaching") == notice["ts"]
+    await env.slack.sweep()
+    assert len(weekly_in(mock, "C0COMPLIANCE", "coaching-refused-")) == 1
+    assert tries(mock, "C0COMPLIANCE", "coaching-refused-") == [
+        "chat.postMessage:500",
+        "conversations.history",
+        "chat.postMessage:500",
+        "conversations.history",
+    ]
+
+
+def _notice(monday: date, user: str = "U1") -> str:
+    return f"coaching:{weekly.week_name(monday)}:{user}"
+
+
+async def test_after_an_outage_of_weeks_each_missed_week_goes_out_once_oldest_first(slack_env):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    opted_in_at(env, setting.window(monday)[0] - 8 * weekly.WEEK)  # opted in two months ago
+    mondays = [monday - weekly.WEEK * back for back in range(6)]  # this week and the five before
+    for week in mondays:
+        interview(env.service, "U1", setting.window(week)[0] + timedelta(hours=3))
+    # the service was down from before the oldest of those weeks was due until this week's was
+    back = setting.send_at(monday) + timedelta(hours=1)
+    outcomes = await env.service.coaching.run_due(back)
+    kept = sorted(mondays[: weekly.LOOK_BACK_WEEKS])  # the newest LOOK_BACK_WEEKS, oldest first
+    assert [(o.week, o.status, o.late) for o in outcomes] == [
+        (weekly.week_name(w), "posted", True) for w in kept
+    ]
+    dms = slack_dms(mock)
+    assert [weekly.week_name(w) in said(d) for d, w in zip(dms, kept, strict=True)] == [True] * len(kept)
+    assert all("晚发了" in said(d) for d in dms)
+    assert await env.service.coaching.run_due(back + timedelta(minutes=30)) == []
+    assert len(slack_dms(mock)) == weekly.LOOK_BACK_WEEKS
+
+
+async def test_feishu_sends_a_digest_again_with_the_same_uuid_so_it_arrives_once(feishu_env):
+    mock, env = feishu_env
+    mock.members[CHAT] = ["ou_member"]
+    setting = weekly.opt_in(
+        env.store,
+        platform="feishu",
+        channel=CHAT,
+        weekday=0,
+        at_time="09:00",
+        timezone_name="Asia/Shanghai",
+        user="ou_member",
+    )
+    monday = this_monday(setting)
+    at = setting.window(monday)[0] + timedelta(hours=5)
+    interview(env.service, "ou_member", at, channel=CHAT, platform="feishu")
+    due = setting.send_at(monday)
+    [first] = await env.service.coaching.run_due(due + timedelta(seconds=5))
+    with env.store.db.conn:  # the sender died after Feishu took it, before it was recorded
+        env.store.db.execute("update coaching_digests set status = 'claimed', message_id = null")
+    [again] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
+    created = mock.called("create")
+    assert len(created) == 2 and created[0]["uuid"] == created[1]["uuid"]  # one per interviewer and week
+    assert again.status == "posted" and again.message_id == first.message_id  # Feishu sent nothing new
 
 
 async def test_erasing_a_candidate_retracts_the_weekly_digest_that_named_them(slack_env):

@@ -13,7 +13,7 @@ import json
 from feishu_mock import BOT_OPEN_ID
 from feishu_mock import message_event as feishu_message
 from helpers import until
-from slack_mock import message_event
+from slack_mock import message_event, thread_reply_event
 from test_feishu import CHAT
 from test_feishu import feishu as feishu_env  # noqa: F401 (test_feishu's fixture, used as a parameter)
 from test_feishu import opus_clip as clip  # noqa: F401 (test_feishu's fixture, used as a parameter)
@@ -139,6 +139,35 @@ async def test_a_note_refused_for_good_is_told_to_compliance_once_and_not_retrie
     await env.slack.sweep()
     await env.slack.sweep()
     assert len(mock.called("conversations.open")) == 1 and len(mock.posted_to(COMPLIANCE)) == 1
+
+
+async def test_a_slack_reply_in_the_recordings_thread_names_the_interviewer(slack_env):
+    mock, make = slack_env
+    mock.members[CHANNEL] = ["U1", "U2INT"]
+    mock.gate = asyncio.Event()  # the recording is still downloading when the uploader names the interviewer
+    env = await make()
+    await env.post(message_event("EvR1", add_recording(mock, "FR1", TS), CHANNEL, TS, text="张三 一面"))
+    await until(lambda: mock.called("download"))
+    stranger = thread_reply_event(
+        "EvR2", CHANNEL, TS, "1700000000.000402", "interviewer: <@U1>", user="U2INT"
+    )
+    await env.post(stranger)  # not the uploader: names no one, says nothing
+    reply = thread_reply_event("EvR3", CHANNEL, TS, "1700000000.000403", "<@UBOT> interviewer: <@U2INT>")
+    await env.post(reply)
+    await env.post(reply)  # Slack's retry of the same event
+    answers = await until(lambda: [m for m in mock.threads.get((CHANNEL, TS), []) if "U2INT" in m["text"]])
+    assert "已记下面试官" in answers[0]["text"]
+    mock.gate.set()
+    note = (await until(lambda: coach_notes(mock, "DU2INT")))[0]
+    assert "仅你可见" in note["text"]
+    await until(lambda: reports(mock))
+    await env.slack.sweep()
+    assert len(coach_notes(mock, "DU2INT")) == 1 and coach_notes(mock, "DU1") == []  # not the uploader
+    assert len([m for m in mock.threads[(CHANNEL, TS)] if "已记下面试官" in (m["text"] or "")]) == 1
+    late = thread_reply_event("EvR4", CHANNEL, TS, "1700000000.000404", "interviewer: <@U1>")
+    await env.post(late)  # after the note went out: too late
+    await until(lambda: [m for m in mock.threads[(CHANNEL, TS)] if "不能再改" in (m["text"] or "")])
+    assert coach_notes(mock, "DU1") == []
 
 
 async def test_a_feishu_mention_in_the_recordings_thread_names_the_interviewer(feishu_env, clip):

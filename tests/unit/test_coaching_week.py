@@ -33,6 +33,23 @@ def test_a_week_goes_out_at_the_channels_time_in_the_week_after():
     assert late_comer.due(datetime(2026, 12, 8, tzinfo=UTC)) is None
 
 
+def test_weeks_missed_in_an_outage_are_due_oldest_first_back_to_a_bound_and_the_opt_in():
+    shanghai = channel()  # opted in 2026-01-01
+    back_on = datetime(2026, 12, 7, 2, tzinfo=UTC)  # W49's time (Monday 01:00 UTC) has passed
+    newest = date(2026, 11, 30)
+    assert shanghai.weeks_due(back_on) == [
+        date(2026, 11, 9),
+        date(2026, 11, 16),
+        date(2026, 11, 23),
+        newest,
+    ]  # LOOK_BACK_WEEKS of them, however long it was down
+    assert len(shanghai.weeks_due(back_on)) == weekly.LOOK_BACK_WEEKS
+    assert shanghai.due(back_on) == newest
+    late_comer = channel()
+    late_comer.created_at = "2026-11-24T00:00:00+00:00"  # after W47's time, before W48's
+    assert late_comer.weeks_due(back_on) == [date(2026, 11, 23), newest]
+
+
 def test_iso_weeks_across_a_year_end():
     assert weekly.parse_week("2026-W53") == date(2026, 12, 28)  # 2026 has 53 weeks
     assert weekly.week_name(date(2027, 1, 1)) == "2026-W53" and weekly.parse_week("2027w01") == date(

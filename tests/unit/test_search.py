@@ -133,6 +133,7 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
     dst.close()
     upgraded = Store(old)
     assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert "language" in upgraded.db["coaching_digests"].columns_dict  # added by v12
     assert {h.interview_id for h in upgraded.search(None, "幂等")} == {
         service.ids["zh"],
         service.ids["secret"],
