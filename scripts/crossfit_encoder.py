@@ -7,13 +7,16 @@ to a few hundred snippets (docs/analysis-encoder.md measured both costs). Cross-
 1. N fine-tunings (scripts/train_encoder.py --fold K/N), each leaving one N-th of the snippets out;
 2. every snippet embedded by the run that did not see it: an out-of-fold cache `emb-e5-lora.npz` in --cache,
    on which scripts/train_analysis.py fits the heads and chooses every threshold by cross-validation;
-3. one more fine-tuning on everything (`final/`): its adapter is the one shipped, under those heads.
+3. the adapter of fold 0 ships, under those heads: it was trained on (N-1)/N of the snippets like every run
+   that embedded the heads' training data, so the heads meet embeddings of the kind they were fitted on
+   (`--final` also fine-tunes on everything, in `final/`, for a comparison; its embeddings are of another
+   kind: it saw every label).
 
 Resumable (each run resumes from its own checkpoint; a finished run is skipped), deterministic from --seed.
 The frozen layers' states are computed once and shared by every run.
 
     nohup python scripts/crossfit_encoder.py corpus/analysis/{train,train_round3,heldout{,2,3,4,5,6,7}}.jsonl \\
-        --work /tmp/xf --folds 4 --first 10 --epochs 4 --lr 1e-3 --cache /tmp/xf-cache > /tmp/xf.log 2>&1 &
+        --work /tmp/xf --folds 3 --first 10 --epochs 3 --lr 1e-3 --cache /tmp/xf-cache > /tmp/xf.log 2>&1 &
 """
 
 from __future__ import annotations
@@ -105,21 +108,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("train", nargs="+", type=Path)
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--cache", type=Path, required=True, help="where the out-of-fold embeddings go")
-    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--first", type=int, default=10)
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--final", action="store_true", help="also fine-tune on everything (final/)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     adapters = [
         fine_tune(args, args.work / f"fold{k}", ["--fold", f"{k}/{args.folds}"]) for k in range(args.folds)
     ]
     print(f"wrote {out_of_fold(args, adapters)}", flush=True)
-    final = fine_tune(args, args.work / "final", ["--dev-frac", "0"])
-    print(f"the adapter to ship: {final} (python scripts/train_encoder.py --export {final})", flush=True)
+    ship = fine_tune(args, args.work / "final", ["--dev-frac", "0"]) if args.final else adapters[0]
+    print(f"the adapter to ship: {ship} (python scripts/train_encoder.py --export {ship})", flush=True)
     return 0
 
 
