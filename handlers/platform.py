@@ -636,16 +636,19 @@ class ChatPlatform(ABC):
         """Private and compliance notes still owed (their post failed, or their poster died), and compliance
         notices about refused weekly digests."""
         stale_s = self.service.settings.report_claim_stale_s
-        for iid in await self.db.posts.owed_notes(self.name, NOTE_KINDS, stale_s):
+        moment = datetime.now(UTC)
+        since, stale = (
+            (moment - gap).isoformat(timespec="seconds") for gap in (NOTE_GIVE_UP, timedelta(seconds=stale_s))
+        )
+        owed = await self.db.posts.owed_notes(self.name, NOTE_KINDS, stale_s)
+        # a poster that died after the report went out and before it claimed the notes left none behind
+        owed += await self.db.posts.unclaimed_notes(self.name, NOTE_KINDS, since, stale_s)
+        for iid in dict.fromkeys(owed):
             if interview := await self.db.interviews.get(iid):
                 await self.deliver_coaching(interview)
         where = self.service.settings.compliance_channel
         if not where or where[0] != self.name:
             return
-        moment = datetime.now(UTC)
-        since, stale = (
-            (moment - gap).isoformat(timespec="seconds") for gap in (NOTE_GIVE_UP, timedelta(seconds=stale_s))
-        )
         for row in await self.db.coaching.owed_notices(self.name, since, stale):
             lang = row["language"] or self.lang
             await self._coaching_notice(

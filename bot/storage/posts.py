@@ -158,6 +158,21 @@ class Posts:
         )
         return [r["interview_id"] for r in self.db.query(sql, [platform, *kinds, stale])]
 
+    def unclaimed_notes(
+        self, platform: str, kinds: tuple[str, ...], since: str, stale_after_s: float
+    ) -> list[str]:
+        """Interviews whose report went out (after `since`, longer than `stale_after_s` ago) with none of
+        the notes `kinds` claimed: the poster died between the report and the notes."""
+        stale = (datetime.now(UTC) - timedelta(seconds=stale_after_s)).isoformat(timespec="seconds")
+        marks = ", ".join("?" * len(kinds))
+        sql = (
+            "select distinct p.interview_id from platform_posts p where p.platform = ? and p.kind = 'report' "
+            "and p.message_id is not null and p.created_at >= ? and p.created_at < ? and not exists (select 1 "
+            f"from platform_posts n where n.platform = p.platform and n.interview_id = p.interview_id and "
+            f"n.kind in ({marks}))"
+        )
+        return [r["interview_id"] for r in self.db.query(sql, [platform, since, stale, *kinds])]
+
     def link_ack(self, platform: str, channel: str, interview_id: str, message_id: str | None) -> None:
         """The acknowledgement posted for a file now belongs to its interview: progress edits it."""
         self.claim(platform, channel, "", interview_id, "ack")

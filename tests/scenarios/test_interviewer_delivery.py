@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 from feishu_mock import BOT_OPEN_ID
 from feishu_mock import message_event as feishu_message
@@ -101,6 +102,30 @@ async def test_a_failed_private_note_is_posted_once_by_the_sweep(slack_env):
     assert not [
         p for p in mock.called("chat.postMessage") if p["channel"] == CHANNEL and "仅你可见" in str(p)
     ]
+
+
+async def test_a_note_whose_poster_died_after_the_report_is_sent_by_the_sweep(slack_env):
+    """kill -9 between the report and the private note: the note was never claimed, so nothing marks it owed
+    but the report that went out without it."""
+    mock, make = slack_env
+    env = await make()
+
+    async def died(interview):  # the process is gone before it claims the note
+        return None
+
+    env.slack.deliver_coaching = died
+    iid = await slack_upload(env, mock, "")
+    del env.slack.deliver_coaching  # the restarted process
+    assert coach_notes(mock, "DU1") == []
+    await env.slack.sweep()
+    assert coach_notes(mock, "DU1") == []  # a report just posted may still have its notes on the way
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    with env.store.db.conn:
+        env.store.db.execute("update platform_posts set created_at = ? where interview_id = ?", [an_hour_ago, iid])
+    await env.slack.sweep()
+    await until(lambda: coach_notes(mock, "DU1"))
+    await env.slack.sweep()
+    assert len(coach_notes(mock, "DU1")) == 1
 
 
 def _coach_ts(env, iid: str) -> str | None:
