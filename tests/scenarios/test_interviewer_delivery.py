@@ -121,7 +121,9 @@ async def test_a_note_whose_poster_died_after_the_report_is_sent_by_the_sweep(sl
     assert coach_notes(mock, "DU1") == []  # a report just posted may still have its notes on the way
     an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
     with env.store.db.conn:
-        env.store.db.execute("update platform_posts set created_at = ? where interview_id = ?", [an_hour_ago, iid])
+        env.store.db.execute(
+            "update platform_posts set created_at = ? where interview_id = ?", [an_hour_ago, iid]
+        )
     await env.slack.sweep()
     await until(lambda: coach_notes(mock, "DU1"))
     await env.slack.sweep()
