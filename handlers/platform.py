@@ -590,6 +590,9 @@ class ChatPlatform(ABC):
             try:
                 found = await self.find_posted(place, message.key or "")
             except LookupError as exc:  # cannot tell whether it went out: do not post blindly
+                if await self._past_retrying(interview_id, since):  # a look-up that never answers ends too
+                    log.warning("%s: %s note for %s given up: %s", self.name, kind, interview_id, exc)
+                    return await posts.settle(self.name, key, "", interview_id, kind)
                 log.warning("%s: %s note for %s stays owed: %s", self.name, kind, interview_id, exc)
                 return await posts.release(self.name, key, "", interview_id, kind)
             if found:

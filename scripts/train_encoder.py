@@ -262,7 +262,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=5e-4, help="LoRA learning rate (heads: 4x)")
     ap.add_argument("--sent-weight", type=float, default=1.0, help="weight of the clause-label loss")
     ap.add_argument("--dev-frac", type=float, default=0.15)
-    ap.add_argument("--fold", type=_fold, help="K/N: dev is the K-th of N folds (cross-fitting), not --dev-frac")
+    ap.add_argument(
+        "--fold", type=_fold, help="K/N: dev is the K-th of N folds (cross-fitting), not --dev-frac"
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=40, help="steps between checkpoints")
@@ -293,13 +295,24 @@ def main(argv: list[str] | None = None) -> int:
         weight_decay=0.01,
     )
     ckpt, pos_weight = args.work / "checkpoint.pt", torch.full((len(CLAUSE_LABELS),), 3.0)
-    state = {"epoch": 0, "step": 0, "history": []}
+    run = {
+        "fold": list(args.fold or []),
+        "dev_frac": args.dev_frac,
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "first": args.first,
+        "rank": args.rank,
+        "train": [p.name for p in args.train],
+    }
+    state = {"epoch": 0, "step": 0, "history": [], "run": run}
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False)
         model.load_state_dict(saved["model"], strict=False)
         heads.load_state_dict(saved["heads"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
+        if state.get("run", run) != run:  # another split, seed or schedule: resuming would mix two runs
+            raise SystemExit(f"{ckpt} is from another run ({state['run']}); give another --work")
         print(f"resumed at epoch {state['epoch']} step {state['step']}", flush=True)
 
     def checkpoint() -> None:
@@ -335,12 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         scores = evaluate(model, heads, states, dev, 32) if dev else {}
         state["history"].append({"epoch": state["epoch"], **scores})
         print(f"epoch {state['epoch']} dev ({time.time() - t0:.0f}s): {json.dumps(scores)}", flush=True)
-        checkpoint()
         meta = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
         meta["train"] = [p.name for p in args.train]
+        # the adapter before the checkpoint: a kill between them redoes the epoch's end, never loses it
         save_adapter(
             model.adapter(), args.work / f"adapter-epoch{state['epoch']}.npz", {"args": meta, **state}
         )
+        checkpoint()
     return 0
 
 

@@ -37,6 +37,7 @@ class SlackMock(LocalServer):
         # faults for posts to one channel (a DM's is "D" + the user), in order: (HTTP status, posted anyway)
         self.channel_faults: dict[str, list[tuple[int, bool]]] = {}
         self.unreachable: dict[str, str] = {}  # user -> the error conversations.open answers, every time
+        self.refuse: dict[str, str] = {}  # method -> the error it answers (HTTP 200, ok false), every time
         self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
@@ -73,6 +74,9 @@ class SlackMock(LocalServer):
             status = self.fail_next[method].pop(0)
             self.calls.append((f"{method}:{status}", args))
             return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        if method in self.refuse:
+            self.calls.append((method, args))
+            return web.json_response({"ok": False, "error": self.refuse[method]})
         if method == "conversations.open" and args.get("users") in self.unreachable:
             self.calls.append((method, args))
             return web.json_response({"ok": False, "error": self.unreachable[args["users"]]})

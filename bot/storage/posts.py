@@ -166,10 +166,10 @@ class Posts:
         stale = (datetime.now(UTC) - timedelta(seconds=stale_after_s)).isoformat(timespec="seconds")
         marks = ", ".join("?" * len(kinds))
         sql = (
-            "select distinct p.interview_id from platform_posts p where p.platform = ? and p.kind = 'report' "
-            "and p.message_id is not null and p.created_at >= ? and p.created_at < ? and not exists (select 1 "
-            f"from platform_posts n where n.platform = p.platform and n.interview_id = p.interview_id and "
-            f"n.kind in ({marks}))"
+            "select distinct p.interview_id from platform_posts p join interviews i on i.id = p.interview_id "
+            "and i.status = 'done' where p.platform = ? and p.kind = 'report' and p.message_id is not null "
+            "and p.created_at >= ? and p.created_at < ? and not exists (select 1 from platform_posts n "
+            f"where n.platform = p.platform and n.interview_id = p.interview_id and n.kind in ({marks}))"
         )
         return [r["interview_id"] for r in self.db.query(sql, [platform, since, stale, *kinds])]
 

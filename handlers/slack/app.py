@@ -311,6 +311,13 @@ class SlackPlatform(ChatPlatform):
         among the latest 200 of a channel or direct message (conversations.history: a note owed is
         retried within minutes, so it would be recent). LookupError when Slack would not answer this time."""
         try:
+            channel = await self._channel(to)
+        except _failures() as exc:
+            code = _api_error(exc)[0]
+            if to.dm and not _transient(exc) and code in REFUSALS:
+                return None  # no DM with that user, for good: posting again is refused and settles it
+            raise LookupError(f"opening the direct message failed: {code}") from None
+        try:
             if to.thread:
                 pages = await self.client.conversations_replies(
                     channel=to.channel, ts=to.thread, include_all_metadata=True, limit=200
@@ -320,14 +327,11 @@ class SlackPlatform(ChatPlatform):
                         return found
                 return None
             latest = await self.client.conversations_history(
-                channel=await self._channel(to), include_all_metadata=True, limit=200
+                channel=channel, include_all_metadata=True, limit=200
             )
             return _marked(latest.get("messages", []), key)
-        except _failures() as exc:
-            code = _api_error(exc)[0]
-            if to.dm and not _transient(exc) and code in REFUSALS:
-                return None  # no DM with that user, for good: posting again is refused and settles it
-            raise LookupError(f"looking for the bot's post failed: {code}") from None
+        except _failures() as exc:  # a refused history (missing_scope...) cannot say it is not there
+            raise LookupError(f"looking for the bot's post failed: {_api_error(exc)[0]}") from None
 
     async def edit(self, to: Place, message_id: str, message: Message) -> bool:
         try:

@@ -130,6 +130,19 @@ async def test_a_note_whose_poster_died_after_the_report_is_sent_by_the_sweep(sl
     assert len(coach_notes(mock, "DU1")) == 1
 
 
+async def test_a_note_is_not_sent_again_when_slack_refuses_to_show_the_dm(slack_env):
+    """The DM took the note but its answer was lost; Slack then refuses the history (a scope removed):
+    the bot cannot tell whether it went out, so it does not post it blindly a second time."""
+    mock, make = slack_env
+    mock.channel_faults["DU1"] = [(500, True)]
+    mock.refuse["conversations.history"] = "missing_scope"
+    env = await make()
+    await slack_upload(env, mock, "")
+    await until(lambda: mock.called("conversations.history"))
+    await env.slack.sweep()
+    assert len(coach_notes(mock, "DU1")) == 1
+
+
 def _coach_ts(env, iid: str) -> str | None:
     row = env.store.db.execute(
         "select message_id from platform_posts where interview_id = ? and kind = 'coach'", [iid]
