@@ -4,7 +4,9 @@ quoted and timed, grouped by candidate.
 Every answer (an interviewer's question and the candidate's reply, bot.analysis.qa) is stored at analysis
 time with its text in the full-text index and an e5 embedding ("passage: ..."). A question is matched
 by meaning (cosine of its "query: ..." embedding to each answer's), and BM25 over the jieba tokens adds a
-small bonus, so a paraphrase finds its answer and the exact term asked orders near-ties. With the LLM analyst
+small bonus, so a paraphrase finds its answer and the exact term asked orders near-ties. A question in one
+language is also asked with its terms' names in the other (bot.glossary: "mentored" -> 带新人), because
+e5-small's cosine across Mandarin and English ranks the right answer far down. With the LLM analyst
 configured, one short synthesis sits above the quotes, each of its sentences citing them; a sentence that
 cites nothing is dropped.
 """
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .analysis.qa import answer_passages
+from .glossary import translate
 from .storage.answers import StoredAnswer
 from .storage.search import tokens
 
@@ -77,9 +80,9 @@ class _Encoder:
         with self._lock:
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
-    def query(self, text: str) -> np.ndarray:
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.query([text]), dtype=np.float32).reshape(-1)
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 _encoder: _Encoder | None = None
@@ -125,6 +128,21 @@ def check_question(question: str) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise AskError(f"a question is at most {MAX_QUESTION_CHARS} characters (this one has {len(text)})")
     return text
+
+
+def expanded(question: str) -> str | None:
+    """The question followed by the glossary's names, in the other language, of the terms it uses: what it
+    is also asked as, by meaning and by words. None when the glossary knows none of them."""
+    extra = translate(question)
+    return f"{question} {' '.join(extra)}" if extra else None
+
+
+def question_vector(wordings: np.ndarray) -> np.ndarray:
+    """A question's embedding: the mean of its wordings' (plain, expanded), back to unit length. The
+    expanded one alone lets a translated word pull the question off its meaning; the plain one alone ranks
+    answers in the other language far down (docs/ask.md)."""
+    mean = wordings.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 def rank(
@@ -211,14 +229,16 @@ async def answer(
     from .analysis.learned.embed import ModelUnavailable
 
     question = check_question(question)
+    wider = expanded(question)
     try:
-        query = await asyncio.to_thread(encoder().query, question)
+        rows = await asyncio.to_thread(encoder().queries, [question, wider] if wider else [question])
+        query = question_vector(rows)
     except ModelUnavailable:
         query = None  # the words still find answers
 
     def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
         scored = store.answers.semantic(visible, query, candidate, SEMANTIC_POOL) if query is not None else []
-        words = store.answers.lexical(visible, question, candidate, LEXICAL_POOL)
+        words = store.answers.lexical(visible, wider or question, candidate, LEXICAL_POOL)
         pooled = {k for k, _ in scored}
         outside = [k for k in words if k not in pooled]
         cosines = store.answers.cosines(outside, query) if query is not None and outside else {}
@@ -229,7 +249,7 @@ async def answer(
     scores, details = await service.db.run(find)
     quotes = []
     for key, d in details.items():
-        start, text = best_sentence(question, d["sentences"], (d["start"], d["text"]))
+        start, text = best_sentence(wider or question, d["sentences"], (d["start"], d["text"]))
         url = f"{service.report_url(key[0])}#t={start}"
         quotes.append(Quote(key[0], d["candidate"] or "", text, start, scores[key], url))
     quotes = group_by_candidate(quotes)
