@@ -140,7 +140,7 @@ def test_the_shipped_adapter_is_small_and_matches_its_pin():
 def test_an_artefact_fitted_on_another_adapter_is_refused(tmp_path):
     from bot.analysis.learned import LocalModel
 
-    model = LocalModel.load(ROOT / "bench/models/analysis_model_e5lora.npz")  # the e5-lora heads load
+    model = LocalModel.load()  # the shipped heads, fitted on the shipped adapter's embeddings
     assert model.embedder is not None and model.embedder.name == LORA.name
     meta = {k: v for k, v in model.meta.items() if k not in ("version", "recipe", "comp_keys")}
     model.save(tmp_path / "analysis_model.npz", {**meta, "adapter_sha256": "f" * 64})

@@ -32,7 +32,7 @@ class Adapter:
 LORA = Adapter(
     "e5-lora",
     "e5_lora.npz",
-    "0d16a9cced56041d8f6aa40dac79582208a9e2e4433874d863ced3de1bee8561",
+    "78641ba6425b93be971b68d4a4095e561002e290dffc8860a1273c815c4d76fa",
     "e5-small-q4.bin",
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
