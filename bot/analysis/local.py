@@ -19,7 +19,6 @@ from .learned import LocalModel, Unit, UnitScores, get_model
 from .results import (
     CANDIDATE,
     INTERVIEWER,
-    QUALIFIER_PRECEDENCE,
     QUALIFIER_TYPES,
     CompetencyResult,
     Evidence,
@@ -162,11 +161,10 @@ def _clause_findings(
             continue
         u, probs, text = answer.utterances[turn], scores.clause_probs[row], quote(c.text)
         cues = qualifier_cues(c.text)
-        kinds = [k for j, k in enumerate(QUALIFIER_TYPES) if qualifier_hit(k, float(probs[j]), cues, rules)]
-        if rules.get("guideline_order") and kinds:  # one limit per claim: the first the guidelines list
-            kinds = [min(kinds, key=QUALIFIER_PRECEDENCE.index)]
-        for kind in kinds:
-            if (kind, text) not in {(q.type, q.text) for q in quals}:
+        for j, kind in enumerate(QUALIFIER_TYPES):
+            if qualifier_hit(kind, float(probs[j]), cues, rules) and (kind, text) not in {
+                (q.type, q.text) for q in quals
+            }:
                 note = QUALIFIER_EFFECT[kind][1 if zh else 2]
                 quals.append(Qualifier(kind, time_at(u, c.start), text, note))
         missing = vague_missing(c.text, [float(x) for x in probs[nq:]], rules)
@@ -248,11 +246,9 @@ def analyse_local(utterances: list[Utterance], language: str, model: LocalModel 
     for answer, scores in zip(answers, model.score([a.unit for a in answers])):
         _credit_moved_metrics(answer, scores)
         quals, vague = _clause_findings(answer, scores, zh, model.rules)
-        claims = _claims(answer, scores, quals, vague, negated, zh)
-        if claims or not model.rules.get("guideline_order"):  # a qualifier limits a credited claim
-            quals_all += quals
+        quals_all += quals
         vague_all += vague
-        for key, ev in claims:
+        for key, ev in _claims(answer, scores, quals, vague, negated, zh):
             found.setdefault(key, []).append(ev)
     results = competency_results(found, denied, zh, records.competency_keys())
     return Findings(results, quals_all, vague_all, model.analysis_version)

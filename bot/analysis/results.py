@@ -21,16 +21,6 @@ QUALIFIER_TYPES = (
     "acting_role",
     "hedge",
 )
-# GUIDELINES.md's decision order: where several limits fit one claim, the first of these is the one.
-QUALIFIER_PRECEDENCE = (
-    "not_shipped",
-    "test_env_only",
-    "team_not_me",
-    "acting_role",
-    "hearsay",
-    "unconfirmed_cause",
-    "hedge",
-)
 VAGUE_TYPES = ("number", "mechanism", "specifics")
 
 
