@@ -54,6 +54,7 @@ def fine_tune(args: argparse.Namespace, work: Path, split: list[str]) -> Path:
     argv = [str(p) for p in args.train] + ["--work", str(work), *split, "--seed", str(args.seed)]
     argv += ["--first", str(args.first), "--rank", str(args.rank), "--epochs", str(args.epochs)]
     argv += ["--lr", str(args.lr), "--threads", str(args.threads)]
+    argv += ["--group-by-question"] if args.group_by_question else []
     if train_encoder.main(argv) != 0:
         raise SystemExit(f"fine-tuning in {work} failed")
     if not shared.exists():  # the first run computed the frozen layers' states: share them
@@ -86,7 +87,8 @@ def out_of_fold(args: argparse.Namespace, adapters: list[Path]) -> Path:
     states = torch.load(args.work / f"states-{args.first}.pt")
     owner: dict[int, int] = {}
     for k in range(args.folds):
-        _, dev = train_encoder.split(snippets, 0.0, args.seed, (k, args.folds))
+        groups = train_encoder.question_groups(snippets) if args.group_by_question else None
+        _, dev = train_encoder.split(snippets, 0.0, args.seed, (k, args.folds), groups)
         for s in dev:
             u = s.unit()
             for t in [u.question, *(x.text for _, x in u.sentences)]:
@@ -116,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--final", action="store_true", help="also fine-tune on everything (final/)")
+    ap.add_argument(
+        "--group-by-question",
+        action="store_true",
+        help="folds take whole groups of snippets sharing a question, so no question is embedded by a run "
+        "that trained on it (the run shipped on 2026-12-07 predates this option)",
+    )
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     adapters = [

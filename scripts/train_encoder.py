@@ -162,15 +162,26 @@ def _prf(pred, y, m, name: str) -> dict[str, float]:
     return {f"{name}_P": p, f"{name}_R": r, f"{name}_F1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-def split(snippets: list, dev_frac: float, seed: int, fold: tuple[int, int] | None = None):
+def split(snippets: list, dev_frac: float, seed: int, fold: tuple[int, int] | None = None, groups=None):
     """Training and dev snippets: the first --dev-frac of a seeded permutation, or with --fold K/N every
-    N-th snippet of it from the K-th (cross-fitting: N runs leave every snippet out once)."""
+    N-th snippet of it from the K-th (cross-fitting: N runs leave every snippet out once). With `groups`
+    (one key per snippet) a fold takes whole groups: snippets that share an interviewer's question are
+    held out together, so no run trains on the question it later embeds for another fold."""
     order = np.random.default_rng(seed).permutation(len(snippets))
-    if fold is not None:
+    if fold is not None and groups is not None:
+        keys = list(dict.fromkeys(groups[int(j)] for j in order))
+        fold_of = {g: r % fold[1] for r, g in enumerate(keys)}
+        dev = {i for i in range(len(snippets)) if fold_of[groups[i]] == fold[0]}
+    elif fold is not None:
         dev = {int(j) for i, j in enumerate(order) if i % fold[1] == fold[0]}
     else:
         dev = set(order[: int(round(dev_frac * len(snippets)))].tolist())
     return [s for i, s in enumerate(snippets) if i not in dev], [snippets[i] for i in sorted(dev)]
+
+
+def question_groups(snippets: list[corpus.Snippet]) -> list[str]:
+    """Each snippet's interviewer question (its own id when it has none): the cross-fitting's groups."""
+    return [s.unit().question or s.id for s in snippets]
 
 
 def corpus_texts(args: argparse.Namespace) -> tuple[dict[str, int], list[Example], list[Example]]:
@@ -178,7 +189,8 @@ def corpus_texts(args: argparse.Namespace) -> tuple[dict[str, int], list[Example
     snippets = corpus.load(args.train)
     texts: dict[str, int] = {}
     examples(snippets, texts)  # the text order follows the corpus, so every split shares the cached states
-    train_s, dev_s = split(snippets, args.dev_frac, args.seed, args.fold)
+    groups = question_groups(snippets) if args.group_by_question else None
+    train_s, dev_s = split(snippets, args.dev_frac, args.seed, args.fold, groups)
     return texts, examples(train_s, texts), examples(dev_s, texts)
 
 
@@ -186,7 +198,8 @@ def write_split(args: argparse.Namespace, folder: Path) -> None:
     """The fine-tuning's training and dev snippets as JSON Lines (the same split, in the same order), so that
     the heads can be fitted on the one and the whole analysis measured on the other."""
     lines = [x for p in args.train for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
-    train, dev = split(lines, args.dev_frac, args.seed, args.fold)
+    groups = question_groups(corpus.load(args.train)) if args.group_by_question else None
+    train, dev = split(lines, args.dev_frac, args.seed, args.fold, groups)
     for name, part in (("finetune-train.jsonl", train), ("finetune-dev.jsonl", dev)):
         (folder / name).write_text("\n".join(part) + "\n", encoding="utf-8")
 
@@ -265,6 +278,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--fold", type=_fold, help="K/N: dev is the K-th of N folds (cross-fitting), not --dev-frac"
     )
+    ap.add_argument(
+        "--group-by-question", action="store_true", help="with --fold: snippets sharing a question together"
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=40, help="steps between checkpoints")
@@ -297,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt, pos_weight = args.work / "checkpoint.pt", torch.full((len(CLAUSE_LABELS),), 3.0)
     run = {
         "fold": list(args.fold or []),
+        "grouped": args.group_by_question,
         "dev_frac": args.dev_frac,
         "seed": args.seed,
         "epochs": args.epochs,
