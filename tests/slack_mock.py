@@ -267,14 +267,9 @@ def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) 
 def message_event(
     event_id: str, file: dict[str, Any], channel: str, ts: str, user: str = "U1", text: str = ""
 ) -> dict[str, Any]:
-    return {
-        "token": "x",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "event": {
+    return _callback(
+        event_id,
+        {
             "type": "message",
             "subtype": "file_share",
             "channel": channel,
@@ -285,13 +280,11 @@ def message_event(
             "event_ts": ts,
             "channel_type": "channel",
         },
-    }
+    )
 
 
-def thread_reply_event(
-    event_id: str, channel: str, thread: str, ts: str, text: str, user: str = "U1"
-) -> dict[str, Any]:
-    """A plain message replying in a thread (no file, no subtype), as Slack sends it to a member app."""
+def _callback(event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The Events API envelope around one event."""
     return {
         "token": "x",
         "team_id": "T1",
@@ -299,7 +292,17 @@ def thread_reply_event(
         "type": "event_callback",
         "event_id": event_id,
         "event_time": int(time.time()),
-        "event": {
+        "event": event,
+    }
+
+
+def thread_reply_event(
+    event_id: str, channel: str, thread: str, ts: str, text: str, user: str = "U1"
+) -> dict[str, Any]:
+    """A plain message replying in a thread (no file, no subtype), as Slack sends it to a member app."""
+    return _callback(
+        event_id,
+        {
             "type": "message",
             "channel": channel,
             "user": user,
@@ -309,18 +312,13 @@ def thread_reply_event(
             "event_ts": ts,
             "channel_type": "channel",
         },
-    }
+    )
 
 
 def file_shared_event(event_id: str, file_id: str, channel: str, user: str = "U1") -> dict[str, Any]:
-    return {
-        "token": "x",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "event": {
+    return _callback(
+        event_id,
+        {
             "type": "file_shared",
             "channel_id": channel,
             "file_id": file_id,
@@ -328,4 +326,4 @@ def file_shared_event(event_id: str, file_id: str, channel: str, user: str = "U1
             "file": {"id": file_id},
             "event_ts": str(time.time()),
         },
-    }
+    )
