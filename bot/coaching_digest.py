@@ -338,9 +338,10 @@ class CoachingScheduler:
             for monday in ch.weeks_due(moment) if ch.platform in self.posters else []:
                 due.setdefault((ch.platform, monday), []).append(ch)
         out: list[Outcome] = []
+        held: set[tuple[str, str]] = set()  # an older week of theirs failed this tick: the newer ones wait
         for (platform, monday), due_here in sorted(due.items()):  # oldest week first
             mine = [c for c in channels if c.platform == platform]
-            out += await self._week(platform, monday, due_here, mine, moment)
+            out += await self._week(platform, monday, due_here, mine, moment, held)
         return out
 
     async def _week(
@@ -350,6 +351,7 @@ class CoachingScheduler:
         due_here: list[CoachingChannel],
         channels: list[CoachingChannel],
         moment: datetime,
+        held: set[tuple[str, str]],
     ) -> list[Outcome]:
         week, stale = week_name(monday), _iso(moment - STALE_CLAIM)
 
@@ -367,6 +369,8 @@ class CoachingScheduler:
         late = moment - first.send_at(monday) > LATE_AFTER
         out = []
         for d in await self.service.db.run(build):
+            if (d.platform, d.user) in held:
+                continue  # weeks reach an interviewer in order: this one goes after the older one
             d.late, d.due = (
                 late,
                 first.send_at(monday).astimezone(first.tz).strftime(f"%Y-%m-%d %H:%M ({first.timezone})"),
@@ -374,6 +378,8 @@ class CoachingScheduler:
             outcome = await self.deliver(d, moment)
             if outcome:
                 out.append(outcome)
+                if outcome.status == "failed":
+                    held.add((d.platform, d.user))
         return out
 
     async def deliver(self, d: WeeklyDigest, moment: datetime) -> Outcome | None:

@@ -310,6 +310,30 @@ async def test_after_an_outage_of_weeks_each_missed_week_goes_out_once_oldest_fi
     assert len(slack_dms(mock)) == weekly.LOOK_BACK_WEEKS
 
 
+async def test_when_an_older_missed_week_fails_the_newer_ones_wait_for_it(slack_env):
+    mock, make = slack_env
+    env = await make()
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    monday = this_monday(setting)
+    opted_in_at(env, setting.window(monday)[0] - 4 * weekly.WEEK)
+    mondays = [monday - weekly.WEEK * back for back in (2, 1, 0)]
+    for week in mondays:
+        interview(env.service, "U1", setting.window(week)[0] + timedelta(hours=3))
+    back = setting.send_at(monday) + timedelta(hours=1)
+    mock.fail_next["chat.postMessage"] = [500] * 4  # the oldest week's post fails (with its retries)
+    outcomes = await env.service.coaching.run_due(back)
+    assert [(o.week, o.status) for o in outcomes] == [(weekly.week_name(mondays[0]), "failed")]
+    assert slack_dms(mock) == []  # the two newer weeks did not overtake it
+    mock.fail_next["chat.postMessage"] = []
+    later = await env.service.coaching.run_due(back + weekly.STALE_CLAIM + timedelta(minutes=1))
+    assert [(o.week, o.status) for o in later] == [(weekly.week_name(w), "posted") for w in mondays]
+    assert [weekly.week_name(w) in said(d) for d, w in zip(slack_dms(mock), mondays, strict=True)] == [
+        True
+    ] * 3
+
+
 async def test_feishu_sends_a_digest_again_with_the_same_uuid_so_it_arrives_once(feishu_env):
     mock, env = feishu_env
     mock.members[CHAT] = ["ou_member"]
