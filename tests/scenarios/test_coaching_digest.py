@@ -285,14 +285,20 @@ def _notice(monday: date, user: str = "U1") -> str:
     return f"coaching:{weekly.week_name(monday)}:{user}"
 
 
-async def test_after_an_outage_of_weeks_each_missed_week_goes_out_once_oldest_first(slack_env):
+async def opted_in_weeks_ago(slack_env, weeks: int):
+    """The channel opted in `weeks` weeks ago, U1 its member: (env, mock, setting, this week's monday)."""
     mock, make = slack_env
     env = await make()
     mock.members[CHANNEL] = ["U1"]
     await env.command("coaching on")
     setting = weekly.channel_of(env.store, "slack", CHANNEL)
     monday = this_monday(setting)
-    opted_in_at(env, setting.window(monday)[0] - 8 * weekly.WEEK)  # opted in two months ago
+    opted_in_at(env, setting.window(monday)[0] - weeks * weekly.WEEK)
+    return env, mock, setting, monday
+
+
+async def test_after_an_outage_of_weeks_each_missed_week_goes_out_once_oldest_first(slack_env):
+    env, mock, setting, monday = await opted_in_weeks_ago(slack_env, 8)  # two months ago
     mondays = [monday - weekly.WEEK * back for back in range(6)]  # this week and the five before
     for week in mondays:
         interview(env.service, "U1", setting.window(week)[0] + timedelta(hours=3))
@@ -311,13 +317,7 @@ async def test_after_an_outage_of_weeks_each_missed_week_goes_out_once_oldest_fi
 
 
 async def test_when_an_older_missed_week_fails_the_newer_ones_wait_for_it(slack_env):
-    mock, make = slack_env
-    env = await make()
-    mock.members[CHANNEL] = ["U1"]
-    await env.command("coaching on")
-    setting = weekly.channel_of(env.store, "slack", CHANNEL)
-    monday = this_monday(setting)
-    opted_in_at(env, setting.window(monday)[0] - 4 * weekly.WEEK)
+    env, mock, setting, monday = await opted_in_weeks_ago(slack_env, 4)
     mondays = [monday - weekly.WEEK * back for back in (2, 1, 0)]
     for week in mondays:
         interview(env.service, "U1", setting.window(week)[0] + timedelta(hours=3))
