@@ -4,6 +4,7 @@ covers. Times are ISO strings in UTC."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -19,6 +20,7 @@ def notice_key(week: str, user: str) -> str:
 class CoachingDigests:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        db.register_function(notice_key, deterministic=True, replace=True)  # owed_notices joins on it
 
     # ---- the channels that opted in ----------------------------------------------------------------
     def opt_in(self, row: dict[str, Any]) -> None:
@@ -101,7 +103,7 @@ class CoachingDigests:
             )
             return "again" if cur.rowcount == 1 else None
 
-    def finish(self, platform: str, user: str, week: str, covers: list[str] = (), **values: Any) -> None:
+    def finish(self, platform: str, user: str, week: str, covers: Sequence[str] = (), **values: Any) -> None:
         """status (posted | refused), channels, interviews, late, language, message_id; posted_at is now.
         A posted digest is also recorded against every interview it `covers` (as their own private notes
         are), so erasing a candidate retracts the digest that named them."""
@@ -128,7 +130,7 @@ class CoachingDigests:
         poster died), or never claimed (the sender died first) and refused at or after `since`."""
         sql = (
             "select d.* from coaching_digests d left join platform_posts p on p.platform = d.platform "
-            "and p.kind = 'coaching' and p.interview_id = 'coaching:' || d.week || ':' || d.user "
+            "and p.kind = 'coaching' and p.interview_id = notice_key(d.week, d.user) "
             "where d.platform = ? and d.status = 'refused' and ((p.interview_id is null and "
             "d.posted_at >= ?) or (p.message_id is null and p.created_at < ?)) order by d.week, d.user"
         )
