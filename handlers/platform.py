@@ -590,11 +590,7 @@ class ChatPlatform(ABC):
             try:
                 found = await self.find_posted(place, message.key or "")
             except LookupError as exc:  # cannot tell whether it went out: do not post blindly
-                if await self._past_retrying(interview_id, since):  # a look-up that never answers ends too
-                    log.warning("%s: %s note for %s given up: %s", self.name, kind, interview_id, exc)
-                    return await posts.settle(self.name, key, "", interview_id, kind)
-                log.warning("%s: %s note for %s stays owed: %s", self.name, kind, interview_id, exc)
-                return await posts.release(self.name, key, "", interview_id, kind)
+                return await self._not_this_time(key, interview_id, kind, since, str(exc))
             if found:
                 return await posts.set_message(self.name, key, "", interview_id, kind, found)
         try:
@@ -603,18 +599,21 @@ class ChatPlatform(ABC):
             log.warning("%s: %s note for %s refused for good: %s", self.name, kind, interview_id, exc)
             return await posts.settle(self.name, key, "", interview_id, kind)
         if posted is None:
-            if await self._past_retrying(interview_id, since):
-                log.warning(
-                    "%s: %s note for %s given up after %s", self.name, kind, interview_id, NOTE_GIVE_UP
-                )
-                return await posts.settle(
-                    self.name, key, "", interview_id, kind
-                )  # compliance hears it failed
-            log.warning(
-                "%s: %s note for %s not posted; it stays owed for the sweep", self.name, kind, interview_id
-            )
-            return await posts.release(self.name, key, "", interview_id, kind)
+            return await self._not_this_time(key, interview_id, kind, since, "not posted")
         await posts.set_message(self.name, key, "", interview_id, kind, posted)
+
+    async def _not_this_time(
+        self, key: str, interview_id: str, kind: str, since: str | None, why: str
+    ) -> None:
+        """A note that failed (or could not be looked for) this time stays owed for the sweep, until
+        NOTE_GIVE_UP: then it is settled like a refusal, and compliance hears it failed."""
+        if await self._past_retrying(interview_id, since):
+            log.warning(
+                "%s: %s note for %s given up after %s: %s", self.name, kind, interview_id, NOTE_GIVE_UP, why
+            )
+            return await self.db.posts.settle(self.name, key, "", interview_id, kind)
+        log.warning("%s: %s note for %s stays owed for the sweep: %s", self.name, kind, interview_id, why)
+        await self.db.posts.release(self.name, key, "", interview_id, kind)
 
     async def _past_retrying(self, interview_id: str, since: str | None = None) -> bool:
         """A note still failing NOTE_GIVE_UP after its recording came in (or `since`) is given up (settled
