@@ -27,6 +27,7 @@ ARTEFACT = Path(__file__).parent.parent / "data" / "analysis_model.npz"
 # The rules in code (signals, cues, evidence rules in local.py): an analysis names the artefact it scored
 # with and these; rules-5 adds the hypothetical and third-person evidence rules.
 RULES_VERSION = "rules-5"
+HEAD_ARRAYS = ("mean", "scale", "weights", "bias")
 CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
 
 
@@ -40,7 +41,7 @@ class UnitScores:
 
 def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
     return LinearHeads(
-        *(data[f"{prefix}_{k}"].astype(np.float32) for k in ("mean", "scale", "weights", "bias"))
+        *(data[f"{prefix}_{k}"].astype(np.float32) for k in HEAD_ARRAYS)
     )
 
 
@@ -48,6 +49,10 @@ def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
     if "mlp_w1" not in data:  # an artefact from before the network half
         return None
     return MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
+
+
+def _qualifier_heads(data: dict[str, np.ndarray]) -> LinearHeads | None:
+    return _heads(data, "qual") if "qual_weights" in data else None  # absent before the tightened labels
 
 
 def _check_fingerprint(model: LocalModel, path: Path) -> None:
@@ -75,6 +80,9 @@ class LocalModel:
     embedder: Embedder | None = None
     meta: dict[str, object] = field(default_factory=dict)
     comp_mlp: MlpHeads | None = None  # when trained, the answer's score is the mean of both heads
+    # qualifier heads fitted only on the splits labelled under the tightened span rules (GUIDELINES.md);
+    # when present, a clause's qualifier probabilities are the mean of these and the clause heads'
+    qual: LinearHeads | None = None
     _examples: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -85,10 +93,12 @@ class LocalModel:
     def save(self, path: Path, meta: dict[str, object]) -> None:
         arrays: dict[str, np.ndarray] = {}
         for prefix, heads in (("comp", self.comp), ("clause", self.clause)):
-            for k in ("mean", "scale", "weights", "bias"):
+            for k in HEAD_ARRAYS:
                 arrays[f"{prefix}_{k}"] = getattr(heads, k).astype(np.float16)
         if self.comp_mlp is not None:
             arrays.update({f"mlp_{k}": v.astype(np.float16) for k, v in self.comp_mlp.arrays().items()})
+        if self.qual is not None:
+            arrays.update({f"qual_{k}": getattr(self.qual, k).astype(np.float16) for k in HEAD_ARRAYS})
         info = {"version": self.version, "recipe": self.recipe.__dict__, "comp_keys": list(self.comp_keys)}
         # the fingerprint of the features as this code computes them, whatever `meta` carried
         info = {**info, **meta, "feature_fingerprint": feature_fingerprint(self.recipe)}
@@ -116,6 +126,7 @@ class LocalModel:
                 data["clause_thresholds"],
                 meta=meta,
                 comp_mlp=_mlp(data),
+                qual=_qualifier_heads(data),
             )
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(
@@ -147,6 +158,14 @@ class LocalModel:
         p = self.comp.predict(x)
         return p if self.comp_mlp is None else 0.5 * (p + self.comp_mlp.predict(x))
 
+    def clause_probs(self, x: np.ndarray) -> np.ndarray:
+        """Per-clause probabilities (CLAUSE_LABELS), before the thresholds."""
+        p = self.clause.predict(x)
+        if self.qual is not None:
+            nq = len(QUALIFIER_TYPES)
+            p[:, :nq] = 0.5 * (p[:, :nq] + self.qual.predict(x))
+        return p
+
     def score(self, units: list[Unit]) -> list[UnitScores]:
         if not units:
             return []
@@ -166,7 +185,7 @@ class LocalModel:
                     probs[k] = float(sims.max(initial=0.0))
                     cols.insert(keys.index(k), sims)
             clause = f.clause_matrix(unit, table)
-            cp = self.clause.predict(clause) - self.clause_thresholds + 0.5 if len(clause) else clause
+            cp = self.clause_probs(clause) - self.clause_thresholds + 0.5 if len(clause) else clause
             out.append(UnitScores(probs, np.stack(cols, axis=1) if cols else logits, keys, cp))
         return out
 
