@@ -1,0 +1,40 @@
+"""Qualifier heads fitted on the splits labelled under the tightened rules (scripts/train_qualifier_heads.py):
+an artefact that carries them scores each clause's qualifiers with the mean of both heads, after a save and
+a load, and leaves the vague-claim columns to the clause heads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.analysis.learned import ARTEFACT, LocalModel
+from bot.analysis.learned.linear import fit
+from bot.analysis.results import QUALIFIER_TYPES
+
+NQ = len(QUALIFIER_TYPES)
+
+
+def test_an_artefact_with_qualifier_heads_scores_qualifiers_with_the_mean_after_save_and_load(tmp_path):
+    model = LocalModel.load(ARTEFACT)
+    d = model.clause.weights.shape[0]
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, d)).astype(np.float32)
+    y = (rng.random((64, NQ)) > 0.7).astype(np.float32)
+    model.qual = fit(x, y, l2=1.0, epochs=20)
+    path = tmp_path / "with-qualifier-heads.npz"
+    model.save(path, model.meta)
+    loaded = LocalModel.load(path)
+    assert loaded.qual is not None
+    clause, probs = loaded.clause.predict(x[:4]), loaded.clause_probs(x[:4])
+    np.testing.assert_allclose(probs[:, :NQ], 0.5 * (clause[:, :NQ] + loaded.qual.predict(x[:4])), rtol=1e-3)
+    np.testing.assert_allclose(probs[:, NQ:], clause[:, NQ:], rtol=1e-6)
+
+
+def test_an_artefact_without_them_scores_with_the_clause_heads_alone(tmp_path):
+    model = LocalModel.load(ARTEFACT)
+    model.qual = None
+    path = tmp_path / "clause-heads-only.npz"
+    model.save(path, model.meta)
+    loaded = LocalModel.load(path)
+    x = np.random.default_rng(6).normal(size=(3, loaded.clause.weights.shape[0])).astype(np.float32)
+    assert loaded.qual is None
+    np.testing.assert_allclose(loaded.clause_probs(x), loaded.clause.predict(x), rtol=1e-6)
