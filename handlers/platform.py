@@ -14,10 +14,12 @@ A platform implements only how to talk to it: `post`, `edit`, `download`, `membe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -265,6 +267,9 @@ class ChatPlatform(ABC):
         self._last_progress: dict[str, str] = {}
         self._taking: set[str] = set()  # inbox files this process is taking in now
         self._tasks: set[asyncio.Task] = set()
+        # per interview: naming its interviewer and sending its private note never interleave (weak: a
+        # lock lives while someone holds or waits for it)
+        self._coach_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)
         service.coaching.register(self.name, self)
@@ -470,11 +475,15 @@ class ChatPlatform(ABC):
             return False
         iid = await self.db.posts.file_interview(self.name, file_id)
         who = named.name or named.user or "?"
-        if iid and await self.db.posts.claimed(self.name, iid, "coach"):  # sent, refused or being sent
-            said = say("interviewer_late", self.lang, who)
-        else:
-            await self.db.posts.remember_file_interviewer(self.name, file_id, named.user, named.name)
-            said = say("interviewer_named" if named.user else "interviewer_named_text", self.lang, who)
+        lock = self._coach_lock(iid) if iid else None  # no interview yet: no note on its way either
+        if lock and lock.locked():
+            log.info("%s: the interviewer of %s named while its note is on its way: waiting", self.name, iid)
+        async with lock or contextlib.nullcontext():
+            if iid and await self.db.posts.claimed(self.name, iid, "coach"):  # sent, refused or being sent
+                said = say("interviewer_late", self.lang, who)
+            else:
+                await self.db.posts.remember_file_interviewer(self.name, file_id, named.user, named.name)
+                said = say("interviewer_named" if named.user else "interviewer_named_text", self.lang, who)
         await self.post(answer, Message(said))
         interview = await self.db.interviews.get(iid) if iid else None
         if interview and interview.get("status") == "done":  # analysed already: its note goes out now
@@ -524,7 +533,19 @@ class ChatPlatform(ABC):
             await self.edit(place, ack, Message(say("done", self.lang)))
         return posted
 
+    def _coach_lock(self, key: str) -> asyncio.Lock:
+        lock = self._coach_locks.get(key)
+        if lock is None:
+            lock = self._coach_locks[key] = asyncio.Lock()
+        return lock
+
     async def deliver_coaching(self, interview: dict[str, Any]) -> None:
+        """`_deliver_coaching` to the interviewer the interview names now: one named in its thread while the
+        report was being posted gets the note, not the uploader (the caller's row may predate the naming)."""
+        async with self._coach_lock(interview["id"]):
+            await self._deliver_coaching(await self.db.interviews.get(interview["id"]) or interview)
+
+    async def _deliver_coaching(self, interview: dict[str, Any]) -> None:
         """The interviewer's own metrics and flagged questions: privately to the interviewer (the platform
         user named with the upload, else the uploader: bot.coaching.recipient), and to the compliance
         channel, when one is configured, the flagged questions, or that no private message could reach the

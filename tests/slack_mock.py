@@ -39,6 +39,8 @@ class SlackMock(LocalServer):
         self.unreachable: dict[str, str] = {}  # user -> the error conversations.open answers, every time
         self.refuse: dict[str, str] = {}  # method -> the error it answers (HTTP 200, ok false), every time
         self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
+        self.hold: dict[str, asyncio.Event] = {}  # method -> its calls wait for the event (a call in flight)
+        self.held: list[tuple[str, dict]] = []  # the calls that waited, as they arrived
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
@@ -74,6 +76,9 @@ class SlackMock(LocalServer):
             status = self.fail_next[method].pop(0)
             self.calls.append((f"{method}:{status}", args))
             return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        if method in self.hold and not self.hold[method].is_set():
+            self.held.append((method, args))
+            await self.hold[method].wait()
         if method in self.refuse:
             self.calls.append((method, args))
             return web.json_response({"ok": False, "error": self.refuse[method]})

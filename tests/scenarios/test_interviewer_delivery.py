@@ -210,6 +210,25 @@ async def test_a_slack_reply_in_the_recordings_thread_names_the_interviewer(slac
     assert coach_notes(mock, "DU1") == []
 
 
+async def test_naming_the_interviewer_while_the_note_is_on_its_way_waits_and_is_too_late(slack_env, caplog):
+    mock, make = slack_env
+    mock.members[CHANNEL] = ["U1", "U2INT", "U3INT"]
+    mock.hold["conversations.members"] = asyncio.Event()  # the note's membership check is in flight
+    env = await make(SLACK_TIMEOUT_S="600")  # the held call waits as long as the test needs
+    caplog.set_level("INFO", logger="handlers.platform")
+    await env.post(
+        message_event("EvN1", add_recording(mock, "FN1", TS), CHANNEL, TS, text="interviewer: <@U2INT>")
+    )
+    await until(lambda: [m for m, _ in mock.held if m == "conversations.members"])
+    await env.post(thread_reply_event("EvN2", CHANNEL, TS, "1700000000.000405", "interviewer: <@U3INT>"))
+    await until(lambda: "named while its note is on its way" in caplog.text)
+    mock.hold["conversations.members"].set()
+    await until(lambda: [m for m in mock.threads[(CHANNEL, TS)] if "不能再改" in (m["text"] or "")])
+    assert len(coach_notes(mock, "DU2INT")) == 1 and coach_notes(mock, "DU3INT") == []
+    row = env.store.db.execute("select interviewer_user from interviews").fetchone()
+    assert row[0] == "U2INT"  # the weekly credit and the note go to the same person
+
+
 async def test_a_feishu_mention_in_the_recordings_thread_names_the_interviewer(feishu_env, clip):
     mock, env = feishu_env
     mock.members[CHAT] = ["ou_member", "ou_wang"]
