@@ -29,15 +29,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from e5_torch import E5Torch, pad  # noqa: E402
 from interviewer import evaluate, load_questions, report  # noqa: E402
-from train_flags import L2_GRID, TRAIN, best_threshold, folds, labels, out_of_fold  # noqa: E402
+from train_flags import TRAIN, labels  # noqa: E402
+from train_flags import train as train_head  # noqa: E402
 from train_retrieval import save_adapter, states_of  # noqa: E402
 
-from bot.analysis.flag_rules import cue_category  # noqa: E402
 from bot.analysis.flags import FlagRecipe, decide, features, floors  # noqa: E402
 from bot.analysis.learned import e5_numpy  # noqa: E402
 from bot.analysis.learned.e5_adapted import Adapter  # noqa: E402
 from bot.analysis.learned.embed import E5, load_embedder, verify  # noqa: E402
-from bot.analysis.learned.linear import fit  # noqa: E402
 
 FLAGS_LORA = Adapter("e5-flags", "flags_lora.npz", "", "e5-small-q4.bin")
 
@@ -88,20 +87,11 @@ def train_adapter(args: argparse.Namespace, questions: list) -> Path:
 def fitted_figures(train: list, test: list, embedder, name: str) -> None:
     """train_flags.py's head fit (L2 and threshold by 5-fold CV on `train`), scored once on `test`."""
     recipe = FlagRecipe(embedder=embedder.name)
-    x, y = features([q.text for q in train], recipe, embedder), labels(train)
-    floor, fold = floors(recipe, embedder.dim), folds(train, 5)
-    cues = [cue_category(q.text) for q in train]
-    best = max(
-        (
-            (l2, *best_threshold(train, cues, out_of_fold(x, y, fold, l2, floor), use_cues=False))
-            for l2 in L2_GRID
-        ),
-        key=lambda c: c[2],
-    )
-    heads = fit(x, y, l2=best[0], scale_floor=floor)
-    probs = heads.predict(features([q.text for q in test], recipe, embedder))
-    predicted = [decide(q.text, p, best[1]) for q, p in zip(test, probs)]
-    report(evaluate(test, predicted), f"{name}: l2 {best[0]}, threshold {best[1]}")
+    x = features([q.text for q in train], recipe, embedder)
+    model = train_head(train, x, 5, floors(recipe, embedder.dim), quiet=True)
+    probs = model.heads.predict(features([q.text for q in test], recipe, embedder))
+    predicted = [decide(q.text, p, model.thresholds) for q, p in zip(test, probs)]
+    report(evaluate(test, predicted), f"{name}: l2 {model.l2}, {model.thresholds}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,11 @@
 """Flags on interviewer questions that touch a protected topic (issue 26).
 
 Two judges, one decision: the exact cues of bot/analysis/flag_rules.py, and a small logistic head over the
-e5 sentence embedding plus hashed character n-grams, trained by scripts/train_flags.py on
-corpus/interviewer/questions_train.jsonl. A cue names its category; otherwise the head flags a sentence
-when its best category clears the threshold chosen by cross-validation. The head ships as one artefact
-whose sha256 is recorded here, so a changed or damaged file is refused rather than trusted.
+e5 sentence embedding plus hashed character n-grams, trained by scripts/train_flags.py on every labelled
+file of corpus/interviewer. A cue names its category unless the head reads the sentence as lawful;
+otherwise the head flags a sentence when its "protected" probability clears a threshold (`decide`). The
+head ships as one artefact whose sha256 is recorded here, so a changed or damaged file is refused rather
+than trusted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ARTEFACT = Path(__file__).parent / "data" / "flags_model.npz"
 # written by scripts/train_flags.py; a mismatch means the artefact is not the one this code was shipped with
-ARTEFACT_SHA256 = "bd145975e6004de8c2064ef1fc4d5695c47ea822def80589615257c4b1004b36"
+ARTEFACT_SHA256 = "c9147d5753281bf2b756ba576fa4e95d2b67400aea9e7e82d0371af438fa2929"
 
 
 @dataclass
@@ -67,25 +68,52 @@ def floors(recipe: FlagRecipe, embed_dim: int) -> np.ndarray:
     )
 
 
-def decide(text: str, probs: np.ndarray | None, threshold: float, use_cues: bool = True) -> str | None:
+@dataclass(frozen=True)
+class Thresholds:
+    """How the head's probabilities are read, recorded in the artefact."""
+
+    head: float  # its "protected" probability flags an open clause on a protected topic (TOPICAL)
+    cue_veto: float = 0.0  # below it a cue's flag is dropped: the head reads the sentence as lawful
+    cue_margin: float | None = None  # the head's category replaces the cue's when it is this much likelier
+
+
+def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool = True) -> str | None:
     """The one decision rule, shared by the analysis, the training script's cross-validation and the
-    bench. A clause in a job-related context is never flagged; a cue in another clause names its category;
-    otherwise, when an open clause is on a protected topic at all and the head's "protected" column (the
-    last of `probs`, after one per category) clears the threshold, the head's best category."""
+    bench. A clause in a job-related context is never flagged. A cue in another clause names its
+    category, unless the head (which reads the whole sentence, where a cue reads a word) finds it lawful
+    (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate, a maternal
+    product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not a family).
+    Otherwise, when an open clause is on a protected topic at all and the "protected" probability clears
+    `head`, the head's best category."""
     clauses = open_clauses(text)
     cue = cue_category(text, clauses) if use_cues else None
-    if cue is not None:
+    if probs is None or not len(probs):
         return cue
-    if probs is None or not len(probs) or probs[-1] < threshold or not on_topic(clauses):
+    best = int(np.argmax(probs[: len(CATEGORIES)]))
+    if cue is not None:
+        if probs[-1] < th.cue_veto:
+            return None
+        named = CATEGORIES.index(cue)
+        override = th.cue_margin is not None and probs[best] - probs[named] > th.cue_margin
+        return CATEGORIES[best] if override else cue
+    if probs[-1] < th.head or not on_topic(clauses):
         return None
-    return CATEGORIES[int(np.argmax(probs[: len(CATEGORIES)]))]
+    return CATEGORIES[best]
+
+
+def needs_head(text: str, th: Thresholds) -> bool:
+    """Whether `decide` reads the head's probabilities for this text (the others are not embedded)."""
+    clauses = open_clauses(text)
+    if cue_category(text, clauses) is not None:
+        return th.cue_veto > 0 or th.cue_margin is not None
+    return on_topic(clauses)
 
 
 @dataclass
 class FlagModel:
     recipe: FlagRecipe
     heads: LinearHeads
-    threshold: float
+    thresholds: Thresholds
     meta: dict[str, Any]
     embedder: Embedder | None = None
 
@@ -94,22 +122,13 @@ class FlagModel:
         return self.heads.predict(features(texts, self.recipe, self.embedder))
 
     def classify(self, texts: Sequence[str]) -> list[str | None]:
-        """`decide` for each text; only the sentences it leaves to the head are embedded (most of an
-        interview's questions are decided by the topic screen alone)."""
-        out: list[str | None] = [None] * len(texts)
-        pending = []
-        for i, text in enumerate(texts):
-            clauses = open_clauses(text)
-            out[i] = cue_category(text, clauses)
-            if out[i] is None and on_topic(clauses):
-                pending.append(i)
-        if pending:
-            for i, p in zip(pending, self.probs([texts[i] for i in pending])):
-                out[i] = decide(texts[i], p, self.threshold)
-        return out
+        """`decide` for each text; only the sentences whose decision reads the head are embedded."""
+        pending = [i for i, text in enumerate(texts) if needs_head(text, self.thresholds)]
+        probs = dict(zip(pending, self.probs([texts[i] for i in pending]))) if pending else {}
+        return [decide(text, probs.get(i), self.thresholds) for i, text in enumerate(texts)]
 
     def save(self, path: Path) -> None:
-        meta = {**self.meta, "recipe": self.recipe.__dict__, "threshold": self.threshold}
+        meta = {**self.meta, "recipe": self.recipe.__dict__, "thresholds": self.thresholds.__dict__}
         meta["categories"] = list(CATEGORIES)
         np.savez_compressed(
             path,
@@ -136,7 +155,7 @@ class FlagModel:
             if tuple(meta["categories"]) != CATEGORIES:
                 raise ValueError("categories differ")
             heads = LinearHeads(*(data[k].astype(np.float32) for k in ("mean", "scale", "weights", "bias")))
-            model = cls(FlagRecipe(**meta["recipe"]), heads, float(meta["threshold"]), meta)
+            model = cls(FlagRecipe(**meta["recipe"]), heads, Thresholds(**meta["thresholds"]), meta)
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(
                 f"the question-flag artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"

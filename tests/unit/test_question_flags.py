@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from asr_engine import Segment, Transcript
 from bot.analysis import analyze, transcript_from_text
-from bot.analysis.flags import ARTEFACT, FlagModel, classify, get_flag_model
+from bot.analysis.flag_rules import CATEGORIES
+from bot.analysis.flags import ARTEFACT, FlagModel, Thresholds, classify, decide, get_flag_model
 from bot.analysis.learned.embed import ModelUnavailable
 from bot.config import ConfigError, load_settings
 from bot.formats import ReportContext
@@ -177,3 +179,25 @@ def test_a_transcript_with_segments_carries_real_times():
     section = analyze(t, known_roles=["interviewer", "candidate"]).to_dict()["interviewer"]
     assert section["first_question_s"] == 1.0 and section["flags"][0]["start"] == 1.0
     assert section["talk_share"] == pytest.approx(3 / 7.5, abs=1e-3)
+
+
+def _probs(protected: float, **categories: float) -> np.ndarray:
+    p = np.zeros(len(CATEGORIES) + 1, dtype=np.float32)
+    for name, value in categories.items():
+        p[CATEGORIES.index(name)] = value
+    p[-1] = protected
+    return p
+
+
+def test_the_head_overrules_a_cue_only_when_sure():
+    th = Thresholds(head=0.45, cue_veto=0.2, cue_margin=0.5)
+    text = "你结婚了吗？"  # the cue names marital_status
+    assert decide(text, _probs(0.9, marital_status=0.8), th) == "marital_status"
+    # the head reads the sentence as lawful: the cue's word alone does not flag it
+    assert decide(text, _probs(0.1, marital_status=0.1), th) is None
+    # a neighbouring category far likelier replaces the cue's; a close one does not
+    assert decide(text, _probs(0.9, family_background=0.9, marital_status=0.2), th) == "family_background"
+    assert decide(text, _probs(0.9, family_background=0.6, marital_status=0.4), th) == "marital_status"
+    # without the head (no artefact) the cue stands; a job-related clause is never flagged
+    assert decide(text, None, th) == "marital_status"
+    assert decide("你有没有竞业限制协议？", _probs(0.99, marital_status=0.9), th) is None
