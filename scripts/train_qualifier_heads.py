@@ -136,11 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     clause_rules = {**model.rules, "q": rules}
     clause_rules["cv"] = {**clause_rules.get("cv", {}), "qual_R": recall, "qual_P": precision}
     info = {"files": tight, "out_of_split_R": recall, "out_of_split_P": precision}
-    model.version = (
-        model.version.split("+")[0].removesuffix("-tq") + "-tq"
-    )  # the analyses name what scored them
+    # the analyses name the artefact that scored them (meta's own "version" would overwrite it)
+    model.version = model.version.split("+")[0].removesuffix("-tq") + "-tq"
+    meta = {k: v for k, v in model.meta.items() if k != "version"}
     out = args.out or args.artefact
-    model.save(out, {**model.meta, "clause_rules": clause_rules, "qualifier_heads": info})
+    model.save(out, {**meta, "clause_rules": clause_rules, "qualifier_heads": info})
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
 
 

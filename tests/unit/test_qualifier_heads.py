@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot.analysis.cues import qualifier_hit
 from bot.analysis.learned import ARTEFACT, LocalModel
 from bot.analysis.learned.linear import fit
 from bot.analysis.results import QUALIFIER_TYPES
@@ -38,3 +39,41 @@ def test_an_artefact_without_them_scores_with_the_clause_heads_alone(tmp_path):
     x = np.random.default_rng(6).normal(size=(3, loaded.clause.weights.shape[0])).astype(np.float32)
     assert loaded.qual is None
     np.testing.assert_allclose(loaded.clause_probs(x), loaded.clause.predict(x), rtol=1e-6)
+
+
+def test_the_trainer_picks_the_most_precise_rules_that_keep_the_recall_target(monkeypatch):
+    """scripts/train_qualifier_heads.py: of the per-type offsets, the one that drops the false flags while
+    every labelled caveat is still found."""
+    import importlib
+    from pathlib import Path
+
+    from bot.analysis.corpus import Snippet
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    trainer = importlib.import_module("train_qualifier_heads")
+    hedge = QUALIFIER_TYPES.index("hedge")
+    snippets, rows = [], []
+    for i in range(10):
+        turns = [{"speaker": "candidate", "text": "大概降了一半，我觉得挺好。"}]
+        snippets.append(
+            Snippet(
+                f"s{i}",
+                "zh",
+                turns,
+                ["result_orientation"],
+                [],
+                [{"type": "hedge", "span": "大概降了一半"}],
+                [],
+            )
+        )
+        for quote, p in (
+            ("大概降了一半", 0.9),
+            ("我觉得挺好", 0.6),
+        ):  # the labelled caveat; a hedge nobody marks
+            probs = np.zeros(NQ + 3)
+            probs[hedge] = p
+            rows.append(trainer.ta.ClauseRow(i, quote, quote, probs, set()))
+    rules, recall, precision = trainer.operating_point(rows, snippets)
+    assert (recall, precision) == (1.0, 1.0)
+    chosen = {"q": rules}
+    assert qualifier_hit("hedge", 0.9, set(), chosen) and not qualifier_hit("hedge", 0.6, set(), chosen)
