@@ -40,9 +40,7 @@ class UnitScores:
 
 
 def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
-    return LinearHeads(
-        *(data[f"{prefix}_{k}"].astype(np.float32) for k in HEAD_ARRAYS)
-    )
+    return LinearHeads(*(data[f"{prefix}_{k}"].astype(np.float32) for k in HEAD_ARRAYS))
 
 
 def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
