@@ -267,8 +267,8 @@ class ChatPlatform(ABC):
         self._last_progress: dict[str, str] = {}
         self._taking: set[str] = set()  # inbox files this process is taking in now
         self._tasks: set[asyncio.Task] = set()
-        # per interview: naming its interviewer and sending its private note never interleave (weak: a
-        # lock lives while someone holds or waits for it)
+        # per interview: naming its interviewer and sending its private note never interleave (in this
+        # process only: one `serve` per platform; weak: a lock lives while someone holds or waits for it)
         self._coach_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         service.bus.subscribe(self._on_progress)
         service.digests.register(self.name, self)

@@ -224,10 +224,13 @@ def span_tally(rows: list[ClauseRow], spans: list[list[str]], hit) -> tuple[int,
     return found, sum(len(x) for x in preds.values()), right
 
 
-def choose_qualifier_rules(rows: list[ClauseRow], snippets: list[corpus.Snippet], floor: float):
-    """Per type: head alone, head OR cue, or head AND cue, at an offset; the most recall over all types
-    whose pooled precision stays >= floor (a Lagrangian sweep over the per-type options)."""
-    opts: dict[str, dict[tuple[str, float], tuple[int, int, int]]] = {}
+QualifierOptions = dict[str, dict[tuple[str, float], tuple[int, int, int]]]
+
+
+def qualifier_options(rows: list[ClauseRow], snippets: list[corpus.Snippet]) -> tuple[QualifierOptions, int]:
+    """Per type, each way a clause head and its cues may combine (head alone, head OR cue, head AND cue, at
+    an offset) with its span tally; and how many qualifiers are labelled."""
+    opts: QualifierOptions = {}
     for j, kind in enumerate(QUALIFIER_TYPES):
         spans = [[q["span"] for q in s.qualifiers if q["type"] == kind] for s in snippets]
         opts[kind] = {
@@ -241,19 +244,29 @@ def choose_qualifier_rules(rows: list[ClauseRow], snippets: list[corpus.Snippet]
             for mode in ("model", "or", "and")
             for off in OFFSETS
         }
-    total = sum(len(s.qualifiers) for s in snippets)
+    return opts, sum(len(s.qualifiers) for s in snippets)
 
-    def pooled(choice: dict) -> tuple[float, float]:
-        f, n, r = (sum(opts[k][choice[k]][i] for k in choice) for i in range(3))
-        return f / max(total, 1), r / max(n, 1)
 
-    best = (
-        {k: ("model", 0.0) for k in QUALIFIER_TYPES},
-        *pooled({k: ("model", 0.0) for k in QUALIFIER_TYPES}),
-    )
-    for lam in np.arange(0.0, 5.0, 0.05):
-        choice = {k: max(o, key=lambda c, o=o: o[c][0] - lam * (o[c][1] - o[c][2])) for k, o in opts.items()}
-        rec, prec = pooled(choice)
+def pooled(opts: QualifierOptions, total: int, choice: dict) -> tuple[float, float]:
+    """(recall, precision) over all types of one option per type."""
+    f, n, r = (sum(opts[k][choice[k]][i] for k in choice) for i in range(3))
+    return f / max(total, 1), r / max(n, 1)
+
+
+def trade_offs(opts: QualifierOptions, step: float = 0.05):
+    """The per-type choices along the recall / false-flag trade-off (a Lagrangian sweep)."""
+    for lam in np.arange(0.0, 5.0, step):
+        yield {k: max(o, key=lambda c, o=o: o[c][0] - lam * (o[c][1] - o[c][2])) for k, o in opts.items()}
+
+
+def choose_qualifier_rules(rows: list[ClauseRow], snippets: list[corpus.Snippet], floor: float):
+    """Per type: head alone, head OR cue, or head AND cue, at an offset; the most recall over all types
+    whose pooled precision stays >= floor."""
+    opts, total = qualifier_options(rows, snippets)
+    alone = {k: ("model", 0.0) for k in QUALIFIER_TYPES}
+    best = (alone, *pooled(opts, total, alone))
+    for choice in trade_offs(opts):
+        rec, prec = pooled(opts, total, choice)
         if prec >= floor and rec > best[1]:
             best = (choice, rec, prec)
     return {k: list(v) for k, v in best[0].items()}, best[1], best[2]

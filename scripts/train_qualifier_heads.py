@@ -20,8 +20,11 @@ a margin. The shipped heads:
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -34,8 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import train_analysis as ta  # noqa: E402
 
 from bot.analysis import corpus  # noqa: E402
-from bot.analysis.cues import qualifier_hit  # noqa: E402
-from bot.analysis.learned import ARTEFACT, LocalModel  # noqa: E402
+from bot.analysis.learned import ARTEFACT, LocalModel, ModelUnavailable  # noqa: E402
 from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
 from bot.analysis.results import QUALIFIER_TYPES  # noqa: E402
 
@@ -51,8 +53,11 @@ def fit_clause(d: ta.Data, idx: list[int], columns: slice, l2: float) -> LinearH
     return fit(cx, cy, l2=l2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200)
 
 
-def out_of_split(d: ta.Data, split_of: list[str], base: list[str], tight: list[str], l2: float) -> dict:
-    """Qualifier probabilities of every clause of the tight splits, from heads that never saw its split."""
+def out_of_split(
+    model: LocalModel, d: ta.Data, split_of: list[str], base: list[str], tight: list[str], l2: float
+) -> dict[int, np.ndarray]:
+    """Qualifier probabilities of every clause of the tight splits, from heads that never saw its split,
+    combined by the model's own rule (LocalModel.clause_probs)."""
     out = {}
     for name in tight:
         clause = fit_clause(
@@ -61,35 +66,21 @@ def out_of_split(d: ta.Data, split_of: list[str], base: list[str], tight: list[s
         qual = fit_clause(
             d, [i for i, s in enumerate(split_of) if s in tight and s != name], slice(0, NQ), l2
         )
+        held_out = replace(model, clause=clause, qual=qual)
         for i in (i for i, s in enumerate(split_of) if s == name and len(d.cx[i])):
-            out[i] = 0.5 * (clause.predict(d.cx[i])[:, :NQ] + qual.predict(d.cx[i]))
+            out[i] = held_out.clause_probs(d.cx[i])[:, :NQ]
     return out
 
 
-def operating_point(rows: list[ta.ClauseRow], snippets: list[corpus.Snippet]):
-    """Per type: head alone, head OR cue or head AND cue, at an offset (train_analysis's options); of the
-    choices along the recall / false-flag trade-off (a Lagrangian sweep), the most precise one whose pooled
-    recall is at least RECALL_TARGET + MARGIN. Returns (rules, recall, precision)."""
-    opts = {}
-    for j, kind in enumerate(QUALIFIER_TYPES):
-        spans = [[q["span"] for q in s.qualifiers if q["type"] == kind] for s in snippets]
-        opts[kind] = {
-            (mode, off): ta.span_tally(
-                rows,
-                spans,
-                lambda r, m=mode, o=off, j=j, k=kind: qualifier_hit(
-                    k, r.probs[j], r.cues, {"q": {k: (m, o)}}
-                ),
-            )
-            for mode in ("model", "or", "and")
-            for off in ta.OFFSETS
-        }
-    total = sum(len(s.qualifiers) for s in snippets)
+def operating_point(
+    rows: list[ta.ClauseRow], snippets: list[corpus.Snippet]
+) -> tuple[dict[str, list], float, float]:
+    """Of the per-type options (train_analysis.qualifier_options) along the recall / false-flag trade-off,
+    the most precise whose pooled recall is at least RECALL_TARGET + MARGIN: (rules, recall, precision)."""
+    opts, total = ta.qualifier_options(rows, snippets)
     best = None
-    for lam in np.arange(0.0, 5.0, 0.02):
-        choice = {k: max(o, key=lambda c, o=o: o[c][0] - lam * (o[c][1] - o[c][2])) for k, o in opts.items()}
-        found, n, right = (sum(opts[k][choice[k]][i] for k in choice) for i in range(3))
-        recall, precision = found / max(total, 1), right / max(n, 1)
+    for choice in ta.trade_offs(opts, step=0.02):
+        recall, precision = ta.pooled(opts, total, choice)
         if recall >= RECALL_TARGET + MARGIN and (best is None or precision > best[2]):
             best = ({k: list(v) for k, v in choice.items()}, recall, precision)
     if best is None:
@@ -97,7 +88,9 @@ def operating_point(rows: list[ta.ClauseRow], snippets: list[corpus.Snippet]):
     return best
 
 
-def choose(d: ta.Data, snippets: list[corpus.Snippet], oof: dict, vague_t: np.ndarray):
+def choose(
+    d: ta.Data, snippets: list[corpus.Snippet], oof: dict[int, np.ndarray], vague_t: np.ndarray
+) -> tuple[np.ndarray, dict[str, list], float, float]:
     """Per-type thresholds (as train_analysis chooses them), then the clause rules (operating_point)."""
     idx = sorted(oof)
     cp = np.concatenate([oof[i] for i in idx])
@@ -112,13 +105,15 @@ def choose(d: ta.Data, snippets: list[corpus.Snippet], oof: dict, vague_t: np.nd
     return thr, rules, recall, precision
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("tight", nargs="+", type=Path, help="splits labelled under the tightened span rules")
-    ap.add_argument("--artefact", type=Path, default=ARTEFACT, help="the artefact to add the heads to")
-    ap.add_argument("--out", type=Path, help="write here instead of over --artefact")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/ib-train-cache"), help="embedding cache")
-    args = ap.parse_args(argv)
+def version(model: LocalModel, tight: list[Path], settings: dict) -> str:
+    """The clause heads' version plus a digest of what the qualifier heads were fitted and tuned on: two
+    artefacts that can score differently never share a version (verdicts are grouped by it)."""
+    blob = b"".join(f.read_bytes() for f in tight) + json.dumps(settings, sort_keys=True).encode()
+    base = model.version.split("+")[0].split("-tq")[0]
+    return f"{base}-tq{hashlib.sha256(blob).hexdigest()[:8]}"
+
+
+def train(args: argparse.Namespace) -> None:
     model = LocalModel.load(args.artefact)
     corpus_dir = args.tight[0].parent
     base = [Path(f).stem for f in model.meta["train_files"]]
@@ -129,19 +124,38 @@ def main(argv: list[str] | None = None) -> None:
     split_of = [n for n in names for _ in per_split[n]]
     d = ta.featurise(snippets, model.recipe, args.cache)
     l2 = float(model.meta["clause_l2"])
-    oof = out_of_split(d, split_of, base, tight, l2)
+    oof = out_of_split(model, d, split_of, base, tight, l2)
     thr, rules, recall, precision = choose(d, snippets, oof, model.clause_thresholds[NQ:])
     model.qual = fit_clause(d, [i for i, s in enumerate(split_of) if s in tight], slice(0, NQ), l2)
     model.clause_thresholds = np.concatenate([thr, model.clause_thresholds[NQ:]]).astype(np.float32)
     clause_rules = {**model.rules, "q": rules}
     clause_rules["cv"] = {**clause_rules.get("cv", {}), "qual_R": recall, "qual_P": precision}
-    info = {"files": tight, "out_of_split_R": recall, "out_of_split_P": precision}
-    # the analyses name the artefact that scored them (meta's own "version" would overwrite it)
-    model.version = model.version.split("+")[0].removesuffix("-tq") + "-tq"
-    meta = {k: v for k, v in model.meta.items() if k != "version"}
+    # the figures the rules were chosen on: recall >= the target holds by construction
+    info = {"files": [f.name for f in args.tight], "chosen_at_R": recall, "chosen_at_P": precision}
+    model.version = version(model, args.tight, {"l2": l2, "thr": thr.tolist(), "rules": rules})
+    meta = {k: v for k, v in model.meta.items() if k != "version"}  # meta's own would overwrite it
     out = args.out or args.artefact
     model.save(out, {**meta, "clause_rules": clause_rules, "qualifier_heads": info})
-    print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB), version {model.version}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("tight", nargs="+", type=Path, help="splits labelled under the tightened span rules")
+    ap.add_argument("--artefact", type=Path, default=ARTEFACT, help="the artefact to add the heads to")
+    ap.add_argument("--out", type=Path, help="write here instead of over --artefact")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        required=True,
+        help="the embedding cache the artefact's heads were fitted on (scripts/crossfit_encoder.py): another "
+        "encoder's embeddings would tune these heads on features the clause heads never saw",
+    )
+    args = ap.parse_args(argv)
+    try:
+        train(args)
+    except (ModelUnavailable, KeyError, FileNotFoundError) as exc:
+        raise SystemExit(f"train_qualifier_heads: {type(exc).__name__}: {exc}") from None
 
 
 if __name__ == "__main__":

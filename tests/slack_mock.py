@@ -40,11 +40,17 @@ class SlackMock(LocalServer):
         self.refuse: dict[str, str] = {}  # method -> the error it answers (HTTP 200, ok false), every time
         self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
         self.hold: dict[str, asyncio.Event] = {}  # method -> its calls wait for the event (a call in flight)
+        self.hold_only: Any = None  # (args) -> bool: which of the method's calls wait (all when None)
         self.held: list[tuple[str, dict]] = []  # the calls that waited, as they arrived
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
         self.ws_acks: list[dict] = []
         self.ws_queue: asyncio.Queue = asyncio.Queue()
+
+    async def close(self) -> None:
+        for event in self.hold.values():  # a test that failed mid-way leaves no call waiting
+            event.set()
+        await super().close()
 
     # ---- server -------------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -76,7 +82,7 @@ class SlackMock(LocalServer):
             status = self.fail_next[method].pop(0)
             self.calls.append((f"{method}:{status}", args))
             return web.json_response({"ok": False, "error": "internal_error"}, status=status)
-        if method in self.hold and not self.hold[method].is_set():
+        if method in self.hold and not self.hold[method].is_set() and (self.hold_only or bool)(args):
             self.held.append((method, args))
             await self.hold[method].wait()
         if method in self.refuse:

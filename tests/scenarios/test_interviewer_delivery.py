@@ -229,6 +229,22 @@ async def test_naming_the_interviewer_while_the_note_is_on_its_way_waits_and_is_
     assert row[0] == "U2INT"  # the weekly credit and the note go to the same person
 
 
+async def test_an_interviewer_named_while_the_report_is_posting_gets_the_note_not_the_uploader(slack_env):
+    mock, make = slack_env
+    mock.members[CHANNEL] = ["U1", "U3INT"]
+    mock.hold["chat.postMessage"] = asyncio.Event()  # the report is on its way when the name arrives
+    mock.hold_only = lambda args: args.get("channel") == CHANNEL and bool(args.get("blocks"))
+    env = await make(SLACK_TIMEOUT_S="600")  # the held call waits as long as the test needs
+    await env.post(message_event("EvN3", add_recording(mock, "FN3", TS), CHANNEL, TS, text="张三 一面"))
+    await until(lambda: mock.held)
+    await env.post(thread_reply_event("EvN4", CHANNEL, TS, "1700000000.000406", "interviewer: <@U3INT>"))
+    await until(lambda: [m for m in mock.threads[(CHANNEL, TS)] if "已记下面试官" in (m["text"] or "")])
+    mock.hold["chat.postMessage"].set()
+    assert "仅你可见" in (await until(lambda: coach_notes(mock, "DU3INT")))[0]["text"]
+    await env.slack.sweep()
+    assert coach_notes(mock, "DU1") == [] and len(coach_notes(mock, "DU3INT")) == 1
+
+
 async def test_a_feishu_mention_in_the_recordings_thread_names_the_interviewer(feishu_env, clip):
     mock, env = feishu_env
     mock.members[CHAT] = ["ou_member", "ou_wang"]

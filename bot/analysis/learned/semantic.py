@@ -50,7 +50,12 @@ def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
 
 
 def _qualifier_heads(data: dict[str, np.ndarray]) -> LinearHeads | None:
-    return _heads(data, "qual") if "qual_weights" in data else None  # absent before the tightened labels
+    if "qual_weights" not in data:  # an artefact from before the tightened labels
+        return None
+    heads = _heads(data, "qual")
+    if heads.weights.shape != (data["clause_weights"].shape[0], len(QUALIFIER_TYPES)):
+        raise ValueError("qualifier heads of another shape than the clause heads")
+    return heads
 
 
 def _check_fingerprint(model: LocalModel, path: Path) -> None:
