@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     model = LocalModel.load(args.model) if args.model else LocalModel.load()
     trained_on = set(model.meta.get("train_files", []))
+    trained_on |= set((model.meta.get("qualifier_heads") or {}).get("files", []))  # its qualifier heads'
     if args.first.name in trained_on:
         print(f"note: {model.version} was trained on {args.first.name}; its figures below are not held out")
     print_tally(f"model {model.version}, same snippets", score(first, model))
