@@ -154,12 +154,17 @@ class Fitted:
         return p if self.mlp is None else 0.5 * (p + self.mlp.predict(x))
 
 
+def fit_clause_heads(d: Data, idx: Sequence[int], cl2: float, columns: slice = slice(None)) -> LinearHeads:
+    """The clause heads on the snippets `idx`, for the clause labels' `columns` (all: CLAUSE_LABELS)."""
+    cx = np.concatenate([d.cx[i] for i in idx if len(d.cx[i])])
+    cy = np.concatenate([d.cy[i] for i in idx if len(d.cx[i])])[:, columns]
+    return fit(cx, cy, l2=cl2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200)
+
+
 def fit_heads(d: Data, idx: np.ndarray, l2: float, cl2: float) -> Fitted:
     comp = fit(d.x[idx], d.y[idx], d.mask[idx], l2=l2, scale_floor=d.floor)
     mlp = fit_mlp(d.x[idx], d.y[idx], d.mask[idx], MLP, scale_floor=d.floor) if MLP.hidden else None
-    cx = np.concatenate([d.cx[i] for i in idx if len(d.cx[i])])
-    cy = np.concatenate([d.cy[i] for i in idx if len(d.cx[i])])
-    return Fitted(comp, fit(cx, cy, l2=cl2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200), mlp)
+    return Fitted(comp, fit_clause_heads(d, idx, cl2), mlp)
 
 
 def crossval(d: Data, l2: float, cl2: float, folds: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:

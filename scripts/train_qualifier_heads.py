@@ -38,19 +38,11 @@ import train_analysis as ta  # noqa: E402
 
 from bot.analysis import corpus  # noqa: E402
 from bot.analysis.learned import ARTEFACT, LocalModel, ModelUnavailable  # noqa: E402
-from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
 from bot.analysis.results import QUALIFIER_TYPES  # noqa: E402
 
 NQ = len(QUALIFIER_TYPES)
 RECALL_TARGET = 0.70  # the issue's qualifier recall target
 MARGIN = 0.02  # room for a new split
-
-
-def fit_clause(d: ta.Data, idx: list[int], columns: slice, l2: float) -> LinearHeads:
-    """Clause heads as train_analysis.fit_heads fits them, on the clause labels' `columns`."""
-    cx = np.concatenate([d.cx[i] for i in idx if len(d.cx[i])])
-    cy = np.concatenate([d.cy[i] for i in idx if len(d.cx[i])])[:, columns]
-    return fit(cx, cy, l2=l2, pos_weight=3.0, scale_floor=d.cfloor, epochs=200)
 
 
 def out_of_split(
@@ -60,12 +52,9 @@ def out_of_split(
     combined by the model's own rule (LocalModel.clause_probs)."""
     out = {}
     for name in tight:
-        clause = fit_clause(
-            d, [i for i, s in enumerate(split_of) if s in base and s != name], slice(None), l2
-        )
-        qual = fit_clause(
-            d, [i for i, s in enumerate(split_of) if s in tight and s != name], slice(0, NQ), l2
-        )
+        clause = ta.fit_clause_heads(d, [i for i, s in enumerate(split_of) if s in base and s != name], l2)
+        others = [i for i, s in enumerate(split_of) if s in tight and s != name]
+        qual = ta.fit_clause_heads(d, others, l2, slice(0, NQ))
         held_out = replace(model, clause=clause, qual=qual)
         for i in (i for i, s in enumerate(split_of) if s == name and len(d.cx[i])):
             out[i] = held_out.clause_probs(d.cx[i])[:, :NQ]
@@ -126,7 +115,7 @@ def train(args: argparse.Namespace) -> None:
     l2 = float(model.meta["clause_l2"])
     oof = out_of_split(model, d, split_of, base, tight, l2)
     thr, rules, recall, precision = choose(d, snippets, oof, model.clause_thresholds[NQ:])
-    model.qual = fit_clause(d, [i for i, s in enumerate(split_of) if s in tight], slice(0, NQ), l2)
+    model.qual = ta.fit_clause_heads(d, [i for i, s in enumerate(split_of) if s in tight], l2, slice(0, NQ))
     model.clause_thresholds = np.concatenate([thr, model.clause_thresholds[NQ:]]).astype(np.float32)
     clause_rules = {**model.rules, "q": rules}
     clause_rules["cv"] = {**clause_rules.get("cv", {}), "qual_R": recall, "qual_P": precision}

@@ -8,6 +8,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,7 +41,9 @@ class SlackMock(LocalServer):
         self.refuse: dict[str, str] = {}  # method -> the error it answers (HTTP 200, ok false), every time
         self.gate: asyncio.Event | None = None  # set: file downloads wait for it (a recording still arriving)
         self.hold: dict[str, asyncio.Event] = {}  # method -> its calls wait for the event (a call in flight)
-        self.hold_only: Any = None  # (args) -> bool: which of the method's calls wait (all when None)
+        self.hold_only: Callable[[dict], bool] | None = (
+            None  # which of a held method's calls wait (all: None)
+        )
         self.held: list[tuple[str, dict]] = []  # the calls that waited, as they arrived
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.ts = itertools.count(1)
