@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,29 +43,58 @@ from bot.ask import passage_text  # noqa: E402
 # the adapters stay in --work; a runtime would load one as it loads the analysis adapter (e5_adapted).
 ASK_LORA = Adapter("e5-ask", "ask_lora.npz", "", "e5-small-q4.bin")
 
-QUERIES = ROOT / "corpus" / "ask" / "queries.jsonl"
-SNIPPETS = [ROOT / "corpus" / "analysis" / f for f in ("heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl")]
-SNIPPETS += [ROOT / "corpus" / "analysis" / f for f in ("train.jsonl", "train_round3.jsonl")]
+QUERIES = [ROOT / "corpus" / "ask" / "queries.jsonl"]
+CORPUS = ROOT / "corpus" / "analysis"
 
 
-def pairs(queries: Path) -> list[tuple[str, str]]:
-    """(question, passage) per written query, the passage built as `ask` stores an answer."""
-    snippets = {}
-    for path in SNIPPETS:
+@dataclass
+class Pair:
+    question: str
+    passage: str
+    group: int  # the question it came from: dev is split by question, never by pair
+    relevant: frozenset[str]  # every snippet that answers the question (in-batch negatives skip them)
+    snippet: str
+
+
+def snippets() -> dict[str, dict]:
+    out = {}
+    for path in sorted(CORPUS.glob("*.jsonl")):
         for line in path.read_text().splitlines():
             if line.strip():
                 s = json.loads(line)
-                snippets[s["id"]] = s
-    out = []
-    for line in queries.read_text().splitlines():
-        if not line.strip():
-            continue
-        q = json.loads(line)
-        turns = snippets[q["id"]]["turns"]
-        asked = " ".join(t["text"] for t in turns if t["speaker"] == "interviewer")
-        said = " ".join(t["text"] for t in turns if t["speaker"] == "candidate")
-        out.append((q["query"], passage_text(asked, said)))
+                out[s["id"]] = s
     return out
+
+
+def as_passage(snippet: dict) -> str:
+    turns = snippet["turns"]
+    asked = " ".join(t["text"] for t in turns if t["speaker"] == "interviewer")
+    said = " ".join(t["text"] for t in turns if t["speaker"] == "candidate")
+    return passage_text(asked, said)
+
+
+def pairs(files: list[Path]) -> list[Pair]:
+    """(question, passage) per relevant snippet. Two shapes are read: {"id", "query"} (a question written
+    for one snippet) and {"question", "relevant": [ids]} (a search question with every answer labelled)."""
+    by_id, out, bench = snippets(), [], bench_snippets()
+    for path in files:
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            question, relevant = q.get("question") or q["query"], q.get("relevant") or [q["id"]]
+            relevant = [r for r in relevant if r in by_id]
+            if bench & set(relevant):
+                raise SystemExit(f"{path}: {q.get('id')} labels a snippet of the bench's interviews")
+            group = len({p.group for p in out})
+            out += [Pair(question, as_passage(by_id[r]), group, frozenset(relevant), r) for r in relevant]
+    return out
+
+
+def bench_snippets() -> set[str]:
+    """The snippets bench/ask.py seeds its interviews with: never trained on."""
+    path = ROOT / "bench" / "ask_data" / "interviews.jsonl"
+    return {s["id"] for line in path.read_text().splitlines() if line for s in json.loads(line)["snippets"]}
 
 
 def states_of(
@@ -90,16 +120,65 @@ def encode(model: E5Torch, states: list[torch.Tensor], idx: list[int]) -> torch.
     return model.pooled(*pad([states[i] for i in idx]))
 
 
-def dev_scores(model: E5Torch, qs: list[torch.Tensor], ps: list[torch.Tensor], dev: list[int]) -> dict:
+def dev_scores(model: E5Torch, data: Indexed, dev: list[int]) -> dict:
+    """Each dev question ranked against every dev answer: recall@5 (relevant in the top 5 / min(5, relevant),
+    as bench/ask.py counts it), and MRR of the first relevant one."""
+    groups = sorted({data.group[i] for i in dev})
+    snips = sorted({data.snippet[i] for i in dev})
     with torch.no_grad():
-        q = torch.cat([encode(model, qs, dev[k : k + 64]) for k in range(0, len(dev), 64)])
-        p = torch.cat([encode(model, ps, dev[k : k + 64]) for k in range(0, len(dev), 64)])
-    ranks = ((q @ p.T) > (q * p).sum(1, keepdim=True)).sum(1).numpy()  # answers scored above the right one
-    return {
-        "recall@1": float((ranks == 0).mean()),
-        "recall@5": float((ranks < 5).mean()),
-        "mrr": float((1.0 / (ranks + 1)).mean()),
-    }
+        q = torch.cat([encode(model, data.q_states, groups[k : k + 64]) for k in range(0, len(groups), 64)])
+        p = torch.cat([encode(model, data.p_states, snips[k : k + 64]) for k in range(0, len(snips), 64)])
+    order = torch.argsort(q @ p.T, dim=1, descending=True).numpy()
+    recalls, rranks = [], []
+    for row, g in zip(order, groups):
+        relevant = {data.snippet_index[s] for s in data.relevant[g]} & set(snips)
+        hits = [snips[j] in relevant for j in row]
+        recalls.append(sum(hits[:5]) / min(5, len(relevant)))
+        rranks.append(1.0 / (hits.index(True) + 1))
+    return {"recall@5": float(np.mean(recalls)), "mrr": float(np.mean(rranks)), "questions": len(groups)}
+
+
+@dataclass
+class Indexed:
+    """The pairs as indices into unique questions and unique snippets, each encoded once."""
+
+    group: list[int]  # per pair
+    snippet: list[int]  # per pair, into p_states
+    relevant: dict[int, frozenset[str]]  # per group
+    snippet_index: dict[str, int]
+    q_states: list[torch.Tensor]
+    p_states: list[torch.Tensor]
+
+    def negatives_mask(self, batch: list[int]) -> torch.Tensor:
+        """True where pair j's answer also answers pair i's question (not a negative for it)."""
+        ids = [self.snippet[j] for j in batch]
+        rel = [{self.snippet_index[s] for s in self.relevant[self.group[i]]} for i in batch]
+        mask = torch.tensor(
+            [[ids[j] in rel[i] and i != j for j in range(len(batch))] for i in range(len(batch))]
+        )
+        return mask
+
+
+def index(model: E5Torch, tok, data: list[Pair], first: int, work: Path) -> Indexed:
+    questions = {p.group: p.question for p in data}
+    snippet_index: dict[str, int] = {}
+    passages: list[str] = []
+    for p in data:
+        if p.snippet not in snippet_index:
+            snippet_index[p.snippet] = len(passages)
+            passages.append(p.passage)
+    q_states = states_of(
+        model, tok, [questions[g] for g in range(len(questions))], "query: ", first, work / f"q-{first}.pt"
+    )
+    p_states = states_of(model, tok, passages, "passage: ", first, work / f"p-{first}.pt")
+    return Indexed(
+        [p.group for p in data],
+        [snippet_index[p.snippet] for p in data],
+        {p.group: p.relevant for p in data},
+        snippet_index,
+        q_states,
+        p_states,
+    )
 
 
 def save_adapter(arrays: dict[str, np.ndarray], path: Path, meta: dict) -> None:
@@ -110,7 +189,7 @@ def save_adapter(arrays: dict[str, np.ndarray], path: Path, meta: dict) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--queries", type=Path, default=QUERIES)
+    ap.add_argument("--queries", type=Path, nargs="+", default=QUERIES)
     ap.add_argument("--work", type=Path)
     ap.add_argument("--first", type=int, default=8, help="first layer with LoRA (earlier layers frozen)")
     ap.add_argument("--rank", type=int, default=8)
@@ -133,18 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     args.work.mkdir(parents=True, exist_ok=True)
     weights, tok = e5_numpy.load(verify(E5) / ASK_LORA.base)
-    data = pairs(args.queries)
-    order = np.random.default_rng(args.seed).permutation(len(data))
-    n_dev = int(len(data) * args.dev_frac)
-    dev, train = sorted(order[:n_dev].tolist()), order[n_dev:].tolist()
-    print(f"{len(train)} training pairs, {len(dev)} dev pairs", flush=True)
+    pairs_ = pairs(args.queries)
+    groups = np.random.default_rng(args.seed).permutation(len({p.group for p in pairs_}))
+    dev_groups = set(groups[: int(len(groups) * args.dev_frac)].tolist())
+    dev = [i for i, p in enumerate(pairs_) if p.group in dev_groups]
+    train = [i for i, p in enumerate(pairs_) if p.group not in dev_groups]
+    print(f"{len(train)} training pairs, {len(dev)} dev pairs ({len(dev_groups)} questions)", flush=True)
     model = E5Torch(weights, args.first, args.rank, args.alpha)
-    qs = states_of(model, tok, [q for q, _ in data], "query: ", args.first, args.work / f"q-{args.first}.pt")
-    ps = states_of(
-        model, tok, [p for _, p in data], "passage: ", args.first, args.work / f"p-{args.first}.pt"
-    )
+    data = index(model, tok, pairs_, args.first, args.work)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
-    ckpt, state = args.work / "checkpoint.pt", {"epoch": 0, "history": [dev_scores(model, qs, ps, dev)]}
+    ckpt, state = args.work / "checkpoint.pt", {"epoch": 0, "history": [dev_scores(model, data, dev)]}
     print(f"epoch 0 dev: {json.dumps(state['history'][0])}", flush=True)
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False)
@@ -161,21 +238,23 @@ def main(argv: list[str] | None = None) -> int:
             for group in opt.param_groups:
                 group["lr"] = args.lr * min(1.0, (g + 1) / max(1, per_epoch // 4)) * (1 - g / total)
             batch = shuffled[step * args.batch : (step + 1) * args.batch]
-            logits = encode(model, qs, batch) @ encode(model, ps, batch).T / args.temperature
+            q = encode(model, data.q_states, [data.group[i] for i in batch])
+            p = encode(model, data.p_states, [data.snippet[i] for i in batch])
+            logits = (q @ p.T / args.temperature).masked_fill(data.negatives_mask(batch), float("-inf"))
             target = torch.arange(len(batch))
             loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
             opt.zero_grad()
             loss.backward()
             opt.step()
         state["epoch"] += 1
-        state["history"].append(dev_scores(model, qs, ps, dev))
+        state["history"].append(dev_scores(model, data, dev))
         print(f"epoch {state['epoch']} dev: {json.dumps(state['history'][-1])}", flush=True)
         trainable = {k: v for k, v in model.state_dict().items() if k.endswith((".A", ".B"))}
         torch.save(
             {"model": trainable, "opt": opt.state_dict(), "state": state}, args.work / "checkpoint.tmp"
         )
         os.replace(args.work / "checkpoint.tmp", ckpt)
-        meta = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+        meta = {k: json.loads(json.dumps(v, default=str)) for k, v in vars(args).items()}
         save_adapter(
             model.adapter(), args.work / f"adapter-epoch{state['epoch']}.npz", {"args": meta, **state}
         )
