@@ -17,6 +17,22 @@ def notice_key(week: str, user: str) -> str:
     return f"coaching:{week}:{user}"
 
 
+def erased_among(conn, interview_ids: Sequence[str]) -> list[str]:
+    """Those of `interview_ids` that are gone or whose candidate refused or withdrew consent."""
+    if not interview_ids:
+        return []
+    marks = ",".join("?" * len(interview_ids))
+    kept = {
+        r[0]
+        for r in conn.execute(
+            f"select i.id from interviews i left join consents c on c.candidate_id = i.candidate_id "
+            f"where i.id in ({marks}) and coalesce(c.state, 'granted') = 'granted'",
+            list(interview_ids),
+        )
+    }
+    return [i for i in interview_ids if i not in kept]
+
+
 class CoachingDigests:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
@@ -106,7 +122,11 @@ class CoachingDigests:
     def finish(self, platform: str, user: str, week: str, covers: Sequence[str] = (), **values: Any) -> None:
         """status (posted | refused), channels, interviews, late, language, message_id; posted_at is now.
         A posted digest is also recorded against every interview it `covers` (as their own private notes
-        are), so erasing a candidate retracts the digest that named them."""
+        are), so erasing a candidate retracts the digest that named them. A candidate erased while the
+        digest was on its way (their consent refused or withdrawn, or the interview gone, before this
+        record) was not found by that erasure: the digest is owed a retraction, which the platform's sweep
+        makes. Recording consent and recording a digest are each one transaction, so one of them sees the
+        other."""
         values["posted_at"] = now()
         sets = ", ".join(f"[{k}] = ?" for k in values)
         with self.db.conn:
@@ -123,6 +143,12 @@ class CoachingDigests:
                         for iid in covers
                     ],
                 )
+                if erased_among(self.db.conn, covers):
+                    self.db.conn.execute(
+                        "insert or ignore into retractions (platform, channel, thread, message_id, at) "
+                        "values (?, ?, '', ?, ?)",
+                        [platform, f"dm:{user}", values["message_id"], now()],
+                    )
 
     def owed_notices(self, platform: str, since: str, stale_before: str) -> list[dict[str, Any]]:
         """Refused digests whose compliance notice (platform_posts kind 'coaching', keyed by notice_key) has

@@ -101,6 +101,12 @@ def key_of(message: dict) -> str:
     return str(((message.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
 
 
+def feishu_digests(mock) -> list[dict]:
+    """Weekly digests the bot sent on Feishu (keyed coaching-...). The interview's own private note may go
+    out too, by the sweep, when the interview was stored in the last day: it is not a digest."""
+    return [c for c in mock.called("create") if str(c.get("uuid", "")).startswith("coaching-")]
+
+
 def tries(mock: SlackMock, channel: str, key: str) -> list[str]:
     """The calls made for messages keyed `key...` in a channel: posts, and looks for them."""
     return [
@@ -354,7 +360,7 @@ async def test_feishu_sends_a_digest_again_with_the_same_uuid_so_it_arrives_once
     with env.store.db.conn:  # the sender died after Feishu took it, before it was recorded
         env.store.db.execute("update coaching_digests set status = 'claimed', message_id = null")
     [again] = await env.service.coaching.run_due(due + weekly.STALE_CLAIM + timedelta(minutes=1))
-    created = mock.called("create")
+    created = feishu_digests(mock)
     assert len(created) == 2 and created[0]["uuid"] == created[1]["uuid"]  # one per interviewer and week
     assert again.status == "posted" and again.message_id == first.message_id  # Feishu sent nothing new
 
@@ -368,6 +374,28 @@ async def test_erasing_a_candidate_retracts_the_weekly_digest_that_named_them(sl
     erased = await env.service.consent.record("候选人U1", "refused", how="cli", actor="cli")
     assert outcome.message_id in {d["ts"] for d in mock.called("chat.delete")}
     assert erased.messages_deleted >= 1
+
+
+async def test_a_candidate_erased_while_the_digest_is_on_its_way_is_retracted_by_the_sweep(slack_env):
+    mock, make = slack_env
+    mock.hold["chat.postMessage"] = asyncio.Event()  # the digest is on its way when the erasure comes
+    mock.hold_only = lambda args: args.get("channel", "").startswith("D")
+    env = await make(SLACK_TIMEOUT_S="600")  # the held call waits as long as the test needs
+    setting, monday, _ = await flagged_week(env, mock)
+    sending = asyncio.create_task(
+        env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
+    )
+    await until(
+        lambda: [a for m, a in mock.held if m == "chat.postMessage" and key_of(a).startswith("coaching-")]
+    )
+    erased = await env.service.consent.record("候选人U1", "refused", how="cli", actor="cli")
+    assert erased.messages_deleted == 0  # nothing of the digest was recorded yet to find
+    mock.hold["chat.postMessage"].set()
+    [outcome] = await sending
+    assert outcome.status == "posted"
+    assert await env.service.consent.retract_owed("slack") == 1  # what the platform's sweep runs
+    assert outcome.message_id in {d["ts"] for d in mock.called("chat.delete")}
+    assert await env.service.consent.retract_owed("slack") == 0
 
 
 async def test_feishu_chats_opt_in_in_chinese_and_interviewers_get_their_week_by_open_id(feishu_env):
@@ -395,7 +423,7 @@ async def test_feishu_chats_opt_in_in_chinese_and_interviewers_get_their_week_by
     assert due.astimezone(setting.tz).weekday() == 4
     for tick in range(3):
         await env.service.coaching.run_due(due + timedelta(seconds=5 + 30 * tick))
-    created = mock.called("create")
+    created = feishu_digests(mock)
     assert [(c["receive_id_type"], c["receive_id"]) for c in created] == [("open_id", "ou_member")]
     assert "你的面试周报" in created[0]["content"] and "本周 1 场面试" in created[0]["content"]
 
