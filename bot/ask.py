@@ -164,10 +164,10 @@ def rank(
     semantic: Sequence[tuple[Any, float]], lexical: Sequence[Any], cosines: dict[Any, float]
 ) -> dict[Any, float]:
     """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. A meaning match
-    far below the best one is left out. An answer found by its words keeps its own cosine (`cosines`, for those
-    outside the semantic pool); one without an embedding of the current encoder (the model was down when it
-    was analysed, or another encoder embedded it and it awaits re-embedding) competes as if it were the best
-    meaning match, so its words alone can still bring it up."""
+    far below the best one is left out. An answer found by its words keeps its own cosine (`cosines`, for
+    those outside the semantic pool); one without an embedding of the current encoder (the model was down
+    when it was analysed, or another encoder embedded it and it awaits re-embedding) competes as if it were
+    the best meaning match, so its words alone can still bring it up."""
     cosine = {**cosines, **dict(semantic)}
     best = max((c for _, c in semantic), default=0.0)
     scores = {k: c for k, c in semantic if c >= best - NEAR_BEST}
