@@ -161,8 +161,8 @@ def copy_up_to(db: Path, total: int) -> None:
                     [new, new, src],
                 )
                 conn.execute(
-                    "insert into answers (interview_id, idx, start, question, text, sentences, vector) "
-                    "select ?, idx, start, question, text, sentences, vector from answers "
+                    "insert into answers (interview_id, idx, start, question, text, sentences, vector, "
+                    "encoder) select ?, idx, start, question, text, sentences, vector, encoder from answers "
                     "where interview_id = ?",
                     [new, src],
                 )
@@ -229,12 +229,14 @@ def main() -> None:
 
             if stale := reindex(service.db):
                 print(f"re-embedded the answers of {stale} interviews with the current encoder")
+                service.db.blocking(lambda s: s.db.execute("pragma wal_checkpoint(TRUNCATE)"))
                 shutil.copy(db, args.db)
         else:
             service, by_id = build(db, interviews)
             if args.db:
                 import shutil
 
+                service.db.blocking(lambda s: s.db.execute("pragma wal_checkpoint(TRUNCATE)"))
                 shutil.copy(db, args.db)
         build_s = time.perf_counter() - started
         recall, hit, mrr, misses = evaluate(service, by_id, questions)

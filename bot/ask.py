@@ -38,6 +38,11 @@ LEXICAL_POOL = 50
 LEXICAL_WEIGHT = 0.10
 LEXICAL_K = 5
 NEAR_BEST = 0.10  # how far below the best meaning match an answer found only by meaning may be
+PASSAGE_CHUNK = 16  # answers embedded per hold of the encoder's lock
+# Where an answer without the current encoder's vector starts, under the best meaning match: with the bonus
+# of BM25 rank r (LEXICAL_WEIGHT * 6 / (6 + r)) the first six keyword hits pass the best match, later ones
+# do not.
+UNEMBEDDED_BELOW = 0.05
 
 
 class AskError(ValueError):
@@ -90,8 +95,13 @@ class _Encoder:
         self._lock = threading.Lock()  # one engine, used by the worker and by questions
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return self._model.encode(list(texts), "passage: ")
+        """In chunks, the lock taken per chunk: a question asked meanwhile waits for one chunk, not for a
+        whole interview being (re-)embedded."""
+        out = [np.zeros((0, self._model.dim), dtype=np.float32)]
+        for k in range(0, len(texts), PASSAGE_CHUNK):
+            with self._lock:
+                out.append(self._model.encode(list(texts[k : k + PASSAGE_CHUNK]), "passage: "))
+        return np.concatenate(out)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -166,13 +176,16 @@ def rank(
     """Each answer's score: its cosine to the question, plus the bonus of its BM25 rank. A meaning match
     far below the best one is left out. An answer found by its words keeps its own cosine (`cosines`, for
     those outside the semantic pool); one without an embedding of the current encoder (the model was down
-    when it was analysed, or another encoder embedded it and it awaits re-embedding) competes as if it were
-    the best meaning match, so its words alone can still bring it up."""
+    when it was analysed, or another encoder embedded it and it awaits re-embedding) competes as a meaning
+    match UNEMBEDDED_BELOW under the best: its words bring it up, but only the first few keyword hits pass
+    the best meaning match (after an upgrade every stored answer waits for re-embedding, and a hit on a
+    common word must not push the right answers out)."""
     cosine = {**cosines, **dict(semantic)}
     best = max((c for _, c in semantic), default=0.0)
     scores = {k: c for k, c in semantic if c >= best - NEAR_BEST}
     for r, key in enumerate(lexical):
-        scores[key] = cosine.get(key, best) + LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
+        bonus = LEXICAL_WEIGHT * (LEXICAL_K + 1) / (LEXICAL_K + r + 1)
+        scores[key] = cosine.get(key, best - UNEMBEDDED_BELOW) + bonus
     return scores
 
 
@@ -246,7 +259,8 @@ async def answer(
     question = check_question(question)
     wider = expanded(question)
     try:
-        rows = await asyncio.to_thread(encoder().queries, [question, wider] if wider else [question])
+        wordings = [question, wider] if wider else [question]
+        rows = await asyncio.to_thread(lambda: encoder().queries(wordings))  # loading it is slow too
         query = question_vector(rows)
     except ModelUnavailable:
         query = None  # the words still find answers

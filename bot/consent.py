@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .events import Progress
-from .storage.consent import STATES
-from .storage.schema import now, tables_with_column
+from .storage.consent import STATES, owe_retraction
+from .storage.schema import tables_with_column
 
 if TYPE_CHECKING:
     from .service import Service
@@ -177,10 +177,8 @@ class ConsentDesk:
 
 def _owe_retraction(store, post: dict[str, Any]) -> None:
     with store.db.conn:
-        store.db.conn.execute(
-            "insert or ignore into retractions (platform, channel, thread, message_id, at) "
-            "values (?, ?, ?, ?, ?)",
-            [post["platform"], post["channel"], post.get("thread"), post["message_id"], now()],
+        owe_retraction(
+            store.db.conn, post["platform"], post["channel"], post.get("thread"), post["message_id"]
         )
 
 

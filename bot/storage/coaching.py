@@ -9,28 +9,13 @@ from typing import Any
 
 import sqlite_utils
 
+from .consent import erased, owe_retraction
 from .schema import now, upsert
 
 
 def notice_key(week: str, user: str) -> str:
     """The platform_posts key of the compliance notice about a refused digest (owed_notices joins on it)."""
     return f"coaching:{week}:{user}"
-
-
-def erased_among(conn, interview_ids: Sequence[str]) -> list[str]:
-    """Those of `interview_ids` that are gone or whose candidate refused or withdrew consent."""
-    if not interview_ids:
-        return []
-    marks = ",".join("?" * len(interview_ids))
-    kept = {
-        r[0]
-        for r in conn.execute(
-            f"select i.id from interviews i left join consents c on c.candidate_id = i.candidate_id "
-            f"where i.id in ({marks}) and coalesce(c.state, 'granted') = 'granted'",
-            list(interview_ids),
-        )
-    }
-    return [i for i in interview_ids if i not in kept]
 
 
 class CoachingDigests:
@@ -135,20 +120,18 @@ class CoachingDigests:
                 [*values.values(), platform, user, week],
             )
             if values.get("message_id"):
+                lost = set(erased(self.db.conn, covers))
                 self.db.conn.executemany(
                     "insert or ignore into platform_posts (platform, channel, thread, interview_id, kind, "
                     "message_id, created_at) values (?, ?, '', ?, ?, ?, ?)",
                     [
                         (platform, f"dm:{user}", iid, f"coaching-{week}", values["message_id"], now())
                         for iid in covers
+                        if iid not in lost
                     ],
                 )
-                if erased_among(self.db.conn, covers):
-                    self.db.conn.execute(
-                        "insert or ignore into retractions (platform, channel, thread, message_id, at) "
-                        "values (?, ?, '', ?, ?)",
-                        [platform, f"dm:{user}", values["message_id"], now()],
-                    )
+                if lost:
+                    owe_retraction(self.db.conn, platform, f"dm:{user}", "", values["message_id"])
 
     def owed_notices(self, platform: str, since: str, stale_before: str) -> list[dict[str, Any]]:
         """Refused digests whose compliance notice (platform_posts kind 'coaching', keyed by notice_key) has

@@ -4,6 +4,7 @@ also goes to the audit log, so the history of who recorded what stays."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -11,6 +12,40 @@ import sqlite_utils
 from .schema import now, upsert
 
 STATES = ("granted", "refused", "withdrawn")
+
+
+def withdrawn(conn, interview_ids: Sequence[str]) -> list[str]:
+    """Those of `interview_ids` whose candidate refused or withdrew consent (an erasure under way: the
+    interview row goes after the consent is recorded)."""
+    if not interview_ids:
+        return []
+    marks = ",".join("?" * len(interview_ids))
+    sql = (
+        f"select i.id from interviews i join consents c on c.candidate_id = i.candidate_id "
+        f"where i.id in ({marks}) and c.state != 'granted'"
+    )
+    return [r[0] for r in conn.execute(sql, list(interview_ids))]
+
+
+def erased(conn, interview_ids: Sequence[str]) -> list[str]:
+    """Those of `interview_ids` that are gone (deleted or erased) or whose erasure is under way."""
+    if not interview_ids:
+        return []
+    marks = ",".join("?" * len(interview_ids))
+    there = {
+        r[0] for r in conn.execute(f"select id from interviews where id in ({marks})", list(interview_ids))
+    }
+    gone = [i for i in interview_ids if i not in there]
+    return gone + withdrawn(conn, [i for i in interview_ids if i in there])
+
+
+def owe_retraction(conn, platform: str, channel: str, thread: str | None, message_id: str) -> None:
+    """A message an erasure must delete and could not yet: the platform's sweep deletes it (no commit)."""
+    conn.execute(
+        "insert or ignore into retractions (platform, channel, thread, message_id, at) "
+        "values (?, ?, ?, ?, ?)",
+        [platform, channel, thread, message_id, now()],
+    )
 
 
 class Consents:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .consent import owe_retraction, withdrawn
 from .schema import now
 
 
@@ -111,11 +112,17 @@ class Posts:
     def set_message(
         self, platform: str, channel: str, thread: str, interview_key: str, kind: str, message_id: str | None
     ) -> None:
+        """Record what a claim posted. A post that went out while its interview was erased or deleted (the
+        claim gone with it, or the candidate's consent refused or withdrawn meanwhile) was not there for
+        the erasure to find: it is owed a retraction, which the platform's sweep makes."""
         sql = (
             "update platform_posts set message_id = ? where platform = ? and channel = ? and thread = ? "
             "and interview_id = ? and kind = ?"
         )
-        self._write(sql, [message_id, platform, channel, thread, interview_key, kind])
+        with self.db.conn:
+            found = self.db.conn.execute(sql, [message_id, platform, channel, thread, interview_key, kind])
+            if message_id and (found.rowcount == 0 or withdrawn(self.db.conn, [interview_key])):
+                owe_retraction(self.db.conn, platform, channel, thread or None, message_id)
 
     def take_over(
         self, platform: str, channel: str, thread: str, interview_key: str, kind: str, stale_s: float

@@ -280,3 +280,21 @@ async def test_a_feishu_note_refused_for_good_goes_to_compliance_once(feishu_env
     refused = [a for m, _, a in mock.calls if m == "REFUSED"]
     posted = [a for m, w, a in mock.calls if (m, w) == ("POST", "create")]
     assert len(refused) == 1 and [a["receive_id"] for a in posted] == ["oc_compliance"]
+
+
+async def test_a_private_note_on_its_way_when_the_candidate_is_erased_is_deleted_by_the_sweep(slack_env):
+    mock, make = slack_env
+    mock.members[CHANNEL] = ["U1"]
+    mock.hold["chat.postMessage"] = asyncio.Event()  # the note is on its way when the erasure comes
+    mock.hold_only = lambda args: args.get("channel") == "DU1"
+    env = await make(SLACK_TIMEOUT_S="600")  # the held call waits as long as the test needs
+    await env.post(message_event("EvE1", add_recording(mock, "FE1", TS), CHANNEL, TS, text="张三 一面"))
+    await until(lambda: mock.held)
+    [(name,)] = env.store.db.execute("select name from candidates").fetchall()
+    erased = await env.service.consent.record(name, "refused", how="cli", actor="cli")
+    assert erased.erased and erased.messages_deleted >= 1  # the report went; the note had no id to find
+    mock.hold["chat.postMessage"].set()
+    # the note went out after the erasure looked: the service's sweep (every second here) deletes it
+    await until(lambda: [d for d in mock.called("chat.delete") if d["channel"] == "DU1"])
+    assert coach_notes(mock, "DU1") == []
+    await until(lambda: not env.store.db.execute("select count(*) from retractions").fetchone()[0])

@@ -393,3 +393,14 @@ def test_an_idle_worker_re_embeds_stale_answers_a_few_at_a_time_and_survives_a_f
 def test_candidates_are_ordered_by_their_best_quote_even_below_zero():
     quotes = [ask.Quote("i1", "A", "a", 0.0, -0.30, "u"), ask.Quote("i2", "B", "b", 0.0, -0.02, "u")]
     assert [q.candidate for q in ask.group_by_candidate(quotes)] == ["B", "A"]
+
+
+def test_answers_awaiting_re_embedding_do_not_crowd_out_the_best_meaning_match():
+    """After an upgrade every stored answer waits to be embedded again and is found by its words only:
+    the first keyword hits may pass the best meaning match, a hit far down BM25's list may not."""
+    semantic = [("meant", 0.62), ("near", 0.58)]
+    words = [f"stale-{r}" for r in range(20)]  # no vector of the current encoder: no cosine to keep
+    scores = ask.rank(semantic, words, {})
+    order = sorted(scores, key=lambda k: -scores[k])
+    assert order[0] == "stale-0"  # the exact term asked still brings an unembedded answer up
+    assert order.index("meant") < order.index("stale-10") and order.index("meant") <= 6
