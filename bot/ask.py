@@ -317,8 +317,6 @@ def stale(db: Any) -> list[str]:
 
 
 def reindex(db: Any) -> int:
-    """`ask --reindex`: embed every stale interview's answers with the current encoder; returns how many."""
-    todo = stale(db)
-    for interview_id in todo:
-        reembed(db, interview_id)
-    return len(todo)
+    """`ask --reindex`: embed every stale interview's answers with the current encoder; returns for how many
+    interviews answers were written (one with no answer, or deleted or re-analysed meanwhile, is not one)."""
+    return sum(1 for interview_id in stale(db) if reembed(db, interview_id))

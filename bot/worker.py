@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -105,7 +106,9 @@ class Worker:
     def _reembed_some(self) -> int:
         from . import ask
 
-        todo = [i for i in ask.stale(self.db) if i not in self._no_answers][:REEMBED_BATCH]
+        todo = [i for i in ask.stale(self.db) if i not in self._no_answers]
+        random.shuffle(todo)  # replicas on one database mostly take different interviews, not the same ones
+        todo = todo[:REEMBED_BATCH]
         for interview_id in todo:
             if ask.reembed(self.db, interview_id) == 0:
                 self._no_answers.add(interview_id)  # else it heads the stale list on every pass
