@@ -86,8 +86,6 @@ ENCODER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}"
 class _Encoder:
     """The adapted e5 in numpy (no torch): passages at analysis time, queries when asked."""
 
-    name = ENCODER
-
     def __init__(self) -> None:
         from .analysis.learned.e5_adapted import AdaptedE5
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from e5_torch import E5Torch, pad  # noqa: E402
 
+from bot.analysis import corpus  # noqa: E402
 from bot.analysis.learned import e5_numpy  # noqa: E402
 from bot.analysis.learned.embed import E5, verify  # noqa: E402
 from bot.ask import ASK_LORA, passage_text  # noqa: E402
@@ -57,38 +58,24 @@ class Pair:
     snippet: str
 
 
-def snippets() -> dict[str, dict]:
-    out = {}
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                s = json.loads(line)
-                out[s["id"]] = s
-    return out
-
-
-def as_passage(snippet: dict) -> str:
-    turns = snippet["turns"]
-    asked = " ".join(t["text"] for t in turns if t["speaker"] == "interviewer")
-    said = " ".join(t["text"] for t in turns if t["speaker"] == "candidate")
+def as_passage(snippet: corpus.Snippet) -> str:
+    asked = " ".join(t["text"] for t in snippet.turns if t["speaker"] == "interviewer")
+    said = " ".join(t["text"] for t in snippet.turns if t["speaker"] == "candidate")
     return passage_text(asked, said)
 
 
 def pairs(files: list[Path]) -> list[Pair]:
     """(question, passage) per relevant snippet. Two shapes are read: {"id", "query"} (a question written
     for one snippet) and {"question", "relevant": [ids]} (a search question with every answer labelled)."""
-    by_id, out, bench = snippets(), [], bench_snippets()
-    for path in files:
-        for line in path.read_text().splitlines():
-            if not line.strip():
-                continue
-            q = json.loads(line)
-            question, relevant = q.get("question") or q["query"], q.get("relevant") or [q["id"]]
-            relevant = [r for r in relevant if r in by_id]
-            if bench & set(relevant):
-                raise SystemExit(f"{path}: {q.get('id')} labels a snippet of the bench's interviews")
-            group = len({p.group for p in out})
-            out += [Pair(question, as_passage(by_id[r]), group, frozenset(relevant), r) for r in relevant]
+    by_id = {s.id: s for s in corpus.load(sorted(CORPUS.glob("*.jsonl")))}
+    bench, out = bench_snippets(), []
+    lines = (line for path in files for line in path.read_text().splitlines() if line.strip())
+    for group, q in enumerate(map(json.loads, lines)):
+        question, relevant = q.get("question") or q["query"], q.get("relevant") or [q["id"]]
+        relevant = [r for r in relevant if r in by_id]
+        if bench & set(relevant):
+            raise SystemExit(f"{q.get('id')} labels a snippet of the bench's interviews")
+        out += [Pair(question, as_passage(by_id[r]), group, frozenset(relevant), r) for r in relevant]
     return out
 
 

@@ -223,7 +223,9 @@ def forget_encoder(svc) -> None:
     svc.db.blocking(write)
 
 
-def test_an_old_databases_answers_are_found_by_words_at_once_and_by_meaning_after_reindex(tmp_path):
+def test_an_old_databases_answers_are_found_by_words_at_once_and_by_meaning_after_reindex(
+    tmp_path, monkeypatch, capsys
+):
     """A database from before the adapter: its vectors are the frozen engine's (encoder NULL). They are
     never compared with the new encoder's question; the answers' words still find them, and once
     `ask --reindex` has embedded them again their meaning does."""
@@ -255,7 +257,12 @@ def test_an_old_databases_answers_are_found_by_words_at_once_and_by_meaning_afte
     assert by_words[0]["interview_id"] == jane and "idempotency key" in by_words[0]["quote"]
     assert run(upgraded, MENTORING)["answers"] == []  # no shared word, and no vector of this encoder
 
-    assert ask.reindex(upgraded.db) == 1
+    from handlers.cli import main
+
+    monkeypatch.setenv("IB_DB", str(tmp_path / "ib.db"))
+    monkeypatch.setenv("IB_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ask", "--reindex"]) == 0  # what an operator runs after the upgrade
+    assert f"answers embedded by {ask.ENCODER} for 1 interviews" in capsys.readouterr().out
     assert {e for _, e in stored(upgraded)} == {ask.ENCODER}
     assert upgraded.db.blocking(lambda s: s.answers.missing(ask.ENCODER)) == []
     mentoring = run(upgraded, MENTORING)["answers"][0]
