@@ -66,7 +66,6 @@ class Worker:
         self._asr = ThreadPoolExecutor(threads, thread_name_prefix="ib-asr")
         self.reembed_every_s = reembed_every_s
         self._reembed_at = 0.0  # monotonic: when an idle pass may look for stale answers again
-        self._no_answers: set[str] = set()  # analysed interviews with no answer: nothing to embed, ever
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work jobs until `stop` is set; never dies of an error of its own."""
@@ -106,13 +105,11 @@ class Worker:
     def _reembed_some(self) -> int:
         from . import ask
 
-        todo = [i for i in ask.stale(self.db) if i not in self._no_answers]
+        todo = ask.stale(self.db)
         random.shuffle(todo)  # replicas on one database mostly take different interviews, not the same ones
-        todo = todo[:REEMBED_BATCH]
-        for interview_id in todo:
-            if ask.reembed(self.db, interview_id) == 0:
-                self._no_answers.add(interview_id)  # else it heads the stale list on every pass
-        return len(todo)
+        for interview_id in todo[:REEMBED_BATCH]:
+            ask.reembed(self.db, interview_id)  # one with no answer is recorded as such, and not taken again
+        return len(todo[:REEMBED_BATCH])
 
     async def finish(self, interview_ids: Collection[str]) -> dict[str, str]:
         """Work these interviews' jobs (retries included, by the queue's policy) until each is done or

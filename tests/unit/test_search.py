@@ -117,6 +117,7 @@ def test_an_older_database_is_indexed_when_it_is_upgraded(tmp_path, service):
         "consents",
         "retractions",
         "answers_generation",
+        "answer_sets",
         "ats_sends",
         "coaching_channels",
         "coaching_digests",
