@@ -67,7 +67,7 @@ def embed(adapter: Path, states: list[torch.Tensor], idx: list[int], first: int)
     """The texts `idx` through the upper layers with `adapter` merged, as the runtime runs them."""
     weights, _ = e5_numpy.load(verify(E5) / LORA.base)
     with np.load(adapter, allow_pickle=False) as npz:
-        e5_numpy.apply_adapter(weights, {k: npz[k] for k in npz.files if k != "meta"})
+        weights = e5_numpy.apply_adapter(weights, {k: npz[k] for k in npz.files if k != "meta"})
     model = E5Torch(weights, first, 0, 1.0)
     order = sorted(idx, key=lambda i: len(states[i]))
     out: dict[int, np.ndarray] = {}

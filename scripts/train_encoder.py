@@ -238,7 +238,7 @@ def embed_corpus(args: argparse.Namespace) -> int:
     if args.embed.name != "none":
         with np.load(args.embed, allow_pickle=False) as npz:
             adapter = {k: npz[k] for k in npz.files if k != "meta"}
-        e5_numpy.apply_adapter(weights, adapter)  # the merged weights, as the runtime runs them
+        weights = e5_numpy.apply_adapter(weights, adapter)  # the merged weights, as the runtime runs them
         model, name = E5Torch(weights, args.first, 0, 1.0), LORA.name
     order = sorted(range(len(texts)), key=lambda i: len(states[i]))
     vectors = np.zeros((len(texts), weights.dims["H"]), dtype=np.float32)

@@ -47,7 +47,7 @@ class NumpyAdapted:
     def __init__(self, adapter: Path) -> None:
         weights, tok = e5_numpy.load(verify(E5) / FLAGS_LORA.base)
         with np.load(adapter, allow_pickle=False) as npz:
-            e5_numpy.apply_adapter(weights, {k: npz[k] for k in npz.files if k != "meta"})
+            weights = e5_numpy.apply_adapter(weights, {k: npz[k] for k in npz.files if k != "meta"})
         self.name, self.dim, self._enc = FLAGS_LORA.name, E5.dim, e5_numpy.Encoder(weights, tok)
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -97,11 +97,11 @@ def test_a_merged_adapter_is_the_low_rank_update(rebuilt):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(4, 384)).astype(np.float32), rng.normal(size=(384, 4)).astype(np.float32)
     before = weights.layers[11]["q.w"].copy()
-    try:
-        assert e5_numpy.apply_adapter(weights, {"l11.q.A": a, "l11.q.B": b}) == 1
-        assert np.allclose(weights.layers[11]["q.w"], before + b @ a, atol=1e-5)
-    finally:
-        weights.layers[11]["q.w"][:] = before
+    adapted = e5_numpy.apply_adapter(weights, {"l11.q.A": a, "l11.q.B": b})
+    assert np.allclose(adapted.layers[11]["q.w"], before + b @ a, atol=1e-5)
+    assert np.array_equal(weights.layers[11]["q.w"], before)  # the base is left as it was
+    # what the adapter does not touch is the base's own array, held once
+    assert adapted.layers[11]["k.w"] is weights.layers[11]["k.w"] and adapted.word is weights.word
 
 
 @pytest.mark.parametrize("damage", ["missing", "altered"])
@@ -147,3 +147,13 @@ def test_an_artefact_fitted_on_another_adapter_is_refused(tmp_path):
     with pytest.raises(ModelUnavailable, match="another encoder adapter") as err:
         LocalModel.load(tmp_path / "analysis_model.npz")
     assert "\n" not in str(err.value) and "pip install" in str(err.value)
+
+
+def test_the_analysis_and_search_encoders_hold_one_base_model_between_them():
+    """Both adapted encoders run in every serving process: what neither adapter changes is held once."""
+    from bot.analysis.learned.e5_adapted import LORA, AdaptedE5
+    from bot.ask import ASK_LORA
+
+    analysis, search = AdaptedE5(LORA)._encoder.w, AdaptedE5(ASK_LORA)._encoder.w
+    assert analysis.word is search.word and analysis.layers[0]["q.w"] is search.layers[0]["q.w"]
+    assert not np.array_equal(analysis.layers[11]["q.w"], search.layers[11]["q.w"])  # each its own adapter

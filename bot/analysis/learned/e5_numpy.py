@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -309,16 +309,17 @@ class Encoder:
         return x.reshape(B, L, H)
 
 
-def apply_adapter(weights: Weights, arrays: dict[str, np.ndarray]) -> int:
-    """Merge low-rank updates (`l{i}.{matrix}.A` [r, in] and `.B` [out, r], B already scaled) into the
-    dequantised weights: the adapted forward then costs what the plain one does. Returns matrices merged."""
-    merged = 0
+def apply_adapter(weights: Weights, arrays: dict[str, np.ndarray]) -> Weights:
+    """The weights with low-rank updates (`l{i}.{matrix}.A` [r, in] and `.B` [out, r], B already scaled)
+    merged: the adapted forward then costs what the plain one does. A new Weights that shares every array
+    the adapter leaves alone with `weights` (left unchanged), so encoders with different adapters in one
+    process hold one base model, not one each."""
+    layers = [dict(layer) for layer in weights.layers]
     for name, a in arrays.items():
         if not name.endswith(".A"):
             continue
         layer, matrix, _ = name.split(".")
         b = arrays[name[:-1] + "B"].astype(np.float32)
-        target = weights.layers[int(layer[1:])][f"{matrix}.w"]
-        target += b @ a.astype(np.float32)
-        merged += 1
-    return merged
+        target = layers[int(layer[1:])]
+        target[f"{matrix}.w"] = target[f"{matrix}.w"] + b @ a.astype(np.float32)
+    return replace(weights, layers=layers)
