@@ -82,6 +82,23 @@ ORDINARY = [
 ]
 
 
+# Small talk that sounds personal and is lawful (written for round 8, whose candidate let the head judge
+# sentences with no topic word: docs/interviewer.md).
+SMALL_TALK = [
+    "周末一般喜欢干什么？",
+    "你平时通勤要多久？",
+    "What's the last book you really enjoyed?",
+    "午饭想吃食堂还是出去吃？",
+    "How was the drive in this morning?",
+    "你之前在团队里一般几点下班？",
+]
+
+
+@pytest.mark.parametrize("text", SMALL_TALK)
+def test_personal_sounding_small_talk_is_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
 @pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
 def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
     assert classify([text], model) != [None]
