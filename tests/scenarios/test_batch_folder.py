@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import pytest
 from helpers import FIXTURES
@@ -36,6 +38,14 @@ def test_good_duplicate_and_bad_files(cli, cli_env, tmp_path):
 
     again = cli(cli_env, "batch", inbox, out)
     assert "done 0, skipped 2, failed 1" in again.stderr  # nothing transcribed twice
+
+    # its answers are searchable by meaning at once: embedded by the current search encoder, none owed
+    from bot.ask import ENCODER
+
+    with closing(sqlite3.connect(cli_env["IB_DB"])) as db:
+        [(answers, encoder)] = db.execute("select answers, encoder from answer_sets").fetchall()
+        assert answers > 0 and encoder == ENCODER
+        assert {e for (e,) in db.execute("select encoder from answers")} == {ENCODER}
 
 
 def wait_for(condition, proc, timeout=600.0):
