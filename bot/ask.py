@@ -26,6 +26,7 @@ from .analysis.learned.e5_adapted import Adapter
 from .analysis.qa import answer_passages
 from .glossary import translate
 from .storage.answers import StoredAnswer
+from .storage.schema import immediate
 from .storage.search import tokens
 
 MAX_QUESTION_CHARS = 300
@@ -299,7 +300,8 @@ def reembed(db: Any, interview_id: str) -> int | None:
     answers = embed_answers(analysis)
 
     def write(store) -> bool:
-        with store.db.conn:
+        # the write lock first: a replica's re-analysis or deletion cannot land between the check and the write
+        with immediate(store.db.conn):
             if store.interviews.analysis(interview_id) != analysis:
                 return False
             store.answers.write(interview_id, answers)

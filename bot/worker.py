@@ -107,9 +107,8 @@ class Worker:
 
         todo = ask.stale(self.db)
         random.shuffle(todo)  # replicas on one database mostly take different interviews, not the same ones
-        for interview_id in todo[:REEMBED_BATCH]:
-            ask.reembed(self.db, interview_id)  # one with no answer is recorded as such, and not taken again
-        return len(todo[:REEMBED_BATCH])
+        # one with no answer is recorded as such and not taken again; None: deleted or re-analysed meanwhile
+        return sum(ask.reembed(self.db, interview_id) is not None for interview_id in todo[:REEMBED_BATCH])
 
     async def finish(self, interview_ids: Collection[str]) -> dict[str, str]:
         """Work these interviews' jobs (retries included, by the queue's policy) until each is done or

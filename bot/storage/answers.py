@@ -203,7 +203,8 @@ class Answers:
         `interview-bot ask --reindex`, or by an idle worker). One row per interview in `answer_sets`, so
         this reads no answer, and an interview with no answer at all is never owed one."""
         rows = self.db.execute(
-            "select a.interview_id from analyses a left join answer_sets s on s.interview_id = a.interview_id "
+            "select a.interview_id from analyses a "
+            "left join answer_sets s on s.interview_id = a.interview_id "
             "where s.interview_id is null or (s.answers > 0 and s.encoder is not ?)",
             [encoder],
         ).fetchall()

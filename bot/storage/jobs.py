@@ -9,7 +9,6 @@ lease is still ours, so a job completes exactly once even if two workers ever ov
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -19,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from ..config import JobPolicy
-from .schema import now, upsert
+from .schema import immediate, now, upsert
 
 
 class IdempotencyConflict(ValueError):
@@ -82,7 +81,7 @@ class JobQueue:
         job (consent required and not given) waits, untouched by workers, until `release_held`."""
         status = "held" if held else "queued"
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             row = conn.execute(
                 "select j.interview_id, i.sha256 from jobs j left join interviews i on i.id = j.interview_id "
                 "where j.idempotency_key = ?",
@@ -140,7 +139,7 @@ class JobQueue:
         already done under `key` and `write(interview_id)` (its results) in one transaction, so no worker
         ever picks it up; (interview id, created) — the same key again changes nothing."""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             row = conn.execute("select interview_id from jobs where idempotency_key = ?", [key]).fetchone()
             if row:
                 return row[0], False
@@ -164,7 +163,7 @@ class JobQueue:
     def release_held(self, candidate_id: str) -> list[str]:
         """The candidate's held interviews, queued now (consent arrived); their ids."""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -193,7 +192,7 @@ class JobQueue:
         """Run a finished or failed interview's job again (the same audio submitted again, e.g. with
         another profile); `interview` columns are updated first. False while it is queued or running."""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             cur = conn.execute(
                 "update jobs set status = 'queued', stage = 'queued', attempts = 0, error = null, "
                 "lease_owner = null, next_attempt_at = 0, updated_at = ? where interview_id = ? "
@@ -216,7 +215,7 @@ class JobQueue:
         t = self.clock()
         scope = f" and interview_id in ({', '.join('?' for _ in only)})" if only else ""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             cur = conn.execute(
                 "update jobs set status = 'running', lease_owner = ?, lease_until = ?, "
                 "attempts = attempts + 1, updated_at = ? where id = (select id from jobs where "
@@ -240,7 +239,7 @@ class JobQueue:
         a recording that crashes the process) fail with that reason instead of being taken over again
         forever. Returns their interview ids."""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             rows = conn.execute(
                 "update jobs set status = 'failed', lease_owner = null, finished_at = ?, updated_at = ?, "
                 "error = 'gave up after ' || attempts || ' attempts: the worker stopped each time (last "
@@ -284,7 +283,7 @@ class JobQueue:
     def complete(self, job: Job, owner: str, write: Callable[[], None]) -> bool:
         """Run `write` and mark the job done in one transaction, only if the lease is still ours."""
         conn = self.db.conn
-        with _immediate(conn):
+        with immediate(conn):
             row = conn.execute("select status, lease_owner from jobs where id = ?", [job.id]).fetchone()
             if row is None or row[0] != "running" or row[1] != owner:
                 return False
@@ -303,7 +302,7 @@ class JobQueue:
     def fail(self, job: Job, owner: str, error: str, *, permanent: bool) -> str:
         """Permanent failures (bad audio) end the job; transient ones retry with exponential backoff."""
         final = permanent or job.attempts >= job.max_attempts
-        with _immediate(self.db.conn):
+        with immediate(self.db.conn):
             if final:
                 self.db.conn.execute(
                     "update jobs set status = 'failed', stage = 'failed', error = ?, finished_at = ?, "
@@ -339,22 +338,3 @@ class JobQueue:
             r["status"]: r["n"]
             for r in self.db.query("select status, count(*) as n from jobs group by status")
         }
-
-
-class _immediate:
-    """BEGIN IMMEDIATE: take the write lock up front so read-then-write steps cannot interleave."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        if self.conn.in_transaction:
-            self.conn.commit()
-        self.conn.execute("begin immediate")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.conn.commit()
-        else:
-            self.conn.rollback()

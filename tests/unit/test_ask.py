@@ -274,6 +274,34 @@ def test_an_old_databases_answers_are_found_by_words_at_once_and_by_meaning_afte
     upgraded.db.close()
 
 
+def test_an_upgrade_keeps_fresh_what_the_current_encoder_embedded_and_owes_the_rest(tmp_path):
+    """A database from before answer_sets (v13): an interview whose answers the current encoder embedded
+    stays searchable by meaning with nothing to redo; one with another encoder's vector, one with an answer
+    stored without its vector, and one with no answer row at all are owed their embedding."""
+    svc = fresh(tmp_path)
+    ids = [store_interview(svc, lines=EN, candidate=f"C{n}", at=AT, answers=True) for n in range(3)]
+    fresh_one, mixed, partial = ids
+    silent = store_interview(svc, lines=EN, candidate="Old", at=AT)  # analysed before answers were kept
+
+    def make_v13(store) -> None:
+        with store.db.conn:
+            store.db.execute(
+                "update answers set encoder = 'e5-other-000000000000' where interview_id = ? and idx = 0",
+                [mixed],
+            )
+            store.db.execute("update answers set vector = null where interview_id = ? and idx = 0", [partial])
+            store.db.execute("drop table answer_sets")
+            store.db.execute("PRAGMA user_version = 13")
+
+    svc.db.blocking(make_v13)
+    svc.db.close()
+    upgraded = fresh(tmp_path)
+    owed = upgraded.db.blocking(lambda s: s.answers.missing(ask.ENCODER))
+    assert sorted(owed) == sorted([mixed, partial, silent])
+    assert fresh_one not in owed
+    upgraded.db.close()
+
+
 def test_vectors_of_two_encoders_are_never_ranked_together(tmp_path):
     """Another encoder's vector that happens to lie on the question's own direction is not compared with
     it: its answer comes up only by its words."""
@@ -402,7 +430,6 @@ def test_an_idle_worker_re_embeds_stale_answers_a_few_at_a_time_and_survives_a_f
     assert svc.db.blocking(
         lambda s: s.db.execute("select answers from answer_sets where interview_id = ?", [empty]).fetchone()
     ) == (0,)
-    worker.reembed_every_s = 0
     assert asyncio.run(worker.reembed_idle()) == 0
     worker.close()
     svc.db.close()

@@ -72,7 +72,12 @@ def _base(path: Path) -> tuple[e5_numpy.Weights, e5_numpy.Tokenizer]:
     only in their adapters' matrices and share the rest (about 200 MB held once, not twice)."""
     with _bases_lock:
         if path not in _bases:
-            _bases[path] = e5_numpy.load(path)
+            weights, tok = e5_numpy.load(path)
+            for array in e5_numpy.arrays_of(weights):
+                array.setflags(
+                    write=False
+                )  # shared by every encoder: an in-place change would reach them all
+            _bases[path] = (weights, tok)
         return _bases[path]
 
 

@@ -309,6 +309,17 @@ class Encoder:
         return x.reshape(B, L, H)
 
 
+def arrays_of(weights: Weights) -> list[np.ndarray]:
+    """Every array the weights hold."""
+    return [
+        weights.word,
+        weights.pos,
+        weights.type,
+        *weights.eln,
+        *(a for ly in weights.layers for a in ly.values()),
+    ]
+
+
 def apply_adapter(weights: Weights, arrays: dict[str, np.ndarray]) -> Weights:
     """The weights with low-rank updates (`l{i}.{matrix}.A` [r, in] and `.B` [out, r], B already scaled)
     merged: the adapted forward then costs what the plain one does. A new Weights that shares every array
