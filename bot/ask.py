@@ -300,7 +300,7 @@ def reembed(db: Any, interview_id: str) -> int | None:
     answers = embed_answers(analysis)
 
     def write(store) -> bool:
-        # the write lock first: a replica's re-analysis or deletion cannot land between the check and the write
+        # the write lock first: a replica's re-analysis or deletion cannot land between check and write
         with immediate(store.db.conn):
             if store.interviews.analysis(interview_id) != analysis:
                 return False

@@ -388,7 +388,7 @@ TOPICAL = _re(
     r"court|sentenced|bankrupt|loan|w-2|paycheck|hukou|rural|province|treatment|blood type|discharge",
     r"military|total comp|making now|sued|ivf|transitioning|other half|living with|surname|paying you",
     r"\bdebts?\b|in debt|health-wise|digital native|life events|grow up|a local\b(?! hire)|tattoo|weigh",
-    r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包.{0,4}多少|哪个村|本村|同志|身子骨|受过伤|整过容",
+    r"纹身|星座|肝功能|乙肝|两对半|近视|离异|离婚|中性|包(?!体积|大小).{0,4}多少|哪个村|本村|同志|身子骨|受过伤|整过容",
     r"几年次|份工|基数|那个省|生了没|怀上|your sign|hispanic|transitioned|workers'? comp|hourly rate",
     r"oldest|little ones|from around here|where's home|last salary|base at|祖上|华裔|房贷|车贷|个税|拜关公",
     r"信这个|中年|年轻一点|身份证开头|newborn|what kind of name|part of the country|去年的收入",

@@ -82,9 +82,10 @@ ORDINARY = [
 ]
 
 
-# Small talk that sounds personal and is lawful (written for round 8, whose candidate let the head judge
-# sentences with no topic word: docs/interviewer.md).
+# Small talk that sounds personal and is lawful, and an ordinary question with no topic word that round 8's
+# candidate (the head judging such sentences: docs/interviewer.md) flagged as other_sensitive.
 SMALL_TALK = [
+    "有被打穿过吗？",
     "周末一般喜欢干什么？",
     "你平时通勤要多久？",
     "What's the last book you really enjoyed?",
