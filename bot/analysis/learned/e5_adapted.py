@@ -73,10 +73,9 @@ def _base(path: Path) -> tuple[e5_numpy.Weights, e5_numpy.Tokenizer]:
     with _bases_lock:
         if path not in _bases:
             weights, tok = e5_numpy.load(path)
+            # shared by every encoder: an in-place change would reach them all, so none is allowed
             for array in e5_numpy.arrays_of(weights):
-                array.setflags(
-                    write=False
-                )  # shared by every encoder: an in-place change would reach them all
+                array.setflags(write=False)
             _bases[path] = (weights, tok)
         return _bases[path]
 
