@@ -100,6 +100,33 @@ def test_personal_sounding_small_talk_is_not_flagged(model, text):
     assert classify([text], model) == [None]
 
 
+# Protected questions whose only topic words are in the vocabulary written apart (round 10).
+BY_VOCABULARY = [
+    ("Do you believe in God? The chairman likes people with the same values.", "religion"),
+    ("How tall are you? Our flight attendants look better above 165.", "other_sensitive"),
+]
+
+
+@pytest.mark.parametrize("text, category", BY_VOCABULARY)
+def test_a_question_with_a_topic_word_from_the_vocabulary_reaches_the_head(model, text, category):
+    assert classify([text], model) == [category]
+
+
+def test_without_the_vocabulary_file_the_built_in_topic_words_still_screen(tmp_path, monkeypatch, caplog):
+    from bot.analysis import flag_rules
+
+    monkeypatch.setattr(flag_rules, "TOPIC_LEXICON", tmp_path / "topic_lexicon.json")
+    flag_rules.topic_words.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            assert flag_rules.topic_words() is None
+            assert flag_rules.on_topic(["你结婚了吗"]) and not flag_rules.on_topic(["Do you believe in God?"])
+        [line] = [r.getMessage() for r in caplog.records if "topic_lexicon.json" in r.getMessage()]
+        assert "reinstall" in line and "\n" not in line
+    finally:
+        flag_rules.topic_words.cache_clear()
+
+
 @pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
 def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
     assert classify([text], model) != [None]
