@@ -9,8 +9,9 @@ included since round 10), each held-out split read once for a previous model's f
 since. questions_heldout10.jsonl, read once for round 10, is not in the default yet: the shipped model's
 figure on it is honest, and it joins the training data with the next candidate.
 
-The L2 strength and the head's threshold are chosen by stratified k-fold cross-validation on the training
-files only: the threshold that gives the best category-exact F1 of the head alone while leaving >= 98% of
+The L2 strength is fixed at 30 since round 10 (the value leave-one-split-out picks on most splits; the CV
+once picked 10, which weakened the cue veto on "Do you have kids?"). The head's threshold is chosen by
+stratified k-fold cross-validation on the training files only: the threshold that gives the best category-exact F1 of the head alone while leaving >= 98% of
 lawful near-misses unflagged. How the head overrules a cue (`CUE_VETO`, `CUE_MARGIN`) is fixed, chosen by
 the leave-one-split-out figures. Prints the cross-validated figures of the cues alone, the head
 alone and both, then the artefact's sha256 to record in bot/analysis/flags.py (ARTEFACT_SHA256).
