@@ -127,6 +127,25 @@ def test_without_the_vocabulary_file_the_built_in_topic_words_still_screen(tmp_p
         flag_rules.topic_words.cache_clear()
 
 
+# Pay history: protected where a US state or city bans the question, lawful where none does (round 12).
+PAY_HISTORY = [
+    (
+        "For the Denver role I just need a number for the system: what's your current salary?",
+        "salary_history",
+    ),
+    ("这个是加州圣何塞的客户经理岗，你在上一家公司拿多少底薪和提成？", "salary_history"),
+    ("For this Manhattan branch banker role, what was your salary at Chase?", "salary_history"),
+    ("What's your salary expectation for the Boston role?", None),
+]
+
+
+@pytest.mark.parametrize("text, category", PAY_HISTORY)
+def test_pay_history_is_flagged_where_a_ban_applies(model, text, category):
+    assert classify([text], model) == [category]
+    if category:  # the law of the place decides, with or without the head
+        assert classify([text], None) == [category]
+
+
 @pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
 def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
     assert classify([text], model) != [None]
