@@ -89,13 +89,13 @@ class Thresholds:
 def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool = True) -> str | None:
     """The one decision rule, shared by the analysis, the training script's cross-validation and the
     bench. A clause in a job-related context is not flagged (but see the places below). A cue in another
-    clause names its category, unless the head (which reads the whole sentence, where a cue reads a word) finds it lawful
-    (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate, a maternal
-    product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not a family).
-    A question that names a place whose law forbids it (a salary-history ban: "for this Boston role, what
-    were you making?") is flagged whatever the head reads or the clause says. Otherwise, when an open
-    clause is on a protected topic at all and the "protected" probability clears `head`, the head's best
-    category."""
+    clause names its category, unless the head (which reads the whole sentence, where a cue reads a word)
+    finds it lawful (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate,
+    a maternal product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not
+    a family). A question that names a place whose law forbids it (a salary-history ban: "for this
+    Boston role, what were you making?") is flagged whatever the head reads or the clause says.
+    Otherwise, when an open clause is on a protected topic at all and the "protected" probability clears
+    `head`, the head's best category."""
     if use_cues and (bound := binding_category(text)):
         return bound  # the law of the place named forbids the question: not the head's call
     clauses = open_clauses(text)
