@@ -24,16 +24,7 @@ import numpy as np
 from asr_engine.weights import sha256_of
 
 from ..jurisdictions import Jurisdictions
-from .flag_rules import (
-    CATEGORIES,
-    alternative,
-    binding_category,
-    citation,
-    cue_category,
-    on_topic,
-    open_clauses,
-    reason,
-)
+from .flag_rules import CATEGORIES, alternative, citation, cue_category, on_topic, open_clauses, reason
 from .learned.embed import Embedder, ModelUnavailable, load_embedder
 from .learned.features import ngram_vector
 from .learned.linear import LinearHeads
@@ -88,16 +79,12 @@ class Thresholds:
 
 def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool = True) -> str | None:
     """The one decision rule, shared by the analysis, the training script's cross-validation and the
-    bench. A clause in a job-related context is not flagged (but see the places below). A cue in another
-    clause names its category, unless the head (which reads the whole sentence, where a cue reads a word)
-    finds it lawful (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate,
-    a maternal product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not
-    a family). A question that names a place whose law forbids it (a salary-history ban: "for this
-    Boston role, what were you making?") is flagged whatever the head reads or the clause says.
+    bench. A clause in a job-related context is never flagged. A cue in another clause names its
+    category, unless the head (which reads the whole sentence, where a cue reads a word) finds it lawful
+    (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate, a maternal
+    product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not a family).
     Otherwise, when an open clause is on a protected topic at all and the "protected" probability clears
     `head`, the head's best category."""
-    if use_cues and (bound := binding_category(text)):
-        return bound  # the law of the place named forbids the question: not the head's call
     clauses = open_clauses(text)
     cue = cue_category(text, clauses) if use_cues else None
     if probs is None or not len(probs):
@@ -198,7 +185,7 @@ def get_flag_model() -> FlagModel | None:
 
 def classify(texts: Sequence[str], model: FlagModel | None) -> list[str | None]:
     if model is None:
-        return [binding_category(t) or cue_category(t) for t in texts]
+        return [cue_category(t) for t in texts]
     return model.classify(texts)
 
 

@@ -86,6 +86,8 @@ ORDINARY = [
 # candidate (the head judging such sentences: docs/interviewer.md) flagged as other_sensitive.
 SMALL_TALK = [
     "有被打穿过吗？",
+    "What does good cultural fit look like to you?",
+    "你的名字很特别，怎么念？",
     "周末一般喜欢干什么？",
     "你平时通勤要多久？",
     "What's the last book you really enjoyed?",
@@ -125,25 +127,6 @@ def test_without_the_vocabulary_file_the_built_in_topic_words_still_screen(tmp_p
         assert "reinstall" in line and "\n" not in line
     finally:
         flag_rules.topic_words.cache_clear()
-
-
-# Pay history: protected where a US state or city bans the question, lawful where none does (round 12).
-PAY_HISTORY = [
-    (
-        "For the Denver role I just need a number for the system: what's your current salary?",
-        "salary_history",
-    ),
-    ("这个是加州圣何塞的客户经理岗，你在上一家公司拿多少底薪和提成？", "salary_history"),
-    ("For this Manhattan branch banker role, what was your salary at Chase?", "salary_history"),
-    ("What's your salary expectation for the Boston role?", None),
-]
-
-
-@pytest.mark.parametrize("text, category", PAY_HISTORY)
-def test_pay_history_is_flagged_where_a_ban_applies(model, text, category):
-    assert classify([text], model) == [category]
-    if category:  # the law of the place decides, with or without the head
-        assert classify([text], None) == [category]
 
 
 @pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
