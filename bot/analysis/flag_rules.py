@@ -426,7 +426,8 @@ _NOT_A_WORD = re.compile(r"'s\b|[^a-z0-9']+|(?<![a-z0-9])'+|'+(?![a-z0-9])")
 def _words(text: str) -> str:
     """Lower-case English words between single spaces, padded: "W-2?" -> " w 2 ", "'current salary'" ->
     " current salary ", "workers' comp" -> " workers comp "."""
-    return f" {' '.join(_NOT_A_WORD.sub(' ', text.lower().replace(chr(8217), chr(39))).split())} "
+    words = _NOT_A_WORD.sub(" ", text.lower().replace("\u2019", "'")).split()  # a curly apostrophe too
+    return f" {' '.join(words)} "
 
 
 @dataclass(frozen=True)
@@ -454,7 +455,7 @@ def topic_words() -> TopicWords | None:
     try:
         data = json.loads(TOPIC_LEXICON.read_text(encoding="utf-8"))
         zh = {w.strip() for t in data.values() for w in t["zh"] if w.strip()}
-        en = {_words(w) for t in data.values() for w in t["en"] if w.strip()} - {"  "}
+        en = {_words(w) for t in data.values() for w in t["en"]} - {_words("")}  # one made of punctuation
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         logging.getLogger(__name__).warning(
             "question flags screen topics by the built-in words only: %s unreadable (%s); reinstall "

@@ -28,15 +28,20 @@ def withdrawn(conn, interview_ids: Sequence[str]) -> list[str]:
 
 
 def erased(conn, interview_ids: Sequence[str]) -> list[str]:
-    """Those of `interview_ids` that are gone (deleted or erased) or whose erasure is under way."""
+    """Those of `interview_ids` that are gone (deleted or erased) or whose erasure is under way: every one
+    but those still there with consent granted or never asked about."""
     if not interview_ids:
         return []
     marks = ",".join("?" * len(interview_ids))
-    there = {
-        r[0] for r in conn.execute(f"select id from interviews where id in ({marks})", list(interview_ids))
+    kept = {
+        r[0]
+        for r in conn.execute(
+            f"select i.id from interviews i left join consents c on c.candidate_id = i.candidate_id "
+            f"where i.id in ({marks}) and coalesce(c.state, 'granted') = 'granted'",
+            list(interview_ids),
+        )
     }
-    gone = [i for i in interview_ids if i not in there]
-    return gone + withdrawn(conn, [i for i in interview_ids if i in there])
+    return [i for i in interview_ids if i not in kept]
 
 
 def owe_retraction(conn, platform: str, channel: str, thread: str | None, message_id: str) -> None:
