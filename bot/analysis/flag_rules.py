@@ -340,6 +340,8 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # consensus protocols elect leaders: an election in a system design question is no politics
+    r"leader ?选举|选主|leader election",
     # the candidate's own past work in a sensitive domain ("你做过家族信托的业务吗")
     r"你做过.{0,24}(业务|项目|模型|运营|营销|供应链|系统|产品)吗|(做|负责)过.{0,12}(项目|业务)",
     r"have you (built|worked on|designed|run|led|done).{0,40}(project|product|campaign|platform|model)",

@@ -79,6 +79,8 @@ ORDINARY = [
     "Most of our traffic comes from the south, how would you place the CDN?",
     "Does anyone in your family work for this company?",
     "你更认同是哪个方案？",
+    "你讲一下 Raft 的 leader 选举吧。",
+    "How does leader election work in your cluster?",
 ]
 
 
