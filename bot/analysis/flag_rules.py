@@ -221,7 +221,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"hearing aid",
             r"workers' compensation|chronic condition|what happened to your|\brehab\b|\bhiv\b",
             r"history of (cancer|heart disease|illness)|health problems",
-            r"焦虑|症吗|症\？|prescription|depression|anxiety|is your back|back (pain|injur)|therap(y|ist)",
+            r"焦虑|症吗|症\？|prescription|depression|anxiety|is your back\b|back (pain|injur)|therap(y|ist)",
             r"心理咨询|走路.{0,4}不方便|腿脚|大病|过敏|在吃.{0,4}药|hospitali[sz]ed|good health|injur(y|ies)",
         ),
         {
@@ -263,7 +263,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}"
             r"(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少(?!\s?个?offer)|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
-            r"current (salary|base|pay|compensation)|were you making|compensation last year|pay stub",
+            r"current (salary|base|pay|compensation)\b|were you making|compensation last year|pay stub",
             r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
             r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
@@ -340,8 +340,9 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
-    # consensus protocols elect leaders: an election in a system design question is no politics
-    r"leader ?选举|选主|leader election",
+    # consensus protocols elect leaders, trees have children and siblings, images have a base: data
+    # structures and systems, no family or politics
+    r"leader ?选举|选主|leader election|\bnodes?\b|节点|子树|\bb-?trees?\b|\bdom\b|base image",
     # the candidate's own past work in a sensitive domain ("你做过家族信托的业务吗")
     r"你做过.{0,24}(业务|项目|模型|运营|营销|供应链|系统|产品)吗|(做|负责)过.{0,12}(项目|业务)",
     r"have you (built|worked on|designed|run|led|done).{0,40}(project|product|campaign|platform|model)",

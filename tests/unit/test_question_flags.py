@@ -81,6 +81,10 @@ ORDINARY = [
     "你更认同是哪个方案？",
     "你讲一下 Raft 的 leader 选举吧。",
     "How does leader election work in your cluster?",
+    "Is your backend written in Java or Go?",
+    "What's the current base image for your Docker builds?",
+    "How many children can a node have in a B-tree?",
+    "How do you find the siblings of a node in the DOM?",
 ]
 
 
