@@ -140,47 +140,6 @@ def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
     assert classify([text], model) != [None]
 
 
-# The employer's own people described by a trait (round 14): the trait is theirs, not the candidate's.
-THEIR_TRAIT = [
-    "Most of our weddings are in June. Can you work Saturdays then?",
-    "Many of our gym members are recently divorced. How would you run a class for people starting over?",
-    "我们的会员很多是刚离婚的女性，你会怎么设计第一次课？",
-    "你会怎么跟一位信仰佛教、只吃素的住户沟通菜单？",
-    "Most of our callers are elderly and hard of hearing. How do you keep a call clear?",
-    "我们的客户大多是穆斯林，你会怎么安排午餐会的菜单？",
-    "A customer asks whether the cake is halal. What do you say?",
-    "A client asks you to pray with her before the hearing. How do you respond?",
-    "我们的服务对象都是抑郁症患者，你自己觉得随访该怎么安排？",
-]
-# ...while a question about the candidate beside them, or asking whether they share it, is still asked.
-ASKED_BESIDE_THEIR_PEOPLE = [
-    ("Some of our patients find Southern accents hard to follow. Are you from the South?", "regional_origin"),
-    ("As a male nurse, would you feel awkward with our female patients?", "sexual_orientation_gender"),
-    ("我们的用户多是年轻人，你这个岁数跟得上吗？", "age"),
-    ("Most of our patients are elderly, how old are you?", "age"),
-    ("我们的客户大多是穆斯林，你也是吗？", "religion"),
-    ("Most of our members are gay. Are you?", "sexual_orientation_gender"),
-    # run-on speech with no comma: the trait ends where the question starts (found by review)
-    ("Most of our members are elderly so how old are you", "age"),
-    ("Our clients are devout Catholics so what church do you attend", "religion"),
-    ("会员多是宝妈请问有孩子了吗", "pregnancy_children"),
-    ("我们的客户大多是宝妈有孩子了吗", "pregnancy_children"),
-    ("住户都是本地人请问是哪里人", "regional_origin"),
-    ("顾客大多是年轻女孩子那结婚了没有", "marital_status"),
-    ("客户大多是年轻人所以问一下多大了", "age"),
-]
-
-
-@pytest.mark.parametrize("text", THEIR_TRAIT)
-def test_a_trait_of_the_employers_customers_is_not_the_candidates(model, text):
-    assert classify([text], model) == [None]
-
-
-@pytest.mark.parametrize("text, category", ASKED_BESIDE_THEIR_PEOPLE)
-def test_a_question_about_the_candidate_beside_their_customers_is_flagged(model, text, category):
-    assert classify([text], model) == [category]
-
-
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_questions_sharing_a_cue_word_are_not_flagged(model, text):
     assert classify([text], model) == [None]
