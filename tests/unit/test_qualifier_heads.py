@@ -77,3 +77,26 @@ def test_the_trainer_picks_the_most_precise_rules_that_keep_the_recall_target(mo
     assert (recall, precision) == (1.0, 1.0)
     chosen = {"q": rules}
     assert qualifier_hit("hedge", 0.9, set(), chosen) and not qualifier_hit("hedge", 0.6, set(), chosen)
+
+
+def test_the_qualifier_heads_version_keeps_what_the_clause_heads_version_says(tmp_path):
+    """Verdicts are grouped by version: a network half ("lr+mlp128x1-…") and the training digest must survive
+    the qualifier heads' suffix, so two artefacts that score differently never share a version."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from train_qualifier_heads import version
+
+    split = tmp_path / "tight.jsonl"
+    split.write_text("{}\n")
+    model = LocalModel.load(ARTEFACT)
+    for clause_heads in (
+        "e5-lora-lr+mlp128x1-20261207-a6c398bd+rules-5",
+        "e5-lora-lr-20261207-80eae4a7+rules-5",
+    ):
+        model.version = clause_heads
+        got = version(model, [split], {"l2": 30})
+        assert got.startswith(clause_heads.removesuffix("+rules-5") + "-tq"), got
+    model.version = "e5-lora-lr-20261207-80eae4a7-tq35f32374"  # refitting the heads replaces the old suffix
+    assert version(model, [split], {}).count("-tq") == 1
