@@ -120,10 +120,21 @@ candidate: I worked with the payments team and aligned with product every week.
 """
     d = run(text).to_dict()
     assert d["language"] == "en"
-    for key in ("system_design", "problem_solving", "collaboration", "technical_depth"):
+    # what two blind annotators both required of these answers (the one-line microservices redesign is
+    # system design they would allow, not require: docs/analysis-encoder.md)
+    for key in ("result_orientation", "problem_solving", "collaboration", "technical_depth"):
         assert d["competencies"][key]["score"] is not None, key
     assert d["summary"]["strengths"]
     assert d["summary"]["recommendation"].split(":")[0] in ("Advance", "Hold", "Decline")
+
+
+def test_an_english_design_trade_off_is_credited_as_system_design():
+    d = run(
+        "interviewer: Tell me about a design decision you made.\n"
+        "candidate: For the order service we kept writes on a single primary and moved reads to replicas, "
+        "accepting a second of staleness on the order history page so checkout stayed consistent.\n"
+    ).to_dict()
+    assert d["competencies"]["system_design"]["score"] is not None
 
 
 def test_fillers_are_flagged_and_kept_out_of_evidence():
