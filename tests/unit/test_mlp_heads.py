@@ -1,5 +1,6 @@
-"""The opt-in network half of the competency model (`train_analysis.py --mlp-hidden N`): it learns what
-the logistic heads cannot, and an artefact that carries it scores with it after a save and a load."""
+"""The network half of the competency model (`train_analysis.py --mlp-hidden N`, shipped since heldout14): it
+learns what the logistic heads cannot, and an artefact that carries it scores with it after a save and a
+load."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_the_network_learns_an_interaction_the_logistic_heads_cannot():
 
 def test_an_artefact_with_the_network_scores_with_it_after_save_and_load(tmp_path):
     shipped = LocalModel.load(ARTEFACT)
-    assert shipped.comp_mlp is None  # the shipped model is the logistic heads alone
+    assert shipped.comp_mlp is not None  # the shipped model scores with both halves
     d = shipped.comp.weights.shape[0]
     rng = np.random.default_rng(2)
     x = rng.normal(size=(64, d)).astype(np.float32)

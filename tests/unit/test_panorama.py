@@ -90,8 +90,9 @@ def test_three_rounds_side_by_side_with_their_contradictions(service, three_roun
     # every contradiction links to the moment in each round's report
     assert kinds["years"].earlier_link.startswith(f"https://ib/r/{three_rounds[0]}/t#t=")
     # the trend shows each competency across the rounds; round 2 asked about the cache, round 1's open doubt
-    system_design = next(t for t in p.trends if t.key == "system_design")
-    assert len(system_design.scores) == 3 and system_design.scores[1] is not None
+    # (its consistency answer is technical depth to two blind annotators: docs/analysis-encoder.md)
+    technical_depth = next(t for t in p.trends if t.key == "technical_depth")
+    assert len(technical_depth.scores) == 3 and technical_depth.scores[1] is not None
     assert any("核实在项目中的角色" in f for f in p.focus) and len(p.focus) <= 6
     assert p.unverified and all(u.link.startswith("https://ib/r/") for u in p.unverified)
 
