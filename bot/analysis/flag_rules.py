@@ -340,6 +340,8 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # a student's own roles and leadership at school (campus interviews), not a family's politics
+    r"学生干部|班干部|学生会",
     # consensus protocols elect leaders, trees have children and siblings, images have a base: data
     # structures and systems, no family or politics
     r"leader ?选举|选主|leader election|\bnodes?\b|节点|子树|\bb-?trees?\b|\bdom\b|base image",

@@ -85,6 +85,7 @@ ORDINARY = [
     "What's the current base image for your Docker builds?",
     "How many children can a node have in a B-tree?",
     "How do you find the siblings of a node in the DOM?",
+    "你当过什么学生干部吗？",
 ]
 
 
