@@ -140,9 +140,10 @@ def prf(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> tuple[float, float, f
 
 
 # The network half of the competency model, off unless asked for (0 hidden units: logistic heads only). The
-# shipped model has it (--mlp-hidden 128 since heldout14: micro-F1 +0.04 there and +0.07 on heldout13, fewer
-# misses on answers both annotators credit; docs/analysis-encoder.md). Fitted on the first files only it once
-# scored a clear leadership answer 0.21; it still misses single answers the logistic heads credit.
+# shipped model has it (--mlp-hidden 128 since heldout14; with five more training splits, micro-F1 +0.04 there
+# and +0.07 on heldout13, of which the network's own share is about 0 and +0.03; docs/analysis-encoder.md).
+# Fitted on the first files only it once scored a clear leadership answer 0.21; it still misses some single
+# answers the logistic heads credit.
 MLP = MlpOptions(hidden=0)
 
 

@@ -343,8 +343,12 @@ LAWFUL = _re(
     # a student's own roles and leadership at school (campus interviews), not a family's politics
     r"学生干部|班干部|学生会",
     # consensus protocols elect leaders, trees have children and siblings, images have a base: data
-    # structures and systems, no family or politics
-    r"leader ?选举|选主|leader election|\bnodes?\b|节点|子树|\bb-?trees?\b|\bdom\b|base image",
+    # structures and systems, no family or politics (节点 alone is also a milestone in life: 人生节点)
+    r"leader ?选举|选主|leader election|子节点|父节点|兄弟节点|叶子?节点|根节点|子树|base image",
+    r"(集群|树|链表|图|主|从|raft).{0,6}节点|节点(数|宕机|故障|扩容|选举)",
+    r"\b(child|parent|sibling|leaf|root) nodes?\b|\bnodes? (in|of) (a|an|the) (b-?)?(tree|dom|graph|cluster)",
+    r"\b(a|each|every|the) node (that|which|with|has|have)\b",
+    r"\bb-?trees?\b|\bdom\b",
     # the candidate's own past work in a sensitive domain ("你做过家族信托的业务吗")
     r"你做过.{0,24}(业务|项目|模型|运营|营销|供应链|系统|产品)吗|(做|负责)过.{0,12}(项目|业务)",
     r"have you (built|worked on|designed|run|led|done).{0,40}(project|product|campaign|platform|model)",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from bot.analysis.learned import ARTEFACT, LocalModel
 from bot.analysis.learned.linear import fit
@@ -57,3 +58,27 @@ def test_several_seeds_are_one_network_scoring_their_mean_logit():
     assert merged.w1.shape == (2, 24)  # the three hidden layers side by side
     logits = np.mean([np.log(n.predict(x) / (1 - n.predict(x))) for n in alone], axis=0)
     np.testing.assert_allclose(merged.predict(x), 1 / (1 + np.exp(-logits)), rtol=1e-4, atol=1e-6)
+
+
+def test_the_analysis_version_keeps_the_network_and_the_training_digest():
+    """Stored analyses and verdicts are grouped by it: two artefacts that score differently never share it."""
+    model = LocalModel.load(ARTEFACT)
+    assert model.analysis_version == f"{model.version}+rules-5"
+    assert "+mlp" in model.analysis_version and model.analysis_version.count("+") == 2
+
+
+def test_an_artefact_whose_network_half_is_damaged_is_refused_in_one_line(tmp_path):
+    from bot.analysis.learned.embed import ModelUnavailable
+
+    with np.load(ARTEFACT, allow_pickle=False) as npz:
+        data = {k: npz[k] for k in npz.files}
+    for name, arrays in {
+        "wrong-shape": {**data, "mlp_w2": data["mlp_w2"][:, :3]},
+        "missing": {k: v for k, v in data.items() if not k.startswith("mlp_")},
+    }.items():
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **arrays)
+        with pytest.raises(ModelUnavailable) as refused:
+            LocalModel.load(path)
+        assert "corrupt" in str(refused.value) and "reinstall" in str(refused.value), name
+        assert "\n" not in str(refused.value)

@@ -40,6 +40,10 @@ def model() -> FlagModel:
         ("Do you have anyone at home who depends on you?", "family_background"),
         ("你是农村户口还是城镇户口？", "regional_origin"),
         ("How old are you?", "age"),
+        # 节点 is also a milestone in life: a technical word must not excuse these (found by review)
+        ("你打算在哪个时间节点要孩子？", "pregnancy_children"),
+        ("结婚生子这个人生节点你怎么规划？", "marital_status"),
+        ("Do you have kids or is it just you running the node cluster?", "pregnancy_children"),
     ],
 )
 def test_lawful_questions_pass_and_protected_ones_are_named(model, text, category):
@@ -85,6 +89,8 @@ ORDINARY = [
     "What's the current base image for your Docker builds?",
     "How many children can a node have in a B-tree?",
     "How do you find the siblings of a node in the DOM?",
+    "When you delete a node that has any children, what do you do?",
+    "集群里一个节点宕机了，你怎么处理？",
     "你当过什么学生干部吗？",
 ]
 

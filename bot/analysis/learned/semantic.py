@@ -46,7 +46,13 @@ def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
 def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
     if "mlp_w1" not in data:  # an artefact from before the network half
         return None
-    return MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
+    net = MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
+    d, k = data["comp_weights"].shape
+    hidden = net.w1.shape[1] if net.w1.ndim == 2 else -1
+    want = {"mean": (d,), "scale": (d,), "w1": (d, hidden), "b1": (hidden,), "w2": (hidden, k), "b2": (k,)}
+    if any(getattr(net, name).shape != shape for name, shape in want.items()):
+        raise ValueError("network half of another shape than the competency heads")
+    return net
 
 
 def _qualifier_heads(data: dict[str, np.ndarray]) -> LinearHeads | None:
@@ -91,7 +97,9 @@ class LocalModel:
     @property
     def analysis_version(self) -> str:
         """What an analysis scored with: the artefact as trained, and the rules this code applies on top."""
-        return f"{self.version.split('+')[0]}+{RULES_VERSION}"
+        # the artefact's whole version ("e5-lora-lr+mlp128x1-<date>-<digest>-tq…"), any rules suffix replaced
+        trained = self.version.split(f"+{RULES_VERSION.split('-')[0]}-")[0]
+        return f"{trained}+{RULES_VERSION}"
 
     def save(self, path: Path, meta: dict[str, object]) -> None:
         arrays: dict[str, np.ndarray] = {}
@@ -131,6 +139,8 @@ class LocalModel:
                 comp_mlp=_mlp(data),
                 qual=_qualifier_heads(data),
             )
+            if model.comp_mlp is None and int(meta.get("mlp", {}).get("hidden", 0)):
+                raise ValueError("trained with a network half that the artefact lacks")
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(
                 f"the analysis model artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"
