@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import train_analysis as ta  # noqa: E402
 
 from bot.analysis import corpus  # noqa: E402
-from bot.analysis.learned import ARTEFACT, RULES_VERSION, LocalModel, ModelUnavailable  # noqa: E402
+from bot.analysis.learned import ARTEFACT, LocalModel, ModelUnavailable  # noqa: E402
+from bot.analysis.learned.semantic import without_rules  # noqa: E402
 from bot.analysis.results import QUALIFIER_TYPES  # noqa: E402
 
 NQ = len(QUALIFIER_TYPES)
@@ -98,9 +99,7 @@ def version(model: LocalModel, tight: list[Path], settings: dict) -> str:
     """The clause heads' version plus a digest of what the qualifier heads were fitted and tuned on: two
     artefacts that can score differently never share a version (verdicts are grouped by it)."""
     blob = b"".join(f.read_bytes() for f in tight) + json.dumps(settings, sort_keys=True).encode()
-    # the clause heads' own version without its rules suffix ("+rules-5") or earlier qualifier heads ("-tq…");
-    # a network half ("lr+mlp128x1-…") is part of it
-    base = model.version.removesuffix(f"+{RULES_VERSION}").split("-tq")[0]
+    base = without_rules(model.version).split("-tq")[0]  # and without earlier qualifier heads ("-tq…")
     return f"{base}-tq{hashlib.sha256(blob).hexdigest()[:8]}"
 
 

@@ -9,6 +9,7 @@ live in one versioned artefact (`data/analysis_model.npz`) written by scripts/tr
 from __future__ import annotations
 
 import json
+import re
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ class UnitScores:
     sentence_logits: np.ndarray  # (sentences, competencies in `keys` order)
     keys: tuple[str, ...]
     clause_probs: np.ndarray  # (clauses, CLAUSE_LABELS)
+
+
+def without_rules(version: str) -> str:
+    """An artefact's whole version ("e5-lora-lr+mlp128x1-<date>-<digest>-tq…") without the rules suffix a
+    training script wrote on it ("+rules-5"): the network half and the training digest stay."""
+    return re.sub(r"\+rules-\d+$", "", version)
 
 
 def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
@@ -97,9 +104,7 @@ class LocalModel:
     @property
     def analysis_version(self) -> str:
         """What an analysis scored with: the artefact as trained, and the rules this code applies on top."""
-        # the artefact's whole version ("e5-lora-lr+mlp128x1-<date>-<digest>-tq…"), any rules suffix replaced
-        trained = self.version.split(f"+{RULES_VERSION.split('-')[0]}-")[0]
-        return f"{trained}+{RULES_VERSION}"
+        return f"{without_rules(self.version)}+{RULES_VERSION}"
 
     def save(self, path: Path, meta: dict[str, object]) -> None:
         arrays: dict[str, np.ndarray] = {}
