@@ -179,7 +179,7 @@ def variant(train: list[Path], recipe: Recipe, cache: Path) -> LocalModel:
     out = variant_path(recipe, cache)
     if not out.exists():
         meta = LocalModel.load().meta
-        ta.MLP = ta.MlpOptions(**meta["mlp"]) if meta.get("mlp") else ta.MLP  # as the shipped model
+        ta.MLP = ta.network_of(meta)  # as the shipped model
         snippets = corpus.load(train)
         ta.train_final(snippets, recipe, float(meta["l2"]), float(meta["clause_l2"]), cache, out, train)
     return LocalModel.load(out)

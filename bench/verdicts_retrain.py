@@ -91,7 +91,7 @@ def train(name: str, snippets: list[corpus.Snippet], work: Path, meta: dict) -> 
     source = work / f"{name}.ids"
     source.write_text("\n".join(s.id for s in snippets))  # the version's digest: what it was trained on
     t0 = time.time()
-    ta.MLP = ta.MlpOptions(**meta["mlp"]) if meta.get("mlp") else ta.MLP  # the shipped network half, if any
+    ta.MLP = ta.network_of(meta)  # the shipped network half, if any
     ta.train_final(
         snippets, ta.parse_recipe(meta["recipe"]), meta["l2"], meta["clause_l2"], work, out, [source]
     )

@@ -147,6 +147,11 @@ def prf(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> tuple[float, float, f
 MLP = MlpOptions(hidden=0)
 
 
+def network_of(meta: dict) -> MlpOptions:
+    """The network half an artefact was trained with (none for one from before it), so a refit matches it."""
+    return MlpOptions(**meta["mlp"]) if meta.get("mlp") else MlpOptions(hidden=0)
+
+
 @dataclass
 class Fitted:
     comp: LinearHeads

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bot.analysis.learned import ARTEFACT, LocalModel
+from bot.analysis.learned import ARTEFACT, RULES_VERSION, LocalModel
 from bot.analysis.learned.linear import fit
 from bot.analysis.learned.mlp import MlpOptions, fit_mlp
 
@@ -63,7 +63,7 @@ def test_several_seeds_are_one_network_scoring_their_mean_logit():
 def test_the_analysis_version_keeps_the_network_and_the_training_digest():
     """Stored analyses and verdicts are grouped by it: two artefacts that score differently never share it."""
     model = LocalModel.load(ARTEFACT)
-    assert model.analysis_version == f"{model.version}+rules-5"
+    assert model.analysis_version == f"{model.version}+{RULES_VERSION}"
     assert "+mlp" in model.analysis_version and model.analysis_version.count("+") == 2
 
 

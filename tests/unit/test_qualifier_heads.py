@@ -79,14 +79,14 @@ def test_the_trainer_picks_the_most_precise_rules_that_keep_the_recall_target(mo
     assert qualifier_hit("hedge", 0.9, set(), chosen) and not qualifier_hit("hedge", 0.6, set(), chosen)
 
 
-def test_the_qualifier_heads_version_keeps_what_the_clause_heads_version_says(tmp_path):
+def test_the_qualifier_heads_version_keeps_what_the_clause_heads_version_says(tmp_path, monkeypatch):
     """Verdicts are grouped by version: a network half ("lr+mlp128x1-…") and the training digest must survive
     the qualifier heads' suffix, so two artefacts that score differently never share a version."""
-    import sys
+    import importlib
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-    from train_qualifier_heads import version
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    version = importlib.import_module("train_qualifier_heads").version
 
     split = tmp_path / "tight.jsonl"
     split.write_text("{}\n")

@@ -50,8 +50,10 @@ def _heads(data: dict[str, np.ndarray], prefix: str) -> LinearHeads:
     return LinearHeads(*(data[f"{prefix}_{k}"].astype(np.float32) for k in HEAD_ARRAYS))
 
 
-def _mlp(data: dict[str, np.ndarray]) -> MlpHeads | None:
-    if "mlp_w1" not in data:  # an artefact from before the network half
+def _mlp(data: dict[str, np.ndarray], meta: dict) -> MlpHeads | None:
+    if "mlp_w1" not in data:  # an artefact from before the network half, or one that lost it
+        if int(meta.get("mlp", {}).get("hidden", 0)):
+            raise ValueError("trained with a network half that the artefact lacks")
         return None
     net = MlpHeads(*(data[f"mlp_{k}"].astype(np.float32) for k in ("mean", "scale", "w1", "b1", "w2", "b2")))
     d, k = data["comp_weights"].shape
@@ -141,11 +143,9 @@ class LocalModel:
                 _heads(data, "clause"),
                 data["clause_thresholds"],
                 meta=meta,
-                comp_mlp=_mlp(data),
+                comp_mlp=_mlp(data, meta),
                 qual=_qualifier_heads(data),
             )
-            if model.comp_mlp is None and int(meta.get("mlp", {}).get("hidden", 0)):
-                raise ValueError("trained with a network half that the artefact lacks")
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelUnavailable(
                 f"the analysis model artefact {path.name} is corrupt ({type(exc).__name__}); {hint}"
