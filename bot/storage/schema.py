@@ -278,6 +278,13 @@ def _v14(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v15(db: sqlite_utils.Database) -> None:
+    """Which sentences each of an answer's vectors embeds (bot.ask.answer_parts): a long answer is stored as
+    its parts' embeddings, one after another in `vector`; NULL is one vector of the whole answer."""
+    if "parts" not in db["answers"].columns_dict:
+        db["answers"].add_column("parts", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -293,6 +300,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v12,
     _v13,
     _v14,
+    _v15,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

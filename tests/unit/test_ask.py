@@ -449,3 +449,61 @@ def test_answers_awaiting_re_embedding_do_not_crowd_out_the_best_meaning_match()
     order = sorted(scores, key=lambda k: -scores[k])
     assert order[0] == "stale-0"  # the exact term asked still brings an unembedded answer up
     assert order.index("meant") < order.index("stale-10") and order.index("meant") <= 6
+
+
+# ---- a long answer, searched by its parts ----------------------------------------------------------------
+LONG_REPLY = (
+    "我先说一下我们组的情况吧，组里六个人，做的是订单中心，平时主要是接业务方的需求。"
+    "去年双十一之前，我们把订单库从单库拆成了十六个分库，按用户 ID 取模路由，迁移的时候双写了两周。"
+    "另外我自己比较在意团队氛围，每周五下午会组织一次技术分享，大家轮流讲。"
+    "还有就是新人来了我会先给他们排一个导师，第一个月每周单独聊一次，看看卡在哪里。"
+)
+
+
+def test_a_long_answer_is_found_by_the_part_that_answers_the_question_and_quoted_there(tmp_path):
+    """A candidate who talks on covers several topics in one answer; its parts are embedded on their own,
+    so a question about one of them finds it, quoting a sentence of that part (not its opening)."""
+    svc = fresh(tmp_path)
+    store_interview(
+        svc,
+        lines=[("interviewer", "介绍一下你现在的工作。"), ("candidate", LONG_REPLY)],
+        candidate="赵敏",
+        at=AT,
+        answers=True,
+    )
+    store_interview(
+        svc,
+        lines=[
+            ("interviewer", "你们怎么发布？"),
+            ("candidate", "我们每次发布都先灰度百分之一的流量，看半小时指标再全量。"),
+        ],
+        candidate="周芷若",
+        at=AT,
+        answers=True,
+    )
+    parts = svc.db.blocking(
+        lambda s: s.db.execute(
+            "select parts, length(vector) from answers where text like '我先说%'"
+        ).fetchone()
+    )
+    assert len(json.loads(parts[0])) >= 3 and parts[1] == len(json.loads(parts[0])) * 384 * 2
+    sharding = run(svc, "谁做过分库分表？")["answers"][0]
+    assert sharding["candidate"] == "赵敏" and "分库" in sharding["quote"]
+    mentoring = run(svc, "Who has mentored new hires?")["answers"][0]
+    assert mentoring["candidate"] == "赵敏" and "导师" in mentoring["quote"]
+    svc.db.close()
+
+
+def test_a_short_answer_is_embedded_whole():
+    sentences = [
+        {"start": 0.0, "text": "我带过两个应届生。"},
+        {"start": 2.0, "text": "三个月后都能自己接需求了。"},
+    ]
+    assert ask.answer_parts("我带过两个应届生。三个月后都能自己接需求了。", sentences) is None
+    long = [
+        {"start": float(i), "text": "这是一个大约三十个字的句子，用来看长回答怎么被切成几段的。"}
+        for i in range(8)
+    ]
+    parts = ask.answer_parts("".join(s["text"] for s in long), long)
+    assert parts[0] == [0, 1, 2, 3] and all(a[-1] == b[0] for a, b in zip(parts, parts[1:]))
+    assert sorted({i for p in parts for i in p}) == list(range(8))
