@@ -381,7 +381,14 @@ async def test_a_candidate_erased_while_the_digest_is_on_its_way_is_retracted_by
     mock.hold["chat.postMessage"] = asyncio.Event()  # the digest is on its way when the erasure comes
     mock.hold_only = lambda args: args.get("channel", "").startswith("D")
     env = await make(SLACK_TIMEOUT_S="600")  # the held call waits as long as the test needs
-    setting, monday, _ = await flagged_week(env, mock)
+    mock.members[CHANNEL] = ["U1"]
+    await env.command("coaching on")
+    setting = weekly.channel_of(env.store, "slack", CHANNEL)
+    # last week's digest: its interview is over a day old, so the sweep never sends the interview's own
+    # private note meanwhile (within a day of an upload it would, and that note is owed a retraction too)
+    monday = this_monday(setting) - timedelta(days=7)
+    opted_in_at(env, setting.window(monday)[0])
+    interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
     sending = asyncio.create_task(
         env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
     )
