@@ -381,6 +381,10 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
+    r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
+    r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",
+    r"\b(salary|pay|base|compensation|range) (for|of) this (level|role|position|job|band) is\b",
     # a student's own roles and leadership at school (campus interviews), not a family's politics
     r"学生干部|班干部|学生会",
     # consensus protocols elect leaders, trees have children and siblings, images have a base: data

@@ -230,6 +230,10 @@ PLAIN_LAWFUL = [
     "Can you roll back issues in production quickly?",
     "这个产品什么时候生效？",
     "这批货什么时候生产？",
+    # the job's own pay in a ban place (round 12's reviewer; the refitted head flagged the first two)
+    "How will the company pay you for the Denver role, biweekly or monthly?",
+    "Our New York office pays weekly; what is your current notice period?",
+    "In our Seattle office, current base salary for this level is 180k; is that OK?",
 ]
 
 
