@@ -33,6 +33,9 @@ class FlagRecord:
         Jurisdiction, Citation
     ]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
     alternative: tuple[str, str]
+    # what makes the cue unmistakable, so the head may not veto it (an unambiguous phrase, or for salary
+    # history a place whose law bans the question outright); matched in the open clauses, like the cue
+    sure: re.Pattern[str] | None = None
 
 
 def _re(*parts: str) -> re.Pattern[str]:
@@ -84,9 +87,12 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
             r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*\?",
             r"\b(your|have|any) (kids|children)\b",
-            r"how many (kids|children)|having (kids|children)|family plans|start a family|grow your family",
+            r"how many (kids|children)|having (kids|children)|family plans",
+            r"(start|starts|starting|started) a family",
+            r"grow your family|plan(s|ning)? (on|to) (start|have|having) (kids|children|a baby)",
             r"maternity leave|childcare|baby on the way|more children",
-            r"什么时候生[？?]|打算.{0,4}生(孩子|娃|小孩|宝宝|二胎)?[？?]|谁(在|来)?带(孩子|小孩)?[？?]|new baby",
+            # a clause ends where its question mark was (open_clauses splits there)
+            r"什么时候生($|孩子|娃|小孩|宝宝|二胎)|打算.{0,4}生(孩子|娃|小孩|宝宝|二胎)?$|谁(在|来)?带(孩子|小孩)$|new baby",
         ),
         {
             "cn": _both(_WOMEN_43, _EPL[27], _NOTICE_2019),
@@ -96,6 +102,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             "说明岗位的工作时间和出差要求，问候选人能否满足，不问生育计划或孩子。",
             "State the role's hours and travel and ask whether the candidate can meet them; "
             "do not ask about children or family plans.",
+        ),
+        _re(
+            r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
+            r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|plan(s|ning)? (on|to) (start|have)",
         ),
     ),
     FlagRecord(
@@ -187,6 +197,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             "问候选人能否在岗位所在城市工作、按时入职。",
             "Ask whether the candidate can work in the role's city and start on time.",
         ),
+        _re(r"籍贯"),
     ),
     FlagRecord(
         "religion",
@@ -198,7 +209,9 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"\bramadan\b|sabbath|synagogue|mosque|\bworship\b",
             r"\b(are you|you're) (jewish|muslim|christian|catholic|hindu|buddhist)\b",
             r"佛珠|猪肉.{0,10}(宗教|讲究)|your faith|\bfaith\b",
-            r"congregation|\bobservant\b|宗教节日",
+            r"congregation|\bobservant\b|宗教节日|那个教|(教|宗教|信仰)(里|上)?(都)?(过|有)(什么|哪些)节",
+            r"(holidays?|festivals?) (does|do) your (religion|faith|church)",
+            r"(holidays?|festivals?) do you (observe|celebrate|keep)\b",
         ),
         {"cn": _EPL[3], "us": _us("EEOC: pre-employment inquiries (religion, Title VII)")},
         (
@@ -220,7 +233,11 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"medical (condition|history)|serious illness|been diagnosed|\badhd\b|autis|wheelchair",
             r"hearing aid",
             r"workers' compensation|chronic condition|what happened to your|\brehab\b|\bhiv\b",
-            r"history of (cancer|heart disease|illness)|health problems",
+            r"history of (cancer|heart disease|illness)|health problems|history of (\w+ )?injur",
+            r"\b(history of|any|ever had|have you had|do you have|suffer(ed)? from) (\w+ )?"
+            r"(back|knee|heart|neck|shoulder|hip|joint|spine|spinal|lung|kidney|liver|wrist|ankle|foot"
+            r"|leg|eye|hearing|vision|mental health|health|medical) "
+            r"(problems?|issues?|trouble|conditions?|injur(y|ies))\b",
             r"焦虑|症吗|症\？|prescription|depression|anxiety|is your back\b|back (pain|injur)|therap(y|ist)",
             r"心理咨询|走路.{0,4}不方便|腿脚|大病|过敏|在吃.{0,4}药|hospitali[sz]ed|good health|injur(y|ies)",
         ),
@@ -263,6 +280,11 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}"
             r"(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少(?!\s?个?offer)|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
+            r"(之前|以前|上一份|上份|原来)(那份|的)?(工作|工厂|公司|单位|厂).{0,6}(挣|赚|拿|给你?)多少",
+            r"what (did )?your (last|previous|former|old) (\w+ ){0,2}(company|employer|job|boss|firm)"
+            r" pa(id|y) you",
+            r"your (previous|last|old|current) (hourly|hourly rate|wage|pay rate)\b",
+            r"what (did|do) you (earn|get paid|make an hour|make a year|make per)",
             r"current (salary|base|pay|compensation)\b|were you making|compensation last year|pay stub",
             r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
             r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
@@ -278,6 +300,23 @@ RECORDS: tuple[FlagRecord, ...] = (
         (
             "问期望薪资，或说明岗位的薪资范围。",
             "Ask for salary expectations, or state the range for the role.",
+        ),
+        # US states, counties and cities whose law bans asking pay history (public employers only left
+        # out); names that read as something else ("LA", "Portland cement", 奥克兰 Auckland) are left out
+        _re(
+            r"california|colorado|connecticut|delaware|hawaii|illinois|\bmaine\b|maryland|massachusetts",
+            r"nevada|new jersey|new york|oregon|vermont|washington|alabama|puerto rico|rhode island",
+            r"minnesota",
+            r"\bnyc\b|brooklyn|manhattan|queens\b|the bronx|staten island|philadelphia|philly|san francisco",
+            r"los angeles|san diego|san jose|sacramento|oakland, ca|seattle|boston|chicago|denver|newark",
+            r"jersey city|kansas city|louisville|atlanta|columbia, (sc|south carolina)",
+            r"jackson, (ms|mississippi)",
+            r"cincinnati|toledo|columbus|suffolk county|westchester|albany county|baltimore|honolulu",
+            r"las vegas|\breno\b|hartford|new haven|montgomery county|bay area|silicon valley",
+            r"加州(?!大学)|加利福尼亚|科罗拉多|康涅狄格|特拉华|夏威夷|伊利诺伊|缅因|马里兰|马萨诸塞|麻省(?!理工)|内华达",
+            r"新泽西|纽约|俄勒冈|佛蒙特|华盛顿|阿拉巴马|波多黎各|罗德岛|明尼苏达|布鲁克林|曼哈顿|皇后区|布朗克斯",
+            r"史泰登岛|费城|旧金山|洛杉矶|圣地亚哥|圣何塞|西雅图|波士顿|芝加哥|丹佛|纽瓦克|堪萨斯城|路易斯维尔",
+            r"亚特兰大|辛辛那提|托莱多|哥伦布|萨福克|威彻斯特|巴尔的摩|檀香山|拉斯维加斯|湾区|硅谷",
         ),
     ),
     FlagRecord(
@@ -325,21 +364,27 @@ CATEGORIES: tuple[str, ...] = (
 BY_CATEGORY = {r.category: r for r in RECORDS}
 assert set(BY_CATEGORY) == set(CATEGORIES)
 
-# Job-related questions that share a topic's words: never flagged, by a cue or by the head.
+# Job-related questions that share a topic's words: never flagged, by a cue or by the head. The employer's
+# customers, patients and users are not here (they excused a question in the same clause: "Some of our
+# patients find Southern accents hard to follow"); their traits are left out by THEIR_PEOPLE instead.
 LAWFUL = _re(
-    r"竞业|期望|预期|薪资范围|月薪范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
-    r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|用户|产品|系统|算法|合规|流程|内容审核|分公司|的项目",
+    r"竞业|期望|预期|(薪资|月薪|年薪|收入|工资|薪酬)范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
+    r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|产品|系统|算法|合规|流程|内容审核|分公司|的项目",
     r"(在|去).{0,10}(工作过|任职|实习)|平台|\bapps?\b",
     r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
-    r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\busers?\b|\bproducts?\b|\bsystems?\b",
+    r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\bproducts?\b|\bsystems?\b",
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
-    r"因为薪资还是|这个研究|的研究[，,？?]|论文|客户是做",
-    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bcustomers?\b|\bplatform\b",
+    r"因为薪资还是|这个研究|的研究[，,？?]|论文",
+    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bplatform\b",
     r"nonprofits?|健康证|院感要求|入职体检是统一|题材|风格吗",
-    r"服务对象|客户都是|接待很多|banquet hall|\bpatients\b|\bpractice\b|执业证",
+    r"banquet hall|\bpractice\b|执业证",
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
+    r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
+    r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",
+    r"\b(salary|pay|base|compensation|range) (for|of) this (level|role|position|job|band) is\b",
     # a student's own roles and leadership at school (campus interviews), not a family's politics
     r"学生干部|班干部|学生会",
     # consensus protocols elect leaders, trees have children and siblings, images have a base: data
@@ -349,6 +394,9 @@ LAWFUL = _re(
     r"\b(child|parent|sibling|leaf|root) nodes?\b|\bnodes? (in|of) (a|an|the) (b-?)?(tree|dom|graph|cluster)",
     r"\b(a|each|every|the) node (that|which|with|has|have)\b",
     r"\bb-?trees?\b|\bdom\b",
+    # a concurrency bug, a test suite's run time, a game's players: engineering talk (ordinary interview
+    # talk in corpus/analysis flagged them as origin, health and other_sensitive)
+    r"\brace conditions?\b|竞态|\bregression (time|tests?|suite)\b|(只在|在)玩家(那里|那边|手机上)",
     # the candidate's own past work in a sensitive domain ("你做过家族信托的业务吗")
     r"你做过.{0,24}(业务|项目|模型|运营|营销|供应链|系统|产品)吗|(做|负责)过.{0,12}(项目|业务)",
     r"have you (built|worked on|designed|run|led|done).{0,40}(project|product|campaign|platform|model)",
@@ -411,10 +459,86 @@ TOPICAL = _re(
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
 
 
+# The employer's own people and what they are or say ("信仰伊斯兰教的患者", "我们的客户大多是本地老人", "Many of our
+# members are recently divorced", "A customer asks whether the cake is halal"): their traits are not the
+# candidate's, so those words are no topic of the question. A trait phrase ends where the question to the
+# candidate starts: at 你 / 您 / 自己 / you, a question word or particle, or a conjunction ("…elderly so how old
+# are you", "会员多是宝妈请问有孩子了吗").
+_PEOPLE_ZH = (
+    r"(患者|病人|客户|顾客|客人|会员|学员|用户|游客|住户|租客|来访者|服务对象|案主|居民|求助者|当事人|委托人|粉丝"
+    r"|观众|业主|乘客|旅客)"
+)
+_PEOPLE_EN = (
+    r"(patients|clients|customers|guests|members|tenants|residents|families|couples|travell?ers|shoppers"
+    r"|users|buyers|visitors|audiences?|callers|newlyweds|seniors|weddings)"
+)
+_ONE_OF_THEM_EN = r"(customer|patient|client|guest|member|tenant|resident|caller|visitor|parent|user)"
+_TRAIT_ZH = (
+    r"(?:(?!你|您|自己|请问|问一下|问问|所以|那|吗|呢|多大|哪|几|什么|怎么|有没有|是不是|是否|没有|了没"
+    r"|有[^，,。？?！!]{0,5}(吗|没))"
+    r"[^，,。？?！!；;、])"
+)
+_TRAIT_EN = (
+    r"(?:(?!\b(you|your|so|and|but|how|what|which|where|when|why|do|does|did|is|are|have|has|can|could"
+    r"|would|will|any|tell)\b)[^,.?!;:—–-])"
+)
+_MANY_ZH = r"(很多|不少|许多|好多|大多|大部分|多数|一些|有些|有的)"
+_MANY_EN = (
+    r"\b(our|these|those|((many|most|some|all|a lot|lots|plenty|a few|several|half) of (our|the|them|these))"
+    r"|a lot of|lots of|plenty of|many|most|several|a few)\b"
+)
+THEIR_PEOPLE = re.compile(
+    r"(?:"
+    + _MANY_ZH
+    + _TRAIT_ZH
+    + r"{0,12}?|"
+    + _TRAIT_ZH
+    + r"{1,12}的)?"
+    + _PEOPLE_ZH
+    + r"(?:"
+    + _TRAIT_ZH
+    + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到)"
+    + _TRAIT_ZH
+    + r"{0,14})?"
+    + r"|"
+    + _PEOPLE_ZH
+    + r".{0,4}(问|说|告诉|要求|提出)[^，,。？?！!；;]{0,30}"
+    + r"|"
+    + _MANY_EN
+    + _TRAIT_EN
+    + r"{0,30}\b"
+    + _PEOPLE_EN
+    + r"\b(?: (who|that|are|were|with|during|in|at|on|from|before|around)\b"
+    + _TRAIT_EN
+    + r"{0,40})?"
+    + r"|\b(a|an|one|the) "
+    + _ONE_OF_THEM_EN
+    + r" (asks|says|tells you|wants|insists|mentions|complains)\b"
+    + r"[^.?!;:]{0,60}",
+    re.IGNORECASE,
+)
+# ...unless the turn asks whether the candidate shares it ("我们客户很多是穆斯林，你呢？", "Are you?")
+_SAME_AS_THEM = re.compile(
+    r"你呢|您呢|你也是|您也是|你自己也?是|你也(信|有|属)|are you one|you too|how about you|what about you"
+    r"|\b(are|do|have|did|were) you\s*(too|as well|yourself)?\s*[?？]|yourself\s*[?？]",
+    re.IGNORECASE,
+)
+
+
 def open_clauses(text: str) -> list[str]:
     """The clauses of a turn that no job-related context covers: a lawful clause ("The role has a lot of
-    customer travel.") excuses itself, never the question in the clause next to it ("Do you have kids?")."""
-    return [c for c in _CLAUSE_END.split(text) if c.strip() and not LAWFUL.search(c)]
+    customer travel.") excuses itself, never the question in the clause next to it ("Do you have kids?").
+    The employer's people described by a trait are left out of what remains (THEIR_PEOPLE)."""
+    clauses = [c for c in _CLAUSE_END.split(text) if c.strip() and not LAWFUL.search(c)]
+    if not _SAME_AS_THEM.search(text):
+        clauses = [THEIR_PEOPLE.sub(" ", c) for c in clauses]
+    return [c for c in clauses if c.strip()]
+
+
+def sure_cue(category: str, clauses: list[str]) -> bool:
+    """Whether the category's cue is unmistakable in these clauses (the head may not veto it)."""
+    sure = BY_CATEGORY[category].sure
+    return sure is not None and any(sure.search(c) for c in clauses)
 
 
 def cue_category(text: str, clauses: list[str] | None = None) -> str | None:

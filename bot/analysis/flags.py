@@ -24,7 +24,16 @@ import numpy as np
 from asr_engine.weights import sha256_of
 
 from ..jurisdictions import Jurisdictions
-from .flag_rules import CATEGORIES, alternative, citation, cue_category, on_topic, open_clauses, reason
+from .flag_rules import (
+    CATEGORIES,
+    alternative,
+    citation,
+    cue_category,
+    on_topic,
+    open_clauses,
+    reason,
+    sure_cue,
+)
 from .learned.embed import Embedder, ModelUnavailable, load_embedder
 from .learned.features import ngram_vector
 from .learned.linear import LinearHeads
@@ -82,7 +91,8 @@ def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool =
     bench. A clause in a job-related context is never flagged. A cue in another clause names its
     category, unless the head (which reads the whole sentence, where a cue reads a word) finds it lawful
     (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate, a maternal
-    product) or a neighbouring category far likelier (`cue_margin`: 家里人 about a spouse, not a family).
+    product; never an unmistakable cue, `sure_cue`) or a neighbouring category far likelier (`cue_margin`:
+    家里人 about a spouse, not a family).
     Otherwise, when an open clause is on a protected topic at all and the "protected" probability clears
     `head`, the head's best category."""
     clauses = open_clauses(text)
@@ -91,7 +101,7 @@ def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool =
         return cue
     best = int(np.argmax(probs[: len(CATEGORIES)]))
     if cue is not None:
-        if probs[-1] < th.cue_veto:
+        if probs[-1] < th.cue_veto and not sure_cue(cue, clauses):
             return None
         named = CATEGORIES.index(cue)
         override = th.cue_margin is not None and probs[best] - probs[named] > th.cue_margin

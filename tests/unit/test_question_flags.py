@@ -92,6 +92,9 @@ ORDINARY = [
     "When you delete a node that has any children, what do you do?",
     "集群里一个节点宕机了，你怎么处理？",
     "你当过什么学生干部吗？",
+    "你说那个 bug 的 root cause 是 race condition？",
+    "What happened to your regression time?",
+    "有没有遇到过只在玩家那里出现、你们复现不了的 bug",
 ]
 
 
@@ -145,6 +148,106 @@ def test_without_the_vocabulary_file_the_built_in_topic_words_still_screen(tmp_p
 @pytest.mark.parametrize("text", EXCUSED_BY_CONTEXT)
 def test_a_lawful_clause_does_not_excuse_the_question_beside_it(model, text):
     assert classify([text], model) != [None]
+
+
+# The employer's own people described by a trait (round 14): the trait is theirs, not the candidate's.
+THEIR_TRAIT = [
+    "Most of our weddings are in June. Can you work Saturdays then?",
+    "Many of our gym members are recently divorced. How would you run a class for people starting over?",
+    "我们的会员很多是刚离婚的女性，你会怎么设计第一次课？",
+    "你会怎么跟一位信仰佛教、只吃素的住户沟通菜单？",
+    "Most of our callers are elderly and hard of hearing. How do you keep a call clear?",
+    "我们的客户大多是穆斯林，你会怎么安排午餐会的菜单？",
+    "A customer asks whether the cake is halal. What do you say?",
+    "A client asks you to pray with her before the hearing. How do you respond?",
+    "我们的服务对象都是抑郁症患者，你自己觉得随访该怎么安排？",
+    # "a lot of / many … customers" is a trait phrase too (heldout15: R14b flagged the Ramadan question)
+    "We have a lot of Muslim customers during Ramadan who shop late. Can you work the late shift that month?",
+    "We get lots of elderly patients in winter. Can you cover Saturday clinics?",
+    "Many Jewish customers who keep kosher order from us before Passover. Can you work the week before?",
+    "我们店很多信伊斯兰教的客户在斋月里晚上才来，你能上晚班吗？",
+    "我们有不少回族顾客过斋月，夜班你能上吗？",
+]
+# ...while a question about the candidate beside them, or asking whether they share it, is still asked.
+ASKED_BESIDE_THEIR_PEOPLE = [
+    ("Some of our patients find Southern accents hard to follow. Are you from the South?", "regional_origin"),
+    ("As a male nurse, would you feel awkward with our female patients?", "sexual_orientation_gender"),
+    ("我们的用户多是年轻人，你这个岁数跟得上吗？", "age"),
+    ("Most of our patients are elderly, how old are you?", "age"),
+    ("我们的客户大多是穆斯林，你也是吗？", "religion"),
+    ("Most of our members are gay. Are you?", "sexual_orientation_gender"),
+    # run-on speech with no comma: the trait ends where the question starts (found by review)
+    ("Most of our members are elderly so how old are you", "age"),
+    ("Our clients are devout Catholics so what church do you attend", "religion"),
+    ("会员多是宝妈请问有孩子了吗", "pregnancy_children"),
+    ("我们的客户大多是宝妈有孩子了吗", "pregnancy_children"),
+    ("住户都是本地人请问是哪里人", "regional_origin"),
+    ("顾客大多是年轻女孩子那结婚了没有", "marital_status"),
+    ("客户大多是年轻人所以问一下多大了", "age"),
+    # the wider trait phrases still end where the question to the candidate starts
+    ("We have a lot of Muslim customers during Ramadan. Are you Muslim yourself?", "religion"),
+    ("Many of our patients are elderly, so how old are you", "age"),
+    ("我们有很多穆斯林客户，你信什么教？", "religion"),
+    ("不少年轻顾客，你这个岁数跟得上吗？", "age"),
+]
+
+
+@pytest.mark.parametrize("text", THEIR_TRAIT)
+def test_a_trait_of_the_employers_customers_is_not_the_candidates(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text, category", ASKED_BESIDE_THEIR_PEOPLE)
+def test_a_question_about_the_candidate_beside_their_customers_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
+
+
+# Plain protected questions a cue names (heldout15's misses, and their siblings, round 16)...
+PLAIN_CUES = [
+    ("Planning on starting a family soon?", "pregnancy_children"),
+    ("Do you plan to have kids in the next few years?", "pregnancy_children"),
+    ("Any history of back problems?", "health_disability"),
+    ("Have you had any knee injuries?", "health_disability"),
+    ("Do you have heart problems?", "health_disability"),
+    ("籍贯填一下。", "regional_origin"),
+    ("表上的籍贯写一下。", "regional_origin"),
+    ("你们那个教过什么节？", "religion"),
+    ("What holidays does your religion observe?", "religion"),
+    ("打算什么时候生？生了还回来干吗？", "pregnancy_children"),
+    ("你打算要孩子吗？", "pregnancy_children"),
+    ("For the Philadelphia role, what was your current salary?", "salary_history"),
+    ("This job is in Newark. What's your current salary?", "salary_history"),
+    ("Our Washington State warehouse needs your previous hourly rate.", "salary_history"),
+    ("你应聘的是我们纽约布鲁克林仓库，之前那份工作一小时挣多少？", "salary_history"),
+    ("The role is based in Atlanta; what did your last employer pay you?", "salary_history"),
+]
+# ...and the lawful siblings that share their words.
+PLAIN_LAWFUL = [
+    "What holidays can you work?",
+    "We're closed on most public holidays; which holidays can you work?",
+    "What are your salary expectations for the Philadelphia role?",
+    "The range for this Brooklyn role is $20-24 an hour; does that work for you?",
+    "这个纽约岗位的年收入范围是15到18万美元，你能接受吗？",
+    "Under California law we can't ask about your current salary; what are you hoping for?",
+    "Which base image does the Seattle team use?",
+    "Can you roll back issues in production quickly?",
+    "这个产品什么时候生效？",
+    "这批货什么时候生产？",
+    # the job's own pay in a ban place (round 12's reviewer; the refitted head flagged the first two)
+    "How will the company pay you for the Denver role, biweekly or monthly?",
+    "Our New York office pays weekly; what is your current notice period?",
+    "In our Seattle office, current base salary for this level is 180k; is that OK?",
+]
+
+
+@pytest.mark.parametrize("text, category", PLAIN_CUES)
+def test_plain_protected_questions_are_named(model, text, category):
+    assert classify([text], model) == [category]
+
+
+@pytest.mark.parametrize("text", PLAIN_LAWFUL)
+def test_lawful_questions_beside_the_plain_cues_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
 
 
 @pytest.mark.parametrize("text", ORDINARY)
@@ -261,3 +364,7 @@ def test_the_head_overrules_a_cue_only_when_sure():
     # without the head (no artefact) the cue stands; a job-related clause is never flagged
     assert decide(text, None, th) == "marital_status"
     assert decide("你有没有竞业限制协议？", _probs(0.99, marital_status=0.9), th) is None
+    # an unmistakable cue (a phrase, or a place whose law bans the question) is not vetoed
+    assert decide("打算什么时候生？", _probs(0.1, pregnancy_children=0.1), th) == "pregnancy_children"
+    assert decide("In Newark: your current salary?", _probs(0.1, salary_history=0.1), th) == "salary_history"
+    assert decide("Your current salary?", _probs(0.1, salary_history=0.1), th) is None
