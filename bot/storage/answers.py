@@ -10,6 +10,8 @@ so a question over thousands of interviews costs one matrix product, not thousan
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ CREATE_FTS = (
     "tokenize = 'porter unicode61')"
 )
 DIM = 384
+VECTOR_BYTES = DIM * 2  # float16
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,7 +50,7 @@ class StoredAnswer:
 
 @dataclass
 class _Matrix:
-    stamp: tuple[int, str]  # the answers' generation and the encoder whose vectors it holds
+    stamp: tuple[int, tuple[str, ...]]  # the answers' generation and the encoders whose vectors it holds
     keys: list[tuple[str, int]]  # per answer
     places: list[tuple[str | None, str | None]]
     candidates: list[str | None]
@@ -120,36 +124,44 @@ class Answers:
         self.db = db
         self._matrix: _Matrix | None = None
 
-    def _load(self, encoder: str) -> _Matrix:
-        """The embeddings `encoder` made, and only those: another encoder's vectors live in another space,
-        and their cosine to this one's question means nothing."""
-        stamp = (self.db.execute("select n from answers_generation").fetchone()[0], encoder)
+    def _load(self, encoders: Sequence[str]) -> _Matrix:
+        """The embeddings `encoders` made, and only those: another encoder's vectors live in another space,
+        and their cosine to this one's question means nothing. A blob that is no whole number of vectors
+        (damaged) is left out: its answer is still found by its words."""
+        encoders = (encoders,) if isinstance(encoders, str) else tuple(encoders)
+        stamp = (self.db.execute("select n from answers_generation").fetchone()[0], encoders)
         if self._matrix is not None and self._matrix.stamp == stamp:
             return self._matrix
         rows = self.db.execute(
             "select a.interview_id, a.idx, a.vector, i.platform, i.channel, c.name from answers a "
             "join interviews i on i.id = a.interview_id left join candidates c on c.id = i.candidate_id "
-            "where a.vector is not null and a.encoder = ? order by a.rowid",
-            [encoder],
+            f"where a.vector is not null and a.encoder in ({', '.join('?' * len(encoders))}) "
+            "order by a.rowid",
+            list(encoders),
         ).fetchall()
-        blocks = [np.frombuffer(r[2], dtype=np.float16).reshape(-1, DIM) for r in rows]
+        whole = [r for r in rows if r[2] and len(r[2]) % VECTOR_BYTES == 0]
+        if len(whole) < len(rows):
+            log.warning(
+                "%d stored answers have damaged vectors; found by their words", len(rows) - len(whole)
+            )
+        blocks = [np.frombuffer(r[2], dtype=np.float16).reshape(-1, DIM) for r in whole]
         counts = np.array([len(b) for b in blocks], dtype=np.int64)
         self._matrix = _Matrix(
             stamp,
-            [(r[0], r[1]) for r in rows],
-            [(r[3], r[4]) for r in rows],
-            [r[5] for r in rows],
+            [(r[0], r[1]) for r in whole],
+            [(r[3], r[4]) for r in whole],
+            [r[5] for r in whole],
             np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, DIM), dtype=np.float32),
             np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if blocks else counts,
         )
         return self._matrix
 
     def semantic(
-        self, visible: Visible, query: np.ndarray, encoder: str, candidate: str | None, limit: int
+        self, visible: Visible, query: np.ndarray, encoders: Sequence[str], candidate: str | None, limit: int
     ) -> list[tuple[tuple[str, int], float]]:
-        """The answers closest to the query embedding (made by `encoder`), with their cosines, among those
-        the asker may see."""
-        m = self._load(encoder)
+        """The answers closest to the query embedding (vectors made by `encoders`), with their cosines, among
+        those the asker may see."""
+        m = self._load(encoders)
         if not m.keys:
             return []
         mask = _visible_mask(m.places, visible)
@@ -160,11 +172,11 @@ class Answers:
         return [(m.keys[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
 
     def cosines(
-        self, keys: list[tuple[str, int]], query: np.ndarray, encoder: str
+        self, keys: list[tuple[str, int]], query: np.ndarray, encoders: Sequence[str]
     ) -> dict[tuple[str, int], float]:
-        """The cosine to the query of those of `keys` that have an embedding by `encoder` (the others are
+        """The cosine to the query of those of `keys` that have an embedding by `encoders` (the others are
         left out)."""
-        m = self._load(encoder)
+        m = self._load(encoders)
         where = {k: i for i, k in enumerate(m.keys)}
         rows = [(k, where[k]) for k in keys if k in where]
         if not rows:
@@ -173,11 +185,11 @@ class Answers:
         return {k: float(values[i]) for k, i in rows}
 
     def closest_parts(
-        self, keys: list[tuple[str, int]], query: np.ndarray, encoder: str
+        self, keys: list[tuple[str, int]], query: np.ndarray, encoders: Sequence[str]
     ) -> dict[tuple[str, int], int]:
-        """For those of `keys` stored as parts by `encoder`, which part is closest to the query (its quote is
-        chosen there)."""
-        m = self._load(encoder)
+        """For those of `keys` stored by `encoders`, which of their vectors (a long answer's parts) is closest
+        to the query (its quote is chosen there)."""
+        m = self._load(encoders)
         where = {k: i for i, k in enumerate(m.keys)}
         return {k: m.closest_vector(where[k], query) for k in keys if k in where}
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 
 import numpy as np
@@ -324,7 +326,7 @@ def test_vectors_of_two_encoders_are_never_ranked_together(tmp_path):
             store.answers.write(other, foreign)
 
     svc.db.blocking(write)
-    semantic = svc.db.blocking(lambda s: s.answers.semantic(None, query, ask.ENCODER, None, 50))
+    semantic = svc.db.blocking(lambda s: s.answers.semantic(None, query, ask.COMPARABLE, None, 50))
     assert semantic and {k[0] for k, _ in semantic} == {jane}
     assert run(svc, MENTORING)["answers"][0]["candidate"] == "Jane Doe"
     assert other not in {a["interview_id"] for a in run(svc, MENTORING)["answers"]}
@@ -507,3 +509,91 @@ def test_a_short_answer_is_embedded_whole():
     parts = ask.answer_parts("".join(s["text"] for s in long), long)
     assert parts[0] == [0, 1, 2, 3] and all(a[-1] == b[0] for a, b in zip(parts, parts[1:]))
     assert sorted({i for p in parts for i in p}) == list(range(8))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def _store_vectors(svc, interview_id: str, vectors: list[np.ndarray], encoder: str) -> None:
+    """The interview's one answer stored with the given vectors (a long answer's parts when several)."""
+    [stored] = ask.plain_answers(svc.db.blocking(lambda s: s.interviews.analysis(interview_id)))
+    stored.parts = ask.answer_parts(stored.text, stored.sentences) if len(vectors) > 1 else None
+    assert len(vectors) == len(stored.parts or [None])
+    stored.vector = np.stack(vectors).astype(np.float16).tobytes()
+    stored.encoder = encoder
+
+    def write(store) -> None:
+        with store.db.conn:
+            store.answers.write(interview_id, [stored])
+
+    svc.db.blocking(write)
+
+
+def test_a_long_answer_scores_as_its_closest_part_and_is_quoted_there_not_where_the_words_are(tmp_path):
+    """Vectors set by hand: the third part of the long answer lies on the question, its first part holds the
+    question's words. The answer ranks on its closest part (above a single-vector answer halfway to the
+    question), and the quote comes from that part, not from the sentence sharing the words."""
+    svc = fresh(tmp_path)
+    question = "谁做过分库分表？"
+    query = ask.question_vector(ask.encoder().queries([question, ask.expanded(question) or question]))
+    rng = np.random.default_rng(7)
+    away = [_unit(rng.normal(size=query.shape)) for _ in range(3)]
+    long_answer = store_interview(
+        svc,
+        lines=[("interviewer", "介绍一下你现在的工作。"), ("candidate", LONG_REPLY)],
+        candidate="赵敏",
+        at=AT,
+    )
+    halfway = store_interview(
+        svc,
+        lines=[("interviewer", "你们怎么发布？"), ("candidate", "我们每次发布都先灰度百分之一的流量。")],
+        candidate="周芷若",
+        at=AT,
+    )
+    _store_vectors(svc, long_answer, [away[0], away[1], query], ask.ENCODER)
+    _store_vectors(svc, halfway, [_unit(query + away[2])], ask.ENCODER)
+    first = run(svc, question)["answers"][0]
+    assert first["candidate"] == "赵敏" and first["score"] > 0.95
+    assert first["quote"].startswith("另外我自己比较在意团队氛围") or first["quote"].startswith(
+        "还有就是新人"
+    )
+    svc.db.close()
+
+
+def test_answers_embedded_before_parts_are_found_by_meaning_until_re_embedded(tmp_path):
+    """An upgrade to answers stored as parts: the same adapter's whole-answer vectors (stored under its name
+    without the parts' size) are compared with questions at once, and owed their re-embedding."""
+    svc = fresh(tmp_path)
+    jane = store_interview(svc, lines=EN, candidate="Jane Doe", at=AT, answers=True)
+    sailing = [
+        ("interviewer", "What do you do outside work?"),
+        ("candidate", "I sail a small boat on weekends."),
+    ]
+    other = store_interview(svc, lines=sailing, candidate="Sam", at=AT, answers=True)
+    with closing(sqlite3.connect(svc.settings.db_path)) as conn, conn:
+        conn.execute("update answers set encoder = ?", [ask.ADAPTER])
+        conn.execute("update answer_sets set encoder = ?", [ask.ADAPTER])
+        conn.execute("update answers_generation set n = n + 1")
+    found = run(svc, "Who has coached junior engineers?")["answers"]
+    assert found[0]["candidate"] == "Jane Doe" and "pair with each new hire" in found[0]["quote"]
+    assert sorted(svc.db.blocking(lambda s: s.answers.missing(ask.ENCODER))) == sorted([jane, other])
+    svc.db.close()
+
+
+def test_a_damaged_vector_leaves_its_answer_to_its_words_and_the_others_to_meaning(tmp_path):
+    svc = fresh(tmp_path)
+    jane = store_interview(svc, lines=EN, candidate="Jane Doe", at=AT, answers=True)
+    broken = store_interview(
+        svc,
+        lines=[("interviewer", "幂等怎么做？"), ("candidate", "我们用数据库唯一索引做幂等。")],
+        candidate="王五",
+        at=AT,
+        answers=True,
+    )
+    with closing(sqlite3.connect(svc.settings.db_path)) as conn, conn:
+        conn.execute("update answers set vector = substr(vector, 1, 100) where interview_id = ?", [broken])
+        conn.execute("update answers_generation set n = n + 1")
+    assert run(svc, MENTORING)["answers"][0]["interview_id"] == jane
+    assert run(svc, "数据库唯一索引")["answers"][0]["interview_id"] == broken
+    svc.db.close()
