@@ -33,9 +33,12 @@ class FlagRecord:
         Jurisdiction, Citation
     ]  # jurisdiction -> the rule; a jurisdiction without one does not flag it
     alternative: tuple[str, str]
-    # what makes the cue unmistakable, so the head may not veto it (an unambiguous phrase, or for salary
-    # history a place whose law bans the question outright); matched in the open clauses, like the cue
+    # what makes the cue unmistakable, so the head may not veto it (an unambiguous phrase); matched in the
+    # open clause where the cue matched, never elsewhere in the turn
     sure: re.Pattern[str] | None = None
+    # ...and, where set, the place that must also be named in that clause or the one right before it
+    # (salary history: a place whose law bans the question outright)
+    sure_place: re.Pattern[str] | None = None
 
 
 def _re(*parts: str) -> re.Pattern[str]:
@@ -56,6 +59,22 @@ def _both(*cites: Citation) -> Citation:
 
 def _us(text: str) -> Citation:
     return Citation(text, text)
+
+
+_PLAN_CHILDREN = r"plan(s|ning)? (on|to) (start(ing)?|hav(e|ing)) (a )?(kids|children|baby|family)\b"
+# Questions that can only be about the candidate's past pay: cues, and sure where a ban place is named
+# beside them (a job's "current salary band", a "current base location", "what did you earn your
+# certification in" are not among them)
+_NOT_THE_JOBS_PAY = r"(?! (band|range|scale|grade|structure|period|schedule|cycle|day)s?\b)"
+_SALARY_HISTORY_SURE = (
+    r"salary history|(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|原来)的?"
+    r"(月薪|年薪|工资|薪资|薪水|base)",
+    r"(之前|以前|上一份|上份|原来)(那份|的)?(工作|工厂|公司|单位|厂).{0,6}(挣|赚|拿|给你?)多少",
+    r"what (did )?your (last|previous|former|old) (\w+ ){0,2}(company|employer|job|boss|firm)"
+    r" pa(id|y) you|(last|previous|current) employer pay you",
+    r"\byour (current|previous|last|former|prior|old) (base )?(salary|pay|wages?|hourly( rate)?|pay rate"
+    r"|compensation)\b" + _NOT_THE_JOBS_PAY,
+)
 
 
 RECORDS: tuple[FlagRecord, ...] = (
@@ -89,7 +108,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"\b(your|have|any) (kids|children)\b",
             r"how many (kids|children)|having (kids|children)|family plans",
             r"(start|starts|starting|started) a family",
-            r"grow your family|plan(s|ning)? (on|to) (start|have|having) (kids|children|a baby)",
+            r"grow your family|" + _PLAN_CHILDREN,
             r"maternity leave|childcare|baby on the way|more children",
             # a clause ends where its question mark was (open_clauses splits there)
             r"什么时候生($|孩子|娃|小孩|宝宝|二胎)|打算.{0,4}生(孩子|娃|小孩|宝宝|二胎)?$|谁(在|来)?带(孩子|小孩)$|new baby",
@@ -105,7 +124,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         ),
         _re(
             r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
-            r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|plan(s|ning)? (on|to) (start|have)",
+            r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|" + _PLAN_CHILDREN,
         ),
     ),
     FlagRecord(
@@ -280,14 +299,13 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|去年|原来).{0,6}"
             r"(月薪|年薪|工资|薪资|薪水|奖金|总包|到手|收入|拿多少(?!\s?个?offer)|开多少)",
             r"工资流水|税前拿多少|一个月拿多少",
-            r"(之前|以前|上一份|上份|原来)(那份|的)?(工作|工厂|公司|单位|厂).{0,6}(挣|赚|拿|给你?)多少",
-            r"what (did )?your (last|previous|former|old) (\w+ ){0,2}(company|employer|job|boss|firm)"
-            r" pa(id|y) you",
+            *_SALARY_HISTORY_SURE,
             r"your (previous|last|old|current) (hourly|hourly rate|wage|pay rate)\b",
             r"what (did|do) you (earn|get paid|make an hour|make a year|make per)",
-            r"current (salary|base|pay|compensation)\b|were you making|compensation last year|pay stub",
-            r"bonus did you get|earning now|salary history|(last|previous|current) employer pay you",
-            r"(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
+            r"current (base )?(salary|pay|compensation)\b" + _NOT_THE_JOBS_PAY,
+            r"current base\b(?! [a-z])|were you making|compensation last year|pay stub",
+            r"bonus did you get|earning now",
+            r"\b(paid|earn|make|making) (at|in) your (last|previous|current)|一年挣多少|工资单",
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
             r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少(?!\s?个?offer)|薪资包",
             r"what are you making(?! progress)|total comp(ensation)? at|what (did|do) they pay you",
@@ -301,9 +319,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             "问期望薪资，或说明岗位的薪资范围。",
             "Ask for salary expectations, or state the range for the role.",
         ),
+        _re(*_SALARY_HISTORY_SURE),
         # US states, counties and cities whose law bans asking pay history (public employers only left
         # out); names that read as something else ("LA", "Portland cement", 奥克兰 Auckland) are left out
-        _re(
+        sure_place=_re(
             r"california|colorado|connecticut|delaware|hawaii|illinois|\bmaine\b|maryland|massachusetts",
             r"nevada|new jersey|new york|oregon|vermont|washington|alabama|puerto rico|rhode island",
             r"minnesota",
@@ -368,7 +387,7 @@ assert set(BY_CATEGORY) == set(CATEGORIES)
 # customers, patients and users are not here (they excused a question in the same clause: "Some of our
 # patients find Southern accents hard to follow"); their traits are left out by THEIR_PEOPLE instead.
 LAWFUL = _re(
-    r"竞业|期望|预期|(薪资|月薪|年薪|收入|工资|薪酬)范围|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
+    r"竞业|期望|预期|(薪资|月薪|年薪|收入|工资|薪酬)(范围|带宽)|预算|合法工作|年满|合理便利|提供什么便利|保密协议|劳动法|议题|福利|保险",
     r"(公司|我们|你们).{0,12}政策|无犯罪记录证明|产品|系统|算法|合规|流程|内容审核|分公司|的项目",
     r"(在|去).{0,10}(工作过|任职|实习)|平台|\bapps?\b",
     r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
@@ -385,6 +404,7 @@ LAWFUL = _re(
     r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
     r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",
     r"\b(salary|pay|base|compensation|range) (for|of) this (level|role|position|job|band) is\b",
+    r"\b(salary|pay) bands? (for|of) (this|the)\b|\bbase (location|office|city)\b",
     # a student's own roles and leadership at school (campus interviews), not a family's politics
     r"学生干部|班干部|学生会",
     # consensus protocols elect leaders, trees have children and siblings, images have a base: data
@@ -487,6 +507,21 @@ _MANY_EN = (
     r"\b(our|these|those|((many|most|some|all|a lot|lots|plenty|a few|several|half) of (our|the|them|these))"
     r"|a lot of|lots of|plenty of|many|most|several|a few)\b"
 )
+# What one of them says or asks: quoted words ("客户经常问：你结婚了吗？") are theirs to the end of the
+# clause; otherwise what they ask is theirs only when the candidate is not named again in it ("客户问这个
+# 蛋糕是不是清真的", "A client asks you to pray with her"; not "One client wants to know whether you're
+# married", "A guest wants to know how old you are", where only "One client wants" is theirs)
+_SAYS_ZH = (
+    _TRAIT_ZH
+    + r"{0,4}(问|说|告诉|要求|提出)"
+    + r"(?:[：:]\s*[“「『\"]?[^。？?！!；;]{0,30}"
+    + r"|[你您]?(?:(?:(?![你您])[^，,。？?！!；;]){0,30}(?![^，,。？?！!；;]*[你您]))?)"
+)
+_SAYS_EN = (
+    r" (asks|says|tells|wants|insists|mentions|complains)\b(?:,?\s*[\"“]|:)[^.?!;]{0,60}"
+    r"|(?: (asks|tells)( you)?| (says|wants|insists|mentions|complains))\b"
+    r"(?:(?:(?!\byou(r|rself)?\b)[^.?!;:]){0,60}(?![^.?!;:]*\byou(r|rself)?\b))?"
+)
 THEIR_PEOPLE = re.compile(
     r"(?:"
     + _MANY_ZH
@@ -496,13 +531,12 @@ THEIR_PEOPLE = re.compile(
     + r"{1,12}的)?"
     + _PEOPLE_ZH
     + r"(?:"
+    + _SAYS_ZH
+    + r"|"
     + _TRAIT_ZH
     + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到)"
     + _TRAIT_ZH
     + r"{0,14})?"
-    + r"|"
-    + _PEOPLE_ZH
-    + r".{0,4}(问|说|告诉|要求|提出)[^，,。？?！!；;]{0,30}"
     + r"|"
     + _MANY_EN
     + _TRAIT_EN
@@ -513,8 +547,9 @@ THEIR_PEOPLE = re.compile(
     + r"{0,40})?"
     + r"|\b(a|an|one|the) "
     + _ONE_OF_THEM_EN
-    + r" (asks|says|tells you|wants|insists|mentions|complains)\b"
-    + r"[^.?!;:]{0,60}",
+    + r"(?:"
+    + _SAYS_EN
+    + r")",
     re.IGNORECASE,
 )
 # ...unless the turn asks whether the candidate shares it ("我们客户很多是穆斯林，你呢？", "Are you?")
@@ -525,20 +560,35 @@ _SAME_AS_THEM = re.compile(
 )
 
 
+def _open_pairs(text: str) -> list[tuple[str, str]]:
+    """Each open clause (see open_clauses) with the clause written right before it, as written."""
+    raw = _CLAUSE_END.split(text)
+    pairs = [(raw[i - 1] if i else "", c) for i, c in enumerate(raw) if c.strip() and not LAWFUL.search(c)]
+    if not _SAME_AS_THEM.search(text):
+        pairs = [(before, THEIR_PEOPLE.sub(" ", c)) for before, c in pairs]
+    return [(before, c) for before, c in pairs if c.strip()]
+
+
 def open_clauses(text: str) -> list[str]:
     """The clauses of a turn that no job-related context covers: a lawful clause ("The role has a lot of
     customer travel.") excuses itself, never the question in the clause next to it ("Do you have kids?").
     The employer's people described by a trait are left out of what remains (THEIR_PEOPLE)."""
-    clauses = [c for c in _CLAUSE_END.split(text) if c.strip() and not LAWFUL.search(c)]
-    if not _SAME_AS_THEM.search(text):
-        clauses = [THEIR_PEOPLE.sub(" ", c) for c in clauses]
-    return [c for c in clauses if c.strip()]
+    return [c for _, c in _open_pairs(text)]
 
 
-def sure_cue(category: str, clauses: list[str]) -> bool:
-    """Whether the category's cue is unmistakable in these clauses (the head may not veto it)."""
-    sure = BY_CATEGORY[category].sure
-    return sure is not None and any(sure.search(c) for c in clauses)
+def sure_cue(category: str, text: str) -> bool:
+    """Whether the category's cue is unmistakable (the head may not veto it): its `sure` pattern in an open
+    clause where the cue matched, with its `sure_place` in that clause or the one right before it."""
+    record = BY_CATEGORY[category]
+    if record.sure is None:
+        return False
+    place = record.sure_place
+    return any(
+        record.cue.search(c)
+        and record.sure.search(c)
+        and (place is None or place.search(c) is not None or place.search(before) is not None)
+        for before, c in _open_pairs(text)
+    )
 
 
 def cue_category(text: str, clauses: list[str] | None = None) -> str | None:

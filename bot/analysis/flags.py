@@ -101,7 +101,7 @@ def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool =
         return cue
     best = int(np.argmax(probs[: len(CATEGORIES)]))
     if cue is not None:
-        if probs[-1] < th.cue_veto and not sure_cue(cue, clauses):
+        if probs[-1] < th.cue_veto and not sure_cue(cue, text):
             return None
         named = CATEGORIES.index(cue)
         override = th.cue_margin is not None and probs[best] - probs[named] > th.cue_margin

@@ -240,6 +240,67 @@ PLAIN_LAWFUL = [
 ]
 
 
+# Round 17's cold review: what one of the employer's people asks is theirs only until the candidate is
+# named again; a salary cue is sure only for a past-pay question with a ban place in its clause or the one
+# before; a pregnancy cue is sure only in the clause where it matched.
+REVIEW_17_FLAGGED = [
+    ("One client wants to know whether you're married.", "marital_status"),
+    ("The client wants to know if you have kids.", "pregnancy_children"),
+    ("A guest wants to know how old you are.", "age"),
+    ("客户想知道你结婚了没有", "marital_status"),
+    ("有位客户说你看起来很年轻，你今年多大了？", "age"),
+    ("这个岗位在西雅图，你现在的工资是多少？", "salary_history"),
+    ("Are you planning to have children soon?", "pregnancy_children"),
+]
+REVIEW_17_LAWFUL = [
+    "A customer asks whether the cake is halal",
+    'A customer says: "Are you married?" How do you answer?',
+    "客户问这个蛋糕是不是清真的，你怎么回答？",
+    "顾客问这道菜是不是清真的，你怎么介绍？",
+    "客户经常问：你结婚了吗？你会怎么回应？",
+    "What did you learn at your previous company in Boston?",
+    "What did you learn at your last job in Seattle?",
+    "What did you earn your certification in? The job is in Chicago.",
+    "What is your current base location, Seattle or Boston?",
+    "Our New York office runs the payroll system; have you used ADP?",
+    "What's the current salary band for this level in Boston?",
+    "这个岗位在西雅图，我们现在的薪资带宽是多少你了解吗？",
+    "Do you plan to have the release out before Q3? We offer childcare on site.",
+    "我们打算什么时候上线？公司有母婴室。",
+]
+
+
+@pytest.mark.parametrize("text, category", REVIEW_17_FLAGGED)
+def test_a_question_to_the_candidate_inside_a_customers_words_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
+
+
+@pytest.mark.parametrize("text", REVIEW_17_LAWFUL)
+def test_a_customers_question_and_the_jobs_own_pay_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_a_cue_is_sure_only_where_it_matched():
+    th = Thresholds(head=0.45, cue_veto=0.2, cue_margin=0.5)
+    # a ban place elsewhere in the turn, a lawful salary word or a pregnancy phrase in another clause: the
+    # head may veto the cue
+    for text, category in [
+        ("What is your current salary? We're hiring for Boston.", "salary_history"),
+        ("What did you earn your certification in? The job is in Chicago.", "salary_history"),
+        (
+            "Do you plan to have the migration done before your start date? Our office has childcare.",
+            "pregnancy_children",
+        ),
+    ]:
+        assert decide(text, _probs(0.1, **{category: 0.1}), th) is None, text
+    # the place in the clause right before a past-pay question still makes it sure
+    for text in [
+        "The role is based in Atlanta; what did your last employer pay you?",
+        "这个岗位在西雅图，你现在的工资是多少？",
+    ]:
+        assert decide(text, _probs(0.1, salary_history=0.1), th) == "salary_history", text
+
+
 @pytest.mark.parametrize("text, category", PLAIN_CUES)
 def test_plain_protected_questions_are_named(model, text, category):
     assert classify([text], model) == [category]
