@@ -114,7 +114,9 @@ class Trained:
     l2: float
     thresholds: Thresholds
     heads: LinearHeads
-    oof: np.ndarray  # the chosen L2's out-of-fold probabilities on the training questions
+    oof: (
+        np.ndarray | None
+    )  # the chosen L2's out-of-fold probabilities (None: a fixed threshold, not asked for)
 
 
 def train(
@@ -124,11 +126,15 @@ def train(
     floor: np.ndarray,
     quiet: bool = False,
     fixed: float | None = None,
+    oof: bool = True,
 ) -> Trained:
     """L2 and head threshold by k-fold CV (the head chosen on its own figures: the cues were written with
     these files in view, so their figures here say little), then the heads fit on everything. `fixed`:
-    this head threshold instead of the CV's choice."""
+    this head threshold instead of the CV's choice (with `oof` False, no cross-validation at all)."""
     y = labels(questions)
+    if fixed is not None and not oof:
+        l2 = L2_GRID[0]
+        return Trained(l2, Thresholds(fixed, CUE_VETO, CUE_MARGIN), fit(x, y, l2=l2, scale_floor=floor), None)
     fold = folds(questions, k)
     chosen = None
     for l2 in L2_GRID:
@@ -161,7 +167,7 @@ def loso(
     for held in held_out:
         rest = [n for n in files if n != held]
         questions = [q for n in rest for q in per_file[n]]
-        model = train(questions, np.concatenate([x[span[n]] for n in rest]), k, floor, True, fixed)
+        model = train(questions, np.concatenate([x[span[n]] for n in rest]), k, floor, True, fixed, oof=False)
         probs = model.heads.predict(x[span[held]])
         for rule, which in rules.items():
             th = model.thresholds if which else Thresholds(model.thresholds.head, **ROUND6)
@@ -204,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     model = train(questions, x, args.folds, floor, fixed=args.threshold)
     th = model.thresholds
+    assert model.oof is not None
     head = [decide(q.text, p, th, use_cues=False) for q, p in zip(questions, model.oof)]
     report(evaluate(questions, head), f"head only (l2 {model.l2}, thresholds {th})")
     combined = [decide(q.text, p, th) for q, p in zip(questions, model.oof)]
