@@ -70,10 +70,15 @@ _SALARY_HISTORY_SURE = (
     r"salary history|(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|原来)的?"
     r"(月薪|年薪|工资|薪资|薪水|base)",
     r"(之前|以前|上一份|上份|原来)(那份|的)?(工作|工厂|公司|单位|厂).{0,6}(挣|赚|拿|给你?)多少",
-    r"what (did )?your (last|previous|former|old) (\w+ ){0,2}(company|employer|job|boss|firm)"
+    r"what (did )?your (last|previous|former|old) (\w+ ){0,2}(company|employer|job|boss|firm|lab|team"
+    r"|school|university|agency|practice|hospital|bank|fund|client)"
     r" pa(id|y) you|(last|previous|current) employer pay you",
     r"\byour (current|previous|last|former|prior|old) (base )?(salary|pay|wages?|hourly( rate)?|pay rate"
     r"|compensation)\b" + _NOT_THE_JOBS_PAY,
+    # a pay slip or tax form of past pay is the pay itself (round 18)
+    r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}(工资单|工资条|收入证明|工资流水|银行流水|个税记录)",
+    r"\b(your|last|previous|prior|former|past)\b.{0,24}\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
+    r"\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}\b(from|at) your (last|previous|current|former|old)\b",
 )
 
 
@@ -90,9 +95,21 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"boyfriend or (a )?girlfriend|born a (man|woman)|\bas a woman\b|sexual (orientation|preference)",
             r"gender identity",
             r"直男|弯的|跨性别|\blgbtq?\b|\btrans(gender)?\b",
+            # a partner's sex is the candidate's orientation, not marital status (round 18; before it)
+            r"\b(partner|spouse|significant other)( is)? (a man or a woman|male or female"
+            r"|a woman or a man)\b",
+            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女|\bare you (currently )?transitioning\b"
+            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))|正在变性|在做性别(过渡|转换)",
+            r"\btake a (woman|man|female|girl) seriously\b",
         ),
         {"cn": _both(_EPL[3], _EPL[27]), "us": _us("EEOC: pre-employment inquiries (sex, Title VII)")},
         ("只问与岗位相关的能力和经验。", "Ask only about job-related skills and experience."),
+        _re(
+            r"\bare you (currently )?transitioning\b"
+            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))",
+            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女",
+            r"\b(partner|spouse)( is)? (a man or a woman|male or female)",
+        ),
     ),
     FlagRecord(
         "pregnancy_children",
@@ -104,7 +121,11 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
             r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
-            r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*\?",
+            r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*(\?|$|a (baby|child))",
+            # a partner about to give birth: the candidate's child (round 18; before marital_status)
+            r"(太太|老婆|妻子|爱人|媳妇|夫人|另一半).{0,4}(快|要|就要|马上)?(生了|生产|临产|预产期|怀孕|怀上|坐月子)",
+            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
+            r"(休|请)产假.{0,24}(你|您)(这边|那边|自己)?.{0,6}(计划|打算)",
             r"\b(your|have|any) (kids|children)\b",
             r"how many (kids|children)|having (kids|children)|family plans",
             r"(start|starts|starting|started) a family",
@@ -125,6 +146,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
             r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|" + _PLAN_CHILDREN,
+            r"\bare you expecting\s*(\?|$|a (baby|child))|(快|要|就要|马上)(生了|临产)|产假.{0,24}(计划|打算)",
+            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
         ),
     ),
     FlagRecord(
@@ -139,6 +162,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"\byour (husband|wife|spouse|boyfriend|girlfriend|fianc[eé]e?)\b",
             r"\bmiss or mrs\b|do you have a (partner|boyfriend|girlfriend|husband|wife)\b|\bis there a mrs\b",
             r"someone special|有人等你",
+            # polite and euphemistic (round 18): 家里那位, 您先生 / 太太, a partner's career to factor in
+            r"家里(的)?那位|屋里那位|[您你](的)?(先生|太太|夫人|爱人|丈夫|妻子)|[您你]家(先生|太太|那口子)",
+            r"\bsomeone (whose|who'?s|with a) (career|job|work)\b|\b(partner|spouse)'s (career|job|work)\b",
+            r"\banyone (who would |who'd |to |would )?(move|relocate|come) with you\b",
             r"丈夫|妻子|太太|媳妇|男友|女友|相亲|订婚|tie the knot",
         ),
         {
@@ -167,12 +194,14 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"in your (forties|fifties|sixties)",
             r"(有|得有|快)?[二三四五]十(岁)?了吧|出生年份|at your age|your age\b|[a-z]+ty-?ish\b|how old",
             r"贵庚|年龄段|[五六七]零后|stage of life|in their (twenties|thirties)|year did you (finish|graduate)",
+            r"(您|自己)的年龄|年龄(方面|上)?(您|你)怎么看|\b(your|this) (stage|point|time) (of|in) (your )?life\b",
         ),
         {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
         (
             "问与岗位相关的经验；需要核实法定最低年龄时只问“你是否年满十八周岁”。",
             'Ask about relevant experience; where a minimum age applies, ask only "Are you at least 18?"',
         ),
+        _re(r"(您|你|自己)的年龄|\bat (this|your) stage (of|in) (your )?life\b|how old are you"),
     ),
     FlagRecord(
         "ethnicity_origin",
@@ -189,6 +218,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"where is (it|your name|your accent) from|your accent",
             r"外国人|维族|where did you grow up|indian or pakistani|what part of (asia|africa|europe)",
             r"(朝鲜|苗|彝|土家|侗|瑶|哈萨克|傣|黎|白|布依)族|像(新疆|西藏|外国|少数民族)人|immigrants?\b|speak at home",
+            # a passport asked to prefer citizens, "someone of your background" (round 18)
+            r"哪(个|一)?国(家)?的?护照|(倾向|优先|更想|只)(于)?(招|录用|要|考虑)(本国|美国|中国|本地)?(公民|国籍)",
+            r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
+            r"\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?|culture)\b",
         ),
         {
             "cn": _both(_EPL[3], _EPL[28]),
@@ -197,6 +230,10 @@ RECORDS: tuple[FlagRecord, ...] = (
         (
             "如岗位需要，问候选人是否具备合法工作资格或岗位所需的语言能力。",
             "If the job needs it, ask about work authorisation or the languages the job uses.",
+        ),
+        _re(
+            r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?)\b",
+            r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
         ),
     ),
     FlagRecord(
@@ -210,6 +247,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"口音是|山沟",
             r"你是(河南|河北|山东|山西|四川|东北|湖南|湖北|安徽|江西|广西|甘肃|贵州)人",
             r"\bhukou\b|rural area|which province",
+            r"\b(grow|grew|growing|raised|brought up) (up )?in (rural|the countryside|a village)\b",
         ),
         {"cn": _EPL[31]},
         (
@@ -279,8 +317,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"父母是(做|农民)|你父母|你父亲|你母亲|爸妈|你爸|你妈|家里是做|家里几口人|兄弟姐妹|哥哥姐姐|独生子女|家里条件",
             r"家里有人在|赡养|需要你照顾|家里有没有人需要|家里.{0,6}背景",
             r"your parents do|your (mom|dad|mother|father)\b|mom and dad|wealthy family|elderly parents",
-            r"depends on you|siblings|your family approve|breadwinner",
+            r"depends on you|(your|any|have|of|how many) siblings|siblings do you|your family approve",
+            r"breadwinner",
             r"干部家庭|养家|父母知道|take care of your (mother|father|mom|dad)",
+            r"家境|家里能不能给.{0,8}(资源|客户|人脉)|\byour family'?s? (wealth|money|connections|means)\b",
         ),
         {"us": _us("EEOC: pre-employment inquiries (family and caregiver responsibilities, Title VII)")},
         (
@@ -309,6 +349,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
             r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少(?!\s?个?offer)|薪资包",
             r"what are you making(?! progress)|total comp(ensation)? at|what (did|do) they pay you",
+            r"\bwhat (exactly )?was your (base|salary|pay|bonus|compensation)\b",
         ),
         {
             "us": _us(
@@ -354,6 +395,12 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"血型|身高.{0,6}体重|(跟|和)(公司|单位|老板)(打|申请)过劳动仲裁|仲裁过(公司|单位|老板)|告过(公司|单位|老板)",
             r"discharge did you get|type of discharge",
             r"blood type|sued (a|your) (former )?employer",
+            # administrative detention, debts, political views (round 18)
+            r"do you have (any |a lot of )?(outstanding |personal |unpaid )?debts?|欠信用卡|(您|你)的征信",
+            r"政治(局势|立场|观点|倾向|态度)|支持哪一?(方|边|派)(?!案|面|式|法)",
+            r"\byour (political )?(views|stance|position) on (the )?"
+            r"(hong kong|taiwan|tibet|xinjiang|election)",
+            r"\bpolitical (views|leanings|affiliation|opinions?)\b|\bbeen (detained|arrested)\b",
         ),
         {
             "us": _us(
@@ -363,6 +410,10 @@ RECORDS: tuple[FlagRecord, ...] = (
         (
             "只问与岗位相关的资格，例如录用后背景调查的同意、岗位所需的证照。",
             "Ask only about job-related qualifications, e.g. consent to a post-offer background check.",
+        ),
+        _re(
+            r"(被|进过)(行政|刑事)?拘留|拘留过|欠信用卡|(您|你)的征信|支持哪一?(方|边|派)(?!案|面|式|法)",
+            r"(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)|政治(立场|观点|倾向)",
         ),
     ),
 )
@@ -393,13 +444,23 @@ LAWFUL = _re(
     r"non-compete|authori[sz]ed to work|eligible to work|at least 18|accommodation|expectations?\b",
     r"range for this role|\bbenefits\b|\blaws?\b|\bpolic(y|ies)\b|\bproducts?\b|\bsystems?\b",
     r"\balgorithms?\b|\bdataset\b|\bcodebase\b|\bsoftware\b",
-    r"因为薪资还是|这个研究|的研究[，,？?]|论文",
-    r"\bresearch\b|\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bplatform\b",
+    r"因为薪资还是|这个研究(?!员|生|助理|岗)|的研究[，,？?]|论文",
+    # a research job's title is no research topic ("the research scientist post, what did your last lab pay")
+    r"\bresearch\b(?! (scientist|assistant|associate|analyst|engineer|fellow|role|post|position|job))",
+    r"\bthesis\b|\bbuilding a tool\b|工作许可|work permit|\bplatform\b",
     r"nonprofits?|健康证|院感要求|入职体检是统一|题材|风格吗",
     r"banquet hall|\bpractice\b|执业证",
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # what the employer offers a family (a spouse's visa, a relocation package) and clients who are
+    # family offices or religious charities (round 18)
+    r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b.{0,12}\b(sponsor|cover|handle"
+    r"|arrange|file|pay for|provide|include|support)s?\b.{0,50}\b(visas?|relocation|moving)\b",
+    r"\brelocation (package|support|allowance|benefits?)\b",
+    r"(公司|我们|单位|律所|银行)(会|可以|负责|统一|也)?(提供|承担|办理|协助|支持|报销).{0,16}(签证|搬迁|安家|随迁|落户)",
+    r"\bfamily offices?\b|家族办公室",
+    r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
     # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
     r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
     r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",

@@ -429,3 +429,74 @@ def test_the_head_overrules_a_cue_only_when_sure():
     assert decide("打算什么时候生？", _probs(0.1, pregnancy_children=0.1), th) == "pregnancy_children"
     assert decide("In Newark: your current salary?", _probs(0.1, salary_history=0.1), th) == "salary_history"
     assert decide("Your current salary?", _probs(0.1, salary_history=0.1), th) is None
+
+
+# Round 18: polite and indirect questions (heldout17's misses, written again as siblings in both languages)
+# and the category a cue names when two are near (a partner's sex, a partner about to give birth)
+ROUND18_FLAGGED = [
+    ("Is there someone whose job would make a move to Boston hard for you?", "marital_status"),
+    ("Would anyone relocate with you, or is it just you?", "marital_status"),
+    ("家里的那位支持您经常出差吗？", "marital_status"),
+    ("这个岗位要派驻上海，您太太那边愿意跟着过去吗？", "marital_status"),
+    ("Sorry to pry, but are you expecting?", "pregnancy_children"),
+    ("Are you expecting a baby this year?", "pregnancy_children"),
+    ("您爱人是不是快生了？入职能不能按时？", "pregnancy_children"),
+    ("Your wife is due soon, right? Will you need time off?", "pregnancy_children"),
+    ("前几个同事一来就休产假，您这边近两年有这个打算吗？", "pregnancy_children"),
+    ("团队都很年轻，您的年龄会不会是个问题？", "age"),
+    ("At this stage in your life, do you still want to travel every week?", "age"),
+    ("您以前被拘留过吗？", "other_sensitive"),
+    ("Have you ever been detained by the police?", "other_sensitive"),
+    ("您对台湾的政治局势有什么看法？", "other_sensitive"),
+    ("这次选举您支持哪一边？", "other_sensitive"),
+    ("What are your political views, if you don't mind me asking?", "other_sensitive"),
+    ("Are you currently transitioning?", "sexual_orientation_gender"),
+    ("Is your spouse male or female? We ask for the insurance forms.", "sexual_orientation_gender"),
+    ("您的伴侣是男的还是女的？", "sexual_orientation_gender"),
+    ("您家境如何？父母是做什么的？", "family_background"),
+    ("Could your family's connections bring in clients?", "family_background"),
+    ("你持有哪个国家的护照？", "ethnicity_origin"),
+    ("We prefer US citizens for this desk; which passport do you hold?", "ethnicity_origin"),
+    ("How would our clients take to someone of your ethnicity?", "ethnicity_origin"),
+    ("Did you grow up in the countryside somewhere in Henan?", "regional_origin"),
+    ("这个职位在纽约，请提供您之前三个月的工资条。", "salary_history"),
+    ("The role is in Boston, so please send your last two pay stubs.", "salary_history"),
+    ("For the Chicago role, can you share your W-2 from your previous employer?", "salary_history"),
+    ("This is a Denver research associate job; what did your previous lab pay you?", "salary_history"),
+]
+
+ROUND18_LAWFUL = [
+    "We'll sponsor the visa paperwork for your spouse if you take the Singapore post.",
+    "Our relocation package covers moving costs for the whole family.",
+    "公司会负责办理家属随迁的签证手续，您这边需要吗？",
+    "We advise family offices; how would you handle a dispute between siblings over a trust?",
+    "客户是一家宗教慈善基金会，您做过非营利机构的审计吗？",
+    "One client is a religious charity; have you audited a nonprofit before?",
+    "Are you transitioning from academia to industry?",
+    "这个方案您支持哪一方案？",
+    "Our New York office issues pay stubs every two weeks.",
+    "Is there someone on your current team whose work you admire?",
+]
+
+
+@pytest.mark.parametrize("text, category", ROUND18_FLAGGED)
+def test_polite_and_indirect_protected_questions_are_named(model, text, category):
+    assert classify([text], model) == [category]
+
+
+@pytest.mark.parametrize("text", ROUND18_LAWFUL)
+def test_a_spouses_visa_a_family_office_and_a_religious_charity_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_round_18s_unmistakable_cues_are_never_vetoed():
+    th = Thresholds(0.65, 0.2, None)
+    for text, category in [
+        ("这个岗位在西雅图，需要您提供过去一年的工资单。", "salary_history"),
+        ("您有没有被行政拘留过？", "other_sensitive"),
+        ("Are you transitioning?", "sexual_orientation_gender"),
+        ("你拿的是哪国的护照？", "ethnicity_origin"),
+        ("At this stage of life, can you keep up?", "age"),
+        ("Forgive me, but are you expecting?", "pregnancy_children"),
+    ]:
+        assert decide(text, _probs(0.05), th) == category, text
