@@ -453,14 +453,6 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
-    # what the employer offers a family (a spouse's visa, a relocation package) and clients who are
-    # family offices or religious charities (round 18)
-    r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b.{0,12}\b(sponsor|cover|handle"
-    r"|arrange|file|pay for|provide|include|support)s?\b.{0,50}\b(visas?|relocation|moving)\b",
-    r"\brelocation (package|support|allowance|benefits?)\b",
-    r"(公司|我们|单位|律所|银行)(会|可以|负责|统一|也)?(提供|承担|办理|协助|支持|报销).{0,16}(签证|搬迁|安家|随迁|落户)",
-    r"\bfamily offices?\b|家族办公室",
-    r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
     # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
     r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
     r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",
@@ -536,6 +528,21 @@ TOPICAL = _re(
     r"信这个|中年|年轻一点|身份证开头|newborn|what kind of name|part of the country|去年的收入",
 )
 
+
+# What the employer offers a family (a spouse's visa, a relocation package) and clients who are family
+# offices or religious charities (round 18): like THEIR_PEOPLE, only the matched words leave the clause, so
+# a question beside them is still read ("Our relocation package is generous, but are you married?").
+_FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
+JOB_CONTEXT = _re(
+    r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b[^,，]{0,12}\b(sponsor|cover"
+    r"|handle|arrange|file|pay for|provide|include|support)s?\b[^,，]{0,50}\b(visas?|relocation|moving)\b"
+    r"(?:[^,，]{0,30}\b(for|of)\b[^,，]{0,16}\b" + _FAMILY_EN + r"\b)?",
+    r"\brelocation (package|support|allowance|benefits?)\b(?:[^,，]{0,40}\b" + _FAMILY_EN + r"\b)?",
+    r"(公司|我们|单位|律所|银行)[^，,。？?]{0,6}(提供|承担|办理|协助|支持|报销)[^，,。？?]{0,16}"
+    r"(签证|搬迁|安家|随迁|落户)[^，,。？?]{0,6}",
+    r"\bfamily offices?\b|家族办公室",
+    r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
+)
 
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
 
@@ -624,7 +631,11 @@ _SAME_AS_THEM = re.compile(
 def _open_pairs(text: str) -> list[tuple[str, str]]:
     """Each open clause (see open_clauses) with the clause written right before it, as written."""
     raw = _CLAUSE_END.split(text)
-    pairs = [(raw[i - 1] if i else "", c) for i, c in enumerate(raw) if c.strip() and not LAWFUL.search(c)]
+    pairs = [
+        (raw[i - 1] if i else "", JOB_CONTEXT.sub(" ", c))
+        for i, c in enumerate(raw)
+        if c.strip() and not LAWFUL.search(c)
+    ]
     if not _SAME_AS_THEM.search(text):
         pairs = [(before, THEIR_PEOPLE.sub(" ", c)) for before, c in pairs]
     return [(before, c) for before, c in pairs if c.strip()]

@@ -500,3 +500,23 @@ def test_round_18s_unmistakable_cues_are_never_vetoed():
         ("Forgive me, but are you expecting?", "pregnancy_children"),
     ]:
         assert decide(text, _probs(0.05), th) == category, text
+
+
+# Review of round 18: an employer's offer to a family or a client's kind excuses only its own words, never
+# the question beside it in the same clause
+REVIEW18_BESIDE_A_JOB_CONTEXT = [
+    ("Our relocation package is generous, but are you married?", "marital_status"),
+    ("We'll sponsor the visa for your spouse, so are you married or single?", "marital_status"),
+    ("We'll cover relocation for the whole family, how many kids do you have?", "pregnancy_children"),
+    ("We advise family offices, so do you have kids yourself?", "pregnancy_children"),
+    ("One client is a religious charity, so what religion are you?", "religion"),
+    ("Relocation support is included, are you pregnant?", "pregnancy_children"),
+    ("公司提供安家费和落户，您有孩子吗", "pregnancy_children"),
+    ("客户是一家宗教慈善基金会，您信什么教", "religion"),
+    ("我们服务家族办公室，你父母是做什么的", "family_background"),
+]
+
+
+@pytest.mark.parametrize("text, category", REVIEW18_BESIDE_A_JOB_CONTEXT)
+def test_a_question_beside_a_relocation_offer_or_a_clients_kind_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
