@@ -61,6 +61,9 @@ def _us(text: str) -> Citation:
     return Citation(text, text)
 
 
+# "Are you expecting?" alone, or after a comma or a conjunction ("Sorry to pry, but are you expecting?");
+# never what a candidate expects ("What salary are you expecting?")
+_EXPECTING = r"(^|,|\b(but|so|and)\b)\s*are you (currently )?expecting\s*(\?|$)|\bare you expecting (a )?(baby|child)\b"
 _PLAN_CHILDREN = r"plan(s|ning)? (on|to) (start(ing)?|hav(e|ing)) (a )?(kids|children|baby|family)\b"
 # Questions that can only be about the candidate's past pay: cues, and sure where a ban place is named
 # beside them (a job's "current salary band", a "current base location", "what did you earn your
@@ -121,7 +124,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
             r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
-            r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*(\?|$|a (baby|child))",
+            r"\b(are you|you're|get|getting|become) pregnant\b|" + _EXPECTING,
             # a partner about to give birth: the candidate's child (round 18; before marital_status)
             r"(太太|老婆|妻子|爱人|媳妇|夫人|另一半).{0,4}(快|要|就要|马上)?(生了|生产|临产|预产期|怀孕|怀上|坐月子)",
             r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
@@ -146,7 +149,7 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
             r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|" + _PLAN_CHILDREN,
-            r"\bare you expecting\s*(\?|$|a (baby|child))|(快|要|就要|马上)(生了|临产)|产假.{0,24}(计划|打算)",
+            _EXPECTING + r"|(快|要|就要|马上)(生了|临产)|产假.{0,24}(计划|打算)",
             r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
         ),
     ),
@@ -453,6 +456,8 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
+    # what a candidate expects of the job, not a baby
+    r"\b(salary|pay|package|offer|title|how much)\b[^,，]{0,30}\bare you expecting\b",
     # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
     r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
     r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",

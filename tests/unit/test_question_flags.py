@@ -520,3 +520,27 @@ REVIEW18_BESIDE_A_JOB_CONTEXT = [
 @pytest.mark.parametrize("text, category", REVIEW18_BESIDE_A_JOB_CONTEXT)
 def test_a_question_beside_a_relocation_offer_or_a_clients_kind_is_flagged(model, text, category):
     assert classify([text], model) == [category]
+
+
+# "are you expecting" is a pregnancy only alone or after a comma or conjunction, never what a candidate
+# expects of the job
+REVIEW18_EXPECTING_LAWFUL = [
+    "What salary are you expecting?",
+    "How much are you expecting?",
+    "What kind of package are you expecting?",
+    "What are you expecting?",
+    "Which start date are you expecting?",
+    "Honestly, what title are you expecting?",
+    "Are you expecting a counter-offer?",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_EXPECTING_LAWFUL)
+def test_what_a_candidate_is_expecting_of_the_job_is_not_a_pregnancy(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_are_you_expecting_after_an_apology_stays_unmistakable():
+    th = Thresholds(0.65, 0.2, None)
+    for text in ["Sorry to pry, but are you expecting?", "Forgive me, but are you expecting?"]:
+        assert decide(text, _probs(0.05), th) == "pregnancy_children", text
