@@ -61,6 +61,21 @@ def _us(text: str) -> Citation:
     return Citation(text, text)
 
 
+# Round 18's unmistakable cues, each narrowed to the candidate's own life: a team "transitioning to
+# Kubernetes", a partner company's due date, "someone of your background in finance", a credit-scoring
+# model, an age-estimation model, which side of a design debate, a political-stance classifier are work.
+_TRANSITIONING = r"\bare you (currently )?transitioning\s*$|transitioning (genders?|to (a )?(man|woman))\b"
+_PARTNER_DUE = (
+    r"\byour (wife|partner|spouse)('s| is)? (pregnant|expecting\s*$|expecting a (baby|child)"
+    r"|due (soon|any day|this|next)|due date\b(?! (for|of|on)\b))"
+)
+_YOUR_BACKGROUND = r"\bsomeone (of|from) your background\b(?!\s+(in|as|with|at|on|from|and|or)\b)"
+_NOT_A_MODEL = r"(?!估计|识别|预测|检测|分级|模型|分布|画像|标签)"
+_OWES_OR_CREDIT = r"(你|您)[^，,。？?]{0,4}欠(着|过)?信用卡|(您|你)(个人)?的征信(?!模型|评分|系统|产品|数据|平台|评分卡|业务)"
+_POLITICS = (
+    r"(您|你)(的|个人)?政治(局势|立场|观点|倾向|态度)|(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)"
+    r"|(选举|大选|党|政治|台湾|香港|两岸|冲突|战争).{0,12}支持哪一?(方|边|派)(?!案|面|式|法)"
+)
 # "Are you expecting?" alone, or after a comma or a conjunction ("Sorry to pry, but are you expecting?");
 # never what a candidate expects ("What salary are you expecting?")
 _EXPECTING = r"(^|,|\b(but|so|and)\b)\s*are you (currently )?expecting\s*(\?|$)|\bare you expecting (a )?(baby|child)\b"
@@ -101,15 +116,15 @@ RECORDS: tuple[FlagRecord, ...] = (
             # a partner's sex is the candidate's orientation, not marital status (round 18; before it)
             r"\b(partner|spouse|significant other)( is)? (a man or a woman|male or female"
             r"|a woman or a man)\b",
-            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女|\bare you (currently )?transitioning\b"
-            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))|正在变性|在做性别(过渡|转换)",
+            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女|"
+            + _TRANSITIONING
+            + r"|正在变性|在做性别(过渡|转换)",
             r"\btake a (woman|man|female|girl) seriously\b",
         ),
         {"cn": _both(_EPL[3], _EPL[27]), "us": _us("EEOC: pre-employment inquiries (sex, Title VII)")},
         ("只问与岗位相关的能力和经验。", "Ask only about job-related skills and experience."),
         _re(
-            r"\bare you (currently )?transitioning\b"
-            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))",
+            _TRANSITIONING,
             r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女",
             r"\b(partner|spouse)( is)? (a man or a woman|male or female)",
         ),
@@ -127,8 +142,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"\b(are you|you're|get|getting|become) pregnant\b|" + _EXPECTING,
             # a partner about to give birth: the candidate's child (round 18; before marital_status)
             r"(太太|老婆|妻子|爱人|媳妇|夫人|另一半).{0,4}(快|要|就要|马上)?(生了|生产|临产|预产期|怀孕|怀上|坐月子)",
-            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
-            r"(休|请)产假.{0,24}(你|您)(这边|那边|自己)?.{0,6}(计划|打算)",
+            _PARTNER_DUE,
+            r"(休|请)产假.{0,24}(你|您)(这边|那边|自己)?.{0,6}有.{0,6}(计划|打算)",
             r"\b(your|have|any) (kids|children)\b",
             r"how many (kids|children)|having (kids|children)|family plans",
             r"(start|starts|starting|started) a family",
@@ -149,8 +164,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
             r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|" + _PLAN_CHILDREN,
-            _EXPECTING + r"|(快|要|就要|马上)(生了|临产)|产假.{0,24}(计划|打算)",
-            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
+            _EXPECTING + r"|(快|要|就要|马上)(生了|临产)|产假.{0,24}(你|您).{0,8}有.{0,6}(计划|打算)",
+            _PARTNER_DUE,
         ),
     ),
     FlagRecord(
@@ -197,14 +212,20 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"in your (forties|fifties|sixties)",
             r"(有|得有|快)?[二三四五]十(岁)?了吧|出生年份|at your age|your age\b|[a-z]+ty-?ish\b|how old",
             r"贵庚|年龄段|[五六七]零后|stage of life|in their (twenties|thirties)|year did you (finish|graduate)",
-            r"(您|自己)的年龄|年龄(方面|上)?(您|你)怎么看|\b(your|this) (stage|point|time) (of|in) (your )?life\b",
+            r"(您|自己)的年龄"
+            + _NOT_A_MODEL
+            + r"|年龄(方面|上)?(您|你)怎么看|\b(your|this) (stage|point|time) (of|in) (your )?life\b",
         ),
         {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
         (
             "问与岗位相关的经验；需要核实法定最低年龄时只问“你是否年满十八周岁”。",
             'Ask about relevant experience; where a minimum age applies, ask only "Are you at least 18?"',
         ),
-        _re(r"(您|你|自己)的年龄|\bat (this|your) stage (of|in) (your )?life\b|how old are you"),
+        _re(
+            r"(您|你|自己)的年龄"
+            + _NOT_A_MODEL
+            + r"|\bat (this|your) stage (of|in) (your )?life\b|how old are you"
+        ),
     ),
     FlagRecord(
         "ethnicity_origin",
@@ -224,7 +245,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             # a passport asked to prefer citizens, "someone of your background" (round 18)
             r"哪(个|一)?国(家)?的?护照|(倾向|优先|更想|只)(于)?(招|录用|要|考虑)(本国|美国|中国|本地)?(公民|国籍)",
             r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
-            r"\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?|culture)\b",
+            r"\bsomeone (of|from) your (ethnicity|race|heritage|origins?|culture)\b|" + _YOUR_BACKGROUND,
         ),
         {
             "cn": _both(_EPL[3], _EPL[28]),
@@ -235,7 +256,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             "If the job needs it, ask about work authorisation or the languages the job uses.",
         ),
         _re(
-            r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?)\b",
+            r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (ethnicity|race|heritage|origins?)\b|"
+            + _YOUR_BACKGROUND,
             r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
         ),
     ),
@@ -399,8 +421,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"discharge did you get|type of discharge",
             r"blood type|sued (a|your) (former )?employer",
             # administrative detention, debts, political views (round 18)
-            r"do you have (any |a lot of )?(outstanding |personal |unpaid )?debts?|欠信用卡|(您|你)的征信",
-            r"政治(局势|立场|观点|倾向|态度)|支持哪一?(方|边|派)(?!案|面|式|法)",
+            r"do you have (any |a lot of )?(outstanding |personal |unpaid )?debts?|" + _OWES_OR_CREDIT,
+            _POLITICS,
             r"\byour (political )?(views|stance|position) on (the )?"
             r"(hong kong|taiwan|tibet|xinjiang|election)",
             r"\bpolitical (views|leanings|affiliation|opinions?)\b|\bbeen (detained|arrested)\b",
@@ -415,8 +437,9 @@ RECORDS: tuple[FlagRecord, ...] = (
             "Ask only about job-related qualifications, e.g. consent to a post-offer background check.",
         ),
         _re(
-            r"(被|进过)(行政|刑事)?拘留|拘留过|欠信用卡|(您|你)的征信|支持哪一?(方|边|派)(?!案|面|式|法)",
-            r"(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)|政治(立场|观点|倾向)",
+            r"(你|您)(以前|之前|过去|曾经|有没有|是否|有)?((被|进过)(行政|刑事)?拘留|拘留过)|"
+            + _OWES_OR_CREDIT,
+            _POLITICS,
         ),
     ),
 )

@@ -11,7 +11,7 @@ import pytest
 
 from asr_engine import Segment, Transcript
 from bot.analysis import analyze, transcript_from_text
-from bot.analysis.flag_rules import CATEGORIES
+from bot.analysis.flag_rules import CATEGORIES, cue_category, sure_cue
 from bot.analysis.flags import ARTEFACT, FlagModel, Thresholds, classify, decide, get_flag_model
 from bot.analysis.learned.embed import ModelUnavailable
 from bot.config import ConfigError, load_settings
@@ -544,3 +544,42 @@ def test_are_you_expecting_after_an_apology_stays_unmistakable():
     th = Thresholds(0.65, 0.2, None)
     for text in ["Sorry to pry, but are you expecting?", "Forgive me, but are you expecting?"]:
         assert decide(text, _probs(0.05), th) == "pregnancy_children", text
+
+
+# Round 18's unmistakable cues on work talk: a team's migration, a partner company's deadline, a
+# background in a field, a design debate, a political-text classifier, a credit-scoring or age model,
+# colleagues' leave to plan around
+REVIEW18_WORK_TALK = [
+    "Our partner is expecting the integration by March; can you ship it?",
+    "Our partner's due date for the API is next week, how would you prioritise?",
+    "The client's partner is due to sign off on Friday; how would you prepare?",
+    "Is your partner due diligence process something you've run before?",
+    "Are you transitioning your team to Kubernetes this quarter?",
+    "Are you transitioning back to full-time work after the contract?",
+    "Someone of your background in finance would fit our fintech team well; why did you apply?",
+    "How would someone of your background in data science approach this?",
+    "两个同事在技术方案上争执，你支持哪一边？",
+    "这次架构选型的争论里您支持哪一派？",
+    "我们做政治观点检测模型，你怎么处理标注偏差？",
+    "这个岗位做政治倾向分析的舆情工具，你做过类似的文本分类吗？",
+    "这是政治学研究员岗位，您怎么测量选民的政治立场？",
+    "你的征信模型用了哪些特征？",
+    "您的征信评分卡是怎么做的？",
+    "客户欠信用卡的催收你做过吗？",
+    "你处理过被行政拘留人员家属的咨询吗？",
+    "您的年龄估计模型在哪个数据集上评测的？",
+    "您的年龄识别模块准确率多少？",
+    "团队里有两位同事要休产假，您这边怎么计划人员安排？",
+    "同事请产假期间，您这边打算怎么分配她的工作？",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_WORK_TALK)
+def test_work_talk_sharing_round_18s_sure_cues_is_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text", REVIEW18_WORK_TALK)
+def test_work_talk_is_never_an_unmistakable_cue(text):
+    category = cue_category(text)
+    assert category is None or not sure_cue(category, text)
