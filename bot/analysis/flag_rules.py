@@ -84,6 +84,7 @@ _PLAN_CHILDREN = r"plan(s|ning)? (on|to) (start(ing)?|hav(e|ing)) (a )?(kids|chi
 # beside them (a job's "current salary band", a "current base location", "what did you earn your
 # certification in" are not among them)
 _NOT_THE_JOBS_PAY = r"(?! (band|range|scale|grade|structure|period|schedule|cycle|day)s?\b)"
+_PAY_PAPER_ZH = r"(工资单|工资条|收入证明|工资流水|银行流水|个税记录)(?!模块|系统|对账|生成|接口)"
 _SALARY_HISTORY_SURE = (
     r"salary history|(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|原来)的?"
     r"(月薪|年薪|工资|薪资|薪水|base)",
@@ -93,10 +94,15 @@ _SALARY_HISTORY_SURE = (
     r" pa(id|y) you|(last|previous|current) employer pay you",
     r"\byour (current|previous|last|former|prior|old) (base )?(salary|pay|wages?|hourly( rate)?|pay rate"
     r"|compensation)\b" + _NOT_THE_JOBS_PAY,
-    # a pay slip or tax form of past pay is the pay itself (round 18)
-    r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}(工资单|工资条|收入证明|工资流水|银行流水|个税记录)",
-    r"\b(your|last|previous|prior|former|past)\b.{0,24}\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
-    r"\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}\b(from|at) your (last|previous|current|former|old)\b",
+    # a pay slip or tax form of past pay asked for is the pay itself (round 18; a payroll module is work)
+    r"(提供|发|出示|提交|上传).{0,6}(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}" + _PAY_PAPER_ZH,
+    r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}"
+    + _PAY_PAPER_ZH
+    + r".{0,8}(提供|发|出示|提交|上传)",
+    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}\b(your|last|previous|prior|former|past)\b.{0,24}"
+    r"\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
+    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}"
+    r"\b(from|at) your (last|previous|current|former|old)\b",
 )
 
 
@@ -258,7 +264,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (ethnicity|race|heritage|origins?)\b|"
             + _YOUR_BACKGROUND,
-            r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
+            r"\b(which|what) (country'?s )?passport (do you (hold|have|carry)|are you)\b",
+            r"\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
         ),
     ),
     FlagRecord(
@@ -374,7 +381,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
             r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少(?!\s?个?offer)|薪资包",
             r"what are you making(?! progress)|total comp(ensation)? at|what (did|do) they pay you",
-            r"\bwhat (exactly )?was your (base|salary|pay|bonus|compensation)\b",
+            r"\bwhat (exactly )?was your (base(?! (case|class|model|image|layer|url|path|line))|salary|pay|bonus"
+            r"|compensation)\b",
         ),
         {
             "us": _us(
@@ -425,7 +433,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             _POLITICS,
             r"\byour (political )?(views|stance|position) on (the )?"
             r"(hong kong|taiwan|tibet|xinjiang|election)",
-            r"\bpolitical (views|leanings|affiliation|opinions?)\b|\bbeen (detained|arrested)\b",
+            r"\bpolitical (views|leanings|affiliation|opinions?)\b|\b(have|has) you (ever )?been (detained|arrested)\b",
         ),
         {
             "us": _us(
@@ -557,8 +565,8 @@ TOPICAL = _re(
 )
 
 
-# What the employer offers a family (a spouse's visa, a relocation package) and clients who are family
-# offices or religious charities (round 18): like THEIR_PEOPLE, only the matched words leave the clause, so
+# What the employer offers a family (a spouse's visa, a relocation package), clients who are family
+# offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words leave the clause, so
 # a question beside them is still read ("Our relocation package is generous, but are you married?").
 _FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
 JOB_CONTEXT = _re(
@@ -569,6 +577,9 @@ JOB_CONTEXT = _re(
     r"(公司|我们|单位|律所|银行)[^，,。？?]{0,6}(提供|承担|办理|协助|支持|报销)[^，,。？?]{0,16}"
     r"(签证|搬迁|安家|随迁|落户)[^，,。？?]{0,6}",
     r"\bfamily offices?\b|家族办公室",
+    # software that produces pay documents is work, not the candidate's pay (a question after it is read)
+    r"\b(generat|process|issu|print|produc|automat)\w*\b[^,，]{0,12}\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
+    r"\bpayroll (role|system|team|job|module|engineer|position)\b",
     r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
 )
 

@@ -583,3 +583,26 @@ def test_work_talk_sharing_round_18s_sure_cues_is_not_flagged(model, text):
 def test_work_talk_is_never_an_unmistakable_cue(text):
     category = cue_category(text)
     assert category is None or not sure_cue(category, text)
+
+
+# Pay documents are the candidate's pay only when asked for; a payroll module, a recursion's base case and
+# a detained shipment are work; a passport to book visas is not an unmistakable origin question
+REVIEW18_PAY_PAPERS_AND_WORK = [
+    "In New York: your last project generated pay stubs; how did you test it?",
+    "For the Seattle payroll role, how did your previous team generate W-2s at year end?",
+    "这个岗位在纽约，你之前负责的工资单模块怎么测试的？",
+    "你之前做过银行流水对账吗？",
+    "What was your base case in the recursion?",
+    "Have any of your shipments been detained at customs?",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_PAY_PAPERS_AND_WORK)
+def test_payroll_work_a_base_case_and_a_detained_shipment_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_a_passport_for_booking_visas_is_not_an_unmistakable_cue():
+    text = "Which passport will you travel on, so our travel team can book the visas?"
+    assert cue_category(text) == "ethnicity_origin"
+    assert not sure_cue("ethnicity_origin", text)
