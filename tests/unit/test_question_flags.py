@@ -606,3 +606,13 @@ def test_a_passport_for_booking_visas_is_not_an_unmistakable_cue():
     text = "Which passport will you travel on, so our travel team can book the visas?"
     assert cue_category(text) == "ethnicity_origin"
     assert not sure_cue("ethnicity_origin", text)
+
+
+def test_an_unmistakable_cue_keeps_its_category_against_the_margin():
+    th = Thresholds(0.65, 0.2, 0.3)
+    probs = _probs(0.9, marital_status=0.9, pregnancy_children=0.05)
+    assert decide("您爱人什么时候生？", probs, th) == "pregnancy_children"
+
+
+def test_a_child_due_from_a_partner_is_named_a_pregnancy(model):
+    assert classify(["您爱人什么时候生？"], model) == ["pregnancy_children"]
