@@ -78,7 +78,10 @@ _POLITICS = (
 )
 # "Are you expecting?" alone, or after a comma or a conjunction ("Sorry to pry, but are you expecting?");
 # never what a candidate expects ("What salary are you expecting?")
-_EXPECTING = r"(^|,|\b(but|so|and)\b)\s*are you (currently )?expecting\s*(\?|$)|\bare you expecting (a )?(baby|child)\b"
+_EXPECTING = (
+    r"(^|,|\b(but|so|and)\b)\s*are you (currently )?expecting\s*(\?|$)"
+    r"|\bare you expecting (a )?(baby|child)\b"
+)
 _PLAN_CHILDREN = r"plan(s|ning)? (on|to) (start(ing)?|hav(e|ing)) (a )?(kids|children|baby|family)\b"
 # Questions that can only be about the candidate's past pay: cues, and sure where a ban place is named
 # beside them (a job's "current salary band", a "current base location", "what did you earn your
@@ -99,7 +102,8 @@ _SALARY_HISTORY_SURE = (
     r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}"
     + _PAY_PAPER_ZH
     + r".{0,8}(提供|发|出示|提交|上传)",
-    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}\b(your|last|previous|prior|former|past)\b.{0,24}"
+    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}"
+    r"\b(your|last|previous|prior|former|past)\b.{0,24}"
     r"\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
     r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}"
     r"\b(from|at) your (last|previous|current|former|old)\b",
@@ -381,7 +385,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
             r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少(?!\s?个?offer)|薪资包",
             r"what are you making(?! progress)|total comp(ensation)? at|what (did|do) they pay you",
-            r"\bwhat (exactly )?was your (base(?! (case|class|model|image|layer|url|path|line))|salary|pay|bonus"
+            r"\bwhat (exactly )?was your (base(?! (case|class|model|image|layer|url|path|line))"
+            r"|salary|pay|bonus"
             r"|compensation)\b",
         ),
         {
@@ -433,7 +438,8 @@ RECORDS: tuple[FlagRecord, ...] = (
             _POLITICS,
             r"\byour (political )?(views|stance|position) on (the )?"
             r"(hong kong|taiwan|tibet|xinjiang|election)",
-            r"\bpolitical (views|leanings|affiliation|opinions?)\b|\b(have|has) you (ever )?been (detained|arrested)\b",
+            r"\bpolitical (views|leanings|affiliation|opinions?)\b",
+            r"\b(have|has) you (ever )?been (detained|arrested)\b",
         ),
         {
             "us": _us(
@@ -566,8 +572,9 @@ TOPICAL = _re(
 
 
 # What the employer offers a family (a spouse's visa, a relocation package), clients who are family
-# offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words leave the clause, so
-# a question beside them is still read ("Our relocation package is generous, but are you married?").
+# offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words
+# leave the clause, so a question beside them is still read ("Our relocation package is generous, but are
+# you married?").
 _FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
 JOB_CONTEXT = _re(
     r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b[^,，]{0,12}\b(sponsor|cover"
@@ -578,7 +585,8 @@ JOB_CONTEXT = _re(
     r"(签证|搬迁|安家|随迁|落户)[^，,。？?]{0,6}",
     r"\bfamily offices?\b|家族办公室",
     # software that produces pay documents is work, not the candidate's pay (a question after it is read)
-    r"\b(generat|process|issu|print|produc|automat)\w*\b[^,，]{0,12}\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
+    r"\b(generat|process|issu|print|produc|automat)\w*\b[^,，]{0,12}"
+    r"\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
     r"\bpayroll (role|system|team|job|module|engineer|position)\b",
     r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
 )
