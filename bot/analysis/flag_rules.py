@@ -75,6 +75,7 @@ _OWES_OR_CREDIT = r"(你|您)[^，,。？?]{0,4}欠(着|过)?信用卡|(您|你)
 _POLITICS = (
     r"(您|你)(的|个人)?政治(局势|立场|观点|倾向|态度)|(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)"
     r"|(选举|大选|党|政治|台湾|香港|两岸|冲突|战争).{0,12}支持哪一?(方|边|派)(?!案|面|式|法)"
+    r"|支持哪一?(方|边|派)的(观点|立场|主张)"
 )
 # "Are you expecting?" alone, or after a comma or a conjunction ("Sorry to pry, but are you expecting?");
 # never what a candidate expects ("What salary are you expecting?")

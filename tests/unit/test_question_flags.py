@@ -616,3 +616,16 @@ def test_an_unmistakable_cue_keeps_its_category_against_the_margin():
 
 def test_a_child_due_from_a_partner_is_named_a_pregnancy(model):
     assert classify(["您爱人什么时候生？"], model) == ["pregnancy_children"]
+
+
+# which side the candidate takes is politics where the question names a stance, not a design debate
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("关于这些社会议论，您支持哪一派的立场？", "other_sensitive"),
+        ("这次大选你支持哪一边？", "other_sensitive"),
+        ("Sorry, are you currently expecting?", "pregnancy_children"),
+    ],
+)
+def test_a_political_side_and_a_current_pregnancy_are_named(model, text, category):
+    assert classify([text], model) == [category]
