@@ -61,11 +61,34 @@ def _us(text: str) -> Citation:
     return Citation(text, text)
 
 
+# Round 18's unmistakable cues, each narrowed to the candidate's own life: a team "transitioning to
+# Kubernetes", a partner company's due date, "someone of your background in finance", a credit-scoring
+# model, an age-estimation model, which side of a design debate, a political-stance classifier are work.
+_TRANSITIONING = r"\bare you (currently )?transitioning\s*$|transitioning (genders?|to (a )?(man|woman))\b"
+_PARTNER_DUE = (
+    r"\byour (wife|partner|spouse)('s| is)? (pregnant|expecting\s*$|expecting a (baby|child)"
+    r"|due (soon|any day|this|next)|due date\b(?! (for|of|on)\b))"
+)
+_YOUR_BACKGROUND = r"\bsomeone (of|from) your background\b(?!\s+(in|as|with|at|on|from|and|or)\b)"
+_NOT_A_MODEL = r"(?!估计|识别|预测|检测|分级|模型|分布|画像|标签)"
+_OWES_OR_CREDIT = r"(你|您)[^，,。？?]{0,4}欠(着|过)?信用卡|(您|你)(个人)?的征信(?!模型|评分|系统|产品|数据|平台|评分卡|业务)"
+_POLITICS = (
+    r"(您|你)(的|个人)?政治(局势|立场|观点|倾向|态度)|(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)"
+    r"|(选举|大选|党|政治|台湾|香港|两岸|冲突|战争).{0,12}支持哪一?(方|边|派)(?!案|面|式|法)"
+    r"|支持哪一?(方|边|派)的(观点|立场|主张)"
+)
+# "Are you expecting?" alone, or after a comma or a conjunction ("Sorry to pry, but are you expecting?");
+# never what a candidate expects ("What salary are you expecting?")
+_EXPECTING = (
+    r"(^|,|\b(but|so|and)\b)\s*are you (currently )?expecting\s*(\?|$)"
+    r"|\bare you expecting (a )?(baby|child)\b"
+)
 _PLAN_CHILDREN = r"plan(s|ning)? (on|to) (start(ing)?|hav(e|ing)) (a )?(kids|children|baby|family)\b"
 # Questions that can only be about the candidate's past pay: cues, and sure where a ban place is named
 # beside them (a job's "current salary band", a "current base location", "what did you earn your
 # certification in" are not among them)
 _NOT_THE_JOBS_PAY = r"(?! (band|range|scale|grade|structure|period|schedule|cycle|day)s?\b)"
+_PAY_PAPER_ZH = r"(工资单|工资条|收入证明|工资流水|银行流水|个税记录)(?!模块|系统|对账|生成|接口)"
 _SALARY_HISTORY_SURE = (
     r"salary history|(?<!业务)(?<!项目)(?<!团队)(?<!公司)(?<!产品)(上一份|上份|之前|前公司|上家|现在|目前|原来)的?"
     r"(月薪|年薪|工资|薪资|薪水|base)",
@@ -75,10 +98,16 @@ _SALARY_HISTORY_SURE = (
     r" pa(id|y) you|(last|previous|current) employer pay you",
     r"\byour (current|previous|last|former|prior|old) (base )?(salary|pay|wages?|hourly( rate)?|pay rate"
     r"|compensation)\b" + _NOT_THE_JOBS_PAY,
-    # a pay slip or tax form of past pay is the pay itself (round 18)
-    r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}(工资单|工资条|收入证明|工资流水|银行流水|个税记录)",
-    r"\b(your|last|previous|prior|former|past)\b.{0,24}\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
-    r"\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}\b(from|at) your (last|previous|current|former|old)\b",
+    # a pay slip or tax form of past pay asked for is the pay itself (round 18; a payroll module is work)
+    r"(提供|发|出示|提交|上传).{0,6}(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}" + _PAY_PAPER_ZH,
+    r"(过去|之前|以前|上一份|上份|上家|前公司|原来|近).{0,12}"
+    + _PAY_PAPER_ZH
+    + r".{0,8}(提供|发|出示|提交|上传)",
+    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}"
+    r"\b(your|last|previous|prior|former|past)\b.{0,24}"
+    r"\b(pay ?stubs?|w-?2s?|paychecks?|payslips?)\b",
+    r"\b(send|share|provide|submit|upload|show|bring)\b.{0,12}\b(pay ?stubs?|w-?2s?|payslips?)\b.{0,24}"
+    r"\b(from|at) your (last|previous|current|former|old)\b",
 )
 
 
@@ -98,15 +127,15 @@ RECORDS: tuple[FlagRecord, ...] = (
             # a partner's sex is the candidate's orientation, not marital status (round 18; before it)
             r"\b(partner|spouse|significant other)( is)? (a man or a woman|male or female"
             r"|a woman or a man)\b",
-            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女|\bare you (currently )?transitioning\b"
-            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))|正在变性|在做性别(过渡|转换)",
+            r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女|"
+            + _TRANSITIONING
+            + r"|正在变性|在做性别(过渡|转换)",
             r"\btake a (woman|man|female|girl) seriously\b",
         ),
         {"cn": _both(_EPL[3], _EPL[27]), "us": _us("EEOC: pre-employment inquiries (sex, Title VII)")},
         ("只问与岗位相关的能力和经验。", "Ask only about job-related skills and experience."),
         _re(
-            r"\bare you (currently )?transitioning\b"
-            r"(?! (from|to|into|out|away|between|careers?|roles?|jobs?|teams?))",
+            _TRANSITIONING,
             r"(伴侣|对象|另一半|爱人|配偶).{0,3}是男(的|生|性)?还是女",
             r"\b(partner|spouse)( is)? (a man or a woman|male or female)",
         ),
@@ -121,11 +150,11 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"怀孕|备孕|生育(?!保险|险|政策|假政策)|生孩子|生娃|要孩子|要宝宝|要娃|二胎|三胎|休过?产假|哺乳期|生完孩子",
             r"当妈妈|宝妈|添个小|造人|(孩子|小孩|小朋友)(多大|几岁|还小)|有了孩子|(你|你家|你们家)的?(孩子|小孩|宝宝)|有孩子|几个(孩子|小孩)",
             r"家里有(小孩|孩子)|做试管|试管婴儿|\bivf\b|you're not expecting|how old is the little one",
-            r"\b(are you|you're|get|getting|become) pregnant\b|\bare you expecting\s*(\?|$|a (baby|child))",
+            r"\b(are you|you're|get|getting|become) pregnant\b|" + _EXPECTING,
             # a partner about to give birth: the candidate's child (round 18; before marital_status)
             r"(太太|老婆|妻子|爱人|媳妇|夫人|另一半).{0,4}(快|要|就要|马上)?(生了|生产|临产|预产期|怀孕|怀上|坐月子)",
-            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
-            r"(休|请)产假.{0,24}(你|您)(这边|那边|自己)?.{0,6}(计划|打算)",
+            _PARTNER_DUE,
+            r"(休|请)产假.{0,24}(你|您)(这边|那边|自己)?.{0,6}有.{0,6}(计划|打算)",
             r"\b(your|have|any) (kids|children)\b",
             r"how many (kids|children)|having (kids|children)|family plans",
             r"(start|starts|starting|started) a family",
@@ -146,8 +175,8 @@ RECORDS: tuple[FlagRecord, ...] = (
         _re(
             r"什么时候(要|生)(孩子|娃|小孩|宝宝|二胎)?|打算要(孩子|宝宝|娃|小孩|二胎)|要孩子的(打算|计划)",
             r"\b(are you|you're) pregnant\b|\b(start|starting) a family\b|" + _PLAN_CHILDREN,
-            r"\bare you expecting\s*(\?|$|a (baby|child))|(快|要|就要|马上)(生了|临产)|产假.{0,24}(计划|打算)",
-            r"\b(wife|partner|spouse)('s| is)? (expecting|pregnant|due)\b",
+            _EXPECTING + r"|(快|要|就要|马上)(生了|临产)|产假.{0,24}(你|您).{0,8}有.{0,6}(计划|打算)",
+            _PARTNER_DUE,
         ),
     ),
     FlagRecord(
@@ -194,14 +223,20 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"in your (forties|fifties|sixties)",
             r"(有|得有|快)?[二三四五]十(岁)?了吧|出生年份|at your age|your age\b|[a-z]+ty-?ish\b|how old",
             r"贵庚|年龄段|[五六七]零后|stage of life|in their (twenties|thirties)|year did you (finish|graduate)",
-            r"(您|自己)的年龄|年龄(方面|上)?(您|你)怎么看|\b(your|this) (stage|point|time) (of|in) (your )?life\b",
+            r"(您|自己)的年龄"
+            + _NOT_A_MODEL
+            + r"|年龄(方面|上)?(您|你)怎么看|\b(your|this) (stage|point|time) (of|in) (your )?life\b",
         ),
         {"us": _us("EEOC: pre-employment inquiries (age, ADEA 40+)")},
         (
             "问与岗位相关的经验；需要核实法定最低年龄时只问“你是否年满十八周岁”。",
             'Ask about relevant experience; where a minimum age applies, ask only "Are you at least 18?"',
         ),
-        _re(r"(您|你|自己)的年龄|\bat (this|your) stage (of|in) (your )?life\b|how old are you"),
+        _re(
+            r"(您|你|自己)的年龄"
+            + _NOT_A_MODEL
+            + r"|\bat (this|your) stage (of|in) (your )?life\b|how old are you"
+        ),
     ),
     FlagRecord(
         "ethnicity_origin",
@@ -221,7 +256,7 @@ RECORDS: tuple[FlagRecord, ...] = (
             # a passport asked to prefer citizens, "someone of your background" (round 18)
             r"哪(个|一)?国(家)?的?护照|(倾向|优先|更想|只)(于)?(招|录用|要|考虑)(本国|美国|中国|本地)?(公民|国籍)",
             r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
-            r"\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?|culture)\b",
+            r"\bsomeone (of|from) your (ethnicity|race|heritage|origins?|culture)\b|" + _YOUR_BACKGROUND,
         ),
         {
             "cn": _both(_EPL[3], _EPL[28]),
@@ -232,8 +267,10 @@ RECORDS: tuple[FlagRecord, ...] = (
             "If the job needs it, ask about work authorisation or the languages the job uses.",
         ),
         _re(
-            r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (background|ethnicity|race|heritage|origins?)\b",
-            r"\b(which|what) (country'?s )?passport\b|\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
+            r"哪(个|一)?国(家)?的?护照|\bsomeone (of|from) your (ethnicity|race|heritage|origins?)\b|"
+            + _YOUR_BACKGROUND,
+            r"\b(which|what) (country'?s )?passport (do you (hold|have|carry)|are you)\b",
+            r"\bprefer(ence for)? (\w+ )?(citizens|nationals)\b",
         ),
     ),
     FlagRecord(
@@ -349,7 +386,9 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"年收入|\bw-2\b|take home last year|跳槽前后的(工资|薪资|收入)",
             r"(上家|上一家|前东家|原单位|现在的?公司).{0,4}给你开|(现在|目前)(能)?拿多少(?!\s?个?offer)|薪资包",
             r"what are you making(?! progress)|total comp(ensation)? at|what (did|do) they pay you",
-            r"\bwhat (exactly )?was your (base|salary|pay|bonus|compensation)\b",
+            r"\bwhat (exactly )?was your (base(?! (case|class|model|image|layer|url|path|line))"
+            r"|salary|pay|bonus"
+            r"|compensation)\b",
         ),
         {
             "us": _us(
@@ -396,11 +435,12 @@ RECORDS: tuple[FlagRecord, ...] = (
             r"discharge did you get|type of discharge",
             r"blood type|sued (a|your) (former )?employer",
             # administrative detention, debts, political views (round 18)
-            r"do you have (any |a lot of )?(outstanding |personal |unpaid )?debts?|欠信用卡|(您|你)的征信",
-            r"政治(局势|立场|观点|倾向|态度)|支持哪一?(方|边|派)(?!案|面|式|法)",
+            r"do you have (any |a lot of )?(outstanding |personal |unpaid )?debts?|" + _OWES_OR_CREDIT,
+            _POLITICS,
             r"\byour (political )?(views|stance|position) on (the )?"
             r"(hong kong|taiwan|tibet|xinjiang|election)",
-            r"\bpolitical (views|leanings|affiliation|opinions?)\b|\bbeen (detained|arrested)\b",
+            r"\bpolitical (views|leanings|affiliation|opinions?)\b",
+            r"\b(have|has) you (ever )?been (detained|arrested)\b",
         ),
         {
             "us": _us(
@@ -412,8 +452,9 @@ RECORDS: tuple[FlagRecord, ...] = (
             "Ask only about job-related qualifications, e.g. consent to a post-offer background check.",
         ),
         _re(
-            r"(被|进过)(行政|刑事)?拘留|拘留过|欠信用卡|(您|你)的征信|支持哪一?(方|边|派)(?!案|面|式|法)",
-            r"(您|你)(对|怎么看).{0,10}政治(局势|立场|观点|倾向|形势)|政治(立场|观点|倾向)",
+            r"(你|您)(以前|之前|过去|曾经|有没有|是否|有)?((被|进过)(行政|刑事)?拘留|拘留过)|"
+            + _OWES_OR_CREDIT,
+            _POLITICS,
         ),
     ),
 )
@@ -453,14 +494,8 @@ LAWFUL = _re(
     r"(work|works|working) (for|at) (this|our) company|(在|于)(我们|本)公司(工作|任职|上班)",
     r"(业务|项目|产品|团队)的?(去年|今年)?的?(收入|营收|营业额)",
     r"未成年人|清真标准|饮食禁忌|计件",
-    # what the employer offers a family (a spouse's visa, a relocation package) and clients who are
-    # family offices or religious charities (round 18)
-    r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b.{0,12}\b(sponsor|cover|handle"
-    r"|arrange|file|pay for|provide|include|support)s?\b.{0,50}\b(visas?|relocation|moving)\b",
-    r"\brelocation (package|support|allowance|benefits?)\b",
-    r"(公司|我们|单位|律所|银行)(会|可以|负责|统一|也)?(提供|承担|办理|协助|支持|报销).{0,16}(签证|搬迁|安家|随迁|落户)",
-    r"\bfamily offices?\b|家族办公室",
-    r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
+    # what a candidate expects of the job, not a baby
+    r"\b(salary|pay|package|offer|title|how much)\b[^,，]{0,30}\bare you expecting\b",
     # the job's own pay: how often it is paid, what this role or level pays (not the candidate's pay)
     r"\b(pays?|paid|payroll)\b.{0,30}\b(weekly|bi-?weekly|monthly|semi-?monthly|every (two )?weeks?)\b",
     r"\bpay (schedule|period|cycle|day)\b|发薪|发工资",
@@ -536,6 +571,26 @@ TOPICAL = _re(
     r"信这个|中年|年轻一点|身份证开头|newborn|what kind of name|part of the country|去年的收入",
 )
 
+
+# What the employer offers a family (a spouse's visa, a relocation package), clients who are family
+# offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words
+# leave the clause, so a question beside them is still read ("Our relocation package is generous, but are
+# you married?").
+_FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
+JOB_CONTEXT = _re(
+    r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b[^,，]{0,12}\b(sponsor|cover"
+    r"|handle|arrange|file|pay for|provide|include|support)s?\b[^,，]{0,50}\b(visas?|relocation|moving)\b"
+    r"(?:[^,，]{0,30}\b(for|of)\b[^,，]{0,16}\b" + _FAMILY_EN + r"\b)?",
+    r"\brelocation (package|support|allowance|benefits?)\b(?:[^,，]{0,40}\b" + _FAMILY_EN + r"\b)?",
+    r"(公司|我们|单位|律所|银行)[^，,。？?]{0,6}(提供|承担|办理|协助|支持|报销)[^，,。？?]{0,16}"
+    r"(签证|搬迁|安家|随迁|落户)[^，,。？?]{0,6}",
+    r"\bfamily offices?\b|家族办公室",
+    # software that produces pay documents is work, not the candidate's pay (a question after it is read)
+    r"\b(generat|process|issu|print|produc|automat)\w*\b[^,，]{0,12}"
+    r"\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
+    r"\bpayroll (role|system|team|job|module|engineer|position)\b",
+    r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
+)
 
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
 
@@ -624,7 +679,11 @@ _SAME_AS_THEM = re.compile(
 def _open_pairs(text: str) -> list[tuple[str, str]]:
     """Each open clause (see open_clauses) with the clause written right before it, as written."""
     raw = _CLAUSE_END.split(text)
-    pairs = [(raw[i - 1] if i else "", c) for i, c in enumerate(raw) if c.strip() and not LAWFUL.search(c)]
+    pairs = [
+        (raw[i - 1] if i else "", JOB_CONTEXT.sub(" ", c))
+        for i, c in enumerate(raw)
+        if c.strip() and not LAWFUL.search(c)
+    ]
     if not _SAME_AS_THEM.search(text):
         pairs = [(before, THEIR_PEOPLE.sub(" ", c)) for before, c in pairs]
     return [(before, c) for before, c in pairs if c.strip()]

@@ -92,7 +92,7 @@ def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool =
     category, unless the head (which reads the whole sentence, where a cue reads a word) finds it lawful
     (its "protected" column, the last of `probs`, below `cue_veto`: a health certificate, a maternal
     product; never an unmistakable cue, `sure_cue`) or a neighbouring category far likelier (`cue_margin`:
-    家里人 about a spouse, not a family).
+    家里人 about a spouse, not a family; an unmistakable cue keeps its own category).
     Otherwise, when an open clause is on a protected topic at all and the "protected" probability clears
     `head`, the head's best category."""
     clauses = open_clauses(text)
@@ -101,10 +101,11 @@ def decide(text: str, probs: np.ndarray | None, th: Thresholds, use_cues: bool =
         return cue
     best = int(np.argmax(probs[: len(CATEGORIES)]))
     if cue is not None:
-        if probs[-1] < th.cue_veto and not sure_cue(cue, text):
+        sure = sure_cue(cue, text)
+        if probs[-1] < th.cue_veto and not sure:
             return None
         named = CATEGORIES.index(cue)
-        override = th.cue_margin is not None and probs[best] - probs[named] > th.cue_margin
+        override = not sure and th.cue_margin is not None and probs[best] - probs[named] > th.cue_margin
         return CATEGORIES[best] if override else cue
     if probs[-1] < th.head or not on_topic(clauses):
         return None

@@ -11,7 +11,7 @@ import pytest
 
 from asr_engine import Segment, Transcript
 from bot.analysis import analyze, transcript_from_text
-from bot.analysis.flag_rules import CATEGORIES
+from bot.analysis.flag_rules import CATEGORIES, cue_category, sure_cue
 from bot.analysis.flags import ARTEFACT, FlagModel, Thresholds, classify, decide, get_flag_model
 from bot.analysis.learned.embed import ModelUnavailable
 from bot.config import ConfigError, load_settings
@@ -500,3 +500,132 @@ def test_round_18s_unmistakable_cues_are_never_vetoed():
         ("Forgive me, but are you expecting?", "pregnancy_children"),
     ]:
         assert decide(text, _probs(0.05), th) == category, text
+
+
+# Review of round 18: an employer's offer to a family or a client's kind excuses only its own words, never
+# the question beside it in the same clause
+REVIEW18_BESIDE_A_JOB_CONTEXT = [
+    ("Our relocation package is generous, but are you married?", "marital_status"),
+    ("We'll sponsor the visa for your spouse, so are you married or single?", "marital_status"),
+    ("We'll cover relocation for the whole family, how many kids do you have?", "pregnancy_children"),
+    ("We advise family offices, so do you have kids yourself?", "pregnancy_children"),
+    ("One client is a religious charity, so what religion are you?", "religion"),
+    ("Relocation support is included, are you pregnant?", "pregnancy_children"),
+    ("公司提供安家费和落户，您有孩子吗", "pregnancy_children"),
+    ("客户是一家宗教慈善基金会，您信什么教", "religion"),
+    ("我们服务家族办公室，你父母是做什么的", "family_background"),
+]
+
+
+@pytest.mark.parametrize("text, category", REVIEW18_BESIDE_A_JOB_CONTEXT)
+def test_a_question_beside_a_relocation_offer_or_a_clients_kind_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
+
+
+# "are you expecting" is a pregnancy only alone or after a comma or conjunction, never what a candidate
+# expects of the job
+REVIEW18_EXPECTING_LAWFUL = [
+    "What salary are you expecting?",
+    "How much are you expecting?",
+    "What kind of package are you expecting?",
+    "What are you expecting?",
+    "Which start date are you expecting?",
+    "Honestly, what title are you expecting?",
+    "Are you expecting a counter-offer?",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_EXPECTING_LAWFUL)
+def test_what_a_candidate_is_expecting_of_the_job_is_not_a_pregnancy(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_are_you_expecting_after_an_apology_stays_unmistakable():
+    th = Thresholds(0.65, 0.2, None)
+    for text in ["Sorry to pry, but are you expecting?", "Forgive me, but are you expecting?"]:
+        assert decide(text, _probs(0.05), th) == "pregnancy_children", text
+
+
+# Round 18's unmistakable cues on work talk: a team's migration, a partner company's deadline, a
+# background in a field, a design debate, a political-text classifier, a credit-scoring or age model,
+# colleagues' leave to plan around
+REVIEW18_WORK_TALK = [
+    "Our partner is expecting the integration by March; can you ship it?",
+    "Our partner's due date for the API is next week, how would you prioritise?",
+    "The client's partner is due to sign off on Friday; how would you prepare?",
+    "Is your partner due diligence process something you've run before?",
+    "Are you transitioning your team to Kubernetes this quarter?",
+    "Are you transitioning back to full-time work after the contract?",
+    "Someone of your background in finance would fit our fintech team well; why did you apply?",
+    "How would someone of your background in data science approach this?",
+    "两个同事在技术方案上争执，你支持哪一边？",
+    "这次架构选型的争论里您支持哪一派？",
+    "我们做政治观点检测模型，你怎么处理标注偏差？",
+    "这个岗位做政治倾向分析的舆情工具，你做过类似的文本分类吗？",
+    "这是政治学研究员岗位，您怎么测量选民的政治立场？",
+    "你的征信模型用了哪些特征？",
+    "您的征信评分卡是怎么做的？",
+    "客户欠信用卡的催收你做过吗？",
+    "你处理过被行政拘留人员家属的咨询吗？",
+    "您的年龄估计模型在哪个数据集上评测的？",
+    "您的年龄识别模块准确率多少？",
+    "团队里有两位同事要休产假，您这边怎么计划人员安排？",
+    "同事请产假期间，您这边打算怎么分配她的工作？",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_WORK_TALK)
+def test_work_talk_sharing_round_18s_sure_cues_is_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text", REVIEW18_WORK_TALK)
+def test_work_talk_is_never_an_unmistakable_cue(text):
+    category = cue_category(text)
+    assert category is None or not sure_cue(category, text)
+
+
+# Pay documents are the candidate's pay only when asked for; a payroll module, a recursion's base case and
+# a detained shipment are work; a passport to book visas is not an unmistakable origin question
+REVIEW18_PAY_PAPERS_AND_WORK = [
+    "In New York: your last project generated pay stubs; how did you test it?",
+    "For the Seattle payroll role, how did your previous team generate W-2s at year end?",
+    "这个岗位在纽约，你之前负责的工资单模块怎么测试的？",
+    "你之前做过银行流水对账吗？",
+    "What was your base case in the recursion?",
+    "Have any of your shipments been detained at customs?",
+]
+
+
+@pytest.mark.parametrize("text", REVIEW18_PAY_PAPERS_AND_WORK)
+def test_payroll_work_a_base_case_and_a_detained_shipment_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+def test_a_passport_for_booking_visas_is_not_an_unmistakable_cue():
+    text = "Which passport will you travel on, so our travel team can book the visas?"
+    assert cue_category(text) == "ethnicity_origin"
+    assert not sure_cue("ethnicity_origin", text)
+
+
+def test_an_unmistakable_cue_keeps_its_category_against_the_margin():
+    th = Thresholds(0.65, 0.2, 0.3)
+    probs = _probs(0.9, marital_status=0.9, pregnancy_children=0.05)
+    assert decide("您爱人什么时候生？", probs, th) == "pregnancy_children"
+
+
+def test_a_child_due_from_a_partner_is_named_a_pregnancy(model):
+    assert classify(["您爱人什么时候生？"], model) == ["pregnancy_children"]
+
+
+# which side the candidate takes is politics where the question names a stance, not a design debate
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("关于这些社会议论，您支持哪一派的立场？", "other_sensitive"),
+        ("这次大选你支持哪一边？", "other_sensitive"),
+        ("Sorry, are you currently expecting?", "pregnancy_children"),
+    ],
+)
+def test_a_political_side_and_a_current_pregnancy_are_named(model, text, category):
+    assert classify([text], model) == [category]
