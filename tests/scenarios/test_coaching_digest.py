@@ -69,15 +69,29 @@ def this_monday(setting: weekly.CoachingChannel) -> date:
     return today - timedelta(days=today.weekday())
 
 
-async def flagged_week(env, mock: SlackMock) -> tuple[weekly.CoachingChannel, date, str]:
+async def flagged_week(
+    env, mock: SlackMock, *, own_note: bool = False
+) -> tuple[weekly.CoachingChannel, date, str]:
     """The channel opted in, and U1 (its one member) interviewed this week asking a flagged question:
-    (the channel's setting, this week's Monday, the interview)."""
+    (the channel's setting, this week's Monday, the interview). `own_note`: the report sweep sends the
+    interview's report and private note as for any interview (the test waits for them); else they are
+    recorded as settled, so nothing but the digest under test reaches Slack."""
     mock.members[CHANNEL] = ["U1"]
     await env.command("coaching on")
     setting = weekly.channel_of(env.store, "slack", CHANNEL)
     monday = this_monday(setting)
     iid = interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
+    if not own_note:
+        settled(env, iid)
     return setting, monday, iid
+
+
+def settled(env, iid: str) -> None:
+    """The interview's own report and private note recorded as settled when it was analysed (no message
+    left to delete): else the report sweep may post them at any moment of the test, beside the digest."""
+    for kind, place in (("report", CHANNEL), ("coach", "dm:U1")):
+        env.store.posts.claim("slack", place, "", iid, kind)
+        env.store.posts.set_message("slack", place, "", iid, kind, "")
 
 
 def weekly_in(mock: SlackMock, channel: str, key: str = "coaching-") -> list[dict]:
@@ -227,7 +241,7 @@ async def test_a_platform_outage_delays_the_week_and_tells_nobody_it_was_refused
 async def test_a_digest_slack_took_before_the_sender_died_is_found_and_not_sent_again(slack_env):
     mock, make = slack_env
     env = await make()
-    setting, monday, _ = await flagged_week(env, mock)
+    setting, monday, _ = await flagged_week(env, mock, own_note=True)
     await until(lambda: weekly_in(mock, "DU1", "coach-"))  # the interview's own note is out first
     mock.channel_faults["DU1"] = [(500, True)]  # Slack took the DM; the answer never came back
     due = setting.send_at(monday)
@@ -250,7 +264,7 @@ async def test_a_digest_slack_took_before_the_sender_died_is_found_and_not_sent_
 async def test_a_week_retried_after_the_interviewer_became_unreachable_is_refused_not_retried(slack_env):
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
-    setting, monday, _ = await flagged_week(env, mock)
+    setting, monday, _ = await flagged_week(env, mock, own_note=True)
     await until(lambda: weekly_in(mock, "DU1", "coach-"))
     mock.channel_faults["DU1"] = [(500, False)]
     due = setting.send_at(monday)
@@ -266,7 +280,7 @@ async def test_a_refused_digests_compliance_notice_that_fails_to_post_is_retried
     mock, make = slack_env
     env = await make(IB_COMPLIANCE_CHANNEL="slack:C0COMPLIANCE")
     mock.unreachable["U1"] = "cannot_dm_bot"
-    setting, monday, _ = await flagged_week(env, mock)
+    setting, monday, _ = await flagged_week(env, mock, own_note=True)
     await until(lambda: weekly_in(mock, "C0COMPLIANCE", "compliance-"))  # the interview's own notice
     # the compliance channel fails twice: a 500 with nothing posted, then a 500 although it did post
     mock.channel_faults["C0COMPLIANCE"] = [(500, False), (500, True)]
@@ -387,12 +401,7 @@ async def test_a_candidate_erased_while_the_digest_is_on_its_way_is_retracted_by
     monday = this_monday(setting) - timedelta(days=7)
     opted_in_at(env, setting.window(monday)[0])
     iid = interview(env.service, "U1", setting.window(monday)[0] + timedelta(hours=3), lines=FLAGGED)
-    # its report and private note were settled when it was analysed (no message left to delete): else the
-    # report sweep may post them meanwhile, and the note, held like every direct message here, would be
-    # owed a retraction too
-    for kind, place in (("report", CHANNEL), ("coach", "dm:U1")):
-        env.store.posts.claim("slack", place, "", iid, kind)
-        env.store.posts.set_message("slack", place, "", iid, kind, "")
+    settled(env, iid)  # else its private note, held like every direct message here, is owed a retraction too
     sending = asyncio.create_task(
         env.service.coaching.run_due(setting.send_at(monday) + timedelta(seconds=5))
     )
