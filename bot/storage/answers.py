@@ -62,10 +62,14 @@ class _Matrix:
         rows = self.vectors @ query.astype(np.float32)
         return np.maximum.reduceat(rows, self.first) if len(rows) else rows
 
+    def part_scores(self, answer: int, query: np.ndarray) -> np.ndarray:
+        """One answer's vectors' cosines to the query (its parts, in order)."""
+        end = self.first[answer + 1] if answer + 1 < len(self.first) else len(self.vectors)
+        return self.vectors[self.first[answer] : end] @ query.astype(np.float32)
+
     def closest_vector(self, answer: int, query: np.ndarray) -> int:
         """Which of an answer's vectors is closest to the query."""
-        end = self.first[answer + 1] if answer + 1 < len(self.first) else len(self.vectors)
-        return int(np.argmax(self.vectors[self.first[answer] : end] @ query.astype(np.float32)))
+        return int(np.argmax(self.part_scores(answer, query)))
 
 
 def _key(interview_id: str, idx: int) -> str:
@@ -178,11 +182,8 @@ class Answers:
         left out)."""
         m = self._load(encoders)
         where = {k: i for i, k in enumerate(m.keys)}
-        rows = [(k, where[k]) for k in keys if k in where]
-        if not rows:
-            return {}
-        values = m.answer_scores(query)
-        return {k: float(values[i]) for k, i in rows}
+        # only these answers' rows: the whole matrix was already scored once by `semantic`
+        return {k: float(m.part_scores(where[k], query).max()) for k in keys if k in where}
 
     def closest_parts(
         self, keys: list[tuple[str, int]], query: np.ndarray, encoders: Sequence[str]
