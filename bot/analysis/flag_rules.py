@@ -611,9 +611,17 @@ JOB_CONTEXT = _re(
     r" (campaigns?|content|creative|markets?|marketing|products?|brands?|catering|kitchens?|bakery|venues?"
     r"|stores?|shops?|clients?|organi[sz]ations?|cakes?|shoots?|season|business|industry)\b",
     # the pay a candidate wants, a referral bonus, a dormitory split by sex: the job's terms (round 19)
-    r"\b(rate|salary|pay|range|number|base|comp\w*)\b[^,.?]{0,20}\b(are you|you're) (looking for|targeting"
-    r"|hoping for|aiming for|asking for)\b|\bwhat (salary |pay |range |number )?are you (targeting|aiming for)\b",
+    r"\b(rate|salary|pay|range|number|base|comp\w*)\b[^,.?]{0,20}\b(are you|you're) (looking for"
+    r"|targeting|hoping for|aiming for|asking for)\b",
+    r"\bwhat (salary |pay |range |number )?are you (targeting|aiming for)\b",
     r"推荐奖金?|内推奖金?|\breferral bonus(es)?\b|男女分(楼|开|住|宿舍|区)",
+    # code and things, not pay or people: a recursion's base case, a base class, the old version (the
+    # lexicon's "base" and "old" let the head judge them); a hospital or school the team works with is a
+    # partner
+    r"\bbase (case|class|model|image|layer|url|path|line)s?\b",
+    r"\b(the|your|our|those|these) old (ones?|versions?|systems?|code|designs?|approach|way|apis?|models?"
+    r"|stack|setup)\b",
+    r"(跟|和|与|给)(医院|诊所|药店|学校|幼儿园|养老院|教会|寺庙)(那边)?的?(合作|对接|打交道|供货|送货)",
     # an employer saying what it will not ask or what leave the law grants (round 19): no question in itself
     r"(我们)?不(问|会问|看|需要)(你)?(之前|以前|过去|上家|上一份)?的?(工资|薪资|收入|薪水)",
     r"\bno (salary|pay) history (question|questions)\b",

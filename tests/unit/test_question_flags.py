@@ -651,6 +651,8 @@ ROUND19_LAWFUL = [
     "单位的产假、陪产假都按国家规定执行，录用后人事会跟你说明。",
     "你认识的人里有会开叉车的吗？介绍过来有推荐奖金。",
     "宿舍是六人间，男女分楼，你需要住宿舍吗？",
+    "What was wrong with the old version of the API?",
+    "你们跟医院那边合作的时候，遇到过什么问题？",
 ]
 ROUND19_FLAGGED = [
     ("我们是一家婚庆公司，你自己结婚了吗？", "marital_status"),
@@ -665,6 +667,8 @@ ROUND19_FLAGGED = [
     ("产假按国家规定执行，你近期有生孩子的打算吗？", "pregnancy_children"),
     ("介绍过来有推荐奖金，你结婚了吗？", "marital_status"),
     ("宿舍男女分楼，你是男的还是女的？", "sexual_orientation_gender"),
+    ("Forget the old ones for a moment, how old are you?", "age"),
+    ("我们跟医院合作，你自己有什么慢性病吗？", "health_disability"),
 ]
 
 
