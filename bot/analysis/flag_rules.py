@@ -572,6 +572,18 @@ TOPICAL = _re(
 )
 
 
+# A trait phrase (THEIR_PEOPLE, JOB_CONTEXT) ends where the question to the candidate starts: at 你 / 您 / 自己 /
+# you, a question word or particle, or a conjunction.
+_TRAIT_ZH = (
+    r"(?:(?!你|您|自己|请问|问一下|问问|所以|那|吗|呢|多大|哪|几|什么|怎么|有没有|是不是|是否|没有|了没"
+    r"|有[^，,。？?！!]{0,5}(吗|没))"
+    r"[^，,。？?！!；;、])"
+)
+_TRAIT_EN = (
+    r"(?:(?!\b(you|your|so|and|but|how|what|which|where|when|why|do|does|did|is|are|have|has|can|could"
+    r"|would|will|any|tell)\b)[^,.?!;:—–-])"
+)
+
 # What the employer offers a family (a spouse's visa, a relocation package), clients who are family
 # offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words
 # leave the clause, so a question beside them is still read ("Our relocation package is generous, but are
@@ -590,6 +602,35 @@ JOB_CONTEXT = _re(
     r"\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
     r"\bpayroll (role|system|team|job|module|engineer|position)\b",
     r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
+    # the employer's own trade named by what it serves or sells (round 19): a wedding company's weddings, a
+    # halal kitchen's dishes, a temple restoration project are the job; "are you married?" beside them is read
+    r"(婚礼|婚庆|婚宴|婚纱|喜糖|结婚的|母婴|孕婴|清真|宗教|寺庙|教堂|佛教)的?(公司|店|厂|企业|品牌|策划|现场|司仪"
+    r"|主持|旺?季|订单|业务|行业|产品|用品|食品|菜|餐|窗口|柜台|线路|旅游|文化|建筑|修缮|摄影|广告|项目|市场|客户"
+    r"|供应链)|(跑|跟拍|策划|布置|承接|主持)过?(婚礼|婚宴)",
+    r"\b(wedding|ramadan|halal|kosher|faith-based|religious|christmas|easter|baby|maternity)"
+    r" (campaigns?|content|creative|markets?|marketing|products?|brands?|catering|kitchens?|bakery|venues?"
+    r"|stores?|shops?|clients?|organi[sz]ations?|cakes?|shoots?|season|business|industry)\b",
+    # the pay a candidate wants, a referral bonus, a dormitory split by sex: the job's terms (round 19)
+    r"\b(rate|salary|pay|range|number|base|comp\w*)\b[^,.?]{0,20}\b(are you|you're) (looking for"
+    r"|targeting|hoping for|aiming for|asking for)\b",
+    r"\bwhat (salary |pay |range |number )?are you (targeting|aiming for)\b",
+    r"推荐奖金?|内推奖金?|\breferral bonus(es)?\b|男女分(楼|开|住|宿舍|区)",
+    # code and things, not pay or people: a recursion's base case, a base class, the old version (the
+    # lexicon's "base" and "old" let the head judge them); a hospital or school the team works with is a
+    # partner
+    r"\bbase (case|class|model|image|layer|url|path|line)s?\b",
+    r"\b(the|your|our|those|these) old (ones?|versions?|systems?|code|designs?|approach|way|apis?|models?"
+    r"|stack|setup)\b",
+    r"(跟|和|与|给)(医院|诊所|药店|学校|幼儿园|养老院|教会|寺庙)(那边)?的?(合作|对接|打交道|供货|送货)",
+    # an employer saying what it will not ask or what leave the law grants (round 19): no question in itself
+    r"(我们)?不(问|会问|看|需要)(你)?(之前|以前|过去|上家|上一份)?的?(工资|薪资|收入|薪水)",
+    r"\bno (salary|pay) history (question|questions)\b",
+    r"(产假|陪产假|婚假|育儿假|病假|年假)[、和及与产陪婚育儿病年假]*[^，,。？?你您]{0,6}(按|依照|按照)(国家|法律|法定)的?规定"
+    r"(执行|享受|发放|给)",
+    # an employer saying what its medical check leaves out (a candidate's own result is still asked below)
+    r"不(查|含|检查|检测|做|包括|包含)乙肝(检测|项目|筛查)?",
+    # small talk about the weather back home names no place and asks nothing about it
+    r"(老家|家乡)(那边|那儿|那里)(最近|今天|现在|这几天)?的?(天气|下雪|下雨|冷|热|降温|台风)",
 )
 
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
@@ -609,15 +650,6 @@ _PEOPLE_EN = (
     r"|users|buyers|visitors|audiences?|callers|newlyweds|seniors|weddings)"
 )
 _ONE_OF_THEM_EN = r"(customer|patient|client|guest|member|tenant|resident|caller|visitor|parent|user)"
-_TRAIT_ZH = (
-    r"(?:(?!你|您|自己|请问|问一下|问问|所以|那|吗|呢|多大|哪|几|什么|怎么|有没有|是不是|是否|没有|了没"
-    r"|有[^，,。？?！!]{0,5}(吗|没))"
-    r"[^，,。？?！!；;、])"
-)
-_TRAIT_EN = (
-    r"(?:(?!\b(you|your|so|and|but|how|what|which|where|when|why|do|does|did|is|are|have|has|can|could"
-    r"|would|will|any|tell)\b)[^,.?!;:—–-])"
-)
 _MANY_ZH = r"(很多|不少|许多|好多|大多|大部分|多数|一些|有些|有的)"
 _MANY_EN = (
     r"\b(our|these|those|((many|most|some|all|a lot|lots|plenty|a few|several|half) of (our|the|them|these))"
@@ -631,6 +663,7 @@ _SAYS_ZH = (
     _TRAIT_ZH
     + r"{0,4}(问|说|告诉|要求|提出)"
     + r"(?:[：:]\s*[“「『\"]?[^。？?！!；;]{0,30}"
+    + r"|[^“「『\"，,。？?！!；;]{0,6}[“「『\"][^”」』\"]{0,30}[”」』\"]"
     + r"|[你您]?(?:(?:(?![你您])[^，,。？?！!；;]){0,30}(?![^，,。？?！!；;]*[你您]))?)"
 )
 _SAYS_EN = (
@@ -650,9 +683,11 @@ THEIR_PEOPLE = re.compile(
     + _SAYS_ZH
     + r"|"
     + _TRAIT_ZH
-    + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到)"
+    + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到|里|中|当中)"
     + _TRAIT_ZH
     + r"{0,14})?"
+    + r"|(?<![你您家])(家长|家属)"
+    + _SAYS_ZH
     + r"|"
     + _MANY_EN
     + _TRAIT_EN
@@ -665,7 +700,17 @@ THEIR_PEOPLE = re.compile(
     + _ONE_OF_THEM_EN
     + r"(?:"
     + _SAYS_EN
-    + r")",
+    + r")|"
+    # the employer saying what it is or does ("我们是做儿童摄影的", "We make baby clothes", "Our clinic sees a lot
+    # of expecting moms"): its trade, up to where the question to the candidate starts
+    + r"(我们|咱们|我们这|我们这个|我们这边|本店|本公司)(主要|专门|一直)?(是一家|是做|是|做|给|接)(?!不是)"
+    + _TRAIT_ZH
+    + r"{1,16}"
+    + r"|\b(we|our (company|firm|store|shop|clinic|practice|agency|bakery|team|hotel|restaurant|center|centre"
+    + r"|venue|studio|brand|business))( (mostly|mainly|also|often|really|specifically))?"
+    + r" (make|sell|serve|see|sees|run|runs|host|hosts|cater|caters|design|designs|build|builds|work with)\b"
+    + _TRAIT_EN
+    + r"{0,40}",
     re.IGNORECASE,
 )
 # ...unless the turn asks whether the candidate shares it ("我们客户很多是穆斯林，你呢？", "Are you?")

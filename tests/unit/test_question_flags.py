@@ -629,3 +629,64 @@ def test_a_child_due_from_a_partner_is_named_a_pregnancy(model):
 )
 def test_a_political_side_and_a_current_pregnancy_are_named(model, text, category):
     assert classify([text], model) == [category]
+
+
+# Round 19: the employer's own trade, what its customers' families say, what it will not ask or test, the job's
+# terms and small talk about the weather back home are lawful; the same words beside a question to the
+# candidate still flag it.
+ROUND19_LAWFUL = [
+    "我们是一家婚庆公司，周末要跑婚礼现场，你周末能上班吗？",
+    "喜糖厂旺季是国庆前后，结婚的订单多，那时候要加班，你行吗？",
+    "We do a lot of wedding catering on Saturdays; can you work weekends?",
+    "We're pitching a Ramadan campaign for a snack brand. Any experience with faith-based creative?",
+    "入职体检是录用后统一安排的，不查乙肝，你了解一下。",
+    "你老家那边最近下雪了吗？我看新闻说挺大。",
+    "家长有时会问老师“你结婚了吗”，你会怎么得体地回应？",
+    "我们客户里外国人不少，你英语日常交流没问题吧？",
+    "Our clinic sees a lot of expecting mothers. Have you done prenatal ultrasound before?",
+    "We run a support group for single fathers. Have you facilitated groups before?",
+    "我们不问你之前的工资，你觉得这个岗位值多少？",
+    "No salary history question from me, but what are you targeting?",
+    "What hourly rate are you looking for?",
+    "单位的产假、陪产假都按国家规定执行，录用后人事会跟你说明。",
+    "你认识的人里有会开叉车的吗？介绍过来有推荐奖金。",
+    "宿舍是六人间，男女分楼，你需要住宿舍吗？",
+    "What was wrong with the old version of the API?",
+    "你们跟医院那边合作的时候，遇到过什么问题？",
+]
+ROUND19_FLAGGED = [
+    ("我们是一家婚庆公司，你自己结婚了吗？", "marital_status"),
+    ("Our Ramadan campaign starts soon; do you fast during Ramadan?", "religion"),
+    ("我们不查乙肝，但你自己有没有乙肝？", "health_disability"),
+    ("你老家是哪里的？那边冷吗？", "regional_origin"),
+    ("家长有时会问老师这个，你结婚了吗？", "marital_status"),
+    ("我们客户里外国人不少，你是外国人吗？", "ethnicity_origin"),
+    ("Our clinic sees a lot of expecting mothers. Are you pregnant yourself?", "pregnancy_children"),
+    ("我们是做母婴用品的，你自己有孩子吗？", "pregnancy_children"),
+    ("No salary history question from me, but what was your last salary in New York?", "salary_history"),
+    ("产假按国家规定执行，你近期有生孩子的打算吗？", "pregnancy_children"),
+    ("介绍过来有推荐奖金，你结婚了吗？", "marital_status"),
+    ("宿舍男女分楼，你是男的还是女的？", "sexual_orientation_gender"),
+    ("Forget the old ones for a moment, how old are you?", "age"),
+    ("我们跟医院合作，你自己有什么慢性病吗？", "health_disability"),
+]
+
+
+@pytest.mark.parametrize("text", ROUND19_LAWFUL)
+def test_an_employers_trade_terms_and_small_talk_fire_no_cue(text):
+    assert cue_category(text) is None
+
+
+@pytest.mark.parametrize("text", ROUND19_LAWFUL)
+def test_an_employers_trade_terms_and_small_talk_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_terms_keeps_its_cue(text, category):
+    assert cue_category(text) == category
+
+
+@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_terms_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
