@@ -4,9 +4,9 @@
     python scripts/train_flags.py [--train FILE ...] [--folds 5] [--out bot/analysis/data/flags_model.npz]
     python scripts/train_flags.py --loso          # leave-one-split-out figures; writes nothing
 
-By default it trains on train, dev and the eighteen held-out splits heldout..heldout18 (heldout13-17
-included since round 18, heldout18 since round 19), each held-out split read once for a previous model's
-figures and training data since. `--threshold T` fixes the head's threshold instead of the
+By default it trains on train, dev and the nineteen held-out splits heldout..heldout19 (heldout13-17
+included since round 18, heldout18 since round 19, heldout19 since round 20), each held-out split read once
+for a previous model's figures and training data since. `--threshold T` fixes the head's threshold instead of the
 cross-validation's choice (training and `--loso` alike).
 
 The L2 strength is fixed at 30 since round 10 (the value leave-one-split-out picks on most splits; the CV
@@ -20,7 +20,7 @@ alone and both, then the artefact's sha256 to record in bot/analysis/flags.py (A
 left out with the bench's metric (the splits come from nine writers, so this estimates a new writer);
 per split and micro-averaged, for the round-6 rule (a cue always wins) and this rule. The cues were
 extended on the misses of heldout..heldout4 when each was read, so their figures flatter the cues;
-heldout5 to heldout18 are the honest ones (their micro figure is printed apart).
+heldout5 to heldout19 are the honest ones (their micro figure is printed apart).
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ from bot.analysis.learned.embed import load_embedder  # noqa: E402
 from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
 
 CORPUS = ROOT / "corpus" / "interviewer"
-HELD_OUT = tuple(f"heldout{n}" for n in ("", *range(2, 19)))
+HELD_OUT = tuple(f"heldout{n}" for n in ("", *range(2, 20)))
 # the splits whose misses no cue was written for
-HONEST = tuple(f"heldout{n}" for n in range(5, 19))
+HONEST = tuple(f"heldout{n}" for n in range(5, 20))
 SPLITS = ("train", "dev", *HELD_OUT)
 TRAIN = tuple(CORPUS / f"questions_{n}.jsonl" for n in SPLITS)
 L2_GRID = (30.0,)  # round 10: fixed (docs/interviewer.md); the CV once picked 10 and weakened a cue veto

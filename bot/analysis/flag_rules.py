@@ -588,6 +588,12 @@ _TRAIT_EN = (
 # offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words
 # leave the clause, so a question beside them is still read ("Our relocation package is generous, but are
 # you married?").
+# round 20: people a service is named by, and the household-service jobs
+_SERVED_ZH = (
+    r"(男士|女士|男式|女式|男款|女款|孕妇|孕产妇|儿童|老年人?|婴儿|婴幼儿|宝宝|母婴)(短发|长发|发型|理发|剪发|烫发"
+    r"|服装|装|用品|鞋|内衣|护肤品?|奶粉|套餐|款|餐)"
+)
+_CARE_JOB_ZH = r"(月嫂|育儿嫂|保姆|护工|陪护|家政|住家阿姨|阿姨)"
 _FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
 JOB_CONTEXT = _re(
     r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b[^,，]{0,12}\b(sponsor|cover"
@@ -631,6 +637,32 @@ JOB_CONTEXT = _re(
     r"不(查|含|检查|检测|做|包括|包含)乙肝(检测|项目|筛查)?",
     # small talk about the weather back home names no place and asks nothing about it
     r"(老家|家乡)(那边|那儿|那里)(最近|今天|现在|这几天)?的?(天气|下雪|下雨|冷|热|降温|台风)",
+    # round 20: a dormitory split by sex, however it is said
+    r"(宿舍|住宿|寝室|房间)(是)?(分|按)男女(住|分开)?|(男|女)生住[^，,。？?你您]{0,6}(女|男)生住[^，,。？?你您]{0,4}",
+    # a service or product named by the people it serves (a barber's men's cut, a shop's maternity wear):
+    # the trade, when a trade verb comes first ("你穿过孕妇装吗" has none and is still read)
+    r"(卖|做|剪|理|烫|染|设计|生产|经营|推销|导购|搭配|拍|服务)(过|好|完)?[^，,。？?你您]{0,4}?" + _SERVED_ZH,
+    r"\b(sell|sells|selling|cut|cuts|cutting|style|styles|styling|design|designs|make|makes|fit|fits|fitting)"
+    r"\b[^,.?]{0,12}\b(men's|women's|kids'|children's|maternity|plus-size|senior)"
+    r" (cuts?|haircuts?|clothes|clothing|wear|shoes|fashion|line|products?)\b",
+    # the household-service trade itself (月嫂, 护工, 陪护 are jobs, and caring for patients or a family's
+    # meals is the work), asked as experience; a question about the candidate's own family is still read
+    r"(做|干|当)过?[^，,。？?你您家]{0,4}?"
+    + _CARE_JOB_ZH
+    + r"|"
+    + _CARE_JOB_ZH
+    + r"的?(一单|单子|工作|岗位|服务|经验|证)",
+    r"(照顾|护理|陪护|伺候|服务|带)过[^，,。？?你您家]{0,4}?(病人|患者|老人|产妇|宝宝|婴儿|新生儿|卧床|瘫痪|家庭"
+    r"|人家|客户)",
+    _CARE_JOB_ZH + r"?(要|得|需要)?(照顾|伺候|做|管|负责)(一家[两二三四五六七八九十几]口|全家|一大家子)人?的"
+    r"(饭|饮食|起居|三餐|卫生|家务)",
+    r"(跟|和|对|给|让|叫|请)" + _CARE_JOB_ZH + r"(说|讲|交代|安排|沟通)",
+    # a price for the candidate's own service is an expectation, not past pay ("你之前的报价" is still read)
+    r"(?<!之前|以前|上家|原来)(你|您)的?(报价|要价|开价|心理价位)",
+    r"\bwhat (do|would|will) you charge\b",
+    # the customers a shop sells to, named by who they are ("Have you sold to new parents before?")
+    r"\b(sold|sell|selling|market|marketed|marketing|cater|catered|catering) to\b[^,.?]{0,20}"
+    r"\b(parents|moms|mothers|dads|fathers|families|seniors|couples|retirees|women|men|kids|children)\b",
 )
 
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
@@ -671,6 +703,11 @@ _SAYS_EN = (
     r"|(?: (asks|tells)( you)?| (says|wants|insists|mentions|complains))\b"
     r"(?:(?:(?!\byou(r|rself)?\b)[^.?!;:]){0,60}(?![^.?!;:]*\byou(r|rself)?\b))?"
 )
+# a household's members may be listed (两位老人、一个小孩); the owner's kin
+_HOUSEHOLD_ZH = r"(?:" + _TRAIT_ZH + r"|、)"
+_KIN_ZH = (
+    r"(老婆|老公|爱人|媳妇|妻子|丈夫|爸爸|爸|妈妈|妈|父亲|母亲|儿子|女儿|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹)"
+)
 THEIR_PEOPLE = re.compile(
     r"(?:"
     + _MANY_ZH
@@ -696,6 +733,31 @@ THEIR_PEOPLE = re.compile(
     + r"\b(?: (who|that|are|were|with|during|in|at|on|from|before|around)\b"
     + _TRAIT_EN
     + r"{0,40})?"
+    # round 20: the household the job serves (雇主家宝宝对鸡蛋过敏, 这家雇主是美国人) and the owner's own family
+    # (我和我老婆一起管, 我爸是老板，我是他儿子); "你上一个雇主" is the candidate's, and stays
+    + r"|(?<![你您前上原老的])(雇主|东家|主家)(家里面|家里|家)?的?"
+    + _HOUSEHOLD_ZH
+    + r"{1,16}|(?<![你您])我(和|跟)?我?的?"
+    + _KIN_ZH
+    + _TRAIT_ZH
+    + r"{0,16}|我是(他|她)的?"
+    + _KIN_ZH
+    + r"|(?<![你您])(我是)?(老板|老板娘|店主|东家)的?"
+    + _KIN_ZH
+    + _TRAIT_ZH
+    + r"{0,16}"
+    + r"|\b(we're|we are|it's|this is|we're a|we are a)"
+    + r" (family|husband-and-wife|mom-and-pop|couple)[ -](run|owned)\b"
+    + r"|\bmy (wife|husband|son|daughter|dad|father|mom|mother|brother|sister)\b"
+    + _TRAIT_EN
+    + r"{0,40}"
+    + r"|\b(our|the|this|that|one|a|an) ([\w-]+ ){0,2}"
+    + r"(client|patient|resident|customer|guest|family|household)\b"
+    + r"(?: (you'd|you would|you'll|you will)( be)? [\w-]+ for)? (is|has|have|needs|uses|was|had|includes)\b"
+    + _TRAIT_EN
+    + r"{0,40}(?:\band\b"
+    + _TRAIT_EN
+    + r"{0,60})?"
     + r"|\b(a|an|one|the) "
     + _ONE_OF_THEM_EN
     + r"(?:"
