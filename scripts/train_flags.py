@@ -4,23 +4,23 @@
     python scripts/train_flags.py [--train FILE ...] [--folds 5] [--out bot/analysis/data/flags_model.npz]
     python scripts/train_flags.py --loso          # leave-one-split-out figures; writes nothing
 
-By default it trains on train, dev and the seventeen held-out splits heldout..heldout17 (heldout13-17
-included since round 18), each held-out split read once for a previous model's figures and training data
-since. `--threshold T` fixes the head's threshold instead of the cross-validation's choice (training and
-`--loso` alike).
+By default it trains on train, dev and the nineteen held-out splits heldout..heldout19 (heldout13-17
+included since round 18, heldout18 since round 19, heldout19 since round 20), each held-out split read once
+for a previous model's figures and training data since. `--threshold T` fixes the head's threshold instead of the
+cross-validation's choice (training and `--loso` alike).
 
 The L2 strength is fixed at 30 since round 10 (the value leave-one-split-out picks on most splits; the CV
 once picked 10, which weakened the cue veto on "Do you have kids?"). The head's threshold is chosen by
 stratified k-fold cross-validation on the training files only: the threshold that gives the best
-category-exact F1 of the head alone while leaving >= 98% of lawful near-misses unflagged. How the head overrules a cue (`CUE_VETO`, `CUE_MARGIN`) is fixed, chosen by
-the leave-one-split-out figures. Prints the cross-validated figures of the cues alone, the head
+category-exact F1 of the head alone while leaving >= 98.5% of lawful near-misses unflagged. How the head
+overrules a cue (`CUE_VETO`, `CUE_MARGIN`) is fixed, chosen by the leave-one-split-out figures. Prints the cross-validated figures of the cues alone, the head
 alone and both, then the artefact's sha256 to record in bot/analysis/flags.py (ARTEFACT_SHA256).
 
 `--loso`: for each held-out split, the same training on every other labelled file, measured on the split
 left out with the bench's metric (the splits come from nine writers, so this estimates a new writer);
 per split and micro-averaged, for the round-6 rule (a cue always wins) and this rule. The cues were
 extended on the misses of heldout..heldout4 when each was read, so their figures flatter the cues;
-heldout5 to heldout17 are the honest ones (their micro figure is printed apart).
+heldout5 to heldout19 are the honest ones (their micro figure is printed apart).
 """
 
 from __future__ import annotations
@@ -45,14 +45,17 @@ from bot.analysis.learned.embed import load_embedder  # noqa: E402
 from bot.analysis.learned.linear import LinearHeads, fit  # noqa: E402
 
 CORPUS = ROOT / "corpus" / "interviewer"
-HELD_OUT = tuple(f"heldout{n}" for n in ("", *range(2, 18)))
+HELD_OUT = tuple(f"heldout{n}" for n in ("", *range(2, 20)))
 # the splits whose misses no cue was written for
-HONEST = tuple(f"heldout{n}" for n in range(5, 18))
+HONEST = tuple(f"heldout{n}" for n in range(5, 20))
 SPLITS = ("train", "dev", *HELD_OUT)
 TRAIN = tuple(CORPUS / f"questions_{n}.jsonl" for n in SPLITS)
 L2_GRID = (30.0,)  # round 10: fixed (docs/interviewer.md); the CV once picked 10 and weakened a cue veto
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.96, 0.05))
-NEAR_MISS_TARGET = 0.98
+# round 19: the cross-validation keeps 98.5% of the training files' near-misses clean, a margin over the 98%
+# target on a new writer's split (leave-one-split-out: 0.981 of near-misses unflagged on heldout5-18, where
+# 0.98 gave 0.976 with recall 0.006 higher and precision 0.005 lower)
+NEAR_MISS_TARGET = 0.985
 # chosen by --loso (round 7): below CUE_VETO the head drops a cue's flag; past CUE_MARGIN its category
 # replaces the cue's
 CUE_VETO = 0.2

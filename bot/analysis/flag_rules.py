@@ -572,10 +572,28 @@ TOPICAL = _re(
 )
 
 
+# A trait phrase (THEIR_PEOPLE, JOB_CONTEXT) ends where the question to the candidate starts: at 你 / 您 / 自己 /
+# you, a question word or particle, or a conjunction.
+_TRAIT_ZH = (
+    r"(?:(?!你|您|自己|请问|问一下|问问|所以|那|吗|呢|多大|哪|几|什么|怎么|有没有|是不是|是否|没有|了没"
+    r"|有[^，,。？?！!]{0,5}(吗|没))"
+    r"[^，,。？?！!；;、])"
+)
+_TRAIT_EN = (
+    r"(?:(?!\b(you|your|so|and|but|how|what|which|where|when|why|do|does|did|is|are|have|has|can|could"
+    r"|would|will|any|tell)\b)[^,.?!;:—–-])"
+)
+
 # What the employer offers a family (a spouse's visa, a relocation package), clients who are family
 # offices or religious charities, payroll software (round 18): like THEIR_PEOPLE, only the matched words
 # leave the clause, so a question beside them is still read ("Our relocation package is generous, but are
 # you married?").
+# round 20: people a service is named by, and the household-service jobs
+_SERVED_ZH = (
+    r"(男士|女士|男式|女式|男款|女款|孕妇|孕产妇|儿童|老年人?|婴儿|婴幼儿|宝宝|母婴)(短发|长发|发型|理发|剪发|烫发"
+    r"|服装|装|用品|鞋|内衣|护肤品?|奶粉|套餐|款|餐)"
+)
+_CARE_JOB_ZH = r"(月嫂|育儿嫂|保姆|护工|陪护|家政|住家阿姨|阿姨)"
 _FAMILY_EN = r"(spouse|partner|family|families|dependents|dependants|children|kids|wife|husband)"
 JOB_CONTEXT = _re(
     r"\b(we|we'll|we will|the (company|firm|bank)|our (firm|company|team|hr))\b[^,，]{0,12}\b(sponsor|cover"
@@ -590,6 +608,61 @@ JOB_CONTEXT = _re(
     r"\b(pay ?stubs?|w-?2s?|payslips?|paychecks?)\b",
     r"\bpayroll (role|system|team|job|module|engineer|position)\b",
     r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
+    # the employer's own trade named by what it serves or sells (round 19): a wedding company's weddings, a
+    # halal kitchen's dishes, a temple restoration project are the job; "are you married?" beside them is read
+    r"(婚礼|婚庆|婚宴|婚纱|喜糖|结婚的|母婴|孕婴|清真|宗教|寺庙|教堂|佛教)的?(公司|店|厂|企业|品牌|策划|现场|司仪"
+    r"|主持|旺?季|订单|业务|行业|产品|用品|食品|菜|餐|窗口|柜台|线路|旅游|文化|建筑|修缮|摄影|广告|项目|市场|客户"
+    r"|供应链)|(跑|跟拍|策划|布置|承接|主持)过?(婚礼|婚宴)",
+    r"\b(wedding|ramadan|halal|kosher|faith-based|religious|christmas|easter|baby|maternity)"
+    r" (campaigns?|content|creative|markets?|marketing|products?|brands?|catering|kitchens?|bakery|venues?"
+    r"|stores?|shops?|clients?|organi[sz]ations?|cakes?|shoots?|season|business|industry)\b",
+    # the pay a candidate wants, a referral bonus, a dormitory split by sex: the job's terms (round 19)
+    r"\b(rate|salary|pay|range|number|base|comp\w*)\b[^,.?]{0,20}\b(are you|you're) (looking for"
+    r"|targeting|hoping for|aiming for|asking for)\b",
+    r"\bwhat (salary |pay |range |number )?are you (targeting|aiming for)\b",
+    r"推荐奖金?|内推奖金?|\breferral bonus(es)?\b|男女分(楼|开|住|宿舍|区)",
+    # code and things, not pay or people: a recursion's base case, a base class, the old version (the
+    # lexicon's "base" and "old" let the head judge them); a hospital or school the team works with is a
+    # partner
+    r"\bbase (case|class|model|image|layer|url|path|line)s?\b",
+    r"\b(the|your|our|those|these) old (ones?|versions?|systems?|code|designs?|approach|way|apis?|models?"
+    r"|stack|setup)\b",
+    r"(跟|和|与|给)(医院|诊所|药店|学校|幼儿园|养老院|教会|寺庙)(那边)?的?(合作|对接|打交道|供货|送货)",
+    # an employer saying what it will not ask or what leave the law grants (round 19): no question in itself
+    r"(我们)?不(问|会问|看|需要)(你)?(之前|以前|过去|上家|上一份)?的?(工资|薪资|收入|薪水)",
+    r"\bno (salary|pay) history (question|questions)\b",
+    r"(产假|陪产假|婚假|育儿假|病假|年假)[、和及与产陪婚育儿病年假]*[^，,。？?你您]{0,6}(按|依照|按照)(国家|法律|法定)的?规定"
+    r"(执行|享受|发放|给)",
+    # an employer saying what its medical check leaves out (a candidate's own result is still asked below)
+    r"不(查|含|检查|检测|做|包括|包含)乙肝(检测|项目|筛查)?",
+    # small talk about the weather back home names no place and asks nothing about it
+    r"(老家|家乡)(那边|那儿|那里)(最近|今天|现在|这几天)?的?(天气|下雪|下雨|冷|热|降温|台风)",
+    # round 20: a dormitory split by sex, however it is said
+    r"(宿舍|住宿|寝室|房间)(是)?(分|按)男女(住|分开)?|(男|女)生住[^，,。？?你您]{0,6}(女|男)生住[^，,。？?你您]{0,4}",
+    # a service or product named by the people it serves (a barber's men's cut, a shop's maternity wear):
+    # the trade, when a trade verb comes first ("你穿过孕妇装吗" has none and is still read)
+    r"(卖|做|剪|理|烫|染|设计|生产|经营|推销|导购|搭配|拍|服务)(过|好|完)?[^，,。？?你您]{0,4}?" + _SERVED_ZH,
+    r"\b(sell|sells|selling|cut|cuts|cutting|style|styles|styling|design|designs|make|makes|fit|fits|fitting)"
+    r"\b[^,.?]{0,12}\b(men's|women's|kids'|children's|maternity|plus-size|senior)"
+    r" (cuts?|haircuts?|clothes|clothing|wear|shoes|fashion|line|products?)\b",
+    # the household-service trade itself (月嫂, 护工, 陪护 are jobs, and caring for patients or a family's
+    # meals is the work), asked as experience; a question about the candidate's own family is still read
+    r"(做|干|当)过?[^，,。？?你您家]{0,4}?"
+    + _CARE_JOB_ZH
+    + r"|"
+    + _CARE_JOB_ZH
+    + r"的?(一单|单子|工作|岗位|服务|经验|证)",
+    r"(照顾|护理|陪护|伺候|服务|带)过[^，,。？?你您家]{0,4}?(病人|患者|老人|产妇|宝宝|婴儿|新生儿|卧床|瘫痪|家庭"
+    r"|人家|客户)",
+    _CARE_JOB_ZH + r"?(要|得|需要)?(照顾|伺候|做|管|负责)(一家[两二三四五六七八九十几]口|全家|一大家子)人?的"
+    r"(饭|饮食|起居|三餐|卫生|家务)",
+    r"(跟|和|对|给|让|叫|请)" + _CARE_JOB_ZH + r"(说|讲|交代|安排|沟通)",
+    # a price for the candidate's own service is an expectation, not past pay ("你之前的报价" is still read)
+    r"(?<!之前|以前|上家|原来)(你|您)的?(报价|要价|开价|心理价位)",
+    r"\bwhat (do|would|will) you charge\b",
+    # the customers a shop sells to, named by who they are ("Have you sold to new parents before?")
+    r"\b(sold|sell|selling|market|marketed|marketing|cater|catered|catering) to\b[^,.?]{0,20}"
+    r"\b(parents|moms|mothers|dads|fathers|families|seniors|couples|retirees|women|men|kids|children)\b",
 )
 
 _CLAUSE_END = re.compile(r"[？?。！!；;]")
@@ -609,15 +682,6 @@ _PEOPLE_EN = (
     r"|users|buyers|visitors|audiences?|callers|newlyweds|seniors|weddings)"
 )
 _ONE_OF_THEM_EN = r"(customer|patient|client|guest|member|tenant|resident|caller|visitor|parent|user)"
-_TRAIT_ZH = (
-    r"(?:(?!你|您|自己|请问|问一下|问问|所以|那|吗|呢|多大|哪|几|什么|怎么|有没有|是不是|是否|没有|了没"
-    r"|有[^，,。？?！!]{0,5}(吗|没))"
-    r"[^，,。？?！!；;、])"
-)
-_TRAIT_EN = (
-    r"(?:(?!\b(you|your|so|and|but|how|what|which|where|when|why|do|does|did|is|are|have|has|can|could"
-    r"|would|will|any|tell)\b)[^,.?!;:—–-])"
-)
 _MANY_ZH = r"(很多|不少|许多|好多|大多|大部分|多数|一些|有些|有的)"
 _MANY_EN = (
     r"\b(our|these|those|((many|most|some|all|a lot|lots|plenty|a few|several|half) of (our|the|them|these))"
@@ -631,12 +695,18 @@ _SAYS_ZH = (
     _TRAIT_ZH
     + r"{0,4}(问|说|告诉|要求|提出)"
     + r"(?:[：:]\s*[“「『\"]?[^。？?！!；;]{0,30}"
+    + r"|[^“「『\"，,。？?！!；;]{0,6}[“「『\"][^”」』\"]{0,30}[”」』\"]"
     + r"|[你您]?(?:(?:(?![你您])[^，,。？?！!；;]){0,30}(?![^，,。？?！!；;]*[你您]))?)"
 )
 _SAYS_EN = (
     r" (asks|says|tells|wants|insists|mentions|complains)\b(?:,?\s*[\"“]|:)[^.?!;]{0,60}"
     r"|(?: (asks|tells)( you)?| (says|wants|insists|mentions|complains))\b"
     r"(?:(?:(?!\byou(r|rself)?\b)[^.?!;:]){0,60}(?![^.?!;:]*\byou(r|rself)?\b))?"
+)
+# a household's members may be listed (两位老人、一个小孩); the owner's kin
+_HOUSEHOLD_ZH = r"(?:" + _TRAIT_ZH + r"|、)"
+_KIN_ZH = (
+    r"(老婆|老公|爱人|媳妇|妻子|丈夫|爸爸|爸|妈妈|妈|父亲|母亲|儿子|女儿|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹)"
 )
 THEIR_PEOPLE = re.compile(
     r"(?:"
@@ -650,9 +720,11 @@ THEIR_PEOPLE = re.compile(
     + _SAYS_ZH
     + r"|"
     + _TRAIT_ZH
-    + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到)"
+    + r"{0,4}(是|都是|多是|大多是|以|有|在|会|过|一到|每到|里|中|当中)"
     + _TRAIT_ZH
     + r"{0,14})?"
+    + r"|(?<![你您家])(家长|家属)"
+    + _SAYS_ZH
     + r"|"
     + _MANY_EN
     + _TRAIT_EN
@@ -661,11 +733,46 @@ THEIR_PEOPLE = re.compile(
     + r"\b(?: (who|that|are|were|with|during|in|at|on|from|before|around)\b"
     + _TRAIT_EN
     + r"{0,40})?"
+    # round 20: the household the job serves (雇主家宝宝对鸡蛋过敏, 这家雇主是美国人) and the owner's own family
+    # (我和我老婆一起管, 我爸是老板，我是他儿子); "你上一个雇主" is the candidate's, and stays
+    + r"|(?<![你您前上原老的])(雇主|东家|主家)(家里面|家里|家)?的?"
+    + _HOUSEHOLD_ZH
+    + r"{1,16}|(?<![你您])我(和|跟)?我?的?"
+    + _KIN_ZH
+    + _TRAIT_ZH
+    + r"{0,16}|我是(他|她)的?"
+    + _KIN_ZH
+    + r"|(?<![你您])(我是)?(老板|老板娘|店主|东家)的?"
+    + _KIN_ZH
+    + _TRAIT_ZH
+    + r"{0,16}"
+    + r"|\b(we're|we are|it's|this is|we're a|we are a)"
+    + r" (family|husband-and-wife|mom-and-pop|couple)[ -](run|owned)\b"
+    + r"|\bmy (wife|husband|son|daughter|dad|father|mom|mother|brother|sister)\b"
+    + _TRAIT_EN
+    + r"{0,40}"
+    + r"|\b(our|the|this|that|one|a|an) ([\w-]+ ){0,2}"
+    + r"(client|patient|resident|customer|guest|family|household)\b"
+    + r"(?: (you'd|you would|you'll|you will)( be)? [\w-]+ for)? (is|has|have|needs|uses|was|had|includes)\b"
+    + _TRAIT_EN
+    + r"{0,40}(?:\band\b"
+    + _TRAIT_EN
+    + r"{0,60})?"
     + r"|\b(a|an|one|the) "
     + _ONE_OF_THEM_EN
     + r"(?:"
     + _SAYS_EN
-    + r")",
+    + r")|"
+    # the employer saying what it is or does ("我们是做儿童摄影的", "We make baby clothes", "Our clinic sees a lot
+    # of expecting moms"): its trade, up to where the question to the candidate starts
+    + r"(我们|咱们|我们这|我们这个|我们这边|本店|本公司)(主要|专门|一直)?(是一家|是做|是|做|给|接)(?!不是)"
+    + _TRAIT_ZH
+    + r"{1,16}"
+    + r"|\b(we|our (company|firm|store|shop|clinic|practice|agency|bakery|team|hotel|restaurant|center|centre"
+    + r"|venue|studio|brand|business))( (mostly|mainly|also|often|really|specifically))?"
+    + r" (make|sell|serve|see|sees|run|runs|host|hosts|cater|caters|design|designs|build|builds|work with)\b"
+    + _TRAIT_EN
+    + r"{0,40}",
     re.IGNORECASE,
 )
 # ...unless the turn asks whether the candidate shares it ("我们客户很多是穆斯林，你呢？", "Are you?")

@@ -629,3 +629,115 @@ def test_a_child_due_from_a_partner_is_named_a_pregnancy(model):
 )
 def test_a_political_side_and_a_current_pregnancy_are_named(model, text, category):
     assert classify([text], model) == [category]
+
+
+# Round 19: the employer's own trade, what its customers' families say, what it will not ask or test, the job's
+# terms and small talk about the weather back home are lawful; the same words beside a question to the
+# candidate still flag it.
+ROUND19_LAWFUL = [
+    "我们是一家婚庆公司，周末要跑婚礼现场，你周末能上班吗？",
+    "喜糖厂旺季是国庆前后，结婚的订单多，那时候要加班，你行吗？",
+    "We do a lot of wedding catering on Saturdays; can you work weekends?",
+    "We're pitching a Ramadan campaign for a snack brand. Any experience with faith-based creative?",
+    "入职体检是录用后统一安排的，不查乙肝，你了解一下。",
+    "你老家那边最近下雪了吗？我看新闻说挺大。",
+    "家长有时会问老师“你结婚了吗”，你会怎么得体地回应？",
+    "我们客户里外国人不少，你英语日常交流没问题吧？",
+    "Our clinic sees a lot of expecting mothers. Have you done prenatal ultrasound before?",
+    "We run a support group for single fathers. Have you facilitated groups before?",
+    "我们不问你之前的工资，你觉得这个岗位值多少？",
+    "No salary history question from me, but what are you targeting?",
+    "What hourly rate are you looking for?",
+    "单位的产假、陪产假都按国家规定执行，录用后人事会跟你说明。",
+    "你认识的人里有会开叉车的吗？介绍过来有推荐奖金。",
+    "宿舍是六人间，男女分楼，你需要住宿舍吗？",
+    "What was wrong with the old version of the API?",
+    "你们跟医院那边合作的时候，遇到过什么问题？",
+]
+ROUND19_FLAGGED = [
+    ("我们是一家婚庆公司，你自己结婚了吗？", "marital_status"),
+    ("Our Ramadan campaign starts soon; do you fast during Ramadan?", "religion"),
+    ("我们不查乙肝，但你自己有没有乙肝？", "health_disability"),
+    ("你老家是哪里的？那边冷吗？", "regional_origin"),
+    ("家长有时会问老师这个，你结婚了吗？", "marital_status"),
+    ("我们客户里外国人不少，你是外国人吗？", "ethnicity_origin"),
+    ("Our clinic sees a lot of expecting mothers. Are you pregnant yourself?", "pregnancy_children"),
+    ("我们是做母婴用品的，你自己有孩子吗？", "pregnancy_children"),
+    ("No salary history question from me, but what was your last salary in New York?", "salary_history"),
+    ("产假按国家规定执行，你近期有生孩子的打算吗？", "pregnancy_children"),
+    ("介绍过来有推荐奖金，你结婚了吗？", "marital_status"),
+    ("宿舍男女分楼，你是男的还是女的？", "sexual_orientation_gender"),
+    ("Forget the old ones for a moment, how old are you?", "age"),
+    ("我们跟医院合作，你自己有什么慢性病吗？", "health_disability"),
+]
+
+
+@pytest.mark.parametrize("text", ROUND19_LAWFUL)
+def test_an_employers_trade_terms_and_small_talk_fire_no_cue(text):
+    assert cue_category(text) is None
+
+
+@pytest.mark.parametrize("text", ROUND19_LAWFUL)
+def test_an_employers_trade_terms_and_small_talk_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_terms_keeps_its_cue(text, category):
+    assert cue_category(text) == category
+
+
+@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_terms_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
+
+
+# Round 20: the household a job serves (a client's baby, elderly parents, a family of five), a business run
+# by a couple or a family as its owner describes it, a service named by whom it serves, a price for the
+# candidate's own service; the same words beside a question about the candidate still flag it.
+ROUND20_LAWFUL = [
+    "雇主家宝宝对鸡蛋过敏，做饭要特别小心，你能注意到吗？",
+    "这家雇主家里有两位老人、一个小孩，阿姨要照顾一家五口的饭，你做得过来吗？",
+    "这家雇主是美国人，跟阿姨说英语，你的英语到什么水平？",
+    "我们是夫妻店，我和我老婆一起管，有事找我们俩谁都行，这个你介意吗？",
+    "我们是家族企业，我爸是老板，我是他儿子，你以后可能两个人都要对接，这样行吗？",
+    "你剪头发大概多久能剪好一个男士短发？",
+    "我们店里卖孕妇装，顾客都是准妈妈，你跟她们能聊得来吗？",
+    "你以前服务过高端家庭吗？",
+    "你做过医院陪护吗？照顾过术后病人没有？",
+    "月嫂一单二十六天，你的报价大概是多少？",
+    "我们店里员工宿舍分男女，男生住楼上女生住楼下，你住宿舍吗？",
+    "Our elder-care client is 92 and needs help transferring from bed to wheelchair. Have you done transfers?",
+]
+ROUND20_FLAGGED = [
+    ("我们是夫妻店，你结婚了吗？", "marital_status"),
+    ("我们是家族企业，你家里几口人？", "family_background"),
+    ("我爸是老板，你爸妈是做什么的？", "family_background"),
+    ("雇主家宝宝对鸡蛋过敏，你自己有什么过敏或者慢性病吗？", "health_disability"),
+    ("这家雇主是美国人，你是哪国人？", "ethnicity_origin"),
+    ("月嫂一单二十六天，你之前一单拿多少钱？", "salary_history"),
+    ("我们店里卖孕妇装，你怀孕了吗？", "pregnancy_children"),
+    ("你剪过男士短发吗？你是男的还是女的？", "sexual_orientation_gender"),
+    ("Our client is 92 and needs help walking. Do you have any health problems?", "health_disability"),
+    ("你做过医院陪护吗？你自己身体有没有什么病？", "health_disability"),
+]
+
+
+@pytest.mark.parametrize("text", ROUND20_LAWFUL)
+def test_a_served_household_an_owners_family_and_a_quote_fire_no_cue(text):
+    assert cue_category(text) is None
+
+
+@pytest.mark.parametrize("text", ROUND20_LAWFUL)
+def test_a_served_household_an_owners_family_and_a_quote_are_not_flagged(model, text):
+    assert classify([text], model) == [None]
+
+
+@pytest.mark.parametrize("text, category", ROUND20_FLAGGED)
+def test_a_question_beside_a_served_household_or_an_owners_family_keeps_its_cue(text, category):
+    assert cue_category(text) == category
+
+
+@pytest.mark.parametrize("text, category", ROUND20_FLAGGED)
+def test_a_question_beside_a_served_household_or_an_owners_family_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
