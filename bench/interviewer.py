@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Question flags measured on a labelled question file (issue 26).
 
-    python bench/interviewer.py [FILE.jsonl]      # default: corpus/interviewer/questions_heldout18.jsonl (never tuned on)
+    python bench/interviewer.py [FILE.jsonl]      # default: corpus/interviewer/questions_heldout20.jsonl (never tuned on)
     python bench/interviewer.py --analysis-corpus # flags on the interviewer turns of corpus/analysis
 
 One JSON per line: {"id", "lang", "text", "category": str | null, "near_miss": bool (optional)}. A flag
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.analysis.flag_rules import CATEGORIES  # noqa: E402
 
-DEFAULT = ROOT / "corpus" / "interviewer" / "questions_heldout18.jsonl"
+DEFAULT = ROOT / "corpus" / "interviewer" / "questions_heldout20.jsonl"
 
 
 @dataclass
