@@ -54,6 +54,9 @@ CLAUSE_BETA = 2.0  # qualifiers and vague claims: the targets are recall, a cave
 # qualifiers no less precise than the heads alone were in CV (0.46); vague claims the same since the
 # fourth held-out split showed follow-up recall falling at 0.5 (a follow-up too many is cheap).
 QUAL_FLOOR, VAGUE_FLOOR = 0.45, 0.45
+# "or" (head OR exact cues) wins the cross-validation on the corpus the cues were written from, and lost
+# follow-ups on two new writers (heldout17, heldout18): `--vague-modes model` searches the head alone
+VAGUE_MODES: tuple[str, ...] = ("model", "or")
 OFFSETS = tuple(round(float(x), 2) for x in np.arange(-0.2, 0.41, 0.05))
 
 
@@ -292,7 +295,7 @@ def choose_vague_rule(rows: list[ClauseRow], snippets: list[corpus.Snippet], flo
     spans = [[v["span"] for v in s.vague] for s in snippets]
     nq = len(QUALIFIER_TYPES)
     best: tuple = ((False, -1.0, 0.0), None)
-    for mode, n_cues, off in itertools.product(("model", "or"), range(1, len(VAGUE_ORDER) + 1), OFFSETS):
+    for mode, n_cues, off in itertools.product(VAGUE_MODES, range(1, len(VAGUE_ORDER) + 1), OFFSETS):
         rule = {"v": {"mode": mode, "offset": off, "cues": list(VAGUE_ORDER[:n_cues])}}
         f, n, right = span_tally(
             rows, spans, lambda r, rule=rule: vague_missing(r.text, list(r.probs[nq:]), rule) is not None
@@ -447,7 +450,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
         comp_mlp=fitted.mlp,
     )
     meta = {"l2": l2, "clause_l2": cl2, "train_snippets": len(snippets), "train_sha256_8": digest}
-    meta.update(min_precision=MIN_PRECISION, vague_floor=VAGUE_FLOOR)
+    meta.update(min_precision=MIN_PRECISION, vague_floor=VAGUE_FLOOR, vague_modes=list(VAGUE_MODES))
     meta["mlp"] = MLP.__dict__
     meta["train_files"] = [Path(f).name for f in files]
     if recipe.embedder == LORA.name:  # the adapter the cached embeddings were made with (exported first)
@@ -465,7 +468,7 @@ def train_final(snippets, recipe: Recipe, l2: float, cl2: float, cache: Path, ou
 
 
 def main(argv: list[str] | None = None) -> int:
-    global MLP, MIN_PRECISION, VAGUE_FLOOR, QUAL_FLOOR, CALIBRATE, CALIBRATE_CLAUSES
+    global MLP, MIN_PRECISION, VAGUE_FLOOR, VAGUE_MODES, QUAL_FLOOR, CALIBRATE, CALIBRATE_CLAUSES
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("train", nargs="+", type=Path)
     ap.add_argument(
@@ -474,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mlp-hidden", type=int, default=MLP.hidden, help="0: logistic heads only")
     ap.add_argument(
         "--vague-floor", type=float, default=VAGUE_FLOOR, help="vague claims' pooled precision floor in CV"
+    )
+    ap.add_argument(
+        "--vague-modes", default=",".join(VAGUE_MODES), help="vague rules searched: model (head alone), or"
     )
     ap.add_argument("--mlp-seeds", type=int, default=MLP.seeds, help="networks averaged")
     ap.add_argument("--l2", default="30,100", help="comma list for the competency heads")
@@ -516,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--mlp-seeds must be at least 1")
     MLP = MlpOptions(hidden=args.mlp_hidden, seeds=args.mlp_seeds)
     MIN_PRECISION, VAGUE_FLOOR, QUAL_FLOOR = args.min_precision, args.vague_floor, args.qual_floor
+    VAGUE_MODES = tuple(m for m in args.vague_modes.split(",") if m)
+    if not VAGUE_MODES or not set(VAGUE_MODES) <= {"model", "or"}:
+        ap.error("--vague-modes: a comma list of model, or")
     CALIBRATE_CLAUSES = (
         {s.id for s in corpus.load(args.calibrate_clauses)} if args.calibrate_clauses else set()
     )
