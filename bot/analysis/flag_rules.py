@@ -610,7 +610,7 @@ JOB_CONTEXT = _re(
     r"(一家|这家|该|某)宗教(慈善|基金会|组织|机构|团体)|\b(a|the|our|one) religious (charity|foundation|nonprofit)",
     # the employer's own trade named by what it serves or sells (round 19): a wedding company's weddings, a
     # halal kitchen's dishes, a temple restoration project are the job; "are you married?" beside them is read
-    r"(婚礼|婚庆|婚宴|婚纱|喜糖|结婚的|母婴|孕婴|清真|宗教|寺庙|教堂|佛教)的?(公司|店|厂|企业|品牌|策划|现场|司仪"
+    r"(?<![吃信])(婚礼|婚庆|婚宴|婚纱|喜糖|结婚的|母婴|孕婴|清真|宗教|寺庙|教堂|佛教)的?(公司|店|厂|企业|品牌|策划|现场|司仪"
     r"|主持|旺?季|订单|业务|行业|产品|用品|食品|菜|餐|窗口|柜台|线路|旅游|文化|建筑|修缮|摄影|广告|项目|市场|客户"
     r"|供应链)|(跑|跟拍|策划|布置|承接|主持)过?(婚礼|婚宴)",
     r"\b(wedding|ramadan|halal|kosher|faith-based|religious|christmas|easter|baby|maternity)"
@@ -634,7 +634,7 @@ JOB_CONTEXT = _re(
     r"(产假|陪产假|婚假|育儿假|病假|年假)[、和及与产陪婚育儿病年假]*[^，,。？?你您]{0,6}(按|依照|按照)(国家|法律|法定)的?规定"
     r"(执行|享受|发放|给)",
     # an employer saying what its medical check leaves out (a candidate's own result is still asked below)
-    r"不(查|含|检查|检测|做|包括|包含)乙肝(检测|项目|筛查)?",
+    r"(?<!从来)(?<!是不是)(?<![你您])(?<!自己)不(查|含|检查|检测|做|包括|包含)乙肝(检测|项目|筛查)?",
     # small talk about the weather back home names no place and asks nothing about it
     r"(老家|家乡)(那边|那儿|那里)(最近|今天|现在|这几天)?的?(天气|下雪|下雨|冷|热|降温|台风)",
     # round 20: a dormitory split by sex, however it is said
@@ -642,9 +642,9 @@ JOB_CONTEXT = _re(
     # a service or product named by the people it serves (a barber's men's cut, a shop's maternity wear):
     # the trade, when a trade verb comes first ("你穿过孕妇装吗" has none and is still read)
     r"(卖|做|剪|理|烫|染|设计|生产|经营|推销|导购|搭配|拍|服务)(过|好|完)?[^，,。？?你您]{0,4}?" + _SERVED_ZH,
-    r"\b(sell|sells|selling|cut|cuts|cutting|style|styles|styling|design|designs|make|makes|fit|fits|fitting)"
+    r"\b(sell|sells|selling|cut|cuts|cutting|style|styles|styling|design|designs|make|makes)"
     r"\b[^,.?]{0,12}\b(men's|women's|kids'|children's|maternity|plus-size|senior)"
-    r" (cuts?|haircuts?|clothes|clothing|wear|shoes|fashion|line|products?)\b",
+    r" (cuts?|haircuts?|clothes|clothing|wear|shoes|fashion|line|products?)\b(?! for (you|yourself)\b)",
     # the household-service trade itself (月嫂, 护工, 陪护 are jobs, and caring for patients or a family's
     # meals is the work), asked as experience; a question about the candidate's own family is still read
     r"(做|干|当)过?[^，,。？?你您家]{0,4}?"
@@ -652,7 +652,7 @@ JOB_CONTEXT = _re(
     + r"|"
     + _CARE_JOB_ZH
     + r"的?(一单|单子|工作|岗位|服务|经验|证)",
-    r"(照顾|护理|陪护|伺候|服务|带)过[^，,。？?你您家]{0,4}?(病人|患者|老人|产妇|宝宝|婴儿|新生儿|卧床|瘫痪|家庭"
+    r"(照顾|护理|陪护|伺候|服务|带)过(?:(?!自己)[^，,。？?你您家]){0,4}?(病人|患者|老人|产妇|宝宝|婴儿|新生儿|卧床|瘫痪|家庭"
     r"|人家|客户)",
     _CARE_JOB_ZH + r"?(要|得|需要)?(照顾|伺候|做|管|负责)(一家[两二三四五六七八九十几]口|全家|一大家子)人?的"
     r"(饭|饮食|起居|三餐|卫生|家务)",
@@ -703,8 +703,15 @@ _SAYS_EN = (
     r"|(?: (asks|tells)( you)?| (says|wants|insists|mentions|complains))\b"
     r"(?:(?:(?!\byou(r|rself)?\b)[^.?!;:]){0,60}(?![^.?!;:]*\byou(r|rself)?\b))?"
 )
+# A household's or an owner's family's trait ends where what they want of the hire starts ("雇主想了解阿姨的
+# 年龄", "My mother insists on someone under 40"): that is a question about the candidate, asked for them.
+_OF_THEM_ZH = r"(?:(?!要求|招|聘|限|只要|优先|想|了解|知道|在意|希望|问)" + _TRAIT_ZH + r")"
+_OF_THEM_EN = (
+    r"(?:(?!\b(caregiver|nanny|candidate|applicant|hire|helper|worker|someone|somebody|prefer\w*|want\w*"
+    r"|looking|insist\w*|require\w*|asks?|asked|know)\b)" + _TRAIT_EN + r")"
+)
 # a household's members may be listed (两位老人、一个小孩); the owner's kin
-_HOUSEHOLD_ZH = r"(?:" + _TRAIT_ZH + r"|、)"
+_HOUSEHOLD_ZH = r"(?:" + _OF_THEM_ZH + r"|、)"
 _KIN_ZH = (
     r"(老婆|老公|爱人|媳妇|妻子|丈夫|爸爸|爸|妈妈|妈|父亲|母亲|儿子|女儿|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹)"
 )
@@ -735,28 +742,31 @@ THEIR_PEOPLE = re.compile(
     + r"{0,40})?"
     # round 20: the household the job serves (雇主家宝宝对鸡蛋过敏, 这家雇主是美国人) and the owner's own family
     # (我和我老婆一起管, 我爸是老板，我是他儿子); "你上一个雇主" is the candidate's, and stays
-    + r"|(?<![你您前上原老的])(雇主|东家|主家)(家里面|家里|家)?的?"
+    + r"|(?<![你您前上原老的个])(?<!那家)(雇主|东家|主家)(家里面|家里|家)?的?"
     + _HOUSEHOLD_ZH
     + r"{1,16}|(?<![你您])我(和|跟)?我?的?"
     + _KIN_ZH
-    + _TRAIT_ZH
+    + _OF_THEM_ZH
     + r"{0,16}|我是(他|她)的?"
     + _KIN_ZH
     + r"|(?<![你您])(我是)?(老板|老板娘|店主|东家)的?"
     + _KIN_ZH
-    + _TRAIT_ZH
+    + _OF_THEM_ZH
     + r"{0,16}"
     + r"|\b(we're|we are|it's|this is|we're a|we are a)"
     + r" (family|husband-and-wife|mom-and-pop|couple)[ -](run|owned)\b"
     + r"|\bmy (wife|husband|son|daughter|dad|father|mom|mother|brother|sister)\b"
-    + _TRAIT_EN
+    + r"(?! (prefer|want|insist|require|ask|look)\w*)"
+    + _OF_THEM_EN
     + r"{0,40}"
-    + r"|\b(our|the|this|that|one|a|an) ([\w-]+ ){0,2}"
+    # ...not the candidate's own ("When you were a cancer patient...", "Being a diabetic patient...")
+    + r"|(?<!\bwere )(?<!\bwas )(?<!\bbeing )(?<!\bas )(?<!\bbeen )"
+    + r"\b(our|the|this|that|one|a|an) ([\w-]+ ){0,2}"
     + r"(client|patient|resident|customer|guest|family|household)\b"
     + r"(?: (you'd|you would|you'll|you will)( be)? [\w-]+ for)? (is|has|have|needs|uses|was|had|includes)\b"
-    + _TRAIT_EN
+    + _OF_THEM_EN
     + r"{0,40}(?:\band\b"
-    + _TRAIT_EN
+    + _OF_THEM_EN
     + r"{0,60})?"
     + r"|\b(a|an|one|the) "
     + _ONE_OF_THEM_EN
@@ -766,7 +776,7 @@ THEIR_PEOPLE = re.compile(
     # the employer saying what it is or does ("我们是做儿童摄影的", "We make baby clothes", "Our clinic sees a lot
     # of expecting moms"): its trade, up to where the question to the candidate starts
     + r"(我们|咱们|我们这|我们这个|我们这边|本店|本公司)(主要|专门|一直)?(是一家|是做|是|做|给|接)(?!不是)"
-    + _TRAIT_ZH
+    + _OF_THEM_ZH
     + r"{1,16}"
     + r"|\b(we|our (company|firm|store|shop|clinic|practice|agency|bakery|team|hotel|restaurant|center|centre"
     + r"|venue|studio|brand|business))( (mostly|mainly|also|often|really|specifically))?"

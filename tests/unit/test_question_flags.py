@@ -741,3 +741,48 @@ def test_a_question_beside_a_served_household_or_an_owners_family_keeps_its_cue(
 @pytest.mark.parametrize("text, category", ROUND20_FLAGGED)
 def test_a_question_beside_a_served_household_or_an_owners_family_is_flagged(model, text, category):
     assert classify([text], model) == [category]
+
+
+# Review of rounds 19-20: each question below was flagged before round 19 and lost its flag to a round 19/20
+# pattern that took the candidate's own words out of the clause (an employer's trade swallowing a hiring
+# requirement, a household or an owner's family "wanting to know" the candidate's age, fitting into maternity
+# clothes, one's own baby, a past employer's pay).
+REVIEW20_FLAGGED = [
+    ("我们是做婚庆的想了解下结婚没", "marital_status"),
+    ("我们是只招未婚女性的。", "marital_status"),
+    ("我们是招35岁以下的。", "age"),
+    ("你平时吃清真菜吗？", "religion"),
+    ("你是不是从来不查乙肝？", "health_disability"),
+    ("你照顾过自己的宝宝吗？", "pregnancy_children"),
+    ("你带过自己的宝宝吗？", "pregnancy_children"),
+    ("你在纽约那家雇主开的工资是多少？", "salary_history"),
+    ("雇主想了解阿姨的年龄和籍贯。", "regional_origin"),
+    ("我爸想了解一下婚姻状况和籍贯。", "marital_status"),
+    ("我老婆想知道结婚了没有", "marital_status"),
+    ("Do you fit into maternity clothes yet?", "pregnancy_children"),
+    ("Does your bump fit maternity wear yet?", "pregnancy_children"),
+    ("Have you had to make maternity clothes for yourself?", "pregnancy_children"),
+    ("Do you still fit in women's clothing?", "sexual_orientation_gender"),
+    ("Our client is 92 and wants to know the caregiver's age.", "age"),
+    ("The family you'd be caring for is Catholic and prefers a Catholic caregiver.", "religion"),
+    ("My mother insists on someone under 40.", "age"),
+]
+# the same households, owners' families and trades, with nothing asked of the candidate, stay unflagged
+REVIEW20_LAWFUL = [
+    "我们是做孕妇装的，你卖过孕妇装吗？",
+    "雇主家两位老人都八十多了，你能照顾得过来吗？",
+    "老板的女儿负责财务，你跟她对接。",
+    "Do you style women's haircuts?",
+    "Our client is 92 and hard of hearing. Are you patient?",
+    "My wife handles the books; you'd report to her.",
+]
+
+
+@pytest.mark.parametrize("text, category", REVIEW20_FLAGGED)
+def test_a_question_hidden_in_a_served_household_or_trade_is_flagged(model, text, category):
+    assert classify([text], model) == [category]
+
+
+@pytest.mark.parametrize("text", REVIEW20_LAWFUL)
+def test_a_served_household_or_trade_alone_is_still_not_flagged(model, text):
+    assert classify([text], model) == [None]
