@@ -617,7 +617,10 @@ JOB_CONTEXT = _re(
     r" (campaigns?|content|creative|markets?|marketing|products?|brands?|catering|kitchens?|bakery|venues?"
     r"|stores?|shops?|clients?|organi[sz]ations?|cakes?|shoots?|season|business|industry)\b",
     # the pay a candidate wants, a referral bonus, a dormitory split by sex: the job's terms (round 19)
-    r"\b(rate|salary|pay|range|number|base|comp\w*)\b[^,.?]{0,20}\b(are you|you're) (looking for"
+    # (not the pay the candidate had: "What was your base in NYC and are you looking for more?")
+    r"(?<!\byour )\b(rate|salary|pay|range|number|base|comp\w*)\b"
+    r"(?:(?!\b(and|was|were|did|made|paid|earned|last|previous|current)\b)[^,.?]){0,20}"
+    r"\b(are you|you're) (looking for"
     r"|targeting|hoping for|aiming for|asking for)\b",
     r"\bwhat (salary |pay |range |number )?are you (targeting|aiming for)\b",
     r"推荐奖金?|内推奖金?|\breferral bonus(es)?\b|男女分(楼|开|住|宿舍|区)",
@@ -705,11 +708,22 @@ _SAYS_EN = (
 )
 # A household's or an owner's family's trait ends where what they want of the hire starts ("雇主想了解阿姨的
 # 年龄", "My mother insists on someone under 40"): that is a question about the candidate, asked for them.
-_OF_THEM_ZH = r"(?:(?!要求|招|聘|限|只要|优先|想|了解|知道|在意|希望|问)" + _TRAIT_ZH + r")"
-_OF_THEM_EN = (
-    r"(?:(?!\b(caregiver|nanny|candidate|applicant|hire|helper|worker|someone|somebody|prefer\w*|want\w*"
-    r"|looking|insist\w*|require\w*|asks?|asked|know)\b)" + _TRAIT_EN + r")"
+_OF_THEM_ZH = (
+    r"(?:(?!要求|招|聘|限|只要|优先|想|了解|知道|在意|介意|希望|问|接受|喜欢|倾向|偏好|最好|必须|看重|不要|不收"
+    r"|不考虑)" + _TRAIT_ZH + r")"
 )
+_HIRE_EN = (
+    r"\b(nann(y|ies)|carers?|caregivers?|aides?|maids?|housekeepers?|tutors?|helpers?|workers?|staff|employees?"
+    r"|candidates?|applicants?|hires?|someone|somebody)\b"
+)
+_OF_THEM_EN = (
+    r"(?:(?!" + _HIRE_EN + r"|\b(prefer\w*|want\w*|like[sd]?|looking|insist\w*|require\w*|asks?|asked|know)\b)"
+    + _TRAIT_EN
+    + r")"
+)
+# ...and none of it when the clause goes on to the kind of person they would hire ("我们是外地人不要的")
+_NO_HIRE_AHEAD_ZH = r"(?![^，,。？?！!；;]*(招|聘|要求|不要|不收|不考虑|只要|优先|最好|介意|接受|喜欢))"
+_NO_HIRE_AHEAD_EN = r"(?![^.?!;]*" + _HIRE_EN + r")"
 # a household's members may be listed (两位老人、一个小孩); the owner's kin
 _HOUSEHOLD_ZH = r"(?:" + _OF_THEM_ZH + r"|、)"
 _KIN_ZH = (
@@ -742,25 +756,33 @@ THEIR_PEOPLE = re.compile(
     + r"{0,40})?"
     # round 20: the household the job serves (雇主家宝宝对鸡蛋过敏, 这家雇主是美国人) and the owner's own family
     # (我和我老婆一起管, 我爸是老板，我是他儿子); "你上一个雇主" is the candidate's, and stays
-    + r"|(?<![你您前上原老的个])(?<!那家)(雇主|东家|主家)(家里面|家里|家)?的?"
+    + r"|(?<![你您前上原老的个])(?<!那家)"
+    + _NO_HIRE_AHEAD_ZH
+    + r"(雇主|东家|主家)(家里面|家里|家)?的?"
     + _HOUSEHOLD_ZH
-    + r"{1,16}|(?<![你您])我(和|跟)?我?的?"
+    + r"{1,16}|(?<![你您])"
+    + _NO_HIRE_AHEAD_ZH
+    + r"我(和|跟)?我?的?"
     + _KIN_ZH
     + _OF_THEM_ZH
     + r"{0,16}|我是(他|她)的?"
     + _KIN_ZH
-    + r"|(?<![你您])(我是)?(老板|老板娘|店主|东家)的?"
+    + r"|(?<![你您])"
+    + _NO_HIRE_AHEAD_ZH
+    + r"(我是)?(老板|老板娘|店主|东家)的?"
     + _KIN_ZH
     + _OF_THEM_ZH
     + r"{0,16}"
     + r"|\b(we're|we are|it's|this is|we're a|we are a)"
     + r" (family|husband-and-wife|mom-and-pop|couple)[ -](run|owned)\b"
     + r"|\bmy (wife|husband|son|daughter|dad|father|mom|mother|brother|sister)\b"
-    + r"(?! (prefer|want|insist|require|ask|look)\w*)"
+    + r"(?! (prefer|want|insist|require|ask|look|like|need)\w*)"
+    + _NO_HIRE_AHEAD_EN
     + _OF_THEM_EN
     + r"{0,40}"
     # ...not the candidate's own ("When you were a cancer patient...", "Being a diabetic patient...")
     + r"|(?<!\bwere )(?<!\bwas )(?<!\bbeing )(?<!\bas )(?<!\bbeen )"
+    + _NO_HIRE_AHEAD_EN
     + r"\b(our|the|this|that|one|a|an) ([\w-]+ ){0,2}"
     + r"(client|patient|resident|customer|guest|family|household)\b"
     + r"(?: (you'd|you would|you'll|you will)( be)? [\w-]+ for)? (is|has|have|needs|uses|was|had|includes)\b"
@@ -775,6 +797,7 @@ THEIR_PEOPLE = re.compile(
     + r")|"
     # the employer saying what it is or does ("我们是做儿童摄影的", "We make baby clothes", "Our clinic sees a lot
     # of expecting moms"): its trade, up to where the question to the candidate starts
+    + _NO_HIRE_AHEAD_ZH
     + r"(我们|咱们|我们这|我们这个|我们这边|本店|本公司)(主要|专门|一直)?(是一家|是做|是|做|给|接)(?!不是)"
     + _OF_THEM_ZH
     + r"{1,16}"

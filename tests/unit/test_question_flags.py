@@ -766,6 +766,13 @@ REVIEW20_FLAGGED = [
     ("Our client is 92 and wants to know the caregiver's age.", "age"),
     ("The family you'd be caring for is Catholic and prefers a Catholic caregiver.", "religion"),
     ("My mother insists on someone under 40.", "age"),
+    ("Our patient is Muslim and needs a Muslim aide.", "religion"),
+    ("What was your base in NYC and are you looking for more?", "salary_history"),
+    ("我们是外地人不要的。", "regional_origin"),
+    ("雇主家介意阿姨有孩子。", "pregnancy_children"),
+    ("雇主家不接受阿姨有小孩。", "pregnancy_children"),
+    ("雇主家喜欢四十岁以下的阿姨。", "age"),
+    ("我爸比较喜欢本地人。", "regional_origin"),
 ]
 # the same households, owners' families and trades, with nothing asked of the candidate, stay unflagged
 REVIEW20_LAWFUL = [
@@ -781,6 +788,15 @@ REVIEW20_LAWFUL = [
 @pytest.mark.parametrize("text, category", REVIEW20_FLAGGED)
 def test_a_question_hidden_in_a_served_household_or_trade_is_flagged(model, text, category):
     assert classify([text], model) == [category]
+
+
+# an owner's family's wish about the hire's age is flagged (the head names it a family question, not age)
+REVIEW20_FLAGGED_ANY = ["My husband likes young nannies."]
+
+
+@pytest.mark.parametrize("text", REVIEW20_FLAGGED_ANY)
+def test_an_owners_family_wish_about_the_hire_is_flagged(model, text):
+    assert classify([text], model) != [None]
 
 
 @pytest.mark.parametrize("text", REVIEW20_LAWFUL)
