@@ -713,11 +713,13 @@ _OF_THEM_ZH = (
     r"|不考虑)" + _TRAIT_ZH + r")"
 )
 _HIRE_EN = (
-    r"\b(nann(y|ies)|carers?|caregivers?|aides?|maids?|housekeepers?|tutors?|helpers?|workers?|staff|employees?"
-    r"|candidates?|applicants?|hires?|someone|somebody)\b"
+    r"\b(nann(y|ies)|carers?|caregivers?|aides?|maids?|housekeepers?|tutors?|helpers?|workers?|staff"
+    r"|employees?|candidates?|applicants?|hires?|someone|somebody)\b"
 )
 _OF_THEM_EN = (
-    r"(?:(?!" + _HIRE_EN + r"|\b(prefer\w*|want\w*|like[sd]?|looking|insist\w*|require\w*|asks?|asked|know)\b)"
+    r"(?:(?!"
+    + _HIRE_EN
+    + r"|\b(prefer\w*|want\w*|like[sd]?|looking|insist\w*|require\w*|asks?|asked|know)\b)"
     + _TRAIT_EN
     + r")"
 )
