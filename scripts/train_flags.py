@@ -5,16 +5,17 @@
     python scripts/train_flags.py --loso          # leave-one-split-out figures; writes nothing
 
 By default it trains on train, dev and the nineteen held-out splits heldout..heldout19 (heldout13-17
-included since round 18, heldout18 since round 19, heldout19 since round 20), each held-out split read once
-for a previous model's figures and training data since. `--threshold T` fixes the head's threshold instead of the
-cross-validation's choice (training and `--loso` alike).
+included since round 18, heldout18 since round 19, heldout19 since round 20), each held-out split read
+once for a previous model's figures and training data since. `--threshold T` fixes the head's threshold
+instead of the cross-validation's choice (training and `--loso` alike).
 
 The L2 strength is fixed at 30 since round 10 (the value leave-one-split-out picks on most splits; the CV
 once picked 10, which weakened the cue veto on "Do you have kids?"). The head's threshold is chosen by
 stratified k-fold cross-validation on the training files only: the threshold that gives the best
 category-exact F1 of the head alone while leaving >= 98.5% of lawful near-misses unflagged. How the head
-overrules a cue (`CUE_VETO`, `CUE_MARGIN`) is fixed, chosen by the leave-one-split-out figures. Prints the cross-validated figures of the cues alone, the head
-alone and both, then the artefact's sha256 to record in bot/analysis/flags.py (ARTEFACT_SHA256).
+overrules a cue (`CUE_VETO`, `CUE_MARGIN`) is fixed, chosen by the leave-one-split-out figures. Prints the
+cross-validated figures of the cues alone, the head alone and both, then the artefact's sha256 to record
+in bot/analysis/flags.py (ARTEFACT_SHA256).
 
 `--loso`: for each held-out split, the same training on every other labelled file, measured on the split
 left out with the bench's metric (the splits come from nine writers, so this estimates a new writer);
@@ -117,9 +118,8 @@ class Trained:
     l2: float
     thresholds: Thresholds
     heads: LinearHeads
-    oof: (
-        np.ndarray | None
-    )  # the chosen L2's out-of-fold probabilities (None: a fixed threshold, not asked for)
+    # the chosen L2's out-of-fold probabilities (None: a fixed threshold, not asked for)
+    oof: np.ndarray | None
 
 
 def train(

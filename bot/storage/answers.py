@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +56,10 @@ class _Matrix:
     candidates: list[str | None]
     vectors: np.ndarray  # per vector: an answer's vectors are consecutive rows
     first: np.ndarray  # per answer: its first row in `vectors`
+    row_of: dict[tuple[str, int], int] = field(init=False)  # an answer's key -> its index in `keys`
+
+    def __post_init__(self) -> None:
+        self.row_of = {k: i for i, k in enumerate(self.keys)}  # once per load, not per question
 
     def answer_scores(self, query: np.ndarray) -> np.ndarray:
         """Each answer's cosine to the query: its closest vector's."""
@@ -181,9 +185,8 @@ class Answers:
         """The cosine to the query of those of `keys` that have an embedding by `encoders` (the others are
         left out)."""
         m = self._load(encoders)
-        where = {k: i for i, k in enumerate(m.keys)}
         # only these answers' rows: the whole matrix was already scored once by `semantic`
-        return {k: float(m.part_scores(where[k], query).max()) for k in keys if k in where}
+        return {k: float(m.part_scores(m.row_of[k], query).max()) for k in keys if k in m.row_of}
 
     def closest_parts(
         self, keys: list[tuple[str, int]], query: np.ndarray, encoders: Sequence[str]
@@ -191,8 +194,7 @@ class Answers:
         """For those of `keys` stored by `encoders`, which of their vectors (a long answer's parts) is closest
         to the query (its quote is chosen there)."""
         m = self._load(encoders)
-        where = {k: i for i, k in enumerate(m.keys)}
-        return {k: m.closest_vector(where[k], query) for k in keys if k in where}
+        return {k: m.closest_vector(m.row_of[k], query) for k in keys if k in m.row_of}
 
     def lexical(
         self, visible: Visible, question: str, candidate: str | None, limit: int

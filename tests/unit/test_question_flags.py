@@ -631,8 +631,8 @@ def test_a_political_side_and_a_current_pregnancy_are_named(model, text, categor
     assert classify([text], model) == [category]
 
 
-# Round 19: the employer's own trade, what its customers' families say, what it will not ask or test, the job's
-# terms and small talk about the weather back home are lawful; the same words beside a question to the
+# Round 19: the employer's own trade, what its customers' families say, what it will not ask or test, the
+# job's terms and small talk about the weather back home are lawful; the same words beside a question to the
 # candidate still flag it.
 ROUND19_LAWFUL = [
     "我们是一家婚庆公司，周末要跑婚礼现场，你周末能上班吗？",
@@ -707,7 +707,8 @@ ROUND20_LAWFUL = [
     "你做过医院陪护吗？照顾过术后病人没有？",
     "月嫂一单二十六天，你的报价大概是多少？",
     "我们店里员工宿舍分男女，男生住楼上女生住楼下，你住宿舍吗？",
-    "Our elder-care client is 92 and needs help transferring from bed to wheelchair. Have you done transfers?",
+    "Our elder-care client is 92 and needs help transferring from bed to wheelchair. "
+    "Have you done transfers?",
 ]
 ROUND20_FLAGGED = [
     ("我们是夫妻店，你结婚了吗？", "marital_status"),
