@@ -2,6 +2,8 @@
 
     python bench/ask.py --seed            # write bench/ask_data/interviews.jsonl (deterministic)
     python bench/ask.py                   # recall@5, MRR, latency over 2,000 interviews, storage
+    python bench/ask.py --db /tmp/ask_store.db --questions bench/ask_data/questions.jsonl \
+        bench/ask_data/questions_test{,2,3,4}.jsonl   # the read sets, each and pooled (the store kept)
 
 The interviews are built from training-corpus snippets (corpus/analysis/train*.jsonl, never a held-out
 split): each of 220 invented candidates answers 10 snippets' questions. The questions
@@ -199,7 +201,12 @@ def evaluate(service, by_id: dict[str, dict], questions: list[dict]) -> tuple[fl
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", action="store_true", help="write bench/ask_data/interviews.jsonl and stop")
-    p.add_argument("--questions", default=str(DATA / "questions.jsonl"))
+    p.add_argument(
+        "--questions",
+        nargs="+",
+        default=[str(DATA / "questions.jsonl")],
+        help="one or more question sets: each is scored, then all of them pooled (weighted by questions)",
+    )
     p.add_argument("--total", type=int, default=2000, help="interviews in the store for the latency figure")
     p.add_argument("--db", help="keep the built store here and reuse it on the next run (the build is slow)")
     args = p.parse_args()
@@ -216,7 +223,11 @@ def main() -> None:
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seed())
         )
     interviews = [json.loads(line) for line in (DATA / "interviews.jsonl").read_text().splitlines() if line]
-    questions = [json.loads(line) for line in Path(args.questions).read_text().splitlines() if line]
+    sets = {
+        Path(path).stem: [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+        for path in args.questions
+    }
+    questions = [q for qs in sets.values() for q in qs]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "ask.db"
         started = time.perf_counter()
@@ -239,7 +250,11 @@ def main() -> None:
                 service.db.blocking(lambda s: s.db.execute("pragma wal_checkpoint(TRUNCATE)"))
                 shutil.copy(db, args.db)
         build_s = time.perf_counter() - started
-        recall, hit, mrr, misses = evaluate(service, by_id, questions)
+        scored = {name: evaluate(service, by_id, qs) for name, qs in sets.items()}
+        recall, hit, mrr = (
+            sum(scored[n][i] * len(qs) for n, qs in sets.items()) / len(questions) for i in range(3)
+        )
+        misses = [m for result in scored.values() for m in result[3]]
         size = os.path.getsize(db)
         answers, vectors = service.db.blocking(
             lambda s: s.db.execute("select count(*), sum(length(vector)) / 768 from answers").fetchone()
@@ -252,6 +267,9 @@ def main() -> None:
             latencies.append(time.perf_counter() - t)
         service.db.close()
     print(f"questions: {len(questions)} over {len(interviews)} interviews ({answers} answers)")
+    if len(sets) > 1:
+        for name, (r, h, m, _) in scored.items():
+            print(f"  {name} ({len(sets[name])} questions): recall@5 {r:.3f}, hit@5 {h:.3f}, MRR {m:.3f}")
     print(f"recall@5: {recall:.3f}   hit@5 (a relevant answer in the top 5): {hit:.3f}   MRR: {mrr:.3f}")
     print(
         f"latency over {args.total} interviews: median {statistics.median(latencies) * 1000:.0f} ms, "
