@@ -672,26 +672,6 @@ ROUND19_FLAGGED = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND19_LAWFUL)
-def test_an_employers_trade_terms_and_small_talk_fire_no_cue(text):
-    assert cue_category(text) is None
-
-
-@pytest.mark.parametrize("text", ROUND19_LAWFUL)
-def test_an_employers_trade_terms_and_small_talk_are_not_flagged(model, text):
-    assert classify([text], model) == [None]
-
-
-@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
-def test_a_question_beside_an_employers_trade_or_terms_keeps_its_cue(text, category):
-    assert cue_category(text) == category
-
-
-@pytest.mark.parametrize("text, category", ROUND19_FLAGGED)
-def test_a_question_beside_an_employers_trade_or_terms_is_flagged(model, text, category):
-    assert classify([text], model) == [category]
-
-
 # Round 20: the household a job serves (a client's baby, elderly parents, a family of five), a business run
 # by a couple or a family as its owner describes it, a service named by whom it serves, a price for the
 # candidate's own service; the same words beside a question about the candidate still flag it.
@@ -724,23 +704,29 @@ ROUND20_FLAGGED = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND20_LAWFUL)
-def test_a_served_household_an_owners_family_and_a_quote_fire_no_cue(text):
+# An employer's own trade and terms (round 19) and the people a job serves (round 20): no cue and no flag alone;
+# beside a question about the candidate, the question keeps its cue and its flag.
+JOB_TALK_LAWFUL = ROUND19_LAWFUL + ROUND20_LAWFUL
+JOB_TALK_FLAGGED = ROUND19_FLAGGED + ROUND20_FLAGGED
+
+
+@pytest.mark.parametrize("text", JOB_TALK_LAWFUL)
+def test_an_employers_trade_or_the_people_a_job_serves_fire_no_cue(text):
     assert cue_category(text) is None
 
 
-@pytest.mark.parametrize("text", ROUND20_LAWFUL)
-def test_a_served_household_an_owners_family_and_a_quote_are_not_flagged(model, text):
+@pytest.mark.parametrize("text", JOB_TALK_LAWFUL)
+def test_an_employers_trade_or_the_people_a_job_serves_are_not_flagged(model, text):
     assert classify([text], model) == [None]
 
 
-@pytest.mark.parametrize("text, category", ROUND20_FLAGGED)
-def test_a_question_beside_a_served_household_or_an_owners_family_keeps_its_cue(text, category):
+@pytest.mark.parametrize("text, category", JOB_TALK_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_the_people_a_job_serves_keeps_its_cue(text, category):
     assert cue_category(text) == category
 
 
-@pytest.mark.parametrize("text, category", ROUND20_FLAGGED)
-def test_a_question_beside_a_served_household_or_an_owners_family_is_flagged(model, text, category):
+@pytest.mark.parametrize("text, category", JOB_TALK_FLAGGED)
+def test_a_question_beside_an_employers_trade_or_the_people_a_job_serves_is_flagged(model, text, category):
     assert classify([text], model) == [category]
 
 
