@@ -79,6 +79,64 @@ def test_the_trainer_picks_the_most_precise_rules_that_keep_the_recall_target(mo
     assert qualifier_hit("hedge", 0.9, set(), chosen) and not qualifier_hit("hedge", 0.6, set(), chosen)
 
 
+def trainer_module(monkeypatch):
+    import importlib
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    return importlib.import_module("train_qualifier_heads")
+
+
+def writers(trainer, plan: dict[str, list[tuple]]):
+    """Clause rows, snippets and each snippet's split: per writer, per snippet, its clauses' (hedge
+    probability, labelled) pairs; every snippet labels the same caveat."""
+    from bot.analysis.corpus import Snippet
+
+    hedge = QUALIFIER_TYPES.index("hedge")
+    snippets, rows, split_of = [], [], []
+    for writer, plans in plan.items():
+        for scored in plans:
+            k = len(snippets)
+            turns = [{"speaker": "candidate", "text": "大概降了一半，我觉得挺好。"}]
+            caveat = [{"type": "hedge", "span": "大概降了一半"}]
+            snippets.append(Snippet(f"{writer}{k}", "zh", turns, [], [], caveat, []))
+            split_of.append(writer)
+            for p, labelled in scored:
+                quote = "大概降了一半" if labelled else "我觉得挺好"
+                probs = np.zeros(NQ + 3)
+                probs[hedge] = p
+                rows.append(trainer.ta.ClauseRow(k, quote, quote, probs, set()))
+    return rows, snippets, split_of
+
+
+def test_leaving_one_writer_out_scores_each_split_with_the_rules_picked_on_the_others(monkeypatch):
+    """--lowo-target: a writer whose caveats the heads rank low is scored by rules the other writers chose,
+    so the figure that picks the recall floor is what a new writer would see, not the pooled fit."""
+    trainer = trainer_module(monkeypatch)
+    # writers a and b: the labelled caveat at 0.95, an unmarked hedge at 0.65; writer c: its caveat at 0.65
+    usual = [((0.95, True), (0.65, False))] * 10
+    parts = trainer.per_split_options(
+        *writers(trainer, {"a": usual, "b": usual, "c": [((0.65, True),)] * 10})
+    )
+    assert set(parts) == {"a", "b", "c"} and all(n == 10 for _, n in parts.values())
+    # a (and b) held out: b + c need the low threshold for recall 0.6, so a's unmarked hedges are flagged;
+    # c held out: a + b reach it at the high one, so none of c's caveats is found
+    recall, precision = trainer.out_of_writer(parts, 0.60)
+    assert (round(recall, 3), round(precision, 3)) == (0.667, 0.5)
+
+
+def test_the_recall_floor_left_one_writer_out_is_the_one_with_the_best_f1_not_the_most_recall(monkeypatch):
+    """Every writer has ten caveats the heads rank high (an unmarked hedge beside each) and two they rank
+    below every unmarked hedge: asking the rules for 0.84 recall flags all hedges, so the chosen floor is
+    the highest that still keeps the precise rule (0.82)."""
+    trainer = trainer_module(monkeypatch)
+    plan = [((0.95, True), (0.65, False))] * 10 + [((0.35, True),)] * 2
+    parts = trainer.per_split_options(*writers(trainer, {w: plan for w in "abc"}))
+    assert trainer.out_of_writer(parts, 0.82) == (10 / 12, 1.0)
+    assert trainer.out_of_writer(parts, 0.84)[0] == 1.0
+    assert trainer.lowo_floor(parts) == 0.82
+
+
 def test_the_qualifier_heads_version_keeps_what_the_clause_heads_version_says(tmp_path, monkeypatch):
     """Verdicts are grouped by version: a network half ("lr+mlp128x1-…") and the training digest must survive
     the qualifier heads' suffix, so two artefacts that score differently never share a version."""
