@@ -10,6 +10,11 @@ answer>". A batch never uses an answer labelled relevant to a question as that q
 split by question and scored after every epoch (recall@5 and MRR of each dev question among all dev
 answers). The bench's questions are never read here.
 
+With --hard-negatives K, each question of an exhaustively labelled set (round 2 on) also meets, per step, one of
+the K answers closest to it (mined by the model itself at the start of every epoch) among the answers its own
+writer labelled for other questions and not for it: in-batch negatives are mostly easy, off-topic answers,
+while the bench's misses are near-topic ones. Round 1's questions label one snippet each, so they get none.
+
 Deterministic from --seed, resumable (checkpoint per epoch in --work). Layers below --first are frozen and their
 output cached once, which makes CPU training affordable.
 
@@ -56,6 +61,7 @@ class Pair:
     group: int  # the question it came from: dev is split by question, never by pair
     relevant: frozenset[str]  # every snippet that answers the question (in-batch negatives skip them)
     snippet: str
+    pool: int  # the question file; -1 where its labels are not exhaustive (no hard negatives)
 
 
 def as_passage(snippet: corpus.Snippet) -> str:
@@ -69,13 +75,17 @@ def pairs(files: list[Path]) -> list[Pair]:
     for one snippet) and {"question", "relevant": [ids]} (a search question with every answer labelled)."""
     by_id = {s.id: s for s in corpus.load(sorted(CORPUS.glob("*.jsonl")))}
     bench, out = bench_snippets(), []
-    lines = (line for path in files for line in path.read_text().splitlines() if line.strip())
-    for group, q in enumerate(map(json.loads, lines)):
+    lines = (
+        (f, line) for f, path in enumerate(files) for line in path.read_text().splitlines() if line.strip()
+    )
+    for group, (f, line) in enumerate(lines):
+        q = json.loads(line)
         question, relevant = q.get("question") or q["query"], q.get("relevant") or [q["id"]]
         relevant = [r for r in relevant if r in by_id]
         if bench & set(relevant):
             raise SystemExit(f"{q.get('id')} labels a snippet of the bench's interviews")
-        out += [Pair(question, as_passage(by_id[r]), group, frozenset(relevant), r) for r in relevant]
+        pool = f if "relevant" in q else -1
+        out += [Pair(question, as_passage(by_id[r]), group, frozenset(relevant), r, pool) for r in relevant]
     return out
 
 
@@ -136,6 +146,8 @@ class Indexed:
     snippet_index: dict[str, int]
     q_states: list[torch.Tensor]
     p_states: list[torch.Tensor]
+    pool: dict[int, int]  # per group: its question file, -1 for none
+    snippet_pool: list[set[int]]  # per snippet: the pools that label it for some question
 
     def negatives_mask(self, batch: list[int]) -> torch.Tensor:
         """True where pair j's answer also answers pair i's question (not a negative for it)."""
@@ -145,6 +157,11 @@ class Indexed:
             [[ids[j] in rel[i] and i != j for j in range(len(batch))] for i in range(len(batch))]
         )
         return mask
+
+    def relevant_mask(self, batch: list[int], snippets: list[int]) -> torch.Tensor:
+        """True where snippet j answers pair i's question (extra negatives must skip it)."""
+        rel = [{self.snippet_index[s] for s in self.relevant[self.group[i]]} for i in batch]
+        return torch.tensor([[j in rel[i] for j in snippets] for i in range(len(batch))], dtype=torch.bool)
 
 
 def index(model: E5Torch, tok, data: list[Pair], first: int, work: Path) -> Indexed:
@@ -159,6 +176,10 @@ def index(model: E5Torch, tok, data: list[Pair], first: int, work: Path) -> Inde
         model, tok, [questions[g] for g in range(len(questions))], "query: ", first, work / f"q-{first}.pt"
     )
     p_states = states_of(model, tok, passages, "passage: ", first, work / f"p-{first}.pt")
+    snippet_pool: list[set[int]] = [set() for _ in passages]
+    for p in data:
+        if p.pool >= 0:
+            snippet_pool[snippet_index[p.snippet]].add(p.pool)
     return Indexed(
         [p.group for p in data],
         [snippet_index[p.snippet] for p in data],
@@ -166,13 +187,78 @@ def index(model: E5Torch, tok, data: list[Pair], first: int, work: Path) -> Inde
         snippet_index,
         q_states,
         p_states,
+        {p.group: p.pool for p in data},
+        snippet_pool,
     )
+
+
+def hard_negatives(
+    q: torch.Tensor, p: torch.Tensor, groups: list[int], data: Indexed, k: int
+) -> dict[int, list[int]]:
+    """Per question (rows of `q`, in `groups`) of an exhaustively labelled file: the k snippets closest to
+    it among those its own file labels for other questions, none labelled for it (nearest first)."""
+    out = {}
+    scores = (q @ p.T).numpy()
+    for row, g in enumerate(groups):
+        pool = data.pool[g]
+        if pool < 0:
+            continue
+        rel = {data.snippet_index[s] for s in data.relevant[g]}
+        order = np.argsort(-scores[row], kind="stable")
+        out[g] = [int(j) for j in order if pool in data.snippet_pool[j] and int(j) not in rel][:k]
+    return out
+
+
+def mine(model: E5Torch, data: Indexed, train: list[int], k: int) -> dict[int, list[int]]:
+    """Hard negatives for every training question, by the model as it stands."""
+    groups = sorted({data.group[i] for i in train})
+    snips = list(range(len(data.p_states)))
+    with torch.no_grad():
+        q = torch.cat([encode(model, data.q_states, groups[j : j + 64]) for j in range(0, len(groups), 64)])
+        p = torch.cat([encode(model, data.p_states, snips[j : j + 64]) for j in range(0, len(snips), 64)])
+    return hard_negatives(q, p, groups, data, k)
 
 
 def save_adapter(arrays: dict[str, np.ndarray], path: Path, meta: dict) -> None:
     arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
     arrays["meta"] = np.array(json.dumps({**meta, "base_sha256": E5.files[ASK_LORA.base]}))
     np.savez_compressed(path, **arrays)
+
+
+def batch_loss(
+    model: E5Torch, data: Indexed, batch: list[int], negatives: dict[int, list[int]], rng, temperature: float
+) -> torch.Tensor:
+    """InfoNCE both ways over the batch's answers; a question also against one mined near miss per pair
+    (those of pairs whose question has any), skipping any answer labelled relevant to it."""
+    q = encode(model, data.q_states, [data.group[i] for i in batch])
+    p = encode(model, data.p_states, [data.snippet[i] for i in batch])
+    logits = (q @ p.T / temperature).masked_fill(data.negatives_mask(batch), float("-inf"))
+    target = torch.arange(len(batch))
+    extra = [int(rng.choice(negatives[data.group[i]])) for i in batch if negatives.get(data.group[i])]
+    if extra:
+        hard = encode(model, data.p_states, extra)
+        more = (q @ hard.T / temperature).masked_fill(data.relevant_mask(batch, extra), float("-inf"))
+        return (
+            F.cross_entropy(torch.cat([logits, more], dim=1), target) + F.cross_entropy(logits.T, target)
+        ) / 2
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+def train_epoch(model: E5Torch, opt, data: Indexed, train: list[int], epoch: int, args) -> None:
+    per_epoch = (len(train) + args.batch - 1) // args.batch
+    total = per_epoch * args.epochs
+    rng = np.random.default_rng(args.seed * 1000 + epoch)
+    shuffled = [train[i] for i in rng.permutation(len(train))]
+    negatives = mine(model, data, train, args.hard_negatives) if args.hard_negatives else {}
+    for step in tqdm(range(per_epoch), desc=f"epoch {epoch + 1}/{args.epochs}"):
+        g = epoch * per_epoch + step
+        for group in opt.param_groups:
+            group["lr"] = args.lr * min(1.0, (g + 1) / max(1, per_epoch // 4)) * (1 - g / total)
+        batch = shuffled[step * args.batch : (step + 1) * args.batch]
+        loss = batch_loss(model, data, batch, negatives, rng, args.temperature)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -189,6 +275,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--dev-frac", type=float, default=0.15)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--hard-negatives", type=int, default=0, help="K: mined near misses per question (0: in-batch only)"
+    )
     return ap.parse_args(argv)
 
 
@@ -216,24 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         model.load_state_dict(saved["model"], strict=False)
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-    per_epoch = (len(train) + args.batch - 1) // args.batch
-    total = per_epoch * args.epochs
     while state["epoch"] < args.epochs:
-        rng = np.random.default_rng(args.seed * 1000 + state["epoch"])
-        shuffled = [train[i] for i in rng.permutation(len(train))]
-        for step in tqdm(range(per_epoch), desc=f"epoch {state['epoch'] + 1}/{args.epochs}"):
-            g = state["epoch"] * per_epoch + step
-            for group in opt.param_groups:
-                group["lr"] = args.lr * min(1.0, (g + 1) / max(1, per_epoch // 4)) * (1 - g / total)
-            batch = shuffled[step * args.batch : (step + 1) * args.batch]
-            q = encode(model, data.q_states, [data.group[i] for i in batch])
-            p = encode(model, data.p_states, [data.snippet[i] for i in batch])
-            logits = (q @ p.T / args.temperature).masked_fill(data.negatives_mask(batch), float("-inf"))
-            target = torch.arange(len(batch))
-            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        train_epoch(model, opt, data, train, state["epoch"], args)
         state["epoch"] += 1
         state["history"].append(dev_scores(model, data, dev))
         print(f"epoch {state['epoch']} dev: {json.dumps(state['history'][-1])}", flush=True)
