@@ -111,11 +111,16 @@ def summed(parts: list[tuple[ta.QualifierOptions, int]]) -> tuple[ta.QualifierOp
     return opts, sum(p[1] for p in parts)
 
 
-def out_of_writer(parts: dict[str, tuple[ta.QualifierOptions, int]], floor: float) -> tuple[float, float]:
+Parts = dict[str, tuple[ta.QualifierOptions, int]]
+
+
+def out_of_writer(views: dict[str, Parts], floor: float) -> tuple[float, float]:
     """(recall, precision) pooled over every split, each scored by the rules picked on the others at `floor`
-    (a split where no rule reaches the floor flags nothing)."""
+    (a split where no rule reaches the floor flags nothing). `views[name]` are the per-split tallies as seen
+    with `name` left out (the per-type thresholds fitted without it)."""
     found = flagged = right = total = 0
-    for name, (opts, n) in parts.items():
+    for name, parts in views.items():
+        opts, n = parts[name]
         best = most_precise(*summed([p for k, p in parts.items() if k != name]), floor)
         total += n
         if best is not None:
@@ -126,16 +131,45 @@ def out_of_writer(parts: dict[str, tuple[ta.QualifierOptions, int]], floor: floa
     return found / max(total, 1), right / max(flagged, 1)
 
 
-def lowo_floor(parts: dict[str, tuple[ta.QualifierOptions, int]]) -> float:
-    """The recall floor whose out-of-writer F1 is highest at out-of-writer recall >= RECALL_TARGET (none
-    there: the floor with the most recall)."""
+def lowo_floor(views: dict[str, Parts]) -> float:
+    """The recall floor whose out-of-writer F1 is highest at out-of-writer recall >= RECALL_TARGET (ties: the
+    higher floor); none there: the fixed RECALL_TARGET + MARGIN, said so."""
     scored = []
     for floor in TARGET_GRID:
-        recall, precision = out_of_writer(parts, floor)
+        recall, precision = out_of_writer(views, floor)
         f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
         print(f"floor {floor:.2f}: out of writer qualifier R {recall:.3f} P {precision:.3f} F1 {f1:.3f}")
-        scored.append((recall >= RECALL_TARGET, f1 if recall >= RECALL_TARGET else recall, floor))
-    return max(scored)[2]
+        if recall >= RECALL_TARGET:
+            scored.append((f1, floor))
+    if not scored:
+        print(
+            f"no floor keeps out-of-writer recall >= {RECALL_TARGET}: the fixed {RECALL_TARGET + MARGIN:.2f}"
+        )
+        return RECALL_TARGET + MARGIN
+    return max(scored)[1]
+
+
+def writer_views(
+    d: ta.Data,
+    snippets: list[corpus.Snippet],
+    oof: dict[int, np.ndarray],
+    vague_t: np.ndarray,
+    split_of: list[str],
+) -> dict[str, Parts]:
+    """Per left-out split: every split's tallies with the per-type thresholds fitted on the others, so the
+    left-out split shapes neither its rules nor the thresholds they are offsets from."""
+    idx = sorted(oof)
+    names, quoted = [split_of[i] for i in idx], [snippets[i] for i in idx]
+    probs = [np.pad(oof[i], ((0, 0), (0, len(vague_t)))) for i in idx]
+    views = {}
+    for name in dict.fromkeys(names):
+        others = [i for i in idx if split_of[i] != name]
+        cp = np.concatenate([oof[i] for i in others])
+        cy = np.concatenate([d.cy[i][:, :NQ] for i in others])
+        thr = ta.thresholds(cp, cy, np.ones_like(cy), ta.CLAUSE_BETA, 0.3)
+        rows = ta.clause_rows(quoted, probs, np.concatenate([thr, vague_t]))
+        views[name] = per_split_options(rows, quoted, names)
+    return views
 
 
 def choose(
@@ -144,9 +178,10 @@ def choose(
     oof: dict[int, np.ndarray],
     vague_t: np.ndarray,
     split_of: list[str] | None = None,
-) -> tuple[np.ndarray, dict[str, list], float, float]:
+) -> tuple[np.ndarray, dict[str, list], float, float, float]:
     """Per-type thresholds (as train_analysis chooses them), then the clause rules (operating_point) at the
-    recall floor chosen leaving one writer out when `split_of` names each snippet's split."""
+    recall floor chosen leaving one writer out when `split_of` names each snippet's split:
+    (thresholds, rules, recall, precision, floor)."""
     idx = sorted(oof)
     cp = np.concatenate([oof[i] for i in idx])
     cy = np.concatenate([d.cy[i][:, :NQ] for i in idx])
@@ -156,13 +191,13 @@ def choose(
     alone = ta.choose_qualifier_rules(rows, [snippets[i] for i in idx], 2.0)
     print(f"out of split, heads alone: qualifier R {alone[1]:.3f} P {alone[2]:.3f}")
     floor = RECALL_TARGET + MARGIN
-    if split_of is not None:  # rows point into the idx-ordered list
-        floor = lowo_floor(per_split_options(rows, [snippets[i] for i in idx], [split_of[i] for i in idx]))
+    if split_of is not None:
+        floor = lowo_floor(writer_views(d, snippets, oof, vague_t, split_of))
     rules, recall, precision = operating_point(rows, [snippets[i] for i in idx], floor)
     print(
         f"out of split, chosen rules at recall >= {floor:.2f}: qualifier R {recall:.3f} P {precision:.3f}; {rules}"
     )
-    return thr, rules, recall, precision
+    return thr, rules, recall, precision, floor
 
 
 def version(model: LocalModel, tight: list[Path], settings: dict) -> str:
@@ -174,6 +209,10 @@ def version(model: LocalModel, tight: list[Path], settings: dict) -> str:
 
 
 def train(args: argparse.Namespace) -> None:
+    if args.lowo_target and len(set(args.tight)) < 2:
+        raise SystemExit(
+            "train_qualifier_heads: --lowo-target needs two or more tight splits to leave one out"
+        )
     model = LocalModel.load(args.artefact)
     corpus_dir = args.tight[0].parent
     base = [Path(f).stem for f in model.meta["train_files"]]
@@ -186,13 +225,18 @@ def train(args: argparse.Namespace) -> None:
     l2 = float(model.meta["clause_l2"])
     oof = out_of_split(model, d, split_of, base, tight, l2)
     by_writer = split_of if args.lowo_target else None
-    thr, rules, recall, precision = choose(d, snippets, oof, model.clause_thresholds[NQ:], by_writer)
+    thr, rules, recall, precision, floor = choose(d, snippets, oof, model.clause_thresholds[NQ:], by_writer)
     model.qual = ta.fit_clause_heads(d, [i for i, s in enumerate(split_of) if s in tight], l2, slice(0, NQ))
     model.clause_thresholds = np.concatenate([thr, model.clause_thresholds[NQ:]]).astype(np.float32)
     clause_rules = {**model.rules, "q": rules}
     clause_rules["cv"] = {**clause_rules.get("cv", {}), "qual_R": recall, "qual_P": precision}
-    # the figures the rules were chosen on: recall >= the target holds by construction
-    info = {"files": [f.name for f in args.tight], "chosen_at_R": recall, "chosen_at_P": precision}
+    # the figures the rules were chosen on (pooled recall >= the floor, by construction)
+    info = {
+        "files": [f.name for f in args.tight],
+        "chosen_at_R": recall,
+        "chosen_at_P": precision,
+        "floor": floor,
+    }
     settings = {"l2": l2, "thr": thr.tolist(), "rules": rules} | ({"lowo": True} if args.lowo_target else {})
     model.version = version(model, args.tight, settings)
     meta = {k: v for k, v in model.meta.items() if k != "version"}  # meta's own would overwrite it

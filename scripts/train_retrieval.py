@@ -193,10 +193,11 @@ def index(model: E5Torch, tok, data: list[Pair], first: int, work: Path) -> Inde
 
 
 def hard_negatives(
-    q: torch.Tensor, p: torch.Tensor, groups: list[int], data: Indexed, k: int
+    q: torch.Tensor, p: torch.Tensor, groups: list[int], snips: list[int], data: Indexed, k: int
 ) -> dict[int, list[int]]:
-    """Per question (rows of `q`, in `groups`) of an exhaustively labelled file: the k snippets closest to
-    it among those its own file labels for other questions, none labelled for it (nearest first)."""
+    """Per question (rows of `q`, in `groups`) of an exhaustively labelled file: the k snippets (rows of `p`,
+    in `snips`) closest to it among those its own file labels for other questions, none labelled for it
+    (nearest first)."""
     out = {}
     scores = (q @ p.T).numpy()
     for row, g in enumerate(groups):
@@ -204,19 +205,20 @@ def hard_negatives(
         if pool < 0:
             continue
         rel = {data.snippet_index[s] for s in data.relevant[g]}
-        order = np.argsort(-scores[row], kind="stable")
-        out[g] = [int(j) for j in order if pool in data.snippet_pool[j] and int(j) not in rel][:k]
+        order = (snips[j] for j in np.argsort(-scores[row], kind="stable"))
+        out[g] = [j for j in order if pool in data.snippet_pool[j] and j not in rel][:k]
     return out
 
 
 def mine(model: E5Torch, data: Indexed, train: list[int], k: int) -> dict[int, list[int]]:
-    """Hard negatives for every training question, by the model as it stands."""
+    """Hard negatives for every training question, by the model as it stands, among the training pairs'
+    answers only (a dev question's answers stay unseen until it is scored)."""
     groups = sorted({data.group[i] for i in train})
-    snips = list(range(len(data.p_states)))
+    snips = sorted({data.snippet[i] for i in train})
     with torch.no_grad():
         q = torch.cat([encode(model, data.q_states, groups[j : j + 64]) for j in range(0, len(groups), 64)])
         p = torch.cat([encode(model, data.p_states, snips[j : j + 64]) for j in range(0, len(snips), 64)])
-    return hard_negatives(q, p, groups, data, k)
+    return hard_negatives(q, p, groups, snips, data, k)
 
 
 def save_adapter(arrays: dict[str, np.ndarray], path: Path, meta: dict) -> None:

@@ -38,9 +38,12 @@ def test_near_misses_come_from_the_writers_own_labels_and_skip_the_questions_ans
     data = indexed(trainer, {0: 1, 1: -1}, {0: {"s0"}, 1: {"s3"}}, [{1}, {1}, {1}, {2}])
     q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     p = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.9, 0.1], [1.0, 0.0]])
-    got = trainer.hard_negatives(q, p, [0, 1], data, k=5)
+    snips = [0, 1, 2, 3]
+    got = trainer.hard_negatives(q, p, [0, 1], snips, data, k=5)
     assert got == {0: [2, 1]}  # nearest first; s0 is its answer, s3 another writer's
-    assert trainer.hard_negatives(q, p, [0, 1], data, k=1) == {0: [2]}
+    assert trainer.hard_negatives(q, p, [0, 1], snips, data, k=1) == {0: [2]}
+    # only the answers given are candidates (mine() gives the training pairs' answers: never a dev answer)
+    assert trainer.hard_negatives(q, p[[0, 1, 3]], [0, 1], [0, 1, 3], data, k=5) == {0: [1]}
 
 
 def test_a_mined_answer_that_answers_another_question_in_the_batch_is_not_its_negative(trainer):
