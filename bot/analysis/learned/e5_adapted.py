@@ -33,7 +33,7 @@ class Adapter:
 LORA = Adapter(
     "e5-lora",
     "e5_lora.npz",
-    "78641ba6425b93be971b68d4a4095e561002e290dffc8860a1273c815c4d76fa",
+    "6c525df298669fbfa14d5fd69945cc36f1e80cfbba74087fe24aa33b87638105",
     "e5-small-q4.bin",
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
