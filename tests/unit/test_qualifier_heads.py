@@ -160,3 +160,34 @@ def test_the_qualifier_heads_version_keeps_what_the_clause_heads_version_says(tm
         assert got.startswith(clause_heads.removesuffix("+rules-5") + "-tq"), got
     model.version = "e5-lora-lr-20261207-80eae4a7-tq35f32374"  # refitting the heads replaces the old suffix
     assert version(model, [split], {}).count("-tq") == 1
+
+
+def test_leaving_a_writer_out_refits_the_thresholds_without_it_too(monkeypatch):
+    """The rule picked for a left-out writer is an offset from per-type thresholds; those thresholds come from
+    the other writers only, so a writer whose caveats the heads score low is scored as a new writer would be."""
+    from types import SimpleNamespace
+
+    from bot.analysis.corpus import Snippet
+
+    trainer = trainer_module(monkeypatch)
+    hedge = QUALIFIER_TYPES.index("hedge")
+    turns = [{"speaker": "candidate", "text": "大概降了一半。我们后来换了一个方案。"}]
+    snippets, oof, labels, split_of = [], {}, [], []
+    for writer, (caveat, other) in (("a", (0.45, 0.2)), ("b", (0.8, 0.5))):
+        for _ in range(10):
+            k = len(snippets)
+            snippets.append(
+                Snippet(f"{writer}{k}", "zh", turns, [], [], [{"type": "hedge", "span": "大概降了一半"}], [])
+            )
+            assert len(snippets[-1].unit().clauses) == 2
+            probs, y = np.zeros((2, NQ)), np.zeros((2, NQ))
+            probs[:, hedge], y[0, hedge] = (caveat, other), 1.0
+            oof[k] = probs
+            labels.append(y)
+            split_of.append(writer)
+    views = trainer.writer_views(SimpleNamespace(cy=labels), snippets, oof, np.zeros(3), split_of)
+    at_threshold = ("model", 0.0)
+    # a left out: the threshold comes from b (between 0.5 and 0.8), so a's caveats at 0.45 are not found
+    assert views["a"]["a"][0]["hedge"][at_threshold] == (0, 0, 0)
+    # b left out: the threshold comes from a (between 0.2 and 0.45): a's caveats are found, nothing else
+    assert views["b"]["a"][0]["hedge"][at_threshold] == (10, 10, 10)
