@@ -149,6 +149,13 @@ def lowo_floor(views: dict[str, Parts]) -> float:
     return max(scored)[1]
 
 
+def fitted_thresholds(d: ta.Data, oof: dict[int, np.ndarray], idx: list[int]) -> np.ndarray:
+    """Per-type qualifier thresholds on the clauses of snippets `idx`, as train_analysis chooses them."""
+    cp = np.concatenate([oof[i] for i in idx])
+    cy = np.concatenate([d.cy[i][:, :NQ] for i in idx])
+    return ta.thresholds(cp, cy, np.ones_like(cy), ta.CLAUSE_BETA, 0.3)
+
+
 def writer_views(
     d: ta.Data,
     snippets: list[corpus.Snippet],
@@ -163,10 +170,7 @@ def writer_views(
     probs = [np.pad(oof[i], ((0, 0), (0, len(vague_t)))) for i in idx]
     views = {}
     for name in dict.fromkeys(names):
-        others = [i for i in idx if split_of[i] != name]
-        cp = np.concatenate([oof[i] for i in others])
-        cy = np.concatenate([d.cy[i][:, :NQ] for i in others])
-        thr = ta.thresholds(cp, cy, np.ones_like(cy), ta.CLAUSE_BETA, 0.3)
+        thr = fitted_thresholds(d, oof, [i for i in idx if split_of[i] != name])
         rows = ta.clause_rows(quoted, probs, np.concatenate([thr, vague_t]))
         views[name] = per_split_options(rows, quoted, names)
     return views
@@ -183,9 +187,7 @@ def choose(
     recall floor chosen leaving one writer out when `split_of` names each snippet's split:
     (thresholds, rules, recall, precision, floor)."""
     idx = sorted(oof)
-    cp = np.concatenate([oof[i] for i in idx])
-    cy = np.concatenate([d.cy[i][:, :NQ] for i in idx])
-    thr = ta.thresholds(cp, cy, np.ones_like(cy), ta.CLAUSE_BETA, 0.3)
+    thr = fitted_thresholds(d, oof, idx)
     probs = [np.pad(oof[i], ((0, 0), (0, len(vague_t)))) for i in idx]
     rows = ta.clause_rows([snippets[i] for i in idx], probs, np.concatenate([thr, vague_t]))
     alone = ta.choose_qualifier_rules(rows, [snippets[i] for i in idx], 2.0)
