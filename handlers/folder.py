@@ -163,10 +163,16 @@ class Batch:
         tmp.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
         os.replace(tmp, self.manifest_path)
 
-    async def watch(self, interval_s: float = 2.0, stop: Callable[[], bool] = lambda: False) -> BatchResult:
+    async def watch(
+        self,
+        interval_s: float = 2.0,
+        stop: Callable[[], bool] = lambda: False,
+        result: BatchResult | None = None,
+    ) -> BatchResult:
         """Pick up new recordings once they stop growing (same size and mtime on two looks). No error
-        ends the watch (a file gone between listing and stat, a locked database): logged, backed off."""
-        result, beat = BatchResult(), self.service.liveness.beat("folder-watch")
+        ends the watch (a file gone between listing and stat, a locked database): logged, backed off.
+        `result` is filled as files finish, so a watch ended by Ctrl-C still reports what it did."""
+        result, beat = result or BatchResult(), self.service.liveness.beat("folder-watch")
         last: dict[Path, tuple[int, float]] = {}
         handled: set[tuple[Path, int, float]] = set()
         while not stop():
@@ -220,12 +226,14 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(out_dir)
 
+    result = BatchResult()  # outlives an interrupted run: its summary and exit code count what finished
+
     async def go() -> BatchResult:
         service = Service(settings)
         service.bus.bind(asyncio.get_running_loop())
         batch = Batch(service, in_dir, out_dir, profile_spec)
         try:
-            return await (batch.watch(interval_s) if watch else batch.run_once())
+            return await (batch.watch(interval_s, result=result) if watch else batch.run_once(result=result))
         finally:
             service.worker.close()
 
@@ -233,4 +241,4 @@ def run_batch(
         return asyncio.run(go())
     except KeyboardInterrupt:
         log.info("stopped watching")
-        return BatchResult()
+        return result
