@@ -33,7 +33,7 @@ class Adapter:
 LORA = Adapter(
     "e5-lora",
     "e5_lora.npz",
-    "6c525df298669fbfa14d5fd69945cc36f1e80cfbba74087fe24aa33b87638105",
+    "c1c615bf52856d38e7d0228c2975cb788821cfdbd8634e177f63227d9a936649",
     "e5-small-q4.bin",
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
