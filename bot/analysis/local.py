@@ -15,6 +15,7 @@ from . import records
 from .competencies import find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
 from .detectors import CLOSING, COMPETENCY_CUES, NUMBER, PERFORMANCE, SMALL_TALK
+from .followups import VAGUE_REASON
 from .learned import LocalModel, Unit, UnitScores, get_model
 from .results import (
     CANDIDATE,
@@ -40,7 +41,6 @@ QUALIFIER_EFFECT: dict[str, tuple[float, str, str]] = {
     "acting_role": (0.8, "临时或非正式角色", "acting or informal role"),
     "hedge": (0.8, "表述不确定", "stated with uncertainty"),
 }
-VAGUE_NOTE = {"zh": "说法笼统，缺少数据", "en": "vague: no numbers"}
 QUESTIONS = {
     "perf": (
         "你提到“{q}”，能给出优化前后的具体数据吗（QPS、P99 延迟、资源占用）？瓶颈是怎么定位到的？",
@@ -202,9 +202,13 @@ def _claims(
         ev = Evidence(start=time_at(u, span.start), text=text, weight=round(0.6 + 0.4 * min(p, 1.0), 2))
         if NUMBER.search(span.text):
             ev.weight += 0.4
-        if any(v.text in text or text in v.text for v in vague) or any(v.start == ev.start for v in vague):
+        # the caveat names what the vague claim misses: a sentence with figures can still lack a how
+        told_vaguely = next(
+            (v for v in vague if v.text in text or text in v.text or v.start == ev.start), None
+        )
+        if told_vaguely:
             ev.weight *= 0.6
-            ev.caveats.append(VAGUE_NOTE["zh" if zh else "en"])
+            ev.caveats.append(VAGUE_REASON[told_vaguely.missing][0 if zh else 1])
         for q in {q.type: q for q in quals}.values():  # once per type and answer
             ev.weight *= QUALIFIER_EFFECT[q.type][0]
             ev.caveats.append(q.caveat)

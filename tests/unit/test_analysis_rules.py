@@ -235,3 +235,27 @@ def test_what_a_candidate_would_do_or_others_achieved_is_not_their_evidence(key,
 )
 def test_phrases_that_only_look_hypothetical_still_credit(sentence):
     assert comp(run(f"candidate: {sentence}"), "result_orientation")["score"] is not None
+
+
+def test_a_vague_caveat_on_evidence_names_what_the_vague_claim_misses():
+    """Evidence that overlaps a vague claim carries that claim's own missing piece: an answer with figures
+    (两万个请求, 八百毫秒降到一百二十毫秒) that names a step without its how is asked for the how, never told it
+    lacks numbers."""
+    from analysis_golden import fixture_inputs
+
+    from bot.analysis.detectors import NUMBER
+    from bot.analysis.followups import VAGUE_REASON
+
+    every_note = {note for notes in VAGUE_REASON.values() for note in notes}
+    checked = 0
+    for name, (transcript, speakers) in fixture_inputs().items():
+        d = analyze(transcript, known_roles=speakers).to_dict()
+        named = {note for v in d["vague_claims"] for note in VAGUE_REASON[v["missing"]]}
+        for comp in d["competencies"].values():
+            for ev in comp["evidence"]:
+                notes = set(ev["caveats"]) & every_note
+                assert notes <= named, (name, ev["text"], notes)
+                if NUMBER.search(ev["text"]):
+                    assert not notes & set(VAGUE_REASON["number"]), (name, ev["text"])
+                checked += len(notes)
+    assert checked  # the fixtures do hold evidence told vaguely

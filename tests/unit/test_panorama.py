@@ -97,6 +97,13 @@ def test_three_rounds_side_by_side_with_their_contradictions(service, three_roun
     assert p.unverified and all(u.link.startswith("https://ib/r/") for u in p.unverified)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss of the shipped model (E23, as of M14 before E22): two blind annotators require system "
+    "design of round 2's redesign answer (分片, Redis 原子扣减, 异步写库); E23 does not credit it "
+    "(docs/analysis-encoder.md, 'E23 on heldout22'). Strict: a model that credits it again makes this pass, "
+    "and the mark must then go",
+)
 def test_the_design_round_shows_system_design_in_the_trend(service, three_rounds):
     system_design = next(t for t in build(service).trends if t.key == "system_design")
     assert system_design.scores[1] is not None

@@ -66,10 +66,11 @@ def test_quotes_are_the_candidates_own_short_clause_with_a_time_and_never_a_clos
 
 
 def test_qualifiers_lower_the_claim_and_show_as_caveats():
-    plain = run("interviewer: 你带过团队吗？\ncandidate: 我带了五个人的小组，负责排期和分工，也带新人。")
-    acting = run(
-        "interviewer: 你带过团队吗？\ncandidate: 我带了五个人的小组，负责排期和分工，也带新人，不过只是代理组长，没有正式任命。"
-    )
+    # the same concrete answer with and without the limit (with "也带新人" E23 read the plain answer's last
+    # clause as vague and not the acting one's, so the plain claim was lowered for another reason)
+    told = "interviewer: 你带过团队吗？\ncandidate: 我带了五个人的小组，负责排期和分工，每周跟每个人做一对一"
+    plain = run(told + "。")
+    acting = run(told + "，不过只是代理组长，没有正式任命。")
     lead, weak = plain["competencies"]["leadership"], acting["competencies"]["leadership"]
     assert lead["score"] is not None and weak["score"] is not None and weak["score"] < lead["score"]
     assert "acting_role" in {q["type"] for q in acting["qualifiers"]}
