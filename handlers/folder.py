@@ -127,6 +127,8 @@ class Batch:
             self._fail(path, sha, error, result, internal=error.startswith("internal error"))
             return
         self._write_outputs(path, interview_id, status["analysis"])
+        result.failed.pop(path.name, None)  # a watch that failed on this file earlier has now done it
+        result.internal.discard(path.name)
         self.manifest[sha] = {"name": path.stem, "status": "done", "interview_id": interview_id}
         self._save_manifest()
         result.done.append(path.name)
@@ -240,5 +242,5 @@ def run_batch(
     try:
         return asyncio.run(go())
     except KeyboardInterrupt:
-        log.info("stopped watching")
+        log.info("stopped (Ctrl-C) after %s", result.line())
         return result

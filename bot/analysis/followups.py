@@ -194,6 +194,15 @@ VAGUE_REASON = {
 }
 
 
+def vague_notes(quote: str, told_vaguely: Sequence[VagueClaim], zh: bool) -> list[str]:
+    """The caveats of a quote that overlaps these vague claims: what each misses, once per kind. A vague claim
+    is one clause and the quote a whole sentence, so "no numbers" is left out when the quote gives a figure."""
+    kinds = dict.fromkeys(
+        v.missing for v in told_vaguely if not (v.missing == "number" and NUMBER.search(quote))
+    )
+    return [VAGUE_REASON[k][0 if zh else 1] for k in kinds]
+
+
 def _quote(text: str, limit: int = 40) -> str:
     text = strip_fillers(text).strip(" ,，。.")
     return text if len(text) <= limit else text[: limit - 1] + "…"

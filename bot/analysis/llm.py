@@ -250,7 +250,7 @@ def _find(quote_text: str, utterances: list[Utterance]) -> tuple[int, int] | Non
 
 def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], zh: bool) -> _Grounded:
     from .detectors import NUMBER, PERFORMANCE
-    from .followups import VAGUE_REASON
+    from .followups import vague_notes
     from .local import QUALIFIER_EFFECT, QUESTIONS, quote, time_at
 
     answer_of, n = [], 0
@@ -284,10 +284,10 @@ def _ground(data: dict[str, list[dict[str, Any]]], utterances: list[Utterance], 
         strength = min(max(float(item.get("strength", 0.5) or 0.5), 0.0), 1.0)
         ev = Evidence(time_at(utterances[i], pos), quote(item["quote"]), 0.6 + 0.4 * strength)
         ev.weight += 0.4 if NUMBER.search(ev.text) else 0.0
-        told_vaguely = next((v for v in g.vague if v.start == ev.start or v.text in ev.text), None)
-        if told_vaguely:
+        told_vaguely = [v for v in g.vague if v.start == ev.start or v.text in ev.text]
+        if notes := vague_notes(ev.text, told_vaguely, zh):
             ev.weight *= 0.6
-            ev.caveats.append(VAGUE_REASON[told_vaguely.missing][0 if zh else 1])
+            ev.caveats.extend(notes)
         for q, answer in zip(g.qualifiers, qualifier_answer):
             if answer == answer_of[i]:
                 ev.weight *= QUALIFIER_EFFECT[q.type][0]

@@ -15,7 +15,7 @@ from . import records
 from .competencies import find_claims, score
 from .cues import DEFAULT_RULES, metric_moved, qualifier_cues, qualifier_hit, theirs, vague_missing, would_do
 from .detectors import CLOSING, COMPETENCY_CUES, NUMBER, PERFORMANCE, SMALL_TALK
-from .followups import VAGUE_REASON
+from .followups import vague_notes
 from .learned import LocalModel, Unit, UnitScores, get_model
 from .results import (
     CANDIDATE,
@@ -202,13 +202,10 @@ def _claims(
         ev = Evidence(start=time_at(u, span.start), text=text, weight=round(0.6 + 0.4 * min(p, 1.0), 2))
         if NUMBER.search(span.text):
             ev.weight += 0.4
-        # the caveat names what the vague claim misses: a sentence with figures can still lack a how
-        told_vaguely = next(
-            (v for v in vague if v.text in text or text in v.text or v.start == ev.start), None
-        )
-        if told_vaguely:
+        told_vaguely = [v for v in vague if v.text in text or text in v.text or v.start == ev.start]
+        if notes := vague_notes(text, told_vaguely, zh):
             ev.weight *= 0.6
-            ev.caveats.append(VAGUE_REASON[told_vaguely.missing][0 if zh else 1])
+            ev.caveats.extend(notes)
         for q in {q.type: q for q in quals}.values():  # once per type and answer
             ev.weight *= QUALIFIER_EFFECT[q.type][0]
             ev.caveats.append(q.caveat)

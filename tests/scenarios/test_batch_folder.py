@@ -87,4 +87,5 @@ def test_watch_picks_up_new_files(cli_env, tmp_path):
             _stdout, stderr = proc.communicate()
             pytest.fail(f"batch --watch did not exit on Ctrl-C; its threads:\n{stderr[-6000:]}")
     # the summary after Ctrl-C counts what the watch finished (it once printed "done 0")
-    assert stderr.strip().splitlines()[-1] == "done 1, skipped 0, failed 0"
+    assert "done 1, skipped 0, failed 0" in stderr.strip().splitlines()[-1:], stderr[-2000:]
+    assert proc.returncode == 0

@@ -259,3 +259,17 @@ def test_a_vague_caveat_on_evidence_names_what_the_vague_claim_misses():
                     assert not notes & set(VAGUE_REASON["number"]), (name, ev["text"])
                 checked += len(notes)
     assert checked  # the fixtures do hold evidence told vaguely
+
+
+def test_a_quote_with_figures_is_never_captioned_as_lacking_numbers():
+    """The vague claim is one clause ("效果很好"), the quote the whole sentence: its figures answer "how much",
+    while a clause that misses its how still says so; each missing piece is named once."""
+    from bot.analysis.followups import VAGUE_REASON, vague_notes
+    from bot.analysis.results import VagueClaim
+
+    sentence = "接口延迟从800毫秒降到了120毫秒，效果很好，用了很多优化"
+    no_number = VagueClaim(3.0, "效果很好", "number", "q")
+    no_how = VagueClaim(4.0, "用了很多优化", "mechanism", "q")
+    assert vague_notes(sentence, [no_number], zh=True) == []
+    assert vague_notes(sentence, [no_number, no_how, no_how], zh=True) == [VAGUE_REASON["mechanism"][0]]
+    assert vague_notes("效果很好", [no_number], zh=False) == [VAGUE_REASON["number"][1]]

@@ -26,8 +26,9 @@ from .mlp import MlpHeads
 
 ARTEFACT = Path(__file__).parent.parent / "data" / "analysis_model.npz"
 # The rules in code (signals, cues, evidence rules in local.py): an analysis names the artefact it scored
-# with and these; rules-5 adds the hypothetical and third-person evidence rules.
-RULES_VERSION = "rules-5"
+# with and these; rules-5 adds the hypothetical and third-person evidence rules; rules-6 captions evidence
+# told vaguely with what the vague claim misses (it always said "no numbers").
+RULES_VERSION = "rules-6"
 HEAD_ARRAYS = ("mean", "scale", "weights", "bias")
 CLAUSE_LABELS = (*(f"q:{t}" for t in QUALIFIER_TYPES), *(f"v:{t}" for t in VAGUE_TYPES))
 
