@@ -195,8 +195,8 @@ VAGUE_REASON = {
 
 
 def vague_notes(quote: str, told_vaguely: Sequence[VagueClaim], zh: bool) -> list[str]:
-    """The caveats of a quote that overlaps these vague claims: what each misses, once per kind. A vague claim
-    is one clause and the quote a whole sentence, so "no numbers" is left out when the quote gives a figure."""
+    """The caveats of a quote that overlaps these vague claims: what each misses, once per kind. A vague
+    claim is one clause and the quote a whole sentence: a quote with a figure is never told "no numbers"."""
     kinds = dict.fromkeys(
         v.missing for v in told_vaguely if not (v.missing == "number" and NUMBER.search(quote))
     )
