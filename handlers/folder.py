@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,11 @@ def run_batch(
     result = BatchResult()  # outlives an interrupted run: its summary and exit code count what finished
 
     async def go() -> BatchResult:
+        # Ctrl-C and SIGTERM (docker stop) cancel the run through the loop's own wakeup fd, as serve does; a
+        # watcher left to asyncio.run's plain SIGINT handler once stayed up after "done 1" under load
+        main, loop = asyncio.current_task(), asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, main.cancel)
         service = Service(settings)
         service.bus.bind(asyncio.get_running_loop())
         batch = Batch(service, in_dir, out_dir, profile_spec)
@@ -241,6 +247,6 @@ def run_batch(
 
     try:
         return asyncio.run(go())
-    except KeyboardInterrupt:
-        log.info("stopped (Ctrl-C) after %s", result.line())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log.info("stopped (Ctrl-C or SIGTERM) after %s", result.line())
         return result

@@ -58,8 +58,10 @@ def wait_for(condition, proc, timeout=600.0):
         time.sleep(0.1)
 
 
-def test_watch_picks_up_new_files(cli_env, tmp_path):
-    """In a process of its own: --watch runs until the user presses Ctrl-C (SIGINT)."""
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_watch_picks_up_new_files(cli_env, tmp_path, stop_signal):
+    """In a process of its own: --watch runs until the user presses Ctrl-C (SIGINT) or a supervisor stops it
+    (SIGTERM, as docker stop does); either way it reports what it finished."""
     inbox, out = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     proc = subprocess.Popen(
@@ -79,13 +81,13 @@ def test_watch_picks_up_new_files(cli_env, tmp_path):
         wait_for(lambda: (out / "Jane Doe - round 2.json").exists(), proc)  # written last
         assert (out / "Jane Doe - round 2.md").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         try:
             _stdout, stderr = proc.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack: what held the exit
             _stdout, stderr = proc.communicate()
-            pytest.fail(f"batch --watch did not exit on Ctrl-C; its threads:\n{stderr[-6000:]}")
+            pytest.fail(f"batch --watch did not exit on {stop_signal.name}; its threads:\n{stderr[-6000:]}")
     # the summary after Ctrl-C counts what the watch finished (it once printed "done 0")
     assert "done 1, skipped 0, failed 0" in stderr.strip().splitlines()[-1:], stderr[-2000:]
     assert proc.returncode == 0
