@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,8 +235,11 @@ def run_batch(
     async def go() -> BatchResult:
         # Ctrl-C and SIGTERM (docker stop) cancel the run through the loop's own wakeup fd, as serve does; a
         # watcher left to asyncio.run's plain SIGINT handler once stayed up after "done 1" under load
+        # (signals reach the main thread only: run from another thread, the caller stops it)
         main, loop = asyncio.current_task(), asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (
+            (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+        ):
             loop.add_signal_handler(sig, main.cancel)
         service = Service(settings)
         service.bus.bind(asyncio.get_running_loop())
