@@ -237,12 +237,11 @@ def run_batch(
         # watcher left to asyncio.run's plain SIGINT handler once stayed up after "done 1" under load
         # (signals reach the main thread only: run from another thread, the caller stops it)
         main, loop = asyncio.current_task(), asyncio.get_running_loop()
-        for sig in (
-            (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
-        ):
-            loop.add_signal_handler(sig, main.cancel)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, main.cancel)
         service = Service(settings)
-        service.bus.bind(asyncio.get_running_loop())
+        service.bus.bind(loop)
         batch = Batch(service, in_dir, out_dir, profile_spec)
         try:
             return await (batch.watch(interval_s, result=result) if watch else batch.run_once(result=result))
